@@ -1,0 +1,36 @@
+/* Shared pieces of the dump and stats commands: opening traces, progress, diagnostics, time. */
+#ifndef ETWIRE_CLI_COMMON_H
+#define ETWIRE_CLI_COMMON_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include <etwire/etwire.h>
+
+#define CLI_MAX_FILES 64
+
+typedef struct cli_traces {
+    PROCESSTRACE_HANDLE handles[CLI_MAX_FILES];
+    TRACE_LOGFILE_HEADER headers[CLI_MAX_FILES];
+    const char *paths[CLI_MAX_FILES];
+    uint64_t total_bytes;
+    unsigned count;
+} cli_traces;
+
+/* Opens every path with the given options (each handle's contexts point at opts' contexts).
+ * Prints the error and returns -1 on the first failure (closing what was opened). */
+int cli_open_traces(cli_traces *t, char **paths, int n, const ETW_OPEN_TRACE_OPTIONS *opts);
+void cli_close_traces(cli_traces *t);
+/* Runs ProcessTrace over all handles; prints the result on failure; returns the exit code. */
+int cli_process(cli_traces *t, LPFILETIME start, LPFILETIME end);
+
+/* "2021-09-09T14:59:32.8512345Z" (UTC, 100 ns) into out (at least 32 bytes). */
+void cli_format_filetime(int64_t ft, char *out, size_t n);
+/* Parses an ISO-8601 UTC time ("2021-09-09T14:59:32.85Z", fraction optional) to FILETIME. */
+int cli_parse_time(const char *s, int64_t *ft);
+
+/* Progress on stderr when it is a terminal: call from the BufferCallback. */
+void cli_progress(uint64_t buffers, uint64_t bytes, uint64_t total, uint64_t events);
+void cli_progress_done(void);
+
+#endif

@@ -1,0 +1,202 @@
+/* etwire send: streams .etl files or standard input to a collector as relay sessions
+ * (docs/wire-protocol.md), one connection per session, in flush order, optionally at the
+ * trace's own pace. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/bytes.h"
+#include "commands.h"
+#include "relay/relay_msg.h"
+#include "relay_input.h"
+#include "relay_opts.h"
+#include "relay_sender.h"
+
+typedef struct send_ctx {
+    relay_sender *s;
+    double rate;       /* 0 = as fast as possible; 1 = original pace; 2 = twice as fast */
+    uint64_t ts_first; /* first nonzero buffer flush time */
+    struct timespec wall_first;
+} send_ctx;
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: etwire send --to HOST:PORT [options] FILE.etl... | -\n"
+            "  --source NAME        source name (default: this host's name; with TLS it must\n"
+            "                       match the client certificate)\n"
+            "  --session NAME       session name (one input only; default: the file's name)\n"
+            "  --instance HEX       session instance, to resume an earlier run (default random)\n"
+            "  --window N           buffers in flight (default 64)\n"
+            "  --zstd               compress frames when the collector agrees\n"
+            "  --rate[=F]           replay at the trace's pace (F times faster)\n"
+            "  --raw                cut files into buffers by BufferSize, without decoding\n"
+            "  --retry SECONDS      keep reconnecting this long without progress (default 60)\n"
+            "  --tls-cert F --tls-key F --tls-ca F   mutual TLS (the default transport)\n"
+            "  --tls-server-name N  name the collector's certificate must carry\n"
+            "  --plain              unencrypted TCP, loopback addresses only (tests)\n"
+            "  -v                   log connections and resends\n");
+}
+
+static void pace(send_ctx *c, const uint8_t *buf, const relay_input_clock *clk)
+{
+    uint64_t ts = etw_rd64(buf + 0x10); /* flush time, etw-format.md B.2 */
+    if (c->rate <= 0 || ts == 0 || clk->frequency == 0)
+        return;
+    if (c->ts_first == 0) {
+        c->ts_first = ts;
+        clock_gettime(CLOCK_MONOTONIC, &c->wall_first);
+        return;
+    }
+    if (ts <= c->ts_first)
+        return;
+    double due = (double)(ts - c->ts_first) / (double)clk->frequency / c->rate;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    double elapsed = (double)(now.tv_sec - c->wall_first.tv_sec) + (now.tv_nsec - c->wall_first.tv_nsec) / 1e9;
+    if (due > elapsed)
+        relay_sender_idle(c->s, (int)((due - elapsed) * 1000));
+}
+
+static int on_buffer(void *ctx, const uint8_t *buf, uint32_t size, const relay_input_clock *clk)
+{
+    send_ctx *c = ctx;
+    pace(c, buf, clk);
+    return relay_sender_push(c->s, buf, size);
+}
+
+static int send_one(const char *input, relay_sender_opts *o, double rate, int raw)
+{
+    send_ctx c = {.rate = rate};
+    c.s = relay_sender_create(o);
+    if (!c.s) {
+        fprintf(stderr, "etwire send: out of memory\n");
+        return 1;
+    }
+    char err[512] = "";
+    int rc;
+    if (!strcmp(input, "-")) {
+        rc = relay_input_stream(stdin, on_buffer, &c, err, sizeof err);
+    } else if (raw) {
+        FILE *f = fopen(input, "rb");
+        rc = f ? relay_input_stream(f, on_buffer, &c, err, sizeof err) : -1;
+        if (!f)
+            snprintf(err, sizeof err, "%s: cannot open", input);
+        else
+            fclose(f);
+    } else {
+        rc = relay_input_etl(input, on_buffer, &c, err, sizeof err);
+    }
+    if (rc == 0)
+        rc = relay_sender_finish(c.s);
+    const relay_sender_stats *st = relay_sender_get_stats(c.s);
+    if (rc != 0)
+        fprintf(stderr, "etwire send: %s/%s: %s%s%s\n", o->source, o->session, err,
+                *err ? "; " : "", relay_sender_error(c.s));
+    else if (o->verbose)
+        fprintf(stderr, "etwire send: %s/%s: %llu buffers, %llu bytes (%llu on the wire), %llu resent, %llu reconnects\n",
+                o->source, o->session, (unsigned long long)st->buffers, (unsigned long long)st->bytes,
+                (unsigned long long)st->wire_bytes, (unsigned long long)st->resent,
+                (unsigned long long)st->reconnects);
+    relay_sender_destroy(c.s);
+    return rc == 0 ? 0 : 1;
+}
+
+int cmd_send(int argc, char **argv)
+{
+    relay_sender_opts o = {.window = 64, .retry_seconds = 60};
+    relay_tls_files tls = {0};
+    const char *source = NULL, *session = NULL, *server_name = NULL;
+    double rate = 0;
+    int plain = 0, raw = 0, instance_set = 0, first_input = argc;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        int more = i + 1 < argc;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            usage(stdout);
+            return 0;
+        } else if (!strcmp(a, "--to") && more) {
+            o.to = argv[++i];
+        } else if (!strcmp(a, "--source") && more) {
+            source = argv[++i];
+        } else if (!strcmp(a, "--session") && more) {
+            session = argv[++i];
+        } else if (!strcmp(a, "--instance") && more) {
+            o.instance = strtoull(argv[++i], NULL, 16);
+            instance_set = 1;
+        } else if (!strcmp(a, "--window") && more) {
+            o.window = (uint32_t)strtoul(argv[++i], NULL, 10);
+        } else if (!strcmp(a, "--retry") && more) {
+            o.retry_seconds = atoi(argv[++i]);
+        } else if (!strcmp(a, "--zstd")) {
+            o.zstd = 1;
+        } else if (!strcmp(a, "--rate")) {
+            rate = 1;
+        } else if (!strncmp(a, "--rate=", 7)) {
+            rate = atof(a + 7);
+        } else if (!strcmp(a, "--raw")) {
+            raw = 1;
+        } else if (!strcmp(a, "--plain")) {
+            plain = 1;
+        } else if (!strcmp(a, "--tls-server-name") && more) {
+            server_name = argv[++i];
+        } else if (!strcmp(a, "-v")) {
+            o.verbose = 1;
+        } else if (relay_tls_option(argc, argv, &i, &tls)) {
+        } else if (a[0] == '-' && a[1]) {
+            fprintf(stderr, "etwire send: unknown option '%s'\n", a);
+            usage(stderr);
+            return 2;
+        } else {
+            first_input = i;
+            break;
+        }
+    }
+    if (!o.to || first_input >= argc || (session && argc - first_input > 1) || o.window == 0) {
+        usage(stderr);
+        return 2;
+    }
+    if (plain && !relay_addr_is_loopback(o.to)) {
+        fprintf(stderr, "etwire send: --plain is only for loopback addresses; use TLS\n");
+        return 2;
+    }
+    char host[256], tls_host[256], src[ETW_RELAY_NAME_MAX + 1], ses[ETW_RELAY_NAME_MAX + 1];
+    if (!plain) {
+        char err[512];
+        o.tls_ctx = relay_tls_ctx_new(0, &tls, err, sizeof err);
+        if (!o.tls_ctx) {
+            fprintf(stderr, "etwire send: %s\n", err);
+            return 2;
+        }
+        relay_addr_host(o.to, tls_host, sizeof tls_host);
+        o.tls_host = server_name ? server_name : tls_host;
+    }
+    if (!source && gethostname(host, sizeof host) == 0) {
+        host[sizeof host - 1] = 0;
+        source = host;
+    }
+    relay_name_from(source ? source : "localhost", src, sizeof src);
+    o.source = src;
+    int failures = 0;
+    for (int i = first_input; i < argc; i++) {
+        if (session) {
+            relay_name_from(session, ses, sizeof ses);
+        } else {
+            const char *base = strrchr(argv[i], '/');
+            char stem[256];
+            snprintf(stem, sizeof stem, "%s", !strcmp(argv[i], "-") ? "stdin" : base ? base + 1 : argv[i]);
+            char *dot = strrchr(stem, '.');
+            if (dot && dot != stem)
+                *dot = 0;
+            relay_name_from(stem, ses, sizeof ses);
+        }
+        o.session = ses;
+        if (!instance_set)
+            o.instance = relay_random64();
+        failures += send_one(argv[i], &o, rate, raw);
+    }
+    relay_tls_ctx_free(o.tls_ctx);
+    return failures ? 1 : 0;
+}

@@ -1,0 +1,20 @@
+/* The etwire subcommands: each lives in its own cmd_<name>.c and returns the process exit code. */
+#ifndef ETWIRE_CLI_COMMANDS_H
+#define ETWIRE_CLI_COMMANDS_H
+
+typedef struct cli_command {
+    const char *name;
+    int (*run)(int argc, char **argv); /* argv[0] is the command name */
+    const char *summary;
+} cli_command;
+
+/* The table, in the order `etwire --help` lists it; ends with a NULL name. */
+extern const cli_command cli_commands[];
+
+int cmd_dump(int argc, char **argv);
+int cmd_stats(int argc, char **argv);
+int cmd_generate(int argc, char **argv);
+int cmd_send(int argc, char **argv);
+int cmd_collect(int argc, char **argv);
+
+#endif

@@ -1,0 +1,134 @@
+/* Event lines for dump (see event_view.h). Field names in JSON are stable: scripts rely on them. */
+#include "event_view.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/text.h"
+#include "cli_common.h"
+
+int event_view_raw_time;
+
+static void common_fields(etw_strbuf *o, const EVENT_RECORD *er, int json)
+{
+    const EVENT_HEADER *h = &er->EventHeader;
+    const EVENT_DESCRIPTOR *d = &h->EventDescriptor;
+    char t[40], g[37];
+    if (event_view_raw_time)
+        snprintf(t, sizeof t, "%lld", (long long)h->TimeStamp.QuadPart);
+    else
+        cli_format_filetime(h->TimeStamp.QuadPart, t, sizeof t);
+    etw_guid_format(&h->ProviderId, g);
+    unsigned cpu = GetEventProcessorIndex(er);
+    if (json)
+        etw_strbuf_printf(o,
+                          "{\"time\":\"%s\",\"provider_guid\":\"%s\",\"id\":%u,\"version\":%u,"
+                          "\"level\":%u,\"opcode\":%u,\"task\":%u,\"keyword\":\"0x%llx\","
+                          "\"pid\":%u,\"tid\":%u,\"cpu\":%u,\"flags\":%u,\"payload_length\":%u",
+                          t, g, d->Id, d->Version, d->Level, d->Opcode, d->Task,
+                          (unsigned long long)d->Keyword, h->ProcessId, h->ThreadId, cpu, h->Flags,
+                          er->UserDataLength);
+    else
+        etw_strbuf_printf(o,
+                          "%s {%s} id=%u v=%u lvl=%u op=%u task=%u kw=0x%llx pid=%d tid=%d "
+                          "cpu=%u flags=0x%x len=%u",
+                          t, g, d->Id, d->Version, d->Level, d->Opcode, d->Task,
+                          (unsigned long long)d->Keyword, (int)h->ProcessId, (int)h->ThreadId, cpu,
+                          h->Flags, er->UserDataLength);
+}
+
+void event_view_text(etw_strbuf *out, const EVENT_RECORD *er)
+{
+    common_fields(out, er, 0);
+}
+
+void event_view_json(etw_strbuf *out, const EVENT_RECORD *er)
+{
+    common_fields(out, er, 1);
+    etw_strbuf_putc(out, '}');
+}
+
+void event_filter_init(event_filter *f)
+{
+    memset(f, 0, sizeof *f);
+}
+
+static int parse_guid(const char *s, GUID *g)
+{
+    unsigned a, b, c, d[8];
+    if (*s == '{')
+        s++;
+    if (sscanf(s, "%8x-%4x-%4x-%2x%2x-%2x%2x%2x%2x%2x%2x", &a, &b, &c, &d[0], &d[1], &d[2], &d[3],
+               &d[4], &d[5], &d[6], &d[7]) != 11)
+        return -1;
+    g->Data1 = a;
+    g->Data2 = (USHORT)b;
+    g->Data3 = (USHORT)c;
+    for (int i = 0; i < 8; i++)
+        g->Data4[i] = (UCHAR)d[i];
+    return 0;
+}
+
+static void set_filetime(FILETIME *t, int64_t v)
+{
+    t->dwLowDateTime = (DWORD)v;
+    t->dwHighDateTime = (DWORD)((uint64_t)v >> 32);
+}
+
+int event_filter_option(event_filter *f, int opt, const char *arg)
+{
+    char *end;
+    int64_t ft;
+    switch (opt) {
+    case 1001:
+        f->has_provider = parse_guid(arg, &f->provider) == 0;
+        return f->has_provider ? 0 : -1;
+    case 1002:
+        f->event_id = (unsigned)strtoul(arg, &end, 0);
+        f->has_event = 1;
+        return *end ? -1 : 0;
+    case 1003:
+        f->pid = (unsigned)strtoul(arg, &end, 0);
+        f->has_pid = 1;
+        return *end ? -1 : 0;
+    case 1004:
+    case 1005:
+        if (cli_parse_time(arg, &ft) != 0)
+            return -1;
+        if (opt == 1004) {
+            set_filetime(&f->start, ft);
+            f->has_start = 1;
+        } else {
+            set_filetime(&f->end, ft);
+            f->has_end = 1;
+        }
+        return 0;
+    default:
+        return -1;
+    }
+}
+
+int event_filter_match(const event_filter *f, const EVENT_RECORD *er)
+{
+    const EVENT_HEADER *h = &er->EventHeader;
+    if (f->has_provider && !etw_guid_equal(&f->provider, &h->ProviderId))
+        return 0;
+    if (f->has_event && h->EventDescriptor.Id != f->event_id)
+        return 0;
+    if (f->has_pid && h->ProcessId != f->pid)
+        return 0;
+    return 1;
+}
+
+LPFILETIME event_filter_start(event_filter *f) { return f->has_start ? &f->start : NULL; }
+LPFILETIME event_filter_end(event_filter *f) { return f->has_end ? &f->end : NULL; }
+
+const char *event_filter_usage(void)
+{
+    return "      --provider GUID      only events of this provider\n"
+           "      --event ID           only events with this id\n"
+           "      --pid PID            only events of this process\n"
+           "      --start TIME         only events at or after TIME (ISO-8601 UTC)\n"
+           "      --end TIME           only events at or before TIME\n";
+}

@@ -1,0 +1,267 @@
+/* One collector session's outputs (see relay_sink.h). Ownership: a buffer's storage belongs to
+ * the sink from relay_sink_add until its completion callback, which frees it; the ring keeps
+ * completions in sequence so the acknowledged count only covers a contiguous prefix. */
+#include "relay_sink.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "relay_sink_files.h"
+
+typedef struct slot {
+    const uint8_t *buf;
+    uint8_t *storage;
+    uint32_t size;
+    int done;
+} slot;
+
+struct relay_sink {
+    relay_sink_opts o;
+    relay_sink_files files;
+    PROCESSTRACE_HANDLE h;
+    pthread_t thread;
+    int started;
+    int joined;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    slot *ring;
+    uint32_t head, count;
+    uint64_t completed;   /* seq of the ring head: everything below is complete */
+    uint64_t next_seq;    /* seq of the next buffer added */
+    uint64_t bytes_in_flight;
+    uint8_t *replay;      /* the header buffer re-read from the .etl on resume */
+    atomic_int suppress_header; /* skip the replayed header buffer's events (already in the output) */
+    uint64_t events;
+    ULONG trace_rc;
+};
+
+static void WINAPI on_event(PEVENT_RECORD r)
+{
+    relay_sink *k = r->UserContext;
+    if (k->suppress_header && !memcmp(&r->EventHeader.ProviderId, &EventTraceGuid, sizeof(GUID)))
+        return;
+    k->events++;
+    relay_sink_files_event(&k->files, r);
+}
+
+static void WINAPI on_complete(const ETW_BUFFER_HEADER *buffer, void *ctx)
+{
+    relay_sink *k = ctx;
+    const uint8_t *b = (const uint8_t *)buffer;
+    pthread_mutex_lock(&k->mu);
+    if (k->replay && b == k->replay) {
+        free(k->replay);
+        k->replay = NULL;
+        k->suppress_header = 0;
+    } else {
+        for (uint32_t i = 0; i < k->count; i++) {
+            slot *s = &k->ring[(k->head + i) % k->o.window];
+            if (s->buf == b && !s->done) {
+                s->done = 1;
+                free(s->storage);
+                s->storage = NULL;
+                k->bytes_in_flight -= s->size;
+                break;
+            }
+        }
+        while (k->count && k->ring[k->head].done) {
+            k->ring[k->head].done = 0;
+            k->head = (k->head + 1) % k->o.window;
+            k->count--;
+            k->completed++;
+        }
+    }
+    pthread_cond_broadcast(&k->cv);
+    pthread_mutex_unlock(&k->mu);
+}
+
+static void *trace_thread(void *arg)
+{
+    relay_sink *k = arg;
+    k->trace_rc = ProcessTrace(&k->h, 1, NULL, NULL);
+    return NULL;
+}
+
+/* Processing starts with the first buffer, whose size bounds what the session may hold: half
+ * the window's worth, so it releases events (and completes buffers) before the sender's
+ * window can fill up and wait for an ACK that would never come. */
+static int start(relay_sink *k, uint32_t buffer_size)
+{
+    uint64_t limit = (uint64_t)(k->o.window / 2 ? k->o.window / 2 : 1) * buffer_size;
+    if (k->o.memory_limit && limit > k->o.memory_limit)
+        limit = k->o.memory_limit;
+    etwire_stream_set_memory_limit(k->h, limit);
+    if (k->o.reorder)
+        etwire_stream_set_reorder_window(k->h, k->o.reorder);
+    if (pthread_create(&k->thread, NULL, trace_thread, k) != 0)
+        return -1;
+    k->started = 1;
+    return 0;
+}
+
+relay_sink *relay_sink_open(const relay_sink_opts *o, const char *source, const char *session,
+                            uint64_t instance, uint64_t *next_seq, char *err, size_t errlen)
+{
+    relay_sink *k = calloc(1, sizeof *k);
+    if (!k)
+        return NULL;
+    k->o = *o;
+    if (k->o.window == 0)
+        k->o.window = 64;
+    k->ring = calloc(k->o.window, sizeof *k->ring);
+    pthread_mutex_init(&k->mu, NULL);
+    pthread_cond_init(&k->cv, NULL);
+    uint32_t replay_size = 0;
+    if (!k->ring || relay_sink_files_open(&k->files, o->out_dir, o->json_dir, source, session, instance,
+                                          &k->completed, &k->replay, &replay_size, err, errlen) != 0)
+        goto fail;
+    k->next_seq = k->completed;
+    ETW_OPEN_TRACE_OPTIONS opts = {0};
+    opts.EventCallback = on_event;
+    opts.EventCallbackContext = k;
+    k->h = OpenTraceFromBufferStream(&opts, on_complete, k);
+    if (k->h == INVALID_PROCESSTRACE_HANDLE) {
+        snprintf(err, errlen, "OpenTraceFromBufferStream: %s", etwire_last_error_message());
+        goto fail;
+    }
+    if (k->replay) {
+        /* A resumed session needs its header buffer first (design.md decision 8). */
+        k->suppress_header = 1;
+        if (start(k, replay_size) != 0 ||
+            ProcessTraceAddBufferToBufferStream(k->h, (const ETW_BUFFER_HEADER *)k->replay, replay_size) != ERROR_SUCCESS) {
+            snprintf(err, errlen, "cannot resume from the saved header buffer");
+            free(k->replay);
+            k->replay = NULL;
+            goto fail;
+        }
+    }
+    *next_seq = k->next_seq;
+    return k;
+fail:
+    relay_sink_close(k, NULL);
+    return NULL;
+}
+
+int relay_sink_add(relay_sink *k, uint8_t *storage, const uint8_t *buf, uint32_t size,
+                   char *err, size_t errlen)
+{
+    if (!k->started && start(k, size) != 0) {
+        snprintf(err, errlen, "cannot start the processing thread");
+        free(storage);
+        return -1;
+    }
+    pthread_mutex_lock(&k->mu);
+    int full = k->count >= k->o.window;
+    pthread_mutex_unlock(&k->mu);
+    /* The .etl gets the bytes first: a completed buffer is always a written buffer. */
+    if (full || relay_sink_files_write(&k->files, buf, size, err, errlen) != 0) {
+        if (full)
+            snprintf(err, errlen, "more buffers in flight than the window");
+        free(storage);
+        return -1;
+    }
+    pthread_mutex_lock(&k->mu);
+    slot *s = &k->ring[(k->head + k->count) % k->o.window];
+    *s = (slot){.buf = buf, .storage = storage, .size = size};
+    k->count++;
+    k->bytes_in_flight += size;
+    k->next_seq++;
+    pthread_mutex_unlock(&k->mu);
+    ULONG rc = ProcessTraceAddBufferToBufferStream(k->h, (const ETW_BUFFER_HEADER *)buf, size);
+    if (rc != ERROR_SUCCESS) {
+        /* Refused: no completion will come. The slot counts as done so later ones advance. */
+        snprintf(err, errlen, "buffer refused: %s", etwire_strerror(rc));
+        on_complete((const ETW_BUFFER_HEADER *)buf, k);
+        return -1;
+    }
+    return 0;
+}
+
+uint64_t relay_sink_completed(relay_sink *k)
+{
+    pthread_mutex_lock(&k->mu);
+    uint64_t v = k->completed;
+    pthread_mutex_unlock(&k->mu);
+    return v;
+}
+
+uint64_t relay_sink_next_seq(relay_sink *k)
+{
+    pthread_mutex_lock(&k->mu);
+    uint64_t v = k->next_seq;
+    pthread_mutex_unlock(&k->mu);
+    return v;
+}
+
+void relay_sink_end(relay_sink *k)
+{
+    if (!k->h || k->h == INVALID_PROCESSTRACE_HANDLE)
+        return;
+    etwire_stream_end(k->h);
+    if (k->started && !k->joined) {
+        pthread_join(k->thread, NULL);
+        k->joined = 1;
+    }
+}
+
+uint32_t relay_sink_in_flight(relay_sink *k)
+{
+    pthread_mutex_lock(&k->mu);
+    uint32_t v = k->count;
+    pthread_mutex_unlock(&k->mu);
+    return v;
+}
+
+uint64_t relay_sink_bytes_in_flight(relay_sink *k)
+{
+    pthread_mutex_lock(&k->mu);
+    uint64_t v = k->bytes_in_flight;
+    pthread_mutex_unlock(&k->mu);
+    return v;
+}
+
+void relay_sink_wait(relay_sink *k, int ms)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += ms / 1000;
+    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&k->mu);
+    uint64_t seen = k->completed;
+    while (k->completed == seen && k->count > 0)
+        if (pthread_cond_timedwait(&k->cv, &k->mu, &ts) != 0)
+            break;
+    pthread_mutex_unlock(&k->mu);
+}
+
+void relay_sink_close(relay_sink *k, FILE *stats)
+{
+    if (!k)
+        return;
+    if (k->h && k->h != INVALID_PROCESSTRACE_HANDLE) {
+        relay_sink_end(k);
+        if (stats) {
+            ETWIRE_SESSION_STATS st;
+            if (etwire_session_get_stats(k->h, &st) == ERROR_SUCCESS)
+                relay_sink_files_stats(&k->files, stats, &st, k->events, k->completed);
+        }
+        CloseTrace(k->h); /* fires any completion still owed, freeing storage */
+    }
+    free(k->replay);
+    relay_sink_files_close(&k->files);
+    pthread_mutex_destroy(&k->mu);
+    pthread_cond_destroy(&k->cv);
+    free(k->ring);
+    free(k);
+}

@@ -1,0 +1,55 @@
+/* Little-endian reads from untrusted bytes. Callers check bounds first (in the overflow-safe
+ * form `off <= n && len <= n - off`, see etw_range_ok); these helpers never cast a struct over
+ * bytes, so alignment and host byte order never matter. */
+#ifndef ETWIRE_BASE_BYTES_H
+#define ETWIRE_BASE_BYTES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+static inline bool etw_range_ok(size_t n, size_t off, size_t len)
+{
+    return off <= n && len <= n - off;
+}
+
+static inline uint16_t etw_rd16(const uint8_t *p)
+{
+    return (uint16_t)(p[0] | (p[1] << 8));
+}
+
+static inline uint32_t etw_rd32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+}
+
+static inline uint64_t etw_rd64(const uint8_t *p)
+{
+    return (uint64_t)etw_rd32(p) | ((uint64_t)etw_rd32(p + 4) << 32);
+}
+
+static inline void etw_wr16(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+}
+
+static inline void etw_wr32(uint8_t *p, uint32_t v)
+{
+    etw_wr16(p, (uint16_t)v);
+    etw_wr16(p + 2, (uint16_t)(v >> 16));
+}
+
+static inline void etw_wr64(uint8_t *p, uint64_t v)
+{
+    etw_wr32(p, (uint32_t)v);
+    etw_wr32(p + 4, (uint32_t)(v >> 32));
+}
+
+static inline size_t etw_align8(size_t x)
+{
+    return (x + 7u) & ~(size_t)7u;
+}
+
+#endif

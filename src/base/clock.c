@@ -1,0 +1,48 @@
+/* Timestamp conversion (see clock.h). */
+#include "base/clock.h"
+
+#define FILETIME_PER_SECOND 10000000ull
+
+void etw_clock_init(etw_clock *c, uint32_t clock_type, uint64_t perf_freq, uint32_t cpu_mhz,
+                    int64_t start_filetime, uint64_t ts0)
+{
+    c->start_filetime = start_filetime;
+    c->ts0 = ts0;
+    switch (clock_type) {
+    case ETW_CLOCK_SYSTEM_TIME:
+        c->frequency = FILETIME_PER_SECOND;
+        break;
+    case ETW_CLOCK_CPU_CYCLE:
+        c->frequency = cpu_mhz ? (uint64_t)cpu_mhz * 1000000ull : perf_freq;
+        break;
+    default:
+        c->frequency = perf_freq;
+        break;
+    }
+    /* Real-time producers have been seen with PerfFreq 0; fall back to FILETIME ticks. */
+    if (c->frequency == 0)
+        c->frequency = FILETIME_PER_SECOND;
+}
+
+/* d * 10^7 / f without overflow: split d into quotient and remainder of f first. */
+static uint64_t scale(uint64_t d, uint64_t f)
+{
+    if (f == FILETIME_PER_SECOND)
+        return d;
+    uint64_t q = d / f, r = d % f;
+    unsigned __int128 frac = (unsigned __int128)r * FILETIME_PER_SECOND / f;
+    return q * FILETIME_PER_SECOND + (uint64_t)frac;
+}
+
+int64_t etw_clock_to_filetime(const etw_clock *c, uint64_t ts)
+{
+    if (ts >= c->ts0)
+        return c->start_filetime + (int64_t)scale(ts - c->ts0, c->frequency);
+    return c->start_filetime - (int64_t)scale(c->ts0 - ts, c->frequency);
+}
+
+uint64_t etw_clock_ticks_for(const etw_clock *c, uint64_t hundred_ns)
+{
+    unsigned __int128 t = (unsigned __int128)hundred_ns * c->frequency / FILETIME_PER_SECOND;
+    return t > UINT64_MAX ? UINT64_MAX : (uint64_t)t;
+}

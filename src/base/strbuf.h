@@ -1,0 +1,31 @@
+/* A growable byte string for building output text. One is kept per consumer and reset per
+ * event, so formatting allocates only while it first grows to the largest event's size. */
+#ifndef ETWIRE_BASE_STRBUF_H
+#define ETWIRE_BASE_STRBUF_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct etw_strbuf {
+    char *data; /* always NUL-terminated once anything was appended */
+    size_t len;
+    size_t cap;
+    int failed; /* an allocation failed: contents are truncated */
+} etw_strbuf;
+
+void etw_strbuf_reset(etw_strbuf *sb);
+void etw_strbuf_free(etw_strbuf *sb);
+int etw_strbuf_reserve(etw_strbuf *sb, size_t extra);
+void etw_strbuf_append(etw_strbuf *sb, const char *s, size_t n);
+void etw_strbuf_puts(etw_strbuf *sb, const char *s);
+void etw_strbuf_putc(etw_strbuf *sb, char c);
+void etw_strbuf_printf(etw_strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void etw_strbuf_u64(etw_strbuf *sb, uint64_t v);
+void etw_strbuf_i64(etw_strbuf *sb, int64_t v);
+void etw_strbuf_hex(etw_strbuf *sb, const uint8_t *p, size_t n);
+/* Appends s (n bytes of UTF-8) as the inside of a JSON string: quotes, backslashes and control
+ * characters escaped. */
+void etw_strbuf_json_string(etw_strbuf *sb, const char *s, size_t n);
+
+#endif

@@ -1,0 +1,275 @@
+/* Record parsing: the marker dispatch of docs/etw-format.md B.5 and the layouts of B.6 - B.8. */
+#include "format/record.h"
+
+#include <string.h>
+
+#include "base/bytes.h"
+#include "base/text.h"
+
+#define MARKER_TRACE_HEADER 0x80u /* flags byte: a trace header, not a WNODE */
+#define MARKER_EVENT_TRACE 0x40u  /* flags byte: one of the typed headers */
+#define MARKER_MESSAGE 0x10u      /* flags byte: WPP message header */
+
+/* Per header type: kind, fixed size, where the u16 total size is, producer is 64-bit. */
+typedef struct header_kind {
+    uint8_t kind;
+    uint8_t fixed;
+    uint8_t size_at;
+    uint8_t is64;
+} header_kind;
+
+static int lookup_kind(uint8_t type, header_kind *k)
+{
+    switch (type) {
+    case 0x01: *k = (header_kind){ETW_REC_SYSTEM, 0x20, 4, 0}; return 1;
+    case 0x02: *k = (header_kind){ETW_REC_SYSTEM, 0x20, 4, 1}; return 1;
+    case 0x03: *k = (header_kind){ETW_REC_COMPACT, 0x18, 4, 0}; return 1;
+    case 0x04: *k = (header_kind){ETW_REC_COMPACT, 0x18, 4, 1}; return 1;
+    case 0x0A: *k = (header_kind){ETW_REC_FULL, 0x30, 0, 0}; return 1;
+    case 0x14: *k = (header_kind){ETW_REC_FULL, 0x30, 0, 1}; return 1;
+    case 0x0B: *k = (header_kind){ETW_REC_INSTANCE, 0x48, 0, 0}; return 1;
+    case 0x15: *k = (header_kind){ETW_REC_INSTANCE, 0x48, 0, 1}; return 1;
+    case 0x10: *k = (header_kind){ETW_REC_PERFINFO, 0x10, 4, 0}; return 1;
+    case 0x11: *k = (header_kind){ETW_REC_PERFINFO, 0x10, 4, 1}; return 1;
+    case 0x12: *k = (header_kind){ETW_REC_EVENT, 0x50, 0, 0}; return 1;
+    case 0x13: *k = (header_kind){ETW_REC_EVENT, 0x50, 0, 1}; return 1;
+    /* TIMED, ERROR and WNODE records: layout unknown beyond a leading size (B.5). */
+    case 0x0C:
+    case 0x0D:
+    case 0x0E: *k = (header_kind){ETW_REC_SKIP, 0x08, 0, 0}; return 1;
+    default: return 0;
+    }
+}
+
+/* SYSTEM/COMPACT/PERFINFO: PEBS index and PMC counters after the fixed header (B.7). */
+static etw_status parse_kernel_ext(const uint8_t *p, etw_record *rec, uint32_t fixed)
+{
+    uint16_t version = etw_rd16(p);
+    rec->has_pebs = (version & 0x8000) != 0;
+    rec->pmc_count = (uint8_t)((version >> 8) & 7);
+    rec->desc.Version = (UCHAR)(version & 0xFF);
+    uint32_t ext = (rec->has_pebs ? 8u : 0u) + 8u * rec->pmc_count;
+    if (fixed + ext > rec->size)
+        return ETW_E_REC_EXT;
+    rec->ext_off = fixed;
+    rec->ext_len = ext;
+    rec->ext_count = (uint16_t)(rec->has_pebs + (rec->pmc_count ? 1 : 0));
+    rec->payload_off = fixed + ext;
+    rec->hook_id = etw_rd16(p + 6);
+    rec->desc.Opcode = (UCHAR)(rec->hook_id & 0xFF);
+    rec->provider = etw_kernel_group_guid(rec->hook_id);
+    return ETW_OK;
+}
+
+/* EVENT_HEADER extended items: 8-byte item headers whose first u16 is the item's total
+ * (aligned) size and whose Linkage bit says another follows (B.8). */
+static etw_status parse_event_ext(const uint8_t *p, etw_record *rec)
+{
+    uint32_t off = 0x50;
+    uint16_t count = 0;
+    for (;;) {
+        if (!etw_range_ok(rec->size, off, 8))
+            return ETW_E_REC_EXT;
+        uint16_t total = etw_rd16(p + off);
+        uint16_t linkage = etw_rd16(p + off + 4) & 1;
+        uint16_t data = etw_rd16(p + off + 6);
+        if (total < 8 || data > total - 8u || !etw_range_ok(rec->size, off, total))
+            return ETW_E_REC_EXT;
+        off += total;
+        count++;
+        if (!linkage)
+            break;
+    }
+    rec->ext_off = 0x50;
+    rec->ext_len = off - 0x50;
+    rec->ext_count = count;
+    rec->payload_off = off;
+    return ETW_OK;
+}
+
+static void parse_classic_common(const uint8_t *p, etw_record *rec)
+{
+    rec->desc.Opcode = p[4];
+    rec->desc.Level = p[5];
+    rec->desc.Version = (UCHAR)etw_rd16(p + 6);
+    rec->thread_id = etw_rd32(p + 8);
+    rec->process_id = etw_rd32(p + 0x0C);
+    rec->timestamp = etw_rd64(p + 0x10);
+    rec->provider = etw_guid_read(p + 0x18);
+    rec->cpu_time = etw_rd64(p + 0x28);
+}
+
+static etw_status parse_event_header(const uint8_t *p, etw_record *rec)
+{
+    rec->flags = etw_rd16(p + 4);
+    rec->event_property = etw_rd16(p + 6);
+    rec->thread_id = etw_rd32(p + 8);
+    rec->process_id = etw_rd32(p + 0x0C);
+    rec->timestamp = etw_rd64(p + 0x10);
+    rec->provider = etw_guid_read(p + 0x18);
+    rec->desc.Id = etw_rd16(p + 0x28);
+    rec->desc.Version = p[0x2A];
+    rec->desc.Channel = p[0x2B];
+    rec->desc.Level = p[0x2C];
+    rec->desc.Opcode = p[0x2D];
+    rec->desc.Task = etw_rd16(p + 0x2E);
+    rec->desc.Keyword = etw_rd64(p + 0x30);
+    rec->cpu_time = etw_rd64(p + 0x38);
+    rec->activity_id = etw_guid_read(p + 0x40);
+    rec->payload_off = 0x50;
+    if (rec->flags & EVENT_HEADER_FLAG_EXTENDED_INFO)
+        return parse_event_ext(p, rec);
+    return ETW_OK;
+}
+
+/* WPP: optional items follow the 8-byte header in a fixed order chosen by OptionFlags. */
+static etw_status parse_message(const uint8_t *p, etw_record *rec)
+{
+    uint16_t opts = etw_rd16(p + 6);
+    uint32_t off = 8;
+    rec->desc.Id = etw_rd16(p + 4);
+    rec->is64 = (opts & ETW_MSG_POINTER64) != 0;
+    rec->thread_id = rec->process_id = 0xFFFFFFFFu;
+    if (opts & ETW_MSG_SEQUENCE) {
+        if (!etw_range_ok(rec->size, off, 4))
+            return ETW_E_REC_SIZE;
+        rec->wpp_sequence = etw_rd32(p + off);
+        off += 4;
+    }
+    if (opts & ETW_MSG_COMPONENTID) {
+        if (!etw_range_ok(rec->size, off, 4))
+            return ETW_E_REC_SIZE;
+        rec->provider.Data1 = etw_rd32(p + off); /* the component id, as a GUID's first field */
+        off += 4;
+    } else if (opts & ETW_MSG_GUID) {
+        if (!etw_range_ok(rec->size, off, 16))
+            return ETW_E_REC_SIZE;
+        rec->provider = etw_guid_read(p + off);
+        off += 16;
+    }
+    if (opts & (ETW_MSG_TIMESTAMP | ETW_MSG_PERF_TIMESTAMP)) {
+        if (!etw_range_ok(rec->size, off, 8))
+            return ETW_E_REC_SIZE;
+        rec->timestamp = etw_rd64(p + off);
+        rec->has_timestamp = (opts & ETW_MSG_TIMESTAMP) != 0;
+        off += 8;
+    }
+    if (opts & ETW_MSG_SYSTEMINFO) {
+        if (!etw_range_ok(rec->size, off, 8))
+            return ETW_E_REC_SIZE;
+        rec->thread_id = etw_rd32(p + off);
+        rec->process_id = etw_rd32(p + off + 4);
+        off += 8;
+    }
+    rec->payload_off = off;
+    return ETW_OK;
+}
+
+etw_status etw_record_parse(const uint8_t *p, size_t n, etw_record *rec)
+{
+    memset(rec, 0, sizeof *rec);
+    if (n < 8)
+        return ETW_E_REC_SHORT;
+    uint8_t marker = p[3];
+    header_kind k;
+    if ((marker & (MARKER_TRACE_HEADER | MARKER_EVENT_TRACE)) ==
+        (MARKER_TRACE_HEADER | MARKER_EVENT_TRACE)) {
+        if (!lookup_kind(p[2], &k))
+            return ETW_E_REC_MARKER;
+    } else if ((marker & (MARKER_TRACE_HEADER | MARKER_MESSAGE)) ==
+               (MARKER_TRACE_HEADER | MARKER_MESSAGE)) {
+        k = (header_kind){ETW_REC_MESSAGE, 0x08, 0, 0};
+    } else {
+        return ETW_E_REC_MARKER;
+    }
+    rec->kind = k.kind;
+    rec->header_type = p[2];
+    rec->is64 = k.is64;
+    rec->size = etw_rd16(p + k.size_at);
+    rec->has_timestamp = 1;
+    if (rec->size < k.fixed)
+        return ETW_E_REC_SIZE;
+    if (rec->size > n)
+        return ETW_E_REC_SHORT;
+
+    etw_status st = ETW_OK;
+    switch (k.kind) {
+    case ETW_REC_SYSTEM:
+    case ETW_REC_COMPACT:
+        rec->thread_id = etw_rd32(p + 8);
+        rec->process_id = etw_rd32(p + 0x0C);
+        rec->timestamp = etw_rd64(p + 0x10);
+        if (k.kind == ETW_REC_SYSTEM)
+            rec->cpu_time = etw_rd64(p + 0x18);
+        st = parse_kernel_ext(p, rec, k.fixed);
+        break;
+    case ETW_REC_PERFINFO:
+        /* No thread or process in the header: consumers see -1 for both. */
+        rec->thread_id = rec->process_id = 0xFFFFFFFFu;
+        rec->timestamp = etw_rd64(p + 8);
+        st = parse_kernel_ext(p, rec, k.fixed);
+        break;
+    case ETW_REC_FULL:
+        parse_classic_common(p, rec);
+        rec->payload_off = 0x30;
+        break;
+    case ETW_REC_INSTANCE:
+        parse_classic_common(p, rec);
+        rec->instance_off = 0x30;
+        rec->ext_count = 1;
+        rec->payload_off = 0x48;
+        break;
+    case ETW_REC_EVENT:
+        st = parse_event_header(p, rec);
+        break;
+    case ETW_REC_MESSAGE:
+        st = parse_message(p, rec);
+        break;
+    default:
+        rec->has_timestamp = 0;
+        rec->payload_off = rec->size;
+        break;
+    }
+    if (st != ETW_OK)
+        return st;
+    rec->payload_len = rec->size - rec->payload_off;
+    return ETW_OK;
+}
+
+static void set_item(EVENT_HEADER_EXTENDED_DATA_ITEM *it, uint16_t type, const uint8_t *data,
+                     uint16_t size, int more)
+{
+    memset(it, 0, sizeof *it);
+    it->ExtType = type;
+    it->Linkage = more ? 1 : 0;
+    it->DataSize = size;
+    it->DataPtr = (ULONGLONG)(uintptr_t)data;
+}
+
+unsigned etw_record_ext_items(const etw_record *rec, const uint8_t *p,
+                              EVENT_HEADER_EXTENDED_DATA_ITEM *items, unsigned cap)
+{
+    unsigned n = 0;
+    if (rec->kind == ETW_REC_EVENT) {
+        uint32_t off = rec->ext_off, end = rec->ext_off + rec->ext_len;
+        while (off < end && n < cap) {
+            uint16_t total = etw_rd16(p + off);
+            set_item(&items[n], etw_rd16(p + off + 2), p + off + 8, etw_rd16(p + off + 6),
+                     off + total < end);
+            n++;
+            off += total;
+        }
+    } else if (rec->kind == ETW_REC_INSTANCE && cap > 0) {
+        set_item(&items[n++], EVENT_HEADER_EXT_TYPE_INSTANCE_INFO, p + rec->instance_off, 24, 0);
+    } else if (rec->ext_count) {
+        const uint8_t *q = p + rec->ext_off;
+        if (rec->has_pebs && n < cap) {
+            set_item(&items[n++], EVENT_HEADER_EXT_TYPE_PEBS_INDEX, q, 8, rec->pmc_count != 0);
+            q += 8;
+        }
+        if (rec->pmc_count && n < cap)
+            set_item(&items[n++], EVENT_HEADER_EXT_TYPE_PMC_COUNTERS, q,
+                     (uint16_t)(8u * rec->pmc_count), 0);
+    }
+    return n;
+}

@@ -1,0 +1,105 @@
+/* Buffer completion (docs/design.md 3.4): once all of a buffer's events were delivered, and
+ * all earlier-arrived buffers were completed, its BufferCallback fires (in flush order, which
+ * is what a relay must forward), then its BufferCompletionCallback, exactly once. */
+#include <stdlib.h>
+
+#include "session/run.h"
+
+void etw_session_fold_live(etw_session *s)
+{
+    s->stats.EventsDelivered = s->live.delivered;
+    s->stats.EventsFiltered = s->live.filtered;
+    s->stats.EventsLate = s->live.late;
+    s->stats.BadRecords = s->live.bad_records;
+}
+
+static void recycle(etw_session *s, etw_buf *b)
+{
+    pthread_mutex_lock(&s->mu);
+    s->stats.BytesHeld = atomic_fetch_sub_explicit(&s->bytes_held,
+                                                   b->orig_size + (b->owned ? b->hdr.filled : 0),
+                                                   memory_order_relaxed) -
+                         (b->orig_size + (b->owned ? b->hdr.filled : 0));
+    s->stats.BuffersCompleted++;
+    etw_session_fold_live(s);
+    pthread_mutex_unlock(&s->mu);
+    free(b->owned);
+    b->owned = NULL;
+    b->next_proc = s->free_bufs;
+    s->free_bufs = b;
+}
+
+static int buffer_callback(etw_run *r, etw_session *s, const etw_buf *b)
+{
+    s->buffers_read++;
+    if (s->api == ETW_API_OPTIONS) {
+        if (!s->options.BufferCallback)
+            return 1;
+        ETW_BUFFER_CALLBACK_INFORMATION info = {s->handle, &s->header, (ULONG)s->buffers_read};
+        return s->options.BufferCallback((const ETW_BUFFER_HEADER *)(const void *)b->orig,
+                                         b->orig_size, &info, s->options.BufferCallbackContext) != 0;
+    }
+    (void)r;
+    if (s->api == ETW_API_LOGFILE_W) {
+        EVENT_TRACE_LOGFILEW *lf = s->logfile_w;
+        lf->BuffersRead = (ULONG)s->buffers_read;
+        lf->BufferSize = b->hdr.buffer_size;
+        lf->Filled = b->hdr.filled;
+        lf->CurrentTime = s->current_time;
+        return lf->BufferCallback ? lf->BufferCallback(lf) != 0 : 1;
+    }
+    EVENT_TRACE_LOGFILEA *lf = s->logfile_a;
+    lf->BuffersRead = (ULONG)s->buffers_read;
+    lf->BufferSize = b->hdr.buffer_size;
+    lf->Filled = b->hdr.filled;
+    lf->CurrentTime = s->current_time;
+    return lf->BufferCallback ? lf->BufferCallback(lf) != 0 : 1;
+}
+
+static void finish(etw_session *s, etw_buf *b)
+{
+    if (s->completion_cb)
+        s->completion_cb((const ETW_BUFFER_HEADER *)(const void *)b->orig, s->completion_ctx);
+    recycle(s, b);
+}
+
+void etw_complete_ready(etw_run *r, etw_session *s)
+{
+    etw_buf *b;
+    while ((b = s->arr_head) && b->events_done) {
+        s->arr_head = b->next_arrival;
+        if (!s->arr_head)
+            s->arr_tail = NULL;
+        if (!r->stop && !buffer_callback(r, s, b)) {
+            r->stop = 1;
+            r->stop_status = ETW_E_STOPPED;
+        }
+        finish(s, b);
+    }
+}
+
+void etw_session_release_all(etw_session *s)
+{
+    /* Buffers in the merge (arrival list) and those never taken from the incoming queue: every
+     * accepted buffer gets its completion callback, however processing ended. */
+    etw_buf *b;
+    while ((b = s->arr_head)) {
+        s->arr_head = b->next_arrival;
+        finish(s, b);
+    }
+    s->arr_tail = NULL;
+    for (uint32_t i = 0; i < s->nprocs; i++) {
+        s->procs[i].head = s->procs[i].tail = NULL;
+        s->procs[i].has_rec = 0;
+        s->procs[i].heap_pos = -1;
+    }
+    pthread_mutex_lock(&s->mu);
+    b = s->in_head;
+    s->in_head = s->in_tail = NULL;
+    pthread_mutex_unlock(&s->mu);
+    while (b) {
+        etw_buf *next = b->next_arrival;
+        finish(s, b);
+        b = next;
+    }
+}

@@ -1,0 +1,171 @@
+/* Per-processor queues of a session and the bound on what is still to come (docs/design.md
+ * 3.3). A processor's buffers never overlap in time: its next buffer holds nothing older than
+ * the last event of its previous one. (The stronger rule "nothing older than the previous
+ * buffer's flush time" does not hold in relogged and private-session files: 400 of 405 buffers
+ * of traceevent/net.4.5.x86-PerfViewData.etl break it; see docs/format/ordering.md.) So an idle
+ * processor that has sent data bounds what may still come by its last event's time; one that
+ * never sent anything could send anything. Slot 0 is the header buffer, delivered before
+ * everything else; processor p lives in slot p + 1. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/bytes.h"
+#include "session/run.h"
+
+etw_proc *etw_proc_slot(etw_session *s, uint32_t slot)
+{
+    if (slot < s->nprocs)
+        return &s->procs[slot];
+    uint32_t n = s->nprocs ? s->nprocs : 8;
+    while (n <= slot)
+        n *= 2;
+    etw_proc *grown = realloc(s->procs, (size_t)n * sizeof *grown);
+    if (!grown)
+        return NULL;
+    memset(grown + s->nprocs, 0, (size_t)(n - s->nprocs) * sizeof *grown);
+    for (uint32_t i = s->nprocs; i < n; i++)
+        grown[i].heap_pos = -1;
+    s->procs = grown;
+    s->nprocs = n;
+    return &s->procs[slot];
+}
+
+static int finished(const etw_session *s, const etw_proc *p, uint32_t slot)
+{
+    if (slot == 0)
+        return p->seen || s->ended;
+    if (s->file)
+        return p->unfed == 0;
+    return s->ended || s->closed;
+}
+
+/* Whether slot exists for bound purposes: a processor the trace may still hear from. */
+static int expected(const etw_session *s, const etw_proc *p, uint32_t slot)
+{
+    if (p->seen || slot == 0)
+        return 1;
+    if (s->file)
+        return p->unfed > 0;
+    return slot <= s->header.NumberOfProcessors;
+}
+
+void etw_session_bound(const etw_session *s, etw_key *bound, int *none)
+{
+    *none = 1;
+    if (!s->have_header && !s->ended) {
+        *none = 0;
+        bound->ft = INT64_MIN;
+        bound->raw = 0;
+        bound->sess = 0;
+        bound->proc = 0;
+        return;
+    }
+    for (uint32_t slot = 0; slot < s->nprocs; slot++) {
+        const etw_proc *p = &s->procs[slot];
+        if (p->head || !expected(s, p, slot) || finished(s, p, slot))
+            continue;
+        etw_key k = {INT64_MIN, 0, s->index_in_call, slot};
+        if (p->seen) {
+            k.ft = etw_clock_to_filetime(&s->clock, p->last_ts);
+            k.raw = p->last_ts;
+        }
+        if (*none || etw_key_less(&k, bound)) {
+            *bound = k;
+            *none = 0;
+        }
+    }
+}
+
+void etw_proc_load(etw_run *r, etw_session *s, uint32_t slot)
+{
+    etw_proc *p = &s->procs[slot];
+    for (;;) {
+        etw_buf *b = p->head;
+        if (!b) {
+            p->has_rec = 0;
+            s->bound_dirty = 1;
+            return;
+        }
+        while (b->cursor + 4u <= b->hdr.filled && etw_rd32(b->data + b->cursor) != 0xFFFFFFFFu) {
+            etw_status st = etw_record_parse(b->data + b->cursor, b->hdr.filled - b->cursor, &p->rec);
+            if (st == ETW_OK && p->rec.kind != ETW_REC_SKIP) {
+                uint64_t ts = p->rec.has_timestamp ? p->rec.timestamp : p->last_ts;
+                p->rec.timestamp = ts;
+                p->last_ts = ts;
+                p->key.ft = slot == 0 ? INT64_MIN : etw_clock_to_filetime(&s->clock, ts);
+                p->key.raw = ts;
+                p->key.sess = s->index_in_call;
+                p->key.proc = slot;
+                p->has_rec = 1;
+                return;
+            }
+            s->live.bad_records++;
+            s->corrupt = 1;
+            etw_session_report(s, st == ETW_OK ? ETW_E_REC_MARKER : st, b->index, b->offset,
+                               b->cursor, st == ETW_OK ? "record kind not delivered" : NULL);
+            if (st != ETW_OK)
+                break; /* the size cannot be trusted: go on with the next buffer */
+            b->cursor += (uint32_t)etw_align8(p->rec.size);
+        }
+        b->events_done = 1;
+        p->head = b->next_proc;
+        if (!p->head)
+            p->tail = NULL;
+        etw_complete_ready(r, s);
+    }
+}
+
+static int wants_events(const etw_session *s)
+{
+    switch (s->api) {
+    case ETW_API_LOGFILE_W: return s->logfile_w->EventCallback != NULL;
+    case ETW_API_LOGFILE_A: return s->logfile_a->EventCallback != NULL;
+    default: return s->options.EventCallback != NULL;
+    }
+}
+
+void etw_session_integrate(etw_run *r, etw_session *s, etw_buf *b)
+{
+    if (s->arr_tail)
+        s->arr_tail->next_arrival = b;
+    else
+        s->arr_head = b;
+    s->arr_tail = b;
+    b->next_arrival = NULL;
+    b->next_proc = NULL;
+    uint32_t slot = b->index == 0 ? 0 : (uint32_t)b->hdr.processor + 1;
+    etw_proc *p = etw_proc_slot(s, slot);
+    if (!p) {
+        r->nomem = 1;
+        b->events_done = 1;
+        etw_complete_ready(r, s);
+        return;
+    }
+    b->proc = slot;
+    p->seen = 1;
+    if (slot) {
+        p->last_flush = b->hdr.timestamp;
+        if (s->file && p->unfed)
+            p->unfed--;
+        int64_t flush_ft = etw_clock_to_filetime(&s->clock, b->hdr.timestamp);
+        if (flush_ft > r->newest_flush_ft)
+            r->newest_flush_ft = flush_ft;
+    }
+    s->bound_dirty = 1;
+    /* No event consumer: nothing to merge, the buffer is done on arrival (relay mode). */
+    if (!wants_events(s)) {
+        b->events_done = 1;
+        etw_complete_ready(r, s);
+        return;
+    }
+    if (p->tail)
+        p->tail->next_proc = b;
+    else
+        p->head = b;
+    p->tail = b;
+    if (p->head == b) {
+        etw_proc_load(r, s, slot);
+        if (p->has_rec && p->heap_pos < 0 && etw_heap_push(r, s, slot) != 0)
+            r->nomem = 1;
+    }
+}

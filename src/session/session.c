@@ -1,0 +1,217 @@
+/* Session lifetime, buffer acceptance and the log-file header (see session.h). */
+#include "session/session.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/bytes.h"
+#include "format/xca.h"
+#include "etl/file_source.h"
+
+etw_session *etw_session_create(int is_stream)
+{
+    etw_session *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    pthread_mutex_init(&s->mu, NULL);
+    s->is_stream = is_stream;
+    s->window = UINT64_MAX;
+    s->window_100ns = is_stream ? ETWIRE_REORDER_DEFAULT : ETWIRE_REORDER_UNBOUNDED;
+    s->mem_limit = is_stream ? ETWIRE_MEMORY_LIMIT_DEFAULT : UINT64_MAX;
+    return s;
+}
+
+static void free_buf_list(etw_buf *b, etw_buf *(*next)(etw_buf *))
+{
+    while (b) {
+        etw_buf *n = next(b);
+        free(b->owned);
+        free(b);
+        b = n;
+    }
+}
+
+static etw_buf *next_proc(etw_buf *b) { return b->next_proc; }
+
+void etw_session_destroy(etw_session *s)
+{
+    if (!s)
+        return;
+    etw_session_release_all(s);
+    free_buf_list(s->free_bufs, next_proc);
+    free(s->procs);
+    free(s->names);
+    etw_file_source_close(s->file);
+    pthread_mutex_destroy(&s->mu);
+    free(s);
+}
+
+void etw_session_report(etw_session *s, etw_status st, uint64_t buffer_index, uint64_t offset,
+                        uint32_t record_offset, const char *detail)
+{
+    if (!s->diag_cb)
+        return;
+    char msg[512];
+    if (record_offset)
+        snprintf(msg, sizeof msg, "buffer %llu at offset %llu, record at +%u: %s%s%s",
+                 (unsigned long long)buffer_index, (unsigned long long)offset, record_offset,
+                 etw_status_message(st), detail ? ": " : "", detail ? detail : "");
+    else
+        snprintf(msg, sizeof msg, "buffer %llu at offset %llu: %s%s%s",
+                 (unsigned long long)buffer_index, (unsigned long long)offset,
+                 etw_status_message(st), detail ? ": " : "", detail ? detail : "");
+    ETWIRE_DIAGNOSTIC d = {etw_status_win32(st), buffer_index, offset, record_offset, msg};
+    s->diag_cb(&d, s->diag_ctx);
+}
+
+/* The first buffer defines the trace: pointer size, clock, processors (B.9, C.3.4). */
+static etw_status take_header(etw_session *s, const uint8_t *p, const etw_buffer_header *h)
+{
+    etw_record rec;
+    if (h->flags & ETW_BUFFER_FLAG_COMPRESSED)
+        return ETW_E_BUF_NO_HEADER;
+    if (etw_record_parse(p + ETW_BUFFER_HEADER_SIZE, h->filled - ETW_BUFFER_HEADER_SIZE, &rec) !=
+            ETW_OK ||
+        !etw_record_is_logfile_header(&rec))
+        return ETW_E_BUF_NO_HEADER;
+    const uint8_t *payload = p + ETW_BUFFER_HEADER_SIZE + rec.payload_off;
+    etw_status st = etw_logfile_header_parse(payload, rec.payload_len, rec.is64, &s->info);
+    if (st != ETW_OK)
+        return st;
+    size_t units = (s->info.logger_name_len + s->info.file_name_len) / 2 + 2;
+    WCHAR *names = calloc(units, sizeof(WCHAR));
+    if (!names)
+        return ETW_E_NOMEM;
+    size_t ln = s->info.logger_name_len / 2;
+    for (size_t i = 0; i < ln; i++)
+        names[i] = etw_rd16(payload + s->info.logger_name_off + 2 * i);
+    for (size_t i = 0; i < s->info.file_name_len / 2; i++)
+        names[ln + 1 + i] = etw_rd16(payload + s->info.file_name_off + 2 * i);
+    s->names = names;
+    s->header = s->info.header;
+    s->header.LoggerName = names;
+    s->header.LogFileName = names + ln + 1;
+    etw_clock_init(&s->clock, s->header.ReservedFlags, (uint64_t)s->header.PerfFreq.QuadPart,
+                   s->header.CpuSpeedInMHz, s->header.StartTime.QuadPart, rec.timestamp);
+    s->window = s->window_100ns == ETWIRE_REORDER_UNBOUNDED
+                    ? UINT64_MAX
+                    : etw_clock_ticks_for(&s->clock, s->window_100ns);
+    s->stats.EventsLost = s->header.EventsLost;
+    s->have_header = 1;
+    return ETW_OK;
+}
+
+/* Compressed buffers: everything after the 72-byte header is one independent MS-XCA stream
+ * whose decompressed size is filled - 72 (docs/format/compression.md). */
+static etw_status decompress(etw_session *s, const uint8_t *p, size_t n,
+                             const etw_buffer_header *h, uint8_t **out)
+{
+    size_t stored = h->buffer_size < n ? h->buffer_size : n;
+    if (h->filled > (1u << 30))
+        return ETW_E_BUF_FILLED;
+    uint8_t *d = malloc(h->filled);
+    if (!d)
+        return ETW_E_NOMEM;
+    memcpy(d, p, ETW_BUFFER_HEADER_SIZE);
+    size_t got = 0;
+    int rc = etw_xca_decompress(ETW_XCA_XPRESS, p + ETW_BUFFER_HEADER_SIZE,
+                                stored - ETW_BUFFER_HEADER_SIZE, d + ETW_BUFFER_HEADER_SIZE,
+                                h->filled - ETW_BUFFER_HEADER_SIZE, &got);
+    if (rc != ETW_XCA_OK || got != h->filled - ETW_BUFFER_HEADER_SIZE) {
+        free(d);
+        return ETW_E_BUF_DECOMPRESS;
+    }
+    s->stats.BuffersCompressed++;
+    s->stats.CompressedBytes += stored - ETW_BUFFER_HEADER_SIZE;
+    s->stats.DecompressedBytes += got;
+    *out = d;
+    return ETW_OK;
+}
+
+/* Records walk from offset 72 in 8-byte steps to the filled offset or 0xFFFFFFFF (B.4). */
+static etw_status walk_records(const uint8_t *d, uint32_t filled, uint32_t *bad_at)
+{
+    uint32_t off = ETW_BUFFER_HEADER_SIZE;
+    etw_record rec;
+    while (off + 4 <= filled && etw_rd32(d + off) != 0xFFFFFFFFu) {
+        etw_status st = etw_record_parse(d + off, filled - off, &rec);
+        if (st != ETW_OK) {
+            *bad_at = off;
+            return st;
+        }
+        off += (uint32_t)etw_align8(rec.size);
+    }
+    return ETW_OK;
+}
+
+static etw_buf *new_buf(etw_session *s)
+{
+    etw_buf *b = s->free_bufs;
+    if (b)
+        s->free_bufs = b->next_proc;
+    else
+        b = malloc(sizeof *b);
+    if (b)
+        memset(b, 0, sizeof *b);
+    return b;
+}
+
+etw_status etw_session_accept(etw_session *s, const uint8_t *p, size_t n, uint64_t offset,
+                              int last_of_proc, int validate_records)
+{
+    etw_buffer_header h;
+    etw_status st = etw_buffer_header_parse(p, n, &h);
+    if (st != ETW_OK)
+        return st;
+    if (!s->have_header) {
+        if ((st = take_header(s, p, &h)) != ETW_OK)
+            return st;
+    } else if (h.timestamp < s->last_flush_accepted) {
+        return ETW_E_BUF_ORDER;
+    }
+    uint8_t *owned = NULL;
+    if (h.flags & ETW_BUFFER_FLAG_COMPRESSED) {
+        if (!(s->header.LogFileMode & EVENT_TRACE_COMPRESSED_MODE))
+            return ETW_E_BUF_COMPRESSED;
+        if ((st = decompress(s, p, n, &h, &owned)) != ETW_OK)
+            return st;
+    }
+    const uint8_t *data = owned ? owned : p;
+    uint32_t bad_at = 0;
+    if (validate_records && (st = walk_records(data, h.filled, &bad_at)) != ETW_OK) {
+        free(owned);
+        return st;
+    }
+    etw_buf *b = new_buf(s);
+    if (!b) {
+        free(owned);
+        return ETW_E_NOMEM;
+    }
+    b->orig = p;
+    b->orig_size = (uint32_t)n;
+    b->data = data;
+    b->owned = owned;
+    b->hdr = h;
+    b->index = s->next_index++;
+    b->offset = offset;
+    b->cursor = ETW_BUFFER_HEADER_SIZE;
+    b->last_of_proc = (uint8_t)last_of_proc;
+    if (s->in_tail)
+        s->in_tail->next_arrival = b;
+    else
+        s->in_head = b;
+    s->in_tail = b;
+    if (h.timestamp > s->last_flush_accepted)
+        s->last_flush_accepted = h.timestamp;
+    if (h.flags & (ETW_BUFFER_FLAG_EVENTS_LOST | ETW_BUFFER_FLAG_BUFFER_LOST))
+        s->stats.BuffersLostFlagged++;
+    s->stats.BuffersAccepted++;
+    uint64_t held = atomic_fetch_add_explicit(&s->bytes_held, n + (owned ? h.filled : 0),
+                                              memory_order_relaxed) +
+                    n + (owned ? h.filled : 0);
+    s->stats.BytesHeld = held;
+    if (held > s->stats.BytesHeldPeak)
+        s->stats.BytesHeldPeak = held;
+    return ETW_OK;
+}

@@ -1,0 +1,145 @@
+/* A processing session: the one pipeline behind files and buffer streams (docs/design.md 3.1).
+ * Buffers enter in flush order through etw_session_accept (from ProcessTraceAddBufferToBuffer-
+ * Stream, or from a file reader); ProcessTrace merges their events per processor into time
+ * order (merge.c), delivers them (deliver.c), then fires each buffer's callbacks in arrival
+ * order (complete.c). Threads: `mu` guards the incoming queue and the flags marked (mu);
+ * everything else belongs to the thread running ProcessTrace. */
+#ifndef ETWIRE_SESSION_SESSION_H
+#define ETWIRE_SESSION_SESSION_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include <etwire/etwire.h>
+
+#include "base/clock.h"
+#include "base/status.h"
+#include "format/buffer_header.h"
+#include "format/logfile_header.h"
+#include "format/record.h"
+
+typedef struct etw_file_source etw_file_source;
+
+typedef struct etw_buf etw_buf;
+struct etw_buf {
+    etw_buf *next_arrival; /* accepted, not yet completed, in arrival order */
+    etw_buf *next_proc;    /* the same processor's later buffers */
+    const uint8_t *orig;   /* the bytes as handed in: what callbacks see */
+    uint32_t orig_size;
+    const uint8_t *data;   /* the bytes records are read from (a decompressed copy or orig) */
+    uint8_t *owned;        /* decompressed copy to free */
+    etw_buffer_header hdr;
+    uint64_t index;        /* arrival number: 0 is the header buffer */
+    uint64_t offset;       /* byte offset in the file or stream */
+    uint32_t cursor;       /* next record */
+    uint32_t proc;         /* slot in the session's processor table */
+    uint8_t events_done;
+    uint8_t last_of_proc;  /* a file knows no later buffer of this processor follows */
+};
+
+/* Merge order key: trace time, then raw time, then handle position, then processor. */
+typedef struct etw_key {
+    int64_t ft;
+    uint64_t raw;
+    uint32_t sess;
+    uint32_t proc;
+} etw_key;
+
+typedef struct etw_proc {
+    etw_buf *head, *tail;  /* head is the active buffer */
+    etw_record rec;        /* the record at head->cursor, when has_rec */
+    etw_key key;
+    uint64_t last_flush;   /* flush time of its newest accepted buffer */
+    uint64_t last_ts;      /* for WPP records that carry no timestamp */
+    uint32_t unfed;        /* file sessions: buffers of this processor not yet read */
+    int32_t heap_pos;      /* -1 when not in the merge heap */
+    uint8_t seen, finished, has_rec;
+} etw_proc;
+
+typedef enum etw_api { ETW_API_OPTIONS, ETW_API_LOGFILE_W, ETW_API_LOGFILE_A } etw_api;
+
+/* How ProcessTrace waits for stream data: AddBuffer bumps seq and signals. */
+typedef struct etw_waiter {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    uint64_t seq;
+} etw_waiter;
+
+typedef struct etw_session {
+    pthread_mutex_t mu;
+    PROCESSTRACE_HANDLE handle;
+    int is_stream;
+
+    /* What the caller asked for. */
+    etw_api api;
+    ETW_OPEN_TRACE_OPTIONS options;
+    PETW_BUFFER_COMPLETION_CALLBACK completion_cb;
+    void *completion_ctx;
+    EVENT_TRACE_LOGFILEW *logfile_w;
+    EVENT_TRACE_LOGFILEA *logfile_a;
+    int raw_timestamp;
+    ETWIRE_DIAGNOSTIC_CALLBACK diag_cb;
+    void *diag_ctx;
+    uint64_t window;       /* raw ticks, UINT64_MAX = unbounded */
+    uint64_t window_100ns;
+    uint64_t mem_limit;
+
+    /* The trace, once the header buffer arrived. */
+    int have_header;
+    etw_logfile_info info;
+    TRACE_LOGFILE_HEADER header; /* with LoggerName / LogFileName pointing into names */
+    WCHAR *names;
+    etw_clock clock;
+
+    /* (mu) buffers accepted but not yet taken by ProcessTrace, and the session's state. */
+    etw_buf *in_head, *in_tail;
+    uint64_t last_flush_accepted;
+    uint64_t next_index;
+    uint64_t next_offset;
+    int ended;       /* no more input: etwire_stream_end, end of file */
+    int closed;      /* CloseTrace while processing */
+    int processing;
+    etw_waiter *waiter;
+    ETWIRE_SESSION_STATS stats; /* (mu) for the counters AddBuffer touches */
+
+    /* ProcessTrace's own state. */
+    etw_buf *arr_head, *arr_tail;
+    etw_proc *procs;
+    uint32_t nprocs;
+    uint32_t unseen;     /* processors below NumberOfProcessors that sent nothing yet */
+    uint64_t newest_flush;
+    uint32_t index_in_call;
+    etw_file_source *file;
+    int corrupt;         /* something was reported: ProcessTrace ends with ERROR_FILE_CORRUPT */
+    int bound_dirty;     /* a processor went idle, woke up or finished: recompute the bound */
+    etw_key bound;       /* lower bound of events not yet queued (see procs.c) */
+    int bound_none;      /* no bound: nothing older can come */
+    int64_t current_time;/* FILETIME of the last delivered event */
+    ULONG64 buffers_read;
+    EVENT_HEADER_EXTENDED_DATA_ITEM ext_items[64];
+    etw_buf *free_bufs;
+    _Atomic uint64_t bytes_held; /* read by the merge for the memory bound without the lock */
+    /* Counters only ProcessTrace touches, folded into stats under mu once per buffer. */
+    struct {
+        ULONG64 delivered, filtered, late, bad_records;
+    } live;
+} etw_session;
+
+etw_session *etw_session_create(int is_stream);
+void etw_session_destroy(etw_session *s);
+
+/* Validates one buffer and queues it. Takes no ownership on error (no completion fires). The
+ * caller holds s->mu. offset is where the buffer starts in its file or stream. */
+etw_status etw_session_accept(etw_session *s, const uint8_t *p, size_t n, uint64_t offset,
+                              int last_of_proc, int validate_records);
+/* Reports a problem through the diagnostic callback (and counts it). */
+void etw_session_report(etw_session *s, etw_status st, uint64_t buffer_index, uint64_t offset,
+                        uint32_t record_offset, const char *detail);
+
+/* Copies the ProcessTrace-only counters into stats; the caller holds mu. */
+void etw_session_fold_live(etw_session *s);
+/* Fires completion callbacks for every buffer still held and frees them. */
+void etw_session_release_all(etw_session *s);
+
+#endif

@@ -1,0 +1,74 @@
+/* Schemas embedded in merged traces: KernelTraceControl "MetaData" classic events (format
+ * notes §4.1). Opcode 32 (EventInfo) carries a whole TRACE_EVENT_INFO as TDH produced it on the
+ * capture machine; opcode 33 (EventMapInfo) a provider GUID then an EVENT_MAP_INFO. Both are
+ * copied (the record's payload is only borrowed), validated once and stored. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/bytes.h"
+#include "base/text.h"
+#include "tdh/map_format.h"
+#include "tdh/prop_walk.h"
+#include "tdh/schema_lookup.h"
+
+/* {bbccf6c1-6cd1-48c4-80ff-839482e37671} */
+const GUID etw_metadata_guid = {0xbbccf6c1, 0x6cd1, 0x48c4, {0x80, 0xff, 0x83, 0x94, 0x82, 0xe3, 0x76, 0x71}};
+
+static void *copy(const uint8_t *p, size_t n)
+{
+    void *c = malloc(n ? n : 1);
+    if (c)
+        memcpy(c, p, n);
+    return c;
+}
+
+static int learn_event_info(const uint8_t *p, size_t n)
+{
+    if (n > (1u << 20) || !etw_tei_check(p, n))
+        return 0;
+    TRACE_EVENT_INFO *tei = copy(p, n);
+    if (!tei)
+        return 0;
+    etw_schema_key k = {.guid = tei->ProviderGuid};
+    if (tei->DecodingSource == DecodingSourceWbem) {
+        /* Classic events are looked up by class GUID and event type (notes §4.1). */
+        k.guid = tei->EventGuid;
+        k.kind = ETW_KEY_CLASSIC;
+        k.a = tei->EventDescriptor.Opcode;
+    } else {
+        k.kind = ETW_KEY_MANIFEST;
+        k.a = tei->EventDescriptor.Id;
+    }
+    k.b = tei->EventDescriptor.Version;
+    return etw_schema_put(&k, tei, (uint32_t)n, ETW_SRC_METADATA, 0);
+}
+
+static int learn_map_info(const uint8_t *p, size_t n)
+{
+    if (n < 16 || n - 16 > (1u << 20) || !etw_map_check(p + 16, n - 16))
+        return 0;
+    const uint8_t *m = p + 16;
+    uint32_t name_off = etw_rd32(m);
+    size_t name_len = etw_utf16_span(m + name_off, n - 16 - name_off, NULL);
+    etw_schema_key k = {.guid = etw_guid_read(p), .kind = ETW_KEY_MAP, .blob = m + name_off,
+                        .blob_len = (uint32_t)name_len};
+    void *c = copy(m, n - 16);
+    return c && etw_schema_put(&k, c, (uint32_t)(n - 16), ETW_SRC_METADATA, 0);
+}
+
+int etw_metadata_observe(const EVENT_RECORD *rec)
+{
+    if (!rec || !etw_guid_equal(&rec->EventHeader.ProviderId, &etw_metadata_guid) || !rec->UserData)
+        return 0;
+    const uint8_t *p = rec->UserData;
+    switch (rec->EventHeader.EventDescriptor.Opcode) {
+    case 32: return learn_event_info(p, rec->UserDataLength);
+    case 33: return learn_map_info(p, rec->UserDataLength);
+    default: return 0;
+    }
+}
+
+int etwire_tdh_observe(PCEVENT_RECORD rec)
+{
+    return etw_metadata_observe(rec);
+}

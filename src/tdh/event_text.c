@@ -1,0 +1,197 @@
+/* Event names and field text for the CLI (see event_text.h). */
+#include "tdh/event_text.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "base/text.h"
+#include "tdh/prop_value.h"
+#include "tdh/prop_walk.h"
+#include "tdh/schema_lookup.h"
+#include "tdh/tei_text.h"
+
+int etw_event_describe(const EVENT_RECORD *rec, etw_strbuf *provider, etw_strbuf *event_name)
+{
+    etw_schema s;
+    const EVENT_DESCRIPTOR *d = &rec->EventHeader.EventDescriptor;
+    int classic = (rec->EventHeader.Flags & EVENT_HEADER_FLAG_CLASSIC_HEADER) != 0;
+    etw_metadata_observe(rec);
+    int have = etw_schema_for_record(rec, &s);
+    const TRACE_EVENT_INFO *t = have ? s.info : NULL;
+    const char *kprov, *ktask;
+    if (!have && etw_kernel_class_names(&rec->EventHeader.ProviderId, &kprov, &ktask)) {
+        /* A built-in class with an event type the tables do not know. */
+        etw_strbuf_puts(provider, kprov);
+        etw_strbuf_printf(event_name, "%s/Opcode(%u)", ktask, d->Opcode);
+        return 0;
+    }
+    if (!have || !etw_blob_wstr_append(provider, t, s.size, t->ProviderNameOffset, 0)) {
+        char g[37];
+        etw_guid_format(&rec->EventHeader.ProviderId, g);
+        etw_strbuf_printf(provider, "{%s}", g);
+    }
+    if (have && etw_blob_wstr_append(event_name, t, s.size, t->TaskNameOffset, 0)) {
+        if (d->Opcode != 0) {
+            size_t mark = event_name->len;
+            etw_strbuf_putc(event_name, '/');
+            if (!etw_blob_wstr_append(event_name, t, s.size, t->OpcodeNameOffset, 0)) {
+                /* Kernel classes name every opcode they know; TraceEvent prints the rest as
+                 * Opcode(n), manifest events just drop an unnamed opcode. */
+                if (t->DecodingSource == DecodingSourceWbem)
+                    etw_strbuf_printf(event_name, "Opcode(%u)", d->Opcode);
+                else {
+                    event_name->len = mark;
+                    event_name->data[mark] = 0;
+                }
+            }
+        }
+    } else if (have && t->DecodingSource != DecodingSourceWbem &&
+               etw_blob_wstr_append(event_name, t, s.size, t->EventNameOffset, 0)) {
+        /* named by the manifest or TraceLogging metadata */
+    } else if (classic) {
+        etw_strbuf_printf(event_name, "Opcode(%u)", d->Opcode);
+    } else {
+        etw_strbuf_printf(event_name, "EventID(%u)", d->Id);
+    }
+    return have;
+}
+
+typedef struct fmt {
+    etw_strbuf *out;
+    int json;
+    const TRACE_EVENT_INFO *t;
+    uint32_t tsize;
+    const uint8_t *p;
+    unsigned ptr;
+    unsigned lvl;
+    uint8_t first[ETW_WALK_MAX_DEPTH * 2 + 2];
+    char closer[ETW_WALK_MAX_DEPTH * 2 + 2];
+    unsigned hidden; /* > 0 while inside a NOPRINT property */
+} fmt;
+
+static void sep(fmt *f, int in_array)
+{
+    if (!f->first[f->lvl])
+        etw_strbuf_puts(f->out, f->json ? "," : (in_array ? ", " : "; "));
+    f->first[f->lvl] = 0;
+}
+
+static void key(fmt *f, const etw_walk_item *it)
+{
+    if (f->json)
+        etw_strbuf_putc(f->out, '"');
+    if (!etw_blob_wstr_append(f->out, f->t, f->tsize, it->epi->NameOffset, f->json))
+        etw_strbuf_printf(f->out, "Field%u", it->index);
+    etw_strbuf_puts(f->out, f->json ? "\":" : "=");
+}
+
+static void push(fmt *f, char open)
+{
+    etw_strbuf_putc(f->out, open);
+    if (f->lvl + 1 < sizeof f->first)
+        f->lvl++;
+    f->first[f->lvl] = 1;
+    f->closer[f->lvl] = open == '[' ? ']' : '}';
+}
+
+const EVENT_MAP_INFO *etw_event_property_map(const TRACE_EVENT_INFO *tei, size_t tei_size,
+                                             const EVENT_PROPERTY_INFO *e, size_t *size)
+{
+    etw_schema m;
+    const uint8_t *name;
+    if ((e->Flags & (PropertyStruct | PropertyHasCustomSchema)) || !e->nonStructType.MapNameOffset)
+        return NULL;
+    size_t len = etw_blob_wstr(tei, tei_size, e->nonStructType.MapNameOffset, &name);
+    if (!len || !etw_map_for_provider(&tei->ProviderGuid, name, len, &m))
+        return NULL;
+    *size = m.size;
+    return m.info;
+}
+
+static int format_fn(void *ctx, const etw_walk_item *it)
+{
+    fmt *f = ctx;
+    int noprint = !(it->epi->Flags & PropertyStruct) && it->out_type == TDH_OUTTYPE_NOPRINT;
+    int opens = it->ev == ETW_WALK_ARRAY_BEGIN || it->ev == ETW_WALK_STRUCT_BEGIN;
+    int closes = it->ev == ETW_WALK_ARRAY_END || it->ev == ETW_WALK_STRUCT_END;
+    if (f->hidden || noprint) {
+        /* Hidden lengths and counts TraceLogging needs (tlg_meta.c) stay out of the output. */
+        f->hidden += opens;
+        f->hidden -= closes && f->hidden;
+        return 0;
+    }
+    int element = it->in_array && it->ev != ETW_WALK_ARRAY_BEGIN && it->ev != ETW_WALK_ARRAY_END;
+    switch (it->ev) {
+    case ETW_WALK_ARRAY_BEGIN:
+        sep(f, 0);
+        key(f, it);
+        push(f, '[');
+        break;
+    case ETW_WALK_STRUCT_BEGIN:
+        sep(f, element);
+        if (!element)
+            key(f, it);
+        push(f, '{');
+        break;
+    case ETW_WALK_ARRAY_END:
+    case ETW_WALK_STRUCT_END:
+        if (f->lvl) {
+            etw_strbuf_putc(f->out, f->closer[f->lvl]);
+            f->lvl--;
+        }
+        break;
+    case ETW_WALK_VALUE: {
+        sep(f, element);
+        if (!element)
+            key(f, it);
+        size_t msize = 0;
+        const EVENT_MAP_INFO *map = etw_event_property_map(f->t, f->tsize, it->epi, &msize);
+        if (etw_value_format(f->out, f->json ? ETW_FMT_JSON : 0, it->in_type, it->out_type,
+                             f->p + it->off, it->size, f->ptr, map, msize) != 0) {
+            etw_strbuf_puts(f->out, f->json ? "\"0x" : "0x");
+            etw_strbuf_hex(f->out, f->p + it->off, it->size);
+            if (f->json)
+                etw_strbuf_putc(f->out, '"');
+        }
+        break;
+    }
+    }
+    return 0;
+}
+
+int etw_event_format_fields(const EVENT_RECORD *rec, int json, etw_strbuf *out)
+{
+    etw_schema s;
+    const uint8_t *p = rec->UserData;
+    size_t n = p ? rec->UserDataLength : 0;
+    etw_metadata_observe(rec);
+    if (!etw_schema_for_record(rec, &s)) {
+        etw_strbuf_hex(out, p, n);
+        return 0;
+    }
+    fmt f;
+    memset(&f, 0, sizeof f);
+    f.out = out;
+    f.json = json;
+    f.t = s.info;
+    f.tsize = s.size;
+    f.p = p;
+    f.ptr = etw_event_pointer_size(rec, 0, NULL);
+    f.first[0] = 1;
+    size_t used = 0;
+    uint32_t r = etw_walk(f.t, p, n, f.ptr, format_fn, &f, &used);
+    if (r == 0)
+        return 1;
+    /* Close whatever the walk left open, then show what could not be decoded. */
+    while (f.lvl > 0) {
+        etw_strbuf_putc(out, f.closer[f.lvl]);
+        f.lvl--;
+    }
+    f.lvl = 0;
+    sep(&f, 0);
+    etw_strbuf_puts(out, json ? "\"_undecoded\":\"" : "_undecoded=");
+    etw_strbuf_hex(out, p + used, n - used);
+    if (json)
+        etw_strbuf_putc(out, '"');
+    return 0;
+}

@@ -1,0 +1,171 @@
+/* TdhLoadManifest / TdhLoadManifestFromBinary / TdhUnloadManifest: remembers which schemas
+ * came from which file (an origin id) so that unloading drops exactly those. The parsers are
+ * manifest_xml.c (expat) and wevt_template.c (PE resources). */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/strbuf.h"
+#include "base/text.h"
+#include "tdh/manifest.h"
+#include "tdh/schema_cache.h"
+
+#define MAX_LOADED 256
+
+static pthread_mutex_t loaded_lock = PTHREAD_MUTEX_INITIALIZER;
+static char *loaded_path[MAX_LOADED];
+static uint32_t next_origin = 1;
+static uint32_t loaded_origin[MAX_LOADED];
+
+static uint32_t new_origin(const char *path)
+{
+    uint32_t origin = 0;
+    pthread_mutex_lock(&loaded_lock);
+    for (size_t i = 0; i < MAX_LOADED; i++) {
+        if (!loaded_path[i] && (loaded_path[i] = strdup(path)) != NULL) {
+            origin = loaded_origin[i] = next_origin++;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&loaded_lock);
+    return origin;
+}
+
+static uint32_t take_origin(const char *path)
+{
+    uint32_t origin = 0;
+    pthread_mutex_lock(&loaded_lock);
+    for (size_t i = 0; i < MAX_LOADED && !origin; i++) {
+        if (loaded_path[i] && strcmp(loaded_path[i], path) == 0) {
+            origin = loaded_origin[i];
+            free(loaded_path[i]);
+            loaded_path[i] = NULL;
+        }
+    }
+    pthread_mutex_unlock(&loaded_lock);
+    return origin;
+}
+
+static uint8_t *read_file(const char *path, size_t *n, ULONG *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        *err = ERROR_FILE_NOT_FOUND;
+        return NULL;
+    }
+    uint8_t *buf = NULL;
+    size_t len = 0, cap = 0;
+    for (;;) {
+        if (len == cap) {
+            if (cap >= ETW_MANIFEST_MAX_FILE) {
+                *err = ERROR_INVALID_DATA;
+                break;
+            }
+            cap = cap ? cap * 2 : 65536;
+            uint8_t *g = realloc(buf, cap);
+            if (!g) {
+                *err = ERROR_NOT_ENOUGH_MEMORY;
+                break;
+            }
+            buf = g;
+        }
+        size_t got = fread(buf + len, 1, cap - len, f);
+        if (got == 0) {
+            fclose(f);
+            *n = len;
+            return buf;
+        }
+        len += got;
+    }
+    fclose(f);
+    free(buf);
+    return NULL;
+}
+
+static ULONG load(const char *path, int binary)
+{
+    ULONG err = ERROR_SUCCESS;
+    size_t n = 0;
+    if (!path)
+        return ERROR_INVALID_PARAMETER;
+    uint8_t *data = read_file(path, &n, &err);
+    if (!data)
+        return err;
+    uint32_t origin = new_origin(path);
+    if (!origin) {
+        free(data);
+        return ERROR_NOT_ENOUGH_MEMORY;
+    }
+    err = binary ? etw_wevt_load_pe(data, n, origin) : etw_manifest_load_xml(data, n, origin);
+    free(data);
+    if (err != ERROR_SUCCESS) {
+        take_origin(path);
+        etw_schema_drop_origin(origin);
+    }
+    return err;
+}
+
+ULONG etwire_tdh_load_manifest(const char *path)
+{
+    return load(path, 0);
+}
+
+ULONG etwire_tdh_load_binary(const char *path)
+{
+    return load(path, 1);
+}
+
+static char *to_utf8(PCWSTR w)
+{
+    if (!w)
+        return NULL;
+    etw_strbuf sb = {0};
+    etw_wstr_to_utf8(&sb, w);
+    etw_strbuf_putc(&sb, 0);
+    if (sb.failed) {
+        etw_strbuf_free(&sb);
+        return NULL;
+    }
+    return sb.data;
+}
+
+ULONG WINAPI TdhLoadManifest(PWSTR Manifest)
+{
+    char *p = to_utf8(Manifest);
+    ULONG r = p ? load(p, 0) : ERROR_INVALID_PARAMETER;
+    free(p);
+    return r;
+}
+
+ULONG WINAPI TdhLoadManifestFromBinary(PWSTR BinaryPath)
+{
+    char *p = to_utf8(BinaryPath);
+    ULONG r = p ? load(p, 1) : ERROR_INVALID_PARAMETER;
+    free(p);
+    return r;
+}
+
+ULONG WINAPI TdhUnloadManifest(PWSTR Manifest)
+{
+    char *p = to_utf8(Manifest);
+    if (!p)
+        return ERROR_INVALID_PARAMETER;
+    uint32_t origin = take_origin(p);
+    free(p);
+    if (!origin)
+        return ERROR_NOT_FOUND;
+    etw_schema_drop_origin(origin);
+    return ERROR_SUCCESS;
+}
+
+void etwire_tdh_reset(void)
+{
+    pthread_mutex_lock(&loaded_lock);
+    for (size_t i = 0; i < MAX_LOADED; i++) {
+        free(loaded_path[i]);
+        loaded_path[i] = NULL;
+    }
+    pthread_mutex_unlock(&loaded_lock);
+    etw_schema_clear();
+}

@@ -1,0 +1,104 @@
+/* Map lookups and rendering (see map_format.h). */
+#include "tdh/map_format.h"
+
+#include "base/bytes.h"
+#include "base/text.h"
+
+#define EMI_HEADER 16u
+
+/* A UTF-16 NUL string at off inside the blob: its byte length, or SIZE_MAX if it runs off. */
+static size_t wstr_len(const uint8_t *p, size_t n, uint32_t off)
+{
+    if (off == 0 || off >= n || (off & 1))
+        return SIZE_MAX;
+    int term;
+    size_t len = etw_utf16_span(p + off, n - off, &term);
+    return term ? len : SIZE_MAX;
+}
+
+int etw_map_check(const uint8_t *p, size_t n)
+{
+    if (n < EMI_HEADER)
+        return 0;
+    uint32_t count = etw_rd32(p + 8);
+    if (count > (n - EMI_HEADER) / 8)
+        return 0;
+    if (wstr_len(p, n, etw_rd32(p)) == SIZE_MAX)
+        return 0;
+    int pattern = (etw_rd32(p + 4) & EVENTMAP_INFO_FLAG_MANIFEST_PATTERNMAP) != 0;
+    int strkeys = pattern || etw_rd32(p + 12) == EVENTMAP_ENTRY_VALUETYPE_STRING;
+    for (uint32_t i = 0; i < count; i++) {
+        const uint8_t *e = p + EMI_HEADER + 8u * i;
+        if (wstr_len(p, n, etw_rd32(e)) == SIZE_MAX)
+            return 0;
+        if (strkeys && wstr_len(p, n, etw_rd32(e + 4)) == SIZE_MAX)
+            return 0;
+    }
+    return 1;
+}
+
+/* Appends entry text without the trailing spaces manifests leave on map strings. */
+static void put_name(etw_strbuf *out, const uint8_t *p, size_t n, uint32_t off)
+{
+    size_t len = wstr_len(p, n, off);
+    if (len == SIZE_MAX)
+        return;
+    while (len >= 2 && p[off + len - 2] == ' ' && p[off + len - 1] == 0)
+        len -= 2;
+    etw_strbuf tmp = {0};
+    etw_utf16_to_utf8(&tmp, p + off, len);
+    etw_strbuf_json_string(out, tmp.data ? tmp.data : "", tmp.len);
+    etw_strbuf_free(&tmp);
+}
+
+uint32_t etw_map_format(etw_strbuf *out, int json, uint32_t value, const EVENT_MAP_INFO *map,
+                        size_t map_size)
+{
+    const uint8_t *p = (const uint8_t *)map;
+    if (!map || map_size < EMI_HEADER)
+        return ERROR_EVT_INVALID_EVENT_DATA;
+    uint32_t flags = etw_rd32(p + 4), count = etw_rd32(p + 8);
+    if (count > (map_size - EMI_HEADER) / 8 || (flags & EVENTMAP_INFO_FLAG_MANIFEST_PATTERNMAP) ||
+        etw_rd32(p + 12) == EVENTMAP_ENTRY_VALUETYPE_STRING)
+        return ERROR_EVT_INVALID_EVENT_DATA;
+    int bitmap = (flags & (EVENTMAP_INFO_FLAG_MANIFEST_BITMAP | EVENTMAP_INFO_FLAG_WBEM_BITMAP)) != 0;
+    if (!bitmap) {
+        for (uint32_t i = 0; i < count; i++) {
+            const uint8_t *e = p + EMI_HEADER + 8u * i;
+            /* WBEM "Values" without "ValueMap" are indexed from 0 (notes §1.9). */
+            uint32_t key = etw_rd32(e + 4);
+            if (key != value)
+                continue;
+            if (json)
+                etw_strbuf_putc(out, '"');
+            put_name(out, p, map_size, etw_rd32(e));
+            if (json)
+                etw_strbuf_putc(out, '"');
+            return 0;
+        }
+        return ERROR_EVT_INVALID_EVENT_DATA;
+    }
+    uint32_t left = value;
+    int first = 1;
+    if (json)
+        etw_strbuf_putc(out, '"');
+    for (uint32_t i = 0; i < count; i++) {
+        const uint8_t *e = p + EMI_HEADER + 8u * i;
+        uint32_t mask = etw_rd32(e + 4);
+        if (mask == 0 ? value != 0 : (value & mask) != mask)
+            continue;
+        if (!first)
+            etw_strbuf_putc(out, '|');
+        put_name(out, p, map_size, etw_rd32(e));
+        left &= ~mask;
+        first = 0;
+    }
+    if (left || first) {
+        if (!first)
+            etw_strbuf_putc(out, '|');
+        etw_strbuf_printf(out, left ? "0x%x" : "0", left);
+    }
+    if (json)
+        etw_strbuf_putc(out, '"');
+    return 0;
+}

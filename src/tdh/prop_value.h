@@ -1,0 +1,47 @@
+/* One property value: how many payload bytes it occupies (the TDH size rules, format notes
+ * §1.5 and §1.8) and its text or JSON rendering (out-types §1.6, maps §1.9). Both work on
+ * untrusted bytes: sizes are checked against what is left, never assumed. */
+#ifndef ETWIRE_TDH_PROP_VALUE_H
+#define ETWIRE_TDH_PROP_VALUE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <etwire/tdh.h>
+
+#include "base/strbuf.h"
+
+#define ETW_SIZE_BAD SIZE_MAX
+
+/* Bytes one element of in_type takes at p[0..n). has_length says whether `length` (characters
+ * for strings, bytes for binary) was given by the schema; ptr is 4 or 8. Returns ETW_SIZE_BAD
+ * when the data cannot hold the value or the type cannot be sized. A NUL-terminated string
+ * without its terminator takes the rest of the payload (tdh.h tolerates this for the last
+ * field; real producers also truncate earlier ones). */
+size_t etw_value_size(uint16_t in_type, uint16_t out_type, uint32_t length, int has_length,
+                      unsigned ptr, const uint8_t *p, size_t n);
+
+/* In-types whose value can serve as another property's length or count. */
+int etw_value_is_countable(uint16_t in_type);
+/* Unsigned integer value of an integral in-type (zero-extended); 0 if not integral. */
+uint64_t etw_value_uint(uint16_t in_type, const uint8_t *p, size_t size);
+
+enum {
+    ETW_FMT_JSON = 1,       /* JSON value (quoted strings, numbers, true/false) */
+    ETW_FMT_STRICT_MAP = 2, /* a value missing from a value map is an error (TdhFormatProperty) */
+};
+
+/* Appends the rendering of one element. map may be NULL. Returns 0, or
+ * ERROR_EVT_INVALID_EVENT_DATA when the bytes do not fit the type (or, with STRICT_MAP, the
+ * value is not in the map). */
+uint32_t etw_value_format(etw_strbuf *out, unsigned flags, uint16_t in_type, uint16_t out_type,
+                          const uint8_t *p, size_t size, unsigned ptr, const EVENT_MAP_INFO *map,
+                          size_t map_size);
+
+/* Renderers shared with the event formatter. */
+void etw_format_filetime(etw_strbuf *out, uint64_t ft);
+void etw_format_sid(etw_strbuf *out, const uint8_t *p, size_t n);
+/* Appends 8-bit text: UTF-8 kept as is when utf8, else Windows-1252 converted to UTF-8. */
+void etw_format_ansi(etw_strbuf *out, const uint8_t *p, size_t n, int utf8);
+
+#endif

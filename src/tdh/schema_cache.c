@@ -1,0 +1,201 @@
+/* Open-addressing hash table behind one reader-writer lock (see schema_cache.h). Writes are
+ * rare (a schema is learned once) and reads are per event, so a rwlock is enough; replaced or
+ * dropped blobs go to a retired list instead of being freed, keeping readers' pointers valid. */
+#include "tdh/schema_cache.h"
+
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct entry {
+    etw_schema_key key; /* key.blob points into blob_copy */
+    uint8_t *blob_copy;
+    uint64_t hash;
+    etw_schema s;
+} entry;
+
+static pthread_rwlock_t lock = PTHREAD_RWLOCK_INITIALIZER;
+static entry **slots;
+static size_t nslots, nused;
+static void **retired;
+static size_t nretired, capretired;
+
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
+{
+    const uint8_t *b = p;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ b[i]) * 0x100000001b3ull;
+    return h;
+}
+
+static uint64_t key_hash(const etw_schema_key *k)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    h = fnv(h, &k->guid, sizeof k->guid);
+    uint8_t t[5] = {k->kind, (uint8_t)k->a, (uint8_t)(k->a >> 8), (uint8_t)k->b, (uint8_t)(k->b >> 8)};
+    h = fnv(h, t, sizeof t);
+    return fnv(h, k->blob, k->blob_len);
+}
+
+static int key_eq(const etw_schema_key *x, const etw_schema_key *y)
+{
+    return x->kind == y->kind && x->a == y->a && x->b == y->b && x->blob_len == y->blob_len &&
+           memcmp(&x->guid, &y->guid, sizeof x->guid) == 0 &&
+           (x->blob_len == 0 || memcmp(x->blob, y->blob, x->blob_len) == 0);
+}
+
+static entry **probe(const etw_schema_key *k, uint64_t h)
+{
+    if (!nslots)
+        return NULL;
+    for (size_t i = (size_t)h & (nslots - 1);; i = (i + 1) & (nslots - 1)) {
+        if (!slots[i] || (slots[i]->hash == h && key_eq(&slots[i]->key, k)))
+            return &slots[i];
+    }
+}
+
+int etw_schema_find(const etw_schema_key *key, etw_schema *out)
+{
+    uint64_t h = key_hash(key);
+    int found = 0;
+    pthread_rwlock_rdlock(&lock);
+    entry **e = probe(key, h);
+    if (e && *e) {
+        *out = (*e)->s;
+        found = 1;
+    }
+    pthread_rwlock_unlock(&lock);
+    return found;
+}
+
+static int retire(const void *p)
+{
+    if (nretired == capretired) {
+        size_t cap = capretired ? capretired * 2 : 16;
+        void **r = realloc(retired, cap * sizeof *r);
+        if (!r)
+            return 0;
+        retired = r;
+        capretired = cap;
+    }
+    retired[nretired++] = (void *)(uintptr_t)p;
+    return 1;
+}
+
+static int grow(void)
+{
+    size_t n = nslots ? nslots * 2 : 64;
+    entry **s = calloc(n, sizeof *s);
+    if (!s)
+        return 0;
+    entry **old = slots;
+    size_t oldn = nslots;
+    slots = s;
+    nslots = n;
+    for (size_t i = 0; i < oldn; i++)
+        if (old[i])
+            *probe(&old[i]->key, old[i]->hash) = old[i];
+    free(old);
+    return 1;
+}
+
+int etw_schema_put(const etw_schema_key *key, void *info, uint32_t size, uint8_t source,
+                   uint32_t origin)
+{
+    entry *n = calloc(1, sizeof *n + key->blob_len);
+    if (!n) {
+        free(info);
+        return 0;
+    }
+    n->blob_copy = (uint8_t *)(n + 1);
+    if (key->blob_len)
+        memcpy(n->blob_copy, key->blob, key->blob_len);
+    n->key = *key;
+    n->key.blob = n->blob_copy;
+    n->hash = key_hash(key);
+    n->s = (etw_schema){info, size, source, origin};
+    int ok = 1;
+    pthread_rwlock_wrlock(&lock);
+    if ((nused + 1) * 2 > nslots && !grow()) {
+        ok = 0;
+    } else {
+        entry **slot = probe(&n->key, n->hash);
+        if (*slot && (*slot)->s.source < source) {
+            ok = 2; /* keep the higher-precedence schema */
+        } else if (*slot) {
+            if (!retire((*slot)->s.info) || !retire(*slot))
+                ok = 0;
+            else
+                *slot = n;
+        } else {
+            *slot = n;
+            nused++;
+        }
+    }
+    pthread_rwlock_unlock(&lock);
+    if (ok != 1) {
+        free(info);
+        free(n);
+    }
+    return ok != 0;
+}
+
+size_t etw_schema_drop_origin(uint32_t origin)
+{
+    size_t dropped = 0;
+    pthread_rwlock_wrlock(&lock);
+    /* Rebuild the table without the origin's entries (deletion in open addressing). */
+    entry **old = slots;
+    size_t oldn = nslots;
+    slots = calloc(oldn ? oldn : 1, sizeof *slots);
+    if (!slots) {
+        slots = old;
+        pthread_rwlock_unlock(&lock);
+        return 0;
+    }
+    nslots = oldn;
+    nused = 0;
+    for (size_t i = 0; i < oldn; i++) {
+        if (!old[i])
+            continue;
+        if (origin && old[i]->s.origin == origin && retire(old[i]->s.info) && retire(old[i])) {
+            dropped++;
+            continue;
+        }
+        *probe(&old[i]->key, old[i]->hash) = old[i];
+        nused++;
+    }
+    free(old);
+    pthread_rwlock_unlock(&lock);
+    return dropped;
+}
+
+void etw_schema_each(void (*fn)(const etw_schema_key *key, const etw_schema *s, void *ctx), void *ctx)
+{
+    pthread_rwlock_rdlock(&lock);
+    for (size_t i = 0; i < nslots; i++)
+        if (slots[i])
+            fn(&slots[i]->key, &slots[i]->s, ctx);
+    pthread_rwlock_unlock(&lock);
+}
+
+void etw_schema_clear(void)
+{
+    pthread_rwlock_wrlock(&lock);
+    for (size_t i = 0; i < nslots; i++) {
+        if (slots[i]) {
+            free((void *)slots[i]->s.info);
+            free(slots[i]);
+        }
+    }
+    free(slots);
+    slots = NULL;
+    nslots = nused = 0;
+    for (size_t i = 0; i < nretired; i++)
+        free(retired[i]);
+    free(retired);
+    retired = NULL;
+    nretired = capretired = 0;
+    pthread_rwlock_unlock(&lock);
+}

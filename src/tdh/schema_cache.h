@@ -1,0 +1,58 @@
+/* The process-wide schema store: TRACE_EVENT_INFO and EVENT_MAP_INFO blobs keyed by provider
+ * (or class) GUID plus a kind-specific key. Lookups take a read lock, hash a few bytes and
+ * allocate nothing. Stored blobs are immutable and live until etwire_tdh_reset(), so a pointer
+ * returned by a lookup stays valid while events are being decoded, even if another thread
+ * replaces the entry with one from a higher-precedence source. */
+#ifndef ETWIRE_TDH_SCHEMA_CACHE_H
+#define ETWIRE_TDH_SCHEMA_CACHE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <etwire/tdh.h>
+
+/* What a key's (a, b) mean. */
+enum etw_key_kind {
+    ETW_KEY_MANIFEST = 1, /* a = event id, b = version */
+    ETW_KEY_CLASSIC = 2,  /* a = opcode (event type), b = version */
+    ETW_KEY_TLG = 3,      /* blob = the event's TraceLogging metadata bytes */
+    ETW_KEY_MAP = 4,      /* blob = the map name as UTF-16LE bytes (no NUL) */
+};
+
+/* Schema sources, lowest value = highest precedence (issue 4's order). */
+enum etw_schema_source {
+    ETW_SRC_TLG = 1,
+    ETW_SRC_METADATA = 2,
+    ETW_SRC_KERNEL = 3,
+    ETW_SRC_MANIFEST = 4,
+};
+
+typedef struct etw_schema_key {
+    GUID guid;
+    uint8_t kind;
+    uint16_t a;
+    uint16_t b;
+    const uint8_t *blob;
+    uint32_t blob_len;
+} etw_schema_key;
+
+typedef struct etw_schema {
+    const void *info; /* TRACE_EVENT_INFO or EVENT_MAP_INFO */
+    uint32_t size;
+    uint8_t source;
+    uint32_t origin; /* manifest load id (for TdhUnloadManifest), 0 otherwise */
+} etw_schema;
+
+/* Returns 1 and fills *out if found. */
+int etw_schema_find(const etw_schema_key *key, etw_schema *out);
+/* Takes ownership of info (malloc'd). Keeps an existing entry of higher precedence (then info is
+ * freed). Returns 0 on allocation failure (info freed). */
+int etw_schema_put(const etw_schema_key *key, void *info, uint32_t size, uint8_t source,
+                   uint32_t origin);
+/* Removes (retires) every entry of a manifest origin; returns how many. */
+size_t etw_schema_drop_origin(uint32_t origin);
+/* Calls fn for every stored entry under the read lock (fn must not call back in). */
+void etw_schema_each(void (*fn)(const etw_schema_key *key, const etw_schema *s, void *ctx), void *ctx);
+void etw_schema_clear(void);
+
+#endif

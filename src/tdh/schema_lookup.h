@@ -1,0 +1,32 @@
+/* Finding the schema of one EVENT_RECORD, from the sources in issue 4's order of precedence:
+ * TraceLogging metadata in the event, schemas embedded in the trace (EventMetadata), built-in
+ * kernel tables, then user-supplied manifests. The first lookup of a key may compile and store
+ * a schema; later lookups of the same key only hash and compare. */
+#ifndef ETWIRE_TDH_SCHEMA_LOOKUP_H
+#define ETWIRE_TDH_SCHEMA_LOOKUP_H
+
+#include <etwire/tdh.h>
+
+#include "tdh/schema_cache.h"
+
+/* Returns 1 and fills *out if rec has a schema. */
+int etw_schema_for_record(const EVENT_RECORD *rec, etw_schema *out);
+/* The map named by (UTF-16LE bytes, no NUL) for provider; 1 if found. */
+int etw_map_for_provider(const GUID *provider, const uint8_t *name, size_t name_bytes,
+                         etw_schema *out);
+/* 4 or 8: from the header flags, else TDH_CONTEXT_POINTERSIZE, else 8. */
+unsigned etw_event_pointer_size(const EVENT_RECORD *rec, ULONG nctx, const TDH_CONTEXT *ctx);
+/* The extended item of type ext_type: data pointer and size, or NULL. */
+const uint8_t *etw_event_ext(const EVENT_RECORD *rec, USHORT ext_type, size_t *size);
+
+/* Learns an EventMetadata schema event (etwire_tdh_observe). */
+int etw_metadata_observe(const EVENT_RECORD *rec);
+/* Compiles the built-in schema of a kernel classic event; NULL if none. */
+TRACE_EVENT_INFO *etw_kernel_build(const GUID *cls, unsigned opcode, unsigned version, size_t *size);
+
+/* TraceEvent's provider and task names of a built-in class; 0 if not one. */
+int etw_kernel_class_names(const GUID *cls, const char **provider, const char **task);
+
+extern const GUID etw_metadata_guid;
+
+#endif

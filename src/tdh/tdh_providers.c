@@ -1,0 +1,98 @@
+/* TdhEnumerateProviders over what etwire knows: every provider with a stored schema plus the
+ * built-in kernel classes (compiled lazily, so listed from the tables). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/bytes.h"
+#include "base/text.h"
+#include "tdh/kernel_tables.h"
+#include "tdh/schema_lookup.h"
+#include "tdh/tei_text.h"
+
+typedef struct prov {
+    GUID guid;
+    ULONG source;
+    etw_strbuf name;
+} prov;
+
+typedef struct prov_list {
+    prov *v;
+    size_t n, cap;
+    int failed;
+} prov_list;
+
+static void add(prov_list *l, const GUID *g, ULONG source, const void *blob, size_t size, uint32_t off,
+                const char *utf8)
+{
+    for (size_t i = 0; i < l->n; i++)
+        if (etw_guid_equal(&l->v[i].guid, g))
+            return;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 32;
+        prov *v = realloc(l->v, cap * sizeof *v);
+        if (!v) {
+            l->failed = 1;
+            return;
+        }
+        l->v = v;
+        l->cap = cap;
+    }
+    prov *p = &l->v[l->n++];
+    memset(p, 0, sizeof *p);
+    p->guid = *g;
+    p->source = source;
+    if (utf8)
+        etw_strbuf_puts(&p->name, utf8);
+    else if (!etw_blob_wstr_append(&p->name, blob, size, off, 0)) {
+        char s[37];
+        etw_guid_format(g, s);
+        etw_strbuf_puts(&p->name, s);
+    }
+}
+
+static void each(const etw_schema_key *k, const etw_schema *s, void *ctx)
+{
+    if (k->kind == ETW_KEY_MAP)
+        return;
+    const TRACE_EVENT_INFO *t = s->info;
+    add(ctx, &t->ProviderGuid, t->DecodingSource == DecodingSourceWbem, t, s->size, t->ProviderNameOffset, NULL);
+}
+
+ULONG WINAPI TdhEnumerateProviders(PPROVIDER_ENUMERATION_INFO pBuffer, ULONG *pBufferSize)
+{
+    if (!pBufferSize)
+        return ERROR_INVALID_PARAMETER;
+    prov_list l = {0};
+    etw_schema_each(each, &l);
+    for (size_t i = 0; i < etw_kclass_count; i++)
+        add(&l, &etw_kclasses[i].guid, 1, NULL, 0, 0, etw_kclasses[i].task);
+    size_t need = 8 + 24 * l.n;
+    for (size_t i = 0; i < l.n; i++)
+        need += (l.v[i].name.len + 1) * 2; /* UTF-16 units never exceed UTF-8 bytes */
+    ULONG r = ERROR_SUCCESS;
+    if (l.failed) {
+        r = ERROR_NOT_ENOUGH_MEMORY;
+    } else if (!pBuffer || *pBufferSize < need) {
+        *pBufferSize = (ULONG)need;
+        r = ERROR_INSUFFICIENT_BUFFER;
+    } else {
+        uint8_t *base = (uint8_t *)pBuffer;
+        size_t off = 8 + 24 * l.n;
+        pBuffer->NumberOfProviders = (ULONG)l.n;
+        pBuffer->Reserved = 0;
+        for (size_t i = 0; i < l.n; i++) {
+            TRACE_PROVIDER_INFO *t = &pBuffer->TraceProviderInfoArray[i];
+            t->ProviderGuid = l.v[i].guid;
+            t->SchemaSource = l.v[i].source;
+            t->ProviderNameOffset = (ULONG)off;
+            size_t units = etw_utf8_to_utf16(l.v[i].name.data ? l.v[i].name.data : "",
+                                             (WCHAR *)(void *)(base + off), l.v[i].name.len + 1);
+            off += (units + 1) * 2;
+        }
+        *pBufferSize = (ULONG)need;
+    }
+    for (size_t i = 0; i < l.n; i++)
+        etw_strbuf_free(&l.v[i].name);
+    free(l.v);
+    return r;
+}

@@ -1,0 +1,126 @@
+/* ProcessTraceAddBufferToBufferStream and the etwire session extensions. */
+#include <string.h>
+
+#include "session/handles.h"
+#include "winapi/references.h"
+
+/* Finds a live session and returns it locked (s->mu), or NULL. */
+static etw_session *lock_session(PROCESSTRACE_HANDLE h)
+{
+    etw_handles_lock();
+    etw_session *s = etw_handle_find_locked(h);
+    if (s)
+        pthread_mutex_lock(&s->mu);
+    etw_handles_unlock();
+    return s;
+}
+
+ETWIRE_API ULONG WMIAPI ProcessTraceAddBufferToBufferStream(PROCESSTRACE_HANDLE TraceHandle,
+                                                            const ETW_BUFFER_HEADER *Buffer,
+                                                            ULONG BufferSize)
+{
+    etw_session *s = lock_session(TraceHandle);
+    if (!s)
+        return ERROR_INVALID_HANDLE;
+    ULONG rc = ERROR_SUCCESS;
+    if (!s->is_stream || s->closed || s->ended) {
+        rc = s->is_stream ? ERROR_INVALID_HANDLE : ERROR_INVALID_PARAMETER;
+    } else if (!Buffer) {
+        rc = ERROR_INVALID_PARAMETER;
+    } else {
+        const uint8_t *p = (const uint8_t *)(const void *)Buffer;
+        uint64_t offset = s->next_offset;
+        etw_status st = etw_session_accept(s, p, BufferSize, offset, 0, 1);
+        if (st == ETW_OK) {
+            s->next_offset += BufferSize;
+            etw_session_wake(s);
+        } else {
+            s->stats.BuffersRejected++;
+            etw_session_report(s, st, s->next_index, offset, 0, "buffer not taken");
+            rc = etw_status_win32(st);
+        }
+    }
+    pthread_mutex_unlock(&s->mu);
+    return rc;
+}
+
+ETWIRE_API ULONG etwire_stream_end(PROCESSTRACE_HANDLE TraceHandle)
+{
+    etw_session *s = lock_session(TraceHandle);
+    if (!s)
+        return ERROR_INVALID_HANDLE;
+    ULONG rc = s->is_stream ? ERROR_SUCCESS : ERROR_INVALID_PARAMETER;
+    if (s->is_stream) {
+        s->ended = 1;
+        etw_session_wake(s);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return rc;
+}
+
+ETWIRE_API ULONG etwire_stream_set_reorder_window(PROCESSTRACE_HANDLE TraceHandle, ULONG64 Window)
+{
+    etw_session *s = lock_session(TraceHandle);
+    if (!s)
+        return ERROR_INVALID_HANDLE;
+    ULONG rc = ERROR_SUCCESS;
+    if (!s->is_stream || s->processing)
+        rc = ERROR_INVALID_PARAMETER;
+    else
+        s->window_100ns = Window;
+    pthread_mutex_unlock(&s->mu);
+    return rc;
+}
+
+ETWIRE_API ULONG etwire_stream_set_memory_limit(PROCESSTRACE_HANDLE TraceHandle, ULONG64 Bytes)
+{
+    etw_session *s = lock_session(TraceHandle);
+    if (!s)
+        return ERROR_INVALID_HANDLE;
+    ULONG rc = ERROR_SUCCESS;
+    if (!s->is_stream || s->processing)
+        rc = ERROR_INVALID_PARAMETER;
+    else
+        s->mem_limit = Bytes;
+    pthread_mutex_unlock(&s->mu);
+    return rc;
+}
+
+ETWIRE_API ULONG etwire_session_get_stats(PROCESSTRACE_HANDLE TraceHandle, ETWIRE_SESSION_STATS *Stats)
+{
+    if (!Stats)
+        return ERROR_INVALID_PARAMETER;
+    etw_session *s = lock_session(TraceHandle);
+    if (!s)
+        return ERROR_INVALID_HANDLE;
+    *Stats = s->stats;
+    pthread_mutex_unlock(&s->mu);
+    return ERROR_SUCCESS;
+}
+
+ETWIRE_API ULONG etwire_session_get_header(PROCESSTRACE_HANDLE TraceHandle, TRACE_LOGFILE_HEADER *Header)
+{
+    if (!Header)
+        return ERROR_INVALID_PARAMETER;
+    etw_session *s = lock_session(TraceHandle);
+    if (!s)
+        return ERROR_INVALID_HANDLE;
+    ULONG rc = s->have_header ? ERROR_SUCCESS : ERROR_NOT_FOUND;
+    if (s->have_header)
+        *Header = s->header;
+    pthread_mutex_unlock(&s->mu);
+    return rc;
+}
+
+ETWIRE_API ULONG etwire_session_set_diagnostic_callback(PROCESSTRACE_HANDLE TraceHandle,
+                                                        ETWIRE_DIAGNOSTIC_CALLBACK Callback,
+                                                        void *Context)
+{
+    etw_session *s = lock_session(TraceHandle);
+    if (!s)
+        return ERROR_INVALID_HANDLE;
+    s->diag_cb = Callback;
+    s->diag_ctx = Context;
+    pthread_mutex_unlock(&s->mu);
+    return ERROR_SUCCESS;
+}
