@@ -64,6 +64,7 @@ static int on_hello(void *ctx, const etw_relay_hello *h, etw_relay_welcome *w)
                                &c->refuse_reason, c->err, sizeof c->err) != ETW_RELAY_OK)
         return ETW_RELAY_E_REFUSED;
     w->next_seq = relay_sink_next_seq(c->sink);
+    relay_sink_set_window(c->sink, w->max_in_flight);
     c->acked = w->next_seq;
     if (cfg->verbose)
         relay_log("%s: %s connected, resuming at buffer %llu", c->job->peer, c->name,
@@ -125,7 +126,7 @@ static const etw_relay_collector_ops ops = {on_hello, on_alloc, on_release, on_b
 
 static int send_ack(conn_state *c)
 {
-    uint64_t done = relay_sink_completed(c->sink);
+    uint64_t done = relay_sink_durable(c->sink);
     if (done == c->acked && !c->ack_due)
         return 0;
     uint8_t f[ETW_RELAY_HEADER_SIZE + 8];
@@ -145,8 +146,7 @@ static void send_close(conn_state *c, uint32_t reason, const char *text)
 static int behind(conn_state *c)
 {
     const relay_collect_cfg *cfg = c->job->cfg;
-    return c->sink && (relay_sink_bytes_in_flight(c->sink) >= cfg->max_memory ||
-                       relay_sink_in_flight(c->sink) >= cfg->window);
+    return c->sink && relay_sink_bytes_in_flight(c->sink) >= cfg->max_memory;
 }
 
 /* Reads and processes until the session ends, fails, idles out or the collector stops.

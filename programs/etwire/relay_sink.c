@@ -29,10 +29,12 @@ struct relay_sink {
     pthread_t thread;
     int started;
     int joined;
+    int stuck; /* its ProcessTrace thread never returned: the sink is leaked, not freed */
     pthread_mutex_t mu;
     pthread_cond_t cv;
     slot *ring;
-    uint32_t head, count;
+    uint32_t cap, head, count;
+    uint32_t window;      /* negotiated buffers in flight (bounds memory without an .etl) */
     uint64_t completed;   /* seq of the ring head: everything below is complete */
     uint64_t next_seq;    /* seq of the next buffer added */
     uint64_t bytes_in_flight;
@@ -62,7 +64,7 @@ static void WINAPI on_complete(const ETW_BUFFER_HEADER *buffer, void *ctx)
         k->suppress_header = 0;
     } else {
         for (uint32_t i = 0; i < k->count; i++) {
-            slot *s = &k->ring[(k->head + i) % k->o.window];
+            slot *s = &k->ring[(k->head + i) % k->cap];
             if (s->buf == b && !s->done) {
                 s->done = 1;
                 free(s->storage);
@@ -73,7 +75,7 @@ static void WINAPI on_complete(const ETW_BUFFER_HEADER *buffer, void *ctx)
         }
         while (k->count && k->ring[k->head].done) {
             k->ring[k->head].done = 0;
-            k->head = (k->head + 1) % k->o.window;
+            k->head = (k->head + 1) % k->cap;
             k->count--;
             k->completed++;
         }
@@ -89,14 +91,19 @@ static void *trace_thread(void *arg)
     return NULL;
 }
 
-/* Processing starts with the first buffer, whose size bounds what the session may hold: half
- * the window's worth, so it releases events (and completes buffers) before the sender's
- * window can fill up and wait for an ACK that would never come. */
+/* Processing starts with the first buffer. The session must release events (and complete
+ * buffers) before the connection stops reading, or nothing would ever move again: with an
+ * .etl, ACKs follow the writes and reading stops at memory_limit bytes in flight, so the
+ * session may hold half of that; without one, ACKs follow completions and the sender stops
+ * at `window` buffers, so the session may hold half a window of buffers this size. */
 static int start(relay_sink *k, uint32_t buffer_size)
 {
-    uint64_t limit = (uint64_t)(k->o.window / 2 ? k->o.window / 2 : 1) * buffer_size;
-    if (k->o.memory_limit && limit > k->o.memory_limit)
-        limit = k->o.memory_limit;
+    uint64_t limit = k->o.memory_limit / 2;
+    if (!k->o.out_dir) {
+        uint64_t by_window = (uint64_t)(k->window / 2 ? k->window / 2 : 1) * buffer_size;
+        if (by_window < limit)
+            limit = by_window;
+    }
     etwire_stream_set_memory_limit(k->h, limit);
     if (k->o.reorder)
         etwire_stream_set_reorder_window(k->h, k->o.reorder);
@@ -106,6 +113,39 @@ static int start(relay_sink *k, uint32_t buffer_size)
     return 0;
 }
 
+/* Room for one more slot; the ring only grows while the connection keeps reading, which
+ * stops at the memory limit. */
+static int grow(relay_sink *k)
+{
+    if (k->count < k->cap)
+        return 0;
+    uint32_t cap = k->cap ? k->cap * 2 : 64;
+    slot *r = calloc(cap, sizeof *r);
+    if (!r)
+        return -1;
+    for (uint32_t i = 0; i < k->count; i++)
+        r[i] = k->ring[(k->head + i) % k->cap];
+    free(k->ring);
+    k->ring = r;
+    k->cap = cap;
+    k->head = 0;
+    return 0;
+}
+
+void relay_sink_set_window(relay_sink *k, uint32_t window)
+{
+    if (!k->started)
+        k->window = window;
+}
+
+uint64_t relay_sink_durable(relay_sink *k)
+{
+    pthread_mutex_lock(&k->mu);
+    uint64_t v = k->o.out_dir ? k->next_seq : k->completed;
+    pthread_mutex_unlock(&k->mu);
+    return v;
+}
+
 relay_sink *relay_sink_open(const relay_sink_opts *o, const char *source, const char *session,
                             uint64_t instance, uint64_t *next_seq, char *err, size_t errlen)
 {
@@ -113,13 +153,11 @@ relay_sink *relay_sink_open(const relay_sink_opts *o, const char *source, const 
     if (!k)
         return NULL;
     k->o = *o;
-    if (k->o.window == 0)
-        k->o.window = 64;
-    k->ring = calloc(k->o.window, sizeof *k->ring);
+    k->window = o->window ? o->window : 64;
     pthread_mutex_init(&k->mu, NULL);
     pthread_cond_init(&k->cv, NULL);
     uint32_t replay_size = 0;
-    if (!k->ring || relay_sink_files_open(&k->files, o->out_dir, o->json_dir, source, session, instance,
+    if (relay_sink_files_open(&k->files, o->out_dir, o->json_dir, source, session, instance,
                                           &k->completed, &k->replay, &replay_size, err, errlen) != 0)
         goto fail;
     k->next_seq = k->completed;
@@ -158,17 +196,17 @@ int relay_sink_add(relay_sink *k, uint8_t *storage, const uint8_t *buf, uint32_t
         return -1;
     }
     pthread_mutex_lock(&k->mu);
-    int full = k->count >= k->o.window;
+    int full = grow(k) != 0;
     pthread_mutex_unlock(&k->mu);
     /* The .etl gets the bytes first: a completed buffer is always a written buffer. */
     if (full || relay_sink_files_write(&k->files, buf, size, err, errlen) != 0) {
         if (full)
-            snprintf(err, errlen, "more buffers in flight than the window");
+            snprintf(err, errlen, "out of memory");
         free(storage);
         return -1;
     }
     pthread_mutex_lock(&k->mu);
-    slot *s = &k->ring[(k->head + k->count) % k->o.window];
+    slot *s = &k->ring[(k->head + k->count) % k->cap];
     *s = (slot){.buf = buf, .storage = storage, .size = size};
     k->count++;
     k->bytes_in_flight += size;
@@ -205,9 +243,18 @@ void relay_sink_end(relay_sink *k)
     if (!k->h || k->h == INVALID_PROCESSTRACE_HANDLE)
         return;
     etwire_stream_end(k->h);
-    if (k->started && !k->joined) {
-        pthread_join(k->thread, NULL);
+    if (!k->started || k->joined)
+        return;
+    /* Bounded: a ProcessTrace that never returns must not hang the collector's shutdown. */
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += 30;
+    if (pthread_timedjoin_np(k->thread, NULL, &ts) == 0) {
         k->joined = 1;
+    } else {
+        fprintf(stderr, "etwire collect: %s: ProcessTrace did not return after the stream ended\n",
+                k->files.label);
+        k->stuck = 1;
     }
 }
 
@@ -251,6 +298,8 @@ void relay_sink_close(relay_sink *k, FILE *stats)
         return;
     if (k->h && k->h != INVALID_PROCESSTRACE_HANDLE) {
         relay_sink_end(k);
+        if (k->stuck)
+            return;
         if (stats) {
             ETWIRE_SESSION_STATS st;
             if (etwire_session_get_stats(k->h, &st) == ERROR_SUCCESS)

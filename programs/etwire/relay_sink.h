@@ -14,7 +14,7 @@
 typedef struct relay_sink_opts {
     const char *out_dir;    /* .etl files under DIR/<source>/ (NULL: none) */
     const char *json_dir;   /* JSON lines under DIR/<source>/ (NULL: none; "-": stdout) */
-    uint32_t window;        /* buffers in flight: the size of the completion ring */
+    uint32_t window;        /* buffers in flight, until relay_sink_set_window */
     uint64_t memory_limit;  /* bytes the stream session may hold before releasing early */
     uint64_t reorder;       /* reorder window in 100 ns units (0 = the library's default) */
 } relay_sink_opts;
@@ -28,8 +28,13 @@ relay_sink *relay_sink_open(const relay_sink_opts *o, const char *source, const 
  * 0, or -1 with err filled (the buffer was refused; storage already freed). */
 int relay_sink_add(relay_sink *k, uint8_t *storage, const uint8_t *buf, uint32_t size,
                    char *err, size_t errlen);
-/* Sequence number below which every buffer is written and completed. */
+/* Sequence number below which every buffer is completed (processed). */
 uint64_t relay_sink_completed(relay_sink *k);
+/* What may be acknowledged (docs/wire-protocol.md §6): with an .etl, every buffer written to
+ * it; without one, every buffer completed. */
+uint64_t relay_sink_durable(relay_sink *k);
+/* The window negotiated with the sender (before the first buffer). */
+void relay_sink_set_window(relay_sink *k, uint32_t window);
 /* Buffers added but not completed. */
 uint32_t relay_sink_in_flight(relay_sink *k);
 uint64_t relay_sink_bytes_in_flight(relay_sink *k);

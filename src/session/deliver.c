@@ -100,9 +100,11 @@ void etw_deliver(etw_run *r, etw_session *s, etw_proc *p)
         s->live.filtered++;
         return;
     }
-    if (r->have_last && !is_header && p->key.ft < r->last.ft)
+    /* Late: it sorts before something already delivered (the reorder window or the memory
+     * bound let that go first). */
+    if (r->have_last && !is_header && etw_key_less(&p->key, &r->last))
         s->live.late++;
-    if (!is_header) {
+    if (!is_header && (!r->have_last || etw_key_less(&r->last, &p->key))) {
         r->last = p->key;
         r->have_last = 1;
     }

@@ -92,22 +92,29 @@ void etw_heap_pop_top(etw_run *r)
     }
 }
 
-/* Moves buffers added from other threads into the merge. */
+static void release(etw_run *r);
+
+/* Moves buffers added from other threads into the merge, one at a time with a release pass
+ * after each, so what is released (and what turns out late) depends only on the order of the
+ * buffers, never on how many happened to be queued when this thread looked. */
 static void pull(etw_run *r, etw_session *s)
 {
     pthread_mutex_lock(&s->mu);
     etw_buf *b = s->in_head;
     s->in_head = s->in_tail = NULL;
-    int was_ended = s->ended;
-    if (s->closed)
-        s->ended = 1;
+    int ended = s->ended || s->closed;
     pthread_mutex_unlock(&s->mu);
-    if (s->ended != was_ended)
-        s->bound_dirty = 1;
     while (b) {
         etw_buf *next = b->next_arrival;
         etw_session_integrate(r, s, b);
+        if (next)
+            release(r);
         b = next;
+    }
+    /* The end applies after the last buffer taken with it. */
+    if (ended != s->input_ended) {
+        s->input_ended = ended;
+        s->bound_dirty = 1;
     }
 }
 
@@ -139,6 +146,7 @@ static void feed_file(etw_run *r, etw_session *s)
             return;
     }
     s->ended = 1;
+    s->input_ended = 1;
     s->bound_dirty = 1;
 }
 
@@ -213,6 +221,28 @@ static void deliver_top(etw_run *r)
         etw_heap_pop_top(r);
 }
 
+/* Delivers every record that may go out now; returns the session that holds the rest back
+ * (NULL when nothing can). */
+static etw_session *release_from(etw_run *r)
+{
+    etw_key bound = {0, 0, 0, 0};
+    for (;;) {
+        etw_session *blocker = global_bound(r, &bound);
+        if (!r->heap_len || r->stop || r->nomem)
+            return blocker;
+        const etw_heap_item *top = &r->heap[0];
+        const etw_key *k = &top->s->procs[top->slot].key;
+        if (blocker && !etw_key_less(k, &bound) && !forced(r, top->s, k))
+            return blocker;
+        deliver_top(r);
+    }
+}
+
+static void release(etw_run *r)
+{
+    (void)release_from(r);
+}
+
 etw_status etw_run_process(etw_run *r)
 {
     for (;;) {
@@ -220,20 +250,7 @@ etw_status etw_run_process(etw_run *r)
         for (unsigned i = 0; i < r->count; i++)
             if (!r->sessions[i]->file)
                 pull(r, r->sessions[i]);
-        if (r->stop || r->nomem)
-            break;
-        etw_key bound;
-        etw_session *blocker;
-        for (;;) {
-            blocker = global_bound(r, &bound);
-            if (!r->heap_len || r->stop)
-                break;
-            const etw_heap_item *top = &r->heap[0];
-            const etw_key *k = &top->s->procs[top->slot].key;
-            if (blocker && !etw_key_less(k, &bound) && !forced(r, top->s, k))
-                break;
-            deliver_top(r);
-        }
+        etw_session *blocker = release_from(r);
         if (r->stop || r->nomem)
             break;
         if (!blocker) {

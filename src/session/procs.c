@@ -33,10 +33,10 @@ etw_proc *etw_proc_slot(etw_session *s, uint32_t slot)
 static int finished(const etw_session *s, const etw_proc *p, uint32_t slot)
 {
     if (slot == 0)
-        return p->seen || s->ended;
+        return p->seen || s->input_ended;
     if (s->file)
         return p->unfed == 0;
-    return s->ended || s->closed;
+    return s->input_ended;
 }
 
 /* Whether slot exists for bound purposes: a processor the trace may still hear from. */
@@ -52,7 +52,7 @@ static int expected(const etw_session *s, const etw_proc *p, uint32_t slot)
 void etw_session_bound(const etw_session *s, etw_key *bound, int *none)
 {
     *none = 1;
-    if (!s->have_header && !s->ended) {
+    if (!s->header_seen && !s->input_ended) {
         *none = 0;
         bound->ft = INT64_MIN;
         bound->raw = 0;
@@ -143,6 +143,16 @@ void etw_session_integrate(etw_run *r, etw_session *s, etw_buf *b)
     }
     b->proc = slot;
     p->seen = 1;
+    if (slot == 0 && !s->header_seen) {
+        /* Every processor the header announces may still send data: give each a slot now so
+         * the bound counts the ones not heard from yet. */
+        s->header_seen = 1;
+        if (!etw_proc_slot(s, s->header.NumberOfProcessors)) {
+            r->nomem = 1;
+            return;
+        }
+        p = &s->procs[slot];
+    }
     if (slot) {
         p->last_flush = b->hdr.timestamp;
         if (s->file && p->unfed)

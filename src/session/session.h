@@ -110,6 +110,8 @@ typedef struct etw_session {
     uint32_t unseen;     /* processors below NumberOfProcessors that sent nothing yet */
     uint64_t newest_flush;
     uint32_t index_in_call;
+    int input_ended;     /* ProcessTrace's view of ended/closed (taken under mu in pull) */
+    int header_seen;     /* the header buffer has entered the merge */
     etw_file_source *file;
     int corrupt;         /* something was reported: ProcessTrace ends with ERROR_FILE_CORRUPT */
     int bound_dirty;     /* a processor went idle, woke up or finished: recompute the bound */

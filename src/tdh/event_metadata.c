@@ -58,7 +58,11 @@ static int learn_map_info(const uint8_t *p, size_t n)
 
 int etw_metadata_observe(const EVENT_RECORD *rec)
 {
-    if (!rec || !etw_guid_equal(&rec->EventHeader.ProviderId, &etw_metadata_guid) || !rec->UserData)
+    if (!rec)
+        return 0;
+    if (rec->EventHeader.EventDescriptor.Id == 0xFFFE)
+        return etw_eventsource_observe(rec);
+    if (!etw_guid_equal(&rec->EventHeader.ProviderId, &etw_metadata_guid) || !rec->UserData)
         return 0;
     const uint8_t *p = rec->UserData;
     switch (rec->EventHeader.EventDescriptor.Opcode) {

@@ -9,6 +9,29 @@
 #include "tdh/prop_walk.h"
 #include "tdh/schema_lookup.h"
 #include "tdh/tei_text.h"
+#include "tdh/text_out.h"
+
+/* "{xxxxxxxx-...}" without printf: unknown providers are named this way on every event. */
+static void put_guid(etw_strbuf *out, const GUID *g)
+{
+    static const char hex[] = "0123456789abcdef";
+    uint8_t b[16];
+    char s[38], *o = s;
+    for (int i = 0; i < 4; i++)
+        b[i] = (uint8_t)(g->Data1 >> (24 - 8 * i));
+    b[4] = (uint8_t)(g->Data2 >> 8), b[5] = (uint8_t)g->Data2;
+    b[6] = (uint8_t)(g->Data3 >> 8), b[7] = (uint8_t)g->Data3;
+    memcpy(b + 8, g->Data4, 8);
+    *o++ = '{';
+    for (int i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            *o++ = '-';
+        *o++ = hex[b[i] >> 4];
+        *o++ = hex[b[i] & 15];
+    }
+    *o++ = '}';
+    etw_strbuf_append(out, s, (size_t)(o - s));
+}
 
 int etw_event_describe(const EVENT_RECORD *rec, etw_strbuf *provider, etw_strbuf *event_name)
 {
@@ -25,11 +48,8 @@ int etw_event_describe(const EVENT_RECORD *rec, etw_strbuf *provider, etw_strbuf
         etw_strbuf_printf(event_name, "%s/Opcode(%u)", ktask, d->Opcode);
         return 0;
     }
-    if (!have || !etw_blob_wstr_append(provider, t, s.size, t->ProviderNameOffset, 0)) {
-        char g[37];
-        etw_guid_format(&rec->EventHeader.ProviderId, g);
-        etw_strbuf_printf(provider, "{%s}", g);
-    }
+    if (!have || !etw_blob_wstr_append(provider, t, s.size, t->ProviderNameOffset, 0))
+        put_guid(provider, &rec->EventHeader.ProviderId);
     if (have && etw_blob_wstr_append(event_name, t, s.size, t->TaskNameOffset, 0)) {
         if (d->Opcode != 0) {
             size_t mark = event_name->len;
@@ -48,10 +68,10 @@ int etw_event_describe(const EVENT_RECORD *rec, etw_strbuf *provider, etw_strbuf
     } else if (have && t->DecodingSource != DecodingSourceWbem &&
                etw_blob_wstr_append(event_name, t, s.size, t->EventNameOffset, 0)) {
         /* named by the manifest or TraceLogging metadata */
-    } else if (classic) {
-        etw_strbuf_printf(event_name, "Opcode(%u)", d->Opcode);
     } else {
-        etw_strbuf_printf(event_name, "EventID(%u)", d->Id);
+        etw_strbuf_puts(event_name, classic ? "Opcode(" : "EventID(");
+        etw_strbuf_u64(event_name, classic ? d->Opcode : d->Id);
+        etw_strbuf_putc(event_name, ')');
     }
     return have;
 }
@@ -149,7 +169,7 @@ static int format_fn(void *ctx, const etw_walk_item *it)
         if (etw_value_format(f->out, f->json ? ETW_FMT_JSON : 0, it->in_type, it->out_type,
                              f->p + it->off, it->size, f->ptr, map, msize) != 0) {
             etw_strbuf_puts(f->out, f->json ? "\"0x" : "0x");
-            etw_strbuf_hex(f->out, f->p + it->off, it->size);
+            etw_text_hex(f->out, f->p + it->off, it->size);
             if (f->json)
                 etw_strbuf_putc(f->out, '"');
         }
@@ -166,7 +186,7 @@ int etw_event_format_fields(const EVENT_RECORD *rec, int json, etw_strbuf *out)
     size_t n = p ? rec->UserDataLength : 0;
     etw_metadata_observe(rec);
     if (!etw_schema_for_record(rec, &s)) {
-        etw_strbuf_hex(out, p, n);
+        etw_text_hex(out, p, n);
         return 0;
     }
     fmt f;
@@ -190,7 +210,7 @@ int etw_event_format_fields(const EVENT_RECORD *rec, int json, etw_strbuf *out)
     f.lvl = 0;
     sep(&f, 0);
     etw_strbuf_puts(out, json ? "\"_undecoded\":\"" : "_undecoded=");
-    etw_strbuf_hex(out, p + used, n - used);
+    etw_text_hex(out, p + used, n - used);
     if (json)
         etw_strbuf_putc(out, '"');
     return 0;

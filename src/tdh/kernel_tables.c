@@ -101,6 +101,7 @@ const etw_klayout etw_klayouts[] = {
     {PERFINFO, 2, "66=ThreadedDPC 68=DPC 69=TimerDPC", "InitialTime:u64 Routine:p"},
     {PERFINFO, 2, "72=SetInterval 73=CollectionStart 74=CollectionEnd", "SampleSource:u32 NewInterval:u32 OldInterval:u32"},
     {STACKWALK, 2, "32=Stack", "EventTimeStamp:u64 StackProcess:u32 StackThread:u32 Stack*192:p"},
+    {STACKWALK, 2, "34=KeyCreate 35=KeyDelete 36=KeyRundown", "StackKey:p Stack*192:p"},
     {STACKWALK, 2, "37=StackKeyKernel 38=StackKeyUser", "EventTimeStamp:u64 StackProcess:u32 StackThread:u32 StackKey:p"},
     {REGISTRY, 2, REG_OPS, "InitialTime:i64 Status:x32 Index:u32 KeyHandle:p KeyName:w"},
     {SYSCONFIG, 2, "15=Services", "ProcessId:u32 ServiceState:u32 SubProcessTag:u32 ServiceName:w DisplayName:w ProcessName:w"},

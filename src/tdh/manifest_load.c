@@ -10,6 +10,7 @@
 #include "base/text.h"
 #include "tdh/manifest.h"
 #include "tdh/schema_cache.h"
+#include "tdh/schema_lookup.h"
 
 #define MAX_LOADED 256
 
@@ -168,4 +169,5 @@ void etwire_tdh_reset(void)
     }
     pthread_mutex_unlock(&loaded_lock);
     etw_schema_clear();
+    etw_schema_forget_misses();
 }

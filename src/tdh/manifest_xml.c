@@ -14,6 +14,7 @@ ULONG etw_manifest_load_xml(const uint8_t *p, size_t n, uint32_t origin)
 }
 #else
 #include <expat.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 

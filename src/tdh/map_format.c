@@ -3,6 +3,7 @@
 
 #include "base/bytes.h"
 #include "base/text.h"
+#include "tdh/text_out.h"
 
 #define EMI_HEADER 16u
 
@@ -38,17 +39,14 @@ int etw_map_check(const uint8_t *p, size_t n)
 }
 
 /* Appends entry text without the trailing spaces manifests leave on map strings. */
-static void put_name(etw_strbuf *out, const uint8_t *p, size_t n, uint32_t off)
+static void put_name(etw_strbuf *out, const uint8_t *p, size_t n, uint32_t off, int json)
 {
     size_t len = wstr_len(p, n, off);
     if (len == SIZE_MAX)
         return;
     while (len >= 2 && p[off + len - 2] == ' ' && p[off + len - 1] == 0)
         len -= 2;
-    etw_strbuf tmp = {0};
-    etw_utf16_to_utf8(&tmp, p + off, len);
-    etw_strbuf_json_string(out, tmp.data ? tmp.data : "", tmp.len);
-    etw_strbuf_free(&tmp);
+    etw_text_utf16(out, p + off, len, json);
 }
 
 uint32_t etw_map_format(etw_strbuf *out, int json, uint32_t value, const EVENT_MAP_INFO *map,
@@ -71,7 +69,7 @@ uint32_t etw_map_format(etw_strbuf *out, int json, uint32_t value, const EVENT_M
                 continue;
             if (json)
                 etw_strbuf_putc(out, '"');
-            put_name(out, p, map_size, etw_rd32(e));
+            put_name(out, p, map_size, etw_rd32(e), json);
             if (json)
                 etw_strbuf_putc(out, '"');
             return 0;
@@ -89,7 +87,7 @@ uint32_t etw_map_format(etw_strbuf *out, int json, uint32_t value, const EVENT_M
             continue;
         if (!first)
             etw_strbuf_putc(out, '|');
-        put_name(out, p, map_size, etw_rd32(e));
+        put_name(out, p, map_size, etw_rd32(e), json);
         left &= ~mask;
         first = 0;
     }

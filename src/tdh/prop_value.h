@@ -41,6 +41,10 @@ uint32_t etw_value_format(etw_strbuf *out, unsigned flags, uint16_t in_type, uin
 /* Renderers shared with the event formatter. */
 void etw_format_filetime(etw_strbuf *out, uint64_t ft);
 void etw_format_sid(etw_strbuf *out, const uint8_t *p, size_t n);
+void etw_format_systemtime(etw_strbuf *out, const uint8_t *p); /* 16 bytes */
+void etw_format_ipv6(etw_strbuf *out, const uint8_t *p);       /* 16 bytes */
+void etw_format_sockaddr(etw_strbuf *out, const uint8_t *p, size_t n);
+void etw_format_guid(etw_strbuf *out, const uint8_t *p);       /* 16 bytes, no braces */
 /* Appends 8-bit text: UTF-8 kept as is when utf8, else Windows-1252 converted to UTF-8. */
 void etw_format_ansi(etw_strbuf *out, const uint8_t *p, size_t n, int utf8);
 

@@ -4,6 +4,7 @@
 #include "tdh/schema_cache.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,12 @@ static pthread_rwlock_t lock = PTHREAD_RWLOCK_INITIALIZER;
 static entry **slots;
 static size_t nslots, nused;
 static void **retired;
+static _Atomic uint64_t generation = 1;
+
+uint64_t etw_schema_generation(void)
+{
+    return generation;
+}
 static size_t nretired, capretired;
 
 static uint64_t fnv(uint64_t h, const void *p, size_t n)
@@ -121,8 +128,10 @@ int etw_schema_put(const etw_schema_key *key, void *info, uint32_t size, uint8_t
         ok = 0;
     } else {
         entry **slot = probe(&n->key, n->hash);
-        if (*slot && (*slot)->s.source < source) {
-            ok = 2; /* keep the higher-precedence schema */
+        if (*slot && ((*slot)->s.source < source ||
+                      ((*slot)->s.source == source && (*slot)->s.size == size &&
+                       (size == 0 || memcmp((*slot)->s.info, info, size) == 0)))) {
+            ok = 2; /* keep the higher-precedence (or identical) schema: nothing retires */
         } else if (*slot) {
             if (!retire((*slot)->s.info) || !retire(*slot))
                 ok = 0;
@@ -133,6 +142,8 @@ int etw_schema_put(const etw_schema_key *key, void *info, uint32_t size, uint8_t
             nused++;
         }
     }
+    if (ok == 1)
+        generation++;
     pthread_rwlock_unlock(&lock);
     if (ok != 1) {
         free(info);
@@ -167,6 +178,7 @@ size_t etw_schema_drop_origin(uint32_t origin)
         nused++;
     }
     free(old);
+    generation++;
     pthread_rwlock_unlock(&lock);
     return dropped;
 }
@@ -197,5 +209,6 @@ void etw_schema_clear(void)
     free(retired);
     retired = NULL;
     nretired = capretired = 0;
+    generation++;
     pthread_rwlock_unlock(&lock);
 }

@@ -25,6 +25,7 @@ enum etw_schema_source {
     ETW_SRC_METADATA = 2,
     ETW_SRC_KERNEL = 3,
     ETW_SRC_MANIFEST = 4,
+    ETW_SRC_NONE = 255, /* a remembered miss: info is NULL */
 };
 
 typedef struct etw_schema_key {
@@ -54,5 +55,7 @@ size_t etw_schema_drop_origin(uint32_t origin);
 /* Calls fn for every stored entry under the read lock (fn must not call back in). */
 void etw_schema_each(void (*fn)(const etw_schema_key *key, const etw_schema *s, void *ctx), void *ctx);
 void etw_schema_clear(void);
+/* Changes whenever an entry is stored, replaced or dropped (for memos of lookups). */
+uint64_t etw_schema_generation(void);
 
 #endif

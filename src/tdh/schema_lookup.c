@@ -1,6 +1,7 @@
 /* Schema lookup for an event record (see schema_lookup.h). */
 #include "tdh/schema_lookup.h"
 
+#include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -32,28 +33,57 @@ const uint8_t *etw_event_ext(const EVENT_RECORD *rec, USHORT type, size_t *size)
     return NULL;
 }
 
+/* A miss is remembered as an entry without a schema (lowest precedence, so any real schema
+ * learned later replaces it); the number of such entries is capped so a stream of random
+ * keys cannot grow the store without bound. */
+#define MAX_NEGATIVE 65536
+static _Atomic unsigned negative_entries;
+
+static int found(const etw_schema_key *k, etw_schema *out, int *negative)
+{
+    if (!etw_schema_find(k, out))
+        return 0;
+    *negative = out->info == NULL;
+    return 1;
+}
+
+static void remember_miss(const etw_schema_key *k)
+{
+    if (negative_entries < MAX_NEGATIVE && etw_schema_put(k, NULL, 0, ETW_SRC_NONE, 0))
+        negative_entries++;
+}
+
+void etw_schema_forget_misses(void)
+{
+    negative_entries = 0;
+}
+
 static int tlg_schema(const EVENT_RECORD *rec, const uint8_t *meta, size_t meta_len, etw_schema *out)
 {
     etw_schema_key k = {.guid = rec->EventHeader.ProviderId, .kind = ETW_KEY_TLG, .blob = meta,
                         .blob_len = (uint32_t)meta_len};
     /* The traits (provider name) are part of the schema too; TraceLogging events of one
      * provider always carry the same traits, so keying by metadata alone is enough. */
-    if (etw_schema_find(&k, out))
-        return 1;
+    int neg = 0;
+    if (found(&k, out, &neg))
+        return !neg;
     size_t traits_len = 0, size = 0;
     const uint8_t *traits = etw_event_ext(rec, EVENT_HEADER_EXT_TYPE_PROV_TRAITS, &traits_len);
     TRACE_EVENT_INFO *tei = etw_tlg_build(&rec->EventHeader.ProviderId, &rec->EventHeader.EventDescriptor,
                                           meta, meta_len, traits, traits_len, &size);
-    if (!tei)
+    if (!tei) {
+        remember_miss(&k);
         return 0;
+    }
     etw_schema_put(&k, tei, (uint32_t)size, ETW_SRC_TLG, 0);
-    return etw_schema_find(&k, out);
+    return found(&k, out, &neg) && !neg;
 }
 
-int etw_schema_for_record(const EVENT_RECORD *rec, etw_schema *out)
+static int lookup(const EVENT_RECORD *rec, etw_schema *out)
 {
     const EVENT_HEADER *h = &rec->EventHeader;
     size_t meta_len = 0;
+    int neg = 0;
     const uint8_t *meta = etw_event_ext(rec, EVENT_HEADER_EXT_TYPE_EVENT_SCHEMA_TL, &meta_len);
     if (meta)
         return tlg_schema(rec, meta, meta_len, out);
@@ -64,30 +94,64 @@ int etw_schema_for_record(const EVENT_RECORD *rec, etw_schema *out)
     k.kind = classic ? ETW_KEY_CLASSIC : ETW_KEY_MANIFEST;
     k.a = classic ? h->EventDescriptor.Opcode : h->EventDescriptor.Id;
     k.b = h->EventDescriptor.Version;
-    if (etw_schema_find(&k, out))
-        return 1;
+    if (found(&k, out, &neg))
+        return !neg; /* a remembered miss covers the fallbacks below too */
     if (!classic) {
         /* A pipeline may deliver classic events without the flag: try the classic key too. */
         etw_schema_key c = k;
         c.kind = ETW_KEY_CLASSIC;
         c.a = h->EventDescriptor.Opcode;
-        if (etw_schema_find(&c, out))
+        if (found(&c, out, &neg) && !neg)
             return 1;
     }
     size_t size = 0;
     TRACE_EVENT_INFO *tei = etw_kernel_build(&h->ProviderId, h->EventDescriptor.Opcode,
                                              h->EventDescriptor.Version, &size);
-    if (!tei)
+    if (!tei) {
+        remember_miss(&k);
         return 0;
+    }
     k.kind = ETW_KEY_CLASSIC;
     k.a = h->EventDescriptor.Opcode;
     etw_schema_put(&k, tei, (uint32_t)size, ETW_SRC_KERNEL, 0);
-    return etw_schema_find(&k, out);
+    return found(&k, out, &neg) && !neg;
+}
+
+/* The CLI asks about each event twice (name, then fields): remember the last answer of this
+ * thread. The memo is keyed by the record's identity and content and by the store's
+ * generation, which changes whenever anything is stored or forgotten. */
+typedef struct memo {
+    const EVENT_RECORD *rec;
+    EVENT_HEADER hdr;
+    const void *user, *ext;
+    uint64_t gen;
+    etw_schema s;
+    int have;
+} memo;
+static _Thread_local memo last;
+
+int etw_schema_for_record(const EVENT_RECORD *rec, etw_schema *out)
+{
+    uint64_t gen = etw_schema_generation();
+    if (last.rec == rec && last.gen == gen && last.user == rec->UserData && last.ext == rec->ExtendedData &&
+        memcmp(&last.hdr, &rec->EventHeader, sizeof last.hdr) == 0) {
+        *out = last.s;
+        return last.have;
+    }
+    int have = lookup(rec, out);
+    last.rec = rec;
+    last.hdr = rec->EventHeader;
+    last.user = rec->UserData;
+    last.ext = rec->ExtendedData;
+    last.gen = gen;
+    last.s = have ? *out : (etw_schema){0};
+    last.have = have;
+    return have;
 }
 
 int etw_map_for_provider(const GUID *provider, const uint8_t *name, size_t name_bytes, etw_schema *out)
 {
     etw_schema_key k = {.guid = *provider, .kind = ETW_KEY_MAP, .blob = name,
                         .blob_len = (uint32_t)name_bytes};
-    return name_bytes < 4096 && etw_schema_find(&k, out);
+    return name_bytes < 4096 && etw_schema_find(&k, out) && out->info;
 }

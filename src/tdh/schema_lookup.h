@@ -11,6 +11,8 @@
 
 /* Returns 1 and fills *out if rec has a schema. */
 int etw_schema_for_record(const EVENT_RECORD *rec, etw_schema *out);
+/* Resets the count of remembered misses (the store itself was cleared). */
+void etw_schema_forget_misses(void);
 /* The map named by (UTF-16LE bytes, no NUL) for provider; 1 if found. */
 int etw_map_for_provider(const GUID *provider, const uint8_t *name, size_t name_bytes,
                          etw_schema *out);
@@ -21,6 +23,8 @@ const uint8_t *etw_event_ext(const EVENT_RECORD *rec, USHORT ext_type, size_t *s
 
 /* Learns an EventMetadata schema event (etwire_tdh_observe). */
 int etw_metadata_observe(const EVENT_RECORD *rec);
+/* Collects an EventSource manifest chunk; loads the manifest when complete. */
+int etw_eventsource_observe(const EVENT_RECORD *rec);
 /* Compiles the built-in schema of a kernel classic event; NULL if none. */
 TRACE_EVENT_INFO *etw_kernel_build(const GUID *cls, unsigned opcode, unsigned version, size_t *size);
 

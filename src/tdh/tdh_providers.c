@@ -52,7 +52,7 @@ static void add(prov_list *l, const GUID *g, ULONG source, const void *blob, siz
 
 static void each(const etw_schema_key *k, const etw_schema *s, void *ctx)
 {
-    if (k->kind == ETW_KEY_MAP)
+    if (k->kind == ETW_KEY_MAP || !s->info)
         return;
     const TRACE_EVENT_INFO *t = s->info;
     add(ctx, &t->ProviderGuid, t->DecodingSource == DecodingSourceWbem, t, s->size, t->ProviderNameOffset, NULL);

@@ -3,6 +3,7 @@
 
 #include "base/bytes.h"
 #include "base/text.h"
+#include "tdh/text_out.h"
 
 size_t etw_blob_wstr(const void *blob, size_t n, uint32_t off, const uint8_t **s)
 {
@@ -18,14 +19,7 @@ int etw_blob_wstr_append(etw_strbuf *out, const void *blob, size_t n, uint32_t o
     size_t len = etw_blob_wstr(blob, n, off, &s);
     if (!len)
         return 0;
-    if (!json) {
-        etw_utf16_to_utf8(out, s, len);
-        return 1;
-    }
-    etw_strbuf tmp = {0};
-    etw_utf16_to_utf8(&tmp, s, len);
-    etw_strbuf_json_string(out, tmp.data ? tmp.data : "", tmp.len);
-    etw_strbuf_free(&tmp);
+    etw_text_utf16(out, s, len, json);
     return 1;
 }
 

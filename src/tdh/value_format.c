@@ -9,112 +9,7 @@
 #include "base/bytes.h"
 #include "base/text.h"
 #include "tdh/map_format.h"
-
-/* Windows-1252 0x80..0x9F; the rest of the code page coincides with Latin-1. */
-static const uint16_t cp1252_hi[32] = {
-    0x20AC, 0xFFFD, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160,
-    0x2039, 0x0152, 0xFFFD, 0x017D, 0xFFFD, 0xFFFD, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022,
-    0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0xFFFD, 0x017E, 0x0178};
-
-void etw_format_ansi(etw_strbuf *out, const uint8_t *p, size_t n, int utf8)
-{
-    if (utf8) {
-        etw_strbuf_append(out, (const char *)p, n);
-        return;
-    }
-    for (size_t i = 0; i < n; i++) {
-        uint32_t c = p[i];
-        if (c < 0x80) {
-            etw_strbuf_putc(out, (char)c);
-            continue;
-        }
-        if (c < 0xA0)
-            c = cp1252_hi[c - 0x80];
-        uint8_t u[2] = {(uint8_t)c, (uint8_t)(c >> 8)};
-        etw_utf16_to_utf8(out, u, 2);
-    }
-}
-
-void etw_format_filetime(etw_strbuf *out, uint64_t ft)
-{
-    /* Civil date from days since 1601-01-01 (proleptic Gregorian). */
-    uint64_t secs = ft / 10000000u, frac = ft % 10000000u;
-    int64_t days = (int64_t)(secs / 86400u) - 134774; /* days from 1970-01-01 */
-    uint32_t sod = (uint32_t)(secs % 86400u);
-    int64_t z = days + 719468, era = (z >= 0 ? z : z - 146096) / 146097;
-    int64_t doe = z - era * 146097, yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t y = yoe + era * 400, doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153, d = doy - (153 * mp + 2) / 5 + 1, m = mp < 10 ? mp + 3 : mp - 9;
-    y += m <= 2;
-    etw_strbuf_printf(out, "%04lld-%02lld-%02lldT%02u:%02u:%02u.%07lluZ", (long long)y, (long long)m,
-                      (long long)d, sod / 3600, sod / 60 % 60, sod % 60, (unsigned long long)frac);
-}
-
-void etw_format_sid(etw_strbuf *out, const uint8_t *p, size_t n)
-{
-    if (n < 8 || (size_t)8 + 4u * p[1] > n) {
-        etw_strbuf_puts(out, "S-?");
-        return;
-    }
-    uint64_t auth = 0;
-    for (int i = 2; i < 8; i++)
-        auth = auth << 8 | p[i];
-    etw_strbuf_printf(out, "S-%u-", p[0]);
-    if (auth >> 32)
-        etw_strbuf_printf(out, "0x%012llX", (unsigned long long)auth);
-    else
-        etw_strbuf_u64(out, auth);
-    for (unsigned i = 0; i < p[1]; i++)
-        etw_strbuf_printf(out, "-%u", etw_rd32(p + 8 + 4 * i));
-}
-
-static void format_ipv6(etw_strbuf *out, const uint8_t *p)
-{
-    /* RFC 5952: the longest run (>= 2) of zero groups becomes "::". */
-    int best = -1, bestlen = 1;
-    for (int i = 0; i < 8;) {
-        int j = i;
-        while (j < 8 && p[2 * j] == 0 && p[2 * j + 1] == 0)
-            j++;
-        if (j - i > bestlen) {
-            best = i;
-            bestlen = j - i;
-        }
-        i = j > i ? j : i + 1;
-    }
-    for (int i = 0; i < 8; i++) {
-        if (i == best) {
-            etw_strbuf_puts(out, "::");
-            i += bestlen - 1;
-            continue;
-        }
-        if (i && i != best + bestlen)
-            etw_strbuf_putc(out, ':');
-        etw_strbuf_printf(out, "%x", (unsigned)(p[2 * i] << 8 | p[2 * i + 1]));
-    }
-}
-
-static void format_sockaddr(etw_strbuf *out, const uint8_t *p, size_t n)
-{
-    uint16_t family = n >= 2 ? etw_rd16(p) : 0;
-    if (family == 2 && n >= 8) {
-        etw_strbuf_printf(out, "%u.%u.%u.%u:%u", p[4], p[5], p[6], p[7], (unsigned)(p[2] << 8 | p[3]));
-    } else if (family == 23 && n >= 24) {
-        etw_strbuf_putc(out, '[');
-        format_ipv6(out, p + 8);
-        etw_strbuf_printf(out, "]:%u", (unsigned)(p[2] << 8 | p[3]));
-    } else {
-        etw_strbuf_puts(out, "0x");
-        etw_strbuf_hex(out, p, n);
-    }
-}
-
-static void format_systemtime(etw_strbuf *out, const uint8_t *p)
-{
-    etw_strbuf_printf(out, "%04u-%02u-%02uT%02u:%02u:%02u.%03u", etw_rd16(p), etw_rd16(p + 2),
-                      etw_rd16(p + 6), etw_rd16(p + 8), etw_rd16(p + 10), etw_rd16(p + 12),
-                      etw_rd16(p + 14));
-}
+#include "tdh/text_out.h"
 
 static void format_double(etw_strbuf *out, double v, int json, int single)
 {
@@ -135,6 +30,13 @@ static void put_text(etw_strbuf *out, int json, const char *s, size_t n)
     } else {
         etw_strbuf_append(out, s, n);
     }
+}
+
+/* Quotes around text that never needs JSON escaping (dates, addresses, SIDs, GUIDs). */
+static void quote(etw_strbuf *out, int json)
+{
+    if (json)
+        etw_strbuf_putc(out, '"');
 }
 
 static void put_u64(etw_strbuf *out, int json, uint64_t v)
@@ -158,11 +60,26 @@ static void put_i64(etw_strbuf *out, int json, int64_t v)
         etw_strbuf_putc(out, '"');
 }
 
+/* "0x" + lower-case hex without leading zeros; fmt "0x%08llX"-style widths go through printf
+ * (error codes are rare), the common pointer/hex path does not. */
 static void put_hex(etw_strbuf *out, int json, uint64_t v, const char *fmt)
 {
     if (json)
         etw_strbuf_putc(out, '"');
-    etw_strbuf_printf(out, fmt, (unsigned long long)v);
+    if (strcmp(fmt, "0x%llx") == 0) {
+        static const char digits[] = "0123456789abcdef";
+        char b[18];
+        size_t i = sizeof b;
+        do {
+            b[--i] = digits[v & 15];
+            v >>= 4;
+        } while (v);
+        b[--i] = 'x';
+        b[--i] = '0';
+        etw_strbuf_append(out, b + i, sizeof b - i);
+    } else {
+        etw_strbuf_printf(out, fmt, (unsigned long long)v);
+    }
     if (json)
         etw_strbuf_putc(out, '"');
 }
@@ -191,13 +108,12 @@ static uint32_t format_integer(etw_strbuf *out, int json, uint16_t in, uint16_t 
         return 0;
     case TDH_OUTTYPE_STRING:
         if (size == 1 || size == 2) { /* an ANSI (CP1252) or UTF-16 character */
-            etw_strbuf tmp = {0};
+            quote(out, json);
             if (size == 1)
-                etw_format_ansi(&tmp, p, v ? 1 : 0, 0);
+                etw_text_ansi(out, p, 1, 0, json);
             else
-                etw_utf16_to_utf8(&tmp, p, v ? 2 : 0);
-            put_text(out, json, tmp.data ? tmp.data : "", tmp.len);
-            etw_strbuf_free(&tmp);
+                etw_text_utf16(out, p, 2, json);
+            quote(out, json);
             return 0;
         }
         break;
@@ -232,10 +148,9 @@ static uint32_t format_integer(etw_strbuf *out, int json, uint16_t in, uint16_t 
     case TDH_OUTTYPE_DATETIME_UTC:
     case TDH_OUTTYPE_CULTURE_INSENSITIVE_DATETIME:
         if (size == 8) {
-            etw_strbuf tmp = {0};
-            etw_format_filetime(&tmp, v);
-            put_text(out, json, tmp.data ? tmp.data : "", tmp.len);
-            etw_strbuf_free(&tmp);
+            quote(out, json);
+            etw_format_filetime(out, v);
+            quote(out, json);
             return 0;
         }
         break;
@@ -271,7 +186,6 @@ static uint32_t format_integer(etw_strbuf *out, int json, uint16_t in, uint16_t 
 static void format_string(etw_strbuf *out, int json, uint16_t in, uint16_t ot, const uint8_t *p,
                           size_t size)
 {
-    etw_strbuf tmp = {0};
     int wide = in == TDH_INTYPE_UNICODESTRING || in == TDH_INTYPE_MANIFEST_COUNTEDSTRING ||
                in == TDH_INTYPE_COUNTEDSTRING || in == TDH_INTYPE_REVERSEDCOUNTEDSTRING ||
                in == TDH_INTYPE_NONNULLTERMINATEDSTRING || in == TDH_INTYPE_UNICODECHAR;
@@ -279,36 +193,33 @@ static void format_string(etw_strbuf *out, int json, uint16_t in, uint16_t ot, c
                    in == TDH_INTYPE_REVERSEDCOUNTEDSTRING || in == TDH_INTYPE_MANIFEST_COUNTEDANSISTRING ||
                    in == TDH_INTYPE_COUNTEDANSISTRING || in == TDH_INTYPE_REVERSEDCOUNTEDANSISTRING)
                       ? 2 : 0;
-    p += skip;
-    size -= skip;
-    if (wide) {
-        etw_utf16_to_utf8(&tmp, p, etw_utf16_span(p, size, NULL));
-    } else {
-        size_t n = 0;
-        while (n < size && p[n])
-            n++;
-        int utf8 = ot == TDH_OUTTYPE_UTF8 || ot == TDH_OUTTYPE_JSON || ot == TDH_OUTTYPE_XML;
-        etw_format_ansi(&tmp, p, n, utf8);
-    }
-    put_text(out, json, tmp.data ? tmp.data : "", tmp.len);
-    etw_strbuf_free(&tmp);
+    int utf8 = ot == TDH_OUTTYPE_UTF8 || ot == TDH_OUTTYPE_JSON || ot == TDH_OUTTYPE_XML;
+    if (json)
+        etw_strbuf_putc(out, '"');
+    if (wide)
+        etw_text_utf16(out, p + skip, size - skip, json);
+    else
+        etw_text_ansi(out, p + skip, size - skip, utf8, json);
+    if (json)
+        etw_strbuf_putc(out, '"');
 }
 
 static void format_binary(etw_strbuf *out, int json, uint16_t ot, const uint8_t *p, size_t size)
 {
-    etw_strbuf tmp = {0};
+    if (json)
+        etw_strbuf_putc(out, '"');
     if (ot == TDH_OUTTYPE_IPV6 && size == 16)
-        format_ipv6(&tmp, p);
+        etw_format_ipv6(out, p);
     else if (ot == TDH_OUTTYPE_SOCKETADDRESS)
-        format_sockaddr(&tmp, p, size);
+        etw_format_sockaddr(out, p, size);
     else if (ot == TDH_OUTTYPE_STRING || ot == TDH_OUTTYPE_UTF8)
-        etw_format_ansi(&tmp, p, size, 1);
+        etw_text_ansi(out, p, size, 1, json);
     else {
-        etw_strbuf_puts(&tmp, "0x");
-        etw_strbuf_hex(&tmp, p, size);
+        etw_strbuf_puts(out, "0x");
+        etw_strbuf_hex(out, p, size);
     }
-    put_text(out, json, tmp.data ? tmp.data : "", tmp.len);
-    etw_strbuf_free(&tmp);
+    if (json)
+        etw_strbuf_putc(out, '"');
 }
 
 uint32_t etw_value_format(etw_strbuf *out, unsigned flags, uint16_t in, uint16_t ot,
@@ -363,33 +274,26 @@ uint32_t etw_value_format(etw_strbuf *out, unsigned flags, uint16_t in, uint16_t
     case TDH_INTYPE_BOOLEAN:
         etw_strbuf_puts(out, etw_rd32(p) ? "true" : "false");
         return 0;
-    case TDH_INTYPE_GUID: {
-        GUID g = etw_guid_read(p);
-        char s[37];
-        etw_guid_format(&g, s);
-        put_text(out, json, s, 36);
+    case TDH_INTYPE_GUID:
+        quote(out, json);
+        etw_format_guid(out, p);
+        quote(out, json);
         return 0;
-    }
     case TDH_INTYPE_FILETIME:
         return format_integer(out, json, TDH_INTYPE_UINT64,
                               ot == TDH_OUTTYPE_NULL ? TDH_OUTTYPE_DATETIME : ot, p, 8);
-    case TDH_INTYPE_SYSTEMTIME: {
-        etw_strbuf tmp = {0};
-        format_systemtime(&tmp, p);
-        put_text(out, json, tmp.data ? tmp.data : "", tmp.len);
-        etw_strbuf_free(&tmp);
+    case TDH_INTYPE_SYSTEMTIME:
+        quote(out, json);
+        etw_format_systemtime(out, p);
+        quote(out, json);
         return 0;
-    }
     case TDH_INTYPE_SID:
     case TDH_INTYPE_WBEMSID: {
-        etw_strbuf tmp = {0};
-        size_t skip = in == TDH_INTYPE_WBEMSID ? (need == 4 ? need : 2u * ptr) : 0;
-        if (in == TDH_INTYPE_WBEMSID && need == 4)
-            etw_strbuf_puts(&tmp, "");
-        else
-            etw_format_sid(&tmp, p + skip, need - skip);
-        put_text(out, json, tmp.data ? tmp.data : "", tmp.len);
-        etw_strbuf_free(&tmp);
+        size_t skip = in == TDH_INTYPE_WBEMSID ? 2u * ptr : 0;
+        quote(out, json);
+        if (!(in == TDH_INTYPE_WBEMSID && need == 4)) /* TOKEN_USER without a SID: empty */
+            etw_format_sid(out, p + skip, need - skip);
+        quote(out, json);
         return 0;
     }
     case TDH_INTYPE_BINARY:

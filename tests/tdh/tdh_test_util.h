@@ -19,6 +19,13 @@
 #include "tdh/schema_cache.h"
 #include "tdh/tei_build.h"
 
+/* The property array through a pointer: indexing EventPropertyInfoArray[ANYSIZE_ARRAY] past
+ * element 0 is the Windows idiom but trips compilers' array-bounds warnings. */
+static inline EVENT_PROPERTY_INFO *props_of(TRACE_EVENT_INFO *t)
+{
+    return t->EventPropertyInfoArray;
+}
+
 static const GUID tdh_test_guid = {0x11223344, 0x5566, 0x7788, {1, 2, 3, 4, 5, 6, 7, 8}};
 
 static inline void tdh_store(etw_teib *b, uint16_t id)

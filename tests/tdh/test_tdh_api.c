@@ -51,13 +51,13 @@ static void test_get_event_information(void **state)
     assert_int_equal(t->PropertyCount, 4);
     assert_int_equal(t->TopLevelPropertyCount, 3);
     /* Windows layout: struct members after the top level, strings at byte offsets. */
-    assert_int_equal(t->EventPropertyInfoArray[1].Flags & PropertyStruct, PropertyStruct);
-    assert_int_equal(t->EventPropertyInfoArray[1].structType.StructStartIndex, 3);
+    assert_int_equal(props_of(t)[1].Flags & PropertyStruct, PropertyStruct);
+    assert_int_equal(props_of(t)[1].structType.StructStartIndex, 3);
     etw_strbuf sb = {0};
     etw_wstr_to_utf8(&sb, TEI_PROVIDER_NAME(t));
     assert_string_equal(sb.data, "Test-Provider");
     etw_strbuf_reset(&sb);
-    etw_wstr_to_utf8(&sb, TEI_PROPERTY_NAME(t, 3));
+    etw_wstr_to_utf8(&sb, (PWSTR)((PBYTE)t + props_of(t)[3].NameOffset));
     assert_string_equal(sb.data, "X");
     etw_strbuf_free(&sb);
     free(t);

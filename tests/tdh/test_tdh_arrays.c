@@ -171,19 +171,19 @@ static void test_check_rejects_hostile_schemas(void **state)
     assert_non_null(t);
     assert_true(etw_tei_check((const uint8_t *)t, size));
     /* A struct whose members start at itself would recurse forever. */
-    t->EventPropertyInfoArray[0].structType.StructStartIndex = 0;
+    props_of(t)[0].structType.StructStartIndex = 0;
     assert_false(etw_tei_check((const uint8_t *)t, size));
-    t->EventPropertyInfoArray[0].structType.StructStartIndex = 1;
-    t->EventPropertyInfoArray[0].structType.NumOfStructMembers = 2;
+    props_of(t)[0].structType.StructStartIndex = 1;
+    props_of(t)[0].structType.NumOfStructMembers = 2;
     assert_false(etw_tei_check((const uint8_t *)t, size));
-    t->EventPropertyInfoArray[0].structType.NumOfStructMembers = 1;
-    t->EventPropertyInfoArray[1].NameOffset = (ULONG)size - 1; /* odd, unterminated */
+    props_of(t)[0].structType.NumOfStructMembers = 1;
+    props_of(t)[1].NameOffset = (ULONG)size - 1; /* odd, unterminated */
     assert_false(etw_tei_check((const uint8_t *)t, size));
-    t->EventPropertyInfoArray[1].NameOffset = 0;
-    t->EventPropertyInfoArray[1].Flags = PropertyParamCount;
-    t->EventPropertyInfoArray[1].countPropertyIndex = 7;
+    props_of(t)[1].NameOffset = 0;
+    props_of(t)[1].Flags = PropertyParamCount;
+    props_of(t)[1].countPropertyIndex = 7;
     assert_false(etw_tei_check((const uint8_t *)t, size));
-    t->EventPropertyInfoArray[1].Flags = 0;
+    props_of(t)[1].Flags = 0;
     t->PropertyCount = 100000;
     assert_false(etw_tei_check((const uint8_t *)t, size));
     t->PropertyCount = 2;

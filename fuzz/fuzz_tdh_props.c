@@ -1,0 +1,54 @@
+/* Fuzz target: an untrusted TRACE_EVENT_INFO (as embedded by EventMetadata events) and a
+ * payload walked and formatted with it. Input: u32 blob length, blob, u8 flags (bit 0: 32-bit
+ * pointers), payload (rest). */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <etwire/tdh.h>
+
+#include "base/bytes.h"
+#include "base/strbuf.h"
+#include "tdh/event_text.h"
+#include "tdh/schema_lookup.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size < 5)
+        return 0;
+    size_t bl = etw_rd32(data);
+    if (bl > size - 5)
+        bl = size - 5;
+    const uint8_t *payload = data + 4 + bl + 1;
+    size_t pl = size - 5 - bl;
+    uint8_t flags = data[4 + bl];
+    /* Learned the way a merged trace delivers it: an EventMetadata EventInfo event. */
+    EVENT_RECORD meta;
+    memset(&meta, 0, sizeof meta);
+    meta.EventHeader.ProviderId = etw_metadata_guid;
+    meta.EventHeader.Flags = EVENT_HEADER_FLAG_CLASSIC_HEADER;
+    meta.EventHeader.EventDescriptor.Opcode = (flags & 2) ? 33 : 32;
+    meta.UserData = (void *)(uintptr_t)(data + 4);
+    meta.UserDataLength = (USHORT)(bl > 65535 ? 65535 : bl);
+    etwire_tdh_observe(&meta);
+    if (bl >= 48) {
+        /* An event that the blob describes (provider, id, version taken from the blob). */
+        EVENT_RECORD rec;
+        memset(&rec, 0, sizeof rec);
+        rec.EventHeader.ProviderId.Data1 = etw_rd32(data + 4);
+        memcpy(&rec.EventHeader.ProviderId, data + 4, 16);
+        rec.EventHeader.EventDescriptor.Id = etw_rd16(data + 4 + 32);
+        rec.EventHeader.EventDescriptor.Version = data[4 + 34];
+        rec.EventHeader.Flags = (flags & 1) ? EVENT_HEADER_FLAG_32_BIT_HEADER : EVENT_HEADER_FLAG_64_BIT_HEADER;
+        rec.UserData = (void *)(uintptr_t)payload;
+        rec.UserDataLength = (USHORT)(pl > 65535 ? 65535 : pl);
+        etw_strbuf a = {0};
+        etw_event_format_fields(&rec, flags & 4, &a);
+        etw_event_describe(&rec, &a, &a);
+        etw_strbuf_free(&a);
+    }
+    etwire_tdh_reset();
+    return 0;
+}

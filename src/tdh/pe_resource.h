@@ -1,0 +1,18 @@
+/* Finding a resource in a PE image (.dll, .exe, .sys) held in memory: headers, section
+ * table, the three-level resource directory (type / name / language). Read-only, bounded,
+ * no allocation. */
+#ifndef ETWIRE_TDH_PE_RESOURCE_H
+#define ETWIRE_TDH_PE_RESOURCE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <etwire/wintypes.h>
+
+/* The first resource whose type is named type_name (ASCII, compared case-insensitively as
+ * Windows does); the data and size returned point into p. Returns ERROR_SUCCESS, ERROR_BAD_FORMAT (not a PE
+ * or a damaged one) or ERROR_RESOURCE_TYPE_NOT_FOUND. */
+ULONG etw_pe_find_resource(const uint8_t *p, size_t n, const char *type_name,
+                           const uint8_t **data, size_t *size);
+
+#endif

@@ -1,0 +1,108 @@
+/* One-pass text conversion and JSON escaping (see text_out.h). */
+#include "tdh/text_out.h"
+
+#include <string.h>
+
+
+/* Windows-1252 0x80..0x9F; the rest of the code page coincides with Latin-1. */
+static const uint16_t cp1252_hi[32] = {
+    0x20AC, 0xFFFD, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160,
+    0x2039, 0x0152, 0xFFFD, 0x017D, 0xFFFD, 0xFFFD, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022,
+    0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0xFFFD, 0x017E, 0x0178};
+
+static char *put_cp(char *o, uint32_t cp, int json)
+{
+    static const char hex[] = "0123456789abcdef";
+    if (cp < 0x80) {
+        if (json && (cp < 0x20 || cp == '"' || cp == '\\')) {
+            *o++ = '\\';
+            switch (cp) {
+            case '"': *o++ = '"'; break;
+            case '\\': *o++ = '\\'; break;
+            case '\n': *o++ = 'n'; break;
+            case '\r': *o++ = 'r'; break;
+            case '\t': *o++ = 't'; break;
+            default:
+                *o++ = 'u', *o++ = '0', *o++ = '0';
+                *o++ = hex[cp >> 4], *o++ = hex[cp & 15];
+            }
+        } else {
+            *o++ = (char)cp;
+        }
+    } else if (cp < 0x800) {
+        *o++ = (char)(0xC0 | (cp >> 6));
+        *o++ = (char)(0x80 | (cp & 0x3F));
+    } else if (cp < 0x10000) {
+        *o++ = (char)(0xE0 | (cp >> 12));
+        *o++ = (char)(0x80 | ((cp >> 6) & 0x3F));
+        *o++ = (char)(0x80 | (cp & 0x3F));
+    } else {
+        *o++ = (char)(0xF0 | (cp >> 18));
+        *o++ = (char)(0x80 | ((cp >> 12) & 0x3F));
+        *o++ = (char)(0x80 | ((cp >> 6) & 0x3F));
+        *o++ = (char)(0x80 | (cp & 0x3F));
+    }
+    return o;
+}
+
+void etw_text_utf16(etw_strbuf *out, const uint8_t *p, size_t nbytes, int json)
+{
+    size_t units = nbytes / 2;
+    /* At most 6 output bytes per unit (a JSON \u00xx escape; a surrogate pair gives 4). */
+    if (units > SIZE_MAX / 8 || etw_strbuf_reserve(out, units * 6 + 1) != 0)
+        return;
+    char *o = out->data + out->len;
+    for (size_t i = 0; i < units; i++) {
+        uint32_t u = (uint32_t)(p[2 * i] | p[2 * i + 1] << 8);
+        if (u >= 0x20 && u < 0x80 && u != '"' && u != '\\') {
+            *o++ = (char)u; /* the common case: printable ASCII */
+            continue;
+        }
+        if (u == 0)
+            break;
+        if (u >= 0xD800 && u <= 0xDBFF && i + 1 < units) {
+            uint32_t lo = (uint32_t)(p[2 * i + 2] | p[2 * i + 3] << 8);
+            if (lo >= 0xDC00 && lo <= 0xDFFF) {
+                o = put_cp(o, 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00), json);
+                i++;
+                continue;
+            }
+        }
+        o = put_cp(o, (u >= 0xD800 && u <= 0xDFFF) ? 0xFFFD : u, json);
+    }
+    out->len = (size_t)(o - out->data);
+    out->data[out->len] = 0;
+}
+
+void etw_text_ansi(etw_strbuf *out, const uint8_t *p, size_t n, int utf8, int json)
+{
+    if (n > SIZE_MAX / 8 || etw_strbuf_reserve(out, n * 6 + 1) != 0)
+        return;
+    char *o = out->data + out->len;
+    for (size_t i = 0; i < n && p[i]; i++) {
+        uint32_t c = p[i];
+        if (c >= 0x80 && utf8)
+            *o++ = (char)c; /* UTF-8 continuation and lead bytes pass through */
+        else
+            o = put_cp(o, c >= 0x80 && c < 0xA0 ? cp1252_hi[c - 0x80] : c, json);
+    }
+    out->len = (size_t)(o - out->data);
+    out->data[out->len] = 0;
+}
+
+#define HEX_ROW(h) h "0" h "1" h "2" h "3" h "4" h "5" h "6" h "7" h "8" h "9" h "a" h "b" h "c" h "d" h "e" h "f"
+/* The two digits of every byte value, so each payload byte is one 2-byte copy. */
+static const char hex_pairs[513] = HEX_ROW("0") HEX_ROW("1") HEX_ROW("2") HEX_ROW("3") HEX_ROW("4")
+    HEX_ROW("5") HEX_ROW("6") HEX_ROW("7") HEX_ROW("8") HEX_ROW("9") HEX_ROW("a") HEX_ROW("b")
+    HEX_ROW("c") HEX_ROW("d") HEX_ROW("e") HEX_ROW("f");
+
+void etw_text_hex(etw_strbuf *out, const uint8_t *p, size_t n)
+{
+    if (n > SIZE_MAX / 4 || etw_strbuf_reserve(out, 2 * n + 1) != 0)
+        return;
+    char *o = out->data + out->len;
+    for (size_t i = 0; i < n; i++, o += 2)
+        memcpy(o, hex_pairs + 2 * p[i], 2);
+    out->len += 2 * n;
+    out->data[out->len] = 0;
+}
