@@ -65,7 +65,7 @@ def main(root):
         out = os.path.join(root, target)
         os.makedirs(out, exist_ok=True)
         for label, data in SEEDS.items():
-            for chunk in ((255,) if "large" in label else (0, 7, 255)):
+            for chunk in ((255,) if label.startswith("valid_large") else (0, 7, 255)):
                 with open(os.path.join(out, "%s_c%d" % (label, chunk)), "wb") as f:
                     f.write(bytes([chunk]) + data)
 

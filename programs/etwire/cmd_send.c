@@ -28,7 +28,9 @@ static void usage(FILE *out)
             "  --source NAME        source name (default: this host's name; with TLS it must\n"
             "                       match the client certificate)\n"
             "  --session NAME       session name (one input only; default: the file's name)\n"
-            "  --instance HEX       session instance, to resume an earlier run (default random)\n"
+            "  --instance HEX       session instance (default random); giving the instance of an\n"
+            "                       interrupted run resumes it: buffers the collector holds\n"
+            "                       are read again but not sent\n"
             "  --window N           buffers in flight (default 64)\n"
             "  --zstd               compress frames when the collector agrees\n"
             "  --rate[=F]           replay at the trace's pace (F times faster)\n"
@@ -96,10 +98,12 @@ static int send_one(const char *input, relay_sender_opts *o, double rate, int ra
         fprintf(stderr, "etwire send: %s/%s: %s%s%s\n", o->source, o->session, err,
                 *err ? "; " : "", relay_sender_error(c.s));
     else if (o->verbose)
-        fprintf(stderr, "etwire send: %s/%s: %llu buffers, %llu bytes (%llu on the wire), %llu resent, %llu reconnects\n",
-                o->source, o->session, (unsigned long long)st->buffers, (unsigned long long)st->bytes,
-                (unsigned long long)st->wire_bytes, (unsigned long long)st->resent,
-                (unsigned long long)st->reconnects);
+        fprintf(stderr, "etwire send: %s/%s: instance %016llx, %llu buffers, %llu bytes (%llu on the wire), "
+                "%llu resent, %llu reconnects, %llu already held\n",
+                o->source, o->session, (unsigned long long)o->instance, (unsigned long long)st->buffers,
+                (unsigned long long)st->bytes, (unsigned long long)st->wire_bytes,
+                (unsigned long long)st->resent, (unsigned long long)st->reconnects,
+                (unsigned long long)st->skipped);
     relay_sender_destroy(c.s);
     return rc == 0 ? 0 : 1;
 }
@@ -126,6 +130,7 @@ int cmd_send(int argc, char **argv)
         } else if (!strcmp(a, "--instance") && more) {
             o.instance = strtoull(argv[++i], NULL, 16);
             instance_set = 1;
+            o.resume = 1;
         } else if (!strcmp(a, "--window") && more) {
             o.window = (uint32_t)strtoul(argv[++i], NULL, 10);
         } else if (!strcmp(a, "--retry") && more) {

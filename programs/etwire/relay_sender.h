@@ -17,11 +17,12 @@ typedef struct relay_sender_opts {
     void *tls_ctx;           /* NULL: plain TCP */
     const char *tls_host;    /* name the collector's certificate must carry */
     int retry_seconds;       /* give up after this long without progress */
+    int resume;              /* the instance was given: skip buffers the collector holds */
     int verbose;
 } relay_sender_opts;
 
 typedef struct relay_sender_stats {
-    uint64_t buffers, bytes, wire_bytes, resent, reconnects, acked;
+    uint64_t buffers, bytes, wire_bytes, resent, reconnects, acked, skipped;
 } relay_sender_stats;
 
 typedef struct relay_sender relay_sender;

@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -38,8 +37,6 @@ struct relay_sink {
     uint64_t completed;   /* seq of the ring head: everything below is complete */
     uint64_t next_seq;    /* seq of the next buffer added */
     uint64_t bytes_in_flight;
-    uint8_t *replay;      /* the header buffer re-read from the .etl on resume */
-    atomic_int suppress_header; /* skip the replayed header buffer's events (already in the output) */
     uint64_t events;
     ULONG trace_rc;
 };
@@ -47,8 +44,6 @@ struct relay_sink {
 static void WINAPI on_event(PEVENT_RECORD r)
 {
     relay_sink *k = r->UserContext;
-    if (k->suppress_header && !memcmp(&r->EventHeader.ProviderId, &EventTraceGuid, sizeof(GUID)))
-        return;
     k->events++;
     relay_sink_files_event(&k->files, r);
 }
@@ -58,11 +53,7 @@ static void WINAPI on_complete(const ETW_BUFFER_HEADER *buffer, void *ctx)
     relay_sink *k = ctx;
     const uint8_t *b = (const uint8_t *)buffer;
     pthread_mutex_lock(&k->mu);
-    if (k->replay && b == k->replay) {
-        free(k->replay);
-        k->replay = NULL;
-        k->suppress_header = 0;
-    } else {
+    {
         for (uint32_t i = 0; i < k->count; i++) {
             slot *s = &k->ring[(k->head + i) % k->cap];
             if (s->buf == b && !s->done) {
@@ -146,6 +137,31 @@ uint64_t relay_sink_durable(relay_sink *k)
     return v;
 }
 
+static int add(relay_sink *k, uint8_t *storage, const uint8_t *buf, uint32_t size, int save,
+               char *err, size_t errlen);
+
+/* A resumed session: the new buffer-stream session processes every buffer saved before, in
+ * order, so the decoded output (rewritten from the start) has each event exactly once even
+ * after a collector crash. Memory stays within the limit: a buffer is read only when the ones
+ * in flight hold less. */
+static int replay(relay_sink *k, uint64_t held, char *err, size_t errlen)
+{
+    uint64_t offset = 0;
+    for (uint64_t i = 0; i < held; i++) {
+        while (relay_sink_bytes_in_flight(k) >= (k->o.memory_limit ? k->o.memory_limit : UINT64_MAX))
+            relay_sink_wait(k, 100);
+        uint8_t *buf;
+        uint32_t size;
+        if (relay_sink_files_read(&k->files, &offset, &buf, &size) != 0) {
+            snprintf(err, errlen, "cannot read back saved buffer %llu", (unsigned long long)i);
+            return -1;
+        }
+        /* A saved buffer the session refuses was refused the first time too: go on. */
+        add(k, buf, buf, size, 0, err, errlen);
+    }
+    return 0;
+}
+
 relay_sink *relay_sink_open(const relay_sink_opts *o, const char *source, const char *session,
                             uint64_t instance, uint64_t *next_seq, char *err, size_t errlen)
 {
@@ -156,11 +172,10 @@ relay_sink *relay_sink_open(const relay_sink_opts *o, const char *source, const 
     k->window = o->window ? o->window : 64;
     pthread_mutex_init(&k->mu, NULL);
     pthread_cond_init(&k->cv, NULL);
-    uint32_t replay_size = 0;
-    if (relay_sink_files_open(&k->files, o->out_dir, o->json_dir, source, session, instance,
-                                          &k->completed, &k->replay, &replay_size, err, errlen) != 0)
+    uint64_t held = 0;
+    if (relay_sink_files_open(&k->files, o->out_dir, o->json_dir, source, session, instance, &held,
+                              err, errlen) != 0)
         goto fail;
-    k->next_seq = k->completed;
     ETW_OPEN_TRACE_OPTIONS opts = {0};
     opts.EventCallback = on_event;
     opts.EventCallbackContext = k;
@@ -169,17 +184,8 @@ relay_sink *relay_sink_open(const relay_sink_opts *o, const char *source, const 
         snprintf(err, errlen, "OpenTraceFromBufferStream: %s", etwire_last_error_message());
         goto fail;
     }
-    if (k->replay) {
-        /* A resumed session needs its header buffer first (design.md decision 8). */
-        k->suppress_header = 1;
-        if (start(k, replay_size) != 0 ||
-            ProcessTraceAddBufferToBufferStream(k->h, (const ETW_BUFFER_HEADER *)k->replay, replay_size) != ERROR_SUCCESS) {
-            snprintf(err, errlen, "cannot resume from the saved header buffer");
-            free(k->replay);
-            k->replay = NULL;
-            goto fail;
-        }
-    }
+    if (replay(k, held, err, errlen) != 0)
+        goto fail;
     *next_seq = k->next_seq;
     return k;
 fail:
@@ -187,8 +193,9 @@ fail:
     return NULL;
 }
 
-int relay_sink_add(relay_sink *k, uint8_t *storage, const uint8_t *buf, uint32_t size,
-                   char *err, size_t errlen)
+/* Queues one buffer; `save` says whether it still has to be appended to the .etl. */
+static int add(relay_sink *k, uint8_t *storage, const uint8_t *buf, uint32_t size, int save,
+               char *err, size_t errlen)
 {
     if (!k->started && start(k, size) != 0) {
         snprintf(err, errlen, "cannot start the processing thread");
@@ -199,7 +206,7 @@ int relay_sink_add(relay_sink *k, uint8_t *storage, const uint8_t *buf, uint32_t
     int full = grow(k) != 0;
     pthread_mutex_unlock(&k->mu);
     /* The .etl gets the bytes first: a completed buffer is always a written buffer. */
-    if (full || relay_sink_files_write(&k->files, buf, size, err, errlen) != 0) {
+    if (full || (save && relay_sink_files_write(&k->files, buf, size, err, errlen) != 0)) {
         if (full)
             snprintf(err, errlen, "out of memory");
         free(storage);
@@ -220,6 +227,12 @@ int relay_sink_add(relay_sink *k, uint8_t *storage, const uint8_t *buf, uint32_t
         return -1;
     }
     return 0;
+}
+
+int relay_sink_add(relay_sink *k, uint8_t *storage, const uint8_t *buf, uint32_t size,
+                   char *err, size_t errlen)
+{
+    return add(k, storage, buf, size, 1, err, errlen);
 }
 
 uint64_t relay_sink_completed(relay_sink *k)
@@ -307,7 +320,6 @@ void relay_sink_close(relay_sink *k, FILE *stats)
         }
         CloseTrace(k->h); /* fires any completion still owed, freeing storage */
     }
-    free(k->replay);
     relay_sink_files_close(&k->files);
     pthread_mutex_destroy(&k->mu);
     pthread_cond_destroy(&k->cv);

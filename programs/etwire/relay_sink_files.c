@@ -27,7 +27,7 @@ static int make_dir(const char *root, const char *source, char *path, size_t len
 
 /* Walks the .etl by BufferSize (etw-format.md B.1) and cuts off a partly written last buffer,
  * so the file holds exactly the buffers that were written whole. */
-static int resume_etl(relay_sink_files *f, uint64_t *held, uint8_t **header, uint32_t *header_size)
+static int resume_etl(relay_sink_files *f, uint64_t *held)
 {
     struct stat st;
     if (fstat(f->etl_fd, &st) != 0)
@@ -40,12 +40,6 @@ static int resume_etl(relay_sink_files *f, uint64_t *held, uint8_t **header, uin
         uint32_t bs = etw_rd32(b);
         if (bs < ETW_RELAY_MIN_ETW_BUFFER || bs > ETW_RELAY_MAX_ETW_BUFFER || bs > size - off)
             break;
-        if (n == 0) {
-            *header = malloc(bs);
-            if (!*header || pread(f->etl_fd, *header, bs, 0) != (ssize_t)bs)
-                return -1;
-            *header_size = bs;
-        }
         off += bs;
         n++;
     }
@@ -56,15 +50,32 @@ static int resume_etl(relay_sink_files *f, uint64_t *held, uint8_t **header, uin
     return 0;
 }
 
+int relay_sink_files_read(relay_sink_files *f, uint64_t *offset, uint8_t **buf, uint32_t *size)
+{
+    uint8_t b[4];
+    if (*offset + 4 > f->etl_bytes || pread(f->etl_fd, b, 4, (off_t)*offset) != 4)
+        return -1;
+    uint32_t bs = etw_rd32(b);
+    if (bs < ETW_RELAY_MIN_ETW_BUFFER || bs > f->etl_bytes - *offset)
+        return -1;
+    *buf = malloc(bs);
+    if (!*buf || pread(f->etl_fd, *buf, bs, (off_t)*offset) != (ssize_t)bs) {
+        free(*buf);
+        *buf = NULL;
+        return -1;
+    }
+    *size = bs;
+    *offset += bs;
+    return 0;
+}
+
 int relay_sink_files_open(relay_sink_files *f, const char *out_dir, const char *json_dir,
                           const char *source, const char *session, uint64_t instance,
-                          uint64_t *held, uint8_t **header, uint32_t *header_size,
-                          char *err, size_t errlen)
+                          uint64_t *held, char *err, size_t errlen)
 {
     memset(f, 0, sizeof *f);
     f->etl_fd = -1;
     *held = 0;
-    *header = NULL;
     snprintf(f->source, sizeof f->source, "%s", source);
     snprintf(f->session, sizeof f->session, "%s", session);
     snprintf(f->label, sizeof f->label, "%s-%016llx", session, (unsigned long long)instance);
@@ -76,7 +87,7 @@ int relay_sink_files_open(relay_sink_files *f, const char *out_dir, const char *
         }
         snprintf(path, sizeof path, "%s/%s.etl", dir, f->label);
         f->etl_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
-        if (f->etl_fd < 0 || resume_etl(f, held, header, header_size) != 0) {
+        if (f->etl_fd < 0 || resume_etl(f, held) != 0) {
             snprintf(err, errlen, "%s: %s", path, strerror(errno));
             return -1;
         }
@@ -89,7 +100,8 @@ int relay_sink_files_open(relay_sink_files *f, const char *out_dir, const char *
             return -1;
         }
         snprintf(path, sizeof path, "%s/%s.jsonl", dir, f->label);
-        f->json = fopen(path, *held ? "a" : "w");
+        /* Rewritten whole: a resumed session replays its saved buffers (relay_sink.c). */
+        f->json = fopen(path, "w");
         if (!f->json) {
             snprintf(err, errlen, "%s: %s", path, strerror(errno));
             return -1;

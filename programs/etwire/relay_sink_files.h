@@ -21,11 +21,12 @@ typedef struct relay_sink_files {
 } relay_sink_files;
 
 /* Opens DIR/<source>/<session>-<instance>.etl (and .jsonl), resuming an existing .etl:
- * *held receives its complete buffers, *header a malloc'd copy of its first buffer (or NULL). */
+ * *held receives its number of complete buffers. */
 int relay_sink_files_open(relay_sink_files *f, const char *out_dir, const char *json_dir,
                           const char *source, const char *session, uint64_t instance,
-                          uint64_t *held, uint8_t **header, uint32_t *header_size,
-                          char *err, size_t errlen);
+                          uint64_t *held, char *err, size_t errlen);
+/* Reads the saved buffer at *offset into a malloc'd copy and moves *offset past it. */
+int relay_sink_files_read(relay_sink_files *f, uint64_t *offset, uint8_t **buf, uint32_t *size);
 int relay_sink_files_write(relay_sink_files *f, const uint8_t *buf, uint32_t size, char *err, size_t errlen);
 void relay_sink_files_event(relay_sink_files *f, const EVENT_RECORD *r);
 void relay_sink_files_stats(relay_sink_files *f, FILE *out, const ETWIRE_SESSION_STATS *st,

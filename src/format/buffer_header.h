@@ -9,6 +9,7 @@
 
 #define ETW_BUFFER_HEADER_SIZE 72u
 #define ETW_BUFFER_TYPE_HEADER 4u
+#define ETW_MAX_BUFFER_SIZE (16u << 20) /* the largest buffer a session can be given */
 
 typedef struct etw_buffer_header {
     uint32_t buffer_size;  /* +0x00 bytes this buffer occupies in the file or stream */

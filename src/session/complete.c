@@ -22,11 +22,12 @@ static void recycle(etw_session *s, etw_buf *b)
                          (b->orig_size + (b->owned ? b->hdr.filled : 0));
     s->stats.BuffersCompleted++;
     etw_session_fold_live(s);
-    pthread_mutex_unlock(&s->mu);
     free(b->owned);
     b->owned = NULL;
+    /* The free list is shared with AddBuffer (etw_session_accept runs under mu). */
     b->next_proc = s->free_bufs;
     s->free_bufs = b;
+    pthread_mutex_unlock(&s->mu);
 }
 
 static int buffer_callback(etw_run *r, etw_session *s, const etw_buf *b)

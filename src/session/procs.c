@@ -12,10 +12,21 @@
 #include "base/bytes.h"
 #include "session/run.h"
 
+/* Processor indexes are 11 bits (ETW_PROCESSOR_INDEX_MASK); a header may claim more. */
+#define MAX_PROCESSOR_SLOTS (ETW_PROCESSOR_INDEX_MASK + 2u)
+
+static uint32_t announced_processors(const etw_session *s)
+{
+    uint32_t n = s->header.NumberOfProcessors;
+    return n < MAX_PROCESSOR_SLOTS - 1 ? n : MAX_PROCESSOR_SLOTS - 1;
+}
+
 etw_proc *etw_proc_slot(etw_session *s, uint32_t slot)
 {
     if (slot < s->nprocs)
         return &s->procs[slot];
+    if (slot >= MAX_PROCESSOR_SLOTS)
+        return NULL;
     uint32_t n = s->nprocs ? s->nprocs : 8;
     while (n <= slot)
         n *= 2;
@@ -46,7 +57,7 @@ static int expected(const etw_session *s, const etw_proc *p, uint32_t slot)
         return 1;
     if (s->file)
         return p->unfed > 0;
-    return slot <= s->header.NumberOfProcessors;
+    return slot <= announced_processors(s);
 }
 
 void etw_session_bound(const etw_session *s, etw_key *bound, int *none)
@@ -147,7 +158,7 @@ void etw_session_integrate(etw_run *r, etw_session *s, etw_buf *b)
         /* Every processor the header announces may still send data: give each a slot now so
          * the bound counts the ones not heard from yet. */
         s->header_seen = 1;
-        if (!etw_proc_slot(s, s->header.NumberOfProcessors)) {
+        if (!etw_proc_slot(s, announced_processors(s))) {
             r->nomem = 1;
             return;
         }

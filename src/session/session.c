@@ -108,7 +108,9 @@ static etw_status decompress(etw_session *s, const uint8_t *p, size_t n,
                              const etw_buffer_header *h, uint8_t **out)
 {
     size_t stored = h->buffer_size < n ? h->buffer_size : n;
-    if (h->filled > (1u << 30))
+    /* What a compressed buffer says it expands to is checked before anything is allocated:
+     * never more than the session's buffer size, and ETW buffers are at most 16 MiB. */
+    if (h->filled > ETW_MAX_BUFFER_SIZE || h->filled > s->header.BufferSize)
         return ETW_E_BUF_FILLED;
     uint8_t *d = malloc(h->filled);
     if (!d)

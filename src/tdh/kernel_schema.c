@@ -65,6 +65,9 @@ static int add_field(etw_teib *b, const char *word, size_t len)
         in = TDH_INTYPE_BINARY;
         out = TDH_OUTTYPE_HEXBINARY;
         length = (uint16_t)atoi(type + 1);
+    } else if (type[0] == 'w' && type[1] >= '0' && type[1] <= '9') {
+        in = TDH_INTYPE_UNICODESTRING; /* MOF char16 Name[N]: fixed, NUL-padded */
+        length = (uint16_t)atoi(type + 1);
     } else {
         for (size_t i = 0; i < sizeof ktypes / sizeof ktypes[0]; i++)
             if (strcmp(ktypes[i].code, type) == 0) {
@@ -84,6 +87,8 @@ static int add_field(etw_teib *b, const char *word, size_t len)
         if (i < 0)
             return 0;
         b->props[i].epi.length = length;
+        if (length)
+            b->props[i].epi.Flags = PropertyParamFixedLength;
     }
     return 1;
 }

@@ -104,6 +104,12 @@ const etw_klayout etw_klayouts[] = {
     {STACKWALK, 2, "34=KeyCreate 35=KeyDelete 36=KeyRundown", "StackKey:p Stack*192:p"},
     {STACKWALK, 2, "37=StackKeyKernel 38=StackKeyUser", "EventTimeStamp:u64 StackProcess:u32 StackThread:u32 StackKey:p"},
     {REGISTRY, 2, REG_OPS, "InitialTime:i64 Status:x32 Index:u32 KeyHandle:p KeyName:w"},
+    /* SystemConfig layouts from the MicrosoftDocs class pages (newest documented version). */
+    {SYSCONFIG, 2, "10=CPU", "MHz:u32 NumberOfProcessors:u32 MemSize:u32 PageSize:u32 AllocationGranularity:u32 ComputerName:w256 DomainName:w132 HyperThreadingFlag:x32"},
+    {SYSCONFIG, 2, "11=PhyDisk", "DiskNumber:u32 BytesPerSector:u32 SectorsPerTrack:u32 TracksPerCylinder:u32 Cylinders:u64 SCSIPort:u32 SCSIPath:u32 SCSITarget:u32 SCSILun:u32 Manufacturer:w256 PartitionCount:u32 WriteCacheEnabled:u8 Pad:u8 BootDriveLetter:w3 Spare:w2"},
+    {SYSCONFIG, 2, "12=LogDisk", "StartOffset:u64 PartitionSize:u64 DiskNumber:u32 Size:u32 DriveType:u32 DriveLetterString:w4 Pad1:u32 PartitionNumber:u32 SectorsPerCluster:u32 BytesPerSector:u32 Pad2:u32 NumberOfFreeClusters:i64 TotalNumberOfClusters:i64 FileSystem:w16 VolumeExt:u32 Pad3:u32"},
+    {SYSCONFIG, 2, "13=NIC", "PhysicalAddr:x64 PhysicalAddrLen:u32 Ipv4Index:u32 Ipv6Index:u32 NICDescription:w IpAddresses:w DnsServerAddresses:w"},
+    {SYSCONFIG, 2, "16=Power", "s1:u8 s2:u8 s3:u8 s4:u8 s5:u8 Pad1:u8 Pad2:u8 Pad3:u8"},
     {SYSCONFIG, 2, "15=Services", "ProcessId:u32 ServiceState:u32 SubProcessTag:u32 ServiceName:w DisplayName:w ProcessName:w"},
     {SYSCONFIGEX, 0, "32=BuildInfo", "InstallDate:ft BuildLab:w ProductName:w"},
     {SYSCONFIGEX, 0, "33=SystemPaths", "SystemDirectory:w SystemWindowsDirectory:w"},

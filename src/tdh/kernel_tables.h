@@ -17,7 +17,7 @@ typedef struct etw_kclass {
 /* One layout: the versions it serves, the event types (opcodes) that use it with their names
  * ("10=Load 2=Unload"; "0=" means no opcode name), and the fields as "Name:type" words.
  * Types: p pointer, z size_t, u8 i8 u16 i16 u32 i32 u64 i64, x32 x64 hex, a ANSI string,
- * w UTF-16 string, sid TOKEN_USER+SID, g GUID, port, ip4, ip6, ft FILETIME, bN N raw bytes.
+ * w UTF-16 string (wN: fixed N characters), sid TOKEN_USER+SID, g GUID, port, ip4, ip6, ft FILETIME, bN N raw bytes.
  * "Name*N:type" expands to Name1..NameN. */
 typedef struct etw_klayout {
     uint8_t cls; /* index into etw_kclasses */

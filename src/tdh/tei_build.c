@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "base/bytes.h"
+#include "tdh/prop_walk.h"
 
 #define TEI_HEADER_SIZE 112u
 #define EPI_SIZE 24u
@@ -245,6 +246,12 @@ TRACE_EVENT_INFO *etw_teib_finish(etw_teib *b, size_t *size)
     }
     memcpy((uint8_t *)t + base, b->str, b->slen);
     free(order);
+    /* Schemas built from files (manifests, WEVT) pass the same check as embedded ones, so
+     * the walker can rely on every stored TRACE_EVENT_INFO being well formed. */
+    if (!etw_tei_check((const uint8_t *)t, total)) {
+        free(t);
+        return NULL;
+    }
     *size = total;
     return t;
 }

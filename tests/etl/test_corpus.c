@@ -1,4 +1,5 @@
-/* Every real trace in ../shared/corpus, through every way in: etwire_trace_open_file,
+/* ETWIRE_TEST_THREADS: buffer streams are fed from a second thread.
+ * Every real trace in ../shared/corpus, through every way in: etwire_trace_open_file,
  * OpenTraceFromFile (UTF-16 path), OpenTraceA, and a buffer stream fed from another thread
  * with the buffers a relaying BufferCallback produces. */
 #include <setjmp.h>

@@ -141,6 +141,24 @@ static int values_match(const char *theirs, const char *ours)
         return 1;
     if (strlen(ours) == 1 && parse_number(theirs, &a) && a == (unsigned char)ours[0])
         return 1;
+    /* A truncated number ("-2,305,843,009,213,6..."): compare with ours as signed decimal
+     * with TraceEvent's separators. */
+    if (tl > 3 && strcmp(theirs + tl - 3, "...") == 0 && parse_number(ours, &b)) {
+        char digits[32], grouped[48];
+        int64_t sv = (int64_t)b;
+        snprintf(digits, sizeof digits, "%" PRIu64, sv < 0 ? (uint64_t)0 - b : b);
+        size_t dl = strlen(digits), g = 0;
+        if (sv < 0)
+            grouped[g++] = '-';
+        for (size_t i = 0; i < dl; i++) {
+            if (i && (dl - i) % 3 == 0)
+                grouped[g++] = ',';
+            grouped[g++] = digits[i];
+        }
+        grouped[g] = 0;
+        if (strncmp(theirs, grouped, tl - 3) == 0)
+            return 1;
+    }
     /* A 32-bit field TraceEvent reads as signed (SessionID=-1). */
     if (parse_number(theirs, &a) && parse_number(ours, &b) && b <= UINT32_MAX && (uint32_t)a == b)
         return 1;

@@ -1,9 +1,5 @@
-# Helpers shared by the relay_*.sh tests (sourced, not run: the glob runs *.sh files, so this
-# file exits 77 when run directly). Everything listens on 127.0.0.1 only.
-if [ "${BASH_SOURCE[0]}" = "$0" ]; then
-    echo "helper library, nothing to run"
-    exit 77
-fi
+# Helpers shared by the relay_*.sh tests, sourced by them (named .bash so that the tests/cli
+# glob of *.sh does not run it). Everything listens on 127.0.0.1 only.
 
 ETWIRE=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 SHARED=$2
@@ -23,11 +19,12 @@ fail() {
     exit 1
 }
 
-# start_collector NAME ARGS...: starts a plain loopback collector, sets COLLECTOR_PID and PORT.
+# start_collector NAME ARGS...: starts a plain loopback collector (on $LISTEN_PORT, default
+# any free port), sets COLLECTOR_PID and PORT.
 start_collector() {
     local name=$1; shift
     rm -f "$WORK/$name.port"
-    "$ETWIRE" collect --listen 127.0.0.1:0 --plain --port-file "$WORK/$name.port" "$@" \
+    "$ETWIRE" collect --listen "127.0.0.1:${LISTEN_PORT:-0}" --plain --port-file "$WORK/$name.port" "$@" \
         >"$WORK/$name.out" 2>>"$WORK/$name.log" &
     COLLECTOR_PID=$!
     PIDS+=("$COLLECTOR_PID")

@@ -1,0 +1,277 @@
+/* ETWIRE_TEST_THREADS: streams are fed from a second thread.
+ * The pipeline against the seeded generator, where the right answer is known exactly: every
+ * header kind, both pointer sizes, every clock, the per-processor merge with lag and idle
+ * processors, old-writer quirks, lost-event flags, time windows, early stops, several handles. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "gen_trace.h"
+
+static ULONG collect_path(const char *path, int raw, test_events *out, ETWIRE_SESSION_STATS *st)
+{
+    ETW_OPEN_TRACE_OPTIONS o = {0};
+    o.ProcessTraceModes = raw ? ETW_PROCESS_TRACE_MODE_RAW_TIMESTAMP : ETW_PROCESS_TRACE_MODE_NONE;
+    o.EventCallback = test_on_event;
+    o.EventCallbackContext = out;
+    o.BufferCallback = test_on_buffer;
+    o.BufferCallbackContext = out;
+    PROCESSTRACE_HANDLE h = etwire_trace_open_file(path, &o, NULL);
+    assert_true(h != INVALID_PROCESSTRACE_HANDLE);
+    ULONG rc = ProcessTrace(&h, 1, NULL, NULL);
+    if (st)
+        etwire_session_get_stats(h, st);
+    assert_int_equal(CloseTrace(h), ERROR_SUCCESS);
+    return rc;
+}
+
+/* File and unbounded stream both deliver exactly the generated events in time order. */
+static void check_config(const etw_gen_config *c)
+{
+    gen_trace t;
+    assert_int_equal(gen_trace_make(c, &t), 0);
+    assert_int_equal(gen_trace_write_file(&t), 0);
+    test_events file = {0}, stream = {0};
+    ETWIRE_SESSION_STATS st;
+    assert_int_equal(collect_path(t.path, 1, &file, &st), ERROR_SUCCESS);
+    gen_trace_check(&t, &file, 1);
+    assert_int_equal(st.EventsLate, 0);
+    assert_int_equal(st.BuffersAccepted, t.summary.buffers);
+    assert_int_equal(st.BuffersLostFlagged, t.summary.lost_buffers);
+    assert_int_equal(file.buffer_callbacks, t.summary.buffers);
+    assert_int_equal(test_collect_stream(&t.buffers, ETWIRE_REORDER_UNBOUNDED, &stream, &st),
+                     ERROR_SUCCESS);
+    assert_int_equal(stream.completions, t.summary.buffers);
+    assert_int_equal(stream.n, file.n);
+    for (size_t i = 0; i < file.n; i++)
+        assert_true(stream.v[i].len == file.v[i].len && stream.v[i].cpu == file.v[i].cpu &&
+                    stream.v[i].payload_hash == file.v[i].payload_hash);
+    test_events_free(&file);
+    test_events_free(&stream);
+    gen_trace_free(&t);
+}
+
+static void every_kind_pointer_size_and_clock(void **state)
+{
+    (void)state;
+    static const unsigned clocks[] = {ETW_GEN_CLOCK_QPC, ETW_GEN_CLOCK_SYSTEM, ETW_GEN_CLOCK_CYCLES};
+    for (unsigned ps = 4; ps <= 8; ps += 4)
+        for (size_t k = 0; k < 3; k++) {
+            etw_gen_config c;
+            etw_gen_config_default(&c);
+            c.seed = 1000 + ps * 10 + k;
+            c.pointer_size = ps;
+            c.clock_type = clocks[k];
+            c.processors = 4;
+            c.events = 5000;
+            c.buffer_size = 4096;
+            c.kinds = 0;
+            c.max_lag = etw_gen_ticks_per_second(&c) / 4;
+            c.header_extension_records = 1;
+            check_config(&c);
+        }
+}
+
+static void all_kinds_in_one_trace_with_idle_processors(void **state)
+{
+    (void)state;
+    etw_gen_config c;
+    etw_gen_config_default(&c);
+    c.seed = 7;
+    c.processors = 16;
+    c.idle_processors = 5;
+    c.events = 20000;
+    c.kinds = ETW_GEN_KINDS_ALL;
+    c.buffer_size = 8192;
+    c.lost_every = 7;
+    gen_trace t;
+    assert_int_equal(gen_trace_make(&c, &t), 0);
+    assert_true(t.summary.lagging_buffers > 0); /* the merge really has to reorder */
+    assert_true(t.summary.lost_buffers > 0);
+    gen_trace_free(&t);
+    check_config(&c);
+}
+
+static void old_writer_quirks(void **state)
+{
+    (void)state;
+    etw_gen_config c;
+    etw_gen_config_default(&c);
+    c.seed = 11;
+    c.legacy_context = 1;
+    c.saved_offset_zero_in_header = 1;
+    c.buffers_written_override = 1;
+    c.events = 3000;
+    check_config(&c);
+}
+
+static void smallest_and_largest_buffers(void **state)
+{
+    (void)state;
+    etw_gen_config c;
+    etw_gen_config_default(&c);
+    c.seed = 12;
+    c.buffer_size = 512;
+    c.events = 2000;
+    check_config(&c);
+    c.buffer_size = 16u << 20;
+    c.events = 50000;
+    c.processors = 2;
+    check_config(&c);
+}
+
+/* FILETIME = StartTime + (ts - ts0) * 10^7 / frequency, for each clock. */
+static void timestamps_convert_to_filetime(void **state)
+{
+    (void)state;
+    static const unsigned clocks[] = {ETW_GEN_CLOCK_QPC, ETW_GEN_CLOCK_SYSTEM, ETW_GEN_CLOCK_CYCLES};
+    for (size_t k = 0; k < 3; k++) {
+        etw_gen_config c;
+        etw_gen_config_default(&c);
+        c.seed = 20 + k;
+        c.clock_type = clocks[k];
+        c.perf_freq = 3579545;
+        c.events = 500;
+        gen_trace t;
+        assert_int_equal(gen_trace_make(&c, &t), 0);
+        assert_int_equal(gen_trace_write_file(&t), 0);
+        test_events ev = {0};
+        assert_int_equal(collect_path(t.path, 0, &ev, NULL), ERROR_SUCCESS);
+        uint64_t freq = etw_gen_ticks_per_second(&c), ts0 = t.summary.first_ts;
+        for (size_t i = 0; i < ev.n; i++) {
+            uint64_t d = t.expected.v[i].timestamp - ts0;
+            unsigned __int128 ticks = (unsigned __int128)d * 10000000u / freq;
+            assert_int_equal(ev.v[i].time, (int64_t)t.summary.start_time + (int64_t)ticks);
+        }
+        test_events_free(&ev);
+        gen_trace_free(&t);
+    }
+}
+
+static void start_and_end_time_filter(void **state)
+{
+    (void)state;
+    etw_gen_config c;
+    etw_gen_config_default(&c);
+    c.seed = 30;
+    c.events = 4000;
+    gen_trace t;
+    assert_int_equal(gen_trace_make(&c, &t), 0);
+    assert_int_equal(gen_trace_write_file(&t), 0);
+    test_events all = {0}, some = {0};
+    assert_int_equal(collect_path(t.path, 0, &all, NULL), ERROR_SUCCESS);
+    int64_t lo = all.v[all.n / 4].time, hi = all.v[all.n / 2].time;
+    size_t want = t.expected.header_records;
+    for (size_t i = t.expected.header_records; i < all.n; i++)
+        want += all.v[i].time >= lo && all.v[i].time <= hi;
+    FILETIME s = {(DWORD)lo, (DWORD)((uint64_t)lo >> 32)}, e = {(DWORD)hi, (DWORD)((uint64_t)hi >> 32)};
+    ETW_OPEN_TRACE_OPTIONS o = {0};
+    o.EventCallback = test_on_event;
+    o.EventCallbackContext = &some;
+    PROCESSTRACE_HANDLE h = etwire_trace_open_file(t.path, &o, NULL);
+    assert_int_equal(ProcessTrace(&h, 1, &e, &s), ERROR_INVALID_TIME);
+    assert_int_equal(ProcessTrace(&h, 1, &s, &e), ERROR_SUCCESS);
+    ETWIRE_SESSION_STATS st;
+    etwire_session_get_stats(h, &st);
+    CloseTrace(h);
+    assert_int_equal(some.n, want);
+    assert_int_equal(st.EventsFiltered, all.n - want);
+    test_events_free(&all);
+    test_events_free(&some);
+    gen_trace_free(&t);
+}
+
+/* FALSE from the BufferCallback stops with ERROR_CANCELLED; every accepted stream buffer still
+ * gets its completion callback, exactly once. */
+static void buffer_callback_false_stops(void **state)
+{
+    (void)state;
+    etw_gen_config c;
+    etw_gen_config_default(&c);
+    c.seed = 40;
+    c.events = 6000;
+    c.buffer_size = 2048;
+    gen_trace t;
+    assert_int_equal(gen_trace_make(&c, &t), 0);
+    test_events ev = {0};
+    ev.stop_after_buffers = 3;
+    assert_int_equal(test_collect_stream(&t.buffers, ETWIRE_REORDER_UNBOUNDED, &ev, NULL),
+                     ERROR_CANCELLED);
+    assert_int_equal(ev.buffer_callbacks, 3);
+    assert_int_equal(ev.completions, t.buffers.n);
+    assert_true(ev.n < t.expected.n);
+    test_events_free(&ev);
+    assert_int_equal(gen_trace_write_file(&t), 0);
+    ev = (test_events){0};
+    ev.stop_after_buffers = 5;
+    assert_int_equal(collect_path(t.path, 0, &ev, NULL), ERROR_CANCELLED);
+    assert_int_equal(ev.buffer_callbacks, 5);
+    test_events_free(&ev);
+    gen_trace_free(&t);
+}
+
+/* Two traces in one ProcessTrace: one time-ordered sequence, each event to its own callback. */
+static void several_handles_merge(void **state)
+{
+    (void)state;
+    gen_trace a, b;
+    etw_gen_config c;
+    etw_gen_config_default(&c);
+    c.seed = 50;
+    c.events = 3000;
+    assert_int_equal(gen_trace_make(&c, &a), 0);
+    c.seed = 51;
+    c.processors = 3;
+    assert_int_equal(gen_trace_make(&c, &b), 0);
+    assert_int_equal(gen_trace_write_file(&a), 0);
+    assert_int_equal(gen_trace_write_file(&b), 0);
+    test_events ea = {0}, eb = {0}, all = {0};
+    ETW_OPEN_TRACE_OPTIONS oa = {0}, ob = {0};
+    oa.EventCallback = ob.EventCallback = test_on_event;
+    oa.EventCallbackContext = &ea;
+    ob.EventCallbackContext = &eb;
+    PROCESSTRACE_HANDLE h[2] = {etwire_trace_open_file(a.path, &oa, NULL),
+                                etwire_trace_open_file(b.path, &ob, NULL)};
+    assert_int_equal(ProcessTrace(h, 2, NULL, NULL), ERROR_SUCCESS);
+    CloseTrace(h[0]);
+    CloseTrace(h[1]);
+    assert_int_equal(ea.n, a.expected.n);
+    assert_int_equal(eb.n, b.expected.n);
+    /* The same two traces into one collector: a single time-ordered sequence after the two
+     * header buffers. */
+    oa.EventCallbackContext = ob.EventCallbackContext = &all;
+    h[0] = etwire_trace_open_file(a.path, &oa, NULL);
+    h[1] = etwire_trace_open_file(b.path, &ob, NULL);
+    assert_int_equal(ProcessTrace(h, 2, NULL, NULL), ERROR_SUCCESS);
+    CloseTrace(h[0]);
+    CloseTrace(h[1]);
+    assert_int_equal(all.n, ea.n + eb.n);
+    size_t headers = a.expected.header_records + b.expected.header_records;
+    for (size_t i = headers + 1; i < all.n; i++)
+        assert_true(all.v[i].time >= all.v[i - 1].time);
+    test_events_free(&all);
+    test_events_free(&ea);
+    test_events_free(&eb);
+    gen_trace_free(&a);
+    gen_trace_free(&b);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(every_kind_pointer_size_and_clock),
+        cmocka_unit_test(all_kinds_in_one_trace_with_idle_processors),
+        cmocka_unit_test(old_writer_quirks),
+        cmocka_unit_test(smallest_and_largest_buffers),
+        cmocka_unit_test(timestamps_convert_to_filetime),
+        cmocka_unit_test(start_and_end_time_filter),
+        cmocka_unit_test(buffer_callback_false_stops),
+        cmocka_unit_test(several_handles_merge),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

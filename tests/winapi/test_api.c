@@ -1,0 +1,284 @@
+/* ETWIRE_TEST_THREADS: CloseTrace and AddBuffer race ProcessTrace from other threads.
+ * The Windows-named API's contracts: argument checks and their Win32 codes, handles that are
+ * closed or forged, buffers that are refused (and then never completed), completion exactly
+ * once for every accepted buffer on every path, CloseTrace while ProcessTrace runs. */
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "gen_trace.h"
+
+static gen_trace trace;
+
+static int setup(void **state)
+{
+    (void)state;
+    etw_gen_config c;
+    etw_gen_config_default(&c);
+    c.seed = 99;
+    c.events = 3000;
+    c.buffer_size = 2048;
+    c.processors = 4;
+    return gen_trace_make(&c, &trace);
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    gen_trace_free(&trace);
+    return 0;
+}
+
+static uint64_t completions;
+static void WINAPI count_completion(const ETW_BUFFER_HEADER *b, void *ctx)
+{
+    (void)b;
+    (void)ctx;
+    __atomic_add_fetch(&completions, 1, __ATOMIC_RELAXED);
+}
+
+static PROCESSTRACE_HANDLE open_stream(test_events *ev)
+{
+    ETW_OPEN_TRACE_OPTIONS o = {0};
+    o.EventCallback = test_on_event;
+    o.EventCallbackContext = ev;
+    completions = 0;
+    PROCESSTRACE_HANDLE h = OpenTraceFromBufferStream(&o, count_completion, NULL);
+    assert_true(h != INVALID_PROCESSTRACE_HANDLE && h != 0);
+    return h;
+}
+
+static ULONG add(PROCESSTRACE_HANDLE h, size_t i)
+{
+    return ProcessTraceAddBufferToBufferStream(
+        h, (const ETW_BUFFER_HEADER *)(const void *)trace.buffers.data[i], trace.buffers.size[i]);
+}
+
+static void bad_handles(void **state)
+{
+    (void)state;
+    assert_int_equal(CloseTrace(0), ERROR_INVALID_HANDLE);
+    assert_int_equal(CloseTrace(INVALID_PROCESSTRACE_HANDLE), ERROR_INVALID_HANDLE);
+    assert_int_equal(CloseTrace(0x1234567800000001ull), ERROR_INVALID_HANDLE);
+    test_events ev = {0};
+    PROCESSTRACE_HANDLE h = open_stream(&ev);
+    /* Same slot, another generation: forged. */
+    assert_int_equal(add(h ^ (1ull << 40), 0), ERROR_INVALID_HANDLE);
+    assert_int_equal(CloseTrace(h), ERROR_SUCCESS);
+    assert_int_equal(CloseTrace(h), ERROR_INVALID_HANDLE);
+    assert_int_equal(add(h, 0), ERROR_INVALID_HANDLE);
+    assert_int_equal(ProcessTrace(&h, 1, NULL, NULL), ERROR_INVALID_HANDLE);
+    assert_int_equal(completions, 0);
+    ETWIRE_SESSION_STATS st;
+    assert_int_equal(etwire_session_get_stats(h, &st), ERROR_INVALID_HANDLE);
+}
+
+static void process_trace_arguments(void **state)
+{
+    (void)state;
+    test_events ev = {0};
+    PROCESSTRACE_HANDLE h = open_stream(&ev);
+    PROCESSTRACE_HANDLE many[65];
+    for (int i = 0; i < 65; i++)
+        many[i] = h;
+    assert_int_equal(ProcessTrace(NULL, 1, NULL, NULL), ERROR_INVALID_PARAMETER);
+    assert_int_equal(ProcessTrace(&h, 0, NULL, NULL), ERROR_BAD_LENGTH);
+    assert_int_equal(ProcessTrace(many, 65, NULL, NULL), ERROR_BAD_LENGTH);
+    assert_int_equal(ProcessTrace(many, 2, NULL, NULL), ERROR_INVALID_PARAMETER);
+    FILETIME a = {100, 0}, b = {50, 0};
+    assert_int_equal(ProcessTrace(&h, 1, &a, &b), ERROR_INVALID_TIME);
+    assert_int_equal(CloseTrace(h), ERROR_SUCCESS);
+}
+
+static void open_trace_arguments(void **state)
+{
+    (void)state;
+    assert_true(OpenTraceA(NULL) == INVALID_PROCESSTRACE_HANDLE);
+    assert_int_equal(GetLastError(), ERROR_INVALID_PARAMETER);
+    EVENT_TRACE_LOGFILEA lf;
+    memset(&lf, 0, sizeof lf);
+    assert_true(OpenTraceA(&lf) == INVALID_PROCESSTRACE_HANDLE);
+    assert_int_equal(GetLastError(), ERROR_BAD_PATHNAME);
+    lf.LoggerName = "NT Kernel Logger";
+    assert_true(OpenTraceA(&lf) == INVALID_PROCESSTRACE_HANDLE);
+    assert_int_equal(GetLastError(), ERROR_NOT_SUPPORTED);
+    lf.LoggerName = NULL;
+    lf.LogFileName = "/nonexistent/etwire/trace.etl";
+    assert_true(OpenTraceA(&lf) == INVALID_PROCESSTRACE_HANDLE);
+    assert_int_equal(GetLastError(), ERROR_FILE_NOT_FOUND);
+    assert_non_null(strstr(etwire_last_error_message(), "/nonexistent/etwire/trace.etl"));
+    ETW_OPEN_TRACE_OPTIONS o = {0};
+    assert_true(OpenTraceFromBufferStream(NULL, NULL, NULL) == INVALID_PROCESSTRACE_HANDLE);
+    assert_true(OpenTraceFromRealTimeLogger(NULL, &o, NULL) == INVALID_PROCESSTRACE_HANDLE);
+    assert_int_equal(GetLastError(), ERROR_NOT_SUPPORTED);
+}
+
+/* Each kind of bad buffer gets its code and is not taken: no completion ever fires for it. */
+static void refused_buffers(void **state)
+{
+    (void)state;
+    test_events ev = {0};
+    PROCESSTRACE_HANDLE h = open_stream(&ev);
+    uint8_t copy[4096];
+    const uint8_t *hdr = trace.buffers.data[0];
+    uint32_t hsize = trace.buffers.size[0];
+    assert_true(hsize <= sizeof copy);
+
+    assert_int_equal(ProcessTraceAddBufferToBufferStream(h, NULL, 100), ERROR_INVALID_PARAMETER);
+    assert_int_equal(ProcessTraceAddBufferToBufferStream(h, (const void *)hdr, 71), ERROR_INVALID_DATA);
+    /* Before the header buffer, a data buffer is refused. */
+    assert_int_equal(add(h, 1), ERROR_BAD_FORMAT);
+    /* A filled offset past the given size lies about the data. */
+    memcpy(copy, hdr, hsize);
+    assert_int_equal(ProcessTraceAddBufferToBufferStream(h, (const void *)copy, 100), ERROR_INVALID_DATA);
+    /* A record whose size runs past the filled offset. */
+    memcpy(copy, hdr, hsize);
+    copy[72 + 4] = 0xFF;
+    copy[72 + 5] = 0x7F;
+    assert_int_not_equal(ProcessTraceAddBufferToBufferStream(h, (const void *)copy, hsize), ERROR_SUCCESS);
+    /* The real header, then data in flush order. */
+    assert_int_equal(add(h, 0), ERROR_SUCCESS);
+    size_t last = trace.buffers.n - 1;
+    assert_int_equal(add(h, last), ERROR_SUCCESS);
+    /* Older than the newest accepted flush time: out of time order. */
+    assert_int_equal(add(h, 1), ERROR_INVALID_DATA);
+    /* Compressed buffers in a session that did not announce compression. */
+    memcpy(copy, trace.buffers.data[last], trace.buffers.size[last] < sizeof copy ? trace.buffers.size[last] : sizeof copy);
+    copy[0x34] |= 0x40;
+    assert_int_equal(ProcessTraceAddBufferToBufferStream(h, (const void *)copy, 2048), ERROR_NOT_SUPPORTED);
+    ETWIRE_SESSION_STATS st;
+    assert_int_equal(etwire_session_get_stats(h, &st), ERROR_SUCCESS);
+    assert_int_equal(st.BuffersAccepted, 2);
+    assert_int_equal(st.BuffersRejected, 6); /* the NULL one was not a buffer */
+    TRACE_LOGFILE_HEADER lh;
+    assert_int_equal(etwire_session_get_header(h, &lh), ERROR_SUCCESS);
+    assert_int_equal(lh.NumberOfProcessors, 4);
+    /* Closing without ever processing still completes the two accepted buffers. */
+    assert_int_equal(CloseTrace(h), ERROR_SUCCESS);
+    assert_int_equal(completions, 2);
+}
+
+static void stream_end_and_file_handles(void **state)
+{
+    (void)state;
+    test_events ev = {0};
+    PROCESSTRACE_HANDLE h = open_stream(&ev);
+    assert_int_equal(add(h, 0), ERROR_SUCCESS);
+    assert_int_equal(etwire_stream_end(h), ERROR_SUCCESS);
+    assert_int_equal(add(h, 1), ERROR_INVALID_HANDLE);
+    assert_int_equal(ProcessTrace(&h, 1, NULL, NULL), ERROR_SUCCESS);
+    assert_int_equal(ev.n, trace.expected.header_records);
+    assert_int_equal(completions, 1);
+    assert_int_equal(CloseTrace(h), ERROR_SUCCESS);
+
+    assert_int_equal(gen_trace_write_file(&trace), 0);
+    ETW_OPEN_TRACE_OPTIONS o = {0};
+    PROCESSTRACE_HANDLE f = etwire_trace_open_file(trace.path, &o, NULL);
+    assert_true(f != INVALID_PROCESSTRACE_HANDLE);
+    assert_int_equal(add(f, 0), ERROR_INVALID_PARAMETER);
+    assert_int_equal(etwire_stream_end(f), ERROR_INVALID_PARAMETER);
+    assert_int_equal(ProcessTraceBufferIncrementReference(f, (const void *)trace.buffers.data[0]),
+                     ERROR_INVALID_PARAMETER); /* only inside a BufferCallback */
+    assert_int_equal(ProcessTraceBufferDecrementReference((const void *)trace.buffers.data[0]),
+                     ERROR_INVALID_PARAMETER);
+    assert_int_equal(CloseTrace(f), ERROR_SUCCESS);
+}
+
+typedef struct closer {
+    PROCESSTRACE_HANDLE h;
+    size_t feed;
+    ULONG close_rc;
+} closer;
+
+static void *feed_then_close(void *arg)
+{
+    closer *c = arg;
+    for (size_t i = 0; i < c->feed; i++)
+        add(c->h, i);
+    /* Wait until ProcessTrace has taken the buffers, then close under it. */
+    ETWIRE_SESSION_STATS st;
+    do {
+        usleep(1000);
+        etwire_session_get_stats(c->h, &st);
+    } while (st.EventsDelivered == 0);
+    c->close_rc = CloseTrace(c->h);
+    return NULL;
+}
+
+/* CloseTrace from another thread while ProcessTrace waits: it says ERROR_CTX_CLOSE_PENDING,
+ * ProcessTrace drains what was queued and returns, and every accepted buffer completes. */
+static void close_while_processing(void **state)
+{
+    (void)state;
+    test_events ev = {0};
+    PROCESSTRACE_HANDLE h = open_stream(&ev);
+    closer c = {h, trace.buffers.n / 2, 0};
+    pthread_t t;
+    pthread_create(&t, NULL, feed_then_close, &c);
+    assert_int_equal(ProcessTrace(&h, 1, NULL, NULL), ERROR_SUCCESS);
+    pthread_join(t, NULL);
+    assert_int_equal(c.close_rc, ERROR_CTX_CLOSE_PENDING);
+    assert_int_equal(completions, c.feed);
+    assert_int_equal(CloseTrace(h), ERROR_INVALID_HANDLE);
+    assert_true(ev.n > trace.expected.header_records);
+    test_events_free(&ev);
+}
+
+static PROCESSTRACE_HANDLE ref_handle;
+static const ETW_BUFFER_HEADER *ref_buffer;
+static void *release_later(void *arg)
+{
+    (void)arg;
+    usleep(20000);
+    ProcessTraceBufferDecrementReference(ref_buffer);
+    return NULL;
+}
+
+static BOOL WINAPI keep_first_buffer(const ETW_BUFFER_HEADER *b, ULONG size,
+                                     const ETW_BUFFER_CALLBACK_INFORMATION *info, void *ctx)
+{
+    (void)size;
+    (void)ctx;
+    if (info->BuffersRead == 1) {
+        ref_buffer = b;
+        assert_int_equal(ProcessTraceBufferIncrementReference(ref_handle, b), ERROR_SUCCESS);
+        pthread_t t;
+        pthread_create(&t, NULL, release_later, NULL);
+        pthread_detach(t);
+    }
+    return TRUE;
+}
+
+/* A referenced buffer holds ProcessTrace until it is released. */
+static void buffer_references(void **state)
+{
+    (void)state;
+    assert_int_equal(gen_trace_write_file(&trace), 0);
+    ETW_OPEN_TRACE_OPTIONS o = {0};
+    o.BufferCallback = keep_first_buffer;
+    ref_handle = etwire_trace_open_file(trace.path, &o, NULL);
+    assert_int_equal(ProcessTrace(&ref_handle, 1, NULL, NULL), ERROR_SUCCESS);
+    assert_int_equal(ProcessTraceBufferDecrementReference(ref_buffer), ERROR_INVALID_PARAMETER);
+    assert_int_equal(CloseTrace(ref_handle), ERROR_SUCCESS);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(bad_handles),
+        cmocka_unit_test(process_trace_arguments),
+        cmocka_unit_test(open_trace_arguments),
+        cmocka_unit_test(refused_buffers),
+        cmocka_unit_test(stream_end_and_file_handles),
+        cmocka_unit_test(close_while_processing),
+        cmocka_unit_test(buffer_references),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
