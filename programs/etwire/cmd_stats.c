@@ -8,6 +8,7 @@
 #include "cli_common.h"
 #include "commands.h"
 #include "event_view.h"
+#include "tdh/event_text.h"
 
 typedef struct stat_key {
     GUID provider;
@@ -15,7 +16,9 @@ typedef struct stat_key {
     UCHAR opcode;
     UCHAR version;
     uint64_t count;
+    uint64_t undecoded;
     int used;
+    char name[112]; /* "Provider/Event" as decoding names it, taken from the first event */
 } stat_key;
 
 typedef struct stats_state {
@@ -26,6 +29,8 @@ typedef struct stats_state {
     uint8_t cpus[2048];
     event_filter filter;
     int oom;
+    int undecoded_mode; /* decode every event and count what has no schema */
+    uint64_t undecoded;
 } stats_state;
 
 static size_t hash_key(const GUID *g, USHORT id, UCHAR op, UCHAR v)
@@ -56,25 +61,42 @@ static int grow(stats_state *s)
     return 0;
 }
 
-static void count(stats_state *s, const EVENT_RECORD *er)
+static void name_key(stat_key *k, const EVENT_RECORD *er)
+{
+    etw_strbuf provider = {0}, event = {0};
+    etw_event_describe(er, &provider, &event);
+    snprintf(k->name, sizeof k->name, "%s/%s", provider.data ? provider.data : "",
+             event.data ? event.data : "");
+    etw_strbuf_free(&provider);
+    etw_strbuf_free(&event);
+}
+
+static stat_key *count(stats_state *s, const EVENT_RECORD *er)
 {
     const EVENT_DESCRIPTOR *d = &er->EventHeader.EventDescriptor;
     if (s->used * 2 >= s->cap && grow(s) != 0) {
         s->oom = 1;
-        return;
+        return NULL;
     }
     size_t j = hash_key(&er->EventHeader.ProviderId, d->Id, d->Opcode, d->Version) & (s->cap - 1);
     for (;;) {
         stat_key *k = &s->table[j];
         if (!k->used) {
-            *k = (stat_key){er->EventHeader.ProviderId, d->Id, d->Opcode, d->Version, 1, 1};
+            memset(k, 0, sizeof *k);
+            k->provider = er->EventHeader.ProviderId;
+            k->id = d->Id;
+            k->opcode = d->Opcode;
+            k->version = d->Version;
+            k->count = 1;
+            k->used = 1;
+            name_key(k, er);
             s->used++;
-            return;
+            return k;
         }
         if (k->id == d->Id && k->opcode == d->Opcode && k->version == d->Version &&
             etw_guid_equal(&k->provider, &er->EventHeader.ProviderId)) {
             k->count++;
-            return;
+            return k;
         }
         j = (j + 1) & (s->cap - 1);
     }
@@ -92,7 +114,15 @@ static void WINAPI on_event(PEVENT_RECORD er)
         s->last = t;
     s->events++;
     s->cpus[GetEventProcessorIndex(er) & 2047] = 1;
-    count(s, er);
+    stat_key *k = count(s, er);
+    if (s->undecoded_mode && !event_view_decode(er, 0)) {
+        s->undecoded++;
+        if (k)
+            k->undecoded++;
+    } else if (!s->undecoded_mode) {
+        /* Schema events embedded in merged traces must be seen to name what follows. */
+        etwire_tdh_observe(er);
+    }
 }
 
 static BOOL WINAPI on_buffer(const ETW_BUFFER_HEADER *b, ULONG size,
@@ -158,12 +188,20 @@ static void print_stats(stats_state *s, cli_traces *t)
         printf("unreadable:  %llu records, %llu buffers\n", (unsigned long long)sum.BadRecords,
                (unsigned long long)sum.BuffersRejected);
     qsort(s->table, s->cap, sizeof *s->table, by_count);
-    printf("events by provider / id / opcode / version:\n");
+    if (s->undecoded_mode)
+        printf("decoded:     %llu of %llu events (%.1f%%)\n",
+               (unsigned long long)(s->events - s->undecoded), (unsigned long long)s->events,
+               s->events ? 100.0 * (double)(s->events - s->undecoded) / (double)s->events : 100.0);
+    printf("events by provider / event (id, opcode, version):\n");
     for (size_t i = 0; i < s->cap && s->table[i].used; i++) {
+        const stat_key *k = &s->table[i];
         char g[37];
-        etw_guid_format(&s->table[i].provider, g);
-        printf("  %10llu  {%s} id=%u op=%u v=%u\n", (unsigned long long)s->table[i].count, g,
-               s->table[i].id, s->table[i].opcode, s->table[i].version);
+        etw_guid_format(&k->provider, g);
+        printf("  %10llu  %s  {%s} id=%u op=%u v=%u", (unsigned long long)k->count, k->name, g,
+               k->id, k->opcode, k->version);
+        if (k->undecoded)
+            printf("  undecoded=%llu", (unsigned long long)k->undecoded);
+        putchar('\n');
     }
 }
 
@@ -171,6 +209,7 @@ int cmd_stats(int argc, char **argv)
 {
     static const struct option longopts[] = {
         {"help", no_argument, NULL, 'h'},
+        {"undecoded", no_argument, NULL, 'u'},
         EVENT_FILTER_OPTIONS,
         {NULL, 0, NULL, 0},
     };
@@ -179,9 +218,13 @@ int cmd_stats(int argc, char **argv)
         return 1;
     event_filter_init(&s->filter);
     int c;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "hu", longopts, NULL)) != -1) {
+        if (c == 'u') {
+            s->undecoded_mode = 1;
+            continue;
+        }
         if (c == 'h') {
-            printf("usage: etwire stats [options] FILE...\n%s", event_filter_usage());
+            printf("usage: etwire stats [options] FILE...\n  -u, --undecoded      decode every event; count those without a schema\n%s", event_filter_usage());
             free(s);
             return 0;
         }

@@ -7,8 +7,12 @@
 
 #include "base/text.h"
 #include "cli_common.h"
+#include "tdh/event_text.h"
 
 int event_view_raw_time;
+
+/* Reused for every event: formatting allocates only while they grow to the largest event. */
+static etw_strbuf provider_name, event_name, fields;
 
 static void common_fields(etw_strbuf *o, const EVENT_RECORD *er, int json)
 {
@@ -38,14 +42,52 @@ static void common_fields(etw_strbuf *o, const EVENT_RECORD *er, int json)
                           h->Flags, er->UserDataLength);
 }
 
+int event_view_decode(const EVENT_RECORD *er, int json)
+{
+    etw_strbuf_reset(&provider_name);
+    etw_strbuf_reset(&event_name);
+    etw_strbuf_reset(&fields);
+    /* Describe every event, decodable or not: embedded schema events are learned this way
+     * before the events they describe. */
+    etw_event_describe(er, &provider_name, &event_name);
+    return etw_event_format_fields(er, json, &fields);
+}
+
 void event_view_text(etw_strbuf *out, const EVENT_RECORD *er)
 {
+    int decoded = event_view_decode(er, 0);
     common_fields(out, er, 0);
+    etw_strbuf_printf(out, " %s/%s", provider_name.data ? provider_name.data : "",
+                      event_name.data ? event_name.data : "");
+    if (fields.len) {
+        etw_strbuf_puts(out, decoded || fields.data[0] != '\0' ? " " : "");
+        if (!decoded && !strchr(fields.data, '='))
+            etw_strbuf_puts(out, "payload=");
+        etw_strbuf_append(out, fields.data, fields.len);
+    }
 }
 
 void event_view_json(etw_strbuf *out, const EVENT_RECORD *er)
 {
+    int decoded = event_view_decode(er, 1);
     common_fields(out, er, 1);
+    etw_strbuf_puts(out, ",\"provider\":\"");
+    if (provider_name.data)
+        etw_strbuf_json_string(out, provider_name.data, provider_name.len);
+    etw_strbuf_puts(out, "\",\"event\":\"");
+    if (event_name.data)
+        etw_strbuf_json_string(out, event_name.data, event_name.len);
+    etw_strbuf_printf(out, "\",\"decoded\":%s", decoded ? "true" : "false");
+    if (decoded || (fields.data && strchr(fields.data, '"'))) {
+        etw_strbuf_puts(out, ",\"fields\":{");
+        if (fields.data)
+            etw_strbuf_append(out, fields.data, fields.len);
+        etw_strbuf_putc(out, '}');
+    } else if (fields.len) {
+        etw_strbuf_puts(out, ",\"payload_hex\":\"");
+        etw_strbuf_append(out, fields.data, fields.len);
+        etw_strbuf_putc(out, '"');
+    }
     etw_strbuf_putc(out, '}');
 }
 
@@ -92,6 +134,13 @@ int event_filter_option(event_filter *f, int opt, const char *arg)
         f->pid = (unsigned)strtoul(arg, &end, 0);
         f->has_pid = 1;
         return *end ? -1 : 0;
+    case 1006:
+    case 1007: {
+        ULONG rc = opt == 1006 ? etwire_tdh_load_manifest(arg) : etwire_tdh_load_binary(arg);
+        if (rc != ERROR_SUCCESS)
+            fprintf(stderr, "etwire: cannot load %s: %s\n", arg, etwire_strerror(rc));
+        return rc == ERROR_SUCCESS ? 0 : -1;
+    }
     case 1004:
     case 1005:
         if (cli_parse_time(arg, &ft) != 0)
@@ -126,7 +175,9 @@ LPFILETIME event_filter_end(event_filter *f) { return f->has_end ? &f->end : NUL
 
 const char *event_filter_usage(void)
 {
-    return "      --provider GUID      only events of this provider\n"
+    return "      --manifest FILE      add the schemas of an instrumentation manifest (.man, XML)\n"
+           "      --provider-binary FILE  add the schemas in a provider binary's WEVT_TEMPLATE\n"
+           "      --provider GUID      only events of this provider\n"
            "      --event ID           only events with this id\n"
            "      --pid PID            only events of this process\n"
            "      --start TIME         only events at or after TIME (ISO-8601 UTC)\n"

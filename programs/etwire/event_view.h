@@ -9,6 +9,8 @@
 /* Set when timestamps are the session's raw clock: printed as integers, not dates. */
 extern int event_view_raw_time;
 
+/* Names and decodes the event into the view's scratch strings; returns 1 if fully decoded. */
+int event_view_decode(const EVENT_RECORD *er, int json);
 void event_view_text(etw_strbuf *out, const EVENT_RECORD *er);
 void event_view_json(etw_strbuf *out, const EVENT_RECORD *er);
 
@@ -24,8 +26,9 @@ typedef struct event_filter {
 #define EVENT_FILTER_OPTIONS                                                                     \
     {"provider", required_argument, NULL, 1001}, {"event", required_argument, NULL, 1002},       \
         {"pid", required_argument, NULL, 1003}, {"start", required_argument, NULL, 1004},        \
+        {"end", required_argument, NULL, 1005}, {"manifest", required_argument, NULL, 1006},     \
     {                                                                                            \
-        "end", required_argument, NULL, 1005                                                     \
+        "provider-binary", required_argument, NULL, 1007                                         \
     }
 
 void event_filter_init(event_filter *f);
