@@ -13,13 +13,31 @@ typedef struct reg_entry {
     uint64_t instance;
     relay_sink *sink;
     int busy;
+    uint64_t released; /* when its last connection ended (a counter: older is smaller) */
 } reg_entry;
 
 struct relay_registry {
     pthread_mutex_t mu;
     reg_entry *e;
     uint32_t n, cap;
+    uint64_t clock;
 };
+
+/* Makes room by closing the session idle the longest: its buffers are in its .etl, so a sender
+ * that comes back later resumes from there. Returns 0 if every session is connected. */
+static int evict_idle(relay_registry *r, const relay_collect_cfg *cfg)
+{
+    reg_entry *oldest = NULL;
+    for (uint32_t i = 0; i < r->n; i++)
+        if (!r->e[i].busy && (!oldest || r->e[i].released < oldest->released))
+            oldest = &r->e[i];
+    if (!oldest)
+        return 0;
+    relay_sink *k = oldest->sink;
+    *oldest = r->e[--r->n];
+    relay_sink_close(k, cfg->stats);
+    return 1;
+}
 
 static pthread_mutex_t log_mu = PTHREAD_MUTEX_INITIALIZER;
 
@@ -64,7 +82,7 @@ int relay_registry_acquire(relay_registry *r, const relay_collect_cfg *cfg, cons
         *reason = ETW_RELAY_CLOSE_BUSY;
         snprintf(err, errlen, "session already connected");
         st = ETW_RELAY_E_REFUSED;
-    } else if (!e && r->n == r->cap) {
+    } else if (!e && r->n == r->cap && !evict_idle(r, cfg)) {
         *reason = ETW_RELAY_CLOSE_RESOURCES;
         snprintf(err, errlen, "too many sessions (%u)", r->cap);
         st = ETW_RELAY_E_REFUSED;
@@ -100,6 +118,7 @@ void relay_registry_release(relay_registry *r, const relay_collect_cfg *cfg, rel
         if (r->e[i].sink != sink)
             continue;
         r->e[i].busy = 0;
+        r->e[i].released = ++r->clock;
         if (ended) {
             r->e[i] = r->e[--r->n];
             relay_sink_close(sink, cfg->stats);
