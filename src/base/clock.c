@@ -24,21 +24,30 @@ void etw_clock_init(etw_clock *c, uint32_t clock_type, uint64_t perf_freq, uint3
         c->frequency = FILETIME_PER_SECOND;
 }
 
-/* d * 10^7 / f without overflow: split d into quotient and remainder of f first. */
-static uint64_t scale(uint64_t d, uint64_t f)
+/* d * 10^7 / f, exact: the product needs at most 88 bits. */
+static unsigned __int128 scale(uint64_t d, uint64_t f)
 {
     if (f == FILETIME_PER_SECOND)
         return d;
-    uint64_t q = d / f, r = d % f;
-    unsigned __int128 frac = (unsigned __int128)r * FILETIME_PER_SECOND / f;
-    return q * FILETIME_PER_SECOND + (uint64_t)frac;
+    return (unsigned __int128)d * FILETIME_PER_SECOND / f;
+}
+
+/* Hostile headers can put any value in StartTime and any timestamp in a record: the sum is
+ * computed wide and saturated, so conversion never overflows. */
+static int64_t saturate(__int128 v)
+{
+    if (v > INT64_MAX)
+        return INT64_MAX;
+    if (v < INT64_MIN + 1) /* INT64_MIN is the merge's "before everything" key */
+        return INT64_MIN + 1;
+    return (int64_t)v;
 }
 
 int64_t etw_clock_to_filetime(const etw_clock *c, uint64_t ts)
 {
     if (ts >= c->ts0)
-        return c->start_filetime + (int64_t)scale(ts - c->ts0, c->frequency);
-    return c->start_filetime - (int64_t)scale(c->ts0 - ts, c->frequency);
+        return saturate((__int128)c->start_filetime + (__int128)scale(ts - c->ts0, c->frequency));
+    return saturate((__int128)c->start_filetime - (__int128)scale(c->ts0 - ts, c->frequency));
 }
 
 uint64_t etw_clock_ticks_for(const etw_clock *c, uint64_t hundred_ns)

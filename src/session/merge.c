@@ -184,8 +184,8 @@ static int forced(const etw_run *r, const etw_session *s, const etw_key *k)
 {
     if (k->ft == INT64_MIN) /* header-buffer records come first by definition */
         return 1;
-    if (s->window_100ns != ETWIRE_REORDER_UNBOUNDED &&
-        r->newest_flush_ft - k->ft > (int64_t)s->window_100ns)
+    if (s->window_100ns != ETWIRE_REORDER_UNBOUNDED && r->newest_flush_ft > k->ft &&
+        (uint64_t)r->newest_flush_ft - (uint64_t)k->ft > s->window_100ns)
         return 1;
     return atomic_load_explicit(&s->bytes_held, memory_order_relaxed) > s->mem_limit;
 }

@@ -177,6 +177,7 @@ static void stream_end_and_file_handles(void **state)
     assert_int_equal(ev.n, trace.expected.header_records);
     assert_int_equal(completions, 1);
     assert_int_equal(CloseTrace(h), ERROR_SUCCESS);
+    test_events_free(&ev);
 
     assert_int_equal(gen_trace_write_file(&trace), 0);
     ETW_OPEN_TRACE_OPTIONS o = {0};
