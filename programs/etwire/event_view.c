@@ -53,6 +53,21 @@ int event_view_decode(const EVENT_RECORD *er, int json)
     return etw_event_format_fields(er, json, &fields);
 }
 
+/* One event, one line: control characters inside decoded strings are escaped. */
+static void append_one_line(etw_strbuf *out, const char *s, size_t n)
+{
+    size_t start = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != 0x7F)
+            continue;
+        etw_strbuf_append(out, s + start, i - start);
+        etw_strbuf_printf(out, c == '\n' ? "\\n" : c == '\t' ? "\\t" : "\\x%02x", c);
+        start = i + 1;
+    }
+    etw_strbuf_append(out, s + start, n - start);
+}
+
 void event_view_text(etw_strbuf *out, const EVENT_RECORD *er)
 {
     int decoded = event_view_decode(er, 0);
@@ -63,7 +78,7 @@ void event_view_text(etw_strbuf *out, const EVENT_RECORD *er)
         etw_strbuf_puts(out, decoded || fields.data[0] != '\0' ? " " : "");
         if (!decoded && !strchr(fields.data, '='))
             etw_strbuf_puts(out, "payload=");
-        etw_strbuf_append(out, fields.data, fields.len);
+        append_one_line(out, fields.data, fields.len);
     }
 }
 
