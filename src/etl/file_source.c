@@ -52,7 +52,13 @@ static etw_status index_buffers(etw_file_source *f)
     while (off < f->size) {
         size_t left = f->size - off;
         etw_buffer_header h;
-        etw_status st = etw_buffer_header_parse(f->map + off, left, &h);
+        /* Headers are read with pread, not through the mapping: touching the mapping here
+         * would fault the whole file in (the kernel maps neighbouring pages too). */
+        uint8_t raw[ETW_BUFFER_HEADER_SIZE];
+        size_t want = left < sizeof raw ? left : sizeof raw;
+        if (pread(f->fd, raw, want, (off_t)off) != (ssize_t)want)
+            return ETW_E_IO;
+        etw_status st = etw_buffer_header_parse(raw, left, &h);
         int size_ok = st != ETW_E_BUF_SHORT && h.buffer_size >= ETW_BUFFER_HEADER_SIZE;
         if (st == ETW_E_BUF_SHORT) {
             problem(f, ETW_E_BUF_TRUNCATED, index, off, "%llu trailing bytes%.0llu",
@@ -135,7 +141,11 @@ etw_status etw_file_source_open(const char *path, etw_file_source **out, char *e
     f->fd = fd;
     f->size = (size_t)st.st_size;
     if (f->size) {
-        void *m = mmap(NULL, f->size, PROT_READ, MAP_PRIVATE, fd, 0);
+        /* A small file is mapped in one go (one fault pass instead of thousands); a large one
+         * is faulted in as read and given back as its buffers complete (etw_file_source_done),
+         * so memory follows the buffers in flight, not the file size. */
+        int small = f->size <= ETW_FILE_POPULATE_MAX;
+        void *m = mmap(NULL, f->size, PROT_READ, MAP_PRIVATE | (small ? MAP_POPULATE : 0), fd, 0);
         if (m == MAP_FAILED) {
             snprintf(err, errlen, "%s: %s", path, strerror(errno));
             etw_file_source_close(f);
@@ -174,6 +184,32 @@ void etw_file_source_close(etw_file_source *f)
         close(f->fd);
     free(f->entries);
     free(f);
+}
+
+static void give_back(etw_file_source *f)
+{
+    long page = sysconf(_SC_PAGESIZE);
+    uint64_t lo = (f->done_lo + (uint64_t)page - 1) & ~((uint64_t)page - 1);
+    uint64_t hi = f->done_hi & ~((uint64_t)page - 1);
+    if (hi > lo)
+        madvise((void *)(f->map + lo), hi - lo, MADV_DONTNEED);
+    f->done_lo = f->done_hi = 0;
+}
+
+void etw_file_source_done(etw_file_source *f, uint64_t offset, uint64_t size)
+{
+    if (f->size <= ETW_FILE_POPULATE_MAX)
+        return;
+    /* Completed buffers arrive in flush order, which is file order nearly always: collect a
+     * contiguous run and return it to the kernel a few MiB at a time. Pages stay valid (they
+     * fault back in from the file if touched again). */
+    if (f->done_hi != f->done_lo && offset != f->done_hi)
+        give_back(f);
+    if (f->done_hi == f->done_lo)
+        f->done_lo = f->done_hi = offset;
+    f->done_hi = offset + size;
+    if (f->done_hi - f->done_lo >= ETW_FILE_GIVE_BACK_RUN)
+        give_back(f);
 }
 
 int etw_file_source_next(etw_file_source *f, const etw_file_entry **e, const uint8_t **p)

@@ -27,6 +27,8 @@ typedef struct etw_file_problem {
 } etw_file_problem;
 
 #define ETW_FILE_PROBLEMS_KEPT 16
+#define ETW_FILE_POPULATE_MAX (64ull << 20) /* map smaller files populated */
+#define ETW_FILE_GIVE_BACK_RUN (4ull << 20)  /* release completed pages in runs this long */
 
 typedef struct etw_file_source {
     int fd;
@@ -37,12 +39,15 @@ typedef struct etw_file_source {
     size_t next;
     etw_file_problem problems[ETW_FILE_PROBLEMS_KEPT];
     size_t problem_count; /* may exceed ETW_FILE_PROBLEMS_KEPT; the rest are counted only */
+    uint64_t done_lo, done_hi; /* completed bytes not yet given back */
 } etw_file_source;
 
 /* Opens and indexes a file. A file whose first buffer cannot be read fails with the status and
  * a message naming the offset in err. */
 etw_status etw_file_source_open(const char *path, etw_file_source **out, char *err, size_t errlen);
 void etw_file_source_close(etw_file_source *f);
+/* A buffer's events were all delivered: its pages may go back to the kernel. */
+void etw_file_source_done(etw_file_source *f, uint64_t offset, uint64_t size);
 /* The next buffer in flush order; returns 0 when there are no more. */
 int etw_file_source_next(etw_file_source *f, const etw_file_entry **e, const uint8_t **p);
 

@@ -24,8 +24,10 @@ typedef struct etw_buffer_header {
     uint16_t type;         /* +0x36 ETW_BUFFER_TYPE_* */
 } etw_buffer_header;
 
-/* Parses the header of a buffer of n bytes. Checks only what the header alone can tell:
- * n >= 72 and, for an uncompressed buffer, 72 <= filled <= min(n, buffer_size). */
+/* Parses the header of a buffer of n bytes; reads only its first min(n, 72) bytes (so a caller
+ * may pass just the header read from a file, with n the bytes the buffer has there). Checks
+ * only what the header alone can tell: n >= 72 and, for an uncompressed buffer,
+ * 72 <= filled <= min(n, buffer_size). */
 etw_status etw_buffer_header_parse(const uint8_t *p, size_t n, etw_buffer_header *out);
 
 #endif

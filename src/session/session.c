@@ -98,6 +98,10 @@ static etw_status take_header(etw_session *s, const uint8_t *p, const etw_buffer
                     ? UINT64_MAX
                     : etw_clock_ticks_for(&s->clock, s->window_100ns);
     s->stats.EventsLost = s->header.EventsLost;
+    /* Which MS-XCA format compressed buffers use: the header buffer's State word names it when
+     * it holds a format number (docs/format/compression.md); every real file seen says 3. */
+    s->compression = (h->state == ETW_XCA_LZNT1 || h->state == ETW_XCA_XPRESS_HUFF) ? (int)h->state
+                                                                                     : ETW_XCA_XPRESS;
     s->have_header = 1;
     return ETW_OK;
 }
@@ -117,7 +121,7 @@ static etw_status decompress(etw_session *s, const uint8_t *p, size_t n,
         return ETW_E_NOMEM;
     memcpy(d, p, ETW_BUFFER_HEADER_SIZE);
     size_t got = 0;
-    int rc = etw_xca_decompress(ETW_XCA_XPRESS, p + ETW_BUFFER_HEADER_SIZE,
+    int rc = etw_xca_decompress(s->compression, p + ETW_BUFFER_HEADER_SIZE,
                                 stored - ETW_BUFFER_HEADER_SIZE, d + ETW_BUFFER_HEADER_SIZE,
                                 h->filled - ETW_BUFFER_HEADER_SIZE, &got);
     if (rc != ETW_XCA_OK || got != h->filled - ETW_BUFFER_HEADER_SIZE) {

@@ -91,6 +91,7 @@ typedef struct etw_session {
     TRACE_LOGFILE_HEADER header; /* with LoggerName / LogFileName pointing into names */
     WCHAR *names;
     etw_clock clock;
+    int compression;             /* MS-XCA format of compressed buffers (format/xca.h) */
 
     /* (mu) buffers accepted but not yet taken by ProcessTrace, and the session's state. */
     etw_buf *in_head, *in_tail;
