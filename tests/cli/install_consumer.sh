@@ -18,7 +18,12 @@ pc=$(find "$tmp/prefix" -name etwire.pc | head -1)
 [ -n "$pc" ] || fail "no etwire.pc"
 export PKG_CONFIG_PATH=$(dirname "$pc")
 flags=$(pkg-config --cflags --libs etwire) || fail "pkg-config"
-cc -std=c11 -Wall -Wextra -Werror -o "$tmp/consumer" "$src/examples/consumer.c" $flags \
+# A sanitizer build installs an instrumented library: build the consumer the same way.
+san=""
+lib=$(find "$tmp/prefix" -name 'libetwire.so' | head -1)
+ldd "$lib" | grep -q libasan && san="-fsanitize=address,undefined"
+ldd "$lib" | grep -q libtsan && san="-fsanitize=thread"
+cc -std=c11 -Wall -Wextra -Werror $san -o "$tmp/consumer" "$src/examples/consumer.c" $flags \
     -Wl,-rpath,"$tmp/prefix/lib" || fail "consumer does not build"
 "$etwire" generate --seed 5 --events 1000 -o "$tmp/t.etl" 2>/dev/null || fail "generate"
 "$tmp/consumer" "$tmp/t.etl" > "$tmp/out" || fail "consumer run: $(cat "$tmp/out")"
