@@ -30,6 +30,7 @@ typedef struct stats_state {
     event_filter filter;
     int oom;
     int undecoded_mode; /* decode every event and count what has no schema */
+    size_t top;         /* rows of the per-event table (0 = all) */
     uint64_t undecoded;
 } stats_state;
 
@@ -193,8 +194,13 @@ static void print_stats(stats_state *s, cli_traces *t)
                (unsigned long long)(s->events - s->undecoded), (unsigned long long)s->events,
                s->events ? 100.0 * (double)(s->events - s->undecoded) / (double)s->events : 100.0);
     printf("events by provider / event (id, opcode, version):\n");
+    size_t shown = 0;
     for (size_t i = 0; i < s->cap && s->table[i].used; i++) {
         const stat_key *k = &s->table[i];
+        if (s->top && shown++ == s->top) {
+            printf("  ... %zu more (--top 0 lists all)\n", s->used - s->top);
+            break;
+        }
         char g[37];
         etw_guid_format(&k->provider, g);
         printf("  %10llu  %s  {%s} id=%u op=%u v=%u", (unsigned long long)k->count, k->name, g,
@@ -210,6 +216,7 @@ int cmd_stats(int argc, char **argv)
     static const struct option longopts[] = {
         {"help", no_argument, NULL, 'h'},
         {"undecoded", no_argument, NULL, 'u'},
+        {"top", required_argument, NULL, 't'},
         EVENT_FILTER_OPTIONS,
         {NULL, 0, NULL, 0},
     };
@@ -217,10 +224,15 @@ int cmd_stats(int argc, char **argv)
     if (!s)
         return 1;
     event_filter_init(&s->filter);
+    s->top = 30;
     int c;
-    while ((c = getopt_long(argc, argv, "hu", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "hut:", longopts, NULL)) != -1) {
         if (c == 'u') {
             s->undecoded_mode = 1;
+            continue;
+        }
+        if (c == 't') {
+            s->top = (size_t)strtoul(optarg, NULL, 10);
             continue;
         }
         if (c == 'h') {
