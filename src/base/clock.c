@@ -45,6 +45,11 @@ static int64_t saturate(__int128 v)
 
 int64_t etw_clock_to_filetime(const etw_clock *c, uint64_t ts)
 {
+    /* The common case, a 10 MHz clock (FILETIME ticks) and sane values, in 64 bits. */
+    int64_t d, out;
+    if (c->frequency == FILETIME_PER_SECOND && !__builtin_sub_overflow(ts, c->ts0, &d) &&
+        !__builtin_add_overflow(c->start_filetime, d, &out) && out != INT64_MIN)
+        return out;
     if (ts >= c->ts0)
         return saturate((__int128)c->start_filetime + (__int128)scale(ts - c->ts0, c->frequency));
     return saturate((__int128)c->start_filetime - (__int128)scale(c->ts0 - ts, c->frequency));

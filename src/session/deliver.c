@@ -56,9 +56,11 @@ static void build_record(etw_session *s, const etw_buf *b, const etw_record *r, 
     h->ProcessorTime = r->cpu_time;
     h->ActivityId = r->activity_id;
     buffer_context(b, &er->BufferContext);
-    unsigned cap = sizeof s->ext_items / sizeof s->ext_items[0];
-    er->ExtendedDataCount = (USHORT)etw_record_ext_items(r, p, s->ext_items, cap);
-    er->ExtendedData = er->ExtendedDataCount ? s->ext_items : NULL;
+    if (r->ext_count) {
+        unsigned cap = sizeof s->ext_items / sizeof s->ext_items[0];
+        er->ExtendedDataCount = (USHORT)etw_record_ext_items(r, p, s->ext_items, cap);
+        er->ExtendedData = s->ext_items;
+    }
     er->UserDataLength = (USHORT)r->payload_len;
     er->UserData = (PVOID)(p + r->payload_off);
 }

@@ -11,17 +11,6 @@
 #include "etl/file_source.h"
 #include "session/run.h"
 
-int etw_key_less(const etw_key *a, const etw_key *b)
-{
-    if (a->ft != b->ft)
-        return a->ft < b->ft;
-    if (a->raw != b->raw)
-        return a->raw < b->raw;
-    if (a->sess != b->sess)
-        return a->sess < b->sess;
-    return a->proc < b->proc;
-}
-
 static const etw_key *item_key(const etw_heap_item *it)
 {
     return &it->s->procs[it->slot].key;
@@ -80,6 +69,11 @@ int etw_heap_push(etw_run *r, etw_session *s, uint32_t slot)
 
 void etw_heap_fix_top(etw_run *r)
 {
+    /* Most of the time the same processor stays earliest: two comparisons, no moves. */
+    const etw_key *k = item_key(&r->heap[0]);
+    if ((r->heap_len < 2 || etw_key_less(k, item_key(&r->heap[1]))) &&
+        (r->heap_len < 3 || etw_key_less(k, item_key(&r->heap[2]))))
+        return;
     sift_down(r, 0);
 }
 
@@ -115,6 +109,7 @@ static void pull(etw_run *r, etw_session *s)
     if (ended != s->input_ended) {
         s->input_ended = ended;
         s->bound_dirty = 1;
+        r->bounds_changed = 1;
     }
 }
 
@@ -227,14 +222,19 @@ static etw_session *release_from(etw_run *r)
 {
     etw_key bound = {0, 0, 0, 0};
     for (;;) {
+        r->bounds_changed = 0;
         etw_session *blocker = global_bound(r, &bound);
-        if (!r->heap_len || r->stop || r->nomem)
-            return blocker;
-        const etw_heap_item *top = &r->heap[0];
-        const etw_key *k = &top->s->procs[top->slot].key;
-        if (blocker && !etw_key_less(k, &bound) && !forced(r, top->s, k))
-            return blocker;
-        deliver_top(r);
+        /* The bound only moves when a processor goes idle or input changes: until then one
+         * comparison per event decides. */
+        while (!r->bounds_changed) {
+            if (!r->heap_len || r->stop || r->nomem)
+                return blocker;
+            const etw_heap_item *top = &r->heap[0];
+            const etw_key *k = &top->s->procs[top->slot].key;
+            if (blocker && !etw_key_less(k, &bound) && !forced(r, top->s, k))
+                return blocker;
+            deliver_top(r);
+        }
     }
 }
 

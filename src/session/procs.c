@@ -95,6 +95,7 @@ void etw_proc_load(etw_run *r, etw_session *s, uint32_t slot)
         if (!b) {
             p->has_rec = 0;
             s->bound_dirty = 1;
+            r->bounds_changed = 1;
             return;
         }
         while (b->cursor + 4u <= b->hdr.filled && etw_rd32(b->data + b->cursor) != 0xFFFFFFFFu) {
@@ -173,6 +174,7 @@ void etw_session_integrate(etw_run *r, etw_session *s, etw_buf *b)
             r->newest_flush_ft = flush_ft;
     }
     s->bound_dirty = 1;
+    r->bounds_changed = 1;
     /* No event consumer: nothing to merge, the buffer is done on arrival (relay mode). */
     if (!wants_events(s)) {
         b->events_done = 1;

@@ -20,13 +20,13 @@ typedef struct etw_run {
     etw_key last;             /* the last delivered event, to count late ones */
     int have_last;
     int64_t newest_flush_ft;
+    int bounds_changed; /* some session's bound_dirty was set since the last look */
     int stop;
     etw_status stop_status;
     int nomem;
 } etw_run;
 
 /* merge.c */
-int etw_key_less(const etw_key *a, const etw_key *b);
 int etw_heap_push(etw_run *r, etw_session *s, uint32_t slot);
 void etw_heap_fix_top(etw_run *r);
 void etw_heap_pop_top(etw_run *r);

@@ -46,6 +46,17 @@ typedef struct etw_key {
     uint32_t proc;
 } etw_key;
 
+static inline int etw_key_less(const etw_key *a, const etw_key *b)
+{
+    if (a->ft != b->ft)
+        return a->ft < b->ft;
+    if (a->raw != b->raw)
+        return a->raw < b->raw;
+    if (a->sess != b->sess)
+        return a->sess < b->sess;
+    return a->proc < b->proc;
+}
+
 typedef struct etw_proc {
     etw_buf *head, *tail;  /* head is the active buffer */
     etw_record rec;        /* the record at head->cursor, when has_rec */

@@ -17,6 +17,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -25,7 +26,8 @@
 #define CUTS 8
 
 static char dir[64], cli[512];
-static int proxy_fd, collector_port, cuts_done;
+static int proxy_fd, collector_port;
+static atomic_int cuts_done; /* written by the proxy thread */
 static uint64_t rng = 0x9E3779B97F4A7C15ull;
 
 static uint64_t next_rand(void)
