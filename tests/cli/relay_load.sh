@@ -8,10 +8,11 @@
 SENDERS=64
 make_trace l --seed 51 --events 6000 --processors 2 --buffer-size 16K
 QUOTA=$((1 << 20)) # bytes in flight per connection
-# Bound: the quota and one frame per connection, plus 64 MiB for the process itself (512 MiB
-# under AddressSanitizer, whose shadow memory and quarantine count as resident too).
+# Bound: the quota and one frame per connection, plus 64 MiB for the process itself (more
+# under sanitizers, whose shadow memory and quarantine count as resident too).
 BASE=$((64 << 20))
 grep -q __asan_init "$ETWIRE" && BASE=$((512 << 20))
+grep -q __tsan_init "$ETWIRE" && BASE=$((2048 << 20))
 BOUND_KB=$(( (SENDERS * (QUOTA + 16384) + BASE) / 1024 ))
 start_collector load --out "$WORK/out" --json "$WORK/json" --max-memory $QUOTA \
     --max-connections 128 --window 32
