@@ -54,9 +54,3 @@ int64_t etw_clock_to_filetime(const etw_clock *c, uint64_t ts)
         return saturate((__int128)c->start_filetime + (__int128)scale(ts - c->ts0, c->frequency));
     return saturate((__int128)c->start_filetime - (__int128)scale(c->ts0 - ts, c->frequency));
 }
-
-uint64_t etw_clock_ticks_for(const etw_clock *c, uint64_t hundred_ns)
-{
-    unsigned __int128 t = (unsigned __int128)hundred_ns * c->frequency / FILETIME_PER_SECOND;
-    return t > UINT64_MAX ? UINT64_MAX : (uint64_t)t;
-}

@@ -21,7 +21,5 @@ typedef struct etw_clock {
 void etw_clock_init(etw_clock *c, uint32_t clock_type, uint64_t perf_freq, uint32_t cpu_mhz,
                     int64_t start_filetime, uint64_t ts0);
 int64_t etw_clock_to_filetime(const etw_clock *c, uint64_t ts);
-/* Raw ticks for a FILETIME interval (used for reorder windows given in 100 ns units). */
-uint64_t etw_clock_ticks_for(const etw_clock *c, uint64_t hundred_ns);
 
 #endif

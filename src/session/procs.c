@@ -166,7 +166,6 @@ void etw_session_integrate(etw_run *r, etw_session *s, etw_buf *b)
         p = &s->procs[slot];
     }
     if (slot) {
-        p->last_flush = b->hdr.timestamp;
         if (s->file && p->unfed)
             p->unfed--;
         int64_t flush_ft = etw_clock_to_filetime(&s->clock, b->hdr.timestamp);

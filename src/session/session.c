@@ -16,7 +16,6 @@ etw_session *etw_session_create(int is_stream)
         return NULL;
     pthread_mutex_init(&s->mu, NULL);
     s->is_stream = is_stream;
-    s->window = UINT64_MAX;
     s->window_100ns = is_stream ? ETWIRE_REORDER_DEFAULT : ETWIRE_REORDER_UNBOUNDED;
     s->mem_limit = is_stream ? ETWIRE_MEMORY_LIMIT_DEFAULT : UINT64_MAX;
     return s;
@@ -94,9 +93,6 @@ static etw_status take_header(etw_session *s, const uint8_t *p, const etw_buffer
     s->header.LogFileName = names + ln + 1;
     etw_clock_init(&s->clock, s->header.ReservedFlags, (uint64_t)s->header.PerfFreq.QuadPart,
                    s->header.CpuSpeedInMHz, s->header.StartTime.QuadPart, rec.timestamp);
-    s->window = s->window_100ns == ETWIRE_REORDER_UNBOUNDED
-                    ? UINT64_MAX
-                    : etw_clock_ticks_for(&s->clock, s->window_100ns);
     s->stats.EventsLost = s->header.EventsLost;
     /* Which MS-XCA format compressed buffers use: the header buffer's State word names it when
      * it holds a format number (docs/format/compression.md); every real file seen says 3. */

@@ -61,7 +61,6 @@ typedef struct etw_proc {
     etw_buf *head, *tail;  /* head is the active buffer */
     etw_record rec;        /* the record at head->cursor, when has_rec */
     etw_key key;
-    uint64_t last_flush;   /* flush time of its newest accepted buffer */
     uint64_t last_ts;      /* for WPP records that carry no timestamp */
     uint32_t unfed;        /* file sessions: buffers of this processor not yet read */
     int32_t heap_pos;      /* -1 when not in the merge heap */
@@ -92,8 +91,7 @@ typedef struct etw_session {
     int raw_timestamp;
     ETWIRE_DIAGNOSTIC_CALLBACK diag_cb;
     void *diag_ctx;
-    uint64_t window;       /* raw ticks, UINT64_MAX = unbounded */
-    uint64_t window_100ns;
+    uint64_t window_100ns; /* reorder window in trace time; ETWIRE_REORDER_UNBOUNDED */
     uint64_t mem_limit;
 
     /* The trace, once the header buffer arrived. */

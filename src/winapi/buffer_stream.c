@@ -58,32 +58,31 @@ ETWIRE_API ULONG etwire_stream_end(PROCESSTRACE_HANDLE TraceHandle)
     return rc;
 }
 
-ETWIRE_API ULONG etwire_stream_set_reorder_window(PROCESSTRACE_HANDLE TraceHandle, ULONG64 Window)
+/* Stream settings can change until ProcessTrace starts. */
+static ULONG set_stream_setting(PROCESSTRACE_HANDLE h, ULONG64 value, int is_window)
 {
-    etw_session *s = lock_session(TraceHandle);
+    etw_session *s = lock_session(h);
     if (!s)
         return ERROR_INVALID_HANDLE;
     ULONG rc = ERROR_SUCCESS;
     if (!s->is_stream || s->processing)
         rc = ERROR_INVALID_PARAMETER;
+    else if (is_window)
+        s->window_100ns = value;
     else
-        s->window_100ns = Window;
+        s->mem_limit = value;
     pthread_mutex_unlock(&s->mu);
     return rc;
 }
 
+ETWIRE_API ULONG etwire_stream_set_reorder_window(PROCESSTRACE_HANDLE TraceHandle, ULONG64 Window)
+{
+    return set_stream_setting(TraceHandle, Window, 1);
+}
+
 ETWIRE_API ULONG etwire_stream_set_memory_limit(PROCESSTRACE_HANDLE TraceHandle, ULONG64 Bytes)
 {
-    etw_session *s = lock_session(TraceHandle);
-    if (!s)
-        return ERROR_INVALID_HANDLE;
-    ULONG rc = ERROR_SUCCESS;
-    if (!s->is_stream || s->processing)
-        rc = ERROR_INVALID_PARAMETER;
-    else
-        s->mem_limit = Bytes;
-    pthread_mutex_unlock(&s->mu);
-    return rc;
+    return set_stream_setting(TraceHandle, Bytes, 0);
 }
 
 ETWIRE_API ULONG etwire_session_get_stats(PROCESSTRACE_HANDLE TraceHandle, ETWIRE_SESSION_STATS *Stats)
