@@ -11,8 +11,9 @@
 
 int event_view_raw_time;
 
-/* Reused for every event: formatting allocates only while they grow to the largest event. */
-static etw_strbuf provider_name, event_name, fields;
+/* Reused for every event: formatting allocates only while they grow to the largest event.
+ * One set per thread, so collector sessions format in parallel. */
+static _Thread_local etw_strbuf provider_name, event_name, fields;
 
 static void common_fields(etw_strbuf *o, const EVENT_RECORD *er, int json)
 {

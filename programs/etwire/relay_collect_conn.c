@@ -163,12 +163,15 @@ static uint32_t serve(conn_state *c)
         if (c->sink && send_ack(c) != 0)
             return ETW_RELAY_CLOSE_PROTOCOL;
         int64_t now = now_ms();
-        if (behind(c) || (cfg->max_rate && rate_bytes * 1000 > cfg->max_rate * (uint64_t)(now - rate_start + 1))) {
-            if (c->sink)
-                relay_sink_wait(c->sink, 100);
-            else
-                nanosleep(&(struct timespec){0, 50000000L}, NULL);
-            last_rx = now_ms(); /* our own pause is not the sender's silence */
+        /* Our own pauses are not the sender's silence: they restart the idle clock. */
+        if (behind(c)) {
+            relay_sink_wait(c->sink, 100);
+            last_rx = now_ms();
+            continue;
+        }
+        if (cfg->max_rate && rate_bytes * 1000 > cfg->max_rate * (uint64_t)(now - rate_start + 1)) {
+            nanosleep(&(struct timespec){0, 20000000L}, NULL);
+            last_rx = now_ms();
             continue;
         }
         ssize_t got = relay_conn_read(&c->conn, buf, sizeof buf, 200);
