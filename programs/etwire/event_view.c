@@ -12,8 +12,8 @@
 int event_view_raw_time;
 
 /* Reused for every event: formatting allocates only while they grow to the largest event.
- * One set per thread, so collector sessions format in parallel. */
-static _Thread_local etw_strbuf provider_name, event_name, fields;
+ * Not thread-safe: callers on several threads serialise (the collector does). */
+static etw_strbuf provider_name, event_name, fields;
 
 static void common_fields(etw_strbuf *o, const EVENT_RECORD *er, int json)
 {
