@@ -42,6 +42,8 @@ const etw_klayout etw_klayouts[] = {
     {EVENTTRACE, 2, "0=", "BufferSize:u32 Version:x32 ProviderVersion:u32 NumberOfProcessors:u32 EndTime:ft TimerResolution:u32 MaxFileSize:u32 LogFileMode:x32 BuffersWritten:u32 StartBuffers:u32 PointerSize:u32 EventsLost:u32 CPUSpeed:u32 LoggerNamePtr:p LogFileNamePtr:p TimeZoneInformation:b176 BootTime:ft PerfFreq:u64 StartTime:ft ReservedFlags:u32 BuffersLost:u32 SessionName:w LogFileName:w"},
     {EVENTTRACE, 2, "5=Extension 32=EndExtension", "GroupMask*8:x32 KernelEventVersion:u32"},
     {EVENTTRACE, 2, "8=RundownComplete", ""},
+    /* Header-buffer partition record (format notes B.9, v0 layout; 48 bytes in every corpus file). */
+    {EVENTTRACE, 2, "80=PartitionInfoExtension", "Version:u16 Reserved:u16 PartitionType:u32 QpcOffsetFromRoot:i64 PartitionId:g ParentPartitionId:g"},
     {PROCESS, 1, PROC_OPS, "PageDirectoryBase:p ProcessId:u32 ParentId:u32 SessionId:u32 ExitStatus:i32 UserSID:sid ImageFileName:a"},
     {PROCESS, 2, PROC_OPS, "UniqueProcessKey:p ProcessId:u32 ParentId:u32 SessionId:u32 ExitStatus:i32 UserSID:sid ImageFileName:a CommandLine:w"},
     {PROCESS, 3, PROC_OPS, "UniqueProcessKey:p ProcessId:u32 ParentId:u32 SessionId:u32 ExitStatus:i32 DirectoryTableBase:p UserSID:sid ImageFileName:a CommandLine:w"},
