@@ -11,6 +11,7 @@
 #include "commands.h"
 #include "relay/relay_msg.h"
 #include "relay_collect.h"
+#include "relay_kafka.h"
 #include "relay_net.h"
 #include "relay_opts.h"
 #include "relay_zstd.h"
@@ -46,6 +47,11 @@ static void usage(FILE *out)
             "                        unbounded makes a replay match reading the file\n"
             "  --port-file FILE      write the port listened on (for --listen HOST:0)\n"
             "  -v                    log connections and session ends\n");
+#ifdef ETWIRE_HAVE_RDKAFKA
+    fprintf(out,
+            "       etwire collect --kafka BROKERS --topic T --group G --out DIR [options]\n"
+            "  --kafka BROKERS --topic T --group G   consume from Kafka as a member of group G\n");
+#endif
 }
 
 static uint64_t parse_size(const char *s)
@@ -116,12 +122,43 @@ static int serve(int lfd, relay_collect_cfg *cfg, uint32_t max_conns)
     return 0;
 }
 
+/* --kafka: the sink options apply as they are; the TCP-only ones are ignored. */
+static int collect_kafka(const char *brokers, const char *topic, const char *group,
+                         relay_collect_cfg *cfg, const char *stats)
+{
+#ifdef ETWIRE_HAVE_RDKAFKA
+    if (!topic || !group || !cfg->sink.out_dir || cfg->max_memory == 0) {
+        usage(stderr);
+        return 2;
+    }
+    relay_kafka_collect_opts ko = {.brokers = brokers, .topic = topic, .group = group,
+                                   .sink = cfg->sink, .stop = &stop_flag, .verbose = cfg->verbose};
+    ko.sink.window = cfg->window;
+    ko.sink.memory_limit = cfg->max_memory;
+    if (stats && !(ko.stats = !strcmp(stats, "-") ? stderr : fopen(stats, "a"))) {
+        fprintf(stderr, "etwire collect: cannot open the statistics file\n");
+        return 1;
+    }
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    int rc = relay_kafka_collect(&ko);
+    if (ko.stats && ko.stats != stderr)
+        fclose(ko.stats);
+    return rc;
+#else
+    fprintf(stderr, "etwire collect: this etwire was built without Kafka support (librdkafka)\n");
+    return 2;
+#endif
+}
+
 int cmd_collect(int argc, char **argv)
 {
     relay_collect_cfg cfg = {.window = 64, .max_memory = 256ull << 20, .idle_ms = 60000,
                              .max_sessions = 1024, .stop = &stop_flag};
     relay_tls_files tls = {0};
     const char *listen_addr = NULL, *stats = NULL, *port_file = NULL;
+    const char *kafka = NULL, *topic = NULL, *group = NULL;
     char *allow[MAX_ALLOW + 1] = {0};
     int nallow = 0, plain = 0, zstd = 0;
     uint32_t max_conns = 256;
@@ -133,6 +170,12 @@ int cmd_collect(int argc, char **argv)
             return 0;
         } else if (!strcmp(a, "--listen") && more) {
             listen_addr = argv[++i];
+        } else if (!strcmp(a, "--kafka") && more) {
+            kafka = argv[++i];
+        } else if (!strcmp(a, "--topic") && more) {
+            topic = argv[++i];
+        } else if (!strcmp(a, "--group") && more) {
+            group = argv[++i];
         } else if (!strcmp(a, "--out") && more) {
             cfg.sink.out_dir = argv[++i];
         } else if (!strcmp(a, "--json") && more) {
@@ -171,6 +214,8 @@ int cmd_collect(int argc, char **argv)
             return 2;
         }
     }
+    if (kafka)
+        return collect_kafka(kafka, topic, group, &cfg, stats);
     if (!listen_addr || cfg.window == 0 || cfg.max_memory == 0 || max_conns == 0 || cfg.idle_ms <= 0) {
         usage(stderr);
         return 2;

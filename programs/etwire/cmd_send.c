@@ -11,6 +11,7 @@
 #include "commands.h"
 #include "relay/relay_msg.h"
 #include "relay_input.h"
+#include "relay_kafka.h"
 #include "relay_opts.h"
 #include "relay_sender.h"
 
@@ -40,6 +41,12 @@ static void usage(FILE *out)
             "  --tls-server-name N  name the collector's certificate must carry\n"
             "  --plain              unencrypted TCP, loopback addresses only (tests)\n"
             "  -v                   log connections and resends\n");
+#ifdef ETWIRE_HAVE_RDKAFKA
+    fprintf(out,
+            "       etwire send --kafka BROKERS --topic T [--source N] [--session N] FILE... | -\n"
+            "  --kafka BROKERS      publish to Kafka instead: one record per buffer, keyed\n"
+            "  --topic T            source/session/instance (docs/wire-protocol.md)\n");
+#endif
 }
 
 static void pace(send_ctx *c, const uint8_t *buf, const relay_input_clock *clk)
@@ -112,7 +119,7 @@ int cmd_send(int argc, char **argv)
 {
     relay_sender_opts o = {.window = 64, .retry_seconds = 60};
     relay_tls_files tls = {0};
-    const char *source = NULL, *session = NULL, *server_name = NULL;
+    const char *source = NULL, *session = NULL, *server_name = NULL, *kafka = NULL, *topic = NULL;
     double rate = 0;
     int plain = 0, raw = 0, instance_set = 0, first_input = argc;
     for (int i = 1; i < argc; i++) {
@@ -123,6 +130,10 @@ int cmd_send(int argc, char **argv)
             return 0;
         } else if (!strcmp(a, "--to") && more) {
             o.to = argv[++i];
+        } else if (!strcmp(a, "--kafka") && more) {
+            kafka = argv[++i];
+        } else if (!strcmp(a, "--topic") && more) {
+            topic = argv[++i];
         } else if (!strcmp(a, "--source") && more) {
             source = argv[++i];
         } else if (!strcmp(a, "--session") && more) {
@@ -159,7 +170,7 @@ int cmd_send(int argc, char **argv)
             break;
         }
     }
-    if (!o.to || first_input >= argc || (session && argc - first_input > 1) || o.window == 0) {
+    if ((!o.to && !kafka) || (kafka && (o.to || !topic)) || first_input >= argc || (session && argc - first_input > 1) || o.window == 0) {
         usage(stderr);
         return 2;
     }
@@ -168,6 +179,22 @@ int cmd_send(int argc, char **argv)
         return 2;
     }
     char host[256], tls_host[256], src[ETW_RELAY_NAME_MAX + 1], ses[ETW_RELAY_NAME_MAX + 1];
+#ifndef ETWIRE_HAVE_RDKAFKA
+    if (kafka) {
+        fprintf(stderr, "etwire send: this etwire was built without Kafka support (librdkafka)\n");
+        return 2;
+    }
+#else
+    relay_kafka_producer *kp = NULL;
+    if (kafka) {
+        char err[512];
+        if (!(kp = relay_kafka_producer_new(kafka, topic, o.verbose, err, sizeof err))) {
+            fprintf(stderr, "etwire send: kafka: %s\n", err);
+            return 2;
+        }
+        plain = 1; /* librdkafka owns the connections */
+    }
+#endif
     if (!plain) {
         char err[512];
         o.tls_ctx = relay_tls_ctx_new(0, &tls, err, sizeof err);
@@ -200,8 +227,18 @@ int cmd_send(int argc, char **argv)
         o.session = ses;
         if (!instance_set)
             o.instance = relay_random64();
+#ifdef ETWIRE_HAVE_RDKAFKA
+        if (kp) {
+            failures += relay_kafka_send_one(kp, argv[i], raw, src, ses, o.instance);
+            continue;
+        }
+#endif
         failures += send_one(argv[i], &o, rate, raw);
     }
+#ifdef ETWIRE_HAVE_RDKAFKA
+    if (kp && relay_kafka_producer_finish(kp, 120000) != 0)
+        failures++;
+#endif
     relay_tls_ctx_free(o.tls_ctx);
     return failures ? 1 : 0;
 }

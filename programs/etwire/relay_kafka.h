@@ -1,0 +1,44 @@
+/* Kafka transport for the relay (docs/wire-protocol.md "Kafka transport"): `etwire send
+ * --kafka` publishes each buffer as one record keyed source/session/instance whose value is a
+ * complete relay BUFFER frame, then an END frame; `etwire collect --kafka` consumes as a
+ * consumer-group member and feeds each key to a collector sink (relay_sink.h). Built only with
+ * librdkafka (ETWIRE_HAVE_RDKAFKA). */
+#ifndef ETWIRE_RELAY_KAFKA_H
+#define ETWIRE_RELAY_KAFKA_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "relay_sink.h"
+
+/* Largest record value: a 16 MiB ETW buffer in a BUFFER frame, with room to spare; both the
+ * producer's and the consumer's message.max.bytes are set to it. */
+#define RELAY_KAFKA_MAX_MESSAGE (17u << 20)
+/* Side topic (name: topic + this suffix) holding each session's header buffer, keyed like the
+ * main topic; meant to be compacted so it keeps the header of every live session. */
+#define RELAY_KAFKA_HEADER_SUFFIX ".headers"
+
+typedef struct relay_kafka_producer relay_kafka_producer;
+
+relay_kafka_producer *relay_kafka_producer_new(const char *brokers, const char *topic, int verbose,
+                                               char *err, size_t errlen);
+/* Publishes one input (.etl file, or "-" for a raw stream on stdin) as one session; 0 or 1. */
+int relay_kafka_send_one(relay_kafka_producer *p, const char *input, int raw, const char *source,
+                         const char *session, uint64_t instance);
+/* Waits for every delivery report (bounded); the number of records that failed (0 = all
+ * delivered). Frees the producer. */
+int relay_kafka_producer_finish(relay_kafka_producer *p, int timeout_ms);
+
+typedef struct relay_kafka_collect_opts {
+    const char *brokers, *topic, *group;
+    relay_sink_opts sink;  /* out_dir is required: the .etl is the session's state */
+    FILE *stats;
+    atomic_int *stop;      /* set by SIGTERM/SIGINT */
+    int verbose;
+} relay_kafka_collect_opts;
+
+/* Runs until *stop; 0 on a clean shutdown. */
+int relay_kafka_collect(const relay_kafka_collect_opts *o);
+
+#endif
