@@ -243,13 +243,32 @@ static void release(etw_run *r)
     (void)release_from(r);
 }
 
+/* CloseTrace on a file session while it is processed: what was read is delivered, nothing
+ * more is read. */
+static void stop_reading_if_closed(etw_run *r, etw_session *s)
+{
+    pthread_mutex_lock(&s->mu);
+    int closed = s->closed;
+    pthread_mutex_unlock(&s->mu);
+    if (!closed || s->ended)
+        return;
+    for (uint32_t i = 0; i < s->nprocs; i++)
+        s->procs[i].unfed = 0;
+    s->ended = s->input_ended = 1;
+    s->bound_dirty = 1;
+    r->bounds_changed = 1;
+}
+
 etw_status etw_run_process(etw_run *r)
 {
     for (;;) {
         uint64_t seq = waiter_seq(r);
-        for (unsigned i = 0; i < r->count; i++)
-            if (!r->sessions[i]->file)
+        for (unsigned i = 0; i < r->count; i++) {
+            if (r->sessions[i]->file)
+                stop_reading_if_closed(r, r->sessions[i]);
+            else
                 pull(r, r->sessions[i]);
+        }
         etw_session *blocker = release_from(r);
         if (r->stop || r->nomem)
             break;

@@ -326,6 +326,82 @@ static void classic_open_trace_w(void **state)
     gen_trace_free(&t);
 }
 
+static PROCESSTRACE_HANDLE close_me;
+static size_t close_after, seen_before_close;
+static ULONG close_rc;
+
+static VOID WINAPI close_from_callback(PEVENT_RECORD er)
+{
+    (void)er;
+    if (++seen_before_close == close_after)
+        close_rc = CloseTrace(close_me);
+}
+
+/* CloseTrace from inside the EventCallback of a file session: ERROR_CTX_CLOSE_PENDING, the file
+ * is read no further, ProcessTrace returns, and the handle is gone. */
+static void close_file_from_callback(void **state)
+{
+    (void)state;
+    etw_gen_config c;
+    etw_gen_config_default(&c);
+    c.seed = 70;
+    c.events = 20000;
+    c.buffer_size = 4096;
+    gen_trace t;
+    assert_int_equal(gen_trace_make(&c, &t), 0);
+    assert_int_equal(gen_trace_write_file(&t), 0);
+    ETW_OPEN_TRACE_OPTIONS o = {0};
+    o.EventCallback = close_from_callback;
+    close_me = etwire_trace_open_file(t.path, &o, NULL);
+    close_after = 100;
+    seen_before_close = 0;
+    assert_int_equal(ProcessTrace(&close_me, 1, NULL, NULL), ERROR_SUCCESS);
+    assert_int_equal(close_rc, ERROR_CTX_CLOSE_PENDING);
+    print_message("closed after %zu, saw %zu of %zu\n", close_after, seen_before_close, t.expected.n);
+    assert_true(seen_before_close < t.expected.n / 2);
+    assert_int_equal(CloseTrace(close_me), ERROR_INVALID_HANDLE);
+    gen_trace_free(&t);
+}
+
+/* A file and a buffer stream in one ProcessTrace: every event of both, in one time order. */
+static void file_and_stream_together(void **state)
+{
+    (void)state;
+    etw_gen_config c;
+    etw_gen_config_default(&c);
+    c.seed = 80;
+    c.events = 4000;
+    gen_trace a, b;
+    assert_int_equal(gen_trace_make(&c, &a), 0);
+    c.seed = 81;
+    assert_int_equal(gen_trace_make(&c, &b), 0);
+    assert_int_equal(gen_trace_write_file(&a), 0);
+    test_events all = {0};
+    ETW_OPEN_TRACE_OPTIONS o = {0};
+    o.EventCallback = test_on_event;
+    o.EventCallbackContext = &all;
+    PROCESSTRACE_HANDLE h[2];
+    h[0] = etwire_trace_open_file(a.path, &o, NULL);
+    h[1] = OpenTraceFromBufferStream(&o, NULL, NULL);
+    etwire_stream_set_reorder_window(h[1], ETWIRE_REORDER_UNBOUNDED);
+    for (size_t i = 0; i < b.buffers.n; i++)
+        assert_int_equal(ProcessTraceAddBufferToBufferStream(
+                             h[1], (const ETW_BUFFER_HEADER *)(const void *)b.buffers.data[i],
+                             b.buffers.size[i]),
+                         ERROR_SUCCESS);
+    etwire_stream_end(h[1]);
+    assert_int_equal(ProcessTrace(h, 2, NULL, NULL), ERROR_SUCCESS);
+    CloseTrace(h[0]);
+    CloseTrace(h[1]);
+    assert_int_equal(all.n, a.expected.n + b.expected.n);
+    size_t headers = a.expected.header_records + b.expected.header_records;
+    for (size_t i = headers + 1; i < all.n; i++)
+        assert_true(all.v[i].time >= all.v[i - 1].time);
+    test_events_free(&all);
+    gen_trace_free(&a);
+    gen_trace_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -338,6 +414,8 @@ int main(void)
         cmocka_unit_test(buffer_callback_false_stops),
         cmocka_unit_test(several_handles_merge),
         cmocka_unit_test(classic_open_trace_w),
+        cmocka_unit_test(close_file_from_callback),
+        cmocka_unit_test(file_and_stream_together),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
