@@ -135,27 +135,44 @@ static void open_trace_paths_agree(void **state)
     }
 }
 
+/* Reads a file, then relays its buffers (as its BufferCallback hands them out) into a buffer
+ * stream with the given reorder window, fed from a second thread. */
+typedef struct file_vs_stream {
+    test_events file, stream;
+    test_buffers bufs;
+    ETWIRE_SESSION_STATS st;
+} file_vs_stream;
+
+static void run_file_and_stream(const char *path, uint64_t window, file_vs_stream *r)
+{
+    memset(r, 0, sizeof *r);
+    assert_int_equal(test_collect_file(path, &r->file, NULL), ERROR_SUCCESS);
+    assert_int_equal(test_capture_buffers(path, &r->bufs), ERROR_SUCCESS);
+    assert_int_equal(test_collect_stream(&r->bufs, window, &r->stream, &r->st), ERROR_SUCCESS);
+    assert_int_equal(r->stream.n, r->file.n);
+    assert_int_equal(r->stream.completions, r->bufs.n);
+    assert_int_equal(r->st.BytesHeld, 0);
+}
+
+static void free_file_and_stream(file_vs_stream *r)
+{
+    test_buffers_free(&r->bufs);
+    test_events_free(&r->file);
+    test_events_free(&r->stream);
+}
+
 /* With an unbounded window a stream replay is the file, event for event. */
 static void stream_unbounded_equals_file(void **state)
 {
     (void)state;
     NEED_CORPUS();
     for (size_t i = 0; i < nfiles; i++) {
-        test_events file = {0}, stream = {0};
-        test_buffers bufs;
-        assert_int_equal(test_collect_file(files[i], &file, NULL), ERROR_SUCCESS);
-        assert_int_equal(test_capture_buffers(files[i], &bufs), ERROR_SUCCESS);
-        ETWIRE_SESSION_STATS st;
-        assert_int_equal(test_collect_stream(&bufs, ETWIRE_REORDER_UNBOUNDED, &stream, &st),
-                         ERROR_SUCCESS);
-        assert_same_sequence(files[i], &file, &stream);
-        assert_int_equal(stream.completions, bufs.n);
-        assert_int_equal(stream.buffer_callbacks, bufs.n);
-        assert_int_equal(st.EventsLate, 0);
-        assert_int_equal(st.BytesHeld, 0);
-        test_buffers_free(&bufs);
-        test_events_free(&file);
-        test_events_free(&stream);
+        file_vs_stream r;
+        run_file_and_stream(files[i], ETWIRE_REORDER_UNBOUNDED, &r);
+        assert_same_sequence(files[i], &r.file, &r.stream);
+        assert_int_equal(r.stream.buffer_callbacks, r.bufs.n);
+        assert_int_equal(r.st.EventsLate, 0);
+        free_file_and_stream(&r);
     }
 }
 
@@ -166,15 +183,9 @@ static void stream_default_window_is_file_order_but_late(void **state)
     (void)state;
     NEED_CORPUS();
     for (size_t i = 0; i < nfiles; i++) {
-        test_events file = {0}, stream = {0};
-        test_buffers bufs;
-        assert_int_equal(test_collect_file(files[i], &file, NULL), ERROR_SUCCESS);
-        assert_int_equal(test_capture_buffers(files[i], &bufs), ERROR_SUCCESS);
-        ETWIRE_SESSION_STATS st;
-        assert_int_equal(test_collect_stream(&bufs, ETWIRE_REORDER_DEFAULT, &stream, &st),
-                         ERROR_SUCCESS);
-        assert_int_equal(stream.n, file.n);
-        assert_int_equal(stream.completions, bufs.n);
+        file_vs_stream r;
+        run_file_and_stream(files[i], ETWIRE_REORDER_DEFAULT, &r);
+        const test_events file = r.file, stream = r.stream;
         /* The header buffer's records lead both sequences. */
         size_t header_records = 1;
         while (header_records < file.n &&
@@ -206,10 +217,8 @@ static void stream_default_window_is_file_order_but_late(void **state)
             }
             j++;
         }
-        assert_int_equal(late, st.EventsLate);
-        test_buffers_free(&bufs);
-        test_events_free(&file);
-        test_events_free(&stream);
+        assert_int_equal(late, r.st.EventsLate);
+        free_file_and_stream(&r);
     }
 }
 
