@@ -402,6 +402,50 @@ static void file_and_stream_together(void **state)
     gen_trace_free(&b);
 }
 
+/* The memory bound releases events early: with everything queued and a bound far below it,
+ * every event is still delivered, some late (the trace has cross-processor lag), and the late
+ * count says how many. With no bound the same buffers give none late. */
+static void memory_bound_forces_release(void **state)
+{
+    (void)state;
+    etw_gen_config c;
+    etw_gen_config_default(&c);
+    c.seed = 90;
+    c.events = 20000;
+    c.processors = 8;
+    c.buffer_size = 4096;
+    c.max_lag = etw_gen_ticks_per_second(&c) / 20;
+    gen_trace t;
+    assert_int_equal(gen_trace_make(&c, &t), 0);
+    for (int bounded = 0; bounded <= 1; bounded++) {
+        test_events ev = {0};
+        ETW_OPEN_TRACE_OPTIONS o = {0};
+        o.EventCallback = test_on_event;
+        o.EventCallbackContext = &ev;
+        PROCESSTRACE_HANDLE h = OpenTraceFromBufferStream(&o, NULL, NULL);
+        etwire_stream_set_reorder_window(h, ETWIRE_REORDER_UNBOUNDED);
+        if (bounded)
+            etwire_stream_set_memory_limit(h, 16 * 4096);
+        for (size_t i = 0; i < t.buffers.n; i++)
+            assert_int_equal(ProcessTraceAddBufferToBufferStream(
+                                 h, (const ETW_BUFFER_HEADER *)(const void *)t.buffers.data[i],
+                                 t.buffers.size[i]),
+                             ERROR_SUCCESS);
+        etwire_stream_end(h);
+        assert_int_equal(ProcessTrace(&h, 1, NULL, NULL), ERROR_SUCCESS);
+        ETWIRE_SESSION_STATS st;
+        etwire_session_get_stats(h, &st);
+        CloseTrace(h);
+        assert_int_equal(ev.n, t.expected.n);
+        if (bounded)
+            assert_true(st.EventsLate > 0);
+        else
+            assert_int_equal(st.EventsLate, 0);
+        test_events_free(&ev);
+    }
+    gen_trace_free(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -416,6 +460,7 @@ int main(void)
         cmocka_unit_test(classic_open_trace_w),
         cmocka_unit_test(close_file_from_callback),
         cmocka_unit_test(file_and_stream_together),
+        cmocka_unit_test(memory_bound_forces_release),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
