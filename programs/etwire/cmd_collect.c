@@ -147,6 +147,7 @@ static int collect_kafka(const char *brokers, const char *topic, const char *gro
         fclose(ko.stats);
     return rc;
 #else
+    (void)brokers, (void)topic, (void)group, (void)cfg, (void)stats;
     fprintf(stderr, "etwire collect: this etwire was built without Kafka support (librdkafka)\n");
     return 2;
 #endif

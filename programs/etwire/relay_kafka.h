@@ -19,6 +19,10 @@
  * main topic; meant to be compacted so it keeps the header of every live session. */
 #define RELAY_KAFKA_HEADER_SUFFIX ".headers"
 
+/* Applies ETWIRE_KAFKA_CONFIG ("name=value;name=value", librdkafka properties such as
+ * security.protocol or sasl.*) to a configuration (an rd_kafka_conf_t); 0 or -1 with err. */
+int relay_kafka_env_config(void *conf, char *err, size_t errlen);
+
 typedef struct relay_kafka_producer relay_kafka_producer;
 
 relay_kafka_producer *relay_kafka_producer_new(const char *brokers, const char *topic, int verbose,

@@ -11,11 +11,13 @@
 #include <librdkafka/rdkafka.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "relay/relay_msg.h"
 #include "relay_collect.h"
 
 #define BUCKETS 1024
+#define COMMIT_EVERY_MS 200
 #define KEY_MAX (2 * ETW_RELAY_NAME_MAX + 20)
 
 typedef struct ksession {
@@ -49,6 +51,13 @@ typedef struct kcollect {
     uint64_t dropped, gaps;
     int fatal;
 } kcollect;
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static uint32_t hash(const char *s)
 {
@@ -269,6 +278,8 @@ static void consume(kcollect *c, const rd_kafka_message_t *m)
     memcpy(key, m->key, m->key_len);
     key[m->key_len] = 0;
     ksession *s = find_or_open(c, key, m->partition);
+    if (c->fatal)
+        return; /* its .etl cannot be opened: leave the record uncommitted */
     if (!s || !s->sink)
         goto done; /* bad key, or a session that already ended: a repeat */
     uint64_t next = relay_sink_next_seq(s->sink);
@@ -307,11 +318,12 @@ static void consume(kcollect *c, const rd_kafka_message_t *m)
         relay_sink_wait(s->sink, 100);
     /* A copy, since the sink keeps buffers until their completion; malloc aligns it. */
     uint8_t *copy = malloc(b.data_len);
-    char err[512];
-    if (!copy || (memcpy(copy, b.data, b.data_len),
-                  relay_sink_add(s->sink, copy, copy, b.data_len, err, sizeof err) != 0)) {
+    char err[512] = "out of memory";
+    if (copy)
+        memcpy(copy, b.data, b.data_len);
+    if (!copy || relay_sink_add(s->sink, copy, copy, b.data_len, err, sizeof err) != 0) {
         if (!copy || relay_sink_next_seq(s->sink) == next) { /* not written: cannot go on */
-            relay_log("kafka: %s: %s", key, copy ? err : "out of memory");
+            relay_log("kafka: %s: %s", key, err);
             c->fatal = 1;
             return; /* not committed: the record is read again after a restart */
         }
@@ -341,7 +353,8 @@ static rd_kafka_t *consumer_new(kcollect *c, char *err, size_t errlen)
         set(conf, "enable.auto.commit", "false", err, errlen) || set(conf, "auto.offset.reset", "earliest", err, errlen) ||
         set(conf, "message.max.bytes", max, err, errlen) || set(conf, "max.partition.fetch.bytes", max, err, errlen) ||
         set(conf, "fetch.max.bytes", fetch, err, errlen) || set(conf, "receive.message.max.bytes", recv, err, errlen) ||
-        set(conf, "queued.max.messages.kbytes", "65536", err, errlen)) {
+        set(conf, "queued.max.messages.kbytes", "65536", err, errlen) ||
+        relay_kafka_env_config(conf, err, errlen)) {
         rd_kafka_conf_destroy(conf);
         return NULL;
     }
@@ -373,6 +386,7 @@ int relay_kafka_collect(const relay_kafka_collect_opts *o)
     rd_kafka_topic_partition_list_destroy(topics);
     if (e)
         fprintf(stderr, "etwire collect: kafka: subscribe: %s\n", rd_kafka_err2str(e));
+    int64_t last_commit = now_ms();
     while (!e && !atomic_load(o->stop) && !c->fatal) {
         rd_kafka_message_t *m = rd_kafka_consumer_poll(c->rk, 100);
         if (m && !m->err)
@@ -381,7 +395,10 @@ int relay_kafka_collect(const relay_kafka_collect_opts *o)
             relay_log("kafka: %s", rd_kafka_message_errstr(m));
         if (m)
             rd_kafka_message_destroy(m);
-        commit(c, NULL, 1);
+        if (now_ms() - last_commit >= COMMIT_EVERY_MS) { /* one request per interval, not per record */
+            commit(c, NULL, 1);
+            last_commit = now_ms();
+        }
     }
     /* Drain, close and commit everything while still a group member; leaving the group
      * then revokes partitions that hold nothing more. */

@@ -39,6 +39,25 @@ static int set(rd_kafka_conf_t *conf, const char *name, const char *value, char 
     return rd_kafka_conf_set(conf, name, value, err, errlen) == RD_KAFKA_CONF_OK ? 0 : -1;
 }
 
+int relay_kafka_env_config(void *conf, char *err, size_t errlen)
+{
+    const char *env = getenv("ETWIRE_KAFKA_CONFIG");
+    char *copy = env ? strdup(env) : NULL, *save = NULL;
+    int rc = 0;
+    for (char *item = copy ? strtok_r(copy, ";", &save) : NULL; item && rc == 0; item = strtok_r(NULL, ";", &save)) {
+        char *eq = strchr(item, '=');
+        if (!eq) {
+            snprintf(err, errlen, "ETWIRE_KAFKA_CONFIG: '%s' is not name=value", item);
+            rc = -1;
+            break;
+        }
+        *eq = 0;
+        rc = set(conf, item, eq + 1, err, errlen);
+    }
+    free(copy);
+    return rc;
+}
+
 relay_kafka_producer *relay_kafka_producer_new(const char *brokers, const char *topic, int verbose,
                                                char *err, size_t errlen)
 {
@@ -53,10 +72,13 @@ relay_kafka_producer *relay_kafka_producer_new(const char *brokers, const char *
     snprintf(p->topic, sizeof p->topic, "%s", topic);
     snprintf(p->header_topic, sizeof p->header_topic, "%s%s", topic, RELAY_KAFKA_HEADER_SUFFIX);
     p->verbose = verbose;
-    /* Bounded queue: a 16 MiB-buffer trace must not sit whole in memory while it is sent. */
+    /* Bounded queue: a 16 MiB-buffer trace must not sit whole in memory while it is sent.
+     * lz4 batches (always built into librdkafka): ETW buffers end in 0xFF filler, so the
+     * broker stores and serves far fewer bytes than the buffers hold. */
     if (set(conf, "bootstrap.servers", brokers, err, errlen) || set(conf, "enable.idempotence", "true", err, errlen) ||
         set(conf, "message.max.bytes", max, err, errlen) || set(conf, "queue.buffering.max.kbytes", "262144", err, errlen) ||
-        set(conf, "linger.ms", "5", err, errlen) || set(conf, "partitioner", "murmur2_random", err, errlen))
+        set(conf, "linger.ms", "5", err, errlen) || set(conf, "compression.codec", "lz4", err, errlen) || set(conf, "partitioner", "murmur2_random", err, errlen) ||
+        relay_kafka_env_config(conf, err, errlen))
         goto fail;
     rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
     rd_kafka_conf_set_opaque(conf, p);
