@@ -46,10 +46,10 @@ void etw_session_destroy(etw_session *s)
     free(s);
 }
 
-void etw_session_report(etw_session *s, etw_status st, uint64_t buffer_index, uint64_t offset,
-                        uint32_t record_offset, const char *detail)
+void etw_report_to(ETWIRE_DIAGNOSTIC_CALLBACK cb, void *ctx, etw_status st, uint64_t buffer_index,
+                   uint64_t offset, uint32_t record_offset, const char *detail)
 {
-    if (!s->diag_cb)
+    if (!cb)
         return;
     char msg[512];
     if (record_offset)
@@ -61,7 +61,13 @@ void etw_session_report(etw_session *s, etw_status st, uint64_t buffer_index, ui
                  (unsigned long long)buffer_index, (unsigned long long)offset,
                  etw_status_message(st), detail ? ": " : "", detail ? detail : "");
     ETWIRE_DIAGNOSTIC d = {etw_status_win32(st), buffer_index, offset, record_offset, msg};
-    s->diag_cb(&d, s->diag_ctx);
+    cb(&d, ctx);
+}
+
+void etw_session_report(etw_session *s, etw_status st, uint64_t buffer_index, uint64_t offset,
+                        uint32_t record_offset, const char *detail)
+{
+    etw_report_to(s->diag_cb, s->diag_ctx, st, buffer_index, offset, record_offset, detail);
 }
 
 /* The first buffer defines the trace: pointer size, clock, processors (B.9, C.3.4). */

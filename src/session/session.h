@@ -145,7 +145,11 @@ void etw_session_destroy(etw_session *s);
  * caller holds s->mu. offset is where the buffer starts in its file or stream. */
 etw_status etw_session_accept(etw_session *s, const uint8_t *p, size_t n, uint64_t offset,
                               int last_of_proc, int validate_records);
-/* Reports a problem through the diagnostic callback (and counts it). */
+/* Reports a problem through a diagnostic callback, naming buffer and offset. The _to form
+ * needs no session, so a caller can report after letting go of the session's lock. */
+void etw_report_to(ETWIRE_DIAGNOSTIC_CALLBACK cb, void *ctx, etw_status st, uint64_t buffer_index,
+                   uint64_t offset, uint32_t record_offset, const char *detail);
+/* Reports a problem through the session's diagnostic callback. */
 void etw_session_report(etw_session *s, etw_status st, uint64_t buffer_index, uint64_t offset,
                         uint32_t record_offset, const char *detail);
 

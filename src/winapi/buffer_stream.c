@@ -23,6 +23,10 @@ ETWIRE_API ULONG WMIAPI ProcessTraceAddBufferToBufferStream(PROCESSTRACE_HANDLE 
     if (!s)
         return ERROR_INVALID_HANDLE;
     ULONG rc = ERROR_SUCCESS;
+    etw_status refused = ETW_OK;
+    uint64_t refused_index = 0, refused_offset = 0;
+    ETWIRE_DIAGNOSTIC_CALLBACK diag = s->diag_cb;
+    void *diag_ctx = s->diag_ctx;
     if (!s->is_stream || s->closed || s->ended) {
         rc = s->is_stream ? ERROR_INVALID_HANDLE : ERROR_INVALID_PARAMETER;
     } else if (!Buffer) {
@@ -36,11 +40,16 @@ ETWIRE_API ULONG WMIAPI ProcessTraceAddBufferToBufferStream(PROCESSTRACE_HANDLE 
             etw_session_wake(s);
         } else {
             s->stats.BuffersRejected++;
-            etw_session_report(s, st, s->next_index, offset, 0, "buffer not taken");
+            refused = st;
+            refused_index = s->next_index;
+            refused_offset = offset;
             rc = etw_status_win32(st);
         }
     }
     pthread_mutex_unlock(&s->mu);
+    /* Reported outside the lock: the callback may call back into the API. */
+    if (refused != ETW_OK)
+        etw_report_to(diag, diag_ctx, refused, refused_index, refused_offset, 0, "buffer not taken");
     return rc;
 }
 
