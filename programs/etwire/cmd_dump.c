@@ -112,5 +112,6 @@ int cmd_dump(int argc, char **argv)
         rc = 1;
     }
     etw_strbuf_free(&d.line);
+    event_view_release();
     return rc;
 }

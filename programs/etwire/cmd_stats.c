@@ -268,5 +268,6 @@ int cmd_stats(int argc, char **argv)
         fprintf(stderr, "etwire stats: out of memory counting events\n");
     free(s->table);
     free(s);
+    event_view_release();
     return rc;
 }

@@ -1,6 +1,7 @@
 /* Event lines for dump (see event_view.h). Field names in JSON are stable: scripts rely on them. */
 #include "event_view.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,9 +12,59 @@
 
 int event_view_raw_time;
 
-/* Reused for every event: formatting allocates only while they grow to the largest event.
- * Not thread-safe: callers on several threads serialise (the collector does). */
-static etw_strbuf provider_name, event_name, fields;
+/* Scratch strings reused for every event (formatting allocates only while they grow to the
+ * largest event), one set per thread so collector sessions decode in parallel; a thread's set
+ * is freed when the thread ends. */
+typedef struct view_scratch {
+    etw_strbuf provider, event, fields;
+} view_scratch;
+
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+
+static void free_scratch(void *p)
+{
+    view_scratch *v = p;
+    etw_strbuf_free(&v->provider);
+    etw_strbuf_free(&v->event);
+    etw_strbuf_free(&v->fields);
+    free(v);
+}
+
+static void make_key(void)
+{
+    pthread_key_create(&scratch_key, free_scratch);
+}
+
+static view_scratch *scratch(void)
+{
+    pthread_once(&scratch_once, make_key);
+    view_scratch *v = pthread_getspecific(scratch_key);
+    if (!v) {
+        v = calloc(1, sizeof *v);
+        if (!v) {
+            /* Out of memory: a per-thread set that is never freed (it fails to grow anyway). */
+            static _Thread_local view_scratch fallback;
+            return &fallback;
+        }
+        pthread_setspecific(scratch_key, v);
+    }
+    return v;
+}
+
+void event_view_release(void)
+{
+    pthread_once(&scratch_once, make_key);
+    view_scratch *v = pthread_getspecific(scratch_key);
+    if (v) {
+        pthread_setspecific(scratch_key, NULL);
+        free_scratch(v);
+    }
+}
+
+#define provider_name (scratch()->provider)
+#define event_name (scratch()->event)
+#define fields (scratch()->fields)
 
 static void common_fields(etw_strbuf *o, const EVENT_RECORD *er, int json)
 {

@@ -9,6 +9,10 @@
 /* Set when timestamps are the session's raw clock: printed as integers, not dates. */
 extern int event_view_raw_time;
 
+/* Frees the calling thread's formatting scratch (threads that end free theirs themselves; the
+ * main thread calls this before exit so leak checkers stay quiet). */
+void event_view_release(void);
+
 /* Names and decodes the event into the view's scratch strings; returns 1 if fully decoded. */
 int event_view_decode(const EVENT_RECORD *er, int json);
 void event_view_text(etw_strbuf *out, const EVENT_RECORD *er);

@@ -16,9 +16,6 @@
 
 /* Lines from many sessions share stdout: one lock keeps each line whole. */
 static pthread_mutex_t stdout_mu = PTHREAD_MUTEX_INITIALIZER;
-/* event_view_json formats through static buffers (event_view.c) and the decoder's schema
- * caches are process-wide: one ProcessTrace thread at a time may format. */
-static pthread_mutex_t format_mu = PTHREAD_MUTEX_INITIALIZER;
 
 static int make_dir(const char *root, const char *source, char *path, size_t len)
 {
@@ -148,9 +145,7 @@ void relay_sink_files_event(relay_sink_files *f, const EVENT_RECORD *r)
         etw_strbuf_puts(sb, "\",");
     }
     size_t at = sb->len;
-    pthread_mutex_lock(&format_mu);
-    event_view_json(sb, r);
-    pthread_mutex_unlock(&format_mu);
+    event_view_json(sb, r); /* per-thread scratch: sessions format in parallel */
     etw_strbuf_putc(sb, '\n');
     if (f->json) {
         fwrite(sb->data, 1, sb->len, f->json);
