@@ -11,7 +11,7 @@
 #include "event_view.h"
 
 typedef struct dump_state {
-    int json;
+    int json; /* 0 text, 1 JSON lines, 2 CSV */
     etw_strbuf line;
     uint64_t events, buffers, bytes, total;
     event_filter filter;
@@ -23,7 +23,9 @@ static void WINAPI on_event(PEVENT_RECORD er)
     if (!event_filter_match(&d->filter, er))
         return;
     etw_strbuf_reset(&d->line);
-    if (d->json)
+    if (d->json == 2)
+        event_view_csv(&d->line, er);
+    else if (d->json)
         event_view_json(&d->line, er);
     else
         event_view_text(&d->line, er);
@@ -49,7 +51,7 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: etwire dump [options] FILE...\n"
             "Prints every event of the traces, merged in time order, one per line.\n\n"
-            "  -f, --format text|json   output format (default text)\n"
+            "  -f, --format text|json|csv  output format (default text)\n"
             "      --raw-timestamp      keep the session's raw clock values\n"
             "%s",
             event_filter_usage());
@@ -74,6 +76,8 @@ int cmd_dump(int argc, char **argv)
         case 'f':
             if (!strcmp(optarg, "json"))
                 d.json = 1;
+            else if (!strcmp(optarg, "csv"))
+                d.json = 2;
             else if (strcmp(optarg, "text")) {
                 fprintf(stderr, "etwire dump: unknown format '%s'\n", optarg);
                 return 2;
@@ -105,6 +109,8 @@ int cmd_dump(int argc, char **argv)
     if (cli_open_traces(&t, argv + optind, argc - optind, &opts) != 0)
         return 1;
     d.total = t.total_bytes;
+    if (d.json == 2)
+        fputs(event_view_csv_header(), stdout);
     int rc = cli_process(&t, event_filter_start(&d.filter), event_filter_end(&d.filter));
     cli_close_traces(&t);
     if (fflush(stdout) != 0 || ferror(stdout)) {

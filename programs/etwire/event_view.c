@@ -134,6 +134,49 @@ void event_view_text(etw_strbuf *out, const EVENT_RECORD *er)
     }
 }
 
+/* CSV (RFC 4180): the field is quoted, quotes doubled; line breaks escaped as in text. */
+static void csv_field(etw_strbuf *out, const char *s, size_t n)
+{
+    etw_strbuf_putc(out, '"');
+    size_t start = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] != '"')
+            continue;
+        append_one_line(out, s + start, i + 1 - start);
+        etw_strbuf_putc(out, '"');
+        start = i + 1;
+    }
+    append_one_line(out, s + start, n - start);
+    etw_strbuf_putc(out, '"');
+}
+
+const char *event_view_csv_header(void)
+{
+    return "time,provider_guid,provider,event,id,version,level,opcode,task,keyword,pid,tid,cpu,"
+           "flags,payload_length,decoded,fields\n";
+}
+
+void event_view_csv(etw_strbuf *out, const EVENT_RECORD *er)
+{
+    const EVENT_HEADER *h = &er->EventHeader;
+    const EVENT_DESCRIPTOR *d = &h->EventDescriptor;
+    int decoded = event_view_decode(er, 0);
+    char t[40], g[37];
+    if (event_view_raw_time)
+        snprintf(t, sizeof t, "%lld", (long long)h->TimeStamp.QuadPart);
+    else
+        cli_format_filetime(h->TimeStamp.QuadPart, t, sizeof t);
+    etw_guid_format(&h->ProviderId, g);
+    etw_strbuf_printf(out, "%s,%s,", t, g);
+    csv_field(out, provider_name.data ? provider_name.data : "", provider_name.len);
+    etw_strbuf_putc(out, ',');
+    csv_field(out, event_name.data ? event_name.data : "", event_name.len);
+    etw_strbuf_printf(out, ",%u,%u,%u,%u,%u,0x%llx,%u,%u,%u,%u,%u,%d,", d->Id, d->Version, d->Level,
+                      d->Opcode, d->Task, (unsigned long long)d->Keyword, h->ProcessId, h->ThreadId,
+                      GetEventProcessorIndex(er), h->Flags, er->UserDataLength, decoded);
+    csv_field(out, fields.data ? fields.data : "", fields.len);
+}
+
 void event_view_json(etw_strbuf *out, const EVENT_RECORD *er)
 {
     int decoded = event_view_decode(er, 1);

@@ -17,6 +17,9 @@ void event_view_release(void);
 int event_view_decode(const EVENT_RECORD *er, int json);
 void event_view_text(etw_strbuf *out, const EVENT_RECORD *er);
 void event_view_json(etw_strbuf *out, const EVENT_RECORD *er);
+/* CSV: one header line, then one row per event; the decoded fields as one quoted text column. */
+const char *event_view_csv_header(void);
+void event_view_csv(etw_strbuf *out, const EVENT_RECORD *er);
 
 typedef struct event_filter {
     int has_provider, has_event, has_pid;

@@ -24,6 +24,10 @@ jq -e -s 'all(.[]; has("time") and has("provider_guid") and has("id") and has("v
     || fail "JSON field names"
 jq -e -s '[.[].time] as $t | $t == ($t | sort)' "$tmp/dump.json" >/dev/null || fail "not time ordered"
 
+"$etwire" dump -f csv "$tmp/g.etl" > "$tmp/dump.csv" || fail "csv exit code"
+[ "$(wc -l < "$tmp/dump.csv")" -eq $((events + 1)) ] || fail "csv rows != events + header"
+head -1 "$tmp/dump.csv" | grep -q '^time,provider_guid,provider,event,id,' || fail "csv header"
+
 pid=$(jq -s -r '[.[] | select(.pid != 4294967295)][5].pid' "$tmp/dump.json")
 want=$(jq -s "[.[] | select(.pid == $pid)] | length" "$tmp/dump.json")
 got=$("$etwire" dump --pid "$pid" "$tmp/g.etl" | wc -l)
