@@ -33,7 +33,16 @@ static void recycle(etw_session *s, etw_buf *b)
     pthread_mutex_unlock(&s->mu);
 }
 
-static int buffer_callback(etw_run *r, etw_session *s, const etw_buf *b)
+static void update_logfile(const etw_session *s, const etw_buf *b, ULONG *buffers_read,
+                           ULONG *buffer_size, ULONG *filled, LONGLONG *current_time)
+{
+    *buffers_read = (ULONG)s->buffers_read;
+    *buffer_size = b->hdr.buffer_size;
+    *filled = b->hdr.filled;
+    *current_time = s->current_time;
+}
+
+static int buffer_callback(etw_session *s, const etw_buf *b)
 {
     s->buffers_read++;
     if (s->api == ETW_API_OPTIONS) {
@@ -43,20 +52,14 @@ static int buffer_callback(etw_run *r, etw_session *s, const etw_buf *b)
         return s->options.BufferCallback((const ETW_BUFFER_HEADER *)(const void *)b->orig,
                                          b->orig_size, &info, s->options.BufferCallbackContext) != 0;
     }
-    (void)r;
+    /* The classic callback reads the progress from the logfile structure it is given. */
     if (s->api == ETW_API_LOGFILE_W) {
         EVENT_TRACE_LOGFILEW *lf = s->logfile_w;
-        lf->BuffersRead = (ULONG)s->buffers_read;
-        lf->BufferSize = b->hdr.buffer_size;
-        lf->Filled = b->hdr.filled;
-        lf->CurrentTime = s->current_time;
+        update_logfile(s, b, &lf->BuffersRead, &lf->BufferSize, &lf->Filled, &lf->CurrentTime);
         return lf->BufferCallback ? lf->BufferCallback(lf) != 0 : 1;
     }
     EVENT_TRACE_LOGFILEA *lf = s->logfile_a;
-    lf->BuffersRead = (ULONG)s->buffers_read;
-    lf->BufferSize = b->hdr.buffer_size;
-    lf->Filled = b->hdr.filled;
-    lf->CurrentTime = s->current_time;
+    update_logfile(s, b, &lf->BuffersRead, &lf->BufferSize, &lf->Filled, &lf->CurrentTime);
     return lf->BufferCallback ? lf->BufferCallback(lf) != 0 : 1;
 }
 
@@ -74,7 +77,7 @@ void etw_complete_ready(etw_run *r, etw_session *s)
         s->arr_head = b->next_arrival;
         if (!s->arr_head)
             s->arr_tail = NULL;
-        if (!r->stop && !buffer_callback(r, s, b)) {
+        if (!r->stop && !buffer_callback(s, b)) {
             r->stop = 1;
             r->stop_status = ETW_E_STOPPED;
         }

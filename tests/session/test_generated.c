@@ -62,9 +62,7 @@ static void every_kind_pointer_size_and_clock(void **state)
     static const unsigned clocks[] = {ETW_GEN_CLOCK_QPC, ETW_GEN_CLOCK_SYSTEM, ETW_GEN_CLOCK_CYCLES};
     for (unsigned ps = 4; ps <= 8; ps += 4)
         for (size_t k = 0; k < 3; k++) {
-            etw_gen_config c;
-            etw_gen_config_default(&c);
-            c.seed = 1000 + ps * 10 + k;
+            etw_gen_config c = gen_config(1000 + ps * 10 + k, 0);
             c.pointer_size = ps;
             c.clock_type = clocks[k];
             c.processors = 4;
@@ -80,9 +78,7 @@ static void every_kind_pointer_size_and_clock(void **state)
 static void all_kinds_in_one_trace_with_idle_processors(void **state)
 {
     (void)state;
-    etw_gen_config c;
-    etw_gen_config_default(&c);
-    c.seed = 7;
+    etw_gen_config c = gen_config(7, 0);
     c.processors = 16;
     c.idle_processors = 5;
     c.events = 20000;
@@ -107,9 +103,7 @@ static void all_kinds_in_one_trace_with_idle_processors(void **state)
 static void old_writer_quirks(void **state)
 {
     (void)state;
-    etw_gen_config c;
-    etw_gen_config_default(&c);
-    c.seed = 11;
+    etw_gen_config c = gen_config(11, 0);
     c.legacy_context = 1;
     c.saved_offset_zero_in_header = 1;
     c.buffers_written_override = 1;
@@ -120,9 +114,7 @@ static void old_writer_quirks(void **state)
 static void smallest_and_largest_buffers(void **state)
 {
     (void)state;
-    etw_gen_config c;
-    etw_gen_config_default(&c);
-    c.seed = 12;
+    etw_gen_config c = gen_config(12, 0);
     c.buffer_size = 512;
     c.events = 2000;
     check_config(&c);
@@ -138,9 +130,7 @@ static void timestamps_convert_to_filetime(void **state)
     (void)state;
     static const unsigned clocks[] = {ETW_GEN_CLOCK_QPC, ETW_GEN_CLOCK_SYSTEM, ETW_GEN_CLOCK_CYCLES};
     for (size_t k = 0; k < 3; k++) {
-        etw_gen_config c;
-        etw_gen_config_default(&c);
-        c.seed = 20 + k;
+        etw_gen_config c = gen_config(20 + k, 0);
         c.clock_type = clocks[k];
         c.perf_freq = 3579545;
         c.events = 500;
@@ -163,10 +153,7 @@ static void timestamps_convert_to_filetime(void **state)
 static void start_and_end_time_filter(void **state)
 {
     (void)state;
-    etw_gen_config c;
-    etw_gen_config_default(&c);
-    c.seed = 30;
-    c.events = 4000;
+    etw_gen_config c = gen_config(30, 4000);
     gen_trace t;
     assert_int_equal(gen_trace_make(&c, &t), 0);
     assert_int_equal(gen_trace_write_file(&t), 0);
@@ -198,10 +185,7 @@ static void start_and_end_time_filter(void **state)
 static void buffer_callback_false_stops(void **state)
 {
     (void)state;
-    etw_gen_config c;
-    etw_gen_config_default(&c);
-    c.seed = 40;
-    c.events = 6000;
+    etw_gen_config c = gen_config(40, 6000);
     c.buffer_size = 2048;
     gen_trace t;
     assert_int_equal(gen_trace_make(&c, &t), 0);
@@ -227,10 +211,7 @@ static void several_handles_merge(void **state)
 {
     (void)state;
     gen_trace a, b;
-    etw_gen_config c;
-    etw_gen_config_default(&c);
-    c.seed = 50;
-    c.events = 3000;
+    etw_gen_config c = gen_config(50, 3000);
     assert_int_equal(gen_trace_make(&c, &a), 0);
     c.seed = 51;
     c.processors = 3;
@@ -293,10 +274,7 @@ static ULONG WINAPI on_classic_buffer(PEVENT_TRACE_LOGFILEW lf)
 static void classic_open_trace_w(void **state)
 {
     (void)state;
-    etw_gen_config c;
-    etw_gen_config_default(&c);
-    c.seed = 60;
-    c.events = 5000;
+    etw_gen_config c = gen_config(60, 5000);
     gen_trace t;
     assert_int_equal(gen_trace_make(&c, &t), 0);
     assert_int_equal(gen_trace_write_file(&t), 0);
@@ -342,10 +320,7 @@ static VOID WINAPI close_from_callback(PEVENT_RECORD er)
 static void close_file_from_callback(void **state)
 {
     (void)state;
-    etw_gen_config c;
-    etw_gen_config_default(&c);
-    c.seed = 70;
-    c.events = 20000;
+    etw_gen_config c = gen_config(70, 20000);
     c.buffer_size = 4096;
     gen_trace t;
     assert_int_equal(gen_trace_make(&c, &t), 0);
@@ -367,10 +342,7 @@ static void close_file_from_callback(void **state)
 static void file_and_stream_together(void **state)
 {
     (void)state;
-    etw_gen_config c;
-    etw_gen_config_default(&c);
-    c.seed = 80;
-    c.events = 4000;
+    etw_gen_config c = gen_config(80, 4000);
     gen_trace a, b;
     assert_int_equal(gen_trace_make(&c, &a), 0);
     c.seed = 81;
@@ -408,10 +380,7 @@ static void file_and_stream_together(void **state)
 static void memory_bound_forces_release(void **state)
 {
     (void)state;
-    etw_gen_config c;
-    etw_gen_config_default(&c);
-    c.seed = 90;
-    c.events = 20000;
+    etw_gen_config c = gen_config(90, 20000);
     c.processors = 8;
     c.buffer_size = 4096;
     c.max_lag = etw_gen_ticks_per_second(&c) / 20;

@@ -53,6 +53,16 @@ static int by_delivery(const void *a, const void *b)
     return x->index < y->index ? -1 : x->index > y->index;
 }
 
+etw_gen_config gen_config(uint64_t seed, uint64_t events)
+{
+    etw_gen_config c;
+    etw_gen_config_default(&c);
+    c.seed = seed;
+    if (events)
+        c.events = events;
+    return c;
+}
+
 int gen_trace_make(const etw_gen_config *c, gen_trace *t)
 {
     memset(t, 0, sizeof *t);

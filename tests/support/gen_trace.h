@@ -19,6 +19,9 @@ typedef struct gen_trace {
     char path[64];         /* written by gen_trace_write_file */
 } gen_trace;
 
+/* The generator's defaults with this seed and, when events is not 0, this many events. */
+etw_gen_config gen_config(uint64_t seed, uint64_t events);
+
 int gen_trace_make(const etw_gen_config *c, gen_trace *t);
 int gen_trace_write_file(gen_trace *t);
 void gen_trace_free(gen_trace *t);

@@ -20,10 +20,7 @@ static gen_trace trace;
 static int setup(void **state)
 {
     (void)state;
-    etw_gen_config c;
-    etw_gen_config_default(&c);
-    c.seed = 99;
-    c.events = 3000;
+    etw_gen_config c = gen_config(99, 3000);
     c.buffer_size = 2048;
     c.processors = 4;
     return gen_trace_make(&c, &trace);
