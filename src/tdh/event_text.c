@@ -63,6 +63,11 @@ int etw_event_describe(const EVENT_RECORD *rec, etw_strbuf *provider, etw_strbuf
                     event_name->len = mark;
                     event_name->data[mark] = 0;
                 }
+            } else if (event_name->len - mark > 5 && memcmp(event_name->data + mark + 1, "win:", 4) == 0) {
+                /* A standard opcode without a message string: TDH gives its QName
+                 * ("win:Start"); show the name alone, as the standard messages do. */
+                memmove(event_name->data + mark + 1, event_name->data + mark + 5, event_name->len - mark - 4);
+                event_name->len -= 4;
             }
         }
     } else if (have && t->DecodingSource != DecodingSourceWbem &&
