@@ -360,6 +360,13 @@ ETWIRE_API int etwire_tdh_observe(PCEVENT_RECORD rec);
 /* UTF-8 path variants of TdhLoadManifest / TdhLoadManifestFromBinary. */
 ETWIRE_API ULONG etwire_tdh_load_manifest(const char *PathUtf8);
 ETWIRE_API ULONG etwire_tdh_load_binary(const char *PathUtf8);
+/* Loads classic event classes from MOF text (schema source 5): classes with Guid,
+ * EventVersion, EventType{...} and EventTypeName{...} qualifiers and typed properties in
+ * WmiDataId order, as the Windows SDK and the ETW class documentation write them
+ * (docs/decoding.md lists the accepted subset). Kernel classes the built-in tables know are
+ * not overridden. Unload with TdhUnloadManifest(path). Errors: ERROR_FILE_NOT_FOUND,
+ * ERROR_INVALID_DATA (etwire_last_error_message() names the line, class and property). */
+ETWIRE_API ULONG etwire_tdh_load_mof(const char *PathUtf8);
 /* Forgets every learned and loaded schema (built-in tables stay). Not safe while other threads
  * decode. */
 ETWIRE_API void etwire_tdh_reset(void);

@@ -245,10 +245,17 @@ int event_filter_option(event_filter *f, int opt, const char *arg)
         f->has_pid = 1;
         return *end ? -1 : 0;
     case 1006:
-    case 1007: {
-        ULONG rc = opt == 1006 ? etwire_tdh_load_manifest(arg) : etwire_tdh_load_binary(arg);
-        if (rc != ERROR_SUCCESS)
-            fprintf(stderr, "etwire: cannot load %s: %s\n", arg, etwire_strerror(rc));
+    case 1007:
+    case 1008: {
+        ULONG rc = opt == 1006   ? etwire_tdh_load_manifest(arg)
+                   : opt == 1007 ? etwire_tdh_load_binary(arg)
+                                 : etwire_tdh_load_mof(arg);
+        if (rc != ERROR_SUCCESS) {
+            /* The loaders name the line and element at fault when they can. */
+            const char *why = etwire_last_error_message();
+            fprintf(stderr, "etwire: cannot load %s: %s\n", arg,
+                    rc == ERROR_INVALID_DATA && why[0] ? why : etwire_strerror(rc));
+        }
         return rc == ERROR_SUCCESS ? 0 : -1;
     }
     case 1004:
@@ -287,6 +294,7 @@ const char *event_filter_usage(void)
 {
     return "      --manifest FILE      add the schemas of an instrumentation manifest (.man, XML)\n"
            "      --provider-binary FILE  add the schemas in a provider binary's WEVT_TEMPLATE\n"
+           "      --mof FILE           add classic event classes described in MOF\n"
            "      --provider GUID      only events of this provider\n"
            "      --event ID           only events with this id\n"
            "      --pid PID            only events of this process\n"

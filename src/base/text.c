@@ -151,3 +151,22 @@ int etw_guid_equal(const GUID *a, const GUID *b)
     return a->Data1 == b->Data1 && a->Data2 == b->Data2 && a->Data3 == b->Data3 &&
            memcmp(a->Data4, b->Data4, 8) == 0;
 }
+
+int etw_guid_parse(const char *s, GUID *g)
+{
+    unsigned v[11];
+    int used = 0;
+    if (!s)
+        return 0;
+    if (*s == '{')
+        s++;
+    if (sscanf(s, "%8x-%4x-%4x-%2x%2x-%2x%2x%2x%2x%2x%2x%n", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
+               &v[6], &v[7], &v[8], &v[9], &v[10], &used) != 11 || used != 36)
+        return 0;
+    g->Data1 = v[0];
+    g->Data2 = (USHORT)v[1];
+    g->Data3 = (USHORT)v[2];
+    for (int i = 0; i < 8; i++)
+        g->Data4[i] = (UCHAR)v[3 + i];
+    return 1;
+}

@@ -24,5 +24,7 @@ GUID etw_guid_read(const uint8_t *p);
 /* "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" (36 chars + NUL), lower case. */
 void etw_guid_format(const GUID *g, char out[37]);
 int etw_guid_equal(const GUID *a, const GUID *b);
+/* "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx", braces optional; 1 if well formed. */
+int etw_guid_parse(const char *s, GUID *g);
 
 #endif

@@ -1,6 +1,7 @@
-/* TdhLoadManifest / TdhLoadManifestFromBinary / TdhUnloadManifest: remembers which schemas
- * came from which file (an origin id) so that unloading drops exactly those. The parsers are
- * manifest_xml.c (expat) and wevt_template.c (PE resources). */
+/* TdhLoadManifest / TdhLoadManifestFromBinary / TdhUnloadManifest (and etwire's MOF loader):
+ * remembers which schemas came from which file (an origin id) so that unloading drops exactly
+ * those. The parsers are manifest_xml.c (expat), wevt_template.c (PE resources) and
+ * mof_syntax.c + mof_compile.c (classic MOF classes). */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,8 +10,10 @@
 #include "base/strbuf.h"
 #include "base/text.h"
 #include "tdh/manifest.h"
+#include "tdh/mof_model.h"
 #include "tdh/schema_cache.h"
 #include "tdh/schema_lookup.h"
+#include "winapi/last_error.h"
 
 #define MAX_LOADED 256
 
@@ -84,7 +87,9 @@ static uint8_t *read_file(const char *path, size_t *n, ULONG *err)
     return NULL;
 }
 
-static ULONG load(const char *path, int binary)
+enum { LOAD_XML, LOAD_PE, LOAD_MOF };
+
+static ULONG load(const char *path, int kind)
 {
     ULONG err = ERROR_SUCCESS;
     size_t n = 0;
@@ -98,23 +103,36 @@ static ULONG load(const char *path, int binary)
         free(data);
         return ERROR_NOT_ENOUGH_MEMORY;
     }
-    err = binary ? etw_wevt_load_pe(data, n, origin) : etw_manifest_load_xml(data, n, origin);
+    char why[256] = "";
+    if (kind == LOAD_MOF)
+        err = etw_mof_load_text(data, n, origin, why, sizeof why);
+    else
+        err = kind == LOAD_PE ? etw_wevt_load_pe(data, n, origin) : etw_manifest_load_xml(data, n, origin);
     free(data);
     if (err != ERROR_SUCCESS) {
         take_origin(path);
         etw_schema_drop_origin(origin);
+        char msg[512] = "";
+        if (why[0])
+            snprintf(msg, sizeof msg, "%s: %s", path, why);
+        etw_set_last_win32(err, msg);
     }
     return err;
 }
 
 ULONG etwire_tdh_load_manifest(const char *path)
 {
-    return load(path, 0);
+    return load(path, LOAD_XML);
 }
 
 ULONG etwire_tdh_load_binary(const char *path)
 {
-    return load(path, 1);
+    return load(path, LOAD_PE);
+}
+
+ULONG etwire_tdh_load_mof(const char *path)
+{
+    return load(path, LOAD_MOF);
 }
 
 static char *to_utf8(PCWSTR w)
@@ -134,7 +152,7 @@ static char *to_utf8(PCWSTR w)
 ULONG WINAPI TdhLoadManifest(PWSTR Manifest)
 {
     char *p = to_utf8(Manifest);
-    ULONG r = p ? load(p, 0) : ERROR_INVALID_PARAMETER;
+    ULONG r = p ? load(p, LOAD_XML) : ERROR_INVALID_PARAMETER;
     free(p);
     return r;
 }
@@ -142,7 +160,7 @@ ULONG WINAPI TdhLoadManifest(PWSTR Manifest)
 ULONG WINAPI TdhLoadManifestFromBinary(PWSTR BinaryPath)
 {
     char *p = to_utf8(BinaryPath);
-    ULONG r = p ? load(p, 1) : ERROR_INVALID_PARAMETER;
+    ULONG r = p ? load(p, LOAD_PE) : ERROR_INVALID_PARAMETER;
     free(p);
     return r;
 }

@@ -19,6 +19,7 @@ ULONG etw_manifest_load_xml(const uint8_t *p, size_t n, uint32_t origin)
 #include <string.h>
 
 #include "base/bytes.h"
+#include "base/text.h"
 
 typedef struct reader {
     etw_manifest *m;
@@ -60,25 +61,6 @@ static uint64_t num(const char *s)
     return s ? strtoull(s, NULL, 0) : 0;
 }
 
-/* "{xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx}" (braces optional). */
-static int parse_guid(const char *s, GUID *g)
-{
-    unsigned v[11];
-    if (!s)
-        return 0;
-    if (*s == '{')
-        s++;
-    if (sscanf(s, "%8x-%4x-%4x-%2x%2x-%2x%2x%2x%2x%2x%2x", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
-               &v[6], &v[7], &v[8], &v[9], &v[10]) != 11)
-        return 0;
-    g->Data1 = v[0];
-    g->Data2 = (USHORT)v[1];
-    g->Data3 = (USHORT)v[2];
-    for (int i = 0; i < 8; i++)
-        g->Data4[i] = (UCHAR)v[3 + i];
-    return 1;
-}
-
 static void named(reader *r, void *list_v, const char **atts, int32_t owner, const char *value_attr)
 {
     etw_man_named *e = list_v;
@@ -100,7 +82,7 @@ static void on_start(void *ud, const char *el, const char **atts)
         return;
     if (strcmp(n, "provider") == 0) {
         etw_man_provider *p = ETW_MAN_PUSH(m, providers);
-        if (p && parse_guid(attr(atts, "guid"), &p->guid)) {
+        if (p && etw_guid_parse(attr(atts, "guid"), &p->guid)) {
             p->name = dup(m, attr(atts, "name"));
             r->provider = (int32_t)(m->providers.n - 1);
         } else if (p) {

@@ -25,8 +25,12 @@ enum etw_schema_source {
     ETW_SRC_METADATA = 2,
     ETW_SRC_KERNEL = 3,
     ETW_SRC_MANIFEST = 4,
+    ETW_SRC_MOF = 5,
     ETW_SRC_NONE = 255, /* a remembered miss: info is NULL */
 };
+
+/* Key b of a classic schema that serves every version (a MOF class without EventVersion). */
+#define ETW_ANY_VERSION 0xFFFFu
 
 typedef struct etw_schema_key {
     GUID guid;

@@ -94,8 +94,14 @@ static int lookup(const EVENT_RECORD *rec, etw_schema *out)
     k.kind = classic ? ETW_KEY_CLASSIC : ETW_KEY_MANIFEST;
     k.a = classic ? h->EventDescriptor.Opcode : h->EventDescriptor.Id;
     k.b = h->EventDescriptor.Version;
-    if (found(&k, out, &neg))
-        return !neg; /* a remembered miss covers the fallbacks below too */
+    /* A user MOF class without EventVersion serves every version of its event type. */
+    etw_schema_key any = {.guid = h->ProviderId, .kind = ETW_KEY_CLASSIC, .a = h->EventDescriptor.Opcode,
+                          .b = ETW_ANY_VERSION};
+    int any_neg = 0;
+    if (found(&k, out, &neg)) /* a remembered miss covers the fallbacks below too... */
+        return !neg || (found(&any, out, &any_neg) && !any_neg); /* ...but a MOF loaded since */
+    if (found(&any, out, &any_neg) && !any_neg)
+        return 1;
     if (!classic) {
         /* A pipeline may deliver classic events without the flag: try the classic key too. */
         etw_schema_key c = k;

@@ -31,7 +31,7 @@ ULONG WINAPI TdhGetEventInformation(PEVENT_RECORD Event, ULONG TdhContextCount, 
     }
     memcpy(Buffer, s.info, s.size);
     /* Shared schemas (TraceLogging, kernel tables) serve many descriptors: report this one. */
-    if (s.source == ETW_SRC_TLG || s.source == ETW_SRC_KERNEL)
+    if (s.source == ETW_SRC_TLG || s.source == ETW_SRC_KERNEL || s.source == ETW_SRC_MOF)
         Buffer->EventDescriptor = Event->EventHeader.EventDescriptor;
     *BufferSize = s.size;
     return ERROR_SUCCESS;

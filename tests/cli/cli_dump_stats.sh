@@ -37,6 +37,30 @@ if "$etwire" dump "$tmp/missing.etl" > /dev/null 2> "$tmp/err"; then fail "missi
 grep -q "missing.etl" "$tmp/err" || fail "missing file message"
 "$etwire" dump --format xml "$tmp/g.etl" > /dev/null 2>&1 && fail "bad option accepted"
 
+# --mof: a MOF class for the generator's first classic provider (every event type, any version)
+# turns exactly its events into decoded ones; a broken MOF is refused with its line number.
+cat > "$tmp/gen.mof" <<'MOF'
+[Dynamic, Guid("{5e7c1a01-2b3d-4c11-9a0e-457477697201}"), DisplayName("GenClassic")]
+class GenClassic : EventTrace { };
+[EventType{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39}]
+class GenClassic_Any : GenClassic
+{
+    [WmiDataId(1), StringTermination("NotCounted")] string Bytes;
+};
+MOF
+want=$(jq -s '[.[] | select(.provider_guid == "5e7c1a01-2b3d-4c11-9a0e-457477697201")] | length' "$tmp/dump.json")
+[ "$want" -gt 0 ] || fail "generator wrote no classic events"
+"$etwire" dump -f json --mof "$tmp/gen.mof" "$tmp/g.etl" > "$tmp/mof.json" || fail "dump --mof exit code"
+got=$(jq -s '[.[] | select(.provider_guid == "5e7c1a01-2b3d-4c11-9a0e-457477697201" and .decoded == true
+                    and .provider == "GenClassic" and (.fields | has("Bytes")))] | length' "$tmp/mof.json")
+[ "$got" -eq "$want" ] || fail "--mof decoded $got of $want events"
+others=$(jq -s '[.[] | select(.decoded == true)] | length' "$tmp/dump.json")
+all=$(jq -s '[.[] | select(.decoded == true)] | length' "$tmp/mof.json")
+[ "$all" -eq $((others + want)) ] || fail "--mof changed other events: $all != $others + $want"
+printf 'class A {\n  uint32 x\n};\n' > "$tmp/bad.mof"
+if "$etwire" dump --mof "$tmp/bad.mof" "$tmp/g.etl" > /dev/null 2> "$tmp/err"; then fail "bad MOF accepted"; fi
+grep -q "bad.mof: line 3: expected ';'" "$tmp/err" || fail "bad MOF message: $(cat "$tmp/err")"
+
 if [ ! -d "$shared/corpus" ]; then echo "corpus absent: real-trace checks skipped"; exit 0; fi
 "$etwire" dump "$shared/corpus/invalid/ExplorerStartupLog-win10-nul-to-space.etl" > /dev/null 2> "$tmp/err" \
     && fail "damaged file exit 0"
