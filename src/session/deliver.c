@@ -3,6 +3,7 @@
  * points into the buffer; nothing is allocated per event. */
 #include <string.h>
 
+#include "base/decode_scope.h"
 #include "session/run.h"
 
 static USHORT record_flags(const etw_session *s, const etw_buf *b, const etw_record *r)
@@ -92,6 +93,39 @@ static void build_classic(const EVENT_RECORD *er, const etw_record *r, const uin
     et->BufferContext = er->BufferContext;
 }
 
+/* Hands one event to the callback the session was opened with. */
+static void call_back(etw_session *s, const etw_record *rec, const etw_buf *b, EVENT_RECORD *er)
+{
+    switch (s->api) {
+    case ETW_API_OPTIONS:
+        er->UserContext = s->options.EventCallbackContext;
+        s->options.EventCallback(er);
+        return;
+    case ETW_API_LOGFILE_W:
+    case ETW_API_LOGFILE_A: {
+        ULONG mode = s->api == ETW_API_LOGFILE_W ? s->logfile_w->ProcessTraceMode
+                                                 : s->logfile_a->ProcessTraceMode;
+        EVENT_TRACE *cur = s->api == ETW_API_LOGFILE_W ? &s->logfile_w->CurrentEvent
+                                                       : &s->logfile_a->CurrentEvent;
+        if (mode & PROCESS_TRACE_MODE_EVENT_RECORD) {
+            er->UserContext = s->api == ETW_API_LOGFILE_W ? s->logfile_w->Context
+                                                         : s->logfile_a->Context;
+            if (s->api == ETW_API_LOGFILE_W)
+                s->logfile_w->EventRecordCallback(er);
+            else
+                s->logfile_a->EventRecordCallback(er);
+        } else {
+            build_classic(er, rec, b->data + b->cursor, cur);
+            if (s->api == ETW_API_LOGFILE_W)
+                s->logfile_w->EventCallback(cur);
+            else
+                s->logfile_a->EventCallback(cur);
+        }
+        return;
+    }
+    }
+}
+
 void etw_deliver(etw_run *r, etw_session *s, etw_proc *p)
 {
     const etw_buf *b = p->head;
@@ -115,32 +149,11 @@ void etw_deliver(etw_run *r, etw_session *s, etw_proc *p)
 
     EVENT_RECORD er;
     build_record(s, b, rec, ft, &er);
-    switch (s->api) {
-    case ETW_API_OPTIONS:
-        er.UserContext = s->options.EventCallbackContext;
-        s->options.EventCallback(&er);
-        return;
-    case ETW_API_LOGFILE_W:
-    case ETW_API_LOGFILE_A: {
-        ULONG mode = s->api == ETW_API_LOGFILE_W ? s->logfile_w->ProcessTraceMode
-                                                 : s->logfile_a->ProcessTraceMode;
-        EVENT_TRACE *cur = s->api == ETW_API_LOGFILE_W ? &s->logfile_w->CurrentEvent
-                                                       : &s->logfile_a->CurrentEvent;
-        if (mode & PROCESS_TRACE_MODE_EVENT_RECORD) {
-            er.UserContext = s->api == ETW_API_LOGFILE_W ? s->logfile_w->Context
-                                                         : s->logfile_a->Context;
-            if (s->api == ETW_API_LOGFILE_W)
-                s->logfile_w->EventRecordCallback(&er);
-            else
-                s->logfile_a->EventRecordCallback(&er);
-        } else {
-            build_classic(&er, rec, b->data + b->cursor, cur);
-            if (s->api == ETW_API_LOGFILE_W)
-                s->logfile_w->EventCallback(cur);
-            else
-                s->logfile_a->EventCallback(cur);
-        }
-        return;
-    }
-    }
+    /* Decoding inside the callback uses what this trace taught (base/decode_scope.h); several
+     * sessions share one ProcessTrace thread, so the scope follows each event. */
+    uint32_t outer_scope = etw_decode_scope;
+    etw_decode_scope = s->decode_scope;
+    call_back(s, rec, b, &er);
+    etw_decode_scope = outer_scope;
 }
+

@@ -6,8 +6,10 @@
 #include <string.h>
 
 #include "base/bytes.h"
+#include "base/decode_scope.h"
 #include "format/xca.h"
 #include "etl/file_source.h"
+#include "tdh/schema_lookup.h"
 
 etw_session *etw_session_create(int is_stream)
 {
@@ -16,6 +18,7 @@ etw_session *etw_session_create(int is_stream)
         return NULL;
     pthread_mutex_init(&s->mu, NULL);
     s->is_stream = is_stream;
+    s->decode_scope = etw_decode_scope_new();
     s->window_100ns = is_stream ? ETWIRE_REORDER_DEFAULT : ETWIRE_REORDER_UNBOUNDED;
     s->mem_limit = is_stream ? ETWIRE_MEMORY_LIMIT_DEFAULT : UINT64_MAX;
     return s;
@@ -38,6 +41,7 @@ void etw_session_destroy(etw_session *s)
     if (!s)
         return;
     etw_session_release_all(s);
+    etw_tdh_forget_scope(s->decode_scope);
     free_buf_list(s->free_bufs, next_proc);
     free(s->procs);
     free(s->names);

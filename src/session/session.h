@@ -80,6 +80,7 @@ typedef struct etw_session {
     pthread_mutex_t mu;
     PROCESSTRACE_HANDLE handle;
     int is_stream;
+    uint32_t decode_scope; /* what this trace teaches the decoder stays its own */
 
     /* What the caller asked for. */
     etw_api api;

@@ -1,11 +1,13 @@
 /* Schemas embedded in merged traces: KernelTraceControl "MetaData" classic events (format
  * notes §4.1). Opcode 32 (EventInfo) carries a whole TRACE_EVENT_INFO as TDH produced it on the
  * capture machine; opcode 33 (EventMapInfo) a provider GUID then an EVENT_MAP_INFO. Both are
- * copied (the record's payload is only borrowed), validated once and stored. */
+ * copied (the record's payload is only borrowed), validated once and stored in the scope of
+ * the trace being decoded (base/decode_scope.h). */
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/bytes.h"
+#include "base/decode_scope.h"
 #include "base/text.h"
 #include "tdh/map_format.h"
 #include "tdh/prop_walk.h"
@@ -29,7 +31,7 @@ static int learn_event_info(const uint8_t *p, size_t n)
     TRACE_EVENT_INFO *tei = copy(p, n);
     if (!tei)
         return 0;
-    etw_schema_key k = {.guid = tei->ProviderGuid};
+    etw_schema_key k = {.guid = tei->ProviderGuid, .scope = etw_decode_scope};
     if (tei->DecodingSource == DecodingSourceWbem) {
         /* Classic events are looked up by class GUID and event type (notes §4.1). */
         k.guid = tei->EventGuid;
@@ -51,7 +53,7 @@ static int learn_map_info(const uint8_t *p, size_t n)
     uint32_t name_off = etw_rd32(m);
     size_t name_len = etw_utf16_span(m + name_off, n - 16 - name_off, NULL);
     etw_schema_key k = {.guid = etw_guid_read(p), .kind = ETW_KEY_MAP, .blob = m + name_off,
-                        .blob_len = (uint32_t)name_len};
+                        .blob_len = (uint32_t)name_len, .scope = etw_decode_scope};
     void *c = copy(m, n - 16);
     return c && etw_schema_put(&k, c, (uint32_t)(n - 16), ETW_SRC_METADATA, 0);
 }

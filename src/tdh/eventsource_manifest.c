@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "base/bytes.h"
+#include "base/decode_scope.h"
 #include "base/text.h"
 #include "tdh/manifest.h"
 #include "tdh/schema_lookup.h"
@@ -20,6 +21,7 @@
 
 typedef struct pending {
     GUID guid;
+    uint32_t scope; /* chunks of one trace never mix with another trace's */
     uint16_t total, next;
     uint8_t *data;
     size_t len;
@@ -34,11 +36,11 @@ static void drop(pending *p)
     memset(p, 0, sizeof *p);
 }
 
-static pending *slot_for(const GUID *g)
+static pending *slot_for(const GUID *g, uint32_t scope)
 {
     pending *freeslot = NULL;
     for (size_t i = 0; i < MAX_PENDING; i++) {
-        if (slots[i].data && etw_guid_equal(&slots[i].guid, g))
+        if (slots[i].data && slots[i].scope == scope && etw_guid_equal(&slots[i].guid, g))
             return &slots[i];
         if (!slots[i].data && !freeslot)
             freeslot = &slots[i];
@@ -54,7 +56,8 @@ static void name_manifest_event(const EVENT_RECORD *rec)
     etw_teib_init(&b);
     b.hdr.ProviderGuid = rec->EventHeader.ProviderId;
     b.hdr.EventDescriptor = rec->EventHeader.EventDescriptor;
-    etw_schema_key probe = {.guid = rec->EventHeader.ProviderId, .kind = ETW_KEY_MANIFEST, .a = 1, .b = 0};
+    etw_schema_key probe = {.guid = rec->EventHeader.ProviderId, .kind = ETW_KEY_MANIFEST, .a = 1, .b = 0,
+                            .scope = etw_decode_scope};
     /* The provider name comes from any event the manifest defined. */
     for (uint16_t id = 0; id < 64; id++) {
         probe.a = id;
@@ -74,7 +77,7 @@ static void name_manifest_event(const EVENT_RECORD *rec)
     if (!t)
         return;
     etw_schema_key k = {.guid = rec->EventHeader.ProviderId, .kind = ETW_KEY_MANIFEST, .a = 0xFFFE,
-                        .b = rec->EventHeader.EventDescriptor.Version};
+                        .b = rec->EventHeader.EventDescriptor.Version, .scope = etw_decode_scope};
     etw_schema_put(&k, t, (uint32_t)size, ETW_SRC_MANIFEST, 0);
 }
 
@@ -92,11 +95,12 @@ int etw_eventsource_observe(const EVENT_RECORD *rec)
     uint8_t *xml = NULL;
     size_t xml_len = 0;
     pthread_mutex_lock(&lock);
-    pending *s = slot_for(&rec->EventHeader.ProviderId);
+    pending *s = slot_for(&rec->EventHeader.ProviderId, etw_decode_scope);
     if (s && chunk == 0)
         drop(s); /* a manifest restarts at chunk 0 */
     if (s && s->data == NULL && chunk == 0) {
         s->guid = rec->EventHeader.ProviderId;
+        s->scope = etw_decode_scope;
         s->total = total;
         s->data = malloc(1);
     }
@@ -128,4 +132,13 @@ int etw_eventsource_observe(const EVENT_RECORD *rec)
         free(xml);
     }
     return done;
+}
+
+void etw_eventsource_forget_scope(uint32_t scope)
+{
+    pthread_mutex_lock(&lock);
+    for (size_t i = 0; i < MAX_PENDING; i++)
+        if (slots[i].data && slots[i].scope == scope)
+            drop(&slots[i]);
+    pthread_mutex_unlock(&lock);
 }

@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "base/bytes.h"
+#include "base/decode_scope.h"
 #include "base/text.h"
 #include "tdh/manifest_model.h"
 #include "tdh/schema_cache.h"
@@ -249,7 +250,9 @@ static int compile_event(const etw_manifest *m, const etw_man_event *ev, uint32_
     etw_teib_free(&b);
     if (!tei)
         return 0;
-    etw_schema_key k = {.guid = p->guid, .kind = ETW_KEY_MANIFEST, .a = ev->id, .b = ev->version};
+    /* Origin 0: a manifest the trace carried (EventSource), kept in that trace's scope. */
+    etw_schema_key k = {.guid = p->guid, .kind = ETW_KEY_MANIFEST, .a = ev->id, .b = ev->version,
+                        .scope = origin ? 0 : etw_decode_scope};
     return etw_schema_put(&k, tei, (uint32_t)size, ETW_SRC_MANIFEST, origin);
 }
 
@@ -281,7 +284,7 @@ static int compile_map(const etw_manifest *m, size_t mi, uint32_t origin)
     size_t nlen = etw_utf16_span((const uint8_t *)e + e->NameOffset, size - e->NameOffset, NULL);
     name = (const uint8_t *)e + e->NameOffset;
     etw_schema_key k = {.guid = m->providers.v[mp->provider].guid, .kind = ETW_KEY_MAP, .blob = name,
-                        .blob_len = (uint32_t)nlen};
+                        .blob_len = (uint32_t)nlen, .scope = origin ? 0 : etw_decode_scope};
     return etw_schema_put(&k, e, (uint32_t)size, ETW_SRC_MANIFEST, origin);
 }
 

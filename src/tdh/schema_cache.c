@@ -40,14 +40,15 @@ static uint64_t key_hash(const etw_schema_key *k)
 {
     uint64_t h = 0xcbf29ce484222325ull;
     h = fnv(h, &k->guid, sizeof k->guid);
-    uint8_t t[5] = {k->kind, (uint8_t)k->a, (uint8_t)(k->a >> 8), (uint8_t)k->b, (uint8_t)(k->b >> 8)};
+    uint8_t t[9] = {k->kind, (uint8_t)k->a, (uint8_t)(k->a >> 8), (uint8_t)k->b, (uint8_t)(k->b >> 8),
+                    (uint8_t)k->scope, (uint8_t)(k->scope >> 8), (uint8_t)(k->scope >> 16), (uint8_t)(k->scope >> 24)};
     h = fnv(h, t, sizeof t);
     return fnv(h, k->blob, k->blob_len);
 }
 
 static int key_eq(const etw_schema_key *x, const etw_schema_key *y)
 {
-    return x->kind == y->kind && x->a == y->a && x->b == y->b && x->blob_len == y->blob_len &&
+    return x->kind == y->kind && x->a == y->a && x->b == y->b && x->scope == y->scope && x->blob_len == y->blob_len &&
            memcmp(&x->guid, &y->guid, sizeof x->guid) == 0 &&
            (x->blob_len == 0 || memcmp(x->blob, y->blob, x->blob_len) == 0);
 }
@@ -152,17 +153,16 @@ int etw_schema_put(const etw_schema_key *key, void *info, uint32_t size, uint8_t
     return ok != 0;
 }
 
-size_t etw_schema_drop_origin(uint32_t origin)
+/* Rebuilds the table without the entries drop() selects (deletion in open addressing);
+ * drop() disposes of them. Called with the write lock held. */
+static size_t rebuild_without(int (*drop)(entry *e, uint32_t arg), uint32_t arg)
 {
     size_t dropped = 0;
-    pthread_rwlock_wrlock(&lock);
-    /* Rebuild the table without the origin's entries (deletion in open addressing). */
     entry **old = slots;
     size_t oldn = nslots;
     slots = calloc(oldn ? oldn : 1, sizeof *slots);
     if (!slots) {
         slots = old;
-        pthread_rwlock_unlock(&lock);
         return 0;
     }
     nslots = oldn;
@@ -170,7 +170,7 @@ size_t etw_schema_drop_origin(uint32_t origin)
     for (size_t i = 0; i < oldn; i++) {
         if (!old[i])
             continue;
-        if (origin && old[i]->s.origin == origin && retire(old[i]->s.info) && retire(old[i])) {
+        if (drop(old[i], arg)) {
             dropped++;
             continue;
         }
@@ -179,8 +179,39 @@ size_t etw_schema_drop_origin(uint32_t origin)
     }
     free(old);
     generation++;
-    pthread_rwlock_unlock(&lock);
     return dropped;
+}
+
+static int retire_origin(entry *e, uint32_t origin)
+{
+    return origin && e->s.origin == origin && retire(e->s.info) && retire(e);
+}
+
+static int free_scope(entry *e, uint32_t scope)
+{
+    if (e->key.scope != scope)
+        return 0;
+    free((void *)e->s.info);
+    free(e);
+    return 1;
+}
+
+size_t etw_schema_drop_scope(uint32_t scope)
+{
+    if (!scope)
+        return 0;
+    pthread_rwlock_wrlock(&lock);
+    size_t n = rebuild_without(free_scope, scope);
+    pthread_rwlock_unlock(&lock);
+    return n;
+}
+
+size_t etw_schema_drop_origin(uint32_t origin)
+{
+    pthread_rwlock_wrlock(&lock);
+    size_t n = rebuild_without(retire_origin, origin);
+    pthread_rwlock_unlock(&lock);
+    return n;
 }
 
 void etw_schema_each(void (*fn)(const etw_schema_key *key, const etw_schema *s, void *ctx), void *ctx)

@@ -37,6 +37,7 @@ typedef struct etw_schema_key {
     uint8_t kind;
     uint16_t a;
     uint16_t b;
+    uint32_t scope; /* 0: process-wide; else the trace that taught it (base/decode_scope.h) */
     const uint8_t *blob;
     uint32_t blob_len;
 } etw_schema_key;
@@ -56,6 +57,9 @@ int etw_schema_put(const etw_schema_key *key, void *info, uint32_t size, uint8_t
                    uint32_t origin);
 /* Removes (retires) every entry of a manifest origin; returns how many. */
 size_t etw_schema_drop_origin(uint32_t origin);
+/* Frees every entry of a trace's scope once that trace is gone: nothing else looks them up
+ * (lookups see only their own scope), so they are freed, not retired. Returns how many. */
+size_t etw_schema_drop_scope(uint32_t scope);
 /* Calls fn for every stored entry under the read lock (fn must not call back in). */
 void etw_schema_each(void (*fn)(const etw_schema_key *key, const etw_schema *s, void *ctx), void *ctx);
 void etw_schema_clear(void);

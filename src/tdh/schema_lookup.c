@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "base/decode_scope.h"
 #include "tdh/tlg_meta.h"
 
 unsigned etw_event_pointer_size(const EVENT_RECORD *rec, ULONG nctx, const TDH_CONTEXT *ctx)
@@ -79,6 +80,16 @@ static int tlg_schema(const EVENT_RECORD *rec, const uint8_t *meta, size_t meta_
     return found(&k, out, &neg) && !neg;
 }
 
+/* The schema the trace being decoded taught for k, if this thread decodes for a trace. Such a
+ * schema came from the trace itself (EventMetadata, EventSource manifests): it ranks above
+ * the kernel tables and user manifests, as those sources do in the process-wide store. */
+static int in_scope(etw_schema_key k, etw_schema *out)
+{
+    int neg = 0;
+    k.scope = etw_decode_scope;
+    return k.scope && found(&k, out, &neg) && !neg;
+}
+
 static int lookup(const EVENT_RECORD *rec, etw_schema *out)
 {
     const EVENT_HEADER *h = &rec->EventHeader;
@@ -98,6 +109,15 @@ static int lookup(const EVENT_RECORD *rec, etw_schema *out)
     etw_schema_key any = {.guid = h->ProviderId, .kind = ETW_KEY_CLASSIC, .a = h->EventDescriptor.Opcode,
                           .b = ETW_ANY_VERSION};
     int any_neg = 0;
+    if (in_scope(k, out))
+        return 1;
+    if (!classic) {
+        etw_schema_key c = k;
+        c.kind = ETW_KEY_CLASSIC;
+        c.a = h->EventDescriptor.Opcode;
+        if (in_scope(c, out))
+            return 1;
+    }
     if (found(&k, out, &neg)) /* a remembered miss covers the fallbacks below too... */
         return !neg || (found(&any, out, &any_neg) && !any_neg); /* ...but a MOF loaded since */
     if (found(&any, out, &any_neg) && !any_neg)
@@ -128,6 +148,7 @@ static int lookup(const EVENT_RECORD *rec, etw_schema *out)
  * generation, which changes whenever anything is stored or forgotten. */
 typedef struct memo {
     const EVENT_RECORD *rec;
+    uint32_t scope;
     EVENT_HEADER hdr;
     const void *user, *ext;
     uint64_t gen;
@@ -139,13 +160,15 @@ static _Thread_local memo last;
 int etw_schema_for_record(const EVENT_RECORD *rec, etw_schema *out)
 {
     uint64_t gen = etw_schema_generation();
-    if (last.rec == rec && last.gen == gen && last.user == rec->UserData && last.ext == rec->ExtendedData &&
+    if (last.rec == rec && last.gen == gen && last.scope == etw_decode_scope && last.user == rec->UserData &&
+        last.ext == rec->ExtendedData &&
         memcmp(&last.hdr, &rec->EventHeader, sizeof last.hdr) == 0) {
         *out = last.s;
         return last.have;
     }
     int have = lookup(rec, out);
     last.rec = rec;
+    last.scope = etw_decode_scope;
     last.hdr = rec->EventHeader;
     last.user = rec->UserData;
     last.ext = rec->ExtendedData;
@@ -158,6 +181,17 @@ int etw_schema_for_record(const EVENT_RECORD *rec, etw_schema *out)
 int etw_map_for_provider(const GUID *provider, const uint8_t *name, size_t name_bytes, etw_schema *out)
 {
     etw_schema_key k = {.guid = *provider, .kind = ETW_KEY_MAP, .blob = name,
-                        .blob_len = (uint32_t)name_bytes};
-    return name_bytes < 4096 && etw_schema_find(&k, out) && out->info;
+                        .blob_len = (uint32_t)name_bytes, .scope = etw_decode_scope};
+    if (name_bytes >= 4096)
+        return 0;
+    if (k.scope && etw_schema_find(&k, out) && out->info)
+        return 1; /* the trace's own map (EventMapInfo) */
+    k.scope = 0;
+    return etw_schema_find(&k, out) && out->info;
+}
+
+void etw_tdh_forget_scope(uint32_t scope)
+{
+    etw_schema_drop_scope(scope);
+    etw_eventsource_forget_scope(scope);
 }

@@ -25,6 +25,11 @@ const uint8_t *etw_event_ext(const EVENT_RECORD *rec, USHORT ext_type, size_t *s
 int etw_metadata_observe(const EVENT_RECORD *rec);
 /* Collects an EventSource manifest chunk; loads the manifest when complete. */
 int etw_eventsource_observe(const EVENT_RECORD *rec);
+/* Drops the half-collected manifests of a trace scope. */
+void etw_eventsource_forget_scope(uint32_t scope);
+/* Forgets everything a trace taught (its scope's schemas and pending manifests): called when
+ * its session is destroyed. */
+void etw_tdh_forget_scope(uint32_t scope);
 /* Compiles the built-in schema of a kernel classic event; NULL if none. */
 TRACE_EVENT_INFO *etw_kernel_build(const GUID *cls, unsigned opcode, unsigned version, size_t *size);
 
