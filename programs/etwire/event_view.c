@@ -9,6 +9,7 @@
 #include "base/text.h"
 #include "cli_common.h"
 #include "tdh/event_text.h"
+#include "tdh/winsat.h"
 
 int event_view_raw_time;
 
@@ -17,6 +18,7 @@ int event_view_raw_time;
  * is freed when the thread ends. */
 typedef struct view_scratch {
     etw_strbuf provider, event, fields;
+    etw_winsat_scratch winsat; /* inflated WinSAT XML */
 } view_scratch;
 
 static pthread_key_t scratch_key;
@@ -28,6 +30,7 @@ static void free_scratch(void *p)
     etw_strbuf_free(&v->provider);
     etw_strbuf_free(&v->event);
     etw_strbuf_free(&v->fields);
+    etw_winsat_scratch_free(&v->winsat);
     free(v);
 }
 
@@ -102,7 +105,12 @@ int event_view_decode(const EVENT_RECORD *er, int json)
     /* Describe every event, decodable or not: embedded schema events are learned this way
      * before the events they describe. */
     etw_event_describe(er, &provider_name, &event_name);
-    return etw_event_format_fields(er, json, &fields);
+    int decoded = etw_event_format_fields(er, json, &fields);
+    /* WinSAT events: the compressed XML the schema stops before, shown inflated as "Xml"
+     * (an event whose XML does not inflate counts as undecoded). */
+    if (decoded && etw_winsat_append_xml(er, json, &scratch()->winsat, &fields) == 0)
+        decoded = 0;
+    return decoded;
 }
 
 /* One event, one line: control characters inside decoded strings are escaped. */

@@ -46,6 +46,25 @@ static int find_opcode(const char *ops, unsigned opcode, char *name, size_t cap)
     return 0;
 }
 
+/* Builder index of the property called name (ASCII), or -1: count references ("Name[Ref]")
+ * point back at an earlier field. Names live UTF-16 in the builder's string area. */
+static int32_t find_field(const etw_teib *b, const char *name)
+{
+    size_t n = strlen(name);
+    for (uint32_t i = 0; i < b->nprops; i++) {
+        size_t off = b->props[i].epi.NameOffset;
+        if (off + 2 * (n + 1) > b->slen)
+            continue;
+        const uint8_t *s = b->str + off;
+        size_t k = 0;
+        while (k < n && s[2 * k] == (uint8_t)name[k] && s[2 * k + 1] == 0)
+            k++;
+        if (k == n && s[2 * n] == 0 && s[2 * n + 1] == 0)
+            return (int32_t)i;
+    }
+    return -1;
+}
+
 static int add_field(etw_teib *b, const char *word, size_t len)
 {
     char name[64], type[16];
@@ -59,6 +78,18 @@ static int add_field(etw_teib *b, const char *word, size_t len)
     if (star) {
         repeat = (unsigned)atoi(star + 1);
         *star = 0;
+    }
+    /* "Name[Ref]": an array whose element count is the value of the earlier field Ref. */
+    int32_t count_ref = -1;
+    char *bracket = strchr(name, '[');
+    if (bracket) {
+        char *close = strchr(bracket, ']');
+        if (!close || close[1] || repeat)
+            return 0;
+        *close = 0;
+        if ((count_ref = find_field(b, bracket + 1)) < 0)
+            return 0;
+        *bracket = 0;
     }
     uint16_t in = 0, out = 0, length = 0;
     if (type[0] == 'b' && type[1] >= '0' && type[1] <= '9') {
@@ -89,6 +120,10 @@ static int add_field(etw_teib *b, const char *word, size_t len)
         b->props[i].epi.length = length;
         if (length)
             b->props[i].epi.Flags = PropertyParamFixedLength;
+        if (count_ref >= 0) {
+            b->props[i].epi.Flags |= PropertyParamCount;
+            b->props[i].epi.countPropertyIndex = (USHORT)count_ref;
+        }
     }
     return 1;
 }

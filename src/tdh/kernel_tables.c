@@ -5,7 +5,7 @@
 #include "tdh/kernel_tables.h"
 
 enum { EVENTTRACE, PROCESS, THREAD, IMAGE, DISKIO, FILEIO, PAGEFAULT, TCPIP, UDPIP, PERFINFO,
-       STACKWALK, REGISTRY, SYSCONFIG, SYSCONFIGEX, IMAGEID, METADATA };
+       STACKWALK, REGISTRY, SYSCONFIG, SYSCONFIGEX, IMAGEID, METADATA, WINSAT };
 
 const etw_kclass etw_kclasses[] = {
     [EVENTTRACE] = {{0x68fdd900, 0x4a3e, 0x11d1, {0x84, 0xf4, 0x00, 0x00, 0xf8, 0x04, 0x64, 0xe3}}, "Windows Kernel", "EventTrace"},
@@ -24,6 +24,8 @@ const etw_kclass etw_kclasses[] = {
     [SYSCONFIGEX] = {{0x9b79ee91, 0xb5fd, 0x41c0, {0xa2, 0x43, 0x42, 0x48, 0xe2, 0x66, 0xe9, 0xd0}}, "Windows Kernel", "SysConfig"},
     [IMAGEID] = {{0xb3e675d7, 0x2554, 0x4f18, {0x83, 0x0b, 0x27, 0x62, 0x73, 0x25, 0x60, 0xde}}, "KernelTraceControl", "ImageID"},
     [METADATA] = {{0xbbccf6c1, 0x6cd1, 0x48c4, {0x80, 0xff, 0x83, 0x94, 0x82, 0xe3, 0x76, 0x71}}, "KernelTraceControl", "MetaData"},
+    /* Merge-time WinSAT assessment XML (notes §4.4; payload in winsat.h). */
+    [WINSAT] = {{0xed54dff8, 0xc409, 0x4cf6, {0xbf, 0x83, 0x05, 0xe1, 0xe6, 0x1a, 0x09, 0xc4}}, "WinSATAssessment", "WinSAT"},
 };
 const size_t etw_kclass_count = sizeof etw_kclasses / sizeof etw_kclasses[0];
 
@@ -113,10 +115,34 @@ const etw_klayout etw_klayouts[] = {
     {SYSCONFIG, 2, "13=NIC", "PhysicalAddr:x64 PhysicalAddrLen:u32 Ipv4Index:u32 Ipv6Index:u32 NICDescription:w IpAddresses:w DnsServerAddresses:w"},
     {SYSCONFIG, 2, "16=Power", "s1:u8 s2:u8 s3:u8 s4:u8 s5:u8 Pad1:u8 Pad2:u8 Pad3:u8"},
     {SYSCONFIG, 2, "15=Services", "ProcessId:u32 ServiceState:u32 SubProcessTag:u32 ServiceName:w DisplayName:w ProcessName:w"},
+    {SYSCONFIG, 2, "14=Video", "MemorySize:u32 XResolution:u32 YResolution:u32 BitsPerPixel:u32 VRefresh:u32 ChipType:w256 DACType:w256 AdapterString:w256 BiosString:w256 DeviceID:w256 StateFlags:x32"},
+    {SYSCONFIG, 2, "17=Network", "TcbTablePartitions:u32 MaxHashTableSize:i32 MaxUserPort:u32 TcpTimedWaitDelay:u32"},
+    {SYSCONFIG, 2, "23=IDEChannel", "TargetID:u32 DeviceType:u32 DeviceTimingMode:x32 LocationInformationLen:u32 LocationInformation:w"},
+    {SYSCONFIG, 2, "25=Platform", "SystemManufacturer:w SystemProductName:w BiosDate:w BiosVersion:w"},
+    /* IRQ v3 from the data: the IRQ number is at offset 12 (TraceEvent reads offset 8). */
+    {SYSCONFIG, 3, "21=IRQ", "IRQAffinity:x64 IRQGroup:u16 Reserved:u16 IRQNum:u32 DeviceDescriptionLen:u32 DeviceDescription:w"},
+    /* PnP: v2 is the class page; v3 appends a fourth string, the PDO name (from the data).
+     * v4/v5 from the data: class GUID, filter counts and the filter names after ServiceName;
+     * v5 adds the devnode status and problem. */
+    {SYSCONFIG, 2, "22=PnP", "IDLength:u32 DescriptionLength:u32 FriendlyNameLength:u32 DeviceID:w DeviceDescription:w FriendlyName:w"},
+    {SYSCONFIG, 3, "22=PnP", "IDLength:u32 DescriptionLength:u32 FriendlyNameLength:u32 DeviceID:w DeviceDescription:w FriendlyName:w PdoName:w"},
+    {SYSCONFIG, 4, "22=PnP", "ClassGuid:g UpperFilterCount:u32 LowerFilterCount:u32 DeviceID:w DeviceDescription:w FriendlyName:w PdoName:w ServiceName:w UpperFilters[UpperFilterCount]:w LowerFilters[LowerFilterCount]:w"},
+    {SYSCONFIG, 5, "22=PnP", "ClassGuid:g UpperFilterCount:u32 LowerFilterCount:u32 DevStatus:x32 DevProblem:u32 DeviceID:w DeviceDescription:w FriendlyName:w PdoName:w ServiceName:w UpperFilters[UpperFilterCount]:w LowerFilters[LowerFilterCount]:w"},
+    /* Layouts below established from the corpus payloads (docs/decoding.md), names from the
+     * EVENT_TRACE_TYPE_CONFIG_* constants and the structures they carry. */
+    {SYSCONFIG, 2, "18=OpticalMedia", "DiskNumber:u16 BusType:u16 DeviceType:u16 MediaType:u16 StartingOffset:u64 Size:u64 NumberOfFreeBlocks:u64 TotalNumberOfBlocks:u64 NextWritableAddress:u64 NumberOfSessions:u32 NumberOfTracks:u32 BytesPerSector:u32 DiscStatus:u16 LastSessionStatus:u16 DriveLetter:w FileSystemName:w DeviceName:a ManufacturerName:a"},
+    {SYSCONFIG, 2, "28=DPI", "MachineDPI:u32 UserDPI:u32"},
+    {SYSCONFIG, 2, "30=MachineId", "MachineId:g"},
+    {SYSCONFIG, 2, "33=DeviceFamily", "UAPInfo:x64 DeviceFamily:u32 DeviceForm:u32"},
+    {SYSCONFIG, 2, "35=Processor", "ProcessorIndex:u32 FeatureSet:x32 ProcessorSpeed:u32 ProcessorName:w64 ProcessorIdentifier:w128 VendorIdentifier:w16"},
     {SYSCONFIGEX, 0, "32=BuildInfo", "InstallDate:ft BuildLab:w ProductName:w"},
     {SYSCONFIGEX, 0, "33=SystemPaths", "SystemDirectory:w SystemWindowsDirectory:w"},
     {SYSCONFIGEX, 0, "34=UnknownVolume", "VolumeName:w"},
     {SYSCONFIGEX, 0, "35=VolumeMapping", "NtPath:w DosPath:w"},
+    /* MIB_IF_ROW2 (netioapi.h) verbatim, one per interface (PktMon merges). */
+    {SYSCONFIGEX, 0, "36=NetworkInterface", "InterfaceLuid:x64 InterfaceIndex:u32 InterfaceGuid:g Alias:w257 Description:w257 PhysicalAddressLength:u32 PhysicalAddress:b32 PermanentPhysicalAddress:b32 Mtu:u32 Type:u32 TunnelType:u32 MediaType:u32 PhysicalMediumType:u32 AccessType:u32 DirectionType:u32 InterfaceAndOperStatusFlags:x32 OperStatus:u32 AdminStatus:u32 MediaConnectState:u32 NetworkGuid:g ConnectionType:u32 Padding:u32 TransmitLinkSpeed:u64 ReceiveLinkSpeed:u64 InOctets:u64 InUcastPkts:u64 InNUcastPkts:u64 InDiscards:u64 InErrors:u64 InUnknownProtos:u64 InUcastOctets:u64 InMulticastOctets:u64 InBroadcastOctets:u64 OutOctets:u64 OutUcastPkts:u64 OutNUcastPkts:u64 OutDiscards:u64 OutErrors:u64 OutUcastOctets:u64 OutMulticastOctets:u64 OutBroadcastOctets:u64 OutQLen:u64"},
+    /* The RtlGetDeviceFamilyInfoEnum triple, as SystemConfig/DeviceFamily (same bytes). */
+    {SYSCONFIGEX, 0, "37=DeviceFamily", "UAPInfo:x64 DeviceFamily:u32 DeviceForm:u32"},
     {IMAGEID, 2, "0=", "ImageBase:p ImageSize:z ProcessId:u32 TimeDateStamp:u32 OriginalFileName:w"},
     {IMAGEID, 2, "32=None", ""},
     {IMAGEID, 2, "36=DbgID_RSDS 37=DbgID_ILRSDS", "ImageBase:p ProcessId:u32 GuidSig:g Age:u32 PdbFileName:a"},
@@ -124,5 +150,7 @@ const etw_klayout etw_klayouts[] = {
     {IMAGEID, 2, "40=DbgDeterm", "ImageBase:p ProcessId:u32"},
     {IMAGEID, 2, "64=FileVersion", "ImageSize:u32 TimeDateStamp:u32 OrigFileName:w FileDescription:w FileVersion:w BinFileVersion:w VerLanguage:w ProductName:w CompanyName:w ProductVersion:w FileId:w ProgramId:w"},
     {METADATA, 0, "32=EventInfo 33=EventMapInfo", ""},
+    /* WinSAT: the LZNT1-compressed UTF-16 XML follows; the CLI shows it inflated (winsat.h). */
+    {WINSAT, 0, "33=WinSPR 35=Metrics 37=SystemConfig", "Version:u32 UncompressedSize:u32"},
 };
 const size_t etw_klayout_count = sizeof etw_klayouts / sizeof etw_klayouts[0];

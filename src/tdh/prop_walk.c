@@ -129,8 +129,10 @@ uint32_t etw_walk(const TRACE_EVENT_INFO *tei, const uint8_t *p, size_t n, unsig
     uint32_t count = tei->PropertyCount;
     if (count > ETW_TEIB_MAX_PROPS || tei->TopLevelPropertyCount > count)
         return ERROR_INVALID_PARAMETER;
+    static const uint8_t none[1];
     w.tei = tei;
-    w.p = p;
+    /* An event without payload (UserData NULL) walks over an empty range: never offset NULL. */
+    w.p = p ? p : none;
     w.n = p ? n : 0;
     w.off = 0;
     w.ptr = ptr == 4 ? 4 : 8;

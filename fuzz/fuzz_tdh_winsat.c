@@ -1,0 +1,44 @@
+/* Fuzz target: a WinSAT assessment event (built-in schema + LZNT1-compressed XML, see
+ * src/tdh/winsat.h) formatted as the CLI does. Input: u8 selector (bits 0-1: opcode 33, 35,
+ * 37, or 36 which is not an XML event; bit 2: JSON), then the payload. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <etwire/tdh.h>
+
+#include "base/strbuf.h"
+#include "tdh/event_text.h"
+#include "tdh/winsat.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static const GUID winsat = {0xed54dff8, 0xc409, 0x4cf6, {0xbf, 0x83, 0x05, 0xe1, 0xe6, 0x1a, 0x09, 0xc4}};
+    static const uint8_t ops[4] = {33, 35, 37, 36};
+    if (size < 1 || size - 1 > 65535)
+        return 0;
+    EVENT_RECORD rec;
+    memset(&rec, 0, sizeof rec);
+    rec.EventHeader.ProviderId = winsat;
+    rec.EventHeader.Flags = EVENT_HEADER_FLAG_CLASSIC_HEADER | EVENT_HEADER_FLAG_64_BIT_HEADER;
+    rec.EventHeader.EventDescriptor.Opcode = ops[data[0] & 3];
+    /* A copy of exactly the payload, so reads past it are caught (never NULL: the trace
+     * readers always point UserData into the buffer, even for an empty payload). */
+    uint8_t *p = malloc(size > 1 ? size - 1 : 1);
+    if (!p)
+        return 0;
+    memcpy(p, data + 1, size - 1);
+    rec.UserData = p;
+    rec.UserDataLength = (USHORT)(size - 1);
+    int json = (data[0] >> 2) & 1;
+    etw_strbuf out = {0};
+    etw_winsat_scratch ws = {0};
+    etw_event_format_fields(&rec, json, &out);
+    etw_winsat_append_xml(&rec, json, &ws, &out);
+    etw_strbuf_free(&out);
+    etw_winsat_scratch_free(&ws);
+    free(p);
+    return 0;
+}
