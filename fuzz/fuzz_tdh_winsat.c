@@ -1,6 +1,7 @@
-/* Fuzz target: a WinSAT assessment event (built-in schema + LZNT1-compressed XML, see
- * src/tdh/winsat.h) formatted as the CLI does. Input: u8 selector (bits 0-1: opcode 33, 35,
- * 37, or 36 which is not an XML event; bit 2: JSON), then the payload. */
+/* Fuzz target: a WinSAT assessment or PerfTrack metadata event (built-in schema +
+ * LZNT1-compressed XML, see src/tdh/winsat.h) formatted as the CLI does. Input: u8 selector
+ * (bits 0-1: opcode 33, 35, 37, or 36 which is not an XML event; bit 2: JSON; bit 3: PerfTrack
+ * instead of WinSAT, where 33 is the manifest and 34 stands in for 35), then the payload. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,14 +17,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const GUID winsat = {0xed54dff8, 0xc409, 0x4cf6, {0xbf, 0x83, 0x05, 0xe1, 0xe6, 0x1a, 0x09, 0xc4}};
+    static const GUID perftrack = {0xbf6ef1cb, 0x89b5, 0x490a, {0x80, 0xac, 0xb1, 0x80, 0xcf, 0xbc, 0xff, 0x0f}};
     static const uint8_t ops[4] = {33, 35, 37, 36};
     if (size < 1 || size - 1 > 65535)
         return 0;
     EVENT_RECORD rec;
     memset(&rec, 0, sizeof rec);
-    rec.EventHeader.ProviderId = winsat;
+    int pt = (data[0] >> 3) & 1;
+    rec.EventHeader.ProviderId = pt ? perftrack : winsat;
     rec.EventHeader.Flags = EVENT_HEADER_FLAG_CLASSIC_HEADER | EVENT_HEADER_FLAG_64_BIT_HEADER;
-    rec.EventHeader.EventDescriptor.Opcode = ops[data[0] & 3];
+    rec.EventHeader.EventDescriptor.Opcode = pt && ops[data[0] & 3] == 35 ? 34 : ops[data[0] & 3];
+    rec.EventHeader.EventDescriptor.Version = (UCHAR)pt;
     /* A copy of exactly the payload, so reads past it are caught (never NULL: the trace
      * readers always point UserData into the buffer, even for an empty payload). */
     uint8_t *p = malloc(size > 1 ? size - 1 : 1);

@@ -5,7 +5,7 @@
 #include "tdh/kernel_tables.h"
 
 enum { EVENTTRACE, PROCESS, THREAD, IMAGE, DISKIO, FILEIO, PAGEFAULT, TCPIP, UDPIP, PERFINFO,
-       STACKWALK, REGISTRY, SYSCONFIG, SYSCONFIGEX, IMAGEID, METADATA, WINSAT };
+       STACKWALK, REGISTRY, SYSCONFIG, SYSCONFIGEX, IMAGEID, METADATA, WINSAT, PERFTRACK };
 
 const etw_kclass etw_kclasses[] = {
     [EVENTTRACE] = {{0x68fdd900, 0x4a3e, 0x11d1, {0x84, 0xf4, 0x00, 0x00, 0xf8, 0x04, 0x64, 0xe3}}, "Windows Kernel", "EventTrace"},
@@ -26,6 +26,8 @@ const etw_kclass etw_kclasses[] = {
     [METADATA] = {{0xbbccf6c1, 0x6cd1, 0x48c4, {0x80, 0xff, 0x83, 0x94, 0x82, 0xe3, 0x76, 0x71}}, "KernelTraceControl", "MetaData"},
     /* Merge-time WinSAT assessment XML (notes §4.4; payload in winsat.h). */
     [WINSAT] = {{0xed54dff8, 0xc409, 0x4cf6, {0xbf, 0x83, 0x05, 0xe1, 0xe6, 0x1a, 0x09, 0xc4}}, "WinSATAssessment", "WinSAT"},
+    /* Merge-time PerfTrack metadata (notes §4.4 list the GUID as unused by TraceEvent). */
+    [PERFTRACK] = {{0xbf6ef1cb, 0x89b5, 0x490a, {0x80, 0xac, 0xb1, 0x80, 0xcf, 0xbc, 0xff, 0x0f}}, "PerfTrack", "PerfTrack"},
 };
 const size_t etw_kclass_count = sizeof etw_kclasses / sizeof etw_kclasses[0];
 
@@ -152,5 +154,10 @@ const etw_klayout etw_klayouts[] = {
     {METADATA, 0, "32=EventInfo 33=EventMapInfo", ""},
     /* WinSAT: the LZNT1-compressed UTF-16 XML follows; the CLI shows it inflated (winsat.h). */
     {WINSAT, 0, "33=WinSPR 35=Metrics 37=SystemConfig", "Version:u32 UncompressedSize:u32"},
+    /* PerfTrack, from the data (uiforetw/out-relogged.etl): 33 a scenario manifest, u32 size
+     * then LZNT1 UTF-8 XML (shown inflated, winsat.h); 34 one interaction class per event, its
+     * name and a threshold (Typical 60000, LongRunning 6000000; unit not established). */
+    {PERFTRACK, 1, "33=ScenarioManifest", "UncompressedSize:u32"},
+    {PERFTRACK, 1, "34=InteractionClass", "Name:a Threshold:u32"},
 };
 const size_t etw_klayout_count = sizeof etw_klayouts / sizeof etw_klayouts[0];

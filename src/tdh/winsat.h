@@ -2,7 +2,10 @@
  * opcodes 33 WinSPR, 35 Metrics, 37 SystemConfig; notes §4.4). Payload, established from the
  * corpus: u32 Version (1 or 2 seen), u32 UncompressedSize, then the assessment XML as UTF-16LE
  * compressed with LZNT1 up to the end of the payload. The built-in schema (kernel_tables.c)
- * names the two u32s; this module inflates the rest for display as a string field "Xml". */
+ * names the two u32s; this module inflates the rest for display as a string field "Xml".
+ * PerfTrack scenario manifests (provider bf6ef1cb-89b5-490a-80ac-b180cfbcff0f, opcode 33) are
+ * the same idea with u32 UncompressedSize first and UTF-8 XML; etw_winsat_is_xml_event and
+ * etw_winsat_append_xml serve both, etw_winsat_inflate reads the WinSAT layout. */
 #ifndef ETWIRE_TDH_WINSAT_H
 #define ETWIRE_TDH_WINSAT_H
 
@@ -25,7 +28,7 @@ typedef struct etw_winsat_scratch {
 
 void etw_winsat_scratch_free(etw_winsat_scratch *s);
 
-/* 1 if rec is one of the WinSAT XML events. */
+/* 1 if rec is one of the compressed-XML events (WinSAT, PerfTrack manifests). */
 int etw_winsat_is_xml_event(const EVENT_RECORD *rec);
 
 enum {

@@ -17,7 +17,7 @@ carried=(
     perfview-merged/msbuild-PerfViewData-ptr32-compressed.etl pktmon/demikernel-PktMon-compressed.etl
     traceevent/SelfDescribingSingleEvent.etl traceevent/diaghub/diaghub.etl
     traceevent/diaghub/diaghub.kernel.1.etl traceevent/net.4.5.2.x86.etl
-    traceevent/primitive-types.etl tx/BondEtwSample.etl
+    traceevent/primitive-types.etl tx/BondEtwSample.etl uiforetw/out-relogged.etl
 )
 for f in "${carried[@]}" $(cd "$shared/corpus" && ls sawbuck-win7-ptr32/*.etl); do
     line=$("$etwire" stats --undecoded "$shared/corpus/$f" | grep '^decoded:') || fail "$f: no decoded line"

@@ -17,6 +17,7 @@
 static const GUID sysconfig_guid = {0x01853a65, 0x418f, 0x4f36, {0xae, 0xfc, 0xdc, 0x0f, 0x1d, 0x2f, 0xd2, 0x35}};
 static const GUID sysconfigex_guid = {0x9b79ee91, 0xb5fd, 0x41c0, {0xa2, 0x43, 0x42, 0x48, 0xe2, 0x66, 0xe9, 0xd0}};
 static const GUID winsat_guid = {0xed54dff8, 0xc409, 0x4cf6, {0xbf, 0x83, 0x05, 0xe1, 0xe6, 0x1a, 0x09, 0xc4}};
+static const GUID perftrack_guid = {0xbf6ef1cb, 0x89b5, 0x490a, {0x80, 0xac, 0xb1, 0x80, 0xcf, 0xbc, 0xff, 0x0f}};
 
 static int have_corpus(void)
 {
@@ -52,7 +53,7 @@ static int of_interest(const EVENT_RECORD *r)
                op == 33 || op == 35;
     if (etw_guid_equal(g, &sysconfigex_guid))
         return op == 36 || op == 37;
-    return etw_guid_equal(g, &winsat_guid);
+    return etw_guid_equal(g, &winsat_guid) || etw_guid_equal(g, &perftrack_guid);
 }
 
 static void WINAPI on_event(PEVENT_RECORD rec)
@@ -75,9 +76,11 @@ static void WINAPI on_event(PEVENT_RECORD rec)
     if (used == n) {
         s->exact++;
     } else {
-        /* WinSAT: the schema names the 8-byte header; the LZNT1 XML follows. */
-        assert_true(etw_guid_equal(&rec->EventHeader.ProviderId, &winsat_guid));
-        assert_int_equal(used, 8);
+        /* WinSAT / PerfTrack manifests: the schema names the 8- / 4-byte header; the LZNT1 XML
+         * follows. */
+        int winsat = etw_guid_equal(&rec->EventHeader.ProviderId, &winsat_guid);
+        assert_true(winsat || etw_guid_equal(&rec->EventHeader.ProviderId, &perftrack_guid));
+        assert_int_equal(used, winsat ? 8 : 4);
     }
     etw_strbuf fields = {0};
     assert_int_equal(etw_event_format_fields(rec, 0, &fields), 1);
@@ -235,6 +238,25 @@ static void test_winsat_corpus(void **state)
     release(&s);
 }
 
+/* PerfTrack metadata in a relogged trace: 52 scenario manifests (UTF-8 XML) and 8
+ * interaction classes, every one decoded exactly; 3 WinSAT events beside them. */
+static void test_perftrack_corpus(void **state)
+{
+    (void)state;
+    if (!have_corpus())
+        skip();
+    seen s;
+    replay("uiforetw/out-relogged.etl", &s);
+    assert_int_equal(s.winsat_xml, 52 + 3);
+    assert_int_equal(s.events, 60 + 3 + 37); /* + 37 SysConfig NetworkInterface */
+    has(&s, "PerfTrack/PerfTrack/ScenarioManifest UncompressedSize=635; Xml=<?xml version='1.0' encoding='utf-8' "
+            "standalone='yes'?>");
+    has(&s, "name=\"Shell-AltTab-Invoke\" sqmid=\"128\" tags=\"Shell\">");
+    has(&s, "PerfTrack/PerfTrack/InteractionClass Name=Typical; Threshold=60000\n");
+    has(&s, "PerfTrack/PerfTrack/InteractionClass Name=LongRunning; Threshold=6000000\n");
+    release(&s);
+}
+
 /* --- hand-built WinSAT payloads --- */
 
 /* LZNT1 with every chunk stored uncompressed (header 0x3000 | (size - 1), [MS-XCA] 2.5):
@@ -354,6 +376,7 @@ int main(void)
         cmocka_unit_test(test_sysconfig_net45),    cmocka_unit_test(test_sysconfig_net452),
         cmocka_unit_test(test_sysconfig_diaghub),  cmocka_unit_test(test_sysconfigex_pktmon),
         cmocka_unit_test(test_winsat_corpus),      cmocka_unit_test(test_winsat_handbuilt),
+        cmocka_unit_test(test_perftrack_corpus),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
