@@ -14,6 +14,7 @@
 #include "relay_kafka.h"
 #include "relay_net.h"
 #include "relay_opts.h"
+#include "relay_quota.h"
 #include "relay_zstd.h"
 
 #define MAX_ALLOW 256
@@ -38,6 +39,12 @@ static void usage(FILE *out)
             "  --window N            buffers in flight per session (default 64)\n"
             "  --max-memory BYTES    buffer bytes in flight per connection (default 256M)\n"
             "  --max-rate BYTES      bytes per second per connection (default unlimited)\n"
+            "  --source-memory BYTES buffer bytes in flight per source, shared by all its sessions;\n"
+            "                        each session is guaranteed half of --max-memory, and a session\n"
+            "                        beyond what the quota holds is refused until one ends\n"
+            "                        (RESOURCES; default unlimited)\n"
+            "  --source-rate BYTES   bytes per second per source, shared by its sessions\n"
+            "                        (default unlimited)\n"
             "  --max-sessions N      sessions held at once; beyond, the one idle longest is\n"
             "                        closed (it resumes from its .etl) (default 1024)\n"
             "  --max-connections N   connections served at once (default 256)\n"
@@ -50,7 +57,9 @@ static void usage(FILE *out)
 #ifdef ETWIRE_HAVE_RDKAFKA
     fprintf(out,
             "       etwire collect --kafka BROKERS --topic T --group G --out DIR [options]\n"
-            "  --kafka BROKERS --topic T --group G   consume from Kafka as a member of group G\n");
+            "  --kafka BROKERS --topic T --group G   consume from Kafka as a member of group G;\n"
+            "                        a session met mid-stream without its .etl in DIR starts\n"
+            "                        from its header in T.headers, the gap is logged and counted\n");
 #endif
 }
 
@@ -163,6 +172,7 @@ int cmd_collect(int argc, char **argv)
     char *allow[MAX_ALLOW + 1] = {0};
     int nallow = 0, plain = 0, zstd = 0;
     uint32_t max_conns = 256;
+    uint64_t source_memory = 0, source_rate = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         int more = i + 1 < argc;
@@ -191,6 +201,10 @@ int cmd_collect(int argc, char **argv)
             cfg.max_memory = parse_size(argv[++i]);
         } else if (!strcmp(a, "--max-rate") && more) {
             cfg.max_rate = parse_size(argv[++i]);
+        } else if (!strcmp(a, "--source-memory") && more) {
+            source_memory = parse_size(argv[++i]);
+        } else if (!strcmp(a, "--source-rate") && more) {
+            source_rate = parse_size(argv[++i]);
         } else if (!strcmp(a, "--max-sessions") && more) {
             cfg.max_sessions = (uint32_t)strtoul(argv[++i], NULL, 10);
         } else if (!strcmp(a, "--max-connections") && more) {
@@ -234,6 +248,11 @@ int cmd_collect(int argc, char **argv)
         fprintf(stderr, "etwire collect: TLS needs at least one --allow SOURCE\n");
         return 2;
     }
+    /* A session's reserve is what its stream may hold waiting for data (relay_sink.h). */
+    if (source_memory && source_memory < cfg.max_memory / 2) {
+        fprintf(stderr, "etwire collect: --source-memory must be at least half of --max-memory\n");
+        return 2;
+    }
     cfg.allow = nallow ? allow : NULL;
     cfg.sink.window = cfg.window;
     cfg.sink.memory_limit = cfg.max_memory;
@@ -264,7 +283,16 @@ int cmd_collect(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     if (cfg.verbose)
         relay_log("listening on %s (%s)", listen_addr, plain ? "plain TCP" : "TLS");
+    if (!(cfg.quota = relay_quota_create(source_memory, source_rate, cfg.max_memory / 2))) {
+        fprintf(stderr, "etwire collect: out of memory\n");
+        close(lfd);
+        relay_tls_ctx_free(cfg.tls_ctx);
+        return 1;
+    }
     int rc = serve(lfd, &cfg, max_conns);
+    if (source_memory || source_rate) /* per-session lines only unless source quotas are in use */
+        relay_quota_stats(cfg.quota, cfg.stats);
+    relay_quota_destroy(cfg.quota);
     close(lfd);
     if (cfg.stats && cfg.stats != stderr)
         fclose(cfg.stats);

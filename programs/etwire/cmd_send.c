@@ -13,19 +13,22 @@
 #include "relay_input.h"
 #include "relay_kafka.h"
 #include "relay_opts.h"
+#include "relay_pace.h"
 #include "relay_sender.h"
+#include "relay_spool.h"
+
+#define MAX_SPOOLED_SESSIONS 4096
 
 typedef struct send_ctx {
     relay_sender *s;
-    double rate;       /* 0 = as fast as possible; 1 = original pace; 2 = twice as fast */
-    uint64_t ts_first; /* first nonzero buffer flush time */
-    struct timespec wall_first;
+    relay_pace pace;
 } send_ctx;
 
 static void usage(FILE *out)
 {
     fprintf(out,
             "usage: etwire send --to HOST:PORT [options] FILE.etl... | -\n"
+            "       etwire send --to HOST:PORT --spool DIR [options] [FILE.etl... | -]\n"
             "  --source NAME        source name (default: this host's name; with TLS it must\n"
             "                       match the client certificate)\n"
             "  --session NAME       session name (one input only; default: the file's name)\n"
@@ -36,6 +39,14 @@ static void usage(FILE *out)
             "  --zstd               compress frames when the collector agrees\n"
             "  --rate[=F]           replay at the trace's pace (F times faster)\n"
             "  --raw                cut files into buffers by BufferSize, without decoding\n"
+            "  --spool DIR          write every buffer to DIR before sending it, so a restarted\n"
+            "                       sender loses nothing (standard input included): each run\n"
+            "                       first finishes the sessions an earlier run left in DIR (same\n"
+            "                       instance, resent from what the collector holds; a session\n"
+            "                       whose input was cut short ends after its last spooled\n"
+            "                       buffer), then sends its inputs; no input is needed\n"
+            "  --spool-max BYTES    disk the spool may use before reading waits for ACKs\n"
+            "                       (K/M/G suffixes; default 1G)\n"
             "  --retry SECONDS      keep reconnecting this long without progress (default 60)\n"
             "  --tls-cert F --tls-key F --tls-ca F   mutual TLS (the default transport)\n"
             "  --tls-server-name N  name the collector's certificate must carry\n"
@@ -45,28 +56,16 @@ static void usage(FILE *out)
     fprintf(out,
             "       etwire send --kafka BROKERS --topic T [--source N] [--session N] FILE... | -\n"
             "  --kafka BROKERS      publish to Kafka instead: one record per buffer, keyed\n"
-            "  --topic T            source/session/instance (docs/wire-protocol.md)\n");
+            "  --topic T            source/session/instance (docs/wire-protocol.md); --rate\n"
+            "                       paces publishing; --zstd: zstd record batches (else lz4)\n");
 #endif
 }
 
 static void pace(send_ctx *c, const uint8_t *buf, const relay_input_clock *clk)
 {
-    uint64_t ts = etw_rd64(buf + 0x10); /* flush time, etw-format.md B.2 */
-    if (c->rate <= 0 || ts == 0 || clk->frequency == 0)
-        return;
-    if (c->ts_first == 0) {
-        c->ts_first = ts;
-        clock_gettime(CLOCK_MONOTONIC, &c->wall_first);
-        return;
-    }
-    if (ts <= c->ts_first)
-        return;
-    double due = (double)(ts - c->ts_first) / (double)clk->frequency / c->rate;
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    double elapsed = (double)(now.tv_sec - c->wall_first.tv_sec) + (now.tv_nsec - c->wall_first.tv_nsec) / 1e9;
-    if (due > elapsed)
-        relay_sender_idle(c->s, (int)((due - elapsed) * 1000));
+    int ms = relay_pace_delay_ms(&c->pace, buf, clk);
+    if (ms > 0)
+        relay_sender_idle(c->s, ms);
 }
 
 static int on_buffer(void *ctx, const uint8_t *buf, uint32_t size, const relay_input_clock *clk)
@@ -76,15 +75,93 @@ static int on_buffer(void *ctx, const uint8_t *buf, uint32_t size, const relay_i
     return relay_sender_push(c->s, buf, size);
 }
 
-static int send_one(const char *input, relay_sender_opts *o, double rate, int raw)
+static void report(relay_sender *s, const relay_sender_opts *o, int rc, const char *err)
 {
-    send_ctx c = {.rate = rate};
+    const relay_sender_stats *st = relay_sender_get_stats(s);
+    if (rc != 0)
+        fprintf(stderr, "etwire send: %s/%s: %s%s%s\n", o->source, o->session, err,
+                *err ? "; " : "", relay_sender_error(s));
+    else if (o->verbose)
+        fprintf(stderr, "etwire send: %s/%s: instance %016llx, %llu buffers, %llu bytes (%llu on the wire), "
+                "%llu resent, %llu reconnects, %llu already held\n",
+                o->source, o->session, (unsigned long long)o->instance, (unsigned long long)st->buffers,
+                (unsigned long long)st->bytes, (unsigned long long)st->wire_bytes,
+                (unsigned long long)st->resent, (unsigned long long)st->reconnects,
+                (unsigned long long)st->skipped);
+}
+
+/* Finishes every session an earlier run left in the spool directory; the number that failed. */
+static int resume_spooled(const char *dir, relay_sender_opts base)
+{
+    char **paths = calloc(MAX_SPOOLED_SESSIONS, sizeof *paths);
+    int n = 0, failures = 0;
+    if (!paths || relay_spool_list(dir, paths, MAX_SPOOLED_SESSIONS, &n) != 0) {
+        fprintf(stderr, "etwire send: spool %s: cannot list it\n", dir);
+        free(paths);
+        return 1;
+    }
+    for (int i = 0; i < n; i++) {
+        relay_spool_info info;
+        char err[640] = "";
+        int state;
+        relay_spool *sp = relay_spool_open(paths[i], &info, &state, err, sizeof err);
+        if (state == RELAY_SPOOL_BUSY || state == RELAY_SPOOL_EMPTY) {
+            if (base.verbose)
+                fprintf(stderr, "etwire send: %s: %s\n", paths[i], state == RELAY_SPOOL_BUSY ? err : "nothing spooled, removed");
+            continue;
+        }
+        if (!sp) {
+            fprintf(stderr, "etwire send: %s\n", err);
+            failures++;
+            continue;
+        }
+        relay_sender_opts o = base;
+        o.source = info.source;
+        o.session = info.session;
+        o.instance = info.instance;
+        o.resume = 0;
+        fprintf(stderr, "etwire send: %s/%s: resuming spooled instance %016llx, buffers %llu..%llu%s",
+                info.source, info.session, (unsigned long long)info.instance, (unsigned long long)info.first_seq,
+                (unsigned long long)info.next_seq,
+                info.ended ? " and END\n" : " (its input stopped early: the session ends there)\n");
+        if (info.cut_bytes)
+            fprintf(stderr, "etwire send: %s: cut %llu bytes of a record the crash left incomplete\n", paths[i],
+                    (unsigned long long)info.cut_bytes);
+        relay_sender *s = relay_sender_create(&o);
+        if (!s) {
+            relay_spool_close(sp);
+            failures++;
+            continue;
+        }
+        relay_sender_attach_spool(s, sp, &info);
+        int rc = relay_sender_finish(s);
+        report(s, &o, rc, "");
+        failures += rc != 0;
+        relay_sender_destroy(s);
+    }
+    for (int i = 0; i < n; i++)
+        free(paths[i]);
+    free(paths);
+    return failures;
+}
+
+static int send_one(const char *input, relay_sender_opts *o, double rate, int raw, const char *spool_dir)
+{
+    send_ctx c = {.pace = {.rate = rate}};
+    char err[512] = "";
+    relay_spool *sp = NULL;
+    if (spool_dir && !(sp = relay_spool_create(spool_dir, o->source, o->session, o->instance, err, sizeof err))) {
+        fprintf(stderr, "etwire send: %s\n", err);
+        return 1;
+    }
     c.s = relay_sender_create(o);
     if (!c.s) {
         fprintf(stderr, "etwire send: out of memory\n");
+        relay_spool_close(sp);
         return 1;
     }
-    char err[512] = "";
+    if (sp)
+        relay_sender_attach_spool(c.s, sp, NULL);
     int rc;
     if (!strcmp(input, "-")) {
         rc = relay_input_stream(stdin, on_buffer, &c, err, sizeof err);
@@ -100,24 +177,15 @@ static int send_one(const char *input, relay_sender_opts *o, double rate, int ra
     }
     if (rc == 0)
         rc = relay_sender_finish(c.s);
-    const relay_sender_stats *st = relay_sender_get_stats(c.s);
-    if (rc != 0)
-        fprintf(stderr, "etwire send: %s/%s: %s%s%s\n", o->source, o->session, err,
-                *err ? "; " : "", relay_sender_error(c.s));
-    else if (o->verbose)
-        fprintf(stderr, "etwire send: %s/%s: instance %016llx, %llu buffers, %llu bytes (%llu on the wire), "
-                "%llu resent, %llu reconnects, %llu already held\n",
-                o->source, o->session, (unsigned long long)o->instance, (unsigned long long)st->buffers,
-                (unsigned long long)st->bytes, (unsigned long long)st->wire_bytes,
-                (unsigned long long)st->resent, (unsigned long long)st->reconnects,
-                (unsigned long long)st->skipped);
+    report(c.s, o, rc, err);
     relay_sender_destroy(c.s);
     return rc == 0 ? 0 : 1;
 }
 
 int cmd_send(int argc, char **argv)
 {
-    relay_sender_opts o = {.window = 64, .retry_seconds = 60};
+    relay_sender_opts o = {.window = 64, .retry_seconds = 60, .spool_max = 1ull << 30};
+    const char *spool_dir = NULL;
     relay_tls_files tls = {0};
     const char *source = NULL, *session = NULL, *server_name = NULL, *kafka = NULL, *topic = NULL;
     double rate = 0;
@@ -152,6 +220,12 @@ int cmd_send(int argc, char **argv)
             rate = 1;
         } else if (!strncmp(a, "--rate=", 7)) {
             rate = atof(a + 7);
+        } else if (!strcmp(a, "--spool") && more) {
+            spool_dir = argv[++i];
+        } else if (!strcmp(a, "--spool-max") && more) {
+            char *end;
+            o.spool_max = strtoull(argv[++i], &end, 10);
+            o.spool_max <<= *end == 'K' || *end == 'k' ? 10 : *end == 'M' || *end == 'm' ? 20 : *end == 'G' || *end == 'g' ? 30 : 0;
         } else if (!strcmp(a, "--raw")) {
             raw = 1;
         } else if (!strcmp(a, "--plain")) {
@@ -170,7 +244,8 @@ int cmd_send(int argc, char **argv)
             break;
         }
     }
-    if ((!o.to && !kafka) || (kafka && (o.to || !topic)) || first_input >= argc || (session && argc - first_input > 1) || o.window == 0) {
+    if ((!o.to && !kafka) || (kafka && (o.to || !topic || spool_dir)) || (first_input >= argc && !spool_dir) ||
+        (session && argc - first_input > 1) || o.window == 0 || (spool_dir && o.spool_max < 2 * RELAY_SPOOL_SEGMENT)) {
         usage(stderr);
         return 2;
     }
@@ -188,7 +263,7 @@ int cmd_send(int argc, char **argv)
     relay_kafka_producer *kp = NULL;
     if (kafka) {
         char err[512];
-        if (!(kp = relay_kafka_producer_new(kafka, topic, o.verbose, err, sizeof err))) {
+        if (!(kp = relay_kafka_producer_new(kafka, topic, o.zstd, o.verbose, err, sizeof err))) {
             fprintf(stderr, "etwire send: kafka: %s\n", err);
             return 2;
         }
@@ -212,6 +287,8 @@ int cmd_send(int argc, char **argv)
     relay_name_from(source ? source : "localhost", src, sizeof src);
     o.source = src;
     int failures = 0;
+    if (spool_dir)
+        failures += resume_spooled(spool_dir, o);
     for (int i = first_input; i < argc; i++) {
         if (session) {
             relay_name_from(session, ses, sizeof ses);
@@ -229,11 +306,11 @@ int cmd_send(int argc, char **argv)
             o.instance = relay_random64();
 #ifdef ETWIRE_HAVE_RDKAFKA
         if (kp) {
-            failures += relay_kafka_send_one(kp, argv[i], raw, src, ses, o.instance);
+            failures += relay_kafka_send_one(kp, argv[i], raw, src, ses, o.instance, rate);
             continue;
         }
 #endif
-        failures += send_one(argv[i], &o, rate, raw);
+        failures += send_one(argv[i], &o, rate, raw, spool_dir);
     }
 #ifdef ETWIRE_HAVE_RDKAFKA
     if (kp && relay_kafka_producer_finish(kp, 120000) != 0)

@@ -10,6 +10,7 @@
 #include "relay/relay_collector.h"
 #include "relay_collect.h"
 #include "relay_net.h"
+#include "relay_quota.h"
 #include "relay_tls.h"
 #include "relay_zstd.h"
 
@@ -27,6 +28,9 @@ typedef struct conn_state {
     int ack_due;
     int ended;
     uint32_t refuse_reason; /* CLOSE reason when HELLO is refused */
+    relay_quota_src *qs;    /* the source's shared budgets */
+    uint64_t q_mine;        /* this connection's bytes in flight as last reported to qs */
+    uint32_t pending;       /* bytes of the BUFFER frame being read */
     char err[512];
 } conn_state;
 
@@ -60,6 +64,10 @@ static int on_hello(void *ctx, const etw_relay_hello *h, etw_relay_welcome *w)
         snprintf(c->err, sizeof c->err, "source '%s' is not on the allow-list", h->source);
         return ETW_RELAY_E_REFUSED;
     }
+    if (cfg->quota && !(c->qs = relay_quota_join(cfg->quota, h->source, c->err, sizeof c->err))) {
+        c->refuse_reason = ETW_RELAY_CLOSE_RESOURCES;
+        return ETW_RELAY_E_REFUSED;
+    }
     if (relay_registry_acquire(c->job->reg, cfg, h->source, h->session, h->instance, &c->sink,
                                &c->refuse_reason, c->err, sizeof c->err) != ETW_RELAY_OK)
         return ETW_RELAY_E_REFUSED;
@@ -74,12 +82,14 @@ static int on_hello(void *ctx, const etw_relay_hello *h, etw_relay_welcome *w)
 
 static uint8_t *on_alloc(void *ctx, uint32_t len)
 {
+    ((conn_state *)ctx)->pending = len;
     uint8_t *p = malloc((size_t)len + STORAGE_PAD);
     return p ? p + STORAGE_PAD : NULL;
 }
 
 static void on_release(void *ctx, uint8_t *storage)
 {
+    ((conn_state *)ctx)->pending = 0;
     free(storage - STORAGE_PAD);
 }
 
@@ -88,6 +98,7 @@ static int on_buffer(void *ctx, const etw_relay_buffer *b, uint16_t flags, uint8
     conn_state *c = ctx;
     uint8_t *base = storage - STORAGE_PAD;
     const uint8_t *buf = b->data;
+    c->pending = 0; /* from here on the sink counts it */
     if (flags & ETW_RELAY_FLAG_ZSTD) {
         /* raw_size was checked against the 16 MiB limit by the parser before this malloc. */
         uint8_t *raw = malloc(b->raw_size);
@@ -142,11 +153,16 @@ static void send_close(conn_state *c, uint32_t reason, const char *text)
     relay_conn_write(&c->conn, f, etw_relay_encode_close(f, sizeof f, reason, text), 1000);
 }
 
-/* True while the session holds its quota: stop reading and let TCP push back. */
+/* True while the session holds its quota, or its source all of the source's: stop reading
+ * and let TCP push back. Reports this connection's bytes in flight to the source. */
 static int behind(conn_state *c)
 {
     const relay_collect_cfg *cfg = c->job->cfg;
-    return c->sink && relay_sink_bytes_in_flight(c->sink) >= cfg->max_memory;
+    if (!c->sink)
+        return 0;
+    uint64_t mine = relay_sink_bytes_in_flight(c->sink) + c->pending;
+    int source_ok = !c->qs || relay_quota_may_read(c->qs, &c->q_mine, mine);
+    return mine >= cfg->max_memory || !source_ok;
 }
 
 /* Reads and processes until the session ends, fails, idles out or the collector stops.
@@ -165,12 +181,22 @@ static uint32_t serve(conn_state *c)
         int64_t now = now_ms();
         /* Our own pauses are not the sender's silence: they restart the idle clock. */
         if (behind(c)) {
-            relay_sink_wait(c->sink, 100);
+            if (relay_sink_in_flight(c->sink))
+                relay_sink_wait(c->sink, 100);
+            else /* only the source's other sessions hold memory: their completions free it */
+                nanosleep(&(struct timespec){0, 10000000L}, NULL);
             last_rx = now_ms();
             continue;
         }
         if (cfg->max_rate && rate_bytes * 1000 > cfg->max_rate * (uint64_t)(now - rate_start + 1)) {
             nanosleep(&(struct timespec){0, 20000000L}, NULL);
+            last_rx = now_ms();
+            continue;
+        }
+        int wait = c->qs ? relay_quota_rate_wait_ms(c->qs) : 0;
+        if (wait > 0) { /* the source's byte rate is used up, by this or its other sessions */
+            nanosleep(&(struct timespec){wait / 1000, (long)(wait % 1000) * 1000000L}, NULL);
+            relay_quota_throttled(c->qs, wait);
             last_rx = now_ms();
             continue;
         }
@@ -188,6 +214,8 @@ static uint32_t serve(conn_state *c)
         }
         last_rx = now_ms();
         rate_bytes += (uint64_t)got;
+        if (c->qs)
+            relay_quota_rate_take(c->qs, (uint64_t)got);
         int st = etw_relay_collector_feed(&c->col, buf, (size_t)got);
         if (c->col.welcome_due) {
             uint8_t f[ETW_RELAY_HEADER_SIZE + 20];
@@ -249,6 +277,7 @@ void *relay_collect_conn_main(void *arg)
     }
     if (c->sink)
         relay_registry_release(job->reg, cfg, c->sink, reason == ETW_RELAY_CLOSE_DONE);
+    relay_quota_leave(cfg->quota, c->qs, &c->q_mine);
     relay_conn_close(&c->conn);
     free(c);
     atomic_store(&job->finished, 1);

@@ -25,11 +25,14 @@ int relay_kafka_env_config(void *conf, char *err, size_t errlen);
 
 typedef struct relay_kafka_producer relay_kafka_producer;
 
-relay_kafka_producer *relay_kafka_producer_new(const char *brokers, const char *topic, int verbose,
-                                               char *err, size_t errlen);
-/* Publishes one input (.etl file, or "-" for a raw stream on stdin) as one session; 0 or 1. */
+/* zstd: record batches compressed with zstd instead of lz4 (an error when this librdkafka
+ * was built without it). */
+relay_kafka_producer *relay_kafka_producer_new(const char *brokers, const char *topic, int zstd,
+                                               int verbose, char *err, size_t errlen);
+/* Publishes one input (.etl file, or "-" for a raw stream on stdin) as one session, paced by
+ * the buffers' flush times when rate > 0 (relay_pace.h); 0 or 1. */
 int relay_kafka_send_one(relay_kafka_producer *p, const char *input, int raw, const char *source,
-                         const char *session, uint64_t instance);
+                         const char *session, uint64_t instance, double rate);
 /* Waits for every delivery report (bounded); the number of records that failed (0 = all
  * delivered). Frees the producer. */
 int relay_kafka_producer_finish(relay_kafka_producer *p, int timeout_ms);

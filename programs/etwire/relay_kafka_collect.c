@@ -4,7 +4,9 @@
  * again, never skip one; those repeats are recognised by their sequence numbers and dropped.
  * When partitions are revoked their sessions are drained and closed first (every completion
  * fires), so the commit covers everything consumed; the next owner resumes each session from
- * its .etl in --out, which is why --out is required. */
+ * its .etl in --out when it shares that directory. A member that does not (or that meets a
+ * session whose first records are gone) starts the session from its header buffer in
+ * T.headers and records the buffers it never saw as a gap (docs/wire-protocol.md §11.2). */
 #ifdef ETWIRE_HAVE_RDKAFKA
 #include "relay_kafka.h"
 
@@ -15,16 +17,26 @@
 
 #include "relay/relay_msg.h"
 #include "relay_collect.h"
+#include "relay_kafka_headers.h"
+#include "relay_kafka_takeover.h"
 
 #define BUCKETS 1024
 #define COMMIT_EVERY_MS 200
 #define KEY_MAX (2 * ETW_RELAY_NAME_MAX + 20)
+/* Bound on one T.headers lookup; the consumer loop waits meanwhile (far below Kafka's
+ * max.poll.interval.ms, so the member is not considered dead). */
+#define HEADER_WAIT_MS 10000
 
 typedef struct ksession {
     char key[KEY_MAX + 1];
     int32_t partition;
     relay_sink *sink; /* NULL once closed: all its buffers had completed */
     uint32_t refs;    /* pending records that still point here */
+    /* 0: held from its start, the sink's buffer n is seq n. k >= 1: taken over at buffer k,
+     * the sink's buffer 0 is the header (seq 0) and its buffer n >= 1 is seq n + k - 1. */
+    uint64_t first;
+    int lost;              /* no header to start it: every record is skipped until release */
+    uint64_t lost_records; /* records skipped so */
     struct ksession *next;
 } ksession;
 
@@ -48,7 +60,8 @@ typedef struct kcollect {
     ksession *buckets[BUCKETS];
     kpart *parts;
     int32_t nparts;
-    uint64_t dropped, gaps;
+    relay_kafka_headers *headers; /* opened at the first takeover */
+    uint64_t dropped, gaps, takeovers, missing, lost;
     int fatal;
 } kcollect;
 
@@ -103,9 +116,15 @@ static int push_pending(kpart *k, pending e)
     return 0;
 }
 
+/* Sequence numbers of the session from the sink's count of buffers, and back. */
+static uint64_t seq_of(const ksession *s, uint64_t n)
+{
+    return s->first && n ? n + s->first - 1 : n;
+}
+
 static void free_session_if_unused(kcollect *c, ksession *s)
 {
-    if (s->sink || s->refs)
+    if (s->sink || s->refs || s->lost)
         return;
     for (ksession **pp = &c->buckets[hash(s->key)]; *pp; pp = &(*pp)->next)
         if (*pp == s) {
@@ -155,13 +174,42 @@ static void commit(kcollect *c, const rd_kafka_topic_partition_list_t *only, int
     rd_kafka_topic_partition_list_destroy(l);
 }
 
+/* The stats line of a session that has a gap (after the sink's own line, for a takeover),
+ * so the hole is visible where the session's figures are. */
+static void gap_stats(kcollect *c, const ksession *s)
+{
+    char source[ETW_RELAY_NAME_MAX + 1], session[ETW_RELAY_NAME_MAX + 1];
+    const char *a = strchr(s->key, '/'), *b = a ? strchr(a + 1, '/') : NULL;
+    if (!c->o->stats || !b)
+        return;
+    snprintf(source, sizeof source, "%.*s", (int)(a - s->key), s->key);
+    snprintf(session, sizeof session, "%.*s", (int)(b - a - 1), a + 1);
+    if (s->lost)
+        fprintf(c->o->stats, "{\"source\":\"%s\",\"session\":\"%s-%s\",\"kafka_no_header\":true,"
+                "\"records_skipped\":%llu}\n", source, session, b + 1,
+                (unsigned long long)s->lost_records);
+    else
+        fprintf(c->o->stats, "{\"source\":\"%s\",\"session\":\"%s-%s\",\"kafka_taken_over_at\":%llu,"
+                "\"buffers_missing\":%llu,\"missing_first\":%d,\"missing_last\":%llu}\n", source,
+                session, b + 1, (unsigned long long)s->first, (unsigned long long)(s->first - 1),
+                s->first > 1, (unsigned long long)(s->first - 1));
+    fflush(c->o->stats);
+}
+
 static void close_session(kcollect *c, ksession *s)
 {
+    if (s->lost) { /* released: a later owner (or this one) may find its header then */
+        gap_stats(c, s);
+        s->lost = 0;
+        return;
+    }
     if (!s->sink)
         return;
     relay_sink_end(s->sink); /* every buffer completes: its records become committable */
     relay_sink_close(s->sink, c->o->stats);
     s->sink = NULL;
+    if (s->first)
+        gap_stats(c, s);
     if (c->o->verbose)
         relay_log("kafka: %s closed", s->key);
 }
@@ -225,34 +273,144 @@ static int parse_key(const char *key, char *source, char *session, uint64_t *ins
     return 0;
 }
 
-static ksession *find_or_open(kcollect *c, const char *key, int32_t partition)
+static ksession *find(kcollect *c, const char *key)
 {
-    uint32_t h = hash(key);
-    for (ksession *s = c->buckets[h]; s; s = s->next)
+    for (ksession *s = c->buckets[hash(key)]; s; s = s->next)
         if (!strcmp(s->key, key))
             return s;
-    char source[ETW_RELAY_NAME_MAX + 1], session[ETW_RELAY_NAME_MAX + 1], err[512];
-    uint64_t instance, next_seq;
-    if (parse_key(key, source, session, &instance) != 0) {
-        relay_log("kafka: record key '%s' is not source/session/instance: skipped", key);
-        return NULL;
-    }
+    return NULL;
+}
+
+static ksession *new_session(kcollect *c, const char *key, int32_t partition)
+{
     ksession *s = calloc(1, sizeof *s);
-    if (!s)
-        return NULL;
-    s->sink = relay_sink_open(&c->o->sink, source, session, instance, &next_seq, err, sizeof err);
-    if (!s->sink) {
-        relay_log("kafka: %s: %s", key, err);
-        free(s);
+    if (!s) {
         c->fatal = 1;
         return NULL;
     }
+    uint32_t h = hash(key);
     snprintf(s->key, sizeof s->key, "%s", key);
     s->partition = partition;
     s->next = c->buckets[h];
     c->buckets[h] = s;
+    return s;
+}
+
+/* The key's header buffer from T.headers, or NULL (logged). */
+static uint8_t *fetch_header(kcollect *c, const char *key, uint32_t *size)
+{
+    char why[512] = "";
+    uint8_t *buf = NULL;
+    if (!c->headers)
+        c->headers = relay_kafka_headers_new(c->o->brokers, c->o->topic, why, sizeof why);
+    int rc = c->headers ? relay_kafka_headers_find(c->headers, key, HEADER_WAIT_MS, &buf, size, why, sizeof why) : -1;
+    if (rc != 0)
+        relay_log("kafka: %s: no header buffer in %s%s (%s)", key, c->o->topic, RELAY_KAFKA_HEADER_SUFFIX, why);
+    return rc == 0 ? buf : NULL;
+}
+
+/* A session without state here, met at a BUFFER record `seq` > 0 and whose .etl holds
+ * nothing, and no header to start it: its records are skipped (and counted) until its
+ * partition is released. Met at its END (seq = UINT64_MAX), there is nothing left to skip:
+ * a session that a previous owner finished, or one never seen; no state is kept. */
+static ksession *lose(kcollect *c, const char *key, int32_t partition, uint64_t seq)
+{
+    if (seq == UINT64_MAX) {
+        if (c->o->verbose)
+            relay_log("kafka: %s: END of a session not held here: ignored", key);
+        return NULL;
+    }
+    ksession *s = new_session(c, key, partition);
+    if (!s)
+        return NULL;
+    s->lost = 1;
+    c->lost++;
+    relay_log("kafka: %s: buffer %llu without the session's start or header buffer: "
+              "session skipped", key, (unsigned long long)seq);
+    return s;
+}
+
+/* First record of a key without state here: opens or resumes its session (docs/wire-protocol.md
+ * §11.2). With the key's .etl in --out, the session resumes from it (exact continuation).
+ * Without one, at buffer 0 it starts afresh; at buffer k > 0 it is taken over: the header
+ * buffer comes from T.headers, is saved and processed first, and buffers 1..k-1 are a gap.
+ * NULL: skip the record (bad key, or c->fatal). */
+static ksession *start_session(kcollect *c, const char *key, int32_t partition, uint64_t seq)
+{
+    char source[ETW_RELAY_NAME_MAX + 1], session[ETW_RELAY_NAME_MAX + 1], err[512];
+    uint64_t instance, next_seq, first = 0;
+    const char *dir = c->o->sink.out_dir;
+    if (parse_key(key, source, session, &instance) != 0) {
+        relay_log("kafka: record key '%s' is not source/session/instance: skipped", key);
+        return NULL;
+    }
+    uint8_t *header = NULL;
+    uint32_t header_size = 0;
+    int present = relay_kafka_etl_present(dir, source, session, instance);
+    /* Look before the sink creates the .etl: a session that cannot start leaves no file. */
+    if (!present && seq > 0 && (seq == UINT64_MAX || !(header = fetch_header(c, key, &header_size))))
+        return lose(c, key, partition, seq);
+    relay_sink *sink = relay_sink_open(&c->o->sink, source, session, instance, &next_seq, err, sizeof err);
+    if (!sink) {
+        relay_log("kafka: %s: %s", key, err);
+        free(header);
+        c->fatal = 1;
+        return NULL;
+    }
+    int gap = relay_kafka_gap_read(dir, source, session, instance, &first);
+    if (next_seq > 0 && gap < 0) {
+        relay_log("kafka: %s: unreadable takeover marker (.gap) next to the .etl", key);
+        relay_sink_close(sink, NULL);
+        free(header);
+        c->fatal = 1;
+        return NULL;
+    }
+    if (next_seq == 0) {
+        first = 0;
+        if (gap == 0) /* stale: a crash before the header was saved */
+            relay_kafka_gap_remove(dir, source, session, instance);
+        /* The .etl existed but held no whole buffer: like no .etl at all. */
+        if (seq > 0 && !header && (seq == UINT64_MAX || !(header = fetch_header(c, key, &header_size)))) {
+            relay_sink_close(sink, NULL);
+            return lose(c, key, partition, seq);
+        }
+    }
+    if (header) {
+        /* The marker is durable before the .etl holds the header (relay_kafka_takeover.h). */
+        if (relay_kafka_gap_write(dir, source, session, instance, seq, err, sizeof err) != 0) {
+            relay_log("kafka: %s: %s", key, err);
+            relay_sink_close(sink, NULL);
+            free(header);
+            c->fatal = 1;
+            return NULL;
+        }
+        if (relay_sink_add(sink, header, header, header_size, err, sizeof err) != 0 &&
+            relay_sink_next_seq(sink) == 0) { /* not written */
+            relay_log("kafka: %s: %s", key, err);
+            relay_sink_close(sink, NULL);
+            c->fatal = 1;
+            return NULL;
+        }
+        first = seq;
+        c->takeovers++;
+        c->missing += seq - 1;
+        if (seq > 1)
+            relay_log("kafka: %s: taken over at buffer %llu with the header from %s%s; buffers 1..%llu "
+                      "missing", key, (unsigned long long)seq, c->o->topic, RELAY_KAFKA_HEADER_SUFFIX,
+                      (unsigned long long)(seq - 1));
+        else
+            relay_log("kafka: %s: taken over at buffer 1 with the header from %s%s; none missing", key,
+                      c->o->topic, RELAY_KAFKA_HEADER_SUFFIX);
+    }
+    ksession *s = new_session(c, key, partition);
+    if (!s) {
+        relay_sink_close(sink, NULL);
+        return NULL;
+    }
+    s->sink = sink;
+    s->first = first;
     if (c->o->verbose)
-        relay_log("kafka: %s opened at buffer %llu", key, (unsigned long long)next_seq);
+        relay_log("kafka: %s opened at buffer %llu", key, (unsigned long long)seq_of(s, relay_sink_next_seq(sink)));
     return s;
 }
 
@@ -267,6 +425,8 @@ static void consume(kcollect *c, const rd_kafka_message_t *m)
     pending e = {.offset = m->offset};
     char key[KEY_MAX + 1];
     etw_relay_header h;
+    etw_relay_buffer b;
+    uint64_t count = 0;
     const uint8_t *v = m->payload;
     if (!m->key || m->key_len > KEY_MAX || !v ||
         etw_relay_header_parse(v, m->len, RELAY_KAFKA_MAX_MESSAGE, &h) != ETW_RELAY_OK ||
@@ -277,29 +437,33 @@ static void consume(kcollect *c, const rd_kafka_message_t *m)
     }
     memcpy(key, m->key, m->key_len);
     key[m->key_len] = 0;
-    ksession *s = find_or_open(c, key, m->partition);
+    const uint8_t *payload = v + ETW_RELAY_HEADER_SIZE;
+    int is_end = h.type == ETW_RELAY_END;
+    if (is_end ? etw_relay_parse_u64(payload, h.length, &count) != ETW_RELAY_OK
+               : h.type != ETW_RELAY_BUFFER || h.flags != 0 ||
+                     etw_relay_parse_buffer(payload, h.length, h.flags, &b) != ETW_RELAY_OK) {
+        relay_log("kafka: %s: offset %lld: not an END or uncompressed BUFFER frame: skipped", key,
+                  (long long)m->offset);
+        goto done;
+    }
+    ksession *s = find(c, key);
+    if (!s)
+        s = start_session(c, key, m->partition, is_end ? UINT64_MAX : b.seq);
     if (c->fatal)
         return; /* its .etl cannot be opened: leave the record uncommitted */
+    if (s && s->lost)
+        s->lost_records++;
     if (!s || !s->sink)
-        goto done; /* bad key, or a session that already ended: a repeat */
-    uint64_t next = relay_sink_next_seq(s->sink);
-    const uint8_t *payload = v + ETW_RELAY_HEADER_SIZE;
-    if (h.type == ETW_RELAY_END) {
-        uint64_t count;
-        int ok = etw_relay_parse_u64(payload, h.length, &count) == ETW_RELAY_OK;
-        if (ok && count == next) {
+        goto done; /* bad key, a session that already ended (a repeat), or one never started */
+    uint64_t next = seq_of(s, relay_sink_next_seq(s->sink));
+    if (is_end) {
+        if (count == next) {
             close_session(c, s);
             free_session_if_unused(c, s);
-        } else if (ok && count > next) {
+        } else if (count > next) {
             relay_log("kafka: %s: END after %llu buffers, only %llu received", key,
                       (unsigned long long)count, (unsigned long long)next);
         }
-        goto done;
-    }
-    etw_relay_buffer b;
-    if (h.type != ETW_RELAY_BUFFER || etw_relay_parse_buffer(payload, h.length, h.flags, &b) != ETW_RELAY_OK ||
-        h.flags != 0) {
-        relay_log("kafka: %s: offset %lld: not an uncompressed BUFFER frame: skipped", key, (long long)m->offset);
         goto done;
     }
     if (b.seq < next) { /* consumed before a rebalance or restart: already in the .etl */
@@ -319,10 +483,11 @@ static void consume(kcollect *c, const rd_kafka_message_t *m)
     /* A copy, since the sink keeps buffers until their completion; malloc aligns it. */
     uint8_t *copy = malloc(b.data_len);
     char err[512] = "out of memory";
+    uint64_t at = relay_sink_next_seq(s->sink); /* the sink's number for this buffer */
     if (copy)
         memcpy(copy, b.data, b.data_len);
     if (!copy || relay_sink_add(s->sink, copy, copy, b.data_len, err, sizeof err) != 0) {
-        if (!copy || relay_sink_next_seq(s->sink) == next) { /* not written: cannot go on */
+        if (!copy || relay_sink_next_seq(s->sink) == at) { /* not written: cannot go on */
             relay_log("kafka: %s: %s", key, err);
             c->fatal = 1;
             return; /* not committed: the record is read again after a restart */
@@ -330,7 +495,7 @@ static void consume(kcollect *c, const rd_kafka_message_t *m)
         relay_log("kafka: %s: %s", key, err); /* refused but saved, like the TCP collector */
     }
     e.s = s;
-    e.seq = b.seq;
+    e.seq = at;
 done:
     if (push_pending(k, e) != 0)
         c->fatal = 1;
@@ -405,9 +570,14 @@ int relay_kafka_collect(const relay_kafka_collect_opts *o)
     release(c, NULL);
     rd_kafka_consumer_close(c->rk);
     rd_kafka_destroy(c->rk);
-    if (o->verbose || c->gaps)
-        relay_log("kafka: %llu repeated records dropped, %llu records skipped after a gap",
-                  (unsigned long long)c->dropped, (unsigned long long)c->gaps);
+    if (o->verbose || c->gaps || c->takeovers || c->lost)
+        relay_log("kafka: %llu repeated records dropped, %llu records skipped after a gap, "
+                  "%llu sessions taken over from %s%s (%llu buffers missing), %llu sessions "
+                  "skipped without a header", (unsigned long long)c->dropped,
+                  (unsigned long long)c->gaps, (unsigned long long)c->takeovers, o->topic,
+                  RELAY_KAFKA_HEADER_SUFFIX, (unsigned long long)c->missing,
+                  (unsigned long long)c->lost);
+    relay_kafka_headers_free(c->headers);
     for (int b = 0; b < BUCKETS; b++)
         for (ksession *s = c->buckets[b], *next; s; s = next) {
             next = s->next;

@@ -8,15 +8,18 @@
 #include <librdkafka/rdkafka.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "relay/relay_msg.h"
 #include "relay_input.h"
+#include "relay_pace.h"
 
 struct relay_kafka_producer {
     rd_kafka_t *rk;
     char topic[256];
     char header_topic[256 + sizeof RELAY_KAFKA_HEADER_SUFFIX];
     int verbose;
+    const char *codec; /* of record batches */
     atomic_int failed; /* delivery reports with an error (set on librdkafka's poll thread) */
 };
 
@@ -24,6 +27,7 @@ typedef struct send_state {
     relay_kafka_producer *p;
     char key[2 * ETW_RELAY_NAME_MAX + 20];
     uint64_t seq;
+    relay_pace pace;
 } send_state;
 
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
@@ -58,8 +62,22 @@ int relay_kafka_env_config(void *conf, char *err, size_t errlen)
     return rc;
 }
 
-relay_kafka_producer *relay_kafka_producer_new(const char *brokers, const char *topic, int verbose,
-                                               char *err, size_t errlen)
+/* zstd record batches need a librdkafka built with libzstd: say so plainly rather than let
+ * the property's own error (or a failure at the first batch) explain it. */
+static int have_zstd(rd_kafka_conf_t *conf)
+{
+    char features[1024];
+    size_t n = sizeof features;
+    if (rd_kafka_conf_get(conf, "builtin.features", features, &n) != RD_KAFKA_CONF_OK)
+        return 0;
+    for (char *save = NULL, *f = strtok_r(features, ",", &save); f; f = strtok_r(NULL, ",", &save))
+        if (!strcmp(f, "zstd"))
+            return 1;
+    return 0;
+}
+
+relay_kafka_producer *relay_kafka_producer_new(const char *brokers, const char *topic, int zstd,
+                                               int verbose, char *err, size_t errlen)
 {
     relay_kafka_producer *p = calloc(1, sizeof *p);
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
@@ -72,12 +90,19 @@ relay_kafka_producer *relay_kafka_producer_new(const char *brokers, const char *
     snprintf(p->topic, sizeof p->topic, "%s", topic);
     snprintf(p->header_topic, sizeof p->header_topic, "%s%s", topic, RELAY_KAFKA_HEADER_SUFFIX);
     p->verbose = verbose;
+    p->codec = zstd ? "zstd" : "lz4";
+    if (zstd && !have_zstd(conf)) {
+        snprintf(err, errlen, "--zstd: this librdkafka was built without zstd support "
+                 "(builtin.features lacks zstd); leave --zstd out to use lz4");
+        goto fail;
+    }
     /* Bounded queue: a 16 MiB-buffer trace must not sit whole in memory while it is sent.
-     * lz4 batches (always built into librdkafka): ETW buffers end in 0xFF filler, so the
-     * broker stores and serves far fewer bytes than the buffers hold. */
+     * lz4 batches (always built into librdkafka), or zstd when asked (smaller, more CPU):
+     * ETW buffers end in 0xFF filler, so the broker stores and serves far fewer bytes than
+     * the buffers hold. Relay frames themselves stay uncompressed (§11.1). */
     if (set(conf, "bootstrap.servers", brokers, err, errlen) || set(conf, "enable.idempotence", "true", err, errlen) ||
         set(conf, "message.max.bytes", max, err, errlen) || set(conf, "queue.buffering.max.kbytes", "262144", err, errlen) ||
-        set(conf, "linger.ms", "5", err, errlen) || set(conf, "compression.codec", "lz4", err, errlen) || set(conf, "partitioner", "murmur2_random", err, errlen) ||
+        set(conf, "linger.ms", "5", err, errlen) || set(conf, "compression.codec", p->codec, err, errlen) || set(conf, "partitioner", "murmur2_random", err, errlen) ||
         relay_kafka_env_config(conf, err, errlen))
         goto fail;
     rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
@@ -128,12 +153,25 @@ static uint8_t *buffer_record(uint64_t seq, const uint8_t *buf, uint32_t size, s
     return v;
 }
 
+/* --rate: waits until the buffer is due, serving delivery reports meanwhile. */
+static void pace(send_state *s, const uint8_t *buf, const relay_input_clock *clk)
+{
+    int ms = relay_pace_delay_ms(&s->pace, buf, clk);
+    struct timespec t0, t;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (int left = ms; left > 0;) {
+        rd_kafka_poll(s->p->rk, left < 100 ? left : 100);
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        left = ms - (int)((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000);
+    }
+}
+
 static int on_buffer(void *ctx, const uint8_t *buf, uint32_t size, const relay_input_clock *clk)
 {
     send_state *s = ctx;
-    (void)clk;
     if (size < ETW_RELAY_MIN_ETW_BUFFER || size > ETW_RELAY_MAX_ETW_BUFFER)
         return -1;
+    pace(s, buf, clk);
     size_t len;
     uint8_t *v = buffer_record(s->seq, buf, size, &len);
     if (!v || produce(s->p, s->p->topic, s->key, v, len) != 0)
@@ -149,9 +187,9 @@ static int on_buffer(void *ctx, const uint8_t *buf, uint32_t size, const relay_i
 }
 
 int relay_kafka_send_one(relay_kafka_producer *p, const char *input, int raw, const char *source,
-                         const char *session, uint64_t instance)
+                         const char *session, uint64_t instance, double rate)
 {
-    send_state s = {.p = p};
+    send_state s = {.p = p, .pace = {.rate = rate}};
     snprintf(s.key, sizeof s.key, "%s/%s/%016llx", source, session, (unsigned long long)instance);
     char err[512] = "";
     int rc;
@@ -174,8 +212,8 @@ int relay_kafka_send_one(relay_kafka_producer *p, const char *input, int raw, co
     if (rc != 0)
         fprintf(stderr, "etwire send: %s: %s\n", s.key, *err ? err : "not published");
     else if (p->verbose)
-        fprintf(stderr, "etwire send: %s: %llu buffers queued for %s\n", s.key,
-                (unsigned long long)s.seq, p->topic);
+        fprintf(stderr, "etwire send: %s: %llu buffers queued for %s (%s batches)\n", s.key,
+                (unsigned long long)s.seq, p->topic, p->codec);
     return rc == 0 ? 0 : 1;
 }
 

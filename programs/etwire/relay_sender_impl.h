@@ -37,6 +37,9 @@ struct relay_sender {
     uint8_t *zbuf;
     size_t zcap;
     int64_t last_send_ms;
+    struct relay_spool *sp; /* --spool: buffers are read back from disk into the queue */
+    uint64_t queued_to;     /* with a spool: one past the newest buffer in the queue */
+    int spool_cut;          /* a reloaded spool without END: the input stopped early */
     relay_sender_stats st;
     etw_relay_decoder dec;
     char err[256];
@@ -52,6 +55,8 @@ int relay_sender_send(relay_sender *s, const void *p, size_t n);
 int relay_sender_send_entry(relay_sender *s, entry *e);
 /* Reads what the collector sent (ACK, CLOSE, PING), waiting at most timeout_ms. */
 int relay_sender_service(relay_sender *s, int timeout_ms);
+/* With a spool: loads buffers from disk into the window and sends them; -1 on a spool error. */
+int relay_sender_pump(relay_sender *s);
 /* Connects (again) with back-off and resends the queue; -1 when giving up. */
 int relay_sender_connect(relay_sender *s);
 

@@ -177,6 +177,9 @@ static int connect_once(relay_sender *s)
     if (w.next_seq > s->next_seq && s->o.resume) {
         /* This run re-reads the input of an earlier one (same instance): skip what is held. */
         s->skip_to = w.next_seq;
+    } else if (w.next_seq > s->next_seq && s->spool_cut) {
+        /* A reloaded spool lost its torn tail, which the collector holds: end after it. */
+        s->next_seq = s->queued_to = w.next_seq;
     } else if (w.next_seq > s->next_seq || w.next_seq < s->acked) {
         relay_sender_note(s, "collector expects buffer %llu but this sender holds %llu..%llu",
              (unsigned long long)w.next_seq, (unsigned long long)s->acked, (unsigned long long)s->next_seq);
@@ -205,7 +208,7 @@ static int connect_once(relay_sender *s)
     if (s->o.verbose)
         fprintf(stderr, "etwire send: %s/%s connected to %s, resuming at buffer %llu (%u resent)\n",
                 s->o.source, s->o.session, s->o.to, (unsigned long long)w.next_seq, s->count);
-    return 0;
+    return relay_sender_pump(s); /* with a spool: fill the window from disk */
 }
 
 /* Connects (again) with back-off; -1 once retry_seconds pass without success. */

@@ -5,6 +5,8 @@
 # delivers exactly the file's event sequence (design.md decision 3).
 # Covers files through the library, --raw, standard input, zstd and several sessions at once.
 # Usage: relay_roundtrip.sh ETWIRE SHARED_DIR
+# ETWIRE_TEST_THREADS: one collector decodes many sessions on their own threads over the shared
+# schema store, so CI runs this under TSan too.
 . "$(dirname "$0")/relay_lib.bash"
 
 make_trace a --seed 11 --events 30000 --processors 4

@@ -1,8 +1,10 @@
 /* `etwire send --kafka` and `etwire collect --kafka` against librdkafka's mock cluster (three
  * brokers inside this test process, on loopback; nothing leaves the machine): ordered delivery
- * per key over several keys, a consumer-group rebalance in the middle of a session, and 16 MiB
- * buffers. Every check is that the collector's saved .etl is byte-identical to the sent file
- * and `etwire dump` of both agree, which rules out loss, duplicates and reordering.
+ * per key over several keys, a consumer-group rebalance in the middle of a session, 16 MiB
+ * buffers, --rate and --zstd on the producer, and sessions taken over from T.headers by a
+ * member without the previous owner's files (or skipped when no usable header exists).
+ * Every check is that the collector's saved .etl is byte-identical to what it must hold and
+ * `etwire dump` of both agree, which rules out loss, duplicates and reordering.
  * librdkafka is loaded with dlopen, so this test needs no link-time dependency; it skips when
  * the library or a Kafka-enabled etwire is missing. Each test bounds its waits (< 60 s). */
 #include <dlfcn.h>
@@ -23,6 +25,10 @@
 
 #include <cmocka.h>
 
+#include <etwire/etwire.h>
+
+#include "relay/relay_msg.h"
+
 #define ETWIRE ETWIRE_BINARY_DIR "/etwire"
 
 /* The few librdkafka entry points used, resolved at run time. */
@@ -34,6 +40,12 @@ typedef struct kafka_api {
     void (*mock_destroy)(void *mc);
     const char *(*mock_bootstraps)(const void *mc);
     int (*mock_topic_create)(void *mc, const char *topic, int partitions, int replication);
+    int (*conf_set)(void *conf, const char *name, const char *value, char *err, size_t errlen);
+    void *(*topic_new)(void *rk, const char *topic, void *conf);
+    void (*topic_destroy)(void *rkt);
+    int (*produce)(void *rkt, int32_t partition, int flags, void *payload, size_t len,
+                   const void *key, size_t keylen, void *opaque);
+    int (*flush)(void *rk, int ms);
 } kafka_api;
 
 typedef struct world {
@@ -41,6 +53,7 @@ typedef struct world {
     pid_t children[8]; /* still running: killed by teardown when a test fails */
     uint8_t *data;     /* a trace read into memory, freed by teardown */
     void *rk, *mc;
+    void *producer; /* a test's own producer, destroyed before the cluster */
     char bootstraps[512];
     char dir[64];
 } world;
@@ -129,12 +142,13 @@ static int same_file(const char *a, const char *b)
     return run("cmp -s '%s' '%s'", a, b) == 0;
 }
 
-/* The .etl a collector saved for source/session (its instance is random), in out. */
-static int saved_etl(const world *w, const char *source, const char *session, char *out, size_t n)
+/* The .etl a collector saved for source/session (its instance is random) under w->dir/outdir. */
+static int saved_etl_in(const world *w, const char *outdir, const char *source, const char *session,
+                        char *out, size_t n)
 {
     char cmd[512];
-    snprintf(cmd, sizeof cmd, "ls %s/out/%s/%s-????????????????.etl 2>/dev/null | head -1", w->dir,
-             source, session);
+    snprintf(cmd, sizeof cmd, "ls %s/%s/%s/%s-????????????????.etl 2>/dev/null | head -1", w->dir,
+             outdir, source, session);
     FILE *p = popen(cmd, "r");
     int ok = p && fgets(out, (int)n, p) != NULL;
     if (p)
@@ -142,6 +156,11 @@ static int saved_etl(const world *w, const char *source, const char *session, ch
     if (ok)
         out[strcspn(out, "\n")] = 0;
     return ok && *out;
+}
+
+static int saved_etl(const world *w, const char *source, const char *session, char *out, size_t n)
+{
+    return saved_etl_in(w, "out", source, session, out, n);
 }
 
 /* Waits (bounded) until every listed session's .etl equals its original. */
@@ -173,16 +192,24 @@ static void check_dumps(const world *w, const char *const *sessions, int n)
     }
 }
 
-static pid_t start_collector(world *w, const char *topic, const char *log)
+/* A group member saving under w->dir/<outdir> (JSON lines under <outdir>-json, statistics in
+ * <outdir>.stats). */
+static pid_t start_collector_in(world *w, const char *topic, const char *outdir, const char *log)
 {
-    char out[128], json[128], logp[128];
-    snprintf(out, sizeof out, "%s/out", w->dir);
-    snprintf(json, sizeof json, "%s/json", w->dir);
+    char out[128], json[128], stats[128], logp[128];
+    snprintf(out, sizeof out, "%s/%s", w->dir, outdir);
+    snprintf(json, sizeof json, "%s/%s-json", w->dir, outdir);
+    snprintf(stats, sizeof stats, "%s/%s.stats", w->dir, outdir);
     snprintf(logp, sizeof logp, "%s/%s", w->dir, log);
     char *argv[] = {ETWIRE, "collect", "--kafka", (char *)w->bootstraps, "--topic", (char *)topic,
-                    "--group", "g", "--out", out, "--json", json, "--reorder", "unbounded",
-                    "--max-memory", "1G", "-v", NULL};
+                    "--group", "g", "--out", out, "--json", json, "--stats", stats, "--reorder",
+                    "unbounded", "--max-memory", "1G", "-v", NULL};
     return spawn(w, argv, -1, logp);
+}
+
+static pid_t start_collector(world *w, const char *topic, const char *log)
+{
+    return start_collector_in(w, topic, "out", log);
 }
 
 static int log_has(const world *w, const char *log, const char *text)
@@ -207,6 +234,11 @@ static int setup(void **state)
     *(void **)&a->mock_destroy = dlsym(so, "rd_kafka_mock_cluster_destroy");
     *(void **)&a->mock_bootstraps = dlsym(so, "rd_kafka_mock_cluster_bootstraps");
     *(void **)&a->mock_topic_create = dlsym(so, "rd_kafka_mock_topic_create");
+    *(void **)&a->conf_set = dlsym(so, "rd_kafka_conf_set");
+    *(void **)&a->topic_new = dlsym(so, "rd_kafka_topic_new");
+    *(void **)&a->topic_destroy = dlsym(so, "rd_kafka_topic_destroy");
+    *(void **)&a->produce = dlsym(so, "rd_kafka_produce");
+    *(void **)&a->flush = dlsym(so, "rd_kafka_flush");
     char err[256];
     w->rk = a->conf_new && a->kafka_new ? a->kafka_new(0 /* producer */, a->conf_new(), err, sizeof err) : NULL;
     w->mc = w->rk && a->mock_new ? a->mock_new(w->rk, 3) : NULL;
@@ -233,6 +265,8 @@ static int teardown(void **state)
             kill(w->children[i], SIGKILL);
             waitpid(w->children[i], NULL, 0);
         }
+    if (w->producer)
+        w->api.kafka_destroy(w->producer);
     w->api.mock_destroy(w->mc);
     w->api.kafka_destroy(w->rk);
     free(w->data);
@@ -255,16 +289,22 @@ static int teardown(void **state)
  * started first, and the large trace fed one buffer at a time. */
 
 /* Writes n bytes into the sender's pipe, then waits (bounded) until the saved .etl of
- * source/session has reached `total` bytes. */
-static void feed(world *w, int fd, const uint8_t *p, long n, const char *source, const char *session,
-                 long total)
+ * source/session under w->dir/outdir has reached `total` bytes. */
+static void feed_in(world *w, int fd, const uint8_t *p, long n, const char *outdir,
+                    const char *source, const char *session, long total)
 {
     assert_int_equal(write(fd, p, (size_t)n), n);
     char etl[512] = "";
     for (int64_t end = now_ms() + 30000; now_ms() < end; usleep(20000))
-        if (saved_etl(w, source, session, etl, sizeof etl) && file_size(etl) >= total)
+        if (saved_etl_in(w, outdir, source, session, etl, sizeof etl) && file_size(etl) >= total)
             break;
     assert_int_equal(file_size(etl), total);
+}
+
+static void feed(world *w, int fd, const uint8_t *p, long n, const char *source, const char *session,
+                 long total)
+{
+    feed_in(w, fd, p, n, "out", source, session, total);
 }
 
 static uint8_t *read_all(world *w, const char *name, long *size)
@@ -394,12 +434,280 @@ static void test_large_buffers(void **state)
     check_dumps(w, sessions, 1);
 }
 
+/* Waits (bounded) until the log has text. */
+static int wait_log(const world *w, const char *log, const char *text, int ms)
+{
+    for (int64_t end = now_ms() + ms; now_ms() < end; usleep(100000))
+        if (log_has(w, log, text))
+            return 1;
+    return 0;
+}
+
+static void write_file(const world *w, const char *name, const uint8_t *a, long na, const uint8_t *b,
+                       long nb)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/%s", w->dir, name);
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(a, 1, (size_t)na, f), (size_t)na);
+    if (nb)
+        assert_int_equal(fwrite(b, 1, (size_t)nb, f), (size_t)nb);
+    assert_int_equal(fclose(f), 0);
+}
+
+/* Group member A consumes buffers 0..k-1 of a live session, commits and leaves; member B,
+ * whose --out is empty (A's files are not shared), gets the partition at offset k. B must
+ * start the session from its header buffer in T.headers (a topic with another partition
+ * count than T, so the key's partition is computed, not assumed), save exactly the header
+ * and buffers k..end, decode exactly their events, and report buffers 1..k-1 as missing. */
+static void test_takeover_from_headers(void **state)
+{
+    world *w = *state;
+    SKIP_WITHOUT_KAFKA(w);
+    assert_int_equal(w->api.mock_topic_create(w->mc, "take", 2, 3), 0);
+    assert_int_equal(w->api.mock_topic_create(w->mc, "take.headers", 3, 3), 0);
+    assert_int_equal(run(ETWIRE " generate --seed 11 --events 8000 --processors 4 --buffer-size 4K "
+                         "-o '%s/t.etl' 2>/dev/null", w->dir), 0);
+    long size;
+    uint8_t *data = read_all(w, "t", &size);
+    long nbuf = size / 4096, k = nbuf / 3; /* all buffers are 4 KiB */
+    assert_true(k >= 2 && nbuf - k >= 2);
+    int fd;
+    pid_t sender = start_pipe_sender(w, "take", "live", "t", &fd);
+    pid_t a = start_collector_in(w, "take", "outA", "a.log");
+    feed_in(w, fd, data, k * 4096, "outA", "live", "t", k * 4096);
+    assert_int_equal(stop(w, a), 0); /* drains, commits offset k, leaves the group */
+
+    pid_t b = start_collector_in(w, "take", "outB", "b.log");
+    assert_int_equal(write(fd, data + k * 4096, (size_t)(size - k * 4096)), size - k * 4096);
+    close(fd);
+    assert_int_equal(wait_exit(w, sender, 30000), 0);
+    /* What B must hold: the header buffer, then buffers k..end. */
+    write_file(w, "expect.etl", data, 4096, data + k * 4096, size - k * 4096);
+    char etl[512] = "", expect[256];
+    snprintf(expect, sizeof expect, "%s/expect.etl", w->dir);
+    int saved = 0;
+    for (int64_t end = now_ms() + 30000; now_ms() < end && !saved; usleep(100000))
+        saved = saved_etl_in(w, "outB", "live", "t", etl, sizeof etl) && same_file(etl, expect);
+    assert_int_equal(stop(w, b), 0);
+    assert_true(saved);
+
+    /* A holds exactly buffers 0..k-1. */
+    char etl_a[512];
+    assert_true(saved_etl_in(w, "outA", "live", "t", etl_a, sizeof etl_a));
+    assert_int_equal(file_size(etl_a), k * 4096);
+    /* B's decoded events are those of the header and buffers k..end, in the same order as
+     * `etwire dump` of exactly those buffers; and fewer than the whole trace's. */
+    assert_int_equal(run(ETWIRE " dump -f json '%s' >'%s/expect.json' 2>/dev/null", expect, w->dir), 0);
+    assert_int_equal(run("cmp -s '%s/expect.json' \"$(ls '%s'/outB-json/live/t-*.jsonl)\"", w->dir, w->dir), 0);
+    assert_int_equal(run(ETWIRE " dump -f json '%s/t.etl' | cmp -s - '%s/expect.json'", w->dir, w->dir), 1);
+    /* The saved .etl reopens, and its marker gives the first buffer after the gap. */
+    assert_int_equal(run(ETWIRE " dump '%s' >/dev/null 2>&1", etl), 0);
+    char text[128];
+    snprintf(text, sizeof text, "etwire-kafka-takeover 1 first %ld", k);
+    assert_int_equal(run("grep -qx '%s' '%.*s.gap'", text, (int)(strlen(etl) - 4), etl), 0);
+    /* The gap is logged with its range and counted in the statistics. */
+    snprintf(text, sizeof text, "live/t/[0-9a-f]*: taken over at buffer %ld .*buffers 1..%ld missing", k, k - 1);
+    assert_true(log_has(w, "b.log", text));
+    snprintf(text, sizeof text, "\"kafka_taken_over_at\":%ld,\"buffers_missing\":%ld", k, k - 1);
+    assert_int_equal(run("grep -q '%s' '%s/outB.stats'", text, w->dir), 0);
+    assert_false(log_has(w, "b.log", ": skipped"));
+    assert_false(log_has(w, "a.log", ": taken over at"));
+}
+
+/* The test's own producer (murmur2, like etwire send), for records etwire send never writes. */
+static void *test_producer(world *w)
+{
+    char err[256];
+    void *conf = w->api.conf_new();
+    assert_int_equal(w->api.conf_set(conf, "bootstrap.servers", w->bootstraps, err, sizeof err), 0);
+    assert_int_equal(w->api.conf_set(conf, "partitioner", "murmur2_random", err, sizeof err), 0);
+    void *rk = w->api.kafka_new(0, conf, err, sizeof err);
+    assert_non_null(rk);
+    w->producer = rk;
+    return rk;
+}
+
+static void put(world *w, void *rk, const char *topic, const char *key, const void *v, size_t n)
+{
+    void *t = w->api.topic_new(rk, topic, NULL);
+    assert_non_null(t);
+    assert_int_equal(w->api.produce(t, -1 /* by key */, 2 /* copy */, (void *)v, n, key, strlen(key), NULL), 0);
+    w->api.topic_destroy(t);
+}
+
+static void put_buffer(world *w, void *rk, const char *topic, const char *key, uint64_t seq,
+                       const uint8_t *buf, uint32_t size)
+{
+    uint8_t *v = malloc(ETW_RELAY_BUFFER_PREFIX + size);
+    assert_non_null(v);
+    assert_int_equal(etw_relay_encode_buffer_prefix(v, seq, size, 0, size), ETW_RELAY_BUFFER_PREFIX);
+    memcpy(v + ETW_RELAY_BUFFER_PREFIX, buf, size);
+    put(w, rk, topic, key, v, ETW_RELAY_BUFFER_PREFIX + size);
+    free(v);
+}
+
+static void put_end(world *w, void *rk, const char *topic, const char *key, uint64_t count)
+{
+    uint8_t v[ETW_RELAY_HEADER_SIZE + 8];
+    assert_int_equal(etw_relay_encode_end(v, sizeof v, count), sizeof v);
+    put(w, rk, topic, key, v, sizeof v);
+}
+
+/* Sessions met in the middle whose header cannot be had: one with nothing in T.headers, one
+ * with only unusable records there (not a frame; a seq-0 buffer whose BufferSize lies; a
+ * buffer that is not seq 0). Both are skipped, logged and counted, leave no .etl, and do not
+ * disturb a complete session sharing the partitions. */
+static void test_takeover_without_header(void **state)
+{
+    world *w = *state;
+    SKIP_WITHOUT_KAFKA(w);
+    assert_int_equal(w->api.mock_topic_create(w->mc, "nh", 2, 3), 0);
+    assert_int_equal(w->api.mock_topic_create(w->mc, "nh.headers", 2, 3), 0);
+    assert_int_equal(run(ETWIRE " generate --seed 5 --events 1500 --buffer-size 4K "
+                         "-o '%s/fine.etl' 2>/dev/null", w->dir), 0);
+    long size;
+    uint8_t *data = read_all(w, "fine", &size);
+    long nbuf = size / 4096;
+    assert_true(nbuf >= 6);
+    void *rk = test_producer(w);
+    const char *gone = "x/gone/00000000000000a1", *bad = "x/bad/00000000000000b2",
+               *fine = "x/fine/00000000000000c3";
+    put(w, rk, "nh.headers", bad, "not a relay frame", 17);
+    uint8_t *liar = malloc(4096);
+    assert_non_null(liar);
+    memcpy(liar, data, 4096);
+    liar[0] ^= 0x10; /* BufferSize no longer 4096 */
+    put_buffer(w, rk, "nh.headers", bad, 0, liar, 4096);
+    free(liar);
+    put_buffer(w, rk, "nh.headers", bad, 1, data + 4096, 4096);
+    for (int i = 3; i < 6; i++)
+        put_buffer(w, rk, "nh", gone, (uint64_t)i, data + i * 4096, 4096);
+    put_end(w, rk, "nh", gone, 6);
+    for (int i = 2; i < 4; i++)
+        put_buffer(w, rk, "nh", bad, (uint64_t)i, data + i * 4096, 4096);
+    put_end(w, rk, "nh", bad, 4);
+    for (long i = 0; i < nbuf; i++)
+        put_buffer(w, rk, "nh", fine, (uint64_t)i, data + i * 4096, 4096);
+    put_end(w, rk, "nh", fine, (uint64_t)nbuf);
+    assert_int_equal(w->api.flush(rk, 10000), 0);
+
+    pid_t c = start_collector(w, "nh", "nh.log");
+    static const char *const sessions[] = {"x", "fine"};
+    int saved = wait_saved(w, sessions, 1, 30000);
+    int logged = wait_log(w, "nh.log", "x/gone/00000000000000a1: buffer 3 without", 20000) &&
+                 wait_log(w, "nh.log", "x/bad/00000000000000b2: buffer 2 without", 20000);
+    assert_int_equal(stop(w, c), 0);
+    assert_true(saved);
+    assert_true(logged);
+    check_dumps(w, sessions, 1);
+    assert_true(log_has(w, "nh.log", "x/gone/00000000000000a1: no header buffer in nh.headers"));
+    assert_true(log_has(w, "nh.log", "x/bad/00000000000000b2: no header buffer in nh.headers (no valid record"));
+    assert_true(log_has(w, "nh.log", "0 sessions taken over .* 2 sessions skipped without a header"));
+    char etl[512];
+    assert_false(saved_etl(w, "x", "gone", etl, sizeof etl));
+    assert_false(saved_etl(w, "x", "bad", etl, sizeof etl));
+    /* Every record of the two sessions (buffers and END) is counted as skipped. */
+    assert_int_equal(run("grep -q '\"session\":\"gone-00000000000000a1\",\"kafka_no_header\":true,"
+                         "\"records_skipped\":4' '%s/out.stats'", w->dir), 0);
+    assert_int_equal(run("grep -q '\"session\":\"bad-00000000000000b2\",\"kafka_no_header\":true,"
+                         "\"records_skipped\":3' '%s/out.stats'", w->dir), 0);
+}
+
+/* Buffer flush times of an .etl and its clock, to know how long --rate must take. */
+typedef struct flush_span {
+    uint64_t first, last, freq;
+} flush_span;
+
+static BOOL WINAPI on_span_buffer(const ETW_BUFFER_HEADER *buf, ULONG size,
+                                  const ETW_BUFFER_CALLBACK_INFORMATION *info, void *ctx)
+{
+    flush_span *f = ctx;
+    uint64_t ts;
+    (void)size;
+    memcpy(&ts, (const uint8_t *)buf + 0x10, 8);
+    if (!f->freq && info && info->LogfileHeader)
+        f->freq = (uint64_t)info->LogfileHeader->PerfFreq.QuadPart;
+    if (ts && !f->first)
+        f->first = ts;
+    if (ts > f->last)
+        f->last = ts;
+    return TRUE;
+}
+
+static double flush_seconds(const char *path)
+{
+    flush_span f = {0};
+    ETW_OPEN_TRACE_OPTIONS o = {0};
+    o.BufferCallback = on_span_buffer;
+    o.BufferCallbackContext = &f;
+    PROCESSTRACE_HANDLE h = etwire_trace_open_file(path, &o, NULL);
+    assert_true(h != INVALID_PROCESSTRACE_HANDLE);
+    assert_int_equal(ProcessTrace(&h, 1, NULL, NULL), ERROR_SUCCESS);
+    CloseTrace(h);
+    assert_true(f.freq > 0 && f.last > f.first);
+    return (double)(f.last - f.first) / (double)f.freq;
+}
+
+/* --rate=F paces publishing by the buffers' flush times: F is picked so that the trace takes
+ * 1.5 s; the records still arrive whole. */
+static void test_send_rate(void **state)
+{
+    world *w = *state;
+    SKIP_WITHOUT_KAFKA(w);
+    assert_int_equal(w->api.mock_topic_create(w->mc, "paced", 2, 3), 0);
+    assert_int_equal(run(ETWIRE " generate --seed 13 --events 6000 --buffer-size 4K "
+                         "-o '%s/paced.etl' 2>/dev/null", w->dir), 0);
+    char path[256];
+    snprintf(path, sizeof path, "%s/paced.etl", w->dir);
+    double span = flush_seconds(path), want = 1.5, rate = span / want;
+    pid_t c = start_collector(w, "paced", "paced.log");
+    int64_t t0 = now_ms();
+    assert_int_equal(run("timeout 60 " ETWIRE " send --kafka '%s' --topic paced --source p --rate=%.9f "
+                         "'%s' 2>>%s/send.log", w->bootstraps, rate, path, w->dir), 0);
+    double took = (double)(now_ms() - t0) / 1000;
+    print_message("flush span %.3f s, --rate=%.4f: published in %.3f s (at least %.3f)\n", span, rate,
+                  took, want);
+    static const char *const sessions[] = {"p", "paced"};
+    int saved = wait_saved(w, sessions, 1, 30000);
+    assert_int_equal(stop(w, c), 0);
+    assert_true(saved);
+    assert_true(took >= want - 0.05);
+    assert_true(took < want + 20);
+}
+
+/* --zstd: zstd record batches; the records arrive and decode as with lz4. */
+static void test_send_zstd(void **state)
+{
+    world *w = *state;
+    SKIP_WITHOUT_KAFKA(w);
+    assert_int_equal(w->api.mock_topic_create(w->mc, "zs", 2, 3), 0);
+    static const char *const sessions[] = {"z", "z1", "z", "z2"};
+    for (int i = 1; i <= 2; i++)
+        assert_int_equal(run(ETWIRE " generate --seed %d --events 3000 --buffer-size 4K "
+                             "-o '%s/z%d.etl' 2>/dev/null", 40 + i, w->dir, i), 0);
+    pid_t c = start_collector(w, "zs", "zs.log");
+    assert_int_equal(run("timeout 60 " ETWIRE " send --kafka '%s' --topic zs --source z --zstd -v "
+                         "%s/z1.etl %s/z2.etl 2>>%s/zsend.log", w->bootstraps, w->dir, w->dir, w->dir), 0);
+    int saved = wait_saved(w, sessions, 2, 30000);
+    assert_int_equal(stop(w, c), 0);
+    assert_true(saved);
+    check_dumps(w, sessions, 2);
+    assert_true(log_has(w, "zsend.log", "(zstd batches)"));
+    assert_false(log_has(w, "zs.log", ": skipped"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_ordered_per_key, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rebalance_mid_stream, setup, teardown),
         cmocka_unit_test_setup_teardown(test_large_buffers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_takeover_from_headers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_takeover_without_header, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_send_rate, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_send_zstd, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,133 @@
+#!/bin/bash
+# The sender's spool (etwire send --spool, docs/wire-protocol.md §10.1), on loopback with a
+# corpus .etl piped into standard input:
+#  1. the sender is killed (SIGKILL) while the collector still lacks most buffers; a restart
+#     with only --spool DIR finishes the session under the same instance: the saved .etl is
+#     byte-identical to the input and the JSON lines hold every event exactly once;
+#  2. --spool-max bounds the spool on disk (acknowledged segments are deleted) and the spool is
+#     gone once the END is acknowledged;
+#  3. a spool whose last record the crash cut short is recovered up to its last complete record;
+#  4. a corrupt spool is refused with an error naming the file and the offset, and kept.
+# Usage: relay_spool.sh ETWIRE SHARED_DIR
+. "$(dirname "$0")/relay_lib.bash"
+
+SRC="$SHARED/corpus/airbus-etl-parser/ShutdownPerfDiagLogger.etl"
+[ -f "$SRC" ] || { echo "no corpus: skipped"; exit 77; }
+cp "$SRC" "$WORK/c.etl"
+SIZE=$(stat -c %s "$WORK/c.etl")
+BUFSIZE=$(od -An -tu4 -N4 "$WORK/c.etl" | tr -d ' ')
+# A slow collector (512 KB/s per connection) leaves time to kill the sender mid-stream.
+COLLECT_ARGS=(--out "$WORK/out" --json "$WORK/json" --max-rate 512K)
+
+saved() { ls "$WORK"/out/src/stdin-????????????????.etl 2>/dev/null | head -1; }
+saved_size() { local f; f=$(saved); [ -n "$f" ] && stat -c %s "$f" || echo 0; }
+spool_bytes() { local b; b=$(du -sb "$1" 2>/dev/null | cut -f1); echo "${b:-0}"; }
+wait_until() { # wait_until SECONDS CMD...: polls CMD every 0.1 s
+    local n=$(($1 * 10)); shift
+    for _ in $(seq "$n"); do "$@" && return 0; sleep 0.1; done
+    return 1
+}
+json_same() { # json_same ETL: the collector's JSON lines are ETL's events, each once
+    "$ETWIRE" dump --format json "$1" | sort >"$WORK/want.jsonl"
+    sort "$WORK"/json/src/stdin-*.jsonl >"$WORK/got.jsonl"
+    cmp -s "$WORK/want.jsonl" "$WORK/got.jsonl" ||
+        fail "JSON events differ ($(comm -23 "$WORK/want.jsonl" "$WORK/got.jsonl" | wc -l) missing," \
+            "$(comm -13 "$WORK/want.jsonl" "$WORK/got.jsonl" | wc -l) extra)"
+}
+watchdog() { (sleep "$1"; kill -9 "$2") >/dev/null 2>&1 & PIDS+=($!); } # no pipe held open
+spool_has() { [ "$(spool_bytes "$1")" -ge "$2" ]; }
+saved_has() { [ "$(saved_size)" -ge "$1" ]; }
+
+# 1. SIGKILL while unacknowledged buffers are only in the spool, then restart without input.
+start_collector one "${COLLECT_ARGS[@]}"
+cat "$WORK/c.etl" | "$ETWIRE" send --to "127.0.0.1:$PORT" --plain --source src --window 4 \
+    --spool "$WORK/spool" -v - 2>"$WORK/send1.log" &
+SENDER=$!
+PIDS+=("$SENDER")
+watchdog 60 "$SENDER"
+# The whole input is spooled long before the slow collector has it.
+wait_until 20 spool_has "$WORK/spool" "$SIZE" || fail "the input never reached the spool"
+wait_until 20 saved_has $((SIZE / 5)) || fail "the collector never received data"
+kill -9 "$SENDER"
+wait "$SENDER" 2>/dev/null
+CUT=$(saved_size)
+[ "$CUT" -lt "$SIZE" ] || fail "the transfer ended before the sender was killed"
+ls "$WORK"/spool/src+stdin+*/*.seg >/dev/null 2>&1 || fail "no spool segment left after the kill"
+timeout 90 "$ETWIRE" send --to "127.0.0.1:$PORT" --plain --window 4 --spool "$WORK/spool" --retry 30 -v \
+    2>"$WORK/send2.log" || fail "the restarted sender failed"
+grep -q "resuming spooled instance .* and END" "$WORK/send2.log" || fail "the spooled session was not resumed"
+INSTANCE=$(grep -o 'resuming spooled instance [0-9a-f]*' "$WORK/send2.log" | awk '{print $4}')
+[ -n "$(ls -A "$WORK/spool")" ] && fail "the spool was not deleted after the final ACK"
+stop_collector
+[ "$(saved)" = "$WORK/out/src/stdin-$INSTANCE.etl" ] || fail "the restart did not keep the instance"
+cmp -s "$WORK/c.etl" "$(saved)" || fail "after a sender SIGKILL the saved .etl differs from the input"
+json_same "$WORK/c.etl"
+echo "ok sender SIGKILL at $CUT of $SIZE bytes, restarted from the spool alone: $(wc -l <"$WORK/got.jsonl") events each once"
+
+# 2. The disk bound: a 14 MiB trace read far ahead of a 2 MB/s collector, with the spool limited
+#    to 8 MiB (two 4 MiB segments): the spool stays within the limit plus one segment, which
+#    only works if acknowledged segments are deleted.
+rm -rf "$WORK/out" "$WORK/json"
+"$ETWIRE" generate --seed 21 --events 60000 --processors 4 -o "$WORK/big.etl" >/dev/null 2>&1 || fail "generate failed"
+BIG=$(stat -c %s "$WORK/big.etl")
+start_collector two --out "$WORK/out" --max-rate 2M
+cat "$WORK/big.etl" | timeout 90 "$ETWIRE" send --to "127.0.0.1:$PORT" \
+    --plain --source src --spool "$WORK/spool" --spool-max 8M --window 8 - 2>"$WORK/send3.log" &
+SENDER=$!
+PIDS+=("$SENDER")
+MAXSPOOL=0
+while kill -0 "$SENDER" 2>/dev/null; do
+    b=$(spool_bytes "$WORK/spool"); [ "${b:-0}" -gt "$MAXSPOOL" ] && MAXSPOOL=$b
+    sleep 0.05
+done
+wait "$SENDER" || fail "the bounded spool's sender failed"
+stop_collector
+[ "$MAXSPOOL" -le $(((8 + 4) * 1048576 + 65536)) ] || fail "spool grew to $MAXSPOOL bytes over its bound"
+[ "$MAXSPOOL" -gt $((6 * 1048576)) ] || fail "the spool never held a backlog ($MAXSPOOL bytes)"
+[ -z "$(ls -A "$WORK/spool")" ] || fail "the spool was not deleted after the final ACK"
+cmp -s "$WORK/big.etl" "$(saved)" || fail "bounded spool: saved .etl differs"
+echo "ok spool bounded by --spool-max 8M: at most $MAXSPOOL bytes on disk for $BIG bytes sent"
+
+# 3. A torn last record: the sender gets only part of its input (a FIFO kept open), is killed,
+#    and the tail of its last segment is cut as a crash in the middle of a write would.
+rm -rf "$WORK/out" "$WORK/json" "$WORK/spool"
+start_collector three "${COLLECT_ARGS[@]}"
+HALF=$((SIZE / 2 + 1000))
+mkfifo "$WORK/fifo"
+"$ETWIRE" send --to "127.0.0.1:$PORT" --plain --source src --window 4 --spool "$WORK/spool" - \
+    <"$WORK/fifo" 2>"$WORK/send4.log" &
+SENDER=$!
+PIDS+=("$SENDER")
+exec 3>"$WORK/fifo"
+head -c "$HALF" "$WORK/c.etl" >&3
+WHOLE=$((HALF / BUFSIZE))  # complete buffers the sender could read
+wait_until 20 spool_has "$WORK/spool" $((WHOLE * BUFSIZE)) || fail "the partial input never reached the spool"
+sleep 0.3
+kill -9 "$SENDER"
+wait "$SENDER" 2>/dev/null
+exec 3>&-
+cp -r "$WORK/spool" "$WORK/spool-copy" # for 4.
+LAST=$(ls "$WORK"/spool/src+stdin+*/*.seg | tail -1)
+truncate -s -1000 "$LAST"
+timeout 90 "$ETWIRE" send --to "127.0.0.1:$PORT" --plain --spool "$WORK/spool" --retry 30 -v \
+    2>"$WORK/send5.log" || fail "the sender did not recover a spool with a torn tail"
+grep -q "cut [0-9]* bytes of a record the crash left incomplete" "$WORK/send5.log" || fail "no torn-tail notice"
+grep -q "its input stopped early" "$WORK/send5.log" || fail "the cut session was not ended where its input stopped"
+stop_collector
+GOT=$(saved_size)
+[ "$GOT" -eq $(((WHOLE - 1) * BUFSIZE)) ] || fail "recovered $GOT bytes, want $(((WHOLE - 1) * BUFSIZE)) (all complete buffers but the torn one)"
+cmp -s -n "$GOT" "$WORK/c.etl" "$(saved)" || fail "the recovered session is not the input's first buffers"
+echo "ok torn spool tail: $((WHOLE - 1)) complete buffers of $WHOLE recovered and delivered"
+
+# 4. Corruption inside a complete record: a clear error naming the file and offset, nothing sent,
+#    the spool kept for inspection.
+SEG=$(ls "$WORK"/spool-copy/src+stdin+*/*.seg | head -1)
+printf '\xa5' | dd of="$SEG" bs=1 seek=$((BUFSIZE + 5000)) conv=notrunc status=none
+if "$ETWIRE" send --to "127.0.0.1:1" --plain --spool "$WORK/spool-copy" --retry 1 2>"$WORK/send6.log"; then
+    fail "a corrupt spool was accepted"
+fi
+grep -q "spool $SEG: corrupt at offset [0-9]*: record checksum wrong" "$WORK/send6.log" ||
+    fail "no clear error for the corrupt spool: $(cat "$WORK/send6.log")"
+[ -f "$SEG" ] || fail "the corrupt spool was deleted"
+echo "ok corrupt spool refused: $(head -1 "$WORK/send6.log")"
+echo "relay spool: ok"
