@@ -36,14 +36,22 @@ static uint64_t fnv(uint64_t h, const void *p, size_t n)
     return h;
 }
 
+static uint64_t mix(uint64_t h, uint64_t v)
+{
+    h = (h ^ v) * 0x9e3779b97f4a7c15ull;
+    return h ^ (h >> 29);
+}
+
+/* Every event costs a lookup or two, so the fixed part of the key is mixed a word at a time;
+ * only variable blobs (TraceLogging metadata, map names) go byte by byte. */
 static uint64_t key_hash(const etw_schema_key *k)
 {
-    uint64_t h = 0xcbf29ce484222325ull;
-    h = fnv(h, &k->guid, sizeof k->guid);
-    uint8_t t[9] = {k->kind, (uint8_t)k->a, (uint8_t)(k->a >> 8), (uint8_t)k->b, (uint8_t)(k->b >> 8),
-                    (uint8_t)k->scope, (uint8_t)(k->scope >> 8), (uint8_t)(k->scope >> 16), (uint8_t)(k->scope >> 24)};
-    h = fnv(h, t, sizeof t);
-    return fnv(h, k->blob, k->blob_len);
+    uint64_t g0 = (uint64_t)k->guid.Data1 | (uint64_t)k->guid.Data2 << 32 | (uint64_t)k->guid.Data3 << 48, g1;
+    memcpy(&g1, k->guid.Data4, 8);
+    uint64_t h = mix(0xcbf29ce484222325ull, g0);
+    h = mix(h, g1);
+    h = mix(h, (uint64_t)k->kind | (uint64_t)k->a << 8 | (uint64_t)k->b << 24 | (uint64_t)k->scope << 40);
+    return k->blob_len ? fnv(h, k->blob, k->blob_len) : h;
 }
 
 static int key_eq(const etw_schema_key *x, const etw_schema_key *y)
@@ -61,6 +69,43 @@ static entry **probe(const etw_schema_key *k, uint64_t h)
         if (!slots[i] || (slots[i]->hash == h && key_eq(&slots[i]->key, k)))
             return &slots[i];
     }
+}
+
+/* Entries under a trace scope and any-version entries: when there are none (the common case
+ * for most traces), lookups skip those probes altogether. Changed under the write lock. */
+static _Atomic size_t nscoped, nany;
+
+static void count_entry(const etw_schema_key *k, int delta)
+{
+    if (k->scope)
+        nscoped += (size_t)delta;
+    if (k->kind == ETW_KEY_CLASSIC && k->b == ETW_ANY_VERSION)
+        nany += (size_t)delta;
+}
+
+int etw_schema_have_any_version(void)
+{
+    return nany != 0;
+}
+
+int etw_schema_find_scoped(const etw_schema_key *key, uint32_t scope, etw_schema *out)
+{
+    etw_schema_key sk = *key;
+    sk.scope = scope;
+    int try_scope = scope && nscoped;
+    uint64_t hs = try_scope ? key_hash(&sk) : 0, h = key_hash(key);
+    int found = 0;
+    pthread_rwlock_rdlock(&lock);
+    entry **e = try_scope ? probe(&sk, hs) : NULL;
+    if (e && *e && (*e)->s.info) {
+        *out = (*e)->s;
+        found = 1;
+    } else if ((e = probe(key, h)) && *e) {
+        *out = (*e)->s;
+        found = 1;
+    }
+    pthread_rwlock_unlock(&lock);
+    return found;
 }
 
 int etw_schema_find(const etw_schema_key *key, etw_schema *out)
@@ -141,6 +186,7 @@ int etw_schema_put(const etw_schema_key *key, void *info, uint32_t size, uint8_t
         } else {
             *slot = n;
             nused++;
+            count_entry(&n->key, 1);
         }
     }
     if (ok == 1)
@@ -170,7 +216,9 @@ static size_t rebuild_without(int (*drop)(entry *e, uint32_t arg), uint32_t arg)
     for (size_t i = 0; i < oldn; i++) {
         if (!old[i])
             continue;
+        etw_schema_key k = old[i]->key; /* drop() may free the entry */
         if (drop(old[i], arg)) {
+            count_entry(&k, -1);
             dropped++;
             continue;
         }
@@ -235,6 +283,7 @@ void etw_schema_clear(void)
     free(slots);
     slots = NULL;
     nslots = nused = 0;
+    nscoped = nany = 0;
     for (size_t i = 0; i < nretired; i++)
         free(retired[i]);
     free(retired);

@@ -51,6 +51,11 @@ typedef struct etw_schema {
 
 /* Returns 1 and fills *out if found. */
 int etw_schema_find(const etw_schema_key *key, etw_schema *out);
+/* The schema a trace scope holds for key (key->scope ignored), else the process-wide entry
+ * (which may be a remembered miss, info NULL); one lock round trip. 1 if either exists. */
+int etw_schema_find_scoped(const etw_schema_key *key, uint32_t scope, etw_schema *out);
+/* 1 if any any-version classic entry (a MOF class without EventVersion) is stored. */
+int etw_schema_have_any_version(void);
 /* Takes ownership of info (malloc'd). Keeps an existing entry of higher precedence (then info is
  * freed). Returns 0 on allocation failure (info freed). */
 int etw_schema_put(const etw_schema_key *key, void *info, uint32_t size, uint8_t source,

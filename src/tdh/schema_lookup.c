@@ -80,14 +80,25 @@ static int tlg_schema(const EVENT_RECORD *rec, const uint8_t *meta, size_t meta_
     return found(&k, out, &neg) && !neg;
 }
 
-/* The schema the trace being decoded taught for k, if this thread decodes for a trace. Such a
- * schema came from the trace itself (EventMetadata, EventSource manifests): it ranks above
- * the kernel tables and user manifests, as those sources do in the process-wide store. */
-static int in_scope(etw_schema_key k, etw_schema *out)
+/* The schema the trace being decoded taught for k (it came from the trace itself:
+ * EventMetadata, EventSource manifests, so it ranks above the kernel tables and user
+ * manifests, as those sources do in the process-wide store), else the process-wide entry,
+ * which may be a remembered miss (*negative). */
+static int found_scoped(const etw_schema_key *k, etw_schema *out, int *negative)
+{
+    if (!etw_schema_find_scoped(k, etw_decode_scope, out))
+        return 0;
+    *negative = out->info == NULL;
+    return 1;
+}
+
+/* A user MOF class without EventVersion serves every version of its event type. */
+static int any_version(const EVENT_HEADER *h, etw_schema *out)
 {
     int neg = 0;
-    k.scope = etw_decode_scope;
-    return k.scope && found(&k, out, &neg) && !neg;
+    etw_schema_key any = {.guid = h->ProviderId, .kind = ETW_KEY_CLASSIC, .a = h->EventDescriptor.Opcode,
+                          .b = ETW_ANY_VERSION};
+    return etw_schema_have_any_version() && found(&any, out, &neg) && !neg;
 }
 
 static int lookup(const EVENT_RECORD *rec, etw_schema *out)
@@ -105,31 +116,18 @@ static int lookup(const EVENT_RECORD *rec, etw_schema *out)
     k.kind = classic ? ETW_KEY_CLASSIC : ETW_KEY_MANIFEST;
     k.a = classic ? h->EventDescriptor.Opcode : h->EventDescriptor.Id;
     k.b = h->EventDescriptor.Version;
-    /* A user MOF class without EventVersion serves every version of its event type. */
-    etw_schema_key any = {.guid = h->ProviderId, .kind = ETW_KEY_CLASSIC, .a = h->EventDescriptor.Opcode,
-                          .b = ETW_ANY_VERSION};
-    int any_neg = 0;
-    if (in_scope(k, out))
-        return 1;
-    if (!classic) {
-        etw_schema_key c = k;
-        c.kind = ETW_KEY_CLASSIC;
-        c.a = h->EventDescriptor.Opcode;
-        if (in_scope(c, out))
-            return 1;
-    }
-    if (found(&k, out, &neg)) /* a remembered miss covers the fallbacks below too... */
-        return !neg || (found(&any, out, &any_neg) && !any_neg); /* ...but a MOF loaded since */
-    if (found(&any, out, &any_neg) && !any_neg)
-        return 1;
+    if (found_scoped(&k, out, &neg)) /* a remembered miss covers the fallbacks below too... */
+        return !neg || any_version(h, out); /* ...but a MOF loaded since */
     if (!classic) {
         /* A pipeline may deliver classic events without the flag: try the classic key too. */
         etw_schema_key c = k;
         c.kind = ETW_KEY_CLASSIC;
         c.a = h->EventDescriptor.Opcode;
-        if (found(&c, out, &neg) && !neg)
+        if (found_scoped(&c, out, &neg) && !neg)
             return 1;
     }
+    if (any_version(h, out))
+        return 1;
     size_t size = 0;
     TRACE_EVENT_INFO *tei = etw_kernel_build(&h->ProviderId, h->EventDescriptor.Opcode,
                                              h->EventDescriptor.Version, &size);
@@ -181,13 +179,9 @@ int etw_schema_for_record(const EVENT_RECORD *rec, etw_schema *out)
 int etw_map_for_provider(const GUID *provider, const uint8_t *name, size_t name_bytes, etw_schema *out)
 {
     etw_schema_key k = {.guid = *provider, .kind = ETW_KEY_MAP, .blob = name,
-                        .blob_len = (uint32_t)name_bytes, .scope = etw_decode_scope};
-    if (name_bytes >= 4096)
-        return 0;
-    if (k.scope && etw_schema_find(&k, out) && out->info)
-        return 1; /* the trace's own map (EventMapInfo) */
-    k.scope = 0;
-    return etw_schema_find(&k, out) && out->info;
+                        .blob_len = (uint32_t)name_bytes};
+    /* The trace's own map (EventMapInfo) first, then a process-wide one. */
+    return name_bytes < 4096 && etw_schema_find_scoped(&k, etw_decode_scope, out) && out->info;
 }
 
 void etw_tdh_forget_scope(uint32_t scope)
