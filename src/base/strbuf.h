@@ -18,11 +18,33 @@ void etw_strbuf_reset(etw_strbuf *sb);
 void etw_strbuf_free(etw_strbuf *sb);
 int etw_strbuf_reserve(etw_strbuf *sb, size_t extra);
 void etw_strbuf_append(etw_strbuf *sb, const char *s, size_t n);
-void etw_strbuf_puts(etw_strbuf *sb, const char *s);
-void etw_strbuf_putc(etw_strbuf *sb, char c);
+
+/* The two calls every formatted field makes several times: inline, so that appending a
+ * separator or a quote costs a compare and a store (a call only when the buffer grows). */
+static inline void etw_strbuf_puts(etw_strbuf *sb, const char *s)
+{
+    size_t n = __builtin_strlen(s); /* folded for the string literals callers pass */
+    if (n < sb->cap - sb->len) {
+        __builtin_memcpy(sb->data + sb->len, s, n + 1);
+        sb->len += n;
+    } else {
+        etw_strbuf_append(sb, s, n);
+    }
+}
+
+static inline void etw_strbuf_putc(etw_strbuf *sb, char c)
+{
+    if (sb->cap - sb->len > 1) {
+        sb->data[sb->len++] = c;
+        sb->data[sb->len] = '\0';
+    } else {
+        etw_strbuf_append(sb, &c, 1);
+    }
+}
 void etw_strbuf_printf(etw_strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void etw_strbuf_u64(etw_strbuf *sb, uint64_t v);
 void etw_strbuf_i64(etw_strbuf *sb, int64_t v);
+/* n bytes as lower-case hex digits (undecoded payloads: every byte of every unknown event). */
 void etw_strbuf_hex(etw_strbuf *sb, const uint8_t *p, size_t n);
 /* Appends s (n bytes of UTF-8) as the inside of a JSON string: quotes, backslashes and control
  * characters escaped. */

@@ -174,7 +174,7 @@ static int format_fn(void *ctx, const etw_walk_item *it)
         if (etw_value_format(f->out, f->json ? ETW_FMT_JSON : 0, it->in_type, it->out_type,
                              f->p + it->off, it->size, f->ptr, map, msize) != 0) {
             etw_strbuf_puts(f->out, f->json ? "\"0x" : "0x");
-            etw_text_hex(f->out, f->p + it->off, it->size);
+            etw_strbuf_hex(f->out, f->p + it->off, it->size);
             if (f->json)
                 etw_strbuf_putc(f->out, '"');
         }
@@ -191,7 +191,7 @@ int etw_event_format_fields(const EVENT_RECORD *rec, int json, etw_strbuf *out)
     size_t n = p ? rec->UserDataLength : 0;
     etw_metadata_observe(rec);
     if (!etw_schema_for_record(rec, &s)) {
-        etw_text_hex(out, p, n);
+        etw_strbuf_hex(out, p, n);
         return 0;
     }
     fmt f;
@@ -215,7 +215,7 @@ int etw_event_format_fields(const EVENT_RECORD *rec, int json, etw_strbuf *out)
     f.lvl = 0;
     sep(&f, 0);
     etw_strbuf_puts(out, json ? "\"_undecoded\":\"" : "_undecoded=");
-    etw_text_hex(out, p + used, n - used);
+    etw_strbuf_hex(out, p + used, n - used);
     if (json)
         etw_strbuf_putc(out, '"');
     return 0;

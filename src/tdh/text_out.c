@@ -90,19 +90,3 @@ void etw_text_ansi(etw_strbuf *out, const uint8_t *p, size_t n, int utf8, int js
     out->data[out->len] = 0;
 }
 
-#define HEX_ROW(h) h "0" h "1" h "2" h "3" h "4" h "5" h "6" h "7" h "8" h "9" h "a" h "b" h "c" h "d" h "e" h "f"
-/* The two digits of every byte value, so each payload byte is one 2-byte copy. */
-static const char hex_pairs[513] = HEX_ROW("0") HEX_ROW("1") HEX_ROW("2") HEX_ROW("3") HEX_ROW("4")
-    HEX_ROW("5") HEX_ROW("6") HEX_ROW("7") HEX_ROW("8") HEX_ROW("9") HEX_ROW("a") HEX_ROW("b")
-    HEX_ROW("c") HEX_ROW("d") HEX_ROW("e") HEX_ROW("f");
-
-void etw_text_hex(etw_strbuf *out, const uint8_t *p, size_t n)
-{
-    if (n > SIZE_MAX / 4 || etw_strbuf_reserve(out, 2 * n + 1) != 0)
-        return;
-    char *o = out->data + out->len;
-    for (size_t i = 0; i < n; i++, o += 2)
-        memcpy(o, hex_pairs + 2 * p[i], 2);
-    out->len += 2 * n;
-    out->data[out->len] = 0;
-}

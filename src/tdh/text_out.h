@@ -14,7 +14,5 @@ void etw_text_utf16(etw_strbuf *out, const uint8_t *p, size_t nbytes, int json);
 /* n bytes of 8-bit text (stops at NUL): UTF-8 passed through when utf8, else Windows-1252. */
 void etw_text_ansi(etw_strbuf *out, const uint8_t *p, size_t n, int utf8, int json);
 
-/* n bytes as lower-case hex digits (undecoded payloads: every byte of every unknown event). */
-void etw_text_hex(etw_strbuf *out, const uint8_t *p, size_t n);
 
 #endif

@@ -137,7 +137,7 @@ int etw_winsat_append_xml(const EVENT_RECORD *rec, int json, etw_winsat_scratch 
     if (n > x->data_at) {
         field_name(out, json, "CompressedXml");
         etw_strbuf_puts(out, json ? "\"0x" : "0x");
-        etw_text_hex(out, p + x->data_at, n - x->data_at);
+        etw_strbuf_hex(out, p + x->data_at, n - x->data_at);
         if (json)
             etw_strbuf_putc(out, '"');
     }

@@ -1,0 +1,87 @@
+/* Output text primitives: numbers at every digit-count boundary against printf, hex of every
+ * byte value at every length and alignment around the 16-byte blocks against a plain
+ * reference, and the inline put helpers across buffer growth. */
+#include <inttypes.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "base/strbuf.h"
+
+static void test_u64(void **state)
+{
+    (void)state;
+    etw_strbuf sb = {0};
+    char want[32];
+    uint64_t v = 1;
+    for (int d = 0; d < 20; d++, v *= 10) {
+        uint64_t cases[3] = {v - 1, v, v + 1};
+        for (int k = 0; k < 3; k++) {
+            etw_strbuf_reset(&sb);
+            etw_strbuf_u64(&sb, cases[k]);
+            snprintf(want, sizeof want, "%" PRIu64, cases[k]);
+            assert_string_equal(sb.data, want);
+        }
+    }
+    etw_strbuf_reset(&sb);
+    etw_strbuf_u64(&sb, UINT64_MAX);
+    assert_string_equal(sb.data, "18446744073709551615");
+    etw_strbuf_reset(&sb);
+    etw_strbuf_i64(&sb, INT64_MIN);
+    assert_string_equal(sb.data, "-9223372036854775808");
+    etw_strbuf_free(&sb);
+}
+
+static void test_hex(void **state)
+{
+    (void)state;
+    uint8_t in[300];
+    for (size_t i = 0; i < sizeof in; i++)
+        in[i] = (uint8_t)(i * 7 + 3);
+    etw_strbuf sb = {0};
+    char want[2 * sizeof in + 1];
+    for (size_t off = 0; off < 16; off++)
+        for (size_t n = 0; n + off <= 256 + 16; n++) {
+            for (size_t i = 0; i < n; i++)
+                snprintf(want + 2 * i, 3, "%02x", in[off + i]);
+            want[2 * n] = 0;
+            etw_strbuf_reset(&sb);
+            etw_strbuf_puts(&sb, "x=");
+            etw_strbuf_hex(&sb, in + off, n);
+            assert_int_equal(sb.len, 2 + 2 * n);
+            assert_string_equal(sb.data + 2, want);
+        }
+    etw_strbuf_free(&sb);
+}
+
+static void test_put_helpers_grow(void **state)
+{
+    (void)state;
+    etw_strbuf sb = {0};
+    char want[2000];
+    size_t n = 0;
+    for (int i = 0; i < 300; i++) {
+        etw_strbuf_putc(&sb, (char)('a' + i % 26));
+        etw_strbuf_puts(&sb, "; ");
+        want[n++] = (char)('a' + i % 26);
+        want[n++] = ';';
+        want[n++] = ' ';
+    }
+    want[n] = 0;
+    assert_int_equal(sb.len, n);
+    assert_string_equal(sb.data, want);
+    assert_true(sb.cap > sb.len);
+    etw_strbuf_free(&sb);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_u64), cmocka_unit_test(test_hex),
+                                       cmocka_unit_test(test_put_helpers_grow)};
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
