@@ -21,8 +21,11 @@ flags=$(pkg-config --cflags --libs etwire) || fail "pkg-config"
 # A sanitizer build installs an instrumented library: build the consumer the same way.
 san=""
 lib=$(find "$tmp/prefix" -name 'libetwire.so' | head -1)
-ldd "$lib" | grep -q libasan && san="-fsanitize=address,undefined"
-ldd "$lib" | grep -q libtsan && san="-fsanitize=thread"
+# (ldd's output is kept first: with pipefail, `ldd | grep -q` fails whenever grep's early exit
+# makes ldd die of SIGPIPE.)
+deps=$(ldd "$lib") || fail "ldd $lib"
+case "$deps" in *libasan*) san="-fsanitize=address,undefined" ;; esac
+case "$deps" in *libtsan*) san="-fsanitize=thread" ;; esac
 cc -std=c11 -Wall -Wextra -Werror $san -o "$tmp/consumer" "$src/examples/consumer.c" $flags \
     -Wl,-rpath,"$tmp/prefix/lib" || fail "consumer does not build"
 "$etwire" generate --seed 5 --events 1000 -o "$tmp/t.etl" 2>/dev/null || fail "generate"
