@@ -1,4 +1,5 @@
-/* File reader: map, index, hand out buffers in flush order (see file_source.h). */
+/* File reader: index, then read buffers in flush order into recycled blocks (see
+ * file_source.h). */
 #include "etl/file_source.h"
 
 #include <errno.h>
@@ -6,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -52,8 +52,6 @@ static etw_status index_buffers(etw_file_source *f)
     while (off < f->size) {
         size_t left = f->size - off;
         etw_buffer_header h;
-        /* Headers are read with pread, not through the mapping: touching the mapping here
-         * would fault the whole file in (the kernel maps neighbouring pages too). */
         uint8_t raw[ETW_BUFFER_HEADER_SIZE];
         size_t want = left < sizeof raw ? left : sizeof raw;
         if (pread(f->fd, raw, want, (off_t)off) != (ssize_t)want)
@@ -83,6 +81,8 @@ static etw_status index_buffers(etw_file_source *f)
                             h.processor, 0};
         if (push_entry(f, &cap, &e) != 0)
             return ETW_E_NOMEM;
+        if (e.size > f->block_size)
+            f->block_size = e.size;
         /* Relogged files have a small header buffer; the data buffers set the stride. */
         if (index > 0 && st == ETW_OK && !(h.flags & ETW_BUFFER_FLAG_COMPRESSED))
             stride = h.buffer_size;
@@ -140,20 +140,8 @@ etw_status etw_file_source_open(const char *path, etw_file_source **out, char *e
     }
     f->fd = fd;
     f->size = (size_t)st.st_size;
-    if (f->size) {
-        /* A small file is mapped in one go (one fault pass instead of thousands); a large one
-         * is faulted in as read and given back as its buffers complete (etw_file_source_done),
-         * so memory follows the buffers in flight, not the file size. */
-        int small = f->size <= ETW_FILE_POPULATE_MAX;
-        void *m = mmap(NULL, f->size, PROT_READ, MAP_PRIVATE | (small ? MAP_POPULATE : 0), fd, 0);
-        if (m == MAP_FAILED) {
-            snprintf(err, errlen, "%s: %s", path, strerror(errno));
-            etw_file_source_close(f);
-            return ETW_E_IO;
-        }
-        f->map = m;
-        madvise(m, f->size, MADV_SEQUENTIAL);
-    }
+    /* The kernel reads ahead for pread too; buffers come mostly in file order. */
+    posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
     etw_status s = index_buffers(f);
     if (s == ETW_OK && f->count == 0)
         s = ETW_E_BUF_SHORT;
@@ -178,45 +166,79 @@ void etw_file_source_close(etw_file_source *f)
 {
     if (!f)
         return;
-    if (f->map)
-        munmap((void *)f->map, f->size);
     if (f->fd >= 0)
         close(f->fd);
+    for (size_t i = 0; i < f->nblocks; i++)
+        free(f->blocks[i]);
+    free(f->blocks);
+    free(f->spare);
     free(f->entries);
     free(f);
 }
 
-static void give_back(etw_file_source *f)
+/* A free block, or a new one; NULL when memory runs out. */
+static uint8_t *take_block(etw_file_source *f)
 {
-    long page = sysconf(_SC_PAGESIZE);
-    uint64_t lo = (f->done_lo + (uint64_t)page - 1) & ~((uint64_t)page - 1);
-    uint64_t hi = f->done_hi & ~((uint64_t)page - 1);
-    if (hi > lo)
-        madvise((void *)(f->map + lo), hi - lo, MADV_DONTNEED);
-    f->done_lo = f->done_hi = 0;
+    if (f->nspare)
+        return f->spare[--f->nspare];
+    if (f->nblocks == f->capblocks) {
+        size_t cap = f->capblocks ? f->capblocks * 2 : 16;
+        uint8_t **b = realloc(f->blocks, cap * sizeof *b);
+        if (!b)
+            return NULL;
+        f->blocks = b;
+        uint8_t **sp = realloc(f->spare, cap * sizeof *sp);
+        if (!sp)
+            return NULL;
+        f->spare = sp;
+        f->capblocks = cap;
+    }
+    uint8_t *block = malloc(f->block_size ? f->block_size : 1);
+    if (block)
+        f->blocks[f->nblocks++] = block;
+    return block;
 }
 
-void etw_file_source_done(etw_file_source *f, uint64_t offset, uint64_t size)
+void etw_file_source_done(etw_file_source *f, const uint8_t *p)
 {
-    if (f->size <= ETW_FILE_POPULATE_MAX)
-        return;
-    /* Completed buffers arrive in flush order, which is file order nearly always: collect a
-     * contiguous run and return it to the kernel a few MiB at a time. Pages stay valid (they
-     * fault back in from the file if touched again). */
-    if (f->done_hi != f->done_lo && offset != f->done_hi)
-        give_back(f);
-    if (f->done_hi == f->done_lo)
-        f->done_lo = f->done_hi = offset;
-    f->done_hi = offset + size;
-    if (f->done_hi - f->done_lo >= ETW_FILE_GIVE_BACK_RUN)
-        give_back(f);
+    /* Most recently freed first: the next read lands in memory that is still cached. The
+     * spare array has room for every block, so this cannot fail. */
+    if (p && !__atomic_load_n(&f->keep_blocks, __ATOMIC_RELAXED))
+        f->spare[f->nspare++] = (uint8_t *)(uintptr_t)p;
 }
 
-int etw_file_source_next(etw_file_source *f, const etw_file_entry **e, const uint8_t **p)
+void etw_file_source_keep_blocks(etw_file_source *f)
+{
+    __atomic_store_n(&f->keep_blocks, 1, __ATOMIC_RELAXED);
+}
+
+int etw_file_source_next(etw_file_source *f, const etw_file_entry **e, const uint8_t **p,
+                         etw_status *st)
 {
     if (f->next >= f->count)
         return 0;
     *e = &f->entries[f->next++];
-    *p = f->map + (*e)->offset;
+    *p = NULL;
+    *st = ETW_OK;
+    uint8_t *block = take_block(f);
+    if (!block) {
+        *st = ETW_E_NOMEM;
+        return 1;
+    }
+    size_t got = 0;
+    while (got < (*e)->size) {
+        ssize_t n = pread(f->fd, block + got, (*e)->size - got, (off_t)((*e)->offset + got));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+    }
+    if (got < (*e)->size) { /* the file shrank or the device failed since it was indexed */
+        f->spare[f->nspare++] = block;
+        *st = ETW_E_IO;
+        return 1;
+    }
+    *p = block;
     return 1;
 }

@@ -17,7 +17,7 @@ void etw_session_fold_live(etw_session *s)
 static void recycle(etw_session *s, etw_buf *b)
 {
     if (s->file)
-        etw_file_source_done(s->file, b->offset, b->orig_size);
+        etw_file_source_done(s->file, b->orig);
     pthread_mutex_lock(&s->mu);
     s->stats.BytesHeld = atomic_fetch_sub_explicit(&s->bytes_held,
                                                    b->orig_size + (b->owned ? b->hdr.filled : 0),

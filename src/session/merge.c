@@ -118,16 +118,19 @@ static void feed_file(etw_run *r, etw_session *s)
 {
     const etw_file_entry *e;
     const uint8_t *p;
-    while (etw_file_source_next(s->file, &e, &p)) {
+    etw_status st;
+    while (etw_file_source_next(s->file, &e, &p, &st)) {
         pthread_mutex_lock(&s->mu);
-        etw_status st = etw_session_accept(s, p, e->size, e->offset, e->last_of_proc, 0);
+        if (p)
+            st = etw_session_accept(s, p, e->size, e->offset, e->last_of_proc, 0);
         uint64_t index = s->next_index;
         pthread_mutex_unlock(&s->mu);
         if (st == ETW_OK) {
             pull(r, s);
             return;
         }
-        /* A buffer that cannot be taken is reported by position and skipped. */
+        /* A buffer that cannot be read or taken is reported by position and skipped. */
+        etw_file_source_done(s->file, p);
         pthread_mutex_lock(&s->mu);
         s->stats.BuffersRejected++;
         pthread_mutex_unlock(&s->mu);

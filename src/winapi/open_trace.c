@@ -41,8 +41,9 @@ static etw_session *open_file_session(const char *path, etw_status *st, char *er
     }
     const etw_file_entry *e;
     const uint8_t *p;
-    etw_file_source_next(s->file, &e, &p);
-    *st = etw_session_accept(s, p, e->size, e->offset, 0, 0);
+    etw_file_source_next(s->file, &e, &p, st);
+    if (p)
+        *st = etw_session_accept(s, p, e->size, e->offset, 0, 0);
     if (*st != ETW_OK) {
         snprintf(err, errlen, "%s: buffer 0 at offset 0: %s", path, etw_status_message(*st));
         etw_session_destroy(s);

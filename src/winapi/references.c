@@ -1,10 +1,12 @@
-/* Buffer references (see references.h). File buffers stay mapped until CloseTrace, so a
- * reference only has to hold ProcessTrace back; the list maps a buffer to its session because
- * DecrementReference is given the buffer alone. */
+/* Buffer references (see references.h). Once a consumer takes one, the file reader stops
+ * reusing its blocks (they then live until CloseTrace), so a reference only has to hold
+ * ProcessTrace back; the list maps a buffer to its session because DecrementReference is
+ * given the buffer alone. */
 #include "winapi/references.h"
 
 #include <stdlib.h>
 
+#include "etl/file_source.h"
 #include "session/handles.h"
 
 typedef struct reference {
@@ -29,6 +31,8 @@ ETWIRE_API ULONG WMIAPI ProcessTraceBufferIncrementReference(PROCESSTRACE_HANDLE
         etw_handles_unlock();
         return s ? ERROR_INVALID_PARAMETER : ERROR_INVALID_HANDLE;
     }
+    if (s->file)
+        etw_file_source_keep_blocks(s->file);
     pthread_mutex_lock(&refs_mu);
     ULONG rc = ERROR_SUCCESS;
     if (refs_len == refs_cap) {

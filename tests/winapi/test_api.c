@@ -231,6 +231,8 @@ static void close_while_processing(void **state)
 
 static PROCESSTRACE_HANDLE ref_handle;
 static const ETW_BUFFER_HEADER *ref_buffer;
+static uint8_t ref_copy[1u << 16];
+static ULONG ref_size;
 static void *release_later(void *arg)
 {
     (void)arg;
@@ -242,10 +244,12 @@ static void *release_later(void *arg)
 static BOOL WINAPI keep_first_buffer(const ETW_BUFFER_HEADER *b, ULONG size,
                                      const ETW_BUFFER_CALLBACK_INFORMATION *info, void *ctx)
 {
-    (void)size;
     (void)ctx;
-    if (info->BuffersRead == 1) {
+    /* A buffer in the middle: later buffers are still to be read after it completes. */
+    if (info->BuffersRead == trace.buffers.n / 2) {
         ref_buffer = b;
+        ref_size = size < sizeof ref_copy ? size : sizeof ref_copy;
+        memcpy(ref_copy, b, ref_size);
         assert_int_equal(ProcessTraceBufferIncrementReference(ref_handle, b), ERROR_SUCCESS);
         pthread_t t;
         pthread_create(&t, NULL, release_later, NULL);
@@ -254,7 +258,8 @@ static BOOL WINAPI keep_first_buffer(const ETW_BUFFER_HEADER *b, ULONG size,
     return TRUE;
 }
 
-/* A referenced buffer holds ProcessTrace until it is released. */
+/* A referenced buffer holds ProcessTrace until it is released, and its bytes stay as they
+ * were while the reader goes on reading later buffers (it must not reuse that memory). */
 static void buffer_references(void **state)
 {
     (void)state;
@@ -263,14 +268,61 @@ static void buffer_references(void **state)
     o.BufferCallback = keep_first_buffer;
     ref_handle = etwire_trace_open_file(trace.path, &o, NULL);
     assert_int_equal(ProcessTrace(&ref_handle, 1, NULL, NULL), ERROR_SUCCESS);
+    assert_true(ref_size > 0);
+    assert_memory_equal(ref_buffer, ref_copy, ref_size);
     assert_int_equal(ProcessTraceBufferDecrementReference(ref_buffer), ERROR_INVALID_PARAMETER);
     assert_int_equal(CloseTrace(ref_handle), ERROR_SUCCESS);
+}
+
+static ULONG64 io_buffer = UINT64_MAX;
+static ULONG io_code;
+static void on_diag(const ETWIRE_DIAGNOSTIC *d, void *ctx)
+{
+    (void)ctx;
+    if (io_buffer == UINT64_MAX) {
+        io_buffer = d->BufferIndex;
+        io_code = d->Code;
+    }
+}
+
+static size_t delivered;
+static void WINAPI count_event(PEVENT_RECORD r)
+{
+    (void)r;
+    delivered++;
+}
+
+/* The file shrinks between OpenTrace (which indexed it) and ProcessTrace: the buffers that can
+ * no longer be read are reported by position, the ones before them are delivered. */
+static void file_cut_after_open(void **state)
+{
+    (void)state;
+    assert_int_equal(gen_trace_write_file(&trace), 0);
+    ETW_OPEN_TRACE_OPTIONS o = {0};
+    o.EventCallback = count_event;
+    PROCESSTRACE_HANDLE h = etwire_trace_open_file(trace.path, &o, NULL);
+    assert_true(h != INVALID_PROCESSTRACE_HANDLE);
+    assert_int_equal(etwire_session_set_diagnostic_callback(h, on_diag, NULL), ERROR_SUCCESS);
+    size_t half = trace.buffers.size[0];
+    for (size_t i = 1; i < trace.buffers.n / 2; i++)
+        half += trace.buffers.size[i];
+    assert_int_equal(truncate(trace.path, (off_t)half), 0);
+    ULONG rc = ProcessTrace(&h, 1, NULL, NULL);
+    assert_int_not_equal(rc, ERROR_SUCCESS);
+    assert_int_equal(io_code, ERROR_READ_FAULT);
+    assert_true(io_buffer > 0 && io_buffer < trace.buffers.n);
+    assert_true(delivered > trace.expected.header_records);
+    ETWIRE_SESSION_STATS st;
+    assert_int_equal(etwire_session_get_stats(h, &st), ERROR_SUCCESS);
+    assert_true(st.BuffersRejected >= trace.buffers.n - trace.buffers.n / 2);
+    assert_int_equal(CloseTrace(h), ERROR_SUCCESS);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(bad_handles),
+        cmocka_unit_test(file_cut_after_open),
         cmocka_unit_test(process_trace_arguments),
         cmocka_unit_test(open_trace_arguments),
         cmocka_unit_test(refused_buffers),
