@@ -26,6 +26,14 @@ static inline EVENT_PROPERTY_INFO *props_of(TRACE_EVENT_INFO *t)
     return t->EventPropertyInfoArray;
 }
 
+/* cmocka teardown: forget every learned and loaded schema between tests. */
+static inline int tdh_reset_teardown(void **state)
+{
+    (void)state;
+    etwire_tdh_reset();
+    return 0;
+}
+
 static const GUID tdh_test_guid = {0x11223344, 0x5566, 0x7788, {1, 2, 3, 4, 5, 6, 7, 8}};
 
 static inline void tdh_store(etw_teib *b, uint16_t id)

@@ -181,22 +181,15 @@ static void test_manifest_errors(void **state)
     assert_int_equal(TdhLoadManifest(NULL), ERROR_INVALID_PARAMETER);
 }
 
-static int teardown(void **state)
-{
-    (void)state;
-    etwire_tdh_reset();
-    return 0;
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_teardown(test_get_event_information, teardown),
-        cmocka_unit_test_teardown(test_get_property, teardown),
-        cmocka_unit_test_teardown(test_map_information, teardown),
-        cmocka_unit_test_teardown(test_format_property, teardown),
-        cmocka_unit_test_teardown(test_enumerate_providers, teardown),
-        cmocka_unit_test_teardown(test_manifest_errors, teardown),
+        cmocka_unit_test_teardown(test_get_event_information, tdh_reset_teardown),
+        cmocka_unit_test_teardown(test_get_property, tdh_reset_teardown),
+        cmocka_unit_test_teardown(test_map_information, tdh_reset_teardown),
+        cmocka_unit_test_teardown(test_format_property, tdh_reset_teardown),
+        cmocka_unit_test_teardown(test_enumerate_providers, tdh_reset_teardown),
+        cmocka_unit_test_teardown(test_manifest_errors, tdh_reset_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

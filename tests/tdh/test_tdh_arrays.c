@@ -192,13 +192,6 @@ static void test_check_rejects_hostile_schemas(void **state)
     free(t);
 }
 
-static int teardown(void **state)
-{
-    (void)state;
-    etwire_tdh_reset();
-    return 0;
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -207,5 +200,5 @@ int main(void)
         cmocka_unit_test(test_truncated_payload),        cmocka_unit_test(test_zero_size_elements_are_bounded),
         cmocka_unit_test(test_check_rejects_hostile_schemas),
     };
-    return cmocka_run_group_tests(tests, NULL, teardown);
+    return cmocka_run_group_tests(tests, NULL, tdh_reset_teardown);
 }

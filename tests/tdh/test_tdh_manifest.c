@@ -128,18 +128,11 @@ static void test_malformed_manifests(void **state)
     }
 }
 
-static int teardown(void **state)
-{
-    (void)state;
-    etwire_tdh_reset();
-    return 0;
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_teardown(test_manifest_decoding, teardown),
-        cmocka_unit_test_teardown(test_malformed_manifests, teardown),
+        cmocka_unit_test_teardown(test_manifest_decoding, tdh_reset_teardown),
+        cmocka_unit_test_teardown(test_malformed_manifests, tdh_reset_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -264,18 +264,11 @@ static void test_kernel_process(void **state)
     etw_strbuf_free(&name);
 }
 
-static int teardown(void **state)
-{
-    (void)state;
-    etwire_tdh_reset();
-    return 0;
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tracelogging),      cmocka_unit_test(test_tracelogging_malformed),
         cmocka_unit_test(test_embedded_metadata), cmocka_unit_test(test_kernel_process),
     };
-    return cmocka_run_group_tests(tests, NULL, teardown);
+    return cmocka_run_group_tests(tests, NULL, tdh_reset_teardown);
 }

@@ -163,13 +163,6 @@ static void test_unknown_pairing_uses_default(void **state)
     check(TDH_INTYPE_INT32, 0, v, 4, "F=7", NULL);
 }
 
-static int teardown(void **state)
-{
-    (void)state;
-    etwire_tdh_reset();
-    return 0;
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -178,5 +171,5 @@ int main(void)
         cmocka_unit_test(test_guid_time_sid),    cmocka_unit_test(test_network_and_codes),
         cmocka_unit_test(test_unknown_pairing_uses_default),
     };
-    return cmocka_run_group_tests(tests, NULL, teardown);
+    return cmocka_run_group_tests(tests, NULL, tdh_reset_teardown);
 }

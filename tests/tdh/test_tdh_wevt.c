@@ -213,18 +213,11 @@ static void test_damaged_images(void **state)
     assert_int_equal(load(&crim), ERROR_SUCCESS); /* a bare CRIM blob is accepted too */
 }
 
-static int teardown(void **state)
-{
-    (void)state;
-    etwire_tdh_reset();
-    return 0;
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_teardown(test_pe_with_wevt_template, teardown),
-        cmocka_unit_test_teardown(test_damaged_images, teardown),
+        cmocka_unit_test_teardown(test_pe_with_wevt_template, tdh_reset_teardown),
+        cmocka_unit_test_teardown(test_damaged_images, tdh_reset_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
