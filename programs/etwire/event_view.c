@@ -69,15 +69,21 @@ void event_view_release(void)
 #define event_name (scratch()->event)
 #define fields (scratch()->fields)
 
+/* The event's time as every output format prints it: ISO-8601 UTC, or raw with --raw-time. */
+static void event_time(const EVENT_HEADER *h, char *t, size_t n)
+{
+    if (event_view_raw_time)
+        snprintf(t, n, "%lld", (long long)h->TimeStamp.QuadPart);
+    else
+        cli_format_filetime(h->TimeStamp.QuadPart, t, n);
+}
+
 static void common_fields(etw_strbuf *o, const EVENT_RECORD *er, int json)
 {
     const EVENT_HEADER *h = &er->EventHeader;
     const EVENT_DESCRIPTOR *d = &h->EventDescriptor;
     char t[40], g[37];
-    if (event_view_raw_time)
-        snprintf(t, sizeof t, "%lld", (long long)h->TimeStamp.QuadPart);
-    else
-        cli_format_filetime(h->TimeStamp.QuadPart, t, sizeof t);
+    event_time(h, t, sizeof t);
     etw_guid_format(&h->ProviderId, g);
     unsigned cpu = GetEventProcessorIndex(er);
     if (json)
@@ -170,10 +176,7 @@ void event_view_csv(etw_strbuf *out, const EVENT_RECORD *er)
     const EVENT_DESCRIPTOR *d = &h->EventDescriptor;
     int decoded = event_view_decode(er, 0);
     char t[40], g[37];
-    if (event_view_raw_time)
-        snprintf(t, sizeof t, "%lld", (long long)h->TimeStamp.QuadPart);
-    else
-        cli_format_filetime(h->TimeStamp.QuadPart, t, sizeof t);
+    event_time(h, t, sizeof t);
     etw_guid_format(&h->ProviderId, g);
     etw_strbuf_printf(out, "%s,%s,", t, g);
     csv_field(out, provider_name.data ? provider_name.data : "", provider_name.len);
@@ -214,22 +217,6 @@ void event_filter_init(event_filter *f)
     memset(f, 0, sizeof *f);
 }
 
-static int parse_guid(const char *s, GUID *g)
-{
-    unsigned a, b, c, d[8];
-    if (*s == '{')
-        s++;
-    if (sscanf(s, "%8x-%4x-%4x-%2x%2x-%2x%2x%2x%2x%2x%2x", &a, &b, &c, &d[0], &d[1], &d[2], &d[3],
-               &d[4], &d[5], &d[6], &d[7]) != 11)
-        return -1;
-    g->Data1 = a;
-    g->Data2 = (USHORT)b;
-    g->Data3 = (USHORT)c;
-    for (int i = 0; i < 8; i++)
-        g->Data4[i] = (UCHAR)d[i];
-    return 0;
-}
-
 static void set_filetime(FILETIME *t, int64_t v)
 {
     t->dwLowDateTime = (DWORD)v;
@@ -242,7 +229,7 @@ int event_filter_option(event_filter *f, int opt, const char *arg)
     int64_t ft;
     switch (opt) {
     case 1001:
-        f->has_provider = parse_guid(arg, &f->provider) == 0;
+        f->has_provider = etw_guid_parse(arg, &f->provider);
         return f->has_provider ? 0 : -1;
     case 1002:
         f->event_id = (unsigned)strtoul(arg, &end, 0);
