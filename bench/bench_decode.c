@@ -12,7 +12,7 @@
 #include <etwire/tdh.h>
 
 #include "base/strbuf.h"
-#include "tdh/event_text.h"
+#include "tdh/decode/event_text.h"
 
 #define RUNS 5
 

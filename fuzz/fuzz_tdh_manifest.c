@@ -4,7 +4,7 @@
 
 #include <etwire/tdh.h>
 
-#include "tdh/manifest.h"
+#include "tdh/sources/manifest.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -3,7 +3,7 @@
 
 #include <etwire/tdh.h>
 
-#include "tdh/mof_model.h"
+#include "tdh/sources/mof_model.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -9,8 +9,8 @@
 
 #include "base/bytes.h"
 #include "base/strbuf.h"
-#include "tdh/event_text.h"
-#include "tdh/schema_lookup.h"
+#include "tdh/decode/event_text.h"
+#include "tdh/store/schema_lookup.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -7,7 +7,7 @@
 
 #include "base/bytes.h"
 #include "base/strbuf.h"
-#include "tdh/event_text.h"
+#include "tdh/decode/event_text.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

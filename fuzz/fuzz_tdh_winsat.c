@@ -9,8 +9,8 @@
 #include <etwire/tdh.h>
 
 #include "base/strbuf.h"
-#include "tdh/event_text.h"
-#include "tdh/winsat.h"
+#include "tdh/decode/event_text.h"
+#include "tdh/decode/winsat.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

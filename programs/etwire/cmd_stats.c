@@ -8,7 +8,7 @@
 #include "cli_common.h"
 #include "commands.h"
 #include "event_view.h"
-#include "tdh/event_text.h"
+#include "tdh/decode/event_text.h"
 
 typedef struct stat_key {
     GUID provider;

@@ -8,8 +8,8 @@
 
 #include "base/text.h"
 #include "cli_common.h"
-#include "tdh/event_text.h"
-#include "tdh/winsat.h"
+#include "tdh/decode/event_text.h"
+#include "tdh/decode/winsat.h"
 
 int event_view_raw_time;
 

@@ -9,7 +9,7 @@
 #include "base/decode_scope.h"
 #include "format/xca.h"
 #include "etl/file_source.h"
-#include "tdh/schema_lookup.h"
+#include "tdh/store/schema_lookup.h"
 
 etw_session *etw_session_create(int is_stream)
 {

@@ -15,9 +15,9 @@
 #include <etwire/tdh.h>
 
 #include "base/strbuf.h"
-#include "tdh/event_text.h"
-#include "tdh/schema_cache.h"
-#include "tdh/tei_build.h"
+#include "tdh/decode/event_text.h"
+#include "tdh/store/schema_cache.h"
+#include "tdh/store/tei_build.h"
 
 /* The property array through a pointer: indexing EventPropertyInfoArray[ANYSIZE_ARRAY] past
  * element 0 is the Windows idiom but trips compilers' array-bounds warnings. */

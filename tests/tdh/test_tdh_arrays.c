@@ -2,7 +2,7 @@
  * payloads, from hand-built schemas. */
 #include "tdh_test_util.h"
 
-#include "tdh/prop_walk.h"
+#include "tdh/decode/prop_walk.h"
 #include "base/bytes.h"
 
 static void test_fixed_and_counted_arrays(void **state)

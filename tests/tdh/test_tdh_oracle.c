@@ -34,10 +34,10 @@
 
 #include <etwire/etwire.h>
 
-#include "tdh/prop_value.h"
-#include "tdh/prop_walk.h"
-#include "tdh/schema_lookup.h"
-#include "tdh/tei_text.h"
+#include "tdh/decode/prop_value.h"
+#include "tdh/decode/prop_walk.h"
+#include "tdh/store/schema_lookup.h"
+#include "tdh/decode/tei_text.h"
 
 #define MAX_FIELDS 64
 #define MAX_SEEN 1024

@@ -10,7 +10,7 @@
 #include <etwire/etwire.h>
 
 #include "base/decode_scope.h"
-#include "tdh/schema_lookup.h"
+#include "tdh/store/schema_lookup.h"
 
 static const GUID app = {0x5c09e7a1, 0x3b2d, 0x4e6f, {0x90, 0x1a, 0x2b, 0x3c, 0x4d, 0x5e, 0x6f, 0x70}};
 

@@ -3,7 +3,7 @@
 #include "tdh_test_util.h"
 
 #include "base/bytes.h"
-#include "tdh/schema_lookup.h"
+#include "tdh/store/schema_lookup.h"
 
 typedef struct blob {
     uint8_t b[512];

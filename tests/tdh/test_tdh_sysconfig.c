@@ -10,9 +10,9 @@
 #include <etwire/etwire.h>
 
 #include "base/text.h"
-#include "tdh/prop_walk.h"
-#include "tdh/schema_lookup.h"
-#include "tdh/winsat.h"
+#include "tdh/decode/prop_walk.h"
+#include "tdh/store/schema_lookup.h"
+#include "tdh/decode/winsat.h"
 
 static const GUID sysconfig_guid = {0x01853a65, 0x418f, 0x4f36, {0xae, 0xfc, 0xdc, 0x0f, 0x1d, 0x2f, 0xd2, 0x35}};
 static const GUID sysconfigex_guid = {0x9b79ee91, 0xb5fd, 0x41c0, {0xa2, 0x43, 0x42, 0x48, 0xe2, 0x66, 0xe9, 0xd0}};

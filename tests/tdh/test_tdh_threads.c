@@ -6,7 +6,7 @@
 #include <stdatomic.h>
 
 #include "base/bytes.h"
-#include "tdh/schema_lookup.h"
+#include "tdh/store/schema_lookup.h"
 
 #define THREADS 4
 #define ROUNDS 2000

@@ -9,7 +9,7 @@
 
 #include "base/bytes.h"
 #include "base/text.h"
-#include "tdh/manifest.h"
+#include "tdh/sources/manifest.h"
 
 typedef struct blob {
     uint8_t b[4096];

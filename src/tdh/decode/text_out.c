@@ -1,5 +1,5 @@
 /* One-pass text conversion and JSON escaping (see text_out.h). */
-#include "tdh/text_out.h"
+#include "tdh/decode/text_out.h"
 
 #include <string.h>
 

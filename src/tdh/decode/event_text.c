@@ -1,15 +1,15 @@
 /* Event names and field text for the CLI (see event_text.h). */
-#include "tdh/event_text.h"
+#include "tdh/decode/event_text.h"
 
 #include <stdio.h>
 #include <string.h>
 
 #include "base/text.h"
-#include "tdh/prop_value.h"
-#include "tdh/prop_walk.h"
-#include "tdh/schema_lookup.h"
-#include "tdh/tei_text.h"
-#include "tdh/text_out.h"
+#include "tdh/decode/prop_value.h"
+#include "tdh/decode/prop_walk.h"
+#include "tdh/store/schema_lookup.h"
+#include "tdh/decode/tei_text.h"
+#include "tdh/decode/text_out.h"
 
 /* "{xxxxxxxx-...}" without printf: unknown providers are named this way on every event. */
 static void put_guid(etw_strbuf *out, const GUID *g)

@@ -7,7 +7,7 @@
 
 #include <etwire/tdh.h>
 
-#include "tdh/schema_cache.h"
+#include "tdh/store/schema_cache.h"
 
 /* Returns 1 and fills *out if rec has a schema. */
 int etw_schema_for_record(const EVENT_RECORD *rec, etw_schema *out);

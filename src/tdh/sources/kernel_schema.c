@@ -6,9 +6,9 @@
 #include <string.h>
 
 #include "base/text.h"
-#include "tdh/kernel_tables.h"
-#include "tdh/schema_lookup.h"
-#include "tdh/tei_build.h"
+#include "tdh/sources/kernel_tables.h"
+#include "tdh/store/schema_lookup.h"
+#include "tdh/store/tei_build.h"
 
 typedef struct ktype {
     const char *code;

@@ -6,10 +6,10 @@
 
 #include "base/bytes.h"
 #include "base/text.h"
-#include "tdh/prop_value.h"
-#include "tdh/prop_walk.h"
-#include "tdh/schema_lookup.h"
-#include "tdh/tei_text.h"
+#include "tdh/decode/prop_value.h"
+#include "tdh/decode/prop_walk.h"
+#include "tdh/store/schema_lookup.h"
+#include "tdh/decode/tei_text.h"
 
 static int record_schema(PEVENT_RECORD rec, etw_schema *s)
 {

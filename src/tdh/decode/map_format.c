@@ -1,9 +1,9 @@
 /* Map lookups and rendering (see map_format.h). */
-#include "tdh/map_format.h"
+#include "tdh/decode/map_format.h"
 
 #include "base/bytes.h"
 #include "base/text.h"
-#include "tdh/text_out.h"
+#include "tdh/decode/text_out.h"
 
 #define EMI_HEADER 16u
 

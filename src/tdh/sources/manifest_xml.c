@@ -1,8 +1,8 @@
 /* XML instrumentation manifests (format notes §3.1) read with expat into the manifest model.
  * Element names are matched without their namespace prefix; only the elements decoding needs
  * are kept, the rest (messages, channels, filters ...) is skipped. */
-#include "tdh/manifest.h"
-#include "tdh/manifest_model.h"
+#include "tdh/sources/manifest.h"
+#include "tdh/sources/manifest_model.h"
 
 #ifndef ETWIRE_HAVE_EXPAT
 ULONG etw_manifest_load_xml(const uint8_t *p, size_t n, uint32_t origin)

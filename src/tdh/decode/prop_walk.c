@@ -1,10 +1,10 @@
 /* The property walk (see prop_walk.h). */
-#include "tdh/prop_walk.h"
+#include "tdh/decode/prop_walk.h"
 
 #include <string.h>
 
-#include "tdh/prop_value.h"
-#include "tdh/tei_build.h"
+#include "tdh/decode/prop_value.h"
+#include "tdh/store/tei_build.h"
 
 typedef struct walker {
     const TRACE_EVENT_INFO *tei;

@@ -2,7 +2,7 @@
  * the Vista MOF, cross-checked with TraceEvent's offsets (format notes §5.3); where the sources
  * disagree the notes' choice is used (D2: MOF order for TcpIp seqnum/connid; D9: Process V4
  * has Flags). */
-#include "tdh/kernel_tables.h"
+#include "tdh/sources/kernel_tables.h"
 
 enum { EVENTTRACE, PROCESS, THREAD, IMAGE, DISKIO, FILEIO, PAGEFAULT, TCPIP, UDPIP, PERFINFO,
        STACKWALK, REGISTRY, SYSCONFIG, SYSCONFIGEX, IMAGEID, METADATA, WINSAT, PERFTRACK };

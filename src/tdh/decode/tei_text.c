@@ -1,9 +1,9 @@
 /* String access inside schema blobs (see tei_text.h). */
-#include "tdh/tei_text.h"
+#include "tdh/decode/tei_text.h"
 
 #include "base/bytes.h"
 #include "base/text.h"
-#include "tdh/text_out.h"
+#include "tdh/decode/text_out.h"
 
 size_t etw_blob_wstr(const void *blob, size_t n, uint32_t off, const uint8_t **s)
 {

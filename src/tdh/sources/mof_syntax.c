@@ -19,7 +19,7 @@
 #include <strings.h>
 
 #include "base/text.h"
-#include "tdh/mof_model.h"
+#include "tdh/sources/mof_model.h"
 
 enum { TK_EOF, TK_IDENT, TK_NUM, TK_STR, TK_PUNCT, TK_BAD };
 

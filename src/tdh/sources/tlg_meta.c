@@ -1,12 +1,12 @@
 /* TraceLogging metadata → TRACE_EVENT_INFO (see tlg_meta.h). */
-#include "tdh/tlg_meta.h"
+#include "tdh/sources/tlg_meta.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/bytes.h"
-#include "tdh/tei_build.h"
+#include "tdh/store/tei_build.h"
 
 #define TLG_MAX_FIELDS 512u
 #define TLG_IN_BINARY 14

@@ -1,5 +1,5 @@
 /* The TDH size rules for one element of each in-type (format notes §1.5, §1.8). */
-#include "tdh/prop_value.h"
+#include "tdh/decode/prop_value.h"
 
 #include "base/bytes.h"
 #include "base/text.h"

@@ -1,6 +1,6 @@
 /* Renders one property value as text or JSON. Our formats are stable and documented in
  * docs/decoding.md; they do not try to be byte-identical to Windows' localised TDH output. */
-#include "tdh/prop_value.h"
+#include "tdh/decode/prop_value.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -8,8 +8,8 @@
 
 #include "base/bytes.h"
 #include "base/text.h"
-#include "tdh/map_format.h"
-#include "tdh/text_out.h"
+#include "tdh/decode/map_format.h"
+#include "tdh/decode/text_out.h"
 
 static void format_double(etw_strbuf *out, double v, int json, int single)
 {

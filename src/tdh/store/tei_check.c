@@ -1,11 +1,11 @@
 /* Validation of TRACE_EVENT_INFO blobs (see prop_walk.h). Blobs embedded in merged traces are
  * attacker-controlled, so everything the walker and formatter later trust is checked here once,
  * when the blob enters the schema store, instead of on every event. */
-#include "tdh/prop_walk.h"
+#include "tdh/decode/prop_walk.h"
 
 #include "base/bytes.h"
 #include "base/text.h"
-#include "tdh/tei_build.h"
+#include "tdh/store/tei_build.h"
 
 #define TEI_HEADER 112u
 #define EPI 24u

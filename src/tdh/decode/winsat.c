@@ -1,6 +1,6 @@
 /* Compressed XML of merge-time events: WinSAT assessments and PerfTrack scenario manifests
  * (see winsat.h). */
-#include "tdh/winsat.h"
+#include "tdh/decode/winsat.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -8,7 +8,7 @@
 #include "base/bytes.h"
 #include "base/text.h"
 #include "format/xca.h"
-#include "tdh/text_out.h"
+#include "tdh/decode/text_out.h"
 
 /* The merge-time events that carry LZNT1-compressed XML, and where their payloads keep it. */
 typedef struct xml_event {

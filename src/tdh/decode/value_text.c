@@ -1,9 +1,9 @@
 /* Text forms of structured values (times, SIDs, addresses, GUIDs): stable formats of our own,
  * documented in docs/decoding.md, written straight into the output without allocating. */
-#include "tdh/prop_value.h"
+#include "tdh/decode/prop_value.h"
 
 #include "base/bytes.h"
-#include "tdh/text_out.h"
+#include "tdh/decode/text_out.h"
 
 void etw_format_ansi(etw_strbuf *out, const uint8_t *p, size_t n, int utf8)
 {

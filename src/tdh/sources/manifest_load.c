@@ -9,10 +9,10 @@
 
 #include "base/strbuf.h"
 #include "base/text.h"
-#include "tdh/manifest.h"
-#include "tdh/mof_model.h"
-#include "tdh/schema_cache.h"
-#include "tdh/schema_lookup.h"
+#include "tdh/sources/manifest.h"
+#include "tdh/sources/mof_model.h"
+#include "tdh/store/schema_cache.h"
+#include "tdh/store/schema_lookup.h"
 #include "winapi/last_error.h"
 
 #define MAX_LOADED 256

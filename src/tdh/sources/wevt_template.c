@@ -8,10 +8,10 @@
 #include <string.h>
 
 #include "base/bytes.h"
-#include "tdh/manifest.h"
-#include "tdh/pe_resource.h"
-#include "tdh/schema_cache.h"
-#include "tdh/tei_build.h"
+#include "tdh/sources/manifest.h"
+#include "tdh/sources/pe_resource.h"
+#include "tdh/store/schema_cache.h"
+#include "tdh/store/tei_build.h"
 
 #define EVNT_RECORD 48u
 #define ITEM_SIZE 20u

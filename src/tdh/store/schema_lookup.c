@@ -1,12 +1,12 @@
 /* Schema lookup for an event record (see schema_lookup.h). */
-#include "tdh/schema_lookup.h"
+#include "tdh/store/schema_lookup.h"
 
 #include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
 
 #include "base/decode_scope.h"
-#include "tdh/tlg_meta.h"
+#include "tdh/sources/tlg_meta.h"
 
 unsigned etw_event_pointer_size(const EVENT_RECORD *rec, ULONG nctx, const TDH_CONTEXT *ctx)
 {

@@ -2,7 +2,7 @@
  * e_lfanew at 0x3C, COFF header, optional header with the resource data directory at index 2,
  * 40-byte section headers, IMAGE_RESOURCE_DIRECTORY of 16 bytes followed by 8-byte entries
  * whose high bits mark names and subdirectories). */
-#include "tdh/pe_resource.h"
+#include "tdh/sources/pe_resource.h"
 
 #include <ctype.h>
 

@@ -8,10 +8,10 @@
 #include <strings.h>
 
 #include "base/strbuf.h"
-#include "tdh/mof_model.h"
-#include "tdh/schema_cache.h"
-#include "tdh/schema_lookup.h"
-#include "tdh/tei_build.h"
+#include "tdh/sources/mof_model.h"
+#include "tdh/store/schema_cache.h"
+#include "tdh/store/schema_lookup.h"
+#include "tdh/store/tei_build.h"
 
 static const etw_mof_class *find_class(const etw_mof *m, const char *name)
 {

@@ -9,9 +9,9 @@
 #include "base/bytes.h"
 #include "base/decode_scope.h"
 #include "base/text.h"
-#include "tdh/map_format.h"
-#include "tdh/prop_walk.h"
-#include "tdh/schema_lookup.h"
+#include "tdh/decode/map_format.h"
+#include "tdh/decode/prop_walk.h"
+#include "tdh/store/schema_lookup.h"
 
 /* {bbccf6c1-6cd1-48c4-80ff-839482e37671} */
 const GUID etw_metadata_guid = {0xbbccf6c1, 0x6cd1, 0x48c4, {0x80, 0xff, 0x83, 0x94, 0x82, 0xe3, 0x76, 0x71}};

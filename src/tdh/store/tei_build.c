@@ -1,11 +1,11 @@
 /* TRACE_EVENT_INFO / EVENT_MAP_INFO builder (see tei_build.h). */
-#include "tdh/tei_build.h"
+#include "tdh/store/tei_build.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/bytes.h"
-#include "tdh/prop_walk.h"
+#include "tdh/decode/prop_walk.h"
 
 #define TEI_HEADER_SIZE 112u
 #define EPI_SIZE 24u

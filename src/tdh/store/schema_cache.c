@@ -1,7 +1,7 @@
 /* Open-addressing hash table behind one reader-writer lock (see schema_cache.h). Writes are
  * rare (a schema is learned once) and reads are per event, so a rwlock is enough; replaced or
  * dropped blobs go to a retired list instead of being freed, keeping readers' pointers valid. */
-#include "tdh/schema_cache.h"
+#include "tdh/store/schema_cache.h"
 
 #include <pthread.h>
 #include <stdatomic.h>

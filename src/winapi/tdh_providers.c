@@ -5,9 +5,9 @@
 
 #include "base/bytes.h"
 #include "base/text.h"
-#include "tdh/kernel_tables.h"
-#include "tdh/schema_lookup.h"
-#include "tdh/tei_text.h"
+#include "tdh/sources/kernel_tables.h"
+#include "tdh/store/schema_lookup.h"
+#include "tdh/decode/tei_text.h"
 
 typedef struct prov {
     GUID guid;

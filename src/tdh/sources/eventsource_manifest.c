@@ -11,10 +11,10 @@
 #include "base/bytes.h"
 #include "base/decode_scope.h"
 #include "base/text.h"
-#include "tdh/manifest.h"
-#include "tdh/schema_lookup.h"
-#include "tdh/tei_build.h"
-#include "tdh/tei_text.h"
+#include "tdh/sources/manifest.h"
+#include "tdh/store/schema_lookup.h"
+#include "tdh/store/tei_build.h"
+#include "tdh/decode/tei_text.h"
 
 #define MAX_PENDING 32
 #define MAX_MANIFEST (16u << 20)

@@ -8,10 +8,10 @@
 #include "base/bytes.h"
 #include "base/decode_scope.h"
 #include "base/text.h"
-#include "tdh/manifest_model.h"
-#include "tdh/schema_cache.h"
-#include "tdh/tei_build.h"
-#include "tdh/tlg_meta.h"
+#include "tdh/sources/manifest_model.h"
+#include "tdh/store/schema_cache.h"
+#include "tdh/store/tei_build.h"
+#include "tdh/sources/tlg_meta.h"
 
 void *etw_man_push(etw_manifest *m, void **v, size_t *n, size_t *cap, size_t elem)
 {
