@@ -9,13 +9,14 @@
 #include <unistd.h>
 
 #include "commands.h"
-#include "relay/relay_msg.h"
-#include "relay_collect.h"
-#include "relay_kafka.h"
-#include "relay_net.h"
+#include "relay/wire/msg.h"
+#include "relay/collect.h"
+#include "relay/kafka.h"
+#include "relay/net.h"
 #include "relay_opts.h"
-#include "relay_quota.h"
-#include "relay_zstd.h"
+#include "relay/quota.h"
+#include "relay/zstd.h"
+#include "relay_json.h"
 
 #define MAX_ALLOW 256
 
@@ -168,7 +169,8 @@ int cmd_collect(int argc, char **argv)
                              .max_sessions = 1024, .stop = &stop_flag};
     relay_tls_files tls = {0};
     const char *listen_addr = NULL, *stats = NULL, *port_file = NULL;
-    const char *kafka = NULL, *topic = NULL, *group = NULL;
+    const char *kafka = NULL, *topic = NULL, *group = NULL, *json_dir = NULL;
+    ETWIRE_RELAY_SESSION_CALLBACKS json_cb;
     char *allow[MAX_ALLOW + 1] = {0};
     int nallow = 0, plain = 0, zstd = 0;
     uint32_t max_conns = 256;
@@ -190,7 +192,7 @@ int cmd_collect(int argc, char **argv)
         } else if (!strcmp(a, "--out") && more) {
             cfg.sink.out_dir = argv[++i];
         } else if (!strcmp(a, "--json") && more) {
-            cfg.sink.json_dir = argv[++i];
+            json_dir = argv[++i];
         } else if (!strcmp(a, "--stats") && more) {
             stats = argv[++i];
         } else if (!strcmp(a, "--allow") && more && nallow < MAX_ALLOW) {
@@ -228,6 +230,10 @@ int cmd_collect(int argc, char **argv)
             usage(stderr);
             return 2;
         }
+    }
+    if (json_dir) {
+        json_cb = relay_json_callbacks(json_dir);
+        cfg.sink.cb = &json_cb;
     }
     if (kafka)
         return collect_kafka(kafka, topic, group, &cfg, stats);

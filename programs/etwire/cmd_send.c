@@ -9,13 +9,13 @@
 
 #include "base/bytes.h"
 #include "commands.h"
-#include "relay/relay_msg.h"
-#include "relay_input.h"
-#include "relay_kafka.h"
+#include "relay/wire/msg.h"
+#include "relay/input.h"
+#include "relay/kafka.h"
 #include "relay_opts.h"
-#include "relay_pace.h"
-#include "relay_sender.h"
-#include "relay_spool.h"
+#include "relay/pace.h"
+#include "relay/sender.h"
+#include "relay/spool.h"
 
 #define MAX_SPOOLED_SESSIONS 4096
 

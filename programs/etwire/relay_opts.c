@@ -7,7 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "relay/relay_msg.h"
+#include "relay/wire/msg.h"
 
 void relay_name_from(const char *text, char *out, size_t outlen)
 {

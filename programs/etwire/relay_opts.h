@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "relay_tls.h"
+#include "relay/tls.h"
 
 /* Turns any text into a valid relay name ([A-Za-z0-9._-], 1..128 bytes). */
 void relay_name_from(const char *text, char *out, size_t outlen);

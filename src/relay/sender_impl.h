@@ -1,0 +1,63 @@
+/* Internals of relay_sender shared by its two files: relay_sender.c (the queue and the
+ * public calls) and relay_sender_link.c (connecting, the handshake, sending and reading). */
+#ifndef ETWIRE_RELAY_SENDER_IMPL_H
+#define ETWIRE_RELAY_SENDER_IMPL_H
+
+#include <stdint.h>
+
+#include "relay/wire/frame.h"
+#include "relay/wire/msg.h"
+#include "relay/net.h"
+#include "relay/sender.h"
+
+#define IO_TIMEOUT_MS 30000
+#define PING_EVERY_MS 10000
+
+typedef struct entry {
+    uint64_t seq;
+    uint32_t size; /* raw buffer bytes, stored at frame + ETW_RELAY_BUFFER_PREFIX */
+    int sent;      /* went out on some connection already: sending again is a resend */
+    uint8_t *frame;
+} entry;
+
+struct relay_sender {
+    relay_sender_opts o;
+    relay_conn conn;
+    int connected;
+    uint32_t window;
+    uint32_t caps;
+    entry *q; /* ring of o.window entries */
+    uint32_t head, count;
+    uint64_t next_seq;  /* number the next pushed buffer gets */
+    uint64_t acked;     /* collector holds every seq below */
+    uint64_t skip_to;   /* a restarted sender re-reads its input: buffers below are held */
+    int ended;          /* END sent on this connection */
+    int done;           /* CLOSE DONE received */
+    int fatal;
+    uint8_t *zbuf;
+    size_t zcap;
+    int64_t last_send_ms;
+    struct relay_spool *sp; /* --spool: buffers are read back from disk into the queue */
+    uint64_t queued_to;     /* with a spool: one past the newest buffer in the queue */
+    int spool_cut;          /* a reloaded spool without END: the input stopped early */
+    relay_sender_stats st;
+    etw_relay_decoder dec;
+    char err[256];
+};
+
+int64_t relay_sender_now_ms(void);
+void relay_sender_note(relay_sender *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void relay_sender_drop_acked(relay_sender *s);
+void relay_sender_disconnect(relay_sender *s);
+/* Writes bytes on the connection; on failure disconnects and returns -1. */
+int relay_sender_send(relay_sender *s, const void *p, size_t n);
+/* Sends one queued buffer (zstd-compressed when negotiated and smaller). */
+int relay_sender_send_entry(relay_sender *s, entry *e);
+/* Reads what the collector sent (ACK, CLOSE, PING), waiting at most timeout_ms. */
+int relay_sender_service(relay_sender *s, int timeout_ms);
+/* With a spool: loads buffers from disk into the window and sends them; -1 on a spool error. */
+int relay_sender_pump(relay_sender *s);
+/* Connects (again) with back-off and resends the queue; -1 when giving up. */
+int relay_sender_connect(relay_sender *s);
+
+#endif
