@@ -17,7 +17,10 @@ typedef struct relay_collect_cfg {
     uint64_t max_rate;      /* bytes per second per connection (0 = unlimited) */
     struct relay_quota *quota; /* per-source memory and rate budgets (relay_quota.h) */
     uint32_t caps;          /* ETW_RELAY_CAP_* offered */
-    int idle_ms;
+    int idle_ms;            /* a connection silent this long is closed */
+    int frame_deadline_ms;  /* a frame must be whole this long after its first byte */
+    int handshake_ms;       /* TLS handshake and HELLO, in total, from accept */
+    int session_idle_ms;    /* a session without connection is closed after this */
     void *tls_ctx;          /* NULL: plain TCP */
     char **allow;           /* accepted source names (NULL-terminated; NULL = any, plain only) */
     uint32_t max_sessions;
@@ -36,6 +39,9 @@ int relay_registry_acquire(relay_registry *r, const relay_collect_cfg *cfg, cons
                            uint32_t *reason, char *err, size_t errlen);
 /* The connection is gone; with ended set the session is complete and is closed and removed. */
 void relay_registry_release(relay_registry *r, const relay_collect_cfg *cfg, relay_sink *sink, int ended);
+/* Closes the sessions without a connection for cfg->session_idle_ms (their buffers are in
+ * their .etl: a sender that comes back resumes from there); how many. */
+uint32_t relay_registry_sweep(relay_registry *r, const relay_collect_cfg *cfg);
 /* Closes every remaining session (shutdown). */
 void relay_registry_destroy(relay_registry *r, const relay_collect_cfg *cfg);
 
@@ -44,8 +50,11 @@ typedef struct relay_conn_job {
     char peer[64];
     const relay_collect_cfg *cfg;
     relay_registry *reg;
+    char addr[64];          /* peer without the port: unauthenticated connections are capped per address */
     pthread_t thread;
+    atomic_int authed;      /* HELLO accepted: no longer counts against the strangers' share */
     atomic_int finished;
+    int wake_fd;            /* written when finished: the accept loop reaps without polling */
 } relay_conn_job;
 
 /* Thread entry: serves one connection, then sets job->finished. */

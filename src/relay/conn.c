@@ -74,6 +74,7 @@ static int on_hello(void *ctx, const etw_relay_hello *h, etw_relay_welcome *w)
     w->next_seq = relay_sink_next_seq(c->sink);
     relay_sink_set_window(c->sink, w->max_in_flight);
     c->acked = w->next_seq;
+    atomic_store(&c->job->authed, 1);
     if (cfg->verbose)
         relay_log("%s: %s connected, resuming at buffer %llu", c->job->peer, c->name,
                   (unsigned long long)w->next_seq);
@@ -167,13 +168,25 @@ static int behind(conn_state *c)
 
 /* Reads and processes until the session ends, fails, idles out or the collector stops.
  * Returns the CLOSE reason to send. */
-static uint32_t serve(conn_state *c)
+static uint32_t serve(conn_state *c, int64_t hello_deadline)
 {
     const relay_collect_cfg *cfg = c->job->cfg;
     uint8_t buf[65536];
     int64_t last_rx = now_ms(), rate_start = last_rx;
+    int64_t frame_start = 0; /* when the frame being read began (0: between frames) */
     uint64_t rate_bytes = 0;
     while (!c->ended) {
+        int64_t t = now_ms();
+        /* Deadlines, not timeouts: a byte now and then does not keep a connection alive. */
+        if (c->col.state == ETW_RELAY_COL_HELLO && t > hello_deadline) {
+            snprintf(c->err, sizeof c->err, "no HELLO within %d ms of connecting", cfg->handshake_ms);
+            return ETW_RELAY_CLOSE_IDLE;
+        }
+        if (frame_start && t - frame_start > cfg->frame_deadline_ms) {
+            snprintf(c->err, sizeof c->err, "frame not complete %d ms after its first byte (stream offset %llu)",
+                     cfg->frame_deadline_ms, (unsigned long long)c->col.dec.frame_offset);
+            return ETW_RELAY_CLOSE_IDLE;
+        }
         if (atomic_load(cfg->stop))
             return ETW_RELAY_CLOSE_SHUTDOWN;
         if (c->sink && send_ack(c) != 0)
@@ -186,11 +199,15 @@ static uint32_t serve(conn_state *c)
             else /* only the source's other sessions hold memory: their completions free it */
                 nanosleep(&(struct timespec){0, 10000000L}, NULL);
             last_rx = now_ms();
+            if (frame_start)
+                frame_start = last_rx;
             continue;
         }
         if (cfg->max_rate && rate_bytes * 1000 > cfg->max_rate * (uint64_t)(now - rate_start + 1)) {
             nanosleep(&(struct timespec){0, 20000000L}, NULL);
             last_rx = now_ms();
+            if (frame_start)
+                frame_start = last_rx;
             continue;
         }
         int wait = c->qs ? relay_quota_rate_wait_ms(c->qs) : 0;
@@ -198,6 +215,8 @@ static uint32_t serve(conn_state *c)
             nanosleep(&(struct timespec){wait / 1000, (long)(wait % 1000) * 1000000L}, NULL);
             relay_quota_throttled(c->qs, wait);
             last_rx = now_ms();
+            if (frame_start)
+                frame_start = last_rx;
             continue;
         }
         ssize_t got = relay_conn_read(&c->conn, buf, sizeof buf, 200);
@@ -213,6 +232,8 @@ static uint32_t serve(conn_state *c)
             continue;
         }
         last_rx = now_ms();
+        if (!frame_start)
+            frame_start = last_rx;
         rate_bytes += (uint64_t)got;
         if (c->qs)
             relay_quota_rate_take(c->qs, (uint64_t)got);
@@ -225,6 +246,8 @@ static uint32_t serve(conn_state *c)
         }
         if (st == ETW_RELAY_E_CLOSED || c->col.state == ETW_RELAY_COL_CLOSED)
             return ETW_RELAY_CLOSE_COUNT_;
+        if (etw_relay_decoder_idle(&c->col.dec))
+            frame_start = 0;
         if (st != ETW_RELAY_OK) {
             if (!c->err[0])
                 snprintf(c->err, sizeof c->err, "%s at stream offset %llu", etw_relay_status_message(st),
@@ -253,12 +276,13 @@ void *relay_collect_conn_main(void *arg)
     relay_conn_init(&c->conn, job->fd);
     snprintf(c->name, sizeof c->name, "(no HELLO yet)");
     uint32_t reason = ETW_RELAY_CLOSE_COUNT_;
-    if (cfg->tls_ctx && relay_tls_accept(cfg->tls_ctx, &c->conn, IO_TIMEOUT_MS, c->identity,
+    int64_t hello_deadline = now_ms() + cfg->handshake_ms;
+    if (cfg->tls_ctx && relay_tls_accept(cfg->tls_ctx, &c->conn, cfg->handshake_ms, c->identity,
                                          sizeof c->identity, c->err, sizeof c->err) != 0) {
         relay_log("%s: refused: %s", job->peer, c->err);
     } else {
         etw_relay_collector_init(&c->col, &ops, c, 0, cfg->window, cfg->caps);
-        reason = serve(c);
+        reason = serve(c, hello_deadline);
         if (reason == ETW_RELAY_CLOSE_SHUTDOWN && c->sink) {
             /* SIGTERM: drain what was received, acknowledge it all, then say goodbye. */
             relay_sink_end(c->sink);
@@ -281,5 +305,7 @@ void *relay_collect_conn_main(void *arg)
     relay_conn_close(&c->conn);
     free(c);
     atomic_store(&job->finished, 1);
+    if (job->wake_fd >= 0 && write(job->wake_fd, "", 1) < 0) { /* the loop also wakes by itself */
+    }
     return NULL;
 }

@@ -185,7 +185,11 @@ int relay_sender_finish(relay_sender *s)
     int64_t deadline = relay_sender_now_ms() + limit;
     uint64_t seen = s->acked;
     while (!s->done) {
-        if (relay_sender_connect(s) != 0 || relay_sender_pump(s) != 0)
+        if (relay_sender_connect(s) != 0)
+            return -1;
+        if (s->done)
+            break;
+        if (relay_sender_pump(s) != 0)
             return -1;
         /* END follows the last buffer; with a spool, once every buffer left the disk. */
         if (!s->ended && s->connected && (!s->sp || s->queued_to >= s->next_seq)) {
@@ -193,6 +197,7 @@ int relay_sender_finish(relay_sender *s)
             if (relay_sender_send(s, end, etw_relay_encode_end(end, sizeof end, s->next_seq)) != 0)
                 continue;
             s->ended = 1;
+            s->end_sent = 1;
         }
         if (s->acked != seen) {
             seen = s->acked;

@@ -32,6 +32,7 @@ struct relay_sender {
     uint64_t acked;     /* collector holds every seq below */
     uint64_t skip_to;   /* a restarted sender re-reads its input: buffers below are held */
     int ended;          /* END sent on this connection */
+    int end_sent;       /* END sent on some connection: a COMPLETE refusal then means done */
     int done;           /* CLOSE DONE received */
     int fatal;
     uint8_t *zbuf;

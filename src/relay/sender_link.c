@@ -68,9 +68,15 @@ static int on_frame(relay_sender *s, const etw_relay_frame *f)
             c.reason = ETW_RELAY_CLOSE_PROTOCOL, c.text_len = 0, c.text = "";
         if (c.reason == ETW_RELAY_CLOSE_DONE && s->ended && s->acked == s->next_seq) {
             s->done = 1;
+        } else if (c.reason == ETW_RELAY_CLOSE_COMPLETE && s->end_sent) {
+            /* Our END completed it; only the last ACK was lost with a connection. */
+            s->acked = s->next_seq;
+            s->done = 1;
         } else {
             relay_sender_note(s, "collector closed: %s %.*s", etw_relay_close_reason_name(c.reason), (int)c.text_len, c.text);
-            if (c.reason == ETW_RELAY_CLOSE_AUTH || c.reason == ETW_RELAY_CLOSE_VERSION)
+            /* Refusals that another try would get again. */
+            if (c.reason == ETW_RELAY_CLOSE_AUTH || c.reason == ETW_RELAY_CLOSE_VERSION ||
+                c.reason == ETW_RELAY_CLOSE_COMPLETE || c.reason == ETW_RELAY_CLOSE_BAD_BUFFER)
                 s->fatal = 1;
         }
         return -1;
@@ -216,10 +222,10 @@ int relay_sender_connect(relay_sender *s)
 {
     int64_t deadline = relay_sender_now_ms() + (int64_t)s->o.retry_seconds * 1000;
     int delay = 100;
-    while (!s->connected) {
+    while (!s->connected && !s->done) {
         if (s->fatal)
             return -1;
-        if (connect_once(s) == 0)
+        if (connect_once(s) == 0 || s->done)
             break;
         if (s->fatal || relay_sender_now_ms() + delay > deadline)
             return -1;

@@ -269,6 +269,12 @@ static int add(relay_sink *k, uint8_t *storage, const uint8_t *buf, uint32_t siz
     return wrc;
 }
 
+void relay_sink_mark_complete(relay_sink *k)
+{
+    if (k->files.etl_fd >= 0 && fchmod(k->files.etl_fd, 0440) != 0)
+        fprintf(stderr, "etwire collect: %s: cannot mark the .etl complete (read-only)\n", k->files.label);
+}
+
 int relay_sink_failed(relay_sink *k)
 {
     pthread_mutex_lock(&k->mu);

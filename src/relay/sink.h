@@ -47,6 +47,8 @@ uint64_t relay_sink_next_seq(relay_sink *k);
 void relay_sink_end(relay_sink *k);
 /* Waits up to ms for a completion. */
 void relay_sink_wait(relay_sink *k, int ms);
+/* The session ended: its .etl becomes read-only, the mark that it is never reopened. */
+void relay_sink_mark_complete(relay_sink *k);
 /* True once a write failed: the session must be closed (it resumes from its .etl). */
 int relay_sink_failed(relay_sink *k);
 /* Ends the stream, drains ProcessTrace, closes files, prints statistics when asked. */

@@ -1,6 +1,8 @@
-/* OpenSSL glue for the relay (see relay_tls.h). Sockets are non-blocking: every SSL call that
- * wants to read or write waits in poll() with the caller's time limit, so a peer that stops
- * mid-handshake or mid-record cannot hold a thread forever. */
+/* OpenSSL glue for the relay (see tls.h). Sockets are non-blocking: every SSL call that wants
+ * to read or write waits in poll() with the caller's time limit, so a peer that stops
+ * mid-record cannot hold a thread forever, and a handshake has one deadline for all of it.
+ * OpenSSL talks to the socket through a BIO of ours that sends with MSG_NOSIGNAL: a peer that
+ * closed its end can never raise SIGPIPE in a program embedding the relay. */
 #include "relay/tls.h"
 
 #include <stdio.h>
@@ -8,7 +10,11 @@
 
 #ifdef ETWIRE_HAVE_OPENSSL
 #include <arpa/inet.h>
+#include <errno.h>
 #include <poll.h>
+#include <pthread.h>
+#include <sys/socket.h>
+#include <time.h>
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -27,6 +33,64 @@ static void ssl_error(char *err, size_t errlen, const char *what)
         ERR_error_string_n(e, buf, sizeof buf);
     snprintf(err, errlen, "%s: %s", what, buf);
     ERR_clear_error();
+}
+
+/* The socket BIO without SIGPIPE: send(MSG_NOSIGNAL) and recv on the descriptor. */
+static int nosig_write(BIO *b, const char *buf, int n)
+{
+    ssize_t w = send(BIO_get_fd(b, NULL), buf, (size_t)n, MSG_NOSIGNAL);
+    BIO_clear_retry_flags(b);
+    if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+        BIO_set_retry_write(b);
+    return (int)w;
+}
+
+static int nosig_read(BIO *b, char *buf, int n)
+{
+    ssize_t r = recv(BIO_get_fd(b, NULL), buf, (size_t)n, 0);
+    BIO_clear_retry_flags(b);
+    if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+        BIO_set_retry_read(b);
+    return (int)r;
+}
+
+static int nosig_puts(BIO *b, const char *s)
+{
+    return nosig_write(b, s, (int)strlen(s));
+}
+
+static BIO_METHOD *nosig_method;
+static pthread_once_t nosig_once = PTHREAD_ONCE_INIT;
+
+static void nosig_init(void)
+{
+    /* Everything but reading and writing (fd get/set, flush, EOF) as the socket BIO does it. */
+    const BIO_METHOD *sock = BIO_s_socket();
+    BIO_METHOD *m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK | BIO_TYPE_DESCRIPTOR,
+                                 "etwire relay socket");
+    if (!m)
+        return;
+    BIO_meth_set_write(m, nosig_write);
+    BIO_meth_set_read(m, nosig_read);
+    BIO_meth_set_puts(m, nosig_puts);
+    BIO_meth_set_ctrl(m, BIO_meth_get_ctrl(sock));
+    BIO_meth_set_create(m, BIO_meth_get_create(sock));
+    BIO_meth_set_destroy(m, BIO_meth_get_destroy(sock));
+    nosig_method = m;
+}
+
+/* Puts the connection's socket under ssl through the MSG_NOSIGNAL BIO; 0 or -1. */
+static int attach_socket(SSL *ssl, int fd)
+{
+    pthread_once(&nosig_once, nosig_init);
+    if (!nosig_method)
+        return -1;
+    BIO *b = BIO_new(nosig_method);
+    if (!b)
+        return -1;
+    BIO_set_fd(b, fd, BIO_NOCLOSE);
+    SSL_set_bio(ssl, b, b);
+    return 0;
 }
 
 void *relay_tls_ctx_new(int server, const relay_tls_files *f, char *err, size_t errlen)
@@ -78,18 +142,44 @@ static int wait_for(relay_conn *c, int rc, int timeout_ms)
     return n > 0 ? 1 : n == 0 ? 0 : -1;
 }
 
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Why a handshake failed, with the certificate check's own reason when that was it. */
+static void handshake_error(relay_conn *c, char *err, size_t errlen)
+{
+    long v = SSL_get_verify_result(c->ssl);
+    unsigned long e = ERR_peek_error();
+    char buf[256] = "connection closed by the peer";
+    if (e)
+        ERR_error_string_n(e, buf, sizeof buf);
+    ERR_clear_error();
+    if (v != X509_V_OK)
+        snprintf(err, errlen, "TLS handshake: certificate verify failed: %s (%s)",
+                 X509_verify_cert_error_string(v), buf);
+    else
+        snprintf(err, errlen, "TLS handshake: %s", buf);
+}
+
+/* The whole handshake within timeout_ms: a peer trickling bytes gains nothing. */
 static int handshake(relay_conn *c, int server, int timeout_ms, char *err, size_t errlen)
 {
+    int64_t deadline = mono_ms() + timeout_ms;
     for (;;) {
         int rc = server ? SSL_accept(c->ssl) : SSL_connect(c->ssl);
         if (rc == 1)
             return 0;
-        int w = wait_for(c, rc, timeout_ms);
+        int64_t left = deadline - mono_ms();
+        int w = left > 0 ? wait_for(c, rc, (int)left) : 0;
         if (w <= 0) {
-            if (w == 0)
-                snprintf(err, errlen, "TLS handshake timed out");
+            if (w == 0 && SSL_get_error(c->ssl, rc) != SSL_ERROR_SSL)
+                snprintf(err, errlen, "TLS handshake not complete within %d ms", timeout_ms);
             else
-                ssl_error(err, errlen, "TLS handshake");
+                handshake_error(c, err, errlen);
             return -1;
         }
     }
@@ -127,7 +217,7 @@ int relay_tls_accept(void *ctx, relay_conn *c, int timeout_ms, char *identity, s
                      char *err, size_t errlen)
 {
     c->ssl = SSL_new(ctx);
-    if (!c->ssl || SSL_set_fd(c->ssl, c->fd) != 1) {
+    if (!c->ssl || attach_socket(c->ssl, c->fd) != 0) {
         ssl_error(err, errlen, "SSL_new");
         return -1;
     }
@@ -144,7 +234,7 @@ int relay_tls_connect(void *ctx, relay_conn *c, const char *host, int timeout_ms
                       size_t errlen)
 {
     c->ssl = SSL_new(ctx);
-    if (!c->ssl || SSL_set_fd(c->ssl, c->fd) != 1) {
+    if (!c->ssl || attach_socket(c->ssl, c->fd) != 0) {
         ssl_error(err, errlen, "SSL_new");
         return -1;
     }
@@ -204,6 +294,64 @@ void relay_tls_free(relay_conn *c)
 
 int relay_tls_available(void)
 {
+    return 0;
+}
+
+/* The socket BIO without SIGPIPE: send(MSG_NOSIGNAL) and recv on the descriptor. */
+static int nosig_write(BIO *b, const char *buf, int n)
+{
+    ssize_t w = send(BIO_get_fd(b, NULL), buf, (size_t)n, MSG_NOSIGNAL);
+    BIO_clear_retry_flags(b);
+    if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+        BIO_set_retry_write(b);
+    return (int)w;
+}
+
+static int nosig_read(BIO *b, char *buf, int n)
+{
+    ssize_t r = recv(BIO_get_fd(b, NULL), buf, (size_t)n, 0);
+    BIO_clear_retry_flags(b);
+    if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+        BIO_set_retry_read(b);
+    return (int)r;
+}
+
+static int nosig_puts(BIO *b, const char *s)
+{
+    return nosig_write(b, s, (int)strlen(s));
+}
+
+static BIO_METHOD *nosig_method;
+static pthread_once_t nosig_once = PTHREAD_ONCE_INIT;
+
+static void nosig_init(void)
+{
+    /* Everything but reading and writing (fd get/set, flush, EOF) as the socket BIO does it. */
+    const BIO_METHOD *sock = BIO_s_socket();
+    BIO_METHOD *m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK | BIO_TYPE_DESCRIPTOR,
+                                 "etwire relay socket");
+    if (!m)
+        return;
+    BIO_meth_set_write(m, nosig_write);
+    BIO_meth_set_read(m, nosig_read);
+    BIO_meth_set_puts(m, nosig_puts);
+    BIO_meth_set_ctrl(m, BIO_meth_get_ctrl(sock));
+    BIO_meth_set_create(m, BIO_meth_get_create(sock));
+    BIO_meth_set_destroy(m, BIO_meth_get_destroy(sock));
+    nosig_method = m;
+}
+
+/* Puts the connection's socket under ssl through the MSG_NOSIGNAL BIO; 0 or -1. */
+static int attach_socket(SSL *ssl, int fd)
+{
+    pthread_once(&nosig_once, nosig_init);
+    if (!nosig_method)
+        return -1;
+    BIO *b = BIO_new(nosig_method);
+    if (!b)
+        return -1;
+    BIO_set_fd(b, fd, BIO_NOCLOSE);
+    SSL_set_bio(ssl, b, b);
     return 0;
 }
 

@@ -44,7 +44,7 @@ const char *etw_relay_close_reason_name(uint32_t reason)
 {
     static const char *const names[ETW_RELAY_CLOSE_COUNT_] = {
         "DONE", "PROTOCOL", "VERSION", "TOO_LARGE", "AUTH", "SEQUENCE",
-        "WINDOW", "BAD_BUFFER", "BUSY", "SHUTDOWN", "IDLE", "RESOURCES",
+        "WINDOW", "BAD_BUFFER", "BUSY", "SHUTDOWN", "IDLE", "RESOURCES", "COMPLETE",
     };
     return reason < ETW_RELAY_CLOSE_COUNT_ ? names[reason] : "UNKNOWN";
 }

@@ -20,6 +20,7 @@ enum {
     ETW_RELAY_CLOSE_SHUTDOWN = 9,
     ETW_RELAY_CLOSE_IDLE = 10,
     ETW_RELAY_CLOSE_RESOURCES = 11,
+    ETW_RELAY_CLOSE_COMPLETE = 12, /* the session already ended: it is never reopened */
     ETW_RELAY_CLOSE_COUNT_
 };
 
