@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include "base/bytes.h"
+#include <etwire/relay.h>
+
 #include "commands.h"
 #include "relay/wire/msg.h"
 #include "relay/input.h"
@@ -18,11 +20,6 @@
 #include "relay/spool.h"
 
 #define MAX_SPOOLED_SESSIONS 4096
-
-typedef struct send_ctx {
-    relay_sender *s;
-    relay_pace pace;
-} send_ctx;
 
 static void usage(FILE *out)
 {
@@ -61,18 +58,9 @@ static void usage(FILE *out)
 #endif
 }
 
-static void pace(send_ctx *c, const uint8_t *buf, const relay_input_clock *clk)
-{
-    int ms = relay_pace_delay_ms(&c->pace, buf, clk);
-    if (ms > 0)
-        relay_sender_idle(c->s, ms);
-}
-
 static int on_buffer(void *ctx, const uint8_t *buf, uint32_t size, const relay_input_clock *clk)
 {
-    send_ctx *c = ctx;
-    pace(c, buf, clk);
-    return relay_sender_push(c->s, buf, size);
+    return etwire_relay_sender_push(ctx, buf, size, clk->frequency);
 }
 
 static void report(relay_sender *s, const relay_sender_opts *o, int rc, const char *err)
@@ -145,40 +133,42 @@ static int resume_spooled(const char *dir, relay_sender_opts base)
     return failures;
 }
 
-static int send_one(const char *input, relay_sender_opts *o, double rate, int raw, const char *spool_dir)
+/* One input as one session, through the public sender (include/etwire/relay.h). */
+static int send_one(const char *input, ETWIRE_RELAY_SENDER_OPTIONS *po, int raw)
 {
-    send_ctx c = {.pace = {.rate = rate}};
     char err[512] = "";
-    relay_spool *sp = NULL;
-    if (spool_dir && !(sp = relay_spool_create(spool_dir, o->source, o->session, o->instance, err, sizeof err))) {
-        fprintf(stderr, "etwire send: %s\n", err);
+    etwire_relay_sender *x = etwire_relay_sender_new(po, err, sizeof err);
+    if (!x) {
+        fprintf(stderr, "etwire send: %s/%s: %s\n", po->Source, po->Session, err);
         return 1;
     }
-    c.s = relay_sender_create(o);
-    if (!c.s) {
-        fprintf(stderr, "etwire send: out of memory\n");
-        relay_spool_close(sp);
-        return 1;
-    }
-    if (sp)
-        relay_sender_attach_spool(c.s, sp, NULL);
     int rc;
     if (!strcmp(input, "-")) {
-        rc = relay_input_stream(stdin, on_buffer, &c, err, sizeof err);
+        rc = relay_input_stream(stdin, on_buffer, x, err, sizeof err);
     } else if (raw) {
         FILE *f = fopen(input, "rb");
-        rc = f ? relay_input_stream(f, on_buffer, &c, err, sizeof err) : -1;
+        rc = f ? relay_input_stream(f, on_buffer, x, err, sizeof err) : -1;
         if (!f)
             snprintf(err, sizeof err, "%s: cannot open", input);
         else
             fclose(f);
     } else {
-        rc = relay_input_etl(input, on_buffer, &c, err, sizeof err);
+        rc = etwire_relay_send_file(x, input, err, sizeof err); /* from the index, no events */
     }
     if (rc == 0)
-        rc = relay_sender_finish(c.s);
-    report(c.s, o, rc, err);
-    relay_sender_destroy(c.s);
+        rc = etwire_relay_sender_finish(x);
+    ETWIRE_RELAY_SENDER_STATS st;
+    etwire_relay_sender_stats(x, &st);
+    if (rc != 0)
+        fprintf(stderr, "etwire send: %s/%s: %s%s%s\n", po->Source, po->Session, err, *err ? "; " : "",
+                etwire_relay_sender_error(x));
+    else if (po->Verbose)
+        fprintf(stderr, "etwire send: %s/%s: instance %016llx, %llu buffers, %llu bytes (%llu on the wire), "
+                "%llu resent, %llu reconnects, %llu already held\n",
+                po->Source, po->Session, (unsigned long long)etwire_relay_sender_instance(x),
+                (unsigned long long)st.Buffers, (unsigned long long)st.Bytes, (unsigned long long)st.WireBytes,
+                (unsigned long long)st.Resent, (unsigned long long)st.Reconnects, (unsigned long long)st.Skipped);
+    etwire_relay_sender_free(x);
     return rc == 0 ? 0 : 1;
 }
 
@@ -310,7 +300,13 @@ int cmd_send(int argc, char **argv)
             continue;
         }
 #endif
-        failures += send_one(argv[i], &o, rate, raw, spool_dir);
+        ETWIRE_RELAY_SENDER_OPTIONS po = {.To = o.to, .Plain = plain, .TlsCert = tls.cert, .TlsKey = tls.key,
+                                          .TlsCa = tls.ca, .TlsServerName = server_name, .Source = src,
+                                          .Session = ses, .Instance = o.instance, .Resume = o.resume,
+                                          .Window = o.window, .Zstd = o.zstd,
+                                          .RetrySeconds = (ULONG)o.retry_seconds, .SpoolDir = spool_dir,
+                                          .SpoolMax = o.spool_max, .Rate = rate, .Verbose = o.verbose};
+        failures += send_one(argv[i], &po, raw);
     }
 #ifdef ETWIRE_HAVE_RDKAFKA
     if (kp && relay_kafka_producer_finish(kp, 120000) != 0)

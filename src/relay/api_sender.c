@@ -1,0 +1,190 @@
+/* The embeddable sender (include/etwire/relay.h): options onto the sender (sender.h), its TLS
+ * context, spool and pacing, and `send FILE` straight from the file's buffer index. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <etwire/relay.h>
+
+#include "base/bytes.h"
+#include "base/clock.h"
+#include "etl/file_source.h"
+#include "relay/names.h"
+#include "relay/pace.h"
+#include "relay/sender.h"
+#include "relay/spool.h"
+#include "relay/tls.h"
+#include "relay/wire/msg.h"
+
+struct etwire_relay_sender {
+    relay_sender_opts o;
+    relay_sender *s;
+    relay_pace pace;
+    char source[ETW_RELAY_NAME_MAX + 1], session[ETW_RELAY_NAME_MAX + 1];
+    char tls_host[256];
+    char err[512];
+};
+
+/* The sender's relay_sender_opts from the public options; the TLS context is created here
+ * (the caller frees it). 0 or -1 with err. */
+static int make_opts(const ETWIRE_RELAY_SENDER_OPTIONS *p, relay_sender_opts *o, char *tls_host,
+                     size_t hostlen, char *err, size_t errlen)
+{
+    memset(o, 0, sizeof *o);
+    if (!p->To) {
+        snprintf(err, errlen, "no collector address");
+        return -1;
+    }
+    if (p->Plain && !relay_addr_is_loopback(p->To)) {
+        snprintf(err, errlen, "plain TCP is only for loopback addresses; use TLS");
+        return -1;
+    }
+    o->to = p->To;
+    o->instance = p->Instance ? p->Instance : relay_random64();
+    o->resume = p->Resume;
+    o->window = p->Window ? p->Window : 64;
+    o->zstd = p->Zstd;
+    o->retry_seconds = p->RetrySeconds ? (int)p->RetrySeconds : 60;
+    o->spool_max = p->SpoolMax ? p->SpoolMax : 1ull << 30;
+    o->verbose = p->Verbose;
+    if (p->SpoolDir && o->spool_max < 2 * RELAY_SPOOL_SEGMENT) {
+        snprintf(err, errlen, "the spool needs at least %u bytes", 2 * RELAY_SPOOL_SEGMENT);
+        return -1;
+    }
+    if (!p->Plain) {
+        relay_tls_files f = {p->TlsCert, p->TlsKey, p->TlsCa};
+        if (!(o->tls_ctx = relay_tls_ctx_new(0, &f, err, errlen)))
+            return -1;
+        relay_addr_host(p->To, tls_host, hostlen);
+        o->tls_host = p->TlsServerName ? p->TlsServerName : tls_host;
+    }
+    return 0;
+}
+
+ETWIRE_RELAY_API etwire_relay_sender *etwire_relay_sender_new(const ETWIRE_RELAY_SENDER_OPTIONS *p,
+                                                              char *err, size_t errlen)
+{
+    etwire_relay_sender *x = calloc(1, sizeof *x);
+    if (!x) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    if (make_opts(p, &x->o, x->tls_host, sizeof x->tls_host, err, errlen) != 0)
+        goto fail;
+    if (!p->Source || !etw_relay_name_valid(p->Source, strlen(p->Source)) || !p->Session ||
+        !etw_relay_name_valid(p->Session, strlen(p->Session))) {
+        snprintf(err, errlen, "source and session must be relay names ([A-Za-z0-9._-], 1..128 bytes)");
+        goto fail;
+    }
+    snprintf(x->source, sizeof x->source, "%s", p->Source);
+    snprintf(x->session, sizeof x->session, "%s", p->Session);
+    x->o.source = x->source;
+    x->o.session = x->session;
+    x->pace.rate = p->Rate;
+    relay_spool *sp = NULL;
+    if (p->SpoolDir &&
+        !(sp = relay_spool_create(p->SpoolDir, x->source, x->session, x->o.instance, err, errlen)))
+        goto fail;
+    if (!(x->s = relay_sender_create(&x->o))) {
+        relay_spool_close(sp);
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    if (sp)
+        relay_sender_attach_spool(x->s, sp, NULL);
+    return x;
+fail:
+    relay_tls_ctx_free(x->o.tls_ctx);
+    free(x);
+    return NULL;
+}
+
+ETWIRE_RELAY_API int etwire_relay_sender_push(etwire_relay_sender *x, const void *buffer, ULONG size,
+                                              ULONG64 frequency)
+{
+    if (size < ETW_RELAY_MIN_ETW_BUFFER || size > ETW_RELAY_MAX_ETW_BUFFER) {
+        snprintf(x->err, sizeof x->err, "buffer size %lu outside 72 bytes .. 16 MiB", (unsigned long)size);
+        return -1;
+    }
+    relay_input_clock clk = {.frequency = frequency};
+    int ms = relay_pace_delay_ms(&x->pace, buffer, &clk);
+    if (ms > 0 && relay_sender_idle(x->s, ms) != 0)
+        return -1;
+    return relay_sender_push(x->s, buffer, size);
+}
+
+ETWIRE_RELAY_API int etwire_relay_sender_finish(etwire_relay_sender *x)
+{
+    return relay_sender_finish(x->s);
+}
+
+ETWIRE_RELAY_API const char *etwire_relay_sender_error(const etwire_relay_sender *x)
+{
+    return x->err[0] ? x->err : relay_sender_error(x->s);
+}
+
+ETWIRE_RELAY_API void etwire_relay_sender_stats(const etwire_relay_sender *x, ETWIRE_RELAY_SENDER_STATS *out)
+{
+    const relay_sender_stats *st = relay_sender_get_stats(x->s);
+    *out = (ETWIRE_RELAY_SENDER_STATS){st->buffers, st->bytes, st->wire_bytes, st->resent,
+                                       st->reconnects, st->acked, st->skipped};
+}
+
+ETWIRE_RELAY_API ULONG64 etwire_relay_sender_instance(const etwire_relay_sender *x)
+{
+    return x->o.instance;
+}
+
+ETWIRE_RELAY_API void etwire_relay_sender_free(etwire_relay_sender *x)
+{
+    if (!x)
+        return;
+    relay_sender_destroy(x->s);
+    relay_tls_ctx_free(x->o.tls_ctx);
+    free(x);
+}
+
+/* The trace clock, for pacing only: the public open reads the logfile header. */
+static uint64_t file_frequency(const char *path)
+{
+    TRACE_LOGFILE_HEADER h;
+    ETW_OPEN_TRACE_OPTIONS opts = {0};
+    PROCESSTRACE_HANDLE t = etwire_trace_open_file(path, &opts, &h);
+    if (t == INVALID_PROCESSTRACE_HANDLE)
+        return 0;
+    CloseTrace(t);
+    etw_clock c;
+    etw_clock_init(&c, h.ReservedFlags, (uint64_t)h.PerfFreq.QuadPart, h.CpuSpeedInMHz, 0, 0);
+    return c.frequency;
+}
+
+ETWIRE_RELAY_API int etwire_relay_send_file(etwire_relay_sender *x, const char *path, char *err,
+                                            size_t errlen)
+{
+    etw_file_source *f;
+    if (etw_file_source_open(path, &f, err, errlen) != ETW_OK)
+        return -1;
+    uint64_t freq = x->pace.rate > 0 ? file_frequency(path) : 0;
+    const etw_file_entry *e;
+    const uint8_t *p;
+    etw_status st;
+    int rc = 0;
+    /* Flush order, as the index sorted it: what a live Windows sender would have shipped. */
+    while (etw_file_source_next(f, &e, &p, &st)) {
+        if (!p) {
+            snprintf(err, errlen, "%s: buffer at offset %llu: %s", path, (unsigned long long)e->offset,
+                     etw_status_message(st));
+            continue; /* the rest of the file is still sent, like the reader does */
+        }
+        /* A buffer cut short by the end of the file is not sent (the reader skips it too). */
+        int whole = e->size >= ETW_RELAY_MIN_ETW_BUFFER && etw_rd32(p) == e->size;
+        int pushed = whole ? etwire_relay_sender_push(x, p, e->size, freq) : 0;
+        etw_file_source_done(f, p);
+        if (pushed != 0) {
+            snprintf(err, errlen, "%s: sending stopped", path);
+            rc = -1;
+            break;
+        }
+    }
+    etw_file_source_close(f);
+    return rc;
+}
