@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <etwire/relay.h>
@@ -41,6 +42,13 @@ struct etwire_relay_collector {
     relay_conn_job **jobs;
     uint32_t n, max_conns, unauth_max;
 };
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static void set_err(char *err, size_t errlen, const char *msg)
 {
@@ -305,7 +313,12 @@ ETWIRE_RELAY_API int etwire_relay_collector_run(etwire_relay_collector *c)
     if (c->o.Verbose)
         relay_log("listening on %s (%s)", c->o.Listen, c->o.Plain ? "plain TCP" : "TLS");
     int accept_blocked = 0; /* accept failed: wait for a connection to end before trying again */
+    int64_t last_sweep = mono_ms();
     while (!atomic_load(&c->stop)) {
+        if (mono_ms() - last_sweep >= SWEEP_MS) {
+            relay_registry_sweep(c->reg, &c->cfg);
+            last_sweep = mono_ms();
+        }
         struct pollfd p[2] = {{.fd = c->wake[0], .events = POLLIN},
                               {.fd = accept_blocked ? -1 : c->lfd, .events = POLLIN}};
         int ready = poll(p, 2, SWEEP_MS);
@@ -313,10 +326,8 @@ ETWIRE_RELAY_API int etwire_relay_collector_run(etwire_relay_collector *c)
             drain_wake(c);
             accept_blocked = 0;
         }
-        if (ready == 0) {
+        if (ready == 0)
             accept_blocked = 0;
-            relay_registry_sweep(c->reg, &c->cfg);
-        }
         if (ready <= 0 || !(p[1].revents & POLLIN))
             continue;
         char peer[64];
