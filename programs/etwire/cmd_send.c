@@ -94,8 +94,11 @@ static int resume_spooled(const char *dir, relay_sender_opts base)
         int state;
         relay_spool *sp = relay_spool_open(paths[i], &info, &state, err, sizeof err);
         if (state == RELAY_SPOOL_BUSY || state == RELAY_SPOOL_EMPTY) {
-            if (base.verbose)
-                fprintf(stderr, "etwire send: %s: %s\n", paths[i], state == RELAY_SPOOL_BUSY ? err : "nothing spooled, removed");
+            /* Said without -v: the spool directory is left alone or deleted. */
+            if (err[0])
+                fprintf(stderr, "etwire send: %s\n", err);
+            else
+                fprintf(stderr, "etwire send: %s: nothing spooled, deleted\n", paths[i]);
             continue;
         }
         if (!sp) {

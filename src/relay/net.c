@@ -183,6 +183,12 @@ ssize_t relay_conn_read(relay_conn *c, void *buf, size_t n, int timeout_ms)
     }
 }
 
+int relay_conn_writable(relay_conn *c)
+{
+    struct pollfd p = {.fd = c->fd, .events = POLLOUT};
+    return c->fd >= 0 && poll(&p, 1, 0) == 1 && (p.revents & POLLOUT);
+}
+
 int relay_conn_write(relay_conn *c, const void *buf, size_t n, int timeout_ms)
 {
     if (c->ssl)

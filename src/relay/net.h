@@ -26,6 +26,8 @@ void relay_conn_init(relay_conn *c, int fd);
 ssize_t relay_conn_read(relay_conn *c, void *buf, size_t n, int timeout_ms);
 /* True when bytes are ready to read without waiting (TLS may hold decrypted data). */
 int relay_conn_pending(relay_conn *c);
+/* True when a write would not wait now (room in the socket's send buffer). */
+int relay_conn_writable(relay_conn *c);
 /* Writes all n bytes within timeout_ms (per stall, not in total); 0 or -1. */
 int relay_conn_write(relay_conn *c, const void *buf, size_t n, int timeout_ms);
 void relay_conn_close(relay_conn *c);

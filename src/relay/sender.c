@@ -73,7 +73,10 @@ int relay_sender_pump(relay_sender *s)
         return 0;
     if (s->queued_to < s->acked)
         s->queued_to = s->acked;
-    while (s->connected && s->count < s->window && s->count < s->o.window && s->queued_to < s->next_seq) {
+    /* Only what the socket takes now: a slow collector must not hold up reading the input
+     * into the spool (docs/wire-protocol.md, read-ahead); the rest goes as ACKs come. */
+    while (s->connected && s->count < s->window && s->count < s->o.window && s->queued_to < s->next_seq &&
+           relay_conn_writable(&s->conn)) {
         char err[sizeof s->err] = "";
         uint8_t *block;
         uint32_t size;

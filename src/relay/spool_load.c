@@ -287,6 +287,8 @@ relay_spool *relay_spool_open(const char *session_dir, relay_spool_info *info, i
     free(buf);
     buf = NULL;
     if (sp->nseg == 0) {
+        snprintf(err, errlen, "spool %s: holds no buffer (%u segment file%s without a record); deleted",
+                 session_dir, (unsigned)n, n == 1 ? "" : "s");
         remove_all(session_dir, firsts, n);
         free(firsts);
         *state = RELAY_SPOOL_EMPTY;
