@@ -35,7 +35,9 @@ relay_sender *relay_sender_create(const relay_sender_opts *o)
     s->o = *o;
     if (s->o.window == 0)
         s->o.window = 64;
-    s->window = s->o.window;
+    etw_relay_sender_sm_init(&s->sm, s->o.window, 0);
+    s->sm.window = s->o.window;
+    s->sm.resume = o->resume;
     s->q = calloc(s->o.window, sizeof *s->q);
     if (!s->q) {
         free(s);
@@ -49,40 +51,40 @@ void relay_sender_attach_spool(relay_sender *s, struct relay_spool *sp, const st
 {
     s->sp = sp;
     if (info) {
-        s->next_seq = info->next_seq;
-        s->acked = s->queued_to = info->first_seq;
-        s->spool_cut = !info->ended;
+        s->sm.next_seq = info->next_seq;
+        s->sm.acked = s->queued_to = info->first_seq;
+        s->sm.spool_cut = !info->ended;
     }
 }
 
 void relay_sender_drop_acked(relay_sender *s)
 {
-    while (s->count && s->q[s->head].seq < s->acked) {
+    while (s->count && s->q[s->head].seq < s->sm.acked) {
         free(s->q[s->head].frame);
         s->q[s->head].frame = NULL;
         s->head = (s->head + 1) % s->o.window;
         s->count--;
     }
     if (s->sp)
-        relay_spool_trim(s->sp, s->acked);
+        relay_spool_trim(s->sp, s->sm.acked);
 }
 
 int relay_sender_pump(relay_sender *s)
 {
     if (!s->sp)
         return 0;
-    if (s->queued_to < s->acked)
-        s->queued_to = s->acked;
+    if (s->queued_to < s->sm.acked)
+        s->queued_to = s->sm.acked;
     /* Only what the socket takes now: a slow collector must not hold up reading the input
      * into the spool (docs/wire-protocol.md, read-ahead); the rest goes as ACKs come. */
-    while (s->connected && s->count < s->window && s->count < s->o.window && s->queued_to < s->next_seq &&
+    while (s->connected && s->count < s->sm.window && s->count < s->o.window && s->queued_to < s->sm.next_seq &&
            relay_conn_writable(&s->conn)) {
         char err[sizeof s->err] = "";
         uint8_t *block;
         uint32_t size;
         if (relay_spool_read(s->sp, s->queued_to, ETW_RELAY_BUFFER_PREFIX, &block, &size, err, sizeof err) != 0) {
             relay_sender_note(s, "%s", err);
-            s->fatal = 1;
+            s->sm.fatal = 1;
             return -1;
         }
         entry *e = &s->q[(s->head + s->count) % s->o.window];
@@ -98,7 +100,7 @@ int relay_sender_pump(relay_sender *s)
 static int push_spooled(relay_sender *s, const uint8_t *buf, uint32_t size)
 {
     /* The disk bound: wait for ACKs (they trim whole segments) while the spool is full. */
-    while (relay_spool_bytes(s->sp) >= s->o.spool_max && s->acked < s->next_seq) {
+    while (relay_spool_bytes(s->sp) >= s->o.spool_max && s->sm.acked < s->sm.next_seq) {
         if (relay_sender_connect(s) != 0)
             return -1;
         relay_sender_service(s, 1000);
@@ -106,11 +108,11 @@ static int push_spooled(relay_sender *s, const uint8_t *buf, uint32_t size)
             return -1;
     }
     char err[sizeof s->err];
-    if (relay_spool_append(s->sp, s->next_seq, buf, size, err, sizeof err) != 0) {
+    if (relay_spool_append(s->sp, s->sm.next_seq, buf, size, err, sizeof err) != 0) {
         relay_sender_note(s, "%s", err);
         return -1;
     }
-    s->next_seq++;
+    etw_relay_sender_sm_number(&s->sm);
     s->st.buffers++;
     s->st.bytes += size;
     if (!s->connected) /* connecting resends the queue, then pumps this buffer too */
@@ -121,16 +123,16 @@ static int push_spooled(relay_sender *s, const uint8_t *buf, uint32_t size)
 
 int relay_sender_push(relay_sender *s, const uint8_t *buf, uint32_t size)
 {
-    if (s->sp && s->next_seq >= s->skip_to)
+    if (s->sp && s->sm.next_seq >= s->sm.skip_to)
         return push_spooled(s, buf, size);
     /* Room in the window first: ACKs free entries. */
-    while (s->count >= s->window || s->count >= s->o.window) {
+    while (s->count >= s->sm.window || s->count >= s->o.window) {
         if (relay_sender_connect(s) != 0)
             return -1;
         relay_sender_service(s, 1000);
     }
-    if (s->next_seq < s->skip_to) {
-        s->next_seq++;
+    if (s->sm.next_seq < s->sm.skip_to) {
+        s->sm.next_seq++;
         s->st.skipped++;
         return 0;
     }
@@ -141,7 +143,7 @@ int relay_sender_push(relay_sender *s, const uint8_t *buf, uint32_t size)
         return -1;
     }
     memcpy(e->frame + ETW_RELAY_BUFFER_PREFIX, buf, size);
-    e->seq = s->next_seq++;
+    e->seq = etw_relay_sender_sm_number(&s->sm);
     e->size = size;
     e->sent = 0;
     s->count++;
@@ -176,9 +178,9 @@ int relay_sender_idle(relay_sender *s, int ms)
 
 int relay_sender_finish(relay_sender *s)
 {
-    if (s->sp && !s->spool_cut) { /* a cut spool learns its count from the collector */
+    if (s->sp && !s->sm.spool_cut) { /* a cut spool learns its count from the collector */
         char err[sizeof s->err];
-        if (relay_spool_append_end(s->sp, s->next_seq, err, sizeof err) != 0) {
+        if (relay_spool_append_end(s->sp, s->sm.next_seq, err, sizeof err) != 0) {
             relay_sender_note(s, "%s", err);
             return -1;
         }
@@ -186,31 +188,30 @@ int relay_sender_finish(relay_sender *s)
     /* The time limit counts from the last progress: a spooled backlog may take long to drain. */
     int64_t limit = (int64_t)s->o.retry_seconds * 1000 + IO_TIMEOUT_MS;
     int64_t deadline = relay_sender_now_ms() + limit;
-    uint64_t seen = s->acked;
-    while (!s->done) {
+    uint64_t seen = s->sm.acked;
+    while (!(s->sm.state == ETW_RELAY_SND_DONE)) {
         if (relay_sender_connect(s) != 0)
             return -1;
-        if (s->done)
+        if ((s->sm.state == ETW_RELAY_SND_DONE))
             break;
         if (relay_sender_pump(s) != 0)
             return -1;
         /* END follows the last buffer; with a spool, once every buffer left the disk. */
-        if (!s->ended && s->connected && (!s->sp || s->queued_to >= s->next_seq)) {
+        if (!s->sm.end_sent && s->connected && (!s->sp || s->queued_to >= s->sm.next_seq)) {
             uint8_t end[ETW_RELAY_HEADER_SIZE + 8];
-            if (relay_sender_send(s, end, etw_relay_encode_end(end, sizeof end, s->next_seq)) != 0)
+            if (relay_sender_send(s, end, etw_relay_encode_end(end, sizeof end, s->sm.next_seq)) != 0)
                 continue;
-            s->ended = 1;
-            s->end_sent = 1;
+            etw_relay_sender_sm_end_sent(&s->sm);
         }
-        if (s->acked != seen) {
-            seen = s->acked;
+        if (s->sm.acked != seen) {
+            seen = s->sm.acked;
             deadline = relay_sender_now_ms() + limit;
         }
         if (relay_sender_service(s, 1000) == 0 && relay_sender_now_ms() > deadline) {
             relay_sender_note(s, "collector did not acknowledge the end of the session");
             return -1;
         }
-        if (!s->connected && s->acked == s->next_seq && s->done)
+        if (!s->connected && s->sm.acked == s->sm.next_seq && (s->sm.state == ETW_RELAY_SND_DONE))
             break;
     }
     relay_sender_disconnect(s);

@@ -7,6 +7,7 @@
 
 #include "relay/wire/frame.h"
 #include "relay/wire/msg.h"
+#include "relay/wire/sender.h"
 #include "relay/net.h"
 #include "relay/sender.h"
 
@@ -24,25 +25,15 @@ struct relay_sender {
     relay_sender_opts o;
     relay_conn conn;
     int connected;
-    uint32_t window;
-    uint32_t caps;
+    etw_relay_sender_sm sm; /* the protocol: sequence numbers, WELCOME, ACKs, CLOSE */
     entry *q; /* ring of o.window entries */
     uint32_t head, count;
-    uint64_t next_seq;  /* number the next pushed buffer gets */
-    uint64_t acked;     /* collector holds every seq below */
-    uint64_t skip_to;   /* a restarted sender re-reads its input: buffers below are held */
-    int ended;          /* END sent on this connection */
-    int end_sent;       /* END sent on some connection: a COMPLETE refusal then means done */
-    int done;           /* CLOSE DONE received */
-    int fatal;
     uint8_t *zbuf;
     size_t zcap;
     int64_t last_send_ms;
     struct relay_spool *sp; /* --spool: buffers are read back from disk into the queue */
     uint64_t queued_to;     /* with a spool: one past the newest buffer in the queue */
-    int spool_cut;          /* a reloaded spool without END: the input stopped early */
     relay_sender_stats st;
-    etw_relay_decoder dec;
     char err[256];
 };
 

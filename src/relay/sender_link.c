@@ -14,7 +14,7 @@ void relay_sender_disconnect(relay_sender *s)
     if (s->connected || s->conn.fd >= 0)
         relay_conn_close(&s->conn);
     s->connected = 0;
-    s->ended = 0;
+    etw_relay_sender_sm_lost(&s->sm);
 }
 
 int relay_sender_send(relay_sender *s, const void *p, size_t n)
@@ -32,7 +32,7 @@ int relay_sender_send(relay_sender *s, const void *p, size_t n)
 int relay_sender_send_entry(relay_sender *s, entry *e)
 {
     uint8_t *raw = e->frame + ETW_RELAY_BUFFER_PREFIX;
-    if (s->caps & ETW_RELAY_CAP_ZSTD) {
+    if (s->sm.caps & ETW_RELAY_CAP_ZSTD) {
         size_t z = relay_zstd_compress(s->zbuf + ETW_RELAY_BUFFER_PREFIX, s->zcap - ETW_RELAY_BUFFER_PREFIX, raw, e->size, 3);
         if (z > 0) {
             etw_relay_encode_buffer_prefix(s->zbuf, e->seq, e->size, ETW_RELAY_FLAG_ZSTD, (uint32_t)z);
@@ -45,45 +45,17 @@ int relay_sender_send_entry(relay_sender *s, entry *e)
     return relay_sender_send(s, e->frame, ETW_RELAY_BUFFER_PREFIX + e->size);
 }
 
-/* Handles one frame from the collector; -1 ends the connection. */
-static int on_frame(relay_sender *s, const etw_relay_frame *f)
+/* Feeds what the collector sent to the state machine; -1 ends the connection. */
+static int feed(relay_sender *s, const uint8_t *p, size_t n)
 {
-    uint64_t v;
-    etw_relay_close c;
-    switch (f->h.type) {
-    case ETW_RELAY_ACK:
-        if (etw_relay_parse_u64(f->payload, f->h.length, &v) != ETW_RELAY_OK || v < s->acked ||
-            v > (s->next_seq > s->skip_to ? s->next_seq : s->skip_to)) {
-            relay_sender_note(s, "bad ACK from the collector");
-            return -1;
-        }
-        s->acked = v;
-        s->st.acked = v;
-        relay_sender_drop_acked(s);
+    int rc = etw_relay_sender_sm_feed(&s->sm, p, n);
+    relay_sender_drop_acked(s);
+    s->st.acked = s->sm.acked;
+    if (rc == ETW_RELAY_OK)
         return 0;
-    case ETW_RELAY_PING:
-        return 0;
-    case ETW_RELAY_CLOSE:
-        if (etw_relay_parse_close(f->payload, f->h.length, &c) != ETW_RELAY_OK)
-            c.reason = ETW_RELAY_CLOSE_PROTOCOL, c.text_len = 0, c.text = "";
-        if (c.reason == ETW_RELAY_CLOSE_DONE && s->ended && s->acked == s->next_seq) {
-            s->done = 1;
-        } else if (c.reason == ETW_RELAY_CLOSE_COMPLETE && s->end_sent) {
-            /* Our END completed it; only the last ACK was lost with a connection. */
-            s->acked = s->next_seq;
-            s->done = 1;
-        } else {
-            relay_sender_note(s, "collector closed: %s %.*s", etw_relay_close_reason_name(c.reason), (int)c.text_len, c.text);
-            /* Refusals that another try would get again. */
-            if (c.reason == ETW_RELAY_CLOSE_AUTH || c.reason == ETW_RELAY_CLOSE_VERSION ||
-                c.reason == ETW_RELAY_CLOSE_COMPLETE || c.reason == ETW_RELAY_CLOSE_BAD_BUFFER)
-                s->fatal = 1;
-        }
-        return -1;
-    default:
-        relay_sender_note(s, "unexpected frame type %u from the collector", f->h.type);
-        return -1;
-    }
+    if (s->sm.state != ETW_RELAY_SND_DONE)
+        relay_sender_note(s, "%s", s->sm.why);
+    return -1;
 }
 
 /* Reads and handles what the collector sent, waiting at most timeout_ms for the first byte. */
@@ -96,60 +68,38 @@ int relay_sender_service(relay_sender *s, int timeout_ms)
     if (got == 0)
         return 0;
     if (got < 0) {
-        if (!s->done)
+        if (s->sm.state != ETW_RELAY_SND_DONE)
             relay_sender_note(s, "connection closed by the collector");
         relay_sender_disconnect(s);
         return -1;
     }
-    size_t pos = 0;
-    while (pos < (size_t)got) {
-        size_t used;
-        etw_relay_frame f;
-        int rc = etw_relay_decoder_feed(&s->dec, buf + pos, (size_t)got - pos, &used, &f);
-        pos += used;
-        if (rc < 0 || rc == ETW_RELAY_NEED_TARGET) {
-            relay_sender_note(s, "bad frame from the collector: %s", etw_relay_status_message(rc < 0 ? rc : ETW_RELAY_E_STATE));
-            relay_sender_disconnect(s);
-            return -1;
-        }
-        if (rc == ETW_RELAY_FRAME && on_frame(s, &f) != 0) {
-            relay_sender_disconnect(s);
-            return -1;
-        }
+    if (feed(s, buf, (size_t)got) != 0) {
+        relay_sender_disconnect(s);
+        return -1;
     }
     return 0;
 }
 
-/* Reads frames until WELCOME (or refusal) arrives. */
-static int await_welcome(relay_sender *s, etw_relay_welcome *w)
+/* Reads until the state machine has the WELCOME (or a refusal). */
+static int await_welcome(relay_sender *s)
 {
-    uint8_t buf[ETW_RELAY_CONTROL_FRAME_MAX];
+    uint8_t buf[8192];
     int64_t deadline = relay_sender_now_ms() + IO_TIMEOUT_MS;
-    while (relay_sender_now_ms() < deadline) {
-        ssize_t got = relay_conn_read(&s->conn, buf, 1, 500); /* byte-wise: later bytes stay unread */
+    while (s->sm.state == ETW_RELAY_SND_WELCOME) {
+        int64_t left = deadline - relay_sender_now_ms();
+        if (left <= 0) {
+            relay_sender_note(s, "no WELCOME from the collector");
+            return -1;
+        }
+        ssize_t got = relay_conn_read(&s->conn, buf, sizeof buf, (int)left);
         if (got < 0) {
             relay_sender_note(s, "collector closed the connection during the handshake");
             return -1;
         }
-        size_t used;
-        etw_relay_frame f;
-        int rc = got ? etw_relay_decoder_feed(&s->dec, buf, 1, &used, &f) : ETW_RELAY_NEED_MORE;
-        if (rc < 0 || rc == ETW_RELAY_NEED_TARGET) {
-            relay_sender_note(s, "bad handshake frame from the collector");
+        if (got > 0 && feed(s, buf, (size_t)got) != 0)
             return -1;
-        }
-        if (rc != ETW_RELAY_FRAME)
-            continue;
-        if (f.h.type == ETW_RELAY_WELCOME && etw_relay_parse_welcome(f.payload, f.h.length, w) == ETW_RELAY_OK)
-            return 0;
-        if (f.h.type == ETW_RELAY_CLOSE)
-            on_frame(s, &f);
-        else
-            relay_sender_note(s, "unexpected frame during the handshake");
-        return -1;
     }
-    relay_sender_note(s, "no WELCOME from the collector");
-    return -1;
+    return 0;
 }
 
 static int connect_once(relay_sender *s)
@@ -166,43 +116,26 @@ static int connect_once(relay_sender *s)
         relay_conn_close(&s->conn);
         return -1;
     }
-    etw_relay_decoder_init(&s->dec, 0);
+    s->sm.want_caps = s->o.zstd && relay_zstd_available() ? ETW_RELAY_CAP_ZSTD : 0;
+    etw_relay_sender_sm_connect(&s->sm);
     etw_relay_hello h = {.max_frame = ETW_RELAY_CONTROL_MAX, .max_in_flight = s->o.window,
-                         .caps = s->o.zstd && relay_zstd_available() ? ETW_RELAY_CAP_ZSTD : 0,
-                         .instance = s->o.instance};
+                         .caps = s->sm.want_caps, .instance = s->o.instance};
     snprintf(h.source, sizeof h.source, "%s", s->o.source);
     snprintf(h.session, sizeof h.session, "%s", s->o.session);
     uint8_t frame[ETW_RELAY_CONTROL_FRAME_MAX];
     size_t n = etw_relay_encode_hello(frame, sizeof frame, &h);
-    etw_relay_welcome w;
     s->connected = 1;
-    if (n == 0 || relay_sender_send(s, frame, n) != 0 || await_welcome(s, &w) != 0) {
+    if (n == 0 || relay_sender_send(s, frame, n) != 0 || await_welcome(s) != 0) {
         relay_sender_disconnect(s);
         return -1;
     }
-    if (w.next_seq > s->next_seq && s->o.resume) {
-        /* This run re-reads the input of an earlier one (same instance): skip what is held. */
-        s->skip_to = w.next_seq;
-    } else if (w.next_seq > s->next_seq && s->spool_cut) {
-        /* A reloaded spool lost its torn tail, which the collector holds: end after it. */
-        s->next_seq = s->queued_to = w.next_seq;
-    } else if (w.next_seq > s->next_seq || w.next_seq < s->acked) {
-        relay_sender_note(s, "collector expects buffer %llu but this sender holds %llu..%llu",
-             (unsigned long long)w.next_seq, (unsigned long long)s->acked, (unsigned long long)s->next_seq);
-        s->fatal = 1;
-        relay_sender_disconnect(s);
-        return -1;
-    }
-    s->acked = w.next_seq;
-    s->st.acked = w.next_seq;
-    relay_sender_drop_acked(s);
-    s->window = w.max_in_flight < s->o.window ? w.max_in_flight : s->o.window;
-    s->caps = w.caps & h.caps;
-    if ((s->caps & ETW_RELAY_CAP_ZSTD) && !s->zbuf) {
+    if (s->sm.cut)
+        s->queued_to = s->sm.next_seq;
+    if ((s->sm.caps & ETW_RELAY_CAP_ZSTD) && !s->zbuf) {
         s->zcap = ETW_RELAY_BUFFER_PREFIX + ETW_RELAY_MAX_ETW_BUFFER + (ETW_RELAY_MAX_ETW_BUFFER >> 7) + 1024;
         s->zbuf = malloc(s->zcap);
         if (!s->zbuf)
-            s->caps = 0;
+            s->sm.caps = 0;
     }
     /* Resend what the collector does not hold, in order. */
     for (uint32_t i = 0; i < s->count; i++) {
@@ -213,7 +146,7 @@ static int connect_once(relay_sender *s)
     }
     if (s->o.verbose)
         fprintf(stderr, "etwire send: %s/%s connected to %s, resuming at buffer %llu (%u resent)\n",
-                s->o.source, s->o.session, s->o.to, (unsigned long long)w.next_seq, s->count);
+                s->o.source, s->o.session, s->o.to, (unsigned long long)s->sm.acked, s->count);
     return relay_sender_pump(s); /* with a spool: fill the window from disk */
 }
 
@@ -222,12 +155,12 @@ int relay_sender_connect(relay_sender *s)
 {
     int64_t deadline = relay_sender_now_ms() + (int64_t)s->o.retry_seconds * 1000;
     int delay = 100;
-    while (!s->connected && !s->done) {
-        if (s->fatal)
+    while (!s->connected && !(s->sm.state == ETW_RELAY_SND_DONE)) {
+        if (s->sm.fatal)
             return -1;
-        if (connect_once(s) == 0 || s->done)
+        if (connect_once(s) == 0 || (s->sm.state == ETW_RELAY_SND_DONE))
             break;
-        if (s->fatal || relay_sender_now_ms() + delay > deadline)
+        if (s->sm.fatal || relay_sender_now_ms() + delay > deadline)
             return -1;
         struct timespec ts = {delay / 1000, (long)(delay % 1000) * 1000000L};
         nanosleep(&ts, NULL);
