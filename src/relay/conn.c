@@ -194,10 +194,10 @@ static uint32_t serve(conn_state *c, int64_t hello_deadline)
         int64_t now = now_ms();
         /* Our own pauses are not the sender's silence: they restart the idle clock. */
         if (behind(c)) {
-            if (relay_sink_in_flight(c->sink))
+            if (relay_sink_in_flight(c->sink) || !c->qs)
                 relay_sink_wait(c->sink, 100);
             else /* only the source's other sessions hold memory: their completions free it */
-                nanosleep(&(struct timespec){0, 10000000L}, NULL);
+                relay_quota_wait(c->qs, 100);
             last_rx = now_ms();
             if (frame_start)
                 frame_start = last_rx;

@@ -12,6 +12,7 @@
 
 struct relay_quota_src {
     pthread_mutex_t mu;
+    pthread_cond_t freed; /* broadcast when the source's bytes in flight go down */
     char name[129];
     uint32_t conns, conns_peak;
     uint64_t bytes;        /* sum of the connections' bytes in flight */
@@ -68,6 +69,7 @@ static relay_quota_src *find_or_add(relay_quota *q, const char *source)
         if (i == q->n)
             return NULL;
         pthread_mutex_destroy(&q->src[i]->mu);
+        pthread_cond_destroy(&q->src[i]->freed);
         free(q->src[i]);
         q->src[i] = q->src[--q->n];
     }
@@ -75,6 +77,7 @@ static relay_quota_src *find_or_add(relay_quota *q, const char *source)
     if (!s)
         return NULL;
     pthread_mutex_init(&s->mu, NULL);
+    pthread_cond_init(&s->freed, NULL);
     snprintf(s->name, sizeof s->name, "%s", source);
     s->q = q;
     s->tokens = burst(q);
@@ -117,6 +120,8 @@ static uint64_t above(uint64_t v, uint64_t reserve)
 static void account(relay_quota_src *s, uint64_t *mine, uint64_t now)
 {
     uint64_t r = s->q->reserve;
+    if (now < *mine)
+        pthread_cond_broadcast(&s->freed); /* a connection waiting for the pool may read */
     s->bytes = s->bytes - *mine + now;
     s->excess = s->excess - above(*mine, r) + above(now, r);
     *mine = now;
@@ -147,6 +152,21 @@ int relay_quota_may_read(relay_quota_src *s, uint64_t *mine, uint64_t now)
     int ok = !q->memory || now <= q->reserve || s->excess < pool;
     pthread_mutex_unlock(&s->mu);
     return ok;
+}
+
+void relay_quota_wait(relay_quota_src *s, int ms)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += ms / 1000;
+    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&s->mu);
+    pthread_cond_timedwait(&s->freed, &s->mu, &ts);
+    pthread_mutex_unlock(&s->mu);
 }
 
 int relay_quota_rate_wait_ms(relay_quota_src *s)
@@ -208,6 +228,7 @@ void relay_quota_destroy(relay_quota *q)
     if (!q)
         return;
     for (uint32_t i = 0; i < q->n; i++) {
+        pthread_cond_destroy(&q->src[i]->freed);
         pthread_mutex_destroy(&q->src[i]->mu);
         free(q->src[i]);
     }

@@ -30,6 +30,8 @@ void relay_quota_leave(relay_quota *q, relay_quota_src *s, uint64_t *mine);
 /* Reports the connection's bytes in flight (now; *mine holds the last report) and says
  * whether it may read more. */
 int relay_quota_may_read(relay_quota_src *s, uint64_t *mine, uint64_t now);
+/* Waits at most ms for another connection of the source to free bytes in flight. */
+void relay_quota_wait(relay_quota_src *s, int ms);
 /* Milliseconds to wait before the source may read again (0: read now), and the bytes read. */
 int relay_quota_rate_wait_ms(relay_quota_src *s);
 void relay_quota_rate_take(relay_quota_src *s, uint64_t bytes);
