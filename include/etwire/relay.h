@@ -145,6 +145,23 @@ ETWIRE_RELAY_API void etwire_relay_sender_free(etwire_relay_sender *s);
 ETWIRE_RELAY_API int etwire_relay_send_file(etwire_relay_sender *s, const char *Path, char *err,
                                             size_t errlen);
 
+/* Sends raw ETW buffers read from a stream (each cut by its own BufferSize, as standard
+ * input carries them) through s; 0, or -1 with err filled. */
+ETWIRE_RELAY_API int etwire_relay_send_stream(etwire_relay_sender *s, FILE *In, char *err,
+                                              size_t errlen);
+/* Finishes every session an earlier run left in Options->SpoolDir (same instance, resent from
+ * what the collector holds; a session whose input was cut short ends after its last spooled
+ * buffer); Source, Session and Instance come from the spool. Progress and problems go to
+ * stderr. Returns the number of sessions that failed. */
+ETWIRE_RELAY_API int etwire_relay_resume_spool(const ETWIRE_RELAY_SENDER_OPTIONS *Options);
+
+/* ---- Helpers --------------------------------------------------------------------------- */
+
+/* Any text as a valid relay name ([A-Za-z0-9._-], 1..128 bytes; others become '_'). */
+ETWIRE_RELAY_API void etwire_relay_make_name(const char *Text, char *out, size_t outlen);
+/* True when "HOST:PORT" names a loopback address (where Plain is allowed). */
+ETWIRE_RELAY_API int etwire_relay_address_is_loopback(const char *Address);
+
 #ifdef __cplusplus
 }
 #endif

@@ -11,7 +11,9 @@
 #include <etwire/relay.h>
 
 #include "commands.h"
-#include "relay/kafka.h"
+#ifdef ETWIRE_HAVE_RDKAFKA
+#include "relay/kafka.h" /* Kafka: not in the public API yet */
+#endif
 #include "relay_json.h"
 #include "relay_opts.h"
 
@@ -127,7 +129,7 @@ static ULONG seconds_ms(const char *s)
 int cmd_collect(int argc, char **argv)
 {
     ETWIRE_RELAY_COLLECTOR_OPTIONS o = {0};
-    relay_tls_files tls = {0};
+    cli_tls_files tls = {0};
     const char *stats = NULL, *port_file = NULL;
     const char *kafka = NULL, *topic = NULL, *group = NULL, *json_dir = NULL;
     const char *allow[MAX_ALLOW + 1] = {0};

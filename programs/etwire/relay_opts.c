@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-int relay_tls_option(int argc, char **argv, int *i, relay_tls_files *f)
+int relay_tls_option(int argc, char **argv, int *i, cli_tls_files *f)
 {
     const char **slot = !strcmp(argv[*i], "--tls-cert") ? &f->cert
                       : !strcmp(argv[*i], "--tls-key")  ? &f->key

@@ -8,6 +8,7 @@
 #include "base/bytes.h"
 #include "base/clock.h"
 #include "etl/file_source.h"
+#include "relay/input.h"
 #include "relay/names.h"
 #include "relay/pace.h"
 #include "relay/sender.h"
@@ -187,4 +188,106 @@ ETWIRE_RELAY_API int etwire_relay_send_file(etwire_relay_sender *x, const char *
     }
     etw_file_source_close(f);
     return rc;
+}
+
+static int on_stream_buffer(void *ctx, const uint8_t *buf, uint32_t size, const relay_input_clock *clk)
+{
+    return etwire_relay_sender_push(ctx, buf, size, clk->frequency);
+}
+
+ETWIRE_RELAY_API int etwire_relay_send_stream(etwire_relay_sender *x, FILE *in, char *err, size_t errlen)
+{
+    return relay_input_stream(in, on_stream_buffer, x, err, errlen);
+}
+
+/* The summary line of a finished (or failed) spooled session. */
+static void report(relay_sender *s, const relay_sender_opts *o, int rc)
+{
+    const relay_sender_stats *st = relay_sender_get_stats(s);
+    if (rc != 0)
+        fprintf(stderr, "etwire send: %s/%s: %s\n", o->source, o->session, relay_sender_error(s));
+    else if (o->verbose)
+        fprintf(stderr, "etwire send: %s/%s: instance %016llx, %llu buffers, %llu bytes (%llu on the wire), "
+                "%llu resent, %llu reconnects, %llu already held\n",
+                o->source, o->session, (unsigned long long)o->instance, (unsigned long long)st->buffers,
+                (unsigned long long)st->bytes, (unsigned long long)st->wire_bytes,
+                (unsigned long long)st->resent, (unsigned long long)st->reconnects,
+                (unsigned long long)st->skipped);
+}
+
+#define MAX_SPOOLED_SESSIONS 4096
+
+ETWIRE_RELAY_API int etwire_relay_resume_spool(const ETWIRE_RELAY_SENDER_OPTIONS *p)
+{
+    relay_sender_opts base;
+    char host[256], err[640] = "";
+    if (!p->SpoolDir || make_opts(p, &base, host, sizeof host, err, sizeof err) != 0) {
+        fprintf(stderr, "etwire send: %s\n", p->SpoolDir ? err : "no spool directory");
+        return 1;
+    }
+    char **paths = calloc(MAX_SPOOLED_SESSIONS, sizeof *paths);
+    int n = 0, failures = 0;
+    if (!paths || relay_spool_list(p->SpoolDir, paths, MAX_SPOOLED_SESSIONS, &n) != 0) {
+        fprintf(stderr, "etwire send: spool %s: cannot list it\n", p->SpoolDir);
+        free(paths);
+        relay_tls_ctx_free(base.tls_ctx);
+        return 1;
+    }
+    for (int i = 0; i < n; i++) {
+        relay_spool_info info;
+        int state;
+        err[0] = 0;
+        relay_spool *sp = relay_spool_open(paths[i], &info, &state, err, sizeof err);
+        if (state == RELAY_SPOOL_BUSY || state == RELAY_SPOOL_EMPTY) {
+            /* Said without -v: the spool directory is left alone or deleted. */
+            if (err[0])
+                fprintf(stderr, "etwire send: %s\n", err);
+            else
+                fprintf(stderr, "etwire send: %s: nothing spooled, deleted\n", paths[i]);
+            continue;
+        }
+        if (!sp) {
+            fprintf(stderr, "etwire send: %s\n", err);
+            failures++;
+            continue;
+        }
+        relay_sender_opts o = base;
+        o.source = info.source;
+        o.session = info.session;
+        o.instance = info.instance;
+        o.resume = 0;
+        fprintf(stderr, "etwire send: %s/%s: resuming spooled instance %016llx, buffers %llu..%llu%s",
+                info.source, info.session, (unsigned long long)info.instance, (unsigned long long)info.first_seq,
+                (unsigned long long)info.next_seq,
+                info.ended ? " and END\n" : " (its input stopped early: the session ends there)\n");
+        if (info.cut_bytes)
+            fprintf(stderr, "etwire send: %s: cut %llu bytes of a record the crash left incomplete\n", paths[i],
+                    (unsigned long long)info.cut_bytes);
+        relay_sender *s = relay_sender_create(&o);
+        if (!s) {
+            relay_spool_close(sp);
+            failures++;
+            continue;
+        }
+        relay_sender_attach_spool(s, sp, &info);
+        int rc = relay_sender_finish(s);
+        report(s, &o, rc);
+        failures += rc != 0;
+        relay_sender_destroy(s);
+    }
+    for (int i = 0; i < n; i++)
+        free(paths[i]);
+    free(paths);
+    relay_tls_ctx_free(base.tls_ctx);
+    return failures;
+}
+
+ETWIRE_RELAY_API void etwire_relay_make_name(const char *text, char *out, size_t outlen)
+{
+    relay_name_from(text, out, outlen);
+}
+
+ETWIRE_RELAY_API int etwire_relay_address_is_loopback(const char *address)
+{
+    return relay_addr_is_loopback(address);
 }
