@@ -47,6 +47,12 @@ typedef struct ETWIRE_RELAY_SESSION_CALLBACKS {
     void (*Close)(void *SessionContext, const ETWIRE_RELAY_SESSION *Session,
                   const ETWIRE_SESSION_STATS *Stats);
     void *Context;
+    /* The session as a buffer-stream handle: when set, the session's processing thread calls
+     * Run (after Open) instead of ProcessTrace, and Run must process the handle with
+     * ProcessTrace(&Trace, 1, NULL, NULL) and return its result. Run may use the handle with
+     * the etwire_session_* and etwire_stream_* functions (statistics, diagnostics, reorder
+     * window) before that; the collector feeds, ends and closes it. Events still reach Event. */
+    ULONG (*Run)(void *SessionContext, const ETWIRE_RELAY_SESSION *Session, PROCESSTRACE_HANDLE Trace);
 } ETWIRE_RELAY_SESSION_CALLBACKS;
 
 typedef struct ETWIRE_RELAY_COLLECTOR_OPTIONS {

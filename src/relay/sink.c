@@ -92,7 +92,10 @@ static void *trace_thread(void *arg)
     if (k->o.cb && k->o.cb->Open)
         k->user = k->o.cb->Open(k->o.cb->Context, &k->who);
     k->user_open = 1;
-    k->trace_rc = ProcessTrace(&k->h, 1, NULL, NULL);
+    if (k->o.cb && k->o.cb->Run) /* the program processes the handle itself, on this thread */
+        k->trace_rc = k->o.cb->Run(k->user, &k->who, k->h);
+    else
+        k->trace_rc = ProcessTrace(&k->h, 1, NULL, NULL);
     return NULL;
 }
 

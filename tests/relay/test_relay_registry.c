@@ -42,7 +42,18 @@ static void on_close(void *ctx, const ETWIRE_RELAY_SESSION *s, const ETWIRE_SESS
     atomic_fetch_add(&closes, 1);
 }
 
-static const ETWIRE_RELAY_SESSION_CALLBACKS cb = {on_open, on_event, on_close, NULL};
+static atomic_int runs;
+
+/* The handle hand-off: the program processes the session's stream itself. */
+static ULONG on_run(void *ctx, const ETWIRE_RELAY_SESSION *s, PROCESSTRACE_HANDLE h)
+{
+    ETWIRE_SESSION_STATS st;
+    if (etwire_session_get_stats(h, &st) == ERROR_SUCCESS)
+        atomic_fetch_add(&runs, 1);
+    return ProcessTrace(&h, 1, NULL, NULL);
+}
+
+static const ETWIRE_RELAY_SESSION_CALLBACKS cb = {on_open, on_event, on_close, NULL, on_run};
 
 static int setup(void **state)
 {
@@ -134,6 +145,7 @@ static void test_session_lifecycle(void **state)
     relay_registry_release(r, &cfg, k, 1);
     assert_true(atomic_load(&events) > 3000);
     assert_int_equal(atomic_load(&closes), 1);
+    assert_int_equal(atomic_load(&runs), 1);
     int writable = 1;
     assert_int_equal(etl_size("s", 1, &writable), trace_size);
     assert_false(writable);
