@@ -41,6 +41,9 @@ struct etwire_relay_collector {
     pthread_mutex_t mu;   /* jobs: run() and serve_fd() may add from different threads */
     relay_conn_job **jobs;
     uint32_t n, max_conns, unauth_max;
+    pthread_mutex_t log_mu;
+    int64_t refusal_logged_ms;
+    uint64_t refusals_hidden;
 };
 
 static int64_t mono_ms(void)
@@ -141,6 +144,8 @@ ETWIRE_RELAY_API etwire_relay_collector *etwire_relay_collector_new(
     defaults(&c->o);
     c->lfd = c->wake[0] = c->wake[1] = -1;
     pthread_mutex_init(&c->mu, NULL);
+    pthread_mutex_init(&c->log_mu, NULL);
+    c->refusal_logged_ms = -1000000;
     uint32_t conns = c->o.MaxConnections, sessions = c->o.MaxSessions;
     budget_descriptors(&conns, &sessions);
     c->max_conns = conns;
@@ -259,7 +264,23 @@ static void refuse(etwire_relay_collector *c, int fd, const char *peer, const ch
         if (send(fd, f, n, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) { /* best effort */
         }
     }
-    relay_log("%s: refused: %s", peer, why);
+    /* A flood of connections must not become a flood of log lines: one a second, with a count
+     * of the ones not shown. */
+    pthread_mutex_lock(&c->log_mu);
+    int64_t now = mono_ms();
+    int show = now - c->refusal_logged_ms >= 1000;
+    uint64_t hidden = c->refusals_hidden;
+    if (show) {
+        c->refusal_logged_ms = now;
+        c->refusals_hidden = 0;
+    } else {
+        c->refusals_hidden++;
+    }
+    pthread_mutex_unlock(&c->log_mu);
+    if (show && hidden)
+        relay_log("%s: refused: %s (and %llu more refused in the last second)", peer, why, (unsigned long long)hidden);
+    else if (show)
+        relay_log("%s: refused: %s", peer, why);
     close(fd);
 }
 
@@ -368,5 +389,6 @@ ETWIRE_RELAY_API void etwire_relay_collector_free(etwire_relay_collector *c)
     free(c->allow);
     free(c->jobs);
     pthread_mutex_destroy(&c->mu);
+    pthread_mutex_destroy(&c->log_mu);
     free(c);
 }
