@@ -11,6 +11,7 @@ typedef struct relay_conn {
     int fd;
     void *ssl; /* SSL * when the connection is TLS */
     char peer[64];
+    char why[192]; /* TLS: what OpenSSL said when a read or write failed (an alert), or "" */
 } relay_conn;
 
 /* "HOST:PORT", "[V6]:PORT" or ":PORT" (loopback). Returns a listening fd or -1 (err filled). */

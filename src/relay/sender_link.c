@@ -20,7 +20,7 @@ void relay_sender_disconnect(relay_sender *s)
 int relay_sender_send(relay_sender *s, const void *p, size_t n)
 {
     if (relay_conn_write(&s->conn, p, n, IO_TIMEOUT_MS) != 0) {
-        relay_sender_note(s, "connection lost while sending");
+        relay_sender_note(s, "connection lost while sending%s%s", s->conn.why[0] ? ": " : "", s->conn.why);
         relay_sender_disconnect(s);
         return -1;
     }
@@ -93,7 +93,8 @@ static int await_welcome(relay_sender *s)
         }
         ssize_t got = relay_conn_read(&s->conn, buf, sizeof buf, (int)left);
         if (got < 0) {
-            relay_sender_note(s, "collector closed the connection during the handshake");
+            relay_sender_note(s, "collector closed the connection during the handshake%s%s",
+                              s->conn.why[0] ? ": " : "", s->conn.why);
             return -1;
         }
         if (got > 0 && feed(s, buf, (size_t)got) != 0)

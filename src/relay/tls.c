@@ -93,6 +93,17 @@ static int attach_socket(SSL *ssl, int fd)
     return 0;
 }
 
+/* OpenSSL's reason for refusing the peer's certificate, noted during the handshake on this
+ * thread (each connection's handshake runs on one thread). */
+static _Thread_local long verify_error;
+
+static int note_verify(int ok, X509_STORE_CTX *x)
+{
+    if (!ok && !verify_error)
+        verify_error = X509_STORE_CTX_get_error(x);
+    return ok;
+}
+
 void *relay_tls_ctx_new(int server, const relay_tls_files *f, char *err, size_t errlen)
 {
     if (!f->cert || !f->key || !f->ca) {
@@ -115,7 +126,7 @@ void *relay_tls_ctx_new(int server, const relay_tls_files *f, char *err, size_t 
     } else {
         /* Mutual authentication: the collector refuses a client without a certificate. */
         int mode = SSL_VERIFY_PEER | (server ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0);
-        SSL_CTX_set_verify(ctx, mode, NULL);
+        SSL_CTX_set_verify(ctx, mode, note_verify);
         return ctx;
     }
     SSL_CTX_free(ctx);
@@ -131,6 +142,12 @@ void relay_tls_ctx_free(void *ctx)
 static int wait_for(relay_conn *c, int rc, int timeout_ms)
 {
     int e = SSL_get_error(c->ssl, rc);
+    if (e == SSL_ERROR_SSL) { /* keep the reason (a peer's alert says why it hung up) */
+        unsigned long code = ERR_peek_error();
+        if (code)
+            ERR_error_string_n(code, c->why, sizeof c->why);
+        ERR_clear_error();
+    }
     struct pollfd p = {.fd = c->fd};
     if (e == SSL_ERROR_WANT_READ)
         p.events = POLLIN;
@@ -152,11 +169,13 @@ static int64_t mono_ms(void)
 /* Why a handshake failed, with the certificate check's own reason when that was it. */
 static void handshake_error(relay_conn *c, char *err, size_t errlen)
 {
-    long v = SSL_get_verify_result(c->ssl);
+    long v = verify_error ? verify_error : SSL_get_verify_result(c->ssl);
     unsigned long e = ERR_peek_error();
     char buf[256] = "connection closed by the peer";
     if (e)
         ERR_error_string_n(e, buf, sizeof buf);
+    else if (c->why[0]) /* wait_for took it off the queue */
+        snprintf(buf, sizeof buf, "%s", c->why);
     ERR_clear_error();
     if (v != X509_V_OK)
         snprintf(err, errlen, "TLS handshake: certificate verify failed: %s (%s)",
@@ -169,6 +188,7 @@ static void handshake_error(relay_conn *c, char *err, size_t errlen)
 static int handshake(relay_conn *c, int server, int timeout_ms, char *err, size_t errlen)
 {
     int64_t deadline = mono_ms() + timeout_ms;
+    verify_error = 0;
     for (;;) {
         int rc = server ? SSL_accept(c->ssl) : SSL_connect(c->ssl);
         if (rc == 1)
@@ -278,8 +298,16 @@ int relay_tls_write(relay_conn *c, const void *buf, size_t n, int timeout_ms)
             n -= (size_t)rc;
             continue;
         }
-        if (wait_for(c, rc, timeout_ms) <= 0)
+        if (wait_for(c, rc, timeout_ms) <= 0) {
+            if (!c->why[0]) { /* the peer hung up: an alert it sent first may say why */
+                unsigned char b[256];
+                ERR_clear_error();
+                if (SSL_read(c->ssl, b, sizeof b) <= 0 && ERR_peek_error())
+                    ERR_error_string_n(ERR_get_error(), c->why, sizeof c->why);
+                ERR_clear_error();
+            }
             return -1;
+        }
     }
     return 0;
 }

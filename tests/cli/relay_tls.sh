@@ -67,6 +67,13 @@ timeout 30 "$ETWIRE" send --to "127.0.0.1:$PORT" --plain --source host-a --retry
     2>"$WORK/r5.log" && fail "plain TCP was accepted by a TLS collector"
 sleep 0.5
 [ "$(grep -c 'refused:' "$WORK/tls.log")" -ge 3 ] || fail "expected handshake refusals in the log"
+# Certificate failures say why, on both sides, and a refused sender says so before exiting 1.
+grep -q "certificate verify failed: unable to get local issuer certificate" "$WORK/tls.log" ||
+    fail "the collector did not say why the rogue certificate failed"
+grep -q "peer did not return a certificate" "$WORK/tls.log" || fail "the collector did not say the client sent no certificate"
+grep -q "alert unknown ca" "$WORK/r3.log" || fail "the rogue sender did not say why: $(cat "$WORK/r3.log")"
+grep -q "certificate verify failed: hostname mismatch" "$WORK/r4.log" ||
+    fail "the sender did not say why the collector's certificate failed: $(cat "$WORK/r4.log")"
 [ "$(ls "$WORK/out")" = "host-a" ] || fail "a refused source left output"
 
 kill -TERM "$COLLECTOR_PID"
