@@ -17,29 +17,9 @@ raw() {
     exec 3>&-
 }
 
-# Frames built here from the trace's real buffers, for the rules that are checked only once a
-# buffer was accepted (the seeds' buffers are not ETW buffers: the collector refuses them).
-le() { # le BYTES VALUE: VALUE little-endian on stdout
-    local i v=$2
-    for ((i = 0; i < $1; i++)); do printf "\\$(printf %03o $((v & 255)))"; v=$((v >> 8)); done
-}
-frame() { printf 'ETWR\001'; printf "\\$(printf %03o "$1")"; le 2 0; le 4 "$2"; }
-hello_frame() { # hello_frame WINDOW INSTANCE
-    frame 1 $((20 + 1 + 6 + 1 + 6)); le 4 $((1 << 20)); le 4 "$1"; le 4 0; le 8 "$2"
-    printf '\006host-1\006Kernel'
-}
-BUFSZ=$(od -An -tu4 -N4 "$WORK/g.etl" | tr -d ' ')
-buffer_frame() { # buffer_frame SEQ INDEX: buffer INDEX of the trace as sequence number SEQ
-    frame 3 $((12 + BUFSZ)); le 8 "$1"; le 4 "$BUFSZ"
-    tail -c +$(($2 * BUFSZ + 1)) "$WORK/g.etl" | head -c "$BUFSZ"
-}
-real() { # real NAME: sends the session the function real_NAME writes
-    "real_$1" >"$WORK/$1.bin" # one write: the collector reads it at once, before any ACK
-    exec 3<>"/dev/tcp/127.0.0.1/$PORT" || fail "connect"
-    (trap "" PIPE; cat "$WORK/$1.bin") >&3 2>/dev/null
-    timeout 5 cat <&3 >/dev/null
-    exec 3>&-
-}
+# Sessions built from the trace's real buffers (relay_lib.bash), for the rules that are checked
+# only once a buffer was accepted (the seeds' buffers are not ETW buffers: they are refused).
+BUFFERS_OF="$WORK/g.etl"
 real_gap() { hello_frame 4 $((0x10)); buffer_frame 0 0; buffer_frame 2 2; }
 real_window() { hello_frame 2 $((0x11)); buffer_frame 0 0; buffer_frame 1 1; buffer_frame 2 2; }
 real_end_count() { hello_frame 4 $((0x12)); buffer_frame 0 0; frame 5 8; le 8 7; }
