@@ -248,12 +248,16 @@ static void consume(kcollect *c, const rd_kafka_message_t *m)
     if (copy)
         memcpy(copy, b.data, b.data_len);
     if (!copy || relay_sink_add(s->sink, copy, copy, b.data_len, err, sizeof err) != 0) {
-        if (!copy || relay_sink_next_seq(s->sink) == at) { /* not written: cannot go on */
+        if (!copy || relay_sink_failed(s->sink)) { /* not durable: cannot go on */
             relay_log("kafka: %s: %s", key, err);
             c->fatal = 1;
             return; /* not committed: the record is read again after a restart */
         }
-        relay_log("kafka: %s: %s", key, err); /* unreachable since refused buffers are not saved */
+        /* Refused by the stream: neither saved nor counted (like the TCP collector), so the
+         * session's later buffers come after a gap and are skipped. */
+        relay_log("kafka: %s: offset %lld: buffer %llu %s; not saved", key, (long long)m->offset,
+                  (unsigned long long)b.seq, err);
+        goto done;
     }
     e.s = s;
     e.seq = at;
