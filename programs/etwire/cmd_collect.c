@@ -106,6 +106,7 @@ static int collect_kafka(const char *brokers, const char *topic, const char *gro
         fprintf(stderr, "etwire collect: cannot open the statistics file\n");
         return 1;
     }
+    ko.sink.count_events = ko.stats != NULL;
     struct sigaction sa = {.sa_handler = on_signal};
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);

@@ -159,6 +159,7 @@ ETWIRE_RELAY_API etwire_relay_collector *etwire_relay_collector_new(
     cfg->sink.memory_limit = c->o.MaxMemory;
     cfg->sink.reorder = c->o.Reorder;
     cfg->sink.cb = &c->cb;
+    cfg->sink.count_events = c->o.Stats != NULL;
     cfg->window = c->o.Window;
     cfg->max_memory = c->o.MaxMemory;
     cfg->max_rate = c->o.MaxRate;

@@ -195,7 +195,10 @@ relay_sink *relay_sink_open(const relay_sink_opts *o, const char *source, const 
     k->who = (ETWIRE_RELAY_SESSION){.Source = k->files.source, .Session = k->files.session,
                                     .Instance = instance, .Label = k->files.label};
     ETW_OPEN_TRACE_OPTIONS opts = {0};
-    opts.EventCallback = on_event;
+    /* Nobody wants events: the stream still checks each buffer, but merges nothing (a relay
+     * that only saves .etl files runs at the speed of its disk). */
+    if ((o->cb && o->cb->Event) || o->count_events)
+        opts.EventCallback = on_event;
     opts.EventCallbackContext = k;
     k->h = OpenTraceFromBufferStream(&opts, on_complete, k);
     if (k->h == INVALID_PROCESSTRACE_HANDLE) {

@@ -17,6 +17,8 @@
 typedef struct relay_sink_opts {
     const char *out_dir;    /* .etl files under DIR/<source>/ (NULL: none) */
     const ETWIRE_RELAY_SESSION_CALLBACKS *cb; /* the program's hand-off (NULL: none) */
+    int count_events;       /* events are counted for statistics even without an Event callback;
+                               with neither, buffers are checked and saved but not decoded */
     uint32_t window;        /* buffers in flight, until relay_sink_set_window */
     uint64_t memory_limit;  /* bytes the stream session may hold before releasing early */
     uint64_t reorder;       /* reorder window in 100 ns units (0 = the library's default) */
