@@ -5,7 +5,8 @@
 # (buffers straight from the file index) to `etwire collect` (plain TCP on 127.0.0.1) by 1 and
 # 8 concurrent senders, saving .etl only, then .etl + decoded JSON. Each case runs RUNS times
 # (default 3); the table shows the median MB/s of buffers, the ratio to the plain read, and the
-# collector's CPU (user+sys seconds per wall second: 2.0 = both cores). The aims (issue #11):
+# collector's CPU (user+sys seconds per wall second: 2.0 = both cores) and its MB per CPU-second;
+# the load average is printed since other processes stretch wall times. The aims (issue #11):
 # .etl >= 1000 MB/s and .etl+JSON >= 300 MB/s with one sender; 8 senders use both cores.
 # Usage: scripts/bench-relay.sh [build] [runs]
 set -euo pipefail
@@ -20,6 +21,7 @@ trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$tmp"' EXIT
 "$etwire" generate --seed 42 --events 400000 -o "$tmp/t.etl" 2>/dev/null
 bytes=$(stat -c %s "$tmp/t.etl")
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "trace: $bytes bytes (generated, 64 KiB buffers); $runs runs each, medians"
 now() { date +%s.%N; }
 median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
@@ -74,7 +76,10 @@ run() { # run NAME SENDERS COLLECT-OPTIONS...
   local secs cpu
   secs=$(cut -d' ' -f1 "$tmp/runs" | median)
   cpu=$(cut -d' ' -f2 "$tmp/runs" | median)
-  row "$name" $((bytes * n)) "$secs" "$(printf 'collector CPU %.2f' "$cpu")"
+  # MB per collector CPU-second: what the collector would do with a core to itself (robust
+  # against other load on the machine, which stretches the wall time).
+  row "$name" $((bytes * n)) "$secs" "$(printf 'collector CPU %.2f, %.0f MB per CPU-second' "$cpu" \
+      "$(awk -v b=$((bytes * n)) -v s="$secs" -v c="$cpu" 'BEGIN { print b / (s * c) / 1e6 }')")"
 }
 run "send->collect .etl, 1 sender" 1
 run "send->collect .etl, 8 senders" 8
