@@ -1,5 +1,6 @@
 /* The sender's connection (see relay_sender_impl.h): connect with back-off, TLS, HELLO and
  * WELCOME, resending what the collector does not hold, and reading its ACKs. */
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,6 +65,14 @@ int relay_sender_service(relay_sender *s, int timeout_ms)
     uint8_t buf[8192];
     if (!s->connected)
         return -1;
+    /* Spooled buffers wait for room in the socket: wake for that as well as for ACKs. */
+    if (timeout_ms > 0 && s->sp && s->queued_to < s->sm.next_seq && s->count < s->sm.window &&
+        !relay_conn_pending(&s->conn)) {
+        struct pollfd p = {.fd = s->conn.fd, .events = POLLIN | POLLOUT};
+        if (poll(&p, 1, timeout_ms) > 0 && !(p.revents & POLLIN))
+            return 0;
+        timeout_ms = 0;
+    }
     ssize_t got = relay_conn_read(&s->conn, buf, sizeof buf, timeout_ms);
     if (got == 0)
         return 0;
