@@ -189,10 +189,10 @@ int relay_sender_finish(relay_sender *s)
     int64_t limit = (int64_t)s->o.retry_seconds * 1000 + IO_TIMEOUT_MS;
     int64_t deadline = relay_sender_now_ms() + limit;
     uint64_t seen = s->sm.acked;
-    while (!(s->sm.state == ETW_RELAY_SND_DONE)) {
+    while (s->sm.state != ETW_RELAY_SND_DONE) {
         if (relay_sender_connect(s) != 0)
             return -1;
-        if ((s->sm.state == ETW_RELAY_SND_DONE))
+        if (s->sm.state == ETW_RELAY_SND_DONE)
             break;
         if (relay_sender_pump(s) != 0)
             return -1;

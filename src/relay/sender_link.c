@@ -165,7 +165,7 @@ int relay_sender_connect(relay_sender *s)
 {
     int64_t deadline = relay_sender_now_ms() + (int64_t)s->o.retry_seconds * 1000;
     int delay = 100;
-    while (!s->connected && !(s->sm.state == ETW_RELAY_SND_DONE)) {
+    while (!s->connected && s->sm.state != ETW_RELAY_SND_DONE) {
         if (s->sm.fatal)
             return -1;
         if (connect_once(s) == 0 || (s->sm.state == ETW_RELAY_SND_DONE))
