@@ -78,4 +78,23 @@ grep -q "certificate verify failed: hostname mismatch" "$WORK/r4.log" ||
 
 kill -TERM "$COLLECTOR_PID"
 wait "$COLLECTOR_PID" || fail "collector exit status"
+
+# A TLS sender refused for want of a slot (one connection, held by a silent stranger) neither
+# dies of SIGPIPE (exit 141) nor exits silently: it retries for --retry, then says why.
+"$ETWIRE" collect --listen "$LISTEN" --tls-cert "$C/collector.pem" --tls-key "$C/collector.key" \
+    --tls-ca "$C/ca.pem" --allow host-a --out "$WORK/out2" --port-file "$WORK/tls2.port" \
+    --max-connections 1 --handshake-deadline 30 2>"$WORK/tls2.log" &
+COLLECTOR_PID=$!
+PIDS+=("$COLLECTOR_PID")
+for _ in $(seq 100); do [ -s "$WORK/tls2.port" ] && break; sleep 0.05; done
+PORT=$(cat "$WORK/tls2.port")
+exec 5<>"/dev/tcp/127.0.0.1/$PORT"
+send host-a --source host-a 2>"$WORK/r6.log"
+rc=$?
+exec 5>&-
+[ "$rc" = 1 ] || fail "the refused TLS sender exited with $rc (141 = SIGPIPE): $(cat "$WORK/r6.log")"
+grep -q "TLS handshake\|closed the connection" "$WORK/r6.log" || fail "the refused TLS sender did not say why"
+grep -q "refused: 1 connections already" "$WORK/tls2.log" || fail "the collector did not log the refusal"
+kill -TERM "$COLLECTOR_PID"
+wait "$COLLECTOR_PID" || fail "collector exit status"
 echo "relay TLS: ok ($(grep -o '[0-9]* bytes ([0-9]* on the wire)' "$WORK/good.log"))"
