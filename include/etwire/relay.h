@@ -82,6 +82,11 @@ typedef struct ETWIRE_RELAY_COLLECTOR_OPTIONS {
     int Zstd;                      /* accept zstd-compressed frames */
     int Verbose;                   /* log connections and session ends on stderr */
     ETWIRE_RELAY_SESSION_CALLBACKS Sessions;
+    /* Live sessions (docs/api/live.md): real-time consumers subscribe to SOURCE/SESSION on
+     * "unix:PATH" (OpenTraceFromRealTimeLogger with ETWIRE_LIVE set to it). NULL: none. */
+    const char *Live;
+    unsigned LiveMode;             /* permissions of the socket file (0: 0660, owner and group) */
+    ULONG LiveQueue;               /* buffers queued per subscriber before dropping (0: 256) */
 } ETWIRE_RELAY_COLLECTOR_OPTIONS;
 
 typedef struct etwire_relay_collector etwire_relay_collector;

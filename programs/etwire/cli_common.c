@@ -42,6 +42,30 @@ int cli_open_traces(cli_traces *t, char **paths, int n, const ETW_OPEN_TRACE_OPT
     return 0;
 }
 
+int cli_open_live(cli_traces *t, const char *name, const ETW_OPEN_TRACE_OPTIONS *opts)
+{
+    memset(t, 0, sizeof *t);
+    WCHAR wide[300];
+    size_t n = strlen(name);
+    if (n >= sizeof wide / sizeof wide[0]) {
+        fprintf(stderr, "etwire: %s: not a live session name (SOURCE/SESSION)\n", name);
+        return -1;
+    }
+    for (size_t i = 0; i <= n; i++) /* relay names are ASCII */
+        wide[i] = (WCHAR)(unsigned char)name[i];
+    PROCESSTRACE_HANDLE h = OpenTraceFromRealTimeLogger(wide, opts, &t->headers[0]);
+    if (h == INVALID_PROCESSTRACE_HANDLE) {
+        fprintf(stderr, "etwire: %s (%s)\n", etwire_last_error_message(),
+                etwire_strerror(etwire_last_error()));
+        return -1;
+    }
+    t->handles[0] = h;
+    t->paths[0] = name;
+    t->count = 1;
+    etwire_session_set_diagnostic_callback(h, print_diagnostic, (void *)name);
+    return 0;
+}
+
 void cli_close_traces(cli_traces *t)
 {
     for (unsigned i = 0; i < t->count; i++)

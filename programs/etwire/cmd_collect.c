@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <etwire/relay.h>
@@ -13,6 +14,7 @@
 #include "commands.h"
 #ifdef ETWIRE_HAVE_RDKAFKA
 #include "relay/kafka.h" /* Kafka: not in the public API yet */
+#include "relay/live.h"
 #endif
 #include "relay_json.h"
 #include "relay_opts.h"
@@ -63,6 +65,12 @@ static void usage(FILE *out)
             "  --reorder 100NS|unbounded   reorder window of each buffer stream (default 2 s);\n"
             "                        unbounded makes a replay match reading the file\n"
             "  --port-file FILE      write the port listened on (for --listen HOST:0)\n"
+            "  --live unix:PATH|default  publish every session live to real-time consumers\n"
+            "                        (OpenTraceFromRealTimeLogger, etwire dump --live, etwire\n"
+            "                        sessions); default: unix:$XDG_RUNTIME_DIR/etwire/live.sock\n"
+            "  --live-mode OCTAL     permissions of the live socket (default 0660: owner, group)\n"
+            "  --live-queue N        buffers queued per live subscriber before its drops begin\n"
+            "                        (default 256)\n"
             "  -v                    log connections and session ends\n");
 #ifdef ETWIRE_HAVE_RDKAFKA
     fprintf(out,
@@ -71,6 +79,23 @@ static void usage(FILE *out)
             "                        a session met mid-stream without its .etl in DIR starts\n"
             "                        from its header in T.headers, the gap is logged and counted\n");
 #endif
+}
+
+/* --live: "default" is where consumers look without ETWIRE_LIVE; its folder is created
+ * private to the user. */
+static const char *live_address(const char *v, char *buf, size_t n)
+{
+    if (strcmp(v, "default") != 0)
+        return v;
+    const char *xdg = getenv("XDG_RUNTIME_DIR");
+    if (!xdg || !*xdg) {
+        fprintf(stderr, "etwire collect: --live default needs XDG_RUNTIME_DIR\n");
+        return NULL;
+    }
+    snprintf(buf, n, "%s/etwire", xdg);
+    mkdir(buf, 0700);
+    snprintf(buf, n, "unix:%s/etwire/live.sock", xdg);
+    return buf;
 }
 
 static uint64_t parse_size(const char *s)
@@ -107,10 +132,19 @@ static int collect_kafka(const char *brokers, const char *topic, const char *gro
         return 1;
     }
     ko.sink.count_events = ko.stats != NULL;
+    char err[512];
+    relay_live_opts lo = {.address = o->Live, .mode = o->LiveMode, .queue = o->LiveQueue};
+    if (o->Live && !(ko.sink.live = relay_live_start(&lo, err, sizeof err))) {
+        fprintf(stderr, "etwire collect: %s\n", err);
+        if (ko.stats && ko.stats != stderr)
+            fclose(ko.stats);
+        return 1;
+    }
     struct sigaction sa = {.sa_handler = on_signal};
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
     int rc = relay_kafka_collect(&ko);
+    relay_live_stop(ko.sink.live);
     if (ko.stats && ko.stats != stderr)
         fclose(ko.stats);
     return rc;
@@ -135,6 +169,7 @@ int cmd_collect(int argc, char **argv)
     const char *kafka = NULL, *topic = NULL, *group = NULL, *json_dir = NULL;
     const char *allow[MAX_ALLOW + 1] = {0};
     int nallow = 0, bad = 0;
+    char live_buf[512];
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         int more = i + 1 < argc;
@@ -187,6 +222,15 @@ int cmd_collect(int argc, char **argv)
         } else if (!strcmp(a, "--reorder") && more) {
             const char *v = argv[++i];
             o.Reorder = !strcmp(v, "unbounded") ? ETWIRE_REORDER_UNBOUNDED : strtoull(v, NULL, 10);
+        } else if (!strcmp(a, "--live") && more) {
+            o.Live = live_address(argv[++i], live_buf, sizeof live_buf);
+            bad |= o.Live == NULL;
+        } else if (!strcmp(a, "--live-mode") && more) {
+            o.LiveMode = (unsigned)strtoul(argv[++i], NULL, 8);
+            bad |= o.LiveMode == 0 || o.LiveMode > 0777;
+        } else if (!strcmp(a, "--live-queue") && more) {
+            o.LiveQueue = (ULONG)strtoul(argv[++i], NULL, 10);
+            bad |= o.LiveQueue == 0;
         } else if (!strcmp(a, "--port-file") && more) {
             port_file = argv[++i];
         } else if (!strcmp(a, "--plain")) {

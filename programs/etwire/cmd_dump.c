@@ -14,6 +14,7 @@ typedef struct dump_state {
     int json; /* 0 text, 1 JSON lines, 2 CSV */
     etw_strbuf line;
     uint64_t events, buffers, bytes, total;
+    int live;      /* a live session: each buffer's events are written out at once */
     event_filter filter;
 } dump_state;
 
@@ -43,6 +44,8 @@ static BOOL WINAPI on_buffer(const ETW_BUFFER_HEADER *b, ULONG size,
     d->buffers++;
     d->bytes += size;
     cli_progress(d->buffers, d->bytes, d->total, d->events);
+    if (d->live)
+        fflush(stdout);
     return !ferror(stdout);
 }
 
@@ -50,7 +53,10 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: etwire dump [options] FILE...\n"
-            "Prints every event of the traces, merged in time order, one per line.\n\n"
+            "       etwire dump [options] --live SOURCE/SESSION\n"
+            "Prints every event of the traces, merged in time order, one per line; with --live,\n"
+            "the events of a collector's live session as they arrive (collector: $ETWIRE_LIVE,\n"
+            "default unix:$XDG_RUNTIME_DIR/etwire/live.sock), until the sender ends it.\n\n"
             "  -f, --format text|json|csv  output format (default text)\n"
             "      --raw-timestamp      keep the session's raw clock values\n"
             "%s",
@@ -62,6 +68,7 @@ int cmd_dump(int argc, char **argv)
     static const struct option longopts[] = {
         {"format", required_argument, NULL, 'f'},
         {"raw-timestamp", no_argument, NULL, 'r'},
+        {"live", required_argument, NULL, 'L'},
         {"help", no_argument, NULL, 'h'},
         EVENT_FILTER_OPTIONS,
         {NULL, 0, NULL, 0},
@@ -70,6 +77,7 @@ int cmd_dump(int argc, char **argv)
     memset(&d, 0, sizeof d);
     event_filter_init(&d.filter);
     ETW_OPEN_TRACE_OPTIONS opts = {0};
+    const char *live = NULL;
     int c;
     while ((c = getopt_long(argc, argv, "f:h", longopts, NULL)) != -1) {
         switch (c) {
@@ -87,6 +95,7 @@ int cmd_dump(int argc, char **argv)
             opts.ProcessTraceModes = ETW_PROCESS_TRACE_MODE_RAW_TIMESTAMP;
             event_view_raw_time = 1;
             break;
+        case 'L': live = optarg; break;
         case 'h': usage(stdout); return 0;
         default:
             if (event_filter_option(&d.filter, c, optarg) == 0)
@@ -95,10 +104,11 @@ int cmd_dump(int argc, char **argv)
             return 2;
         }
     }
-    if (optind >= argc) {
+    if (live ? optind < argc : optind >= argc) {
         usage(stderr);
         return 2;
     }
+    d.live = live != NULL;
     static char outbuf[1 << 20];
     setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
     opts.EventCallback = on_event;
@@ -106,7 +116,8 @@ int cmd_dump(int argc, char **argv)
     opts.BufferCallback = on_buffer;
     opts.BufferCallbackContext = &d;
     cli_traces t;
-    if (cli_open_traces(&t, argv + optind, argc - optind, &opts) != 0)
+    if (live ? cli_open_live(&t, live, &opts) != 0
+             : cli_open_traces(&t, argv + optind, argc - optind, &opts) != 0)
         return 1;
     d.total = t.total_bytes;
     if (d.json == 2)

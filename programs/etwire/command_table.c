@@ -9,5 +9,6 @@ const cli_command cli_commands[] = {
     {"generate", cmd_generate, "write a synthetic .etl trace (seeded, deterministic)"},
     {"send", cmd_send, "stream .etl files or stdin to a collector (relay protocol)"},
     {"collect", cmd_collect, "receive buffer streams: save .etl, decode to JSON lines, stats"},
+    {"sessions", cmd_sessions, "list the live sessions a collector publishes (collect --live)"},
     {NULL, NULL, NULL},
 };

@@ -9,6 +9,7 @@
 #include "session/handles.h"
 #include "session/run.h"
 #include "winapi/last_error.h"
+#include "winapi/realtime.h"
 
 static PROCESSTRACE_HANDLE fail(etw_session *s, etw_status st, const char *detail)
 {
@@ -122,11 +123,16 @@ ETWIRE_API PROCESSTRACE_HANDLE WMIAPI OpenTraceFromBufferStream(
 ETWIRE_API PROCESSTRACE_HANDLE WMIAPI OpenTraceFromRealTimeLogger(
     PCWSTR LoggerName, const ETW_OPEN_TRACE_OPTIONS *Options, TRACE_LOGFILE_HEADER *LogFileHeader)
 {
-    (void)LoggerName;
-    (void)Options;
-    (void)LogFileHeader;
-    return fail(NULL, ETW_E_NOT_SUPPORTED,
-                "real-time sessions exist only on Windows: relay their buffers to a buffer stream");
+    if (!Options)
+        return fail(NULL, ETW_E_PARAM, NULL);
+    etw_strbuf name = {0};
+    if (!wide_path(LoggerName, &name)) {
+        etw_strbuf_free(&name);
+        return fail(NULL, ETW_E_PARAM, "no logger name");
+    }
+    PROCESSTRACE_HANDLE h = etw_realtime_open(name.data, ETW_API_OPTIONS, Options, NULL, LogFileHeader);
+    etw_strbuf_free(&name);
+    return h;
 }
 
 static int is_kernel_trace(const etw_session *s)
@@ -145,7 +151,7 @@ static PROCESSTRACE_HANDLE open_classic(const char *path, int has_logger, etw_ap
     if (!path) {
         if (has_logger)
             return fail(NULL, ETW_E_NOT_SUPPORTED,
-                        "real-time sessions exist only on Windows: relay their buffers to a buffer stream");
+                        "a LoggerName needs PROCESS_TRACE_MODE_REAL_TIME (a live session, docs/api/live.md)");
         etw_set_last_win32(ERROR_BAD_PATHNAME, "no LogFileName and no LoggerName");
         return INVALID_PROCESSTRACE_HANDLE;
     }
@@ -183,6 +189,17 @@ ETWIRE_API PROCESSTRACE_HANDLE WMIAPI OpenTraceW(PEVENT_TRACE_LOGFILEW Logfile)
         return fail(NULL, ETW_E_PARAM, NULL);
     etw_strbuf path = {0};
     int ok = wide_path(Logfile->LogFileName, &path);
+    if (!ok && Logfile->LoggerName && (Logfile->ProcessTraceMode & PROCESS_TRACE_MODE_REAL_TIME)) {
+        etw_strbuf name = {0};
+        PROCESSTRACE_HANDLE h = INVALID_PROCESSTRACE_HANDLE;
+        if (wide_path(Logfile->LoggerName, &name))
+            h = etw_realtime_open(name.data, ETW_API_LOGFILE_W, NULL, Logfile, NULL);
+        else
+            etw_set_last_error(ETW_E_PARAM, "no logger name");
+        etw_strbuf_free(&name);
+        etw_strbuf_free(&path);
+        return h;
+    }
     PROCESSTRACE_HANDLE h =
         open_classic(ok ? path.data : NULL, Logfile->LoggerName != NULL, ETW_API_LOGFILE_W, Logfile);
     etw_strbuf_free(&path);
@@ -194,5 +211,7 @@ ETWIRE_API PROCESSTRACE_HANDLE WMIAPI OpenTraceA(PEVENT_TRACE_LOGFILEA Logfile)
     if (!Logfile)
         return fail(NULL, ETW_E_PARAM, NULL);
     const char *path = Logfile->LogFileName && *Logfile->LogFileName ? Logfile->LogFileName : NULL;
+    if (!path && Logfile->LoggerName && (Logfile->ProcessTraceMode & PROCESS_TRACE_MODE_REAL_TIME))
+        return etw_realtime_open(Logfile->LoggerName, ETW_API_LOGFILE_A, NULL, Logfile, NULL);
     return open_classic(path, Logfile->LoggerName != NULL, ETW_API_LOGFILE_A, Logfile);
 }
