@@ -1,4 +1,4 @@
-/* One collector connection (see relay_collect.h): TLS handshake and identity check, then the
+/* One collector connection (see collect.h): TLS handshake and identity check, then the
  * relay state machine fed from the socket. Reading stops while the session has its quota of
  * buffer bytes in flight (TCP flow control then holds the sender back); every wait is bounded,
  * so a slow or silent sender only ever occupies its own thread. */

@@ -1,4 +1,4 @@
-/* Buffer sources for `etwire send` (see relay_input.h). */
+/* Buffer sources for `etwire send` (see input.h). */
 #include "relay/input.h"
 
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-/* `etwire send --kafka`: one Kafka record per buffer (see relay_kafka.h). The producer is
+/* `etwire send --kafka`: one Kafka record per buffer (see kafka.h). The producer is
  * idempotent, so retries inside librdkafka can neither reorder nor duplicate records of a
  * partition: since all records of a session share one key, and so one partition, the topic
  * keeps the session's flush order. */
