@@ -166,10 +166,54 @@ ETWIRE_RELAY_API int etwire_relay_send_stream(etwire_relay_sender *s, FILE *In, 
  * stderr. Returns the number of sessions that failed. */
 ETWIRE_RELAY_API int etwire_relay_resume_spool(const ETWIRE_RELAY_SENDER_OPTIONS *Options);
 
+/* ---- Kafka (docs/wire-protocol.md §11; built only with librdkafka) --------------------- */
+
+/* 0 when this library was built without librdkafka: every Kafka call then fails. */
+ETWIRE_RELAY_API int etwire_relay_kafka_available(void);
+
+typedef struct etwire_relay_kafka_producer etwire_relay_kafka_producer;
+/* Publishes to Topic (and Topic.headers); Zstd: zstd record batches (else lz4). The
+ * ETWIRE_KAFKA_CONFIG environment variable ("name=value;...") adds librdkafka properties. */
+ETWIRE_RELAY_API etwire_relay_kafka_producer *etwire_relay_kafka_producer_new(
+    const char *Brokers, const char *Topic, int Zstd, int Verbose, char *err, size_t errlen);
+/* One input (an .etl file, sent from its index; "-": raw buffers on standard input; Raw: a
+ * file of raw buffers) as one session, one record per buffer, paced when Rate > 0; 0 or 1. */
+ETWIRE_RELAY_API int etwire_relay_kafka_send(etwire_relay_kafka_producer *p, const char *Input,
+                                             int Raw, const char *Source, const char *Session,
+                                             ULONG64 Instance, double Rate);
+/* Waits (at most TimeoutMs) for every delivery report and frees the producer; the number of
+ * records not delivered. */
+ETWIRE_RELAY_API int etwire_relay_kafka_producer_finish(etwire_relay_kafka_producer *p,
+                                                        int TimeoutMs);
+
+typedef struct ETWIRE_RELAY_KAFKA_OPTIONS {
+    const char *Brokers, *Topic, *Group; /* consumed as a member of Group */
+    const char *OutDir;                  /* required: each session's .etl is its state */
+    FILE *Stats;
+    ULONG Window;
+    ULONG64 MaxMemory, Reorder;
+    int Verbose;
+    ETWIRE_RELAY_SESSION_CALLBACKS Sessions;
+    const char *Live;                    /* as in ETWIRE_RELAY_COLLECTOR_OPTIONS (docs/api/live.md) */
+    unsigned LiveMode;
+    ULONG LiveQueue;
+} ETWIRE_RELAY_KAFKA_OPTIONS;
+
+typedef struct etwire_relay_kafka_collector etwire_relay_kafka_collector;
+ETWIRE_RELAY_API etwire_relay_kafka_collector *etwire_relay_kafka_collector_new(
+    const ETWIRE_RELAY_KAFKA_OPTIONS *Options, char *err, size_t errlen);
+/* Consumes until stop; 0 on a clean stop. */
+ETWIRE_RELAY_API int etwire_relay_kafka_collector_run(etwire_relay_kafka_collector *k);
+/* Async-signal-safe. */
+ETWIRE_RELAY_API void etwire_relay_kafka_collector_stop(etwire_relay_kafka_collector *k);
+ETWIRE_RELAY_API void etwire_relay_kafka_collector_free(etwire_relay_kafka_collector *k);
+
 /* ---- Helpers --------------------------------------------------------------------------- */
 
 /* Any text as a valid relay name ([A-Za-z0-9._-], 1..128 bytes; others become '_'). */
 ETWIRE_RELAY_API void etwire_relay_make_name(const char *Text, char *out, size_t outlen);
+/* A random session instance (what a sender picks when given 0). */
+ETWIRE_RELAY_API ULONG64 etwire_relay_random_instance(void);
 /* True when "HOST:PORT" names a loopback address (where Plain is allowed). */
 ETWIRE_RELAY_API int etwire_relay_address_is_loopback(const char *Address);
 

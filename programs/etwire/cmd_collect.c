@@ -3,6 +3,7 @@
  * ProcessTrace thread per source/session, and writes .etl, JSON lines and statistics. SIGTERM
  * or SIGINT: stop accepting, drain every session, acknowledge, close the files, exit 0. */
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,10 +13,6 @@
 #include <etwire/relay.h>
 
 #include "commands.h"
-#ifdef ETWIRE_HAVE_RDKAFKA
-#include "relay/kafka.h" /* Kafka: not in the public API yet */
-#include "relay/live.h"
-#endif
 #include "relay_json.h"
 #include "relay_opts.h"
 
@@ -23,12 +20,15 @@
 
 static atomic_int stop_flag;
 static etwire_relay_collector *running;
+static etwire_relay_kafka_collector *running_kafka;
 
 static void on_signal(int sig)
 {
     atomic_store(&stop_flag, 1);
     if (running)
         etwire_relay_collector_stop(running);
+    if (running_kafka)
+        etwire_relay_kafka_collector_stop(running_kafka);
 }
 
 static void usage(FILE *out)
@@ -72,13 +72,12 @@ static void usage(FILE *out)
             "  --live-queue N        buffers queued per live subscriber before its drops begin\n"
             "                        (default 256)\n"
             "  -v                    log connections and session ends\n");
-#ifdef ETWIRE_HAVE_RDKAFKA
-    fprintf(out,
+    if (etwire_relay_kafka_available())
+        fprintf(out,
             "       etwire collect --kafka BROKERS --topic T --group G --out DIR [options]\n"
             "  --kafka BROKERS --topic T --group G   consume from Kafka as a member of group G;\n"
             "                        a session met mid-stream without its .etl in DIR starts\n"
             "                        from its header in T.headers, the gap is logged and counted\n");
-#endif
 }
 
 /* --live: "default" is where consumers look without ETWIRE_LIVE; its folder is created
@@ -111,48 +110,42 @@ static uint64_t parse_size(const char *s)
     return v;
 }
 
-/* --kafka: the sink options apply as they are; the TCP-only ones are ignored. */
+/* --kafka: the session options apply as they are; the TCP-only ones are ignored. */
 static int collect_kafka(const char *brokers, const char *topic, const char *group,
                          const ETWIRE_RELAY_COLLECTOR_OPTIONS *o, const char *stats)
 {
-#ifdef ETWIRE_HAVE_RDKAFKA
     if (!topic || !group || !o->OutDir) {
         usage(stderr);
         return 2;
     }
-    relay_kafka_collect_opts ko = {.brokers = brokers, .topic = topic, .group = group,
-                                   .stop = &stop_flag, .verbose = o->Verbose};
-    ko.sink.out_dir = o->OutDir;
-    ko.sink.cb = &o->Sessions;
-    ko.sink.reorder = o->Reorder;
-    ko.sink.window = o->Window ? o->Window : 64;
-    ko.sink.memory_limit = o->MaxMemory ? o->MaxMemory : 256ull << 20;
-    if (stats && !(ko.stats = !strcmp(stats, "-") ? stderr : fopen(stats, "a"))) {
+    ETWIRE_RELAY_KAFKA_OPTIONS ko = {.Brokers = brokers, .Topic = topic, .Group = group, .OutDir = o->OutDir,
+                                     .Window = o->Window, .MaxMemory = o->MaxMemory, .Reorder = o->Reorder,
+                                     .Verbose = o->Verbose, .Sessions = o->Sessions,
+                                     .Live = o->Live, .LiveMode = o->LiveMode, .LiveQueue = o->LiveQueue};
+    if (stats && !(ko.Stats = !strcmp(stats, "-") ? stderr : fopen(stats, "a"))) {
         fprintf(stderr, "etwire collect: cannot open the statistics file\n");
         return 1;
     }
-    ko.sink.count_events = ko.stats != NULL;
     char err[512];
-    relay_live_opts lo = {.address = o->Live, .mode = o->LiveMode, .queue = o->LiveQueue};
-    if (o->Live && !(ko.sink.live = relay_live_start(&lo, err, sizeof err))) {
+    etwire_relay_kafka_collector *k = etwire_relay_kafka_collector_new(&ko, err, sizeof err);
+    if (!k) {
         fprintf(stderr, "etwire collect: %s\n", err);
-        if (ko.stats && ko.stats != stderr)
-            fclose(ko.stats);
-        return 1;
+        if (ko.Stats && ko.Stats != stderr)
+            fclose(ko.Stats);
+        return 2;
     }
+    running_kafka = k;
     struct sigaction sa = {.sa_handler = on_signal};
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
-    int rc = relay_kafka_collect(&ko);
-    relay_live_stop(ko.sink.live);
-    if (ko.stats && ko.stats != stderr)
-        fclose(ko.stats);
+    if (atomic_load(&stop_flag))
+        etwire_relay_kafka_collector_stop(k);
+    int rc = etwire_relay_kafka_collector_run(k);
+    running_kafka = NULL;
+    etwire_relay_kafka_collector_free(k);
+    if (ko.Stats && ko.Stats != stderr)
+        fclose(ko.Stats);
     return rc;
-#else
-    (void)brokers, (void)topic, (void)group, (void)o, (void)stats;
-    fprintf(stderr, "etwire collect: this etwire was built without Kafka support (librdkafka)\n");
-    return 2;
-#endif
 }
 
 static ULONG seconds_ms(const char *s)

@@ -10,10 +10,6 @@
 #include <etwire/relay.h>
 
 #include "commands.h"
-#ifdef ETWIRE_HAVE_RDKAFKA
-#include "relay/kafka.h" /* Kafka: not in the public API yet */
-#include "relay/names.h"
-#endif
 #include "relay_opts.h"
 #include "send_live.h"
 
@@ -50,13 +46,12 @@ static void usage(FILE *out)
             "  --tls-server-name N  name the collector's certificate must carry\n"
             "  --plain              unencrypted TCP, loopback addresses only (tests)\n"
             "  -v                   log connections and resends\n");
-#ifdef ETWIRE_HAVE_RDKAFKA
-    fprintf(out,
+    if (etwire_relay_kafka_available())
+        fprintf(out,
             "       etwire send --kafka BROKERS --topic T [--source N] [--session N] FILE... | -\n"
             "  --kafka BROKERS      publish to Kafka instead: one record per buffer, keyed\n"
             "  --topic T            source/session/instance (docs/wire-protocol.md); --rate\n"
             "                       paces publishing; --zstd: zstd record batches (else lz4)\n");
-#endif
 }
 
 /* One input as one session, through the public sender (include/etwire/relay.h). */
@@ -199,21 +194,14 @@ int cmd_send(int argc, char **argv)
     }
     o.TlsCert = tls.cert, o.TlsKey = tls.key, o.TlsCa = tls.ca;
     char host[256], src[ETW_RELAY_NAME_MAX + 1], ses[ETW_RELAY_NAME_MAX + 1];
-#ifndef ETWIRE_HAVE_RDKAFKA
-    if (kafka) {
-        fprintf(stderr, "etwire send: this etwire was built without Kafka support (librdkafka)\n");
-        return 2;
-    }
-#else
-    relay_kafka_producer *kp = NULL;
+    etwire_relay_kafka_producer *kp = NULL;
     if (kafka) {
         char err[512];
-        if (!(kp = relay_kafka_producer_new(kafka, topic, o.Zstd, o.Verbose, err, sizeof err))) {
+        if (!(kp = etwire_relay_kafka_producer_new(kafka, topic, o.Zstd, o.Verbose, err, sizeof err))) {
             fprintf(stderr, "etwire send: kafka: %s\n", err);
             return 2;
         }
     }
-#endif
     if (!source && gethostname(host, sizeof host) == 0) {
         host[sizeof host - 1] = 0;
         source = host;
@@ -238,18 +226,14 @@ int cmd_send(int argc, char **argv)
         o.Session = ses;
         if (!instance_set)
             o.Instance = 0; /* a random one per session */
-#ifdef ETWIRE_HAVE_RDKAFKA
         if (kp) {
-            uint64_t instance = o.Instance ? o.Instance : relay_random64();
-            failures += relay_kafka_send_one(kp, argv[i], raw, src, ses, instance, o.Rate);
+            uint64_t instance = o.Instance ? o.Instance : etwire_relay_random_instance();
+            failures += etwire_relay_kafka_send(kp, argv[i], raw, src, ses, instance, o.Rate);
             continue;
         }
-#endif
         failures += send_one(argv[i], &o, raw);
     }
-#ifdef ETWIRE_HAVE_RDKAFKA
-    if (kp && relay_kafka_producer_finish(kp, 120000) != 0)
+    if (kp && etwire_relay_kafka_producer_finish(kp, 120000) != 0)
         failures++;
-#endif
     return failures ? 1 : 0;
 }

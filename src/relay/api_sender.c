@@ -5,9 +5,6 @@
 
 #include <etwire/relay.h>
 
-#include "base/bytes.h"
-#include "base/clock.h"
-#include "etl/file_source.h"
 #include "relay/input.h"
 #include "relay/names.h"
 #include "relay/pace.h"
@@ -144,56 +141,17 @@ ETWIRE_RELAY_API void etwire_relay_sender_free(etwire_relay_sender *x)
     free(x);
 }
 
-/* The trace clock, for pacing only: the public open reads the logfile header. */
-static uint64_t file_frequency(const char *path)
+static int on_stream_buffer(void *ctx, const uint8_t *buf, uint32_t size, const relay_input_clock *clk)
 {
-    TRACE_LOGFILE_HEADER h;
-    ETW_OPEN_TRACE_OPTIONS opts = {0};
-    PROCESSTRACE_HANDLE t = etwire_trace_open_file(path, &opts, &h);
-    if (t == INVALID_PROCESSTRACE_HANDLE)
-        return 0;
-    CloseTrace(t);
-    etw_clock c;
-    etw_clock_init(&c, h.ReservedFlags, (uint64_t)h.PerfFreq.QuadPart, h.CpuSpeedInMHz, 0, 0);
-    return c.frequency;
+    return etwire_relay_sender_push(ctx, buf, size, clk->frequency);
 }
 
 ETWIRE_RELAY_API int etwire_relay_send_file(etwire_relay_sender *x, const char *path, char *err,
                                             size_t errlen)
 {
-    etw_file_source *f;
-    if (etw_file_source_open(path, &f, err, errlen) != ETW_OK)
-        return -1;
-    uint64_t freq = x->pace.rate > 0 ? file_frequency(path) : 0;
-    const etw_file_entry *e;
-    const uint8_t *p;
-    etw_status st;
-    int rc = 0;
-    /* Flush order, as the index sorted it: what a live Windows sender would have shipped. */
-    while (etw_file_source_next(f, &e, &p, &st)) {
-        if (!p) {
-            snprintf(err, errlen, "%s: buffer at offset %llu: %s", path, (unsigned long long)e->offset,
-                     etw_status_message(st));
-            continue; /* the rest of the file is still sent, like the reader does */
-        }
-        /* A buffer cut short by the end of the file is not sent (the reader skips it too). */
-        int whole = e->size >= ETW_RELAY_MIN_ETW_BUFFER && etw_rd32(p) == e->size;
-        int pushed = whole ? etwire_relay_sender_push(x, p, e->size, freq) : 0;
-        etw_file_source_done(f, p);
-        if (pushed != 0) {
-            snprintf(err, errlen, "%s: sending stopped", path);
-            rc = -1;
-            break;
-        }
-    }
-    etw_file_source_close(f);
-    return rc;
+    return relay_input_index(path, x->pace.rate > 0, on_stream_buffer, x, err, errlen);
 }
 
-static int on_stream_buffer(void *ctx, const uint8_t *buf, uint32_t size, const relay_input_clock *clk)
-{
-    return etwire_relay_sender_push(ctx, buf, size, clk->frequency);
-}
 
 ETWIRE_RELAY_API int etwire_relay_send_stream(etwire_relay_sender *x, FILE *in, char *err, size_t errlen)
 {
@@ -290,4 +248,12 @@ ETWIRE_RELAY_API void etwire_relay_make_name(const char *text, char *out, size_t
 ETWIRE_RELAY_API int etwire_relay_address_is_loopback(const char *address)
 {
     return relay_addr_is_loopback(address);
+}
+
+ETWIRE_RELAY_API ULONG64 etwire_relay_random_instance(void)
+{
+    uint64_t v;
+    while (!(v = relay_random64())) {
+    }
+    return v;
 }

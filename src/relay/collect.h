@@ -15,7 +15,7 @@ typedef struct relay_collect_cfg {
     uint32_t window;        /* buffers in flight per session */
     uint64_t max_memory;    /* buffer bytes in flight per connection before reading stops */
     uint64_t max_rate;      /* bytes per second per connection (0 = unlimited) */
-    struct relay_quota *quota; /* per-source memory and rate budgets (relay_quota.h) */
+    struct relay_quota *quota; /* per-source memory and rate budgets (quota.h) */
     uint32_t caps;          /* ETW_RELAY_CAP_* offered */
     int idle_ms;            /* a connection silent this long is closed */
     int frame_deadline_ms;  /* a frame must be whole this long after its first byte */

@@ -1,7 +1,8 @@
-/* One collector connection (see relay_collect.h): TLS handshake and identity check, then the
+/* One collector connection (see collect.h): TLS handshake and identity check, then the
  * relay state machine fed from the socket. Reading stops while the session has its quota of
  * buffer bytes in flight (TCP flow control then holds the sender back); every wait is bounded,
  * so a slow or silent sender only ever occupies its own thread. */
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -148,6 +149,23 @@ static int send_ack(conn_state *c)
     return relay_conn_write(&c->conn, f, etw_relay_encode_ack(f, sizeof f, done), IO_TIMEOUT_MS);
 }
 
+/* ACKs are coalesced (docs/wire-protocol.md §6): one once a quarter of the window is durable
+ * and unacknowledged, or whenever the sender has nothing more in flight to read (it may be
+ * waiting for the window), so a fast sender costs one ACK per several buffers. */
+static int ack_wanted(conn_state *c)
+{
+    if (c->ack_due)
+        return 1;
+    uint64_t done = relay_sink_durable(c->sink);
+    if (done == c->acked)
+        return 0;
+    uint32_t window = c->col.welcome.max_in_flight ? c->col.welcome.max_in_flight : 1;
+    if (done - c->acked >= (window / 4 ? window / 4 : 1))
+        return 1;
+    struct pollfd p = {.fd = c->conn.fd, .events = POLLIN};
+    return !relay_conn_pending(&c->conn) && poll(&p, 1, 0) == 0;
+}
+
 static void send_close(conn_state *c, uint32_t reason, const char *text)
 {
     uint8_t f[ETW_RELAY_CONTROL_FRAME_MAX];
@@ -189,11 +207,13 @@ static uint32_t serve(conn_state *c, int64_t hello_deadline)
         }
         if (atomic_load(cfg->stop))
             return ETW_RELAY_CLOSE_SHUTDOWN;
-        if (c->sink && send_ack(c) != 0)
+        if (c->sink && ack_wanted(c) && send_ack(c) != 0)
             return ETW_RELAY_CLOSE_PROTOCOL;
         int64_t now = now_ms();
         /* Our own pauses are not the sender's silence: they restart the idle clock. */
         if (behind(c)) {
+            if (send_ack(c) != 0) /* before waiting: the sender may be waiting for it */
+                return ETW_RELAY_CLOSE_PROTOCOL;
             if (relay_sink_in_flight(c->sink) || !c->qs)
                 relay_sink_wait(c->sink, 100);
             else /* only the source's other sessions hold memory: their completions free it */

@@ -1,4 +1,4 @@
-/* Buffer sources for `etwire send` (see relay_input.h). */
+/* Buffer sources for `etwire send` (see input.h). */
 #include "relay/input.h"
 
 #include <stdlib.h>
@@ -8,57 +8,53 @@
 
 #include "base/bytes.h"
 #include "base/clock.h"
+#include "etl/file_source.h"
 #include "relay/wire/frame.h"
 
-typedef struct etl_ctx {
-    relay_input_cb cb;
-    void *ctx;
-    int stopped;
-    relay_input_clock clk;
-    int have_clock;
-} etl_ctx;
-
-static BOOL WINAPI on_buffer(const ETW_BUFFER_HEADER *buf, ULONG size,
-                             const ETW_BUFFER_CALLBACK_INFORMATION *info, void *context)
+/* The trace clock, for pacing only: the public open reads the logfile header. */
+static uint64_t file_frequency(const char *path)
 {
-    etl_ctx *e = context;
-    if (!e->have_clock && info && info->LogfileHeader) {
-        const TRACE_LOGFILE_HEADER *h = info->LogfileHeader;
-        etw_clock c;
-        etw_clock_init(&c, h->ReservedFlags, (uint64_t)h->PerfFreq.QuadPart, h->CpuSpeedInMHz, 0, 0);
-        e->clk.frequency = c.frequency;
-        e->have_clock = 1;
-    }
-    if (e->cb(e->ctx, (const uint8_t *)buf, size, &e->clk) != 0) {
-        e->stopped = 1;
-        return FALSE;
-    }
-    return TRUE;
+    TRACE_LOGFILE_HEADER h;
+    ETW_OPEN_TRACE_OPTIONS opts = {0};
+    PROCESSTRACE_HANDLE t = etwire_trace_open_file(path, &opts, &h);
+    if (t == INVALID_PROCESSTRACE_HANDLE)
+        return 0;
+    CloseTrace(t);
+    etw_clock c;
+    etw_clock_init(&c, h.ReservedFlags, (uint64_t)h.PerfFreq.QuadPart, h.CpuSpeedInMHz, 0, 0);
+    return c.frequency;
 }
 
-int relay_input_etl(const char *path, relay_input_cb cb, void *ctx, char *err, size_t errlen)
+int relay_input_index(const char *path, int want_clock, relay_input_cb cb, void *ctx, char *err,
+                      size_t errlen)
 {
-    etl_ctx e = {.cb = cb, .ctx = ctx};
-    ETW_OPEN_TRACE_OPTIONS opts = {0};
-    opts.BufferCallback = on_buffer;
-    opts.BufferCallbackContext = &e;
-    TRACE_LOGFILE_HEADER hdr;
-    PROCESSTRACE_HANDLE h = etwire_trace_open_file(path, &opts, &hdr);
-    if (h == INVALID_PROCESSTRACE_HANDLE) {
-        snprintf(err, errlen, "%s: %s", path, etwire_last_error_message());
+    etw_file_source *f;
+    if (etw_file_source_open(path, &f, err, errlen) != ETW_OK)
         return -1;
+    relay_input_clock clk = {.frequency = want_clock ? file_frequency(path) : 0};
+    const etw_file_entry *e;
+    const uint8_t *p;
+    etw_status st;
+    int rc = 0;
+    /* Flush order, as the index sorted it: what a live Windows sender would have shipped. */
+    while (etw_file_source_next(f, &e, &p, &st)) {
+        if (!p) {
+            snprintf(err, errlen, "%s: buffer at offset %llu: %s", path, (unsigned long long)e->offset,
+                     etw_status_message(st));
+            continue; /* the rest of the file is still sent, as the reader reads it */
+        }
+        /* A buffer cut short by the end of the file is not sent (the reader skips it too). */
+        int whole = e->size >= ETW_RELAY_MIN_ETW_BUFFER && etw_rd32(p) == e->size;
+        int stop = whole ? cb(ctx, p, e->size, &clk) : 0;
+        etw_file_source_done(f, p);
+        if (stop) {
+            snprintf(err, errlen, "%s: sending stopped", path);
+            rc = -1;
+            break;
+        }
     }
-    ULONG rc = ProcessTrace(&h, 1, NULL, NULL);
-    CloseTrace(h);
-    if (e.stopped) {
-        snprintf(err, errlen, "%s: sending stopped", path);
-        return -1;
-    }
-    if (rc != ERROR_SUCCESS) {
-        snprintf(err, errlen, "%s: %s", path, etwire_strerror(rc));
-        return -1;
-    }
-    return 0;
+    etw_file_source_close(f);
+    return rc;
 }
 
 int relay_input_stream(FILE *in, relay_input_cb cb, void *ctx, char *err, size_t errlen)

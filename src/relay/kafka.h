@@ -1,7 +1,7 @@
 /* Kafka transport for the relay (docs/wire-protocol.md "Kafka transport"): `etwire send
  * --kafka` publishes each buffer as one record keyed source/session/instance whose value is a
  * complete relay BUFFER frame, then an END frame; `etwire collect --kafka` consumes as a
- * consumer-group member and feeds each key to a collector sink (relay_sink.h). Built only with
+ * consumer-group member and feeds each key to a collector sink (sink.h). Built only with
  * librdkafka (ETWIRE_HAVE_RDKAFKA). */
 #ifndef ETWIRE_RELAY_KAFKA_H
 #define ETWIRE_RELAY_KAFKA_H
@@ -30,7 +30,7 @@ typedef struct relay_kafka_producer relay_kafka_producer;
 relay_kafka_producer *relay_kafka_producer_new(const char *brokers, const char *topic, int zstd,
                                                int verbose, char *err, size_t errlen);
 /* Publishes one input (.etl file, or "-" for a raw stream on stdin) as one session, paced by
- * the buffers' flush times when rate > 0 (relay_pace.h); 0 or 1. */
+ * the buffers' flush times when rate > 0 (pace.h); 0 or 1. */
 int relay_kafka_send_one(relay_kafka_producer *p, const char *input, int raw, const char *source,
                          const char *session, uint64_t instance, double rate);
 /* Waits for every delivery report (bounded); the number of records that failed (0 = all

@@ -1,4 +1,4 @@
-/* `etwire collect --kafka` (see relay_kafka.h): a consumer-group member with one collector sink
+/* `etwire collect --kafka` (see kafka.h): a consumer-group member with one collector sink
  * per record key. Offsets are committed by hand, and only up to the first record whose buffer
  * has not completed yet, so a crash or a rebalance can only make the next owner see records
  * again, never skip one; those repeats are recognised by their sequence numbers and dropped.

@@ -1,5 +1,5 @@
-/* Internals of `etwire collect --kafka` shared by relay_kafka_collect.c (the consumer loop,
- * offsets and rebalances) and relay_kafka_sessions.c (finding, opening, resuming and taking
+/* Internals of `etwire collect --kafka` shared by kafka_collect.c (the consumer loop,
+ * offsets and rebalances) and kafka_sessions.c (finding, opening, resuming and taking
  * over the session of a record key). */
 #ifndef ETWIRE_RELAY_KAFKA_COLLECT_IMPL_H
 #define ETWIRE_RELAY_KAFKA_COLLECT_IMPL_H

@@ -1,5 +1,5 @@
 /* Looks up a session's header buffer in the side topic T.headers (docs/wire-protocol.md §11.1),
- * for a collector that meets a session after its start (relay_kafka_collect.c).
+ * for a collector that meets a session after its start (kafka_collect.c).
  *
  * Design: on demand, not a cache of header buffers. A continuously read copy of T.headers
  * would cost memory for every session ever published (up to 16 MiB each, compaction keeps

@@ -1,4 +1,4 @@
-/* `etwire send --kafka`: one Kafka record per buffer (see relay_kafka.h). The producer is
+/* `etwire send --kafka`: one Kafka record per buffer (see kafka.h). The producer is
  * idempotent, so retries inside librdkafka can neither reorder nor duplicate records of a
  * partition: since all records of a session share one key, and so one partition, the topic
  * keeps the session's flush order. */
@@ -202,7 +202,7 @@ int relay_kafka_send_one(relay_kafka_producer *p, const char *input, int raw, co
         if (f && f != stdin)
             fclose(f);
     } else {
-        rc = relay_input_etl(input, on_buffer, &s, err, sizeof err);
+        rc = relay_input_index(input, rate > 0, on_buffer, &s, err, sizeof err);
     }
     if (rc == 0) {
         uint8_t *v = malloc(ETW_RELAY_HEADER_SIZE + 8);

@@ -166,7 +166,7 @@ ksession *kc_start_session(kcollect *c, const char *key, int32_t partition, uint
         }
     }
     if (header) {
-        /* The marker is durable before the .etl holds the header (relay_kafka_takeover.h). */
+        /* The marker is durable before the .etl holds the header (kafka_takeover.h). */
         if (relay_kafka_gap_write(dir, source, session, instance, seq, err, sizeof err) != 0) {
             relay_log("kafka: %s: %s", key, err);
             relay_sink_close(sink, NULL);

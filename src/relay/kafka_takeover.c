@@ -1,5 +1,5 @@
-/* The takeover marker of a Kafka collector session (see relay_kafka_takeover.h). The paths
- * follow the sink's layout (relay_sink_files.c): DIR/<source>/<session>-<instance>.etl. */
+/* The takeover marker of a Kafka collector session (see kafka_takeover.h). The paths
+ * follow the sink's layout (sink_files.c): DIR/<source>/<session>-<instance>.etl. */
 #include "relay/kafka_takeover.h"
 
 #include <errno.h>

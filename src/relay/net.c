@@ -1,4 +1,4 @@
-/* Plain TCP for the relay (see relay_net.h); TLS reads and writes go through relay_tls.c. */
+/* Plain TCP for the relay (see net.h); TLS reads and writes go through tls.c. */
 #include "relay/net.h"
 
 #include <arpa/inet.h>

@@ -1,5 +1,5 @@
 /* Sockets for etwire send / collect: a connection is a non-blocking TCP socket, optionally
- * wrapped in TLS (relay_tls.c), read and written with explicit time limits so that a slow or
+ * wrapped in TLS (tls.c), read and written with explicit time limits so that a slow or
  * silent peer can only ever stall its own thread. */
 #ifndef ETWIRE_RELAY_NET_H
 #define ETWIRE_RELAY_NET_H

@@ -1,4 +1,4 @@
-/* Pacing by buffer flush times (see relay_pace.h). */
+/* Pacing by buffer flush times (see pace.h). */
 #include "relay/pace.h"
 
 #include "base/bytes.h"

@@ -1,4 +1,4 @@
-/* Per-source quotas (see relay_quota.h). Sources are kept in a small table for the life of the
+/* Per-source quotas (see quota.h). Sources are kept in a small table for the life of the
  * collector so their statistics survive reconnects; the table is bounded, and when it is full
  * a source without connections makes room. */
 #include "relay/quota.h"

@@ -1,4 +1,4 @@
-/* Registry of collector sessions (see relay_collect.h). A session is keyed by source, session
+/* Registry of collector sessions (see collect.h). A session is keyed by source, session
  * name and instance; at most one connection holds it at a time (BUSY otherwise), and it stays
  * open between connections so a reconnecting sender resumes in the same buffer stream. */
 #include <errno.h>

@@ -1,4 +1,4 @@
-/* One relay session's sender (see relay_sender.h). The queue holds whole frames (prefix and
+/* One relay session's sender (see sender.h). The queue holds whole frames (prefix and
  * raw buffer bytes) for every buffer not yet acknowledged, oldest first; it never exceeds the
  * window the collector granted, which bounds the sender's memory. */
 #include <stdarg.h>

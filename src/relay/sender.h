@@ -2,7 +2,7 @@
  * buffer, reconnects with back-off after a lost connection and resends from the collector's
  * next_seq, so the collector receives each buffer exactly once and in order. Blocking and
  * single-threaded: push() returns once the buffer is queued and the window has room. With a
- * spool (relay_spool.h) push() returns once the buffer is on disk: the window then only bounds
+ * spool (spool.h) push() returns once the buffer is on disk: the window then only bounds
  * what is read back into memory, and the spool's size (spool_max) bounds the backlog. */
 #ifndef ETWIRE_RELAY_SENDER_H
 #define ETWIRE_RELAY_SENDER_H

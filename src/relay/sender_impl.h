@@ -1,5 +1,5 @@
-/* Internals of relay_sender shared by its two files: relay_sender.c (the queue and the
- * public calls) and relay_sender_link.c (connecting, the handshake, sending and reading). */
+/* Internals of relay_sender shared by its two files: sender.c (the queue and the
+ * public calls) and sender_link.c (connecting, the handshake, sending and reading). */
 #ifndef ETWIRE_RELAY_SENDER_IMPL_H
 #define ETWIRE_RELAY_SENDER_IMPL_H
 

@@ -1,4 +1,4 @@
-/* The sender's connection (see relay_sender_impl.h): connect with back-off, TLS, HELLO and
+/* The sender's connection (see sender_impl.h): connect with back-off, TLS, HELLO and
  * WELCOME, resending what the collector does not hold, and reading its ACKs. */
 #include <poll.h>
 #include <stdio.h>

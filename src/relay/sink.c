@@ -1,4 +1,4 @@
-/* One collector session's outputs (see relay_sink.h). Ownership: a buffer's storage belongs to
+/* One collector session's outputs (see sink.h). Ownership: a buffer's storage belongs to
  * the sink from relay_sink_add until its completion callback, which frees it; the ring keeps
  * completions in sequence so the acknowledged count only covers a contiguous prefix. */
 #include "relay/sink.h"

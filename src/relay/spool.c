@@ -1,4 +1,4 @@
-/* Writing side of the sender's spool (format in relay_spool_impl.h).
+/* Writing side of the sender's spool (format in spool_impl.h).
  *
  * fsync policy: records are written with plain write(2) and not synced. The spool exists for
  * sender restarts: after SIGKILL, an OOM kill or a crash of etwire itself the kernel still has

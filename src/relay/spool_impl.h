@@ -1,5 +1,5 @@
-/* Internals of the spool shared by relay_spool.c (creating, appending, trimming, removing)
- * and relay_spool_load.c (reloading and checking a spool, reading records back).
+/* Internals of the spool shared by spool.c (creating, appending, trimming, removing)
+ * and spool_load.c (reloading and checking a spool, reading records back).
  *
  * On disk (all integers little-endian), one directory per session, DIR/<source>+<session>+
  * <instance as 16 hex digits>, holding a `lock` file (flock: one live sender per session) and

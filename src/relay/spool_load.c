@@ -1,4 +1,4 @@
-/* Reading side of the sender's spool (format in relay_spool_impl.h): reloading a spool left by
+/* Reading side of the sender's spool (format in spool_impl.h): reloading a spool left by
  * an earlier run and reading records back to send them. Every byte read from disk is checked
  * again (lengths, order, CRC) before it is used: the files may have been cut by a crash or
  * damaged by anything else. */

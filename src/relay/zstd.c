@@ -1,4 +1,4 @@
-/* zstd for relay frames (see relay_zstd.h). One-shot calls with no shared context, so every
+/* zstd for relay frames (see zstd.h). One-shot calls with no shared context, so every
  * frame stands alone and can be resent after a reconnect as it is. */
 #include "relay/zstd.h"
 

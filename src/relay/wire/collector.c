@@ -1,4 +1,4 @@
-/* Collector-side protocol rules for one connection (see relay_collector.h). */
+/* Collector-side protocol rules for one connection (see wire/collector.h). */
 #include "relay/wire/collector.h"
 
 #include <string.h>

@@ -1,4 +1,4 @@
-/* The relay status table turned into lookups (see relay_status.h). */
+/* The relay status table turned into lookups (see wire/status.h). */
 #include "relay/wire/status.h"
 
 #include <stddef.h>
