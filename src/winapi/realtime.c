@@ -519,7 +519,8 @@ ETWIRE_API ULONG etwire_live_sessions(const char *Address, char **Text)
         etw_set_last_win32(m.code, "the collector refused the listing");
         rc = m.code;
     } else if ((*Text = malloc((size_t)m.size + 1)) != NULL) {
-        memcpy(*Text, m.data, m.size);
+        if (m.size) /* an empty listing has no body at all */
+            memcpy(*Text, m.data, m.size);
         (*Text)[m.size] = 0;
     } else {
         rc = ERROR_NOT_ENOUGH_MEMORY;
