@@ -73,6 +73,13 @@ ETWIRE_API ULONG etwire_session_set_diagnostic_callback(PROCESSTRACE_HANDLE Trac
  * default. *Text is malloc'd (free it). Errors: ERROR_CONNECTION_REFUSED, ERROR_BAD_NETPATH,
  * ERROR_ACCESS_DENIED, ERROR_INVALID_DATA; etwire_last_error_message() says more. */
 ETWIRE_API ULONG etwire_live_sessions(const char *Address, char **Text);
+/* Addresses other than unix:PATH go to a connector: it returns a connected stream socket
+ * carrying the live protocol, or -1 with *Code (Win32) and Message set. libetwire-relay
+ * registers one for TLS (etwire_relay_live_use_tls), so libetwire itself needs no OpenSSL.
+ * Set it before opening live sessions; NULL removes it. */
+typedef int (*ETWIRE_LIVE_CONNECTOR)(const char *Address, ULONG *Code, char *Message,
+                                     size_t MessageSize, void *Context);
+ETWIRE_API void etwire_live_set_connector(ETWIRE_LIVE_CONNECTOR Connect, void *Context);
 /* The calling thread's last error from OpenTrace*, and a message saying what and where. */
 ETWIRE_API ULONG etwire_last_error(void);
 ETWIRE_API const char *etwire_last_error_message(void);

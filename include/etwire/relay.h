@@ -87,6 +87,11 @@ typedef struct ETWIRE_RELAY_COLLECTOR_OPTIONS {
     const char *Live;
     unsigned LiveMode;             /* permissions of the socket file (0: 0660, owner and group) */
     ULONG LiveQueue;               /* buffers queued per subscriber before dropping (0: 256) */
+    /* Remote subscribers: "HOST:PORT" served with the collector's TLS files (client
+     * certificates from TlsCa); LiveAllow lists "SUBSCRIBER=SOURCE,SOURCE..." ("*": every
+     * source), NULL-terminated: a subscriber not listed is refused. NULL: none. */
+    const char *LiveRemote;
+    const char *const *LiveAllow;
 } ETWIRE_RELAY_COLLECTOR_OPTIONS;
 
 typedef struct etwire_relay_collector etwire_relay_collector;
@@ -207,6 +212,15 @@ ETWIRE_RELAY_API int etwire_relay_kafka_collector_run(etwire_relay_kafka_collect
 /* Async-signal-safe. */
 ETWIRE_RELAY_API void etwire_relay_kafka_collector_stop(etwire_relay_kafka_collector *k);
 ETWIRE_RELAY_API void etwire_relay_kafka_collector_free(etwire_relay_kafka_collector *k);
+
+/* ---- Live sessions over TLS ------------------------------------------------------------ */
+
+/* Lets this process's real-time consumers (OpenTraceFromRealTimeLogger, docs/api/live.md)
+ * reach a collector's remote live listener: ETWIRE_LIVE=tls:HOST:PORT then connects with this
+ * client certificate, and the collector's certificate must chain to TlsCa and name HOST.
+ * 0, or -1 with err filled. */
+ETWIRE_RELAY_API int etwire_relay_live_use_tls(const char *TlsCert, const char *TlsKey,
+                                               const char *TlsCa, char *err, size_t errlen);
 
 /* ---- Helpers --------------------------------------------------------------------------- */
 

@@ -69,6 +69,10 @@ static void usage(FILE *out)
             "                        (OpenTraceFromRealTimeLogger, etwire dump --live, etwire\n"
             "                        sessions); default: unix:$XDG_RUNTIME_DIR/etwire/live.sock\n"
             "  --live-mode OCTAL     permissions of the live socket (default 0660: owner, group)\n"
+            "  --live-remote HOST:PORT  also serve remote subscribers, over TLS with the\n"
+            "                        collector's --tls-* files (client certificates from its CA)\n"
+            "  --live-allow NAME=SRC[,SRC...]  remote subscriber NAME (its certificate name) may\n"
+            "                        see these sources (* for all); repeatable, required\n"
             "  --live-queue N        buffers queued per live subscriber before its drops begin\n"
             "                        (default 256)\n"
             "  -v                    log connections and session ends\n");
@@ -160,7 +164,8 @@ int cmd_collect(int argc, char **argv)
     cli_tls_files tls = {0};
     const char *stats = NULL, *port_file = NULL;
     const char *kafka = NULL, *topic = NULL, *group = NULL, *json_dir = NULL;
-    const char *allow[MAX_ALLOW + 1] = {0};
+    const char *allow[MAX_ALLOW + 1] = {0}, *live_allow[MAX_ALLOW + 1] = {0};
+    int nlive_allow = 0;
     int nallow = 0, bad = 0;
     char live_buf[512];
     for (int i = 1; i < argc; i++) {
@@ -218,6 +223,11 @@ int cmd_collect(int argc, char **argv)
         } else if (!strcmp(a, "--live") && more) {
             o.Live = live_address(argv[++i], live_buf, sizeof live_buf);
             bad |= o.Live == NULL;
+        } else if (!strcmp(a, "--live-remote") && more) {
+            o.LiveRemote = argv[++i];
+        } else if (!strcmp(a, "--live-allow") && more && nlive_allow < MAX_ALLOW) {
+            live_allow[nlive_allow++] = argv[++i];
+            bad |= strchr(live_allow[nlive_allow - 1], '=') == NULL;
         } else if (!strcmp(a, "--live-mode") && more) {
             o.LiveMode = (unsigned)strtoul(argv[++i], NULL, 8);
             bad |= o.LiveMode == 0 || o.LiveMode > 0777;
@@ -252,6 +262,7 @@ int cmd_collect(int argc, char **argv)
         return 2;
     }
     o.Allow = nallow ? allow : NULL;
+    o.LiveAllow = nlive_allow ? live_allow : NULL;
     o.TlsCert = tls.cert, o.TlsKey = tls.key, o.TlsCa = tls.ca;
     if (stats && !(o.Stats = !strcmp(stats, "-") ? stderr : fopen(stats, "a"))) {
         fprintf(stderr, "etwire collect: cannot open the statistics file\n");

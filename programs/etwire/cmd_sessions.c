@@ -7,11 +7,12 @@
 
 #include <etwire/etwire.h>
 
+#include "cli_common.h"
 #include "commands.h"
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: etwire sessions [--live unix:PATH]\n"
+    fprintf(out, "usage: etwire sessions [--live unix:PATH|tls:HOST:PORT]\n"
                  "Lists the live sessions of the collector at --live (default $ETWIRE_LIVE, else\n"
                  "unix:$XDG_RUNTIME_DIR/etwire/live.sock): SOURCE/SESSION, instance, start (UTC),\n"
                  "buffers, bytes, events so far (when the collector decodes), buffers per second.\n");
@@ -31,6 +32,8 @@ int cmd_sessions(int argc, char **argv)
             return 2;
         }
     }
+    if (cli_live_tls() != 0)
+        return 1;
     char *text = NULL;
     ULONG rc = etwire_live_sessions(address, &text);
     if (rc != ERROR_SUCCESS) {

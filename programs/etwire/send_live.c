@@ -4,6 +4,8 @@
  * first) to the relay sender, ProcessTrace until the sender of the live session ends it. */
 #include "send_live.h"
 
+#include "cli_common.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -35,6 +37,10 @@ int send_live(const char *name, ETWIRE_RELAY_SENDER_OPTIONS *po)
     forward f = {0};
     if (!(f.x = etwire_relay_sender_new(po, err, sizeof err))) {
         fprintf(stderr, "etwire send: %s/%s: %s\n", po->Source, po->Session, err);
+        return 1;
+    }
+    if (cli_live_tls() != 0) {
+        etwire_relay_sender_free(f.x);
         return 1;
     }
     WCHAR wide[300];

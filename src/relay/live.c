@@ -21,6 +21,9 @@
 #include <etwire/etwire.h>
 
 #include "relay/collect.h"
+#include "relay/live_tls.h"
+#include "relay/net.h"
+#include "relay/tls.h"
 #include "relay/wire/live_proto.h"
 
 #define REQUEST_DEADLINE_MS 10000
@@ -58,11 +61,23 @@ struct live_sub {
     uint32_t head, count;
     uint64_t dropped;        /* (mu) */
     int end;                 /* (mu) -1, or the END reason to send after the queue */
+    char identity[256];      /* a remote subscriber's certificate name ("" local: sees all) */
     int finished;            /* (mu) the thread is done: the accept loop joins it */
 };
 
+/* A remote subscriber's connection: TLS handshake, then the bridge to its local end. */
+typedef struct live_gate {
+    struct live_gate *next;
+    relay_live *l;
+    relay_conn c;
+    pthread_t thread;
+    int finished;            /* (mu) */
+} live_gate;
+
 struct relay_live {
     relay_live_opts o;
+    int rfd;                 /* remote listener, or -1 */
+    live_gate *gates;        /* (mu) */
     char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
     int lfd;
     int wake[2];
@@ -282,9 +297,30 @@ static int read_request(int fd, etw_live_request *req, const char **why)
     return etw_live_server_request(type, body, len, req, why);
 }
 
+/* May this subscriber see this source? Local ones see everything (the socket's permissions
+ * decide who is local); a remote one what its LiveAllow entry names. */
+static int allowed(const relay_live *l, const char *identity, const char *source)
+{
+    if (!identity[0])
+        return 1;
+    size_t n = strlen(identity);
+    for (const char *const *a = l->o.allow; a && *a; a++) {
+        if (strncmp(*a, identity, n) != 0 || (*a)[n] != '=')
+            continue;
+        for (const char *p = *a + n + 1; *p;) {
+            const char *end = strchr(p, ',');
+            size_t len = end ? (size_t)(end - p) : strlen(p);
+            if ((len == 1 && *p == '*') || (len == strlen(source) && !strncmp(p, source, len)))
+                return 1;
+            p += len + (end != NULL);
+        }
+    }
+    return 0;
+}
+
 /* One line per live session: NAME, instance, start (Unix seconds), buffers, bytes, events,
  * buffers per second since it became live. */
-static void list_sessions(relay_live *l, int fd)
+static void list_sessions(relay_live *l, int fd, const char *identity)
 {
     char *text = NULL;
     size_t size = 0;
@@ -294,6 +330,8 @@ static void list_sessions(relay_live *l, int fd)
     pthread_mutex_lock(&l->mu);
     int64_t now = mono_ms();
     for (relay_live_entry *e = l->entries; e; e = e->next) {
+        if (!allowed(l, identity, e->source))
+            continue;
         double secs = (double)(now - e->first_ms) / 1000.0;
         fprintf(f, "%s/%s\t%016llx\t%lld\t%llu\t%llu\t%llu\t%.1f\n", e->source, e->session,
                 (unsigned long long)e->instance, (long long)e->start_unix,
@@ -404,12 +442,16 @@ static void *sub_main(void *arg)
     if (read_request(s->fd, &req, &why) != 0) {
         refuse(s->fd, ERROR_INVALID_PARAMETER, why);
     } else if (req.list) {
-        list_sessions(l, s->fd);
+        list_sessions(l, s->fd, s->identity);
     } else {
         uint8_t *hdr = NULL;
         uint32_t hdr_size = 0;
         uint64_t instance = 0;
-        if (!attach(s, &req, &hdr, &hdr_size, &instance)) {
+        if (!allowed(l, s->identity, req.source)) {
+            char msg[512];
+            snprintf(msg, sizeof msg, "subscriber %s may not see source %s", s->identity, req.source);
+            refuse(s->fd, ERROR_ACCESS_DENIED, msg);
+        } else if (!attach(s, &req, &hdr, &hdr_size, &instance)) {
             char msg[300];
             snprintf(msg, sizeof msg, "no live session %s/%s", req.source, req.session);
             refuse(s->fd, ERROR_WMI_INSTANCE_NOT_FOUND, msg);
@@ -470,7 +512,7 @@ static void reap(relay_live *l)
     }
 }
 
-static void admit(relay_live *l, int fd)
+static void admit(relay_live *l, int fd, const char *identity)
 {
     pthread_mutex_lock(&l->mu);
     int full = l->nsubs >= l->o.max_subscribers;
@@ -493,6 +535,7 @@ static void admit(relay_live *l, int fd)
     s->l = l;
     s->fd = fd;
     s->end = -1;
+    snprintf(s->identity, sizeof s->identity, "%s", identity);
     pthread_cond_init(&s->cv, NULL);
     pthread_mutex_lock(&l->mu);
     if (pthread_create(&s->thread, NULL, sub_main, s) != 0) {
@@ -509,18 +552,103 @@ static void admit(relay_live *l, int fd)
     pthread_mutex_unlock(&l->mu);
 }
 
+static void *gate_main(void *arg)
+{
+    live_gate *g = arg;
+    relay_live *l = g->l;
+    char identity[256] = "", err[256] = "";
+    int pair[2] = {-1, -1};
+    if (relay_tls_accept(l->o.tls_ctx, &g->c, REQUEST_DEADLINE_MS, identity, sizeof identity,
+                         err, sizeof err) != 0) {
+        relay_log("live: %s: TLS: %s", g->c.peer, err);
+    } else if (!identity[0]) {
+        relay_log("live: %s: a certificate without a name", g->c.peer);
+    } else if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) == 0) {
+        admit(l, pair[1], identity); /* the subscriber owns that end from now on */
+        relay_live_bridge(&g->c, pair[0]);
+        close(pair[0]);
+    }
+    relay_tls_free(&g->c);
+    pthread_mutex_lock(&l->mu);
+    g->finished = 1;
+    pthread_mutex_unlock(&l->mu);
+    char c = 1;
+    ssize_t w = write(l->wake[1], &c, 1);
+    (void)w;
+    return NULL;
+}
+
+static void gate_free(live_gate *g)
+{
+    pthread_join(g->thread, NULL);
+    relay_conn_close(&g->c);
+    free(g);
+}
+
+static void reap_gates(relay_live *l)
+{
+    live_gate *done = NULL;
+    pthread_mutex_lock(&l->mu);
+    for (live_gate **pp = &l->gates; *pp;) {
+        live_gate *g = *pp;
+        if (g->finished) {
+            *pp = g->next;
+            g->next = done;
+            done = g;
+        } else {
+            pp = &g->next;
+        }
+    }
+    pthread_mutex_unlock(&l->mu);
+    while (done) {
+        live_gate *n = done->next;
+        gate_free(done);
+        done = n;
+    }
+}
+
+static void admit_remote(relay_live *l)
+{
+    char peer[64];
+    int fd = relay_accept(l->rfd, 0, peer, sizeof peer);
+    if (fd < 0)
+        return;
+    live_gate *g = calloc(1, sizeof *g);
+    if (!g) {
+        close(fd);
+        return;
+    }
+    g->l = l;
+    relay_conn_init(&g->c, fd);
+    snprintf(g->c.peer, sizeof g->c.peer, "%s", peer);
+    pthread_mutex_lock(&l->mu);
+    if (pthread_create(&g->thread, NULL, gate_main, g) != 0) {
+        pthread_mutex_unlock(&l->mu);
+        relay_conn_close(&g->c);
+        free(g);
+        return;
+    }
+    g->next = l->gates;
+    l->gates = g;
+    pthread_mutex_unlock(&l->mu);
+}
+
 static void *accept_main(void *arg)
 {
     relay_live *l = arg;
     for (;;) {
-        struct pollfd p[2] = {{.fd = l->lfd, .events = POLLIN}, {.fd = l->wake[0], .events = POLLIN}};
-        if (poll(p, 2, -1) < 0 && errno != EINTR)
+        struct pollfd p[3] = {{.fd = l->lfd, .events = POLLIN}, {.fd = l->wake[0], .events = POLLIN},
+                              {.fd = l->rfd, .events = POLLIN}};
+        if (poll(p, l->rfd >= 0 ? 3 : 2, -1) < 0 && errno != EINTR)
             break;
+        if (l->rfd >= 0 && p[2].revents)
+            admit_remote(l);
         if (p[1].revents) {
             char buf[64];
             ssize_t r = read(l->wake[0], buf, sizeof buf);
             (void)r;
             reap(l);
+            reap_gates(l);
         }
         pthread_mutex_lock(&l->mu);
         int stop = l->stopping;
@@ -530,7 +658,7 @@ static void *accept_main(void *arg)
         if (p[0].revents) {
             int fd = accept(l->lfd, NULL, NULL);
             if (fd >= 0)
-                admit(l, fd);
+                admit(l, fd, "");
         }
     }
     return NULL;
@@ -584,14 +712,22 @@ relay_live *relay_live_start(const relay_live_opts *o, char *err, size_t errlen)
         l->o.queue = 256;
     if (!l->o.max_subscribers)
         l->o.max_subscribers = 256;
-    l->lfd = l->wake[0] = l->wake[1] = -1;
+    l->lfd = l->rfd = l->wake[0] = l->wake[1] = -1;
     pthread_mutex_init(&l->mu, NULL);
     if (!o->address || strncmp(o->address, "unix:", 5) != 0) {
-        snprintf(err, errlen, "--live %s: only unix:PATH is supported", o->address ? o->address : "");
+        snprintf(err, errlen, "--live %s: expected unix:PATH", o->address ? o->address : "");
         goto fail;
     }
     if (listen_unix(l, o->address + 5, err, errlen) != 0)
         goto fail;
+    if (o->remote) {
+        if (!o->tls_ctx || !o->allow) {
+            snprintf(err, errlen, "remote live subscribers need TLS and an allow-list (--live-allow)");
+            goto fail;
+        }
+        if ((l->rfd = relay_listen(o->remote, err, errlen)) < 0)
+            goto fail;
+    }
     if (pipe(l->wake) != 0) {
         snprintf(err, errlen, "pipe: %s", strerror(errno));
         goto fail;
@@ -617,12 +753,19 @@ void relay_live_stop(relay_live *l)
         pthread_cond_signal(&s->cv);
         shutdown(s->fd, SHUT_RDWR); /* a writer blocked on a stuck consumer returns */
     }
+    for (live_gate *g = l->gates; g; g = g->next)
+        shutdown(g->c.fd, SHUT_RDWR); /* handshakes and bridges return */
     pthread_mutex_unlock(&l->mu);
     if (l->accept_started) {
         char c = 1;
         ssize_t w = write(l->wake[1], &c, 1);
         (void)w;
         pthread_join(l->accept_thread, NULL);
+    }
+    while (l->gates) {
+        live_gate *g = l->gates;
+        l->gates = g->next;
+        gate_free(g);
     }
     while (l->subs) {
         live_sub *s = l->subs;
@@ -640,6 +783,8 @@ void relay_live_stop(relay_live *l)
         if (l->path[0])
             unlink(l->path);
     }
+    if (l->rfd >= 0)
+        close(l->rfd);
     if (l->wake[0] >= 0) {
         close(l->wake[0]);
         close(l->wake[1]);

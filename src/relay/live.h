@@ -17,6 +17,9 @@ typedef struct relay_live_opts {
     unsigned mode;         /* permissions of the socket file (0: 0660, owner and group) */
     uint32_t queue;        /* buffers queued per subscriber before dropping (0: 256) */
     uint32_t max_subscribers; /* at once (0: 256) */
+    const char *remote;    /* "HOST:PORT" for TLS subscribers (NULL: none) */
+    void *tls_ctx;         /* the collector's server TLS context (relay/tls.h), required with remote */
+    const char *const *allow; /* "SUBSCRIBER=SOURCE,..." ("*": all), NULL-terminated */
 } relay_live_opts;
 
 /* Listens and starts the accept thread; NULL with err filled. */

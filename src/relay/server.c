@@ -200,7 +200,9 @@ ETWIRE_RELAY_API etwire_relay_collector *etwire_relay_collector_new(
     if (c->o.Listen && (c->lfd = relay_listen(c->o.Listen, err, errlen)) < 0)
         goto fail;
     if (c->o.Live) {
-        relay_live_opts lo = {.address = c->o.Live, .mode = c->o.LiveMode, .queue = c->o.LiveQueue};
+        relay_live_opts lo = {.address = c->o.Live, .mode = c->o.LiveMode, .queue = c->o.LiveQueue,
+                              .remote = c->o.LiveRemote, .tls_ctx = cfg->tls_ctx,
+                              .allow = c->o.LiveAllow};
         if (!(c->live = relay_live_start(&lo, err, errlen)))
             goto fail;
         cfg->sink.live = c->live;

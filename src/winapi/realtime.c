@@ -163,6 +163,15 @@ static int send_request(int fd, uint8_t type, const char *body)
     return send_all(fd, frame, ETW_LIVE_HEADER_SIZE + n);
 }
 
+static ETWIRE_LIVE_CONNECTOR connector;
+static void *connector_ctx;
+
+ETWIRE_API void etwire_live_set_connector(ETWIRE_LIVE_CONNECTOR Connect, void *Context)
+{
+    connector = Connect;
+    connector_ctx = Context;
+}
+
 /* $ETWIRE_LIVE, or unix:$XDG_RUNTIME_DIR/etwire/live.sock; connects. -1 with the last error
  * set (a code and a message naming the address). */
 static int connect_live(const char *address)
@@ -180,10 +189,18 @@ static int connect_live(const char *address)
         snprintf(def, sizeof def, "unix:%s/etwire/live.sock", xdg);
         address = def;
     }
+    if (strncmp(address, "unix:", 5) != 0 && connector) {
+        ULONG code = ERROR_CONNECTION_REFUSED;
+        msg[0] = 0;
+        int fd = connector(address, &code, msg, sizeof msg, connector_ctx);
+        if (fd < 0)
+            etw_set_last_win32(code, msg[0] ? msg : "cannot reach the collector");
+        return fd;
+    }
     struct sockaddr_un a = {.sun_family = AF_UNIX};
     if (strncmp(address, "unix:", 5) != 0 || strlen(address + 5) >= sizeof a.sun_path ||
         !address[5]) {
-        snprintf(msg, sizeof msg, "collector address %s: expected unix:PATH", address);
+        snprintf(msg, sizeof msg, "collector address %s: expected unix:PATH (tls:HOST:PORT needs libetwire-relay's etwire_relay_live_use_tls)", address);
         etw_set_last_win32(ERROR_BAD_NETPATH, msg);
         return -1;
     }
