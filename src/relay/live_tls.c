@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <etwire/relay.h>
@@ -79,19 +80,49 @@ void relay_live_bridge(relay_conn *c, int pair)
 static void *client_tls_ctx;
 
 typedef struct client_bridge {
+    struct client_bridge *next;
     relay_conn c;
     int pair;
 } client_bridge;
+
+/* The bridges still running: at exit they are cut and awaited, before OpenSSL's own exit
+ * handler frees what they use (ours is registered after OpenSSL initialised, so runs first). */
+static pthread_mutex_t bridges_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t bridges_cv = PTHREAD_COND_INITIALIZER;
+static client_bridge *bridges;
+static int exit_handler_set;
 
 static void *client_bridge_main(void *arg)
 {
     client_bridge *b = arg;
     relay_live_bridge(&b->c, b->pair);
+    pthread_mutex_lock(&bridges_mu);
+    for (client_bridge **pp = &bridges; *pp; pp = &(*pp)->next)
+        if (*pp == b) {
+            *pp = b->next;
+            break;
+        }
     close(b->pair);
     relay_tls_free(&b->c);
     relay_conn_close(&b->c);
     free(b);
+    pthread_cond_broadcast(&bridges_cv);
+    pthread_mutex_unlock(&bridges_mu);
     return NULL;
+}
+
+static void end_bridges(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += 5;
+    pthread_mutex_lock(&bridges_mu);
+    for (client_bridge *b = bridges; b; b = b->next)
+        shutdown(b->c.fd, SHUT_RDWR);
+    while (bridges)
+        if (pthread_cond_timedwait(&bridges_cv, &bridges_mu, &ts) != 0)
+            break;
+    pthread_mutex_unlock(&bridges_mu);
 }
 
 /* "tls:HOST:PORT" (or "HOST:PORT"): a mutually authenticated TLS connection, bridged. */
@@ -145,7 +176,13 @@ static int connect_tls(const char *address, ULONG *code, char *msg, size_t msgle
     pthread_t t;
     pthread_attr_init(&attr);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    pthread_mutex_lock(&bridges_mu);
     int rc = pthread_create(&t, &attr, client_bridge_main, b);
+    if (rc == 0) {
+        b->next = bridges;
+        bridges = b;
+    }
+    pthread_mutex_unlock(&bridges_mu);
     pthread_attr_destroy(&attr);
     if (rc != 0) {
         close(pair[0]);
@@ -166,6 +203,10 @@ ETWIRE_RELAY_API int etwire_relay_live_use_tls(const char *TlsCert, const char *
     void *ctx = relay_tls_ctx_new(0, &f, err, errlen);
     if (!ctx)
         return -1;
+    pthread_mutex_lock(&bridges_mu);
+    if (!exit_handler_set)
+        exit_handler_set = atexit(end_bridges) == 0;
+    pthread_mutex_unlock(&bridges_mu);
     void *old = client_tls_ctx;
     client_tls_ctx = ctx;
     etwire_live_set_connector(connect_tls, NULL);
