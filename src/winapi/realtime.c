@@ -9,13 +9,11 @@
  * this subscriber fills, and the collector drops whole buffers for it alone (counted: DROPPED,
  * reported through the diagnostic callback and the header's BuffersLost). */
 #include <errno.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -23,10 +21,9 @@
 #include "session/handles.h"
 #include "winapi/last_error.h"
 #include "winapi/realtime.h"
+#include "winapi/realtime_conn.h"
 #include "winapi/references.h"
 
-#define ATTACH_DEADLINE_MS 10000
-#define ALIVE_CHECK_MS 200
 #define IN_FLIGHT 128u
 
 typedef struct rt_reader {
@@ -39,14 +36,6 @@ typedef struct rt_reader {
     etw_live_client pc;
     uint64_t received;
 } rt_reader;
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void reader_free(rt_reader *r)
 {
     pthread_cond_destroy(&r->cv);
@@ -68,179 +57,42 @@ static void WINAPI on_complete(const ETW_BUFFER_HEADER *b, void *ctx)
     if (last)
         reader_free(r);
 }
-
-static int handle_alive(PROCESSTRACE_HANDLE h)
-{
-    ETWIRE_SESSION_STATS st;
-    return etwire_session_get_stats(h, &st) != ERROR_INVALID_HANDLE;
-}
-
-/* Reads exactly n bytes. Gives up at the deadline (-1: none), or when h (if any) was closed.
- * 0; -1 connection lost or deadline; -2 handle closed. */
-static int read_full(int fd, uint8_t *p, size_t n, int64_t deadline, PROCESSTRACE_HANDLE h)
-{
-    while (n) {
-        int wait = ALIVE_CHECK_MS;
-        if (deadline >= 0) {
-            int64_t left = deadline - mono_ms();
-            if (left <= 0)
-                return -1;
-            if (left < wait)
-                wait = (int)left;
-        }
-        struct pollfd pfd = {.fd = fd, .events = POLLIN};
-        int pr = poll(&pfd, 1, wait);
-        if (pr < 0 && errno != EINTR)
-            return -1;
-        if (pr <= 0) {
-            if (h && !handle_alive(h))
-                return -2;
-            continue;
-        }
-        ssize_t got = recv(fd, p, n, 0);
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got <= 0)
-            return -1;
-        p += got;
-        n -= (size_t)got;
-    }
-    return 0;
-}
-
-/* One whole frame, its body malloc'd (NULL when empty). */
-static int read_frame(int fd, int64_t deadline, PROCESSTRACE_HANDLE h, uint8_t *type,
-                      uint8_t **body, uint32_t *len, const char **why)
-{
-    uint8_t hdr[ETW_LIVE_HEADER_SIZE];
-    *body = NULL;
-    int rc = read_full(fd, hdr, sizeof hdr, deadline, h);
-    if (rc != 0) {
-        *why = "connection to the collector lost";
-        return rc;
-    }
-    if (etw_live_header_parse(hdr, sizeof hdr, type, len, why) != 0)
-        return -1;
-    if (*len) {
-        if (!(*body = malloc(*len))) {
-            *why = "out of memory";
-            return -1;
-        }
-        rc = read_full(fd, *body, *len, deadline, h);
-        if (rc != 0) {
-            free(*body);
-            *body = NULL;
-            *why = "connection to the collector lost";
-            return rc;
-        }
-    }
-    return 0;
-}
-
-static int send_all(int fd, const uint8_t *p, size_t n)
-{
-    while (n) {
-        ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
-static int send_request(int fd, uint8_t type, const char *body)
-{
-    uint8_t frame[ETW_LIVE_HEADER_SIZE + ETW_LIVE_MAX_NAME];
-    size_t n = body ? strlen(body) : 0;
-    if (n > ETW_LIVE_MAX_NAME)
-        return -1;
-    etw_live_header_format(frame, type, (uint32_t)n);
-    if (n)
-        memcpy(frame + ETW_LIVE_HEADER_SIZE, body, n);
-    return send_all(fd, frame, ETW_LIVE_HEADER_SIZE + n);
-}
-
-static ETWIRE_LIVE_CONNECTOR connector;
-static void *connector_ctx;
-
-ETWIRE_API void etwire_live_set_connector(ETWIRE_LIVE_CONNECTOR Connect, void *Context)
-{
-    connector = Connect;
-    connector_ctx = Context;
-}
-
-/* $ETWIRE_LIVE, or unix:$XDG_RUNTIME_DIR/etwire/live.sock; connects. -1 with the last error
- * set (a code and a message naming the address). */
-static int connect_live(const char *address)
-{
-    char def[512], msg[700];
-    if (!address || !*address)
-        address = getenv("ETWIRE_LIVE");
-    if (!address || !*address) {
-        const char *xdg = getenv("XDG_RUNTIME_DIR");
-        if (!xdg || !*xdg) {
-            etw_set_last_win32(ERROR_BAD_NETPATH,
-                               "no collector to attach to: set ETWIRE_LIVE=unix:PATH (XDG_RUNTIME_DIR is not set either)");
-            return -1;
-        }
-        snprintf(def, sizeof def, "unix:%s/etwire/live.sock", xdg);
-        address = def;
-    }
-    if (strncmp(address, "unix:", 5) != 0 && connector) {
-        ULONG code = ERROR_CONNECTION_REFUSED;
-        msg[0] = 0;
-        int fd = connector(address, &code, msg, sizeof msg, connector_ctx);
-        if (fd < 0)
-            etw_set_last_win32(code, msg[0] ? msg : "cannot reach the collector");
-        return fd;
-    }
-    struct sockaddr_un a = {.sun_family = AF_UNIX};
-    if (strncmp(address, "unix:", 5) != 0 || strlen(address + 5) >= sizeof a.sun_path ||
-        !address[5]) {
-        snprintf(msg, sizeof msg, "collector address %s: expected unix:PATH (tls:HOST:PORT needs libetwire-relay's etwire_relay_live_use_tls)", address);
-        etw_set_last_win32(ERROR_BAD_NETPATH, msg);
-        return -1;
-    }
-    snprintf(a.sun_path, sizeof a.sun_path, "%s", address + 5);
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
-        int e = errno;
-        if (fd >= 0)
-            close(fd);
-        snprintf(msg, sizeof msg, "cannot reach the collector at %s: %s", address, strerror(e));
-        etw_set_last_win32(e == EACCES || e == EPERM ? ERROR_ACCESS_DENIED : ERROR_CONNECTION_REFUSED, msg);
-        return -1;
-    }
-    return fd;
-}
-
-/* The reader lost its collector: the stream ends, ProcessTrace returns ERROR_FILE_CORRUPT, and
- * the diagnostic callback hears why. */
-static void lost(rt_reader *r, const char *why)
+/* The session behind a handle, locked, or NULL once closed. */
+static etw_session *lock_handle(PROCESSTRACE_HANDLE h)
 {
     etw_handles_lock();
-    etw_session *s = etw_handle_find_locked(r->h);
+    etw_session *s = etw_handle_find_locked(h);
     if (s)
         pthread_mutex_lock(&s->mu);
     etw_handles_unlock();
+    return s;
+}
+
+/* The reader lost its collector: the diagnostic callback hears why, then the stream ends and
+ * ProcessTrace returns ERROR_FILE_CORRUPT. */
+static void lost(rt_reader *r, const char *why)
+{
+    etw_session *s = lock_handle(r->h);
     if (!s)
         return;
     ETWIRE_DIAGNOSTIC_CALLBACK cb = s->diag_cb;
     void *ctx = s->diag_ctx;
     uint64_t offset = s->next_offset;
-    s->corrupt = 1; /* read by ProcessTrace after it saw `ended`, set below under the same lock */
-    s->ended = 1;
-    etw_session_wake(s);
     pthread_mutex_unlock(&s->mu);
+    /* Told before the stream ends, so a program that exits once ProcessTrace returned has
+     * heard why. */
     if (cb) {
         char msg[300];
         snprintf(msg, sizeof msg, "live session: %s", why);
         ETWIRE_DIAGNOSTIC d = {ERROR_CONNECTION_ABORTED, r->received + 1, offset, 0, msg};
         cb(&d, ctx);
     }
+    if (!(s = lock_handle(r->h)))
+        return;
+    s->corrupt = 1; /* read by ProcessTrace after it saw `ended`, set under the same lock */
+    s->ended = 1;
+    etw_session_wake(s);
+    pthread_mutex_unlock(&s->mu);
 }
 
 /* The collector dropped buffers for this consumer: counted in the header's BuffersLost. */
@@ -286,7 +138,7 @@ static int wait_room(rt_reader *r)
         }
         if (pthread_cond_timedwait(&r->cv, &r->mu, &ts) != 0) {
             pthread_mutex_unlock(&r->mu);
-            if (!handle_alive(r->h))
+            if (!rt_handle_alive(r->h))
                 return -2;
             pthread_mutex_lock(&r->mu);
         }
@@ -303,7 +155,7 @@ static void *reader_main(void *arg)
         uint8_t type, *body;
         uint32_t len;
         const char *why = NULL;
-        int rc = read_frame(r->fd, -1, r->h, &type, &body, &len, &why);
+        int rc = rt_read_frame(r->fd, -1, r->h, &type, &body, &len, &why);
         if (rc == -2)
             break; /* CloseTrace */
         etw_live_msg m;
@@ -367,7 +219,7 @@ static int is_kernel_logger(const TRACE_LOGFILE_HEADER *h)
 static int subscribe(int fd, const char *name, uint8_t **hdr, uint32_t *hdr_size)
 {
     char msg[600];
-    if (send_request(fd, ETW_LIVE_SUBSCRIBE, name) != 0) {
+    if (rt_send_request(fd, ETW_LIVE_SUBSCRIBE, name) != 0) {
         etw_set_last_win32(ERROR_CONNECTION_ABORTED, "the collector closed the connection");
         return -1;
     }
@@ -377,7 +229,7 @@ static int subscribe(int fd, const char *name, uint8_t **hdr, uint32_t *hdr_size
     etw_live_client pc;
     etw_live_msg m;
     etw_live_client_init(&pc, 0);
-    int rc = read_frame(fd, mono_ms() + ATTACH_DEADLINE_MS, 0, &type, &body, &len, &why);
+    int rc = rt_read_frame(fd, rt_mono_ms() + ATTACH_DEADLINE_MS, 0, &type, &body, &len, &why);
     if (rc == 0 && etw_live_client_frame(&pc, type, body, len, &m, &why) == 0) {
         if (type == ETW_LIVE_REFUSED) {
             snprintf(msg, sizeof msg, "%.*s", (int)(m.size > 400 ? 400 : m.size), (const char *)m.data);
@@ -411,7 +263,7 @@ PROCESSTRACE_HANDLE etw_realtime_open(const char *name, etw_api api,
         etw_set_last_win32(ERROR_WMI_INSTANCE_NOT_FOUND, msg);
         return INVALID_PROCESSTRACE_HANDLE;
     }
-    int fd = connect_live(NULL);
+    int fd = rt_connect_live(NULL);
     if (fd < 0)
         return INVALID_PROCESSTRACE_HANDLE;
     uint8_t *hdr = NULL;
@@ -510,39 +362,4 @@ PROCESSTRACE_HANDLE etw_realtime_open(const char *name, etw_api api,
     }
     etw_set_last_win32(ERROR_SUCCESS, NULL);
     return h;
-}
-
-ETWIRE_API ULONG etwire_live_sessions(const char *Address, char **Text)
-{
-    if (!Text)
-        return ERROR_INVALID_PARAMETER;
-    *Text = NULL;
-    int fd = connect_live(Address);
-    if (fd < 0)
-        return etwire_last_error();
-    ULONG rc = ERROR_SUCCESS;
-    uint8_t type, *body = NULL;
-    uint32_t len = 0;
-    const char *why = NULL;
-    etw_live_client pc;
-    etw_live_msg m;
-    etw_live_client_init(&pc, 1);
-    if (send_request(fd, ETW_LIVE_LIST, NULL) != 0 ||
-        read_frame(fd, mono_ms() + ATTACH_DEADLINE_MS, 0, &type, &body, &len, &why) != 0 ||
-        etw_live_client_frame(&pc, type, body, len, &m, &why) != 0) {
-        etw_set_last_win32(ERROR_INVALID_DATA, why ? why : "the collector closed the connection");
-        rc = ERROR_INVALID_DATA;
-    } else if (type == ETW_LIVE_REFUSED) {
-        etw_set_last_win32(m.code, "the collector refused the listing");
-        rc = m.code;
-    } else if ((*Text = malloc((size_t)m.size + 1)) != NULL) {
-        if (m.size) /* an empty listing has no body at all */
-            memcpy(*Text, m.data, m.size);
-        (*Text)[m.size] = 0;
-    } else {
-        rc = ERROR_NOT_ENOUGH_MEMORY;
-    }
-    free(body);
-    close(fd);
-    return rc;
 }
