@@ -367,6 +367,12 @@ ETWIRE_API ULONG etwire_tdh_load_binary(const char *PathUtf8);
  * not overridden. Unload with TdhUnloadManifest(path). Errors: ERROR_FILE_NOT_FOUND,
  * ERROR_INVALID_DATA (etwire_last_error_message() names the line, class and property). */
 ETWIRE_API ULONG etwire_tdh_load_mof(const char *PathUtf8);
+/* Adds WPP message formats from TMF text (docs/decoding.md, "WPP"): a file is read now; a
+ * directory is searched, as tracefmt does, for <message GUID>.tmf when a message GUID is first
+ * seen (other *.tmf files in it are read now). TMFs loaded this way rank above the schema store.
+ * Errors: ERROR_FILE_NOT_FOUND, ERROR_INVALID_DATA (etwire_last_error_message() names the file,
+ * line and reason). */
+ETWIRE_API ULONG etwire_tdh_load_tmf(const char *PathUtf8);
 /* Forgets every learned and loaded schema (built-in tables stay). Not safe while other threads
  * decode. */
 ETWIRE_API void etwire_tdh_reset(void);

@@ -241,10 +241,12 @@ int event_filter_option(event_filter *f, int opt, const char *arg)
         return *end ? -1 : 0;
     case 1006:
     case 1007:
-    case 1008: {
+    case 1008:
+    case 1009: {
         ULONG rc = opt == 1006   ? etwire_tdh_load_manifest(arg)
                    : opt == 1007 ? etwire_tdh_load_binary(arg)
-                                 : etwire_tdh_load_mof(arg);
+                   : opt == 1008 ? etwire_tdh_load_mof(arg)
+                                 : etwire_tdh_load_tmf(arg);
         if (rc != ERROR_SUCCESS) {
             /* The loaders name the line and element at fault when they can. */
             const char *why = etwire_last_error_message();
@@ -290,6 +292,7 @@ const char *event_filter_usage(void)
     return "      --manifest FILE      add the schemas of an instrumentation manifest (.man, XML)\n"
            "      --provider-binary FILE  add the schemas in a provider binary's WEVT_TEMPLATE\n"
            "      --mof FILE           add classic event classes described in MOF\n"
+           "      --tmf FILE|DIR       WPP message formats: a TMF file, or a directory of <guid>.tmf\n"
            "      --provider GUID      only events of this provider\n"
            "      --event ID           only events with this id\n"
            "      --pid PID            only events of this process\n"

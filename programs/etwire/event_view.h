@@ -34,7 +34,8 @@ typedef struct event_filter {
     {"provider", required_argument, NULL, 1001}, {"event", required_argument, NULL, 1002},       \
         {"pid", required_argument, NULL, 1003}, {"start", required_argument, NULL, 1004},        \
         {"end", required_argument, NULL, 1005}, {"manifest", required_argument, NULL, 1006},     \
-        {"provider-binary", required_argument, NULL, 1007}, {"mof", required_argument, NULL, 1008}
+        {"provider-binary", required_argument, NULL, 1007}, {"mof", required_argument, NULL, 1008},       \
+        {"tmf", required_argument, NULL, 1009}
 
 void event_filter_init(event_filter *f);
 /* Takes one of the EVENT_FILTER_OPTIONS; returns -1 for an unknown option or a bad value. */

@@ -10,6 +10,7 @@
 #include "tdh/store/schema_lookup.h"
 #include "tdh/decode/tei_text.h"
 #include "tdh/decode/text_out.h"
+#include "tdh/decode/wpp_format.h"
 
 /* "{xxxxxxxx-...}" without printf: unknown providers are named this way on every event. */
 static void put_guid(etw_strbuf *out, const GUID *g)
@@ -38,6 +39,8 @@ int etw_event_describe(const EVENT_RECORD *rec, etw_strbuf *provider, etw_strbuf
     etw_schema s;
     const EVENT_DESCRIPTOR *d = &rec->EventHeader.EventDescriptor;
     int classic = (rec->EventHeader.Flags & EVENT_HEADER_FLAG_CLASSIC_HEADER) != 0;
+    if (rec->EventHeader.Flags & EVENT_HEADER_FLAG_TRACE_MESSAGE)
+        return etw_wpp_describe(rec, provider, event_name);
     etw_metadata_observe(rec);
     int have = etw_schema_for_record(rec, &s);
     const TRACE_EVENT_INFO *t = have ? s.info : NULL;
@@ -189,6 +192,8 @@ int etw_event_format_fields(const EVENT_RECORD *rec, int json, etw_strbuf *out)
     etw_schema s;
     const uint8_t *p = rec->UserData;
     size_t n = p ? rec->UserDataLength : 0;
+    if (rec->EventHeader.Flags & EVENT_HEADER_FLAG_TRACE_MESSAGE)
+        return etw_wpp_format_fields(rec, json, out);
     etw_metadata_observe(rec);
     if (!etw_schema_for_record(rec, &s)) {
         etw_strbuf_hex(out, p, n);

@@ -13,6 +13,7 @@
 #include "tdh/sources/mof_model.h"
 #include "tdh/store/schema_cache.h"
 #include "tdh/store/schema_lookup.h"
+#include "tdh/store/wpp_table.h"
 #include "winapi/last_error.h"
 
 #define MAX_LOADED 256
@@ -188,4 +189,5 @@ void etwire_tdh_reset(void)
     pthread_mutex_unlock(&loaded_lock);
     etw_schema_clear();
     etw_schema_forget_misses();
+    etw_wpp_clear();
 }

@@ -1,0 +1,238 @@
+/* WPP message table (see wpp_table.h): open addressing behind a reader-writer lock. Each GUID
+ * also gets a "searched" entry (number WPP_SEARCHED) once its TMF directories and the store were
+ * asked, so a GUID without any TMF costs one probe per event, not a file lookup. */
+#include "tdh/store/wpp_table.h"
+
+#include <dirent.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <etwire/wintypes.h>
+
+#include "base/text.h"
+
+#define WPP_SEARCHED 0x10000u
+#define MAX_DIRS 64
+#define TMF_MAX_FILE (64u << 20)
+
+typedef struct slot {
+    GUID guid;
+    uint32_t number; /* a message number, or WPP_SEARCHED */
+    etw_wpp_msg *msg;
+} slot;
+
+static pthread_rwlock_t lock = PTHREAD_RWLOCK_INITIALIZER;
+static pthread_mutex_t search_lock = PTHREAD_MUTEX_INITIALIZER;
+static slot *slots;
+static size_t nslots, nused;
+static char *dirs[MAX_DIRS];
+static size_t ndirs;
+static void (*fallback)(const GUID *);
+
+static size_t hash(const GUID *g, uint32_t number)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    const uint8_t *b = (const uint8_t *)g;
+    for (size_t i = 0; i < sizeof *g; i++)
+        h = (h ^ b[i]) * 0x100000001b3ull;
+    h = (h ^ number) * 0x9e3779b97f4a7c15ull;
+    return (size_t)(h ^ (h >> 29));
+}
+
+static slot *probe(const GUID *g, uint32_t number)
+{
+    if (!nslots)
+        return NULL;
+    for (size_t i = hash(g, number) & (nslots - 1);; i = (i + 1) & (nslots - 1)) {
+        slot *s = &slots[i];
+        if (!s->msg || (s->number == number && memcmp(&s->guid, g, sizeof *g) == 0))
+            return s;
+    }
+}
+
+static int grow(void)
+{
+    size_t n = nslots ? nslots * 2 : 256;
+    slot *ns = calloc(n, sizeof *ns);
+    if (!ns)
+        return 0;
+    slot *old = slots;
+    size_t on = nslots;
+    slots = ns;
+    nslots = n;
+    for (size_t i = 0; i < on; i++)
+        if (old[i].msg)
+            *probe(&old[i].guid, old[i].number) = old[i];
+    free(old);
+    return 1;
+}
+
+/* A placeholder message for "searched" entries (never returned by etw_wpp_find). */
+static etw_wpp_msg searched_marker;
+
+static int insert_locked(const GUID *g, uint32_t number, etw_wpp_msg *m)
+{
+    if ((nused + 1) * 4 > nslots * 3 && !grow())
+        return 0;
+    slot *s = probe(g, number);
+    if (s->msg)
+        return 2; /* already there */
+    s->guid = *g;
+    s->number = number;
+    s->msg = m;
+    nused++;
+    return 1;
+}
+
+int etw_wpp_put(etw_wpp_msg *m)
+{
+    pthread_rwlock_wrlock(&lock);
+    int r = insert_locked(&m->guid, m->number, m);
+    pthread_rwlock_unlock(&lock);
+    if (r != 1)
+        free(m);
+    return r != 0;
+}
+
+static int put_sink(void *ctx, etw_wpp_msg *m)
+{
+    (void)ctx;
+    return !etw_wpp_put(m);
+}
+
+unsigned long etw_wpp_load_file(const char *path, size_t *count, char *why, size_t whylen)
+{
+    *count = 0;
+    if (whylen)
+        why[0] = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return ERROR_FILE_NOT_FOUND;
+    struct stat st;
+    char *text = NULL;
+    size_t n = 0;
+    if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size >= 0 && (uint64_t)st.st_size <= TMF_MAX_FILE &&
+        (text = malloc((size_t)st.st_size + 1)) != NULL)
+        n = fread(text, 1, (size_t)st.st_size, f);
+    fclose(f);
+    if (!text) {
+        snprintf(why, whylen, "%s: not a regular file of at most %u MiB", path, TMF_MAX_FILE >> 20);
+        return ERROR_INVALID_DATA;
+    }
+    char err[200];
+    unsigned skipped = 0;
+    long got = etw_tmf_parse(text, n, put_sink, NULL, err, sizeof err, &skipped);
+    free(text);
+    if (got <= 0) {
+        snprintf(why, whylen, "%s: %s", path, got < 0 ? err : skipped ? err : "no #typev message in it");
+        return ERROR_INVALID_DATA;
+    }
+    if (skipped)
+        snprintf(why, whylen, "%s: %u line(s) skipped, first at %s", path, skipped, err);
+    *count = (size_t)got;
+    return ERROR_SUCCESS;
+}
+
+unsigned long etw_wpp_add_dir(const char *dir)
+{
+    struct stat st;
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+        return ERROR_FILE_NOT_FOUND;
+    pthread_mutex_lock(&search_lock);
+    unsigned long r = ERROR_SUCCESS;
+    if (ndirs < MAX_DIRS && (dirs[ndirs] = strdup(dir)) != NULL) {
+        ndirs++;
+        /* GUIDs already searched may have their TMF here: search them again. */
+        pthread_rwlock_wrlock(&lock);
+        for (size_t i = 0; i < nslots; i++)
+            if (slots[i].msg == &searched_marker)
+                slots[i].number = WPP_SEARCHED + 1; /* a tombstone no lookup matches */
+        pthread_rwlock_unlock(&lock);
+    } else {
+        r = ERROR_NOT_ENOUGH_MEMORY;
+    }
+    pthread_mutex_unlock(&search_lock);
+    return r;
+}
+
+void etw_wpp_set_fallback(void (*fn)(const GUID *))
+{
+    pthread_mutex_lock(&search_lock);
+    fallback = fn;
+    pthread_mutex_unlock(&search_lock);
+}
+
+static const etw_wpp_msg *find_locked(const GUID *g, uint32_t number)
+{
+    slot *s = probe(g, number);
+    return s && s->msg ? s->msg : NULL;
+}
+
+/* The first message of a GUID: <dir>/<guid>.tmf in each directory (lower, then upper case),
+ * then the store. Serialized by search_lock so one GUID is searched once. */
+static void search(const GUID *g)
+{
+    pthread_mutex_lock(&search_lock);
+    pthread_rwlock_rdlock(&lock);
+    int done = find_locked(g, WPP_SEARCHED) != NULL;
+    pthread_rwlock_unlock(&lock);
+    if (!done) {
+        char name[37];
+        etw_guid_format(g, name);
+        for (size_t i = 0; i < ndirs; i++) {
+            for (int upper = 0; upper < 2; upper++) {
+                char path[4200];
+                if (upper)
+                    for (char *c = name; *c; c++)
+                        *c = (*c >= 'a' && *c <= 'f') ? (char)(*c - 32) : *c;
+                snprintf(path, sizeof path, "%s/%s.tmf", dirs[i], name);
+                size_t count;
+                char why[8];
+                if (etw_wpp_load_file(path, &count, why, sizeof why) != ERROR_FILE_NOT_FOUND)
+                    break;
+            }
+            etw_guid_format(g, name);
+        }
+        if (fallback)
+            fallback(g);
+        pthread_rwlock_wrlock(&lock);
+        insert_locked(g, WPP_SEARCHED, &searched_marker);
+        pthread_rwlock_unlock(&lock);
+    }
+    pthread_mutex_unlock(&search_lock);
+}
+
+const etw_wpp_msg *etw_wpp_find(const GUID *g, uint16_t number)
+{
+    pthread_rwlock_rdlock(&lock);
+    const etw_wpp_msg *m = find_locked(g, number);
+    int searched = m || find_locked(g, WPP_SEARCHED) != NULL;
+    pthread_rwlock_unlock(&lock);
+    if (m || searched)
+        return m;
+    search(g);
+    pthread_rwlock_rdlock(&lock);
+    m = find_locked(g, number);
+    pthread_rwlock_unlock(&lock);
+    return m;
+}
+
+void etw_wpp_clear(void)
+{
+    pthread_mutex_lock(&search_lock);
+    pthread_rwlock_wrlock(&lock);
+    for (size_t i = 0; i < nslots; i++)
+        if (slots[i].msg != &searched_marker)
+            free(slots[i].msg);
+    free(slots);
+    slots = NULL;
+    nslots = nused = 0;
+    for (size_t i = 0; i < ndirs; i++)
+        free(dirs[i]);
+    ndirs = 0;
+    pthread_rwlock_unlock(&lock);
+    pthread_mutex_unlock(&search_lock);
+}

@@ -1,0 +1,30 @@
+/* The process-wide table of WPP message formats, keyed by (message GUID, message number), and
+ * where they come from, in order of precedence: TMF files and directories the user loaded
+ * (etwire_tdh_load_tmf, `--tmf`), then the schema store. A directory is searched lazily, as
+ * tracefmt does: the first message of a GUID looks for `<guid>.tmf` in it. Messages live until
+ * etwire_tdh_reset(), so a pointer a lookup returns stays valid while events are decoded. */
+#ifndef ETWIRE_TDH_WPP_TABLE_H
+#define ETWIRE_TDH_WPP_TABLE_H
+
+#include <stddef.h>
+
+#include "tdh/sources/tmf_model.h"
+
+/* The format of message (guid, number), or NULL. */
+const etw_wpp_msg *etw_wpp_find(const GUID *guid, uint16_t number);
+/* Takes ownership of msg (a checked blob). A message already known keeps its first format (the
+ * source loaded first wins: user TMFs are registered before the store is asked). 0 on no
+ * memory (msg freed). */
+int etw_wpp_put(etw_wpp_msg *msg);
+/* Parses a TMF file and registers its messages; ERROR_SUCCESS, ERROR_FILE_NOT_FOUND or
+ * ERROR_INVALID_DATA (why gets "file: line N: reason"). *count gets the number of messages. */
+unsigned long etw_wpp_load_file(const char *path, size_t *count, char *why, size_t whylen);
+/* Remembers a directory to search for <guid>.tmf. ERROR_SUCCESS or ERROR_FILE_NOT_FOUND. */
+unsigned long etw_wpp_add_dir(const char *dir);
+/* Asked once per GUID no TMF directory knows (the schema store registers its WPP messages for
+ * that GUID through etw_wpp_put). */
+void etw_wpp_set_fallback(void (*fn)(const GUID *guid));
+/* Forgets every message and directory. */
+void etw_wpp_clear(void);
+
+#endif
