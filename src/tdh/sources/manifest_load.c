@@ -108,7 +108,7 @@ static ULONG load(const char *path, int kind)
     if (kind == LOAD_MOF)
         err = etw_mof_load_text(data, n, origin, why, sizeof why);
     else
-        err = kind == LOAD_PE ? etw_wevt_load_pe(data, n, origin) : etw_manifest_load_xml(data, n, origin);
+        err = kind == LOAD_PE ? etw_wevt_load_pe(data, n, origin) : etw_manifest_load_xml(data, n, origin, why, sizeof why);
     free(data);
     if (err != ERROR_SUCCESS) {
         take_origin(path);
