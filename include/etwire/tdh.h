@@ -373,6 +373,18 @@ ETWIRE_API ULONG etwire_tdh_load_mof(const char *PathUtf8);
  * Errors: ERROR_FILE_NOT_FOUND, ERROR_INVALID_DATA (etwire_last_error_message() names the file,
  * line and reason). */
 ETWIRE_API ULONG etwire_tdh_load_tmf(const char *PathUtf8);
+/* Opens the schema store (docs/decoding.md, "The schema store"): the directory
+ * `etwire schemas import` fills. Dir NULL or "" means the default: $ETWIRE_SCHEMAS, else
+ * $XDG_DATA_HOME/etwire/schemas, else ~/.local/share/etwire/schemas. Its schemas then serve the
+ * TDH functions and etwire's decoding after the trace's own schemas and what was loaded with
+ * TdhLoadManifest and the etwire_tdh_load_* calls; its TMF message formats serve WPP events
+ * after TMFs loaded with etwire_tdh_load_tmf. Replaces a store opened before. Call it before
+ * decoding starts (not while other threads decode). Errors: ERROR_FILE_NOT_FOUND (no store
+ * there), ERROR_INVALID_DATA (a damaged store: etwire_last_error_message() names the file,
+ * offset and reason). */
+ETWIRE_API ULONG etwire_schemas_open(const char *DirUtf8);
+/* Closes the schema store (not while other threads decode). */
+ETWIRE_API void etwire_schemas_close(void);
 /* Forgets every learned and loaded schema (built-in tables stay). Not safe while other threads
  * decode. */
 ETWIRE_API void etwire_tdh_reset(void);

@@ -10,6 +10,7 @@
 
 #include "commands.h"
 #include "relay/relay_msg.h"
+#include "event_view.h"
 #include "relay_collect.h"
 #include "relay_kafka.h"
 #include "relay_net.h"
@@ -32,6 +33,7 @@ static void usage(FILE *out)
             "usage: etwire collect --listen HOST:PORT [options]\n"
             "  --out DIR             save each session as DIR/<source>/<session>-<instance>.etl\n"
             "  --json DIR|-          decoded events as JSON lines, per session under DIR, or stdout\n"
+            "  --schemas DIR         the schema store for --json (default: see etwire schemas)\n"
             "  --stats FILE|-        one JSON line of statistics per session (- = stderr)\n"
             "  --allow NAME          accept this source (repeatable; required with TLS)\n"
             "  --tls-cert F --tls-key F --tls-ca F   TLS 1.3, client certificates from that CA\n"
@@ -168,7 +170,7 @@ int cmd_collect(int argc, char **argv)
                              .max_sessions = 1024, .stop = &stop_flag};
     relay_tls_files tls = {0};
     const char *listen_addr = NULL, *stats = NULL, *port_file = NULL;
-    const char *kafka = NULL, *topic = NULL, *group = NULL;
+    const char *kafka = NULL, *topic = NULL, *group = NULL, *schemas = NULL;
     char *allow[MAX_ALLOW + 1] = {0};
     int nallow = 0, plain = 0, zstd = 0;
     uint32_t max_conns = 256;
@@ -191,6 +193,8 @@ int cmd_collect(int argc, char **argv)
             cfg.sink.out_dir = argv[++i];
         } else if (!strcmp(a, "--json") && more) {
             cfg.sink.json_dir = argv[++i];
+        } else if (!strcmp(a, "--schemas") && more) {
+            schemas = argv[++i];
         } else if (!strcmp(a, "--stats") && more) {
             stats = argv[++i];
         } else if (!strcmp(a, "--allow") && more && nallow < MAX_ALLOW) {
@@ -229,6 +233,8 @@ int cmd_collect(int argc, char **argv)
             return 2;
         }
     }
+    if (event_view_open_store(schemas) != 0) /* before any session decodes */
+        return 2;
     if (kafka)
         return collect_kafka(kafka, topic, group, &cfg, stats);
     if (!listen_addr || cfg.window == 0 || cfg.max_memory == 0 || max_conns == 0 || cfg.idle_ms <= 0) {

@@ -215,6 +215,16 @@ void event_view_json(etw_strbuf *out, const EVENT_RECORD *er)
 void event_filter_init(event_filter *f)
 {
     memset(f, 0, sizeof *f);
+    event_view_open_store(NULL);
+}
+
+int event_view_open_store(const char *dir)
+{
+    ULONG rc = etwire_schemas_open(dir);
+    if (rc == ERROR_SUCCESS || (rc == ERROR_FILE_NOT_FOUND && !dir))
+        return 0; /* no default store: nothing to add */
+    fprintf(stderr, "etwire: schema store: %s\n", etwire_last_error_message());
+    return -1;
 }
 
 static void set_filetime(FILETIME *t, int64_t v)
@@ -255,6 +265,8 @@ int event_filter_option(event_filter *f, int opt, const char *arg)
         }
         return rc == ERROR_SUCCESS ? 0 : -1;
     }
+    case 1010:
+        return event_view_open_store(arg);
     case 1004:
     case 1005:
         if (cli_parse_time(arg, &ft) != 0)
@@ -293,6 +305,8 @@ const char *event_filter_usage(void)
            "      --provider-binary FILE  add the schemas in a provider binary's WEVT_TEMPLATE\n"
            "      --mof FILE           add classic event classes described in MOF\n"
            "      --tmf FILE|DIR       WPP message formats: a TMF file, or a directory of <guid>.tmf\n"
+           "      --schemas DIR        the schema store to use (default: $ETWIRE_SCHEMAS, else\n"
+           "                           ~/.local/share/etwire/schemas; see etwire schemas)\n"
            "      --provider GUID      only events of this provider\n"
            "      --event ID           only events with this id\n"
            "      --pid PID            only events of this process\n"

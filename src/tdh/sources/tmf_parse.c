@@ -35,6 +35,8 @@ static int starts(span s, const char *w)
 static span word(span *s)
 {
     *s = trim(*s);
+    if (!s->n)
+        return (span){s->p, 0};
     size_t i = 0;
     while (i < s->n && !is_space(s->p[i]))
         i++;

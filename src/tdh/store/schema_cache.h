@@ -26,6 +26,7 @@ enum etw_schema_source {
     ETW_SRC_KERNEL = 3,
     ETW_SRC_MANIFEST = 4,
     ETW_SRC_MOF = 5,
+    ETW_SRC_STORE = 6, /* the schema store (schema_store.h) */
     ETW_SRC_NONE = 255, /* a remembered miss: info is NULL */
 };
 
@@ -65,6 +66,9 @@ size_t etw_schema_drop_origin(uint32_t origin);
 /* Frees every entry of a trace's scope once that trace is gone: nothing else looks them up
  * (lookups see only their own scope), so they are freed, not retired. Returns how many. */
 size_t etw_schema_drop_scope(uint32_t scope);
+/* Removes every entry of a source (ETW_SRC_NONE: the remembered misses; ETW_SRC_STORE: what a
+ * schema store that is being replaced gave); returns how many. */
+size_t etw_schema_drop_source(uint8_t source);
 /* Calls fn for every stored entry under the read lock (fn must not call back in). */
 void etw_schema_each(void (*fn)(const etw_schema_key *key, const etw_schema *s, void *ctx), void *ctx);
 void etw_schema_clear(void);

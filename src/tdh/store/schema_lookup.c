@@ -7,6 +7,7 @@
 
 #include "base/decode_scope.h"
 #include "tdh/sources/tlg_meta.h"
+#include "tdh/store/schema_store.h"
 
 unsigned etw_event_pointer_size(const EVENT_RECORD *rec, ULONG nctx, const TDH_CONTEXT *ctx)
 {
@@ -132,6 +133,9 @@ static int lookup(const EVENT_RECORD *rec, etw_schema *out)
     TRACE_EVENT_INFO *tei = etw_kernel_build(&h->ProviderId, h->EventDescriptor.Opcode,
                                              h->EventDescriptor.Version, &size);
     if (!tei) {
+        /* After the trace's own schemas and what the user loaded: the schema store. */
+        if (etw_store_lookup(&k, out))
+            return 1;
         remember_miss(&k);
         return 0;
     }
@@ -181,7 +185,11 @@ int etw_map_for_provider(const GUID *provider, const uint8_t *name, size_t name_
     etw_schema_key k = {.guid = *provider, .kind = ETW_KEY_MAP, .blob = name,
                         .blob_len = (uint32_t)name_bytes};
     /* The trace's own map (EventMapInfo) first, then a process-wide one. */
-    return name_bytes < 4096 && etw_schema_find_scoped(&k, etw_decode_scope, out) && out->info;
+    if (name_bytes >= 4096)
+        return 0;
+    if (etw_schema_find_scoped(&k, etw_decode_scope, out) && out->info)
+        return 1;
+    return etw_store_lookup(&k, out);
 }
 
 void etw_tdh_forget_scope(uint32_t scope)

@@ -136,6 +136,17 @@ unsigned long etw_wpp_load_file(const char *path, size_t *count, char *why, size
     return ERROR_SUCCESS;
 }
 
+/* GUIDs already searched may find their messages in a new place: search them again. Called
+ * with search_lock held. */
+static void forget_searches(void)
+{
+    pthread_rwlock_wrlock(&lock);
+    for (size_t i = 0; i < nslots; i++)
+        if (slots[i].msg == &searched_marker)
+            slots[i].number = WPP_SEARCHED + 1; /* a tombstone no lookup matches */
+    pthread_rwlock_unlock(&lock);
+}
+
 unsigned long etw_wpp_add_dir(const char *dir)
 {
     struct stat st;
@@ -145,12 +156,7 @@ unsigned long etw_wpp_add_dir(const char *dir)
     unsigned long r = ERROR_SUCCESS;
     if (ndirs < MAX_DIRS && (dirs[ndirs] = strdup(dir)) != NULL) {
         ndirs++;
-        /* GUIDs already searched may have their TMF here: search them again. */
-        pthread_rwlock_wrlock(&lock);
-        for (size_t i = 0; i < nslots; i++)
-            if (slots[i].msg == &searched_marker)
-                slots[i].number = WPP_SEARCHED + 1; /* a tombstone no lookup matches */
-        pthread_rwlock_unlock(&lock);
+        forget_searches();
     } else {
         r = ERROR_NOT_ENOUGH_MEMORY;
     }
@@ -162,6 +168,8 @@ void etw_wpp_set_fallback(void (*fn)(const GUID *))
 {
     pthread_mutex_lock(&search_lock);
     fallback = fn;
+    if (fn)
+        forget_searches();
     pthread_mutex_unlock(&search_lock);
 }
 

@@ -1,0 +1,193 @@
+/* Opening the schema store and looking schemas up in it (see schema_store.h). The pack file is
+ * mapped read-only and validated once (index only: bodies are checked when a schema is
+ * rebuilt); a schema found is put in the schema cache, so the store is searched once per key.
+ * WPP messages are registered with the WPP table the first time their GUID is seen. */
+#include "tdh/store/schema_store.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <etwire/tdh.h>
+
+#include "base/text.h"
+#include "tdh/store/schema_lookup.h"
+#include "tdh/store/wpp_table.h"
+#include "winapi/last_error.h"
+
+typedef struct store {
+    void *map;
+    size_t len;
+    etw_pack pk;
+    etw_store_wpp wpp;
+} store;
+
+/* Opened and closed only while nothing decodes (etwire_schemas_open's contract); lookups
+ * only read it. */
+static store *current;
+
+const char *etw_store_default_dir(const char *dir, char *out, size_t cap)
+{
+    const char *env = getenv("ETWIRE_SCHEMAS");
+    const char *xdg = getenv("XDG_DATA_HOME");
+    const char *home = getenv("HOME");
+    int n;
+    if (dir && dir[0])
+        n = snprintf(out, cap, "%s", dir);
+    else if (env && env[0])
+        n = snprintf(out, cap, "%s", env);
+    else if (xdg && xdg[0] == '/')
+        n = snprintf(out, cap, "%s/etwire/schemas", xdg);
+    else if (home && home[0])
+        n = snprintf(out, cap, "%s/.local/share/etwire/schemas", home);
+    else
+        return NULL;
+    return n > 0 && (size_t)n < cap ? out : NULL;
+}
+
+const etw_pack *etw_store_pack(void)
+{
+    return current ? &current->pk : NULL;
+}
+
+const etw_store_wpp *etw_store_wpp_section(void)
+{
+    return current ? &current->wpp : NULL;
+}
+
+static void free_store(store *s)
+{
+    if (!s)
+        return;
+    if (s->map)
+        munmap(s->map, s->len);
+    free(s);
+}
+
+/* Schemas the cache holds from an old store, and misses a new one may fill, are forgotten. */
+static void forget_cached(void)
+{
+    etw_schema_drop_source(ETW_SRC_STORE);
+    etw_schema_drop_source(ETW_SRC_NONE);
+    etw_schema_forget_misses();
+}
+
+void etw_store_close(void)
+{
+    etw_wpp_set_fallback(NULL);
+    if (current)
+        forget_cached();
+    free_store(current);
+    current = NULL;
+}
+
+/* Every message of a GUID the WPP table has not met yet. */
+static void wpp_fallback(const GUID *g)
+{
+    const store *s = current;
+    if (!s || !s->wpp.count)
+        return;
+    for (uint32_t i = etw_store_wpp_first(&s->wpp, g); i < s->wpp.count; i++) {
+        GUID eg;
+        uint16_t number;
+        const uint8_t *blob;
+        uint32_t size;
+        etw_store_wpp_entry(&s->wpp, i, &eg, &number, &blob, &size);
+        if (memcmp(&eg, g, sizeof eg) != 0)
+            break;
+        etw_wpp_msg *m = etw_store_wpp_copy(&s->wpp, i);
+        if (m)
+            etw_wpp_put(m); /* a TMF the user gave for this message keeps precedence */
+    }
+}
+
+ULONG etwire_schemas_open(const char *dir)
+{
+    char path[4096], d[4000], why[256] = "";
+    if (!etw_store_default_dir(dir, d, sizeof d)) {
+        etw_set_last_win32(ERROR_FILE_NOT_FOUND, "no schema store directory (HOME is not set)");
+        return ERROR_FILE_NOT_FOUND;
+    }
+    snprintf(path, sizeof path, "%s/%s", d, ETW_STORE_FILE);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        char msg[4200];
+        snprintf(msg, sizeof msg, "%s: no schema store here (etwire schemas import creates it)", path);
+        etw_set_last_win32(ERROR_FILE_NOT_FOUND, msg);
+        return ERROR_FILE_NOT_FOUND;
+    }
+    struct stat st;
+    store *s = calloc(1, sizeof *s);
+    ULONG rc = ERROR_INVALID_DATA;
+    if (!s) {
+        rc = ERROR_NOT_ENOUGH_MEMORY;
+    } else if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0 || (uint64_t)st.st_size > (1u << 30)) {
+        snprintf(why, sizeof why, "not a regular file of 1 byte to 1 GiB");
+    } else {
+        s->len = (size_t)st.st_size;
+        s->map = mmap(NULL, s->len, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (s->map == MAP_FAILED) {
+            s->map = NULL;
+            snprintf(why, sizeof why, "cannot map it");
+        } else if (etw_pack_open(&s->pk, s->map, s->len, why, sizeof why)) {
+            size_t wn = 0;
+            const uint8_t *w = etw_pack_section(&s->pk, ETW_STORE_SEC_WPP, &wn);
+            if (!w || etw_store_wpp_open(&s->wpp, w, wn, why, sizeof why))
+                rc = ERROR_SUCCESS;
+        }
+    }
+    close(fd);
+    if (rc != ERROR_SUCCESS) {
+        char msg[4400];
+        snprintf(msg, sizeof msg, "%s: %s", path, why);
+        etw_set_last_win32(rc, msg);
+        free_store(s);
+        return rc;
+    }
+    etw_store_close();
+    current = s;
+    forget_cached();
+    etw_wpp_set_fallback(wpp_fallback);
+    return ERROR_SUCCESS;
+}
+
+void etwire_schemas_close(void)
+{
+    etw_store_close();
+}
+
+static int put_found(const etw_schema_key *key, void *info, size_t size, etw_schema *out)
+{
+    if (!info)
+        return 0;
+    if (!etw_schema_put(key, info, (uint32_t)size, ETW_SRC_STORE, 0))
+        return 0;
+    return etw_schema_find(key, out) && out->info;
+}
+
+int etw_store_lookup(const etw_schema_key *key, etw_schema *out)
+{
+    const store *s = current;
+    uint32_t prov;
+    if (!s || !etw_pack_find_provider(&s->pk, &key->guid, &prov))
+        return 0;
+    etw_schema_key k = *key;
+    k.scope = 0;
+    size_t size = 0;
+    if (key->kind == ETW_KEY_MAP) {
+        EVENT_MAP_INFO *m = etw_pack_build_map(&s->pk, prov, key->blob, key->blob_len, &size);
+        return put_found(&k, m, size, out);
+    }
+    if (key->kind != ETW_KEY_MANIFEST && key->kind != ETW_KEY_CLASSIC)
+        return 0;
+    TRACE_EVENT_INFO *t = etw_pack_build_event(&s->pk, prov, key->kind, key->a, key->b, &size);
+    if (!t && key->kind == ETW_KEY_CLASSIC) {
+        /* a MOF class without EventVersion serves every version */
+        t = etw_pack_build_event(&s->pk, prov, key->kind, key->a, ETW_ANY_VERSION, &size);
+    }
+    return put_found(&k, t, size, out);
+}
