@@ -1,5 +1,6 @@
-/* TdhEnumerateProviders over what etwire knows: every provider with a stored schema plus the
- * built-in kernel classes (compiled lazily, so listed from the tables). */
+/* TdhEnumerateProviders over what etwire knows: every provider with a stored schema, the
+ * schema store's providers, plus the built-in kernel classes (compiled lazily, so listed from
+ * the tables). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -7,6 +8,7 @@
 #include "base/text.h"
 #include "tdh/sources/kernel_tables.h"
 #include "tdh/store/schema_lookup.h"
+#include "tdh/store/schema_store.h"
 #include "tdh/decode/tei_text.h"
 
 typedef struct prov {
@@ -64,6 +66,17 @@ ULONG WINAPI TdhEnumerateProviders(PPROVIDER_ENUMERATION_INFO pBuffer, ULONG *pB
         return ERROR_INVALID_PARAMETER;
     prov_list l = {0};
     etw_schema_each(each, &l);
+    const etw_pack *store = etw_store_pack(); /* the schema store's providers (etwire_schemas_open) */
+    for (uint32_t i = 0; store && i < etw_pack_provider_count(store); i++) {
+        etw_pack_provider_info info;
+        uint8_t kind = 1;
+        uint16_t a, b;
+        etw_pack_provider(store, i, &info);
+        if (info.event_count)
+            etw_pack_event_key(store, i, 0, &kind, &a, &b);
+        if (info.event_count || info.map_count)
+            add(&l, &info.guid, kind == ETW_KEY_CLASSIC, NULL, 0, 0, info.name[0] ? info.name : NULL);
+    }
     for (size_t i = 0; i < etw_kclass_count; i++)
         add(&l, &etw_kclasses[i].guid, 1, NULL, 0, 0, etw_kclasses[i].task);
     size_t need = 8 + 24 * l.n;

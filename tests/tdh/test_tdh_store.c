@@ -11,6 +11,7 @@
 
 #include <etwire/etwire.h>
 
+#include "base/text.h"
 #include "tdh/store/schema_store.h"
 #include "tdh/store/store_import.h"
 #include "wevt_pe_build.h"
@@ -190,6 +191,22 @@ static void test_import_tree_and_decode(void **state)
     /* The Windows-named API sees the store too. */
     ULONG size = 0;
     assert_int_equal(TdhGetEventInformation(&r, 0, NULL, NULL, &size), ERROR_INSUFFICIENT_BUFFER);
+    ULONG psize = 0;
+    assert_int_equal(TdhEnumerateProviders(NULL, &psize), ERROR_INSUFFICIENT_BUFFER);
+    PROVIDER_ENUMERATION_INFO *pei = malloc(psize);
+    assert_int_equal(TdhEnumerateProviders(pei, &psize), ERROR_SUCCESS);
+    int listed = 0;
+    for (ULONG i = 0; i < pei->NumberOfProviders; i++) {
+        TRACE_PROVIDER_INFO *t = &((TRACE_PROVIDER_INFO *)pei->TraceProviderInfoArray)[i];
+        if (memcmp(&t->ProviderGuid, &man_guid, sizeof man_guid) == 0) {
+            etw_strbuf n = {0};
+            etw_wstr_to_utf8(&n, (const WCHAR *)(const void *)((const uint8_t *)pei + t->ProviderNameOffset));
+            listed = n.data && !strcmp(n.data, "Store-Test") && t->SchemaSource == 0;
+            etw_strbuf_free(&n);
+        }
+    }
+    free(pei);
+    assert_true(listed);
 
     const uint8_t w[] = {2, 0, 0xAB, 0xCD, 'o', 0, 'k', 0, 0, 0};
     EVENT_RECORD rw = tdh_rec(5, w, sizeof w, 0);
