@@ -26,9 +26,10 @@ tmf store "$tmp/tmf-store"
 tmf user "$tmp/tmf-user"
 "$etwire" schemas --schemas "$tmp/s1" import "$tmp/tmf-store" > "$tmp/imp.txt" || fail "TMF import"
 grep -q '^imported 1 files (0 schemas, 40 WPP messages)' "$tmp/imp.txt" || fail "TMF import summary: $(cat "$tmp/imp.txt")"
-"$etwire" schemas --schemas "$tmp/s1" list | grep -q "^{$guid}  gen  events=0 versions=0 wpp_messages=40" ||
-    fail "WPP GUID not listed: $("$etwire" schemas --schemas "$tmp/s1" list)"
-msg() { jq -r 'select(.provider_guid == "'$guid'" and .decoded) | .fields.Message' | head -1; }
+"$etwire" schemas --schemas "$tmp/s1" list > "$tmp/list1.txt" || fail "list"
+grep -q "^{$guid}  gen  events=0 versions=0 wpp_messages=40" "$tmp/list1.txt" ||
+    fail "WPP GUID not listed: $(cat "$tmp/list1.txt")"
+msg() { jq -r -s 'map(select(.provider_guid == "'$guid'" and .decoded)) | .[0].fields.Message'; }
 m=$("$etwire" dump -f json --schemas "$tmp/s1" "$tmp/g.etl" | msg)
 [[ "$m" == store* ]] || fail "WPP message not decoded through the store: '$m'"
 m=$(ETWIRE_SCHEMAS="$tmp/s1" "$etwire" dump -f json --tmf "$tmp/tmf-user" "$tmp/g.etl" | msg)
@@ -62,8 +63,8 @@ missing=$(comm -23 "$tmp/want.txt" "$tmp/got.txt" | wc -l)
 line=$("$etwire" schemas --schemas "$store" list --provider microsoft-windows-kernel-process)
 [[ "$line" == "{22fb2cd6-0e7b-422b-a0c7-2fad1fd0e716}  Microsoft-Windows-Kernel-Process  events="* ]] ||
     fail "list --provider: '$line'"
-"$etwire" schemas --schemas "$store" show 22fb2cd6-0e7b-422b-a0c7-2fad1fd0e716 |
-    grep -q '^  event 1 version [0-9]*  ProcessStart/Start: ProcessID UInt32' || fail "show"
+"$etwire" schemas --schemas "$store" show 22fb2cd6-0e7b-422b-a0c7-2fad1fd0e716 > "$tmp/show.txt" || fail "show"
+grep -q '^  event 1 version [0-9]*  ProcessStart/Start: ProcessID UInt32' "$tmp/show.txt" || fail "show: $(head -3 "$tmp/show.txt")"
 
 f="$shared/corpus/explorer/ExplorerStartupLog-win10.etl"
 if [ -f "$f" ]; then

@@ -334,9 +334,9 @@ static void import_file(etw_store_import *imp, const char *path, int explicit_fi
         if (got == 0 && !why[0])
             snprintf(why, sizeof why, "no #typev message in it");
         if (got > 0 && skipped_lines) {
-            char first[400];
-            snprintf(first, sizeof first, "%s", why);
-            snprintf(why, sizeof why, "%u line(s) skipped, first at %s", skipped_lines, first);
+            char first[sizeof why];
+            memcpy(first, why, sizeof why);
+            snprintf(why, sizeof why, "%u line(s) skipped, first at %.400s", skipped_lines, first);
         } else if (got > 0) {
             why[0] = 0;
         }
