@@ -26,7 +26,9 @@ enum etw_schema_source {
     ETW_SRC_KERNEL = 3,
     ETW_SRC_MANIFEST = 4,
     ETW_SRC_MOF = 5,
-    ETW_SRC_NONE = 255, /* a remembered miss: info is NULL */
+    ETW_SRC_STORE = 6,   /* the schema store's packs (etwire schemas import) */
+    ETW_SRC_BUILTIN = 7, /* the built-in pack of Windows provider manifests */
+    ETW_SRC_NONE = 255,  /* a remembered miss: info is NULL */
 };
 
 /* Key b of a classic schema that serves every version (a MOF class without EventVersion). */
