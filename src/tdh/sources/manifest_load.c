@@ -96,8 +96,15 @@ static ULONG load(const char *path, int kind)
     if (!path)
         return ERROR_INVALID_PARAMETER;
     uint8_t *data = read_file(path, &n, &err);
-    if (!data)
+    if (!data) {
+        char msg[512];
+        snprintf(msg, sizeof msg, "%s: %s", path,
+                 err == ERROR_FILE_NOT_FOUND ? "cannot open the file"
+                 : err == ERROR_INVALID_DATA ? "larger than 64 MiB"
+                                             : "out of memory reading the file");
+        etw_set_last_win32(err, msg);
         return err;
+    }
     uint32_t origin = new_origin(path);
     if (!origin) {
         free(data);

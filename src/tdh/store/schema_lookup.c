@@ -113,6 +113,21 @@ static int packed(const etw_schema_key *k, etw_schema *out)
     return found(k, out, &neg) && !neg;
 }
 
+/* EventWriteString events: the payload is the string, whatever the descriptor says. */
+static int string_only(const EVENT_HEADER *h, etw_schema *out)
+{
+    etw_schema_key k = {.guid = h->ProviderId, .kind = ETW_KEY_STRING_ONLY};
+    int neg = 0;
+    if (found(&k, out, &neg))
+        return !neg;
+    size_t size = 0;
+    TRACE_EVENT_INFO *tei = etw_string_only_build(&h->ProviderId, &size);
+    if (!tei)
+        return 0;
+    etw_schema_put(&k, tei, (uint32_t)size, ETW_SRC_BUILTIN, 0);
+    return found(&k, out, &neg) && !neg;
+}
+
 /* A user MOF class without EventVersion serves every version of its event type. */
 static int any_version(const EVENT_HEADER *h, etw_schema *out)
 {
@@ -132,6 +147,8 @@ static int lookup(const EVENT_RECORD *rec, etw_schema *out)
         return tlg_schema(rec, meta, meta_len, out);
     if (h->Flags & EVENT_HEADER_FLAG_TRACE_MESSAGE)
         return 0; /* WPP needs TMF files */
+    if (h->Flags & EVENT_HEADER_FLAG_STRING_ONLY)
+        return string_only(h, out);
     etw_schema_key k = {.guid = h->ProviderId};
     int classic = (h->Flags & EVENT_HEADER_FLAG_CLASSIC_HEADER) != 0;
     k.kind = classic ? ETW_KEY_CLASSIC : ETW_KEY_MANIFEST;
