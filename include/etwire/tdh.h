@@ -388,6 +388,11 @@ ETWIRE_API void etwire_schemas_close(void);
 /* Forgets every learned and loaded schema (built-in tables stay). Not safe while other threads
  * decode. */
 ETWIRE_API void etwire_tdh_reset(void);
+/* Turns the built-in schemas (the compiled manifests of Windows' own providers and the .NET
+ * runtime, consulted after everything learned or loaded) on or off; on by default, and off
+ * when the environment variable ETWIRE_BUILTIN_SCHEMAS is "0" at the first lookup. Schemas
+ * already looked up stay until etwire_tdh_reset(). */
+ETWIRE_API void etwire_tdh_use_builtin_schemas(int Enable);
 
 #ifdef __cplusplus
 }

@@ -258,10 +258,12 @@ int event_filter_option(event_filter *f, int opt, const char *arg)
                    : opt == 1008 ? etwire_tdh_load_mof(arg)
                                  : etwire_tdh_load_tmf(arg);
         if (rc != ERROR_SUCCESS) {
-            /* The loaders name the line and element at fault when they can. */
+            /* The loaders' message names the file, the line and what is wrong when they can. */
             const char *why = etwire_last_error_message();
-            fprintf(stderr, "etwire: cannot load %s: %s\n", arg,
-                    rc == ERROR_INVALID_DATA && why[0] ? why : etwire_strerror(rc));
+            if (why[0])
+                fprintf(stderr, "etwire: cannot load %s\n", why);
+            else
+                fprintf(stderr, "etwire: cannot load %s: %s\n", arg, etwire_strerror(rc));
         }
         return rc == ERROR_SUCCESS ? 0 : -1;
     }

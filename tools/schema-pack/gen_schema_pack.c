@@ -1,7 +1,7 @@
 /* gen_schema_pack: compiles instrumentation manifests into the built-in schema pack
  * (docs/format/schema-pack.md) with the library's own manifest loader.
  *
- *   gen_schema_pack -o OUT.pack DIR...
+ *   gen_schema_pack -o OUT.pack [--names NAMES.tsv] DIR...
  *
  * DIRs are given oldest first (e.g. the Windows builds 10240, 17134, 18990 of
  * ../shared/reference/windows-provider-manifests.tar.xz); the .xml/.man files of each are read
@@ -18,6 +18,7 @@
 #include <etwire/tdh.h>
 
 #include "base/text.h"
+#include "pack_fixups.h"
 #include "tdh/sources/manifest.h"
 #include "tdh/store/pack_write.h"
 #include "tdh/store/schema_cache.h"
@@ -143,25 +144,66 @@ static int load_dir(gen *g, const char *dir)
     return 1;
 }
 
+/* Adds the providers of a names file; 0 if it cannot be read or a line is malformed. */
+static int load_names(gen *g, const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        fprintf(stderr, "gen_schema_pack: cannot open %s\n", path);
+        return 0;
+    }
+    char line[1024];
+    unsigned lineno = 0;
+    int ok = 1;
+    while (ok && fgets(line, sizeof line, f)) {
+        lineno++;
+        if (line[0] == '#' || line[0] == '\n')
+            continue;
+        char *name = strchr(line, '\t'), *end;
+        GUID guid;
+        if (name)
+            *name++ = 0;
+        if (!name || !etw_guid_parse(line, &guid) || !(end = strchr(name, '\t'))) {
+            fprintf(stderr, "gen_schema_pack: %s:%u: expected GUID<TAB>name<TAB>evidence\n", path, lineno);
+            ok = 0;
+            break;
+        }
+        *end = 0;
+        ok = etw_pack_writer_provider(g->w, &guid, name, NULL);
+    }
+    fclose(f);
+    return ok;
+}
+
 int main(int argc, char **argv)
 {
-    const char *out = NULL;
+    const char *out = NULL, *names = NULL;
     int first = 1;
-    if (argc > 2 && strcmp(argv[1], "-o") == 0) {
-        out = argv[2];
-        first = 3;
+    for (; first + 1 < argc && argv[first][0] == '-'; first += 2) {
+        if (strcmp(argv[first], "-o") == 0)
+            out = argv[first + 1];
+        else if (strcmp(argv[first], "--names") == 0)
+            names = argv[first + 1];
+        else
+            break;
     }
     if (!out || first >= argc) {
-        fprintf(stderr, "usage: gen_schema_pack -o OUT.pack DIR... (oldest first)\n");
+        fprintf(stderr, "usage: gen_schema_pack -o OUT.pack [--names NAMES.tsv] DIR... (oldest first)\n");
         return 2;
     }
     gen g = {etw_pack_writer_create(), NULL, 0, 0};
     if (!g.w)
         return 1;
+    if (names && !load_names(&g, names))
+        g.failed = 1;
     etwire_tdh_reset();
     for (int i = first; i < argc; i++)
         if (!load_dir(&g, argv[i]))
             g.failed = 1;
+    pack_fixup_counts fx;
+    pack_fixups_apply(g.w, &fx);
+    fprintf(stderr, "gen_schema_pack: repaired %zu maps from other versions, %zu by name, %zu fixed sizes\n",
+            fx.version_maps, fx.named_maps, fx.sizes);
     uint8_t *bytes = NULL;
     size_t n = 0;
     int ok = etw_pack_writer_finish(g.w, &bytes, &n);

@@ -7,6 +7,7 @@
 #include "base/text.h"
 #include "tdh/decode/prop_value.h"
 #include "tdh/decode/prop_walk.h"
+#include "tdh/store/pack_sources.h"
 #include "tdh/store/schema_lookup.h"
 #include "tdh/decode/tei_text.h"
 #include "tdh/decode/text_out.h"
@@ -51,7 +52,12 @@ int etw_event_describe(const EVENT_RECORD *rec, etw_strbuf *provider, etw_strbuf
         etw_strbuf_printf(event_name, "%s/Opcode(%u)", ktask, d->Opcode);
         return 0;
     }
-    if (!have || !etw_blob_wstr_append(provider, t, s.size, t->ProviderNameOffset, 0))
+    const char *packed_name = NULL;
+    if (have && etw_blob_wstr_append(provider, t, s.size, t->ProviderNameOffset, 0))
+        ; /* named by its schema */
+    else if (!have && (packed_name = etw_pack_sources_provider_name(&rec->EventHeader.ProviderId)) != NULL)
+        etw_strbuf_puts(provider, packed_name); /* a known provider, an event no manifest lists */
+    else
         put_guid(provider, &rec->EventHeader.ProviderId);
     if (have && etw_blob_wstr_append(event_name, t, s.size, t->TaskNameOffset, 0)) {
         if (d->Opcode != 0) {

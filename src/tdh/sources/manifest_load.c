@@ -16,22 +16,35 @@
 #include "tdh/store/wpp_table.h"
 #include "winapi/last_error.h"
 
-#define MAX_LOADED 256
-
+/* Loaded files (path -> origin id); grows as needed, a freed slot is reused. */
 static pthread_mutex_t loaded_lock = PTHREAD_MUTEX_INITIALIZER;
-static char *loaded_path[MAX_LOADED];
+static char **loaded_path;
+static uint32_t *loaded_origin;
+static size_t nloaded, caploaded;
 static uint32_t next_origin = 1;
-static uint32_t loaded_origin[MAX_LOADED];
 
 static uint32_t new_origin(const char *path)
 {
     uint32_t origin = 0;
     pthread_mutex_lock(&loaded_lock);
-    for (size_t i = 0; i < MAX_LOADED; i++) {
-        if (!loaded_path[i] && (loaded_path[i] = strdup(path)) != NULL) {
-            origin = loaded_origin[i] = next_origin++;
-            break;
+    size_t i = 0;
+    while (i < nloaded && loaded_path[i])
+        i++;
+    if (i == nloaded && nloaded == caploaded) {
+        size_t cap = caploaded ? caploaded * 2 : 64;
+        char **p = realloc(loaded_path, cap * sizeof *p);
+        if (p)
+            loaded_path = p;
+        uint32_t *o = p ? realloc(loaded_origin, cap * sizeof *o) : NULL;
+        if (o) {
+            loaded_origin = o;
+            caploaded = cap;
         }
+    }
+    if (i < caploaded && (loaded_path[i] = strdup(path)) != NULL) {
+        origin = loaded_origin[i] = next_origin++;
+        if (i == nloaded)
+            nloaded++;
     }
     pthread_mutex_unlock(&loaded_lock);
     return origin;
@@ -41,7 +54,7 @@ static uint32_t take_origin(const char *path)
 {
     uint32_t origin = 0;
     pthread_mutex_lock(&loaded_lock);
-    for (size_t i = 0; i < MAX_LOADED && !origin; i++) {
+    for (size_t i = 0; i < nloaded && !origin; i++) {
         if (loaded_path[i] && strcmp(loaded_path[i], path) == 0) {
             origin = loaded_origin[i];
             free(loaded_path[i]);
@@ -97,8 +110,15 @@ static ULONG load(const char *path, int kind)
     if (!path)
         return ERROR_INVALID_PARAMETER;
     uint8_t *data = read_file(path, &n, &err);
-    if (!data)
+    if (!data) {
+        char msg[512];
+        snprintf(msg, sizeof msg, "%s: %s", path,
+                 err == ERROR_FILE_NOT_FOUND ? "cannot open the file"
+                 : err == ERROR_INVALID_DATA ? "larger than 64 MiB"
+                                             : "out of memory reading the file");
+        etw_set_last_win32(err, msg);
         return err;
+    }
     uint32_t origin = new_origin(path);
     if (!origin) {
         free(data);
@@ -182,10 +202,13 @@ ULONG WINAPI TdhUnloadManifest(PWSTR Manifest)
 void etwire_tdh_reset(void)
 {
     pthread_mutex_lock(&loaded_lock);
-    for (size_t i = 0; i < MAX_LOADED; i++) {
+    for (size_t i = 0; i < nloaded; i++)
         free(loaded_path[i]);
-        loaded_path[i] = NULL;
-    }
+    free(loaded_path);
+    free(loaded_origin);
+    loaded_path = NULL;
+    loaded_origin = NULL;
+    nloaded = caploaded = 0;
     pthread_mutex_unlock(&loaded_lock);
     etw_schema_clear();
     etw_schema_forget_misses();

@@ -35,6 +35,7 @@ typedef struct reader {
     int32_t map;          /* current valueMap/bitMap, -1 outside */
     unsigned depth;
     char root[64];        /* the document element's local name */
+    unsigned long root_line;
 } reader;
 
 static const char *local(const char *name)
@@ -82,8 +83,10 @@ static void on_start(void *ud, const char *el, const char **atts)
     reader *r = ud;
     etw_manifest *m = r->m;
     const char *n = local(el);
-    if (r->depth++ == 0)
+    if (r->depth++ == 0) {
         snprintf(r->root, sizeof r->root, "%s", n);
+        r->root_line = (unsigned long)XML_GetCurrentLineNumber(r->parser);
+    }
     if (m->failed || r->depth > 64)
         return;
     if (strcmp(n, "provider") == 0) {
@@ -183,9 +186,10 @@ static void on_end(void *ud, const char *el)
 }
 
 /* One strict expat pass over (p, n) into m; 0 with why set on a parse error. */
-static ULONG parse(etw_manifest *m, const char *p, size_t n, char *root, char *why, size_t why_len)
+static ULONG parse(etw_manifest *m, const char *p, size_t n, char *root, unsigned long *root_line, char *why,
+                   size_t why_len)
 {
-    reader r = {m, XML_ParserCreate(NULL), -1, -1, -1, -1, -1, 0, ""};
+    reader r = {m, XML_ParserCreate(NULL), -1, -1, -1, -1, -1, 0, "", 0};
     if (!r.parser)
         return ERROR_NOT_ENOUGH_MEMORY;
     XML_SetUserData(r.parser, &r);
@@ -205,6 +209,7 @@ static ULONG parse(etw_manifest *m, const char *p, size_t n, char *root, char *w
     }
     XML_ParserFree(r.parser);
     memcpy(root, r.root, sizeof r.root);
+    *root_line = r.root_line;
     return err;
 }
 
@@ -220,7 +225,8 @@ ULONG etw_manifest_load_xml(const uint8_t *p, size_t n, uint32_t origin, char *w
     etw_manifest m;
     memset(&m, 0, sizeof m);
     char root[64] = "";
-    ULONG err = parse(&m, (const char *)p, n, root, why, why_len);
+    unsigned long root_line = 0;
+    ULONG err = parse(&m, (const char *)p, n, root, &root_line, why, why_len);
     if (err == ERROR_XML_PARSE_ERROR) {
         /* Manifests regenerated from provider metadata can hold raw quotes inside attribute
          * values; parse a repaired copy, but report the original position if that fails too. */
@@ -228,7 +234,7 @@ ULONG etw_manifest_load_xml(const uint8_t *p, size_t n, uint32_t origin, char *w
         char *fixed = etw_manifest_repair((const char *)p, n, &fixed_n);
         if (fixed && fixed_n <= INT32_MAX) {
             etw_manifest_free(&m);
-            if (parse(&m, fixed, fixed_n, root, NULL, 0) == ERROR_SUCCESS)
+            if (parse(&m, fixed, fixed_n, root, &root_line, NULL, 0) == ERROR_SUCCESS)
                 err = ERROR_SUCCESS;
         }
         free(fixed);
@@ -241,11 +247,12 @@ ULONG etw_manifest_load_xml(const uint8_t *p, size_t n, uint32_t origin, char *w
         } else if (strcmp(root, "instrumentationManifest") != 0) {
             err = ERROR_BAD_FORMAT;
             if (why && why_len)
-                snprintf(why, why_len, "line 1: not an instrumentation manifest (document element <%s>)", root);
+                snprintf(why, why_len, "line %lu: not an instrumentation manifest (document element <%s>)",
+                         root_line, root);
         } else {
             err = ERROR_INVALID_DATA;
             if (why && why_len)
-                snprintf(why, why_len, "no <provider> element with a valid guid attribute");
+                snprintf(why, why_len, "line %lu: no <provider> element with a valid guid attribute", root_line);
         }
     }
     etw_manifest_free(&m);

@@ -17,6 +17,7 @@ enum etw_key_kind {
     ETW_KEY_CLASSIC = 2,  /* a = opcode (event type), b = version */
     ETW_KEY_TLG = 3,      /* blob = the event's TraceLogging metadata bytes */
     ETW_KEY_MAP = 4,      /* blob = the map name as UTF-16LE bytes (no NUL) */
+    ETW_KEY_STRING_ONLY = 5, /* a = b = 0: the schema of the provider's string-only events */
 };
 
 /* Schema sources, lowest value = highest precedence (issue 4's order). */
@@ -26,8 +27,9 @@ enum etw_schema_source {
     ETW_SRC_KERNEL = 3,
     ETW_SRC_MANIFEST = 4,
     ETW_SRC_MOF = 5,
-    ETW_SRC_STORE = 6, /* the schema store (schema_store.h) */
-    ETW_SRC_NONE = 255, /* a remembered miss: info is NULL */
+    ETW_SRC_STORE = 6,   /* the schema store's packs (etwire schemas import) */
+    ETW_SRC_BUILTIN = 7, /* the built-in pack of Windows provider manifests */
+    ETW_SRC_NONE = 255,  /* a remembered miss: info is NULL */
 };
 
 /* Key b of a classic schema that serves every version (a MOF class without EventVersion). */

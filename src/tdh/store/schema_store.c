@@ -1,6 +1,6 @@
 /* Opening the schema store and looking schemas up in it (see schema_store.h). The pack file is
  * mapped read-only and validated once (index only: bodies are checked when a schema is
- * rebuilt); a schema found is put in the schema cache, so the store is searched once per key.
+ * rebuilt, by pack_sources.c, which serves lookups from it and caches what it finds).
  * WPP messages are registered with the WPP table the first time their GUID is seen. */
 #include "tdh/store/schema_store.h"
 
@@ -15,6 +15,7 @@
 #include <etwire/tdh.h>
 
 #include "base/text.h"
+#include "tdh/store/pack_sources.h"
 #include "tdh/store/schema_lookup.h"
 #include "tdh/store/wpp_table.h"
 #include "winapi/last_error.h"
@@ -79,6 +80,7 @@ static void forget_cached(void)
 void etw_store_close(void)
 {
     etw_wpp_set_fallback(NULL);
+    etw_pack_sources_clear(ETW_SRC_STORE);
     if (current)
         forget_cached();
     free_store(current);
@@ -149,6 +151,11 @@ ULONG etwire_schemas_open(const char *dir)
         return rc;
     }
     etw_store_close();
+    if (!etw_pack_sources_add(&s->pk, ETW_SRC_STORE)) {
+        free_store(s);
+        etw_set_last_win32(ERROR_NOT_ENOUGH_MEMORY, "too many schema packs registered");
+        return ERROR_NOT_ENOUGH_MEMORY;
+    }
     current = s;
     forget_cached();
     etw_wpp_set_fallback(wpp_fallback);
@@ -158,36 +165,4 @@ ULONG etwire_schemas_open(const char *dir)
 void etwire_schemas_close(void)
 {
     etw_store_close();
-}
-
-static int put_found(const etw_schema_key *key, void *info, size_t size, etw_schema *out)
-{
-    if (!info)
-        return 0;
-    if (!etw_schema_put(key, info, (uint32_t)size, ETW_SRC_STORE, 0))
-        return 0;
-    return etw_schema_find(key, out) && out->info;
-}
-
-int etw_store_lookup(const etw_schema_key *key, etw_schema *out)
-{
-    const store *s = current;
-    uint32_t prov;
-    if (!s || !etw_pack_find_provider(&s->pk, &key->guid, &prov))
-        return 0;
-    etw_schema_key k = *key;
-    k.scope = 0;
-    size_t size = 0;
-    if (key->kind == ETW_KEY_MAP) {
-        EVENT_MAP_INFO *m = etw_pack_build_map(&s->pk, prov, key->blob, key->blob_len, &size);
-        return put_found(&k, m, size, out);
-    }
-    if (key->kind != ETW_KEY_MANIFEST && key->kind != ETW_KEY_CLASSIC)
-        return 0;
-    TRACE_EVENT_INFO *t = etw_pack_build_event(&s->pk, prov, key->kind, key->a, key->b, &size);
-    if (!t && key->kind == ETW_KEY_CLASSIC) {
-        /* a MOF class without EventVersion serves every version */
-        t = etw_pack_build_event(&s->pk, prov, key->kind, key->a, ETW_ANY_VERSION, &size);
-    }
-    return put_found(&k, t, size, out);
 }

@@ -3,7 +3,8 @@
  * in place (mapped) by everything that decodes. The pack holds the imported manifest, WEVT and
  * MOF schemas in its TDH sections, and the imported TMF message formats in an extension
  * section (store_wpp.c). In the order of precedence the store comes after the trace's own
- * schemas and what the user loaded, before the built-in pack. */
+ * schemas and what the user loaded, before the built-in pack: its pack is registered with
+ * pack_sources.h as ETW_SRC_STORE, which serves the lookups. */
 #ifndef ETWIRE_TDH_SCHEMA_STORE_H
 #define ETWIRE_TDH_SCHEMA_STORE_H
 
@@ -27,10 +28,6 @@ const char *etw_store_default_dir(const char *dir, char *out, size_t cap);
 const etw_pack *etw_store_pack(void);
 /* The open store's WPP section (count 0 when it has none), or NULL when no store is open. */
 const struct etw_store_wpp *etw_store_wpp_section(void);
-
-/* The store's schema for key (ETW_KEY_MANIFEST, ETW_KEY_CLASSIC, ETW_KEY_MAP), rebuilt from
- * the pack and stored in the schema cache (source ETW_SRC_STORE); 1 and *out if found. */
-int etw_store_lookup(const etw_schema_key *key, etw_schema *out);
 
 void etw_store_close(void);
 
