@@ -3,6 +3,7 @@
  * items), events without a TMF (undecoded, named by GUID and number), blob checking, and a
  * generated trace whose WPP messages are decoded through a TMF directory and compared with an
  * independent formatting of their payload bytes. */
+#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -199,6 +200,29 @@ static void test_format(void **state)
     assert_string_equal(fields.data, "\"Message\":\"Queue rx0 started, depth=-7 flags=deadbeef\",\"Function\":"
                                      "\"QueueStart\",\"File\":\"queue.c\",\"Line\":120,\"Level\":"
                                      "\"TRACE_LEVEL_INFORMATION\",\"Flags\":\"QUEUE\"");
+
+    /* The TDH functions see the arguments as properties. */
+    ULONG size = 0;
+    assert_int_equal(TdhGetEventInformation(&r, 0, NULL, NULL, &size), ERROR_INSUFFICIENT_BUFFER);
+    TRACE_EVENT_INFO *tei = malloc(size);
+    assert_int_equal(TdhGetEventInformation(&r, 0, NULL, tei, &size), ERROR_SUCCESS);
+    assert_int_equal(tei->DecodingSource, DecodingSourceWPP);
+    assert_int_equal(tei->TopLevelPropertyCount, 3);
+    assert_memory_equal(&tei->EventGuid, &msg_guid, sizeof msg_guid);
+    etw_strbuf pn = {0};
+    etw_wstr_to_utf8(&pn, (const WCHAR *)(const void *)((const uint8_t *)tei + tei->EventPropertyInfoArray[1].NameOffset));
+    assert_string_equal(pn.data, "depth");
+    etw_strbuf_reset(&pn);
+    etw_wstr_to_utf8(&pn, (const WCHAR *)(const void *)((const uint8_t *)tei + tei->ProviderNameOffset));
+    assert_string_equal(pn.data, "sampledrv");
+    etw_strbuf_free(&pn);
+    free(tei);
+    WCHAR wname[8];
+    etw_utf8_to_utf16("depth", wname, 8);
+    PROPERTY_DATA_DESCRIPTOR d = {(ULONGLONG)(uintptr_t)wname, 0xFFFFFFFFu, 0};
+    int32_t depth = 0;
+    assert_int_equal(TdhGetProperty(&r, 0, NULL, 1, &d, sizeof depth, (PBYTE)&depth), ERROR_SUCCESS);
+    assert_int_equal(depth, -7);
 
     static const uint8_t p11[] = {0x10, 0, 0, 0, 2, 0, 0, 0, 0x05, 'A', 0, 'b', 0, 0, 0, 10, 0, 0, 1, 0x1F, 0x90};
     r = wpp_rec(11, p11, sizeof p11, 0);

@@ -18,6 +18,7 @@ enum etw_key_kind {
     ETW_KEY_TLG = 3,      /* blob = the event's TraceLogging metadata bytes */
     ETW_KEY_MAP = 4,      /* blob = the map name as UTF-16LE bytes (no NUL) */
     ETW_KEY_STRING_ONLY = 5, /* a = b = 0: the schema of the provider's string-only events */
+    ETW_KEY_WPP = 6,         /* guid = message GUID, a = message number (wpp_tei.c) */
 };
 
 /* Schema sources, lowest value = highest precedence (issue 4's order). */

@@ -8,6 +8,7 @@
 #include "base/decode_scope.h"
 #include "tdh/sources/tlg_meta.h"
 #include "tdh/store/pack_sources.h"
+#include "tdh/store/wpp_table.h"
 
 unsigned etw_event_pointer_size(const EVENT_RECORD *rec, ULONG nctx, const TDH_CONTEXT *ctx)
 {
@@ -146,7 +147,7 @@ static int lookup(const EVENT_RECORD *rec, etw_schema *out)
     if (meta)
         return tlg_schema(rec, meta, meta_len, out);
     if (h->Flags & EVENT_HEADER_FLAG_TRACE_MESSAGE)
-        return 0; /* WPP needs TMF files */
+        return etw_wpp_schema(rec, out); /* from a TMF message, if one is known */
     if (h->Flags & EVENT_HEADER_FLAG_STRING_ONLY)
         return string_only(h, out);
     etw_schema_key k = {.guid = h->ProviderId};

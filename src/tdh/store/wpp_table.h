@@ -8,6 +8,8 @@
 
 #include <stddef.h>
 
+#include <etwire/tdh.h>
+
 #include "tdh/sources/tmf_model.h"
 
 /* The format of message (guid, number), or NULL. */
@@ -24,6 +26,11 @@ unsigned long etw_wpp_add_dir(const char *dir);
 /* Asked once per GUID no TMF directory knows (the schema store registers its WPP messages for
  * that GUID through etw_wpp_put). */
 void etw_wpp_set_fallback(void (*fn)(const GUID *guid));
+/* The TRACE_EVENT_INFO of a WPP event (DecodingSourceWPP), built from its TMF message and
+ * cached under ETW_KEY_WPP: the TDH functions see the message's arguments as properties named
+ * by their source expressions (wpp_tei.c). 1 and *out if the message is known. */
+struct etw_schema;
+int etw_wpp_schema(const EVENT_RECORD *rec, struct etw_schema *out);
 /* Forgets every message and directory. */
 void etw_wpp_clear(void);
 
