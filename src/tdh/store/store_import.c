@@ -306,7 +306,8 @@ static void import_file(etw_store_import *imp, const char *path, int explicit_fi
     enum kind k = kind_of(path, p, n, explicit_file);
     ULONG err = ERROR_SUCCESS;
     int skipped = 0;
-    imp->path = path;
+    char *full = realpath(path, NULL); /* providers remember where they came from, absolutely */
+    imp->path = full ? full : path;
     imp->taken = 0;
     imp->add_error = NULL;
     char why[512] = "";
@@ -371,7 +372,7 @@ static void import_file(etw_store_import *imp, const char *path, int explicit_fi
                 if (pr) {
                     if (!pr->name)
                         pr->name = strdup(etw_wpp_msg_str(imp->msgs[i], ETW_WPP_S_PROVIDER));
-                    add_origin(pr, path);
+                    add_origin(pr, imp->path);
                 }
             }
         } else {
@@ -387,6 +388,8 @@ static void import_file(etw_store_import *imp, const char *path, int explicit_fi
         imp->counts.files_failed++;
         report(ctx, path, ETW_IMPORT_FAILED, why[0] ? why : "cannot be loaded");
     }
+    imp->path = NULL;
+    free(full);
 }
 
 static int by_name(const void *a, const void *b)
