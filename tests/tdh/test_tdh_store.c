@@ -152,18 +152,25 @@ static void test_import_tree_and_decode(void **state)
     build_pe(&pe, &crim);
     write_text("sub/provider.dll", (const char *)pe.b, pe.n);
     write_text("sub/plain.dll", "MZ\x90\x00not really a PE", 20);
+    static blob bad;
+    bad = pe;
+    uint8_t *crim_at = memmem(bad.b, bad.n, "CRIM", 4);
+    assert_non_null(crim_at);
+    crim_at[0] = 'X'; /* the resource is there, its content is not a CRIM */
+    write_text("sub/badcrim.dll", (const char *)bad.b, bad.n);
 
     seen s;
     import_all(&s, tree);
     assert_int_equal(s.nok, 4);
     assert_true(has(s.ok, s.nok, "good.man") && has(s.ok, s.nok, "classes.mof") &&
                 has(s.ok, s.nok, "provider.dll") && has(s.ok, s.nok, "0a1b2c3d-4e5f-4061-8293-a4b5c6d7e8f9.tmf"));
-    assert_int_equal(s.nfailed, 3);
+    assert_int_equal(s.nfailed, 4);
     assert_true(has(s.failed, s.nfailed, "broken.man") && has(s.failed, s.nfailed, "bad.tmf") &&
-                has(s.failed, s.nfailed, "plain.dll"));
+                has(s.failed, s.nfailed, "plain.dll") && has(s.failed, s.nfailed, "badcrim.dll"));
     for (int i = 0; i < s.nfailed; i++) {
-        if (!strcmp(s.failed[i], "broken.man") || !strcmp(s.failed[i], "bad.tmf"))
-            assert_non_null(strstr(s.why[i], "line "));
+        /* every report says where: a line in text, an offset in a binary */
+        int text = !strcmp(s.failed[i], "broken.man") || !strcmp(s.failed[i], "bad.tmf");
+        assert_non_null(strstr(s.why[i], text ? "line " : "offset "));
         printf("not usable: %s: %s\n", s.failed[i], s.why[i]);
     }
     assert_true(has(s.skipped, s.nskipped, "notes.txt") && has(s.skipped, s.nskipped, "random.bin") &&

@@ -17,7 +17,9 @@
 #include <etwire/tdh.h>
 
 #include "base/text.h"
+#include "base/bytes.h"
 #include "tdh/sources/manifest.h"
+#include "tdh/sources/pe_resource.h"
 #include "tdh/sources/mof_model.h"
 #include "tdh/sources/tmf_model.h"
 #include "tdh/store/pack_read.h"
@@ -272,6 +274,26 @@ static enum kind kind_of(const char *path, const uint8_t *p, size_t n, int expli
     return K_NONE;
 }
 
+/* Why a PE image gave no schemas, with the offset at fault (the WEVT reader says only which
+ * Win32 error). */
+static void explain_pe(const uint8_t *p, size_t n, ULONG err, char *why, size_t len)
+{
+    const uint8_t *res = NULL;
+    size_t res_size = 0;
+    size_t pe = n >= 64 ? (size_t)etw_rd32(p + 0x3C) : 0;
+    if (err == ERROR_RESOURCE_TYPE_NOT_FOUND)
+        snprintf(why, len, "no WEVT_TEMPLATE resource");
+    else if (n < 64)
+        snprintf(why, len, "offset 0: %zu bytes, too short for a DOS header", n);
+    else if (pe > n - 4 || n - pe < 24 || memcmp(p + pe, "PE\0\0", 4) != 0)
+        snprintf(why, len, "offset 0x%zx (from 0x3C): no PE header there", pe);
+    else if (etw_pe_find_resource(p, n, "WEVT_TEMPLATE", &res, &res_size) != ERROR_SUCCESS)
+        snprintf(why, len, "offset 0x%zx: the optional header, section table or resource tree leaves the file", pe);
+    else
+        snprintf(why, len, "offset 0x%zx: WEVT_TEMPLATE resource (%zu bytes) holds no usable provider or event",
+                 (size_t)(res - p), res_size);
+}
+
 static void import_file(etw_store_import *imp, const char *path, int explicit_file, etw_import_report report,
                         void *ctx)
 {
@@ -320,10 +342,8 @@ static void import_file(etw_store_import *imp, const char *path, int explicit_fi
     case K_PE:
         err = etw_wevt_load_pe(p, n, IMPORT_ORIGIN);
         skipped = err == ERROR_RESOURCE_TYPE_NOT_FOUND && !explicit_file;
-        if (err == ERROR_RESOURCE_TYPE_NOT_FOUND)
-            snprintf(why, sizeof why, "no WEVT_TEMPLATE resource");
-        else if (err != ERROR_SUCCESS)
-            snprintf(why, sizeof why, "WEVT_TEMPLATE resource not usable (Win32 error %lu)", (unsigned long)err);
+        if (err != ERROR_SUCCESS)
+            explain_pe(p, n, err, why, sizeof why);
         break;
     case K_MOF:
         err = etw_mof_load_text(p, n, IMPORT_ORIGIN, why, sizeof why);
