@@ -9,7 +9,6 @@
 #include "base/decode_scope.h"
 #include "format/xca.h"
 #include "etl/file_source.h"
-#include "tdh/store/schema_lookup.h"
 
 etw_session *etw_session_create(int is_stream)
 {
@@ -41,7 +40,8 @@ void etw_session_destroy(etw_session *s)
     if (!s)
         return;
     etw_session_release_all(s);
-    etw_tdh_forget_scope(s->decode_scope);
+    if (s->hooks && s->hooks->scope_end)
+        s->hooks->scope_end(s->decode_scope);
     free_buf_list(s->free_bufs, next_proc);
     free(s->procs);
     free(s->names);
