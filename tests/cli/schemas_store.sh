@@ -35,6 +35,16 @@ m=$("$etwire" dump -f json --schemas "$tmp/s1" "$tmp/g.etl" | msg)
 m=$(ETWIRE_SCHEMAS="$tmp/s1" "$etwire" dump -f json --tmf "$tmp/tmf-user" "$tmp/g.etl" | msg)
 [[ "$m" == user* ]] || fail "--tmf does not rank above the store: '$m'"
 
+# --- imports at the same time take turns: each one's schemas stay ---
+mkdir "$tmp/c1" "$tmp/c2"
+sed "s/$guid/11111111-2222-4333-8444-555555555555/" "$tmp/tmf-store/$guid.tmf" > "$tmp/c1/a.tmf"
+sed "s/$guid/66666666-7777-4888-8999-aaaaaaaaaaaa/" "$tmp/tmf-store/$guid.tmf" > "$tmp/c2/b.tmf"
+"$etwire" schemas --schemas "$tmp/s1" import "$tmp/c1" > /dev/null & p1=$!
+"$etwire" schemas --schemas "$tmp/s1" import "$tmp/c2" > /dev/null & p2=$!
+wait $p1 && wait $p2 || fail "concurrent imports"
+"$etwire" schemas --schemas "$tmp/s1" list > "$tmp/list2.txt" || fail "list after concurrent imports"
+[ "$(grep -c 'wpp_messages=40' "$tmp/list2.txt")" -eq 3 ] || fail "concurrent imports lost one: $(cat "$tmp/list2.txt")"
+
 # --- nothing usable: non-zero, each file named ---
 mkdir "$tmp/junk" && echo "text" > "$tmp/junk/a.txt" && printf 'MZ' > "$tmp/junk/b.dll" &&
     echo "<broken" > "$tmp/junk/c.man"

@@ -258,6 +258,14 @@ static void test_import_tree_and_decode(void **state)
     assert_int_equal(etwire_schemas_open(store), ERROR_SUCCESS);
     assert_string_equal(fields_of(&r, &prov, &name, &out, &ok), "Mode=On");
     assert_non_null(strstr(fields_of(&rm, &prov, &name, &out, &ok), "Message=stored -10"));
+    /* The class without EventVersion serves whatever version its events carry. */
+    static const GUID extra_guid = {0x7b8c9d0e, 0x1f2a, 0x4b3c, {0x8d, 0x4e, 0x5f, 0x60, 0x71, 0x82, 0x93, 0x04}};
+    const uint8_t byte = 7;
+    EVENT_RECORD rx = tdh_rec(0, &byte, 1, EVENT_HEADER_FLAG_CLASSIC_HEADER | EVENT_HEADER_FLAG_64_BIT_HEADER);
+    rx.EventHeader.ProviderId = extra_guid;
+    rx.EventHeader.EventDescriptor.Opcode = 1;
+    rx.EventHeader.EventDescriptor.Version = 3;
+    assert_string_equal(fields_of(&rx, &prov, &name, &out, &ok), "B=7");
     etw_pack_provider_info info;
     uint32_t idx;
     assert_true(etw_pack_find_provider(etw_store_pack(), &man_guid, &idx));

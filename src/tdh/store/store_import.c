@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -40,6 +41,7 @@ typedef struct provider {
 
 struct etw_store_import {
     char *dir;
+    int lock_fd; /* dir/.lock, held (flock) from begin to free: imports take turns */
     etw_pack_writer *w;
     provider *prov;
     size_t nprov, capprov;
@@ -111,6 +113,8 @@ static int add_msg(etw_store_import *imp, etw_wpp_msg *m)
     return 1;
 }
 
+static int mkdirs(const char *dir);
+
 /* ------------------------------------------------------------------ the old store */
 
 static int load_old(etw_store_import *imp, const uint8_t *p, size_t n, char *why, size_t whylen)
@@ -172,12 +176,22 @@ static int load_old(etw_store_import *imp, const uint8_t *p, size_t n, char *why
 etw_store_import *etw_store_import_begin(const char *dir, char *why, size_t whylen)
 {
     etw_store_import *imp = calloc(1, sizeof *imp);
+    if (imp)
+        imp->lock_fd = -1;
     if (!imp || !(imp->dir = strdup(dir)) || !(imp->w = etw_pack_writer_create())) {
         snprintf(why, whylen, "out of memory");
         etw_store_import_free(imp);
         return NULL;
     }
     char path[4200];
+    imp->lock_fd = -1;
+    snprintf(path, sizeof path, "%s/.lock", dir);
+    if (mkdirs(dir) != 0 || (imp->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) < 0 ||
+        flock(imp->lock_fd, LOCK_EX) != 0) {
+        snprintf(why, whylen, "%s: cannot create or lock the store: %s", dir, strerror(errno));
+        etw_store_import_free(imp);
+        return NULL;
+    }
     snprintf(path, sizeof path, "%s/%s", dir, ETW_STORE_FILE);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
@@ -211,6 +225,11 @@ static void collect(const etw_schema_key *key, const etw_schema *s, void *ctx)
     if (key->kind != ETW_KEY_MANIFEST && key->kind != ETW_KEY_CLASSIC && key->kind != ETW_KEY_MAP)
         return;
     const char *why = NULL;
+    etw_schema_key k = *key;
+    if (k.kind == ETW_KEY_CLASSIC && k.b == ETW_ANY_VERSION)
+        k.b = 0; /* a MOF class without EventVersion: version 0, which the packs' lookup of an
+                    absent version falls back to (the newest older one) */
+    key = &k;
     if (!etw_pack_writer_add(imp->w, key, s->info, s->size, &why)) {
         if (!imp->add_error)
             imp->add_error = why;
@@ -615,5 +634,7 @@ void etw_store_import_free(etw_store_import *imp)
     free(imp->msgs);
     etw_pack_writer_destroy(imp->w);
     free(imp->dir);
+    if (imp->lock_fd >= 0)
+        close(imp->lock_fd); /* releases the lock */
     free(imp);
 }

@@ -5,7 +5,8 @@
  * import in order, a later definition of a key replacing an earlier one. Every file that could
  * not be used is reported (file, line or offset, why) and the import goes on. The pack is
  * written to a temporary file and renamed over the old one, so readers see the old or the new
- * store, never half of one.
+ * store, never half of one; imports into one store take turns (flock on DIR/.lock from begin to
+ * free).
  *
  * Loading goes through the process-wide schema cache and resets it after each file
  * (etwire_tdh_reset), so an import runs in a process that does not decode at the same time. */
