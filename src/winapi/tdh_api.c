@@ -9,10 +9,13 @@
 #include "tdh/decode/prop_value.h"
 #include "tdh/decode/prop_walk.h"
 #include "tdh/store/schema_lookup.h"
+#include "tdh/store/wpp_table.h"
 #include "tdh/decode/tei_text.h"
 
-static int record_schema(PEVENT_RECORD rec, etw_schema *s)
+static int record_schema(PEVENT_RECORD rec, ULONG nctx, PTDH_CONTEXT ctx, etw_schema *s)
 {
+    if (rec->EventHeader.Flags & EVENT_HEADER_FLAG_TRACE_MESSAGE)
+        etw_wpp_use_contexts(nctx, ctx); /* TMF files and search paths the caller names */
     etw_metadata_observe(rec);
     return etw_schema_for_record(rec, s);
 }
@@ -23,7 +26,7 @@ ULONG WINAPI TdhGetEventInformation(PEVENT_RECORD Event, ULONG TdhContextCount, 
     etw_schema s;
     if (!Event || !BufferSize || (TdhContextCount && !TdhContext))
         return ERROR_INVALID_PARAMETER;
-    if (!record_schema(Event, &s))
+    if (!record_schema(Event, TdhContextCount, TdhContext, &s))
         return ERROR_NOT_FOUND;
     if (!Buffer || *BufferSize < s.size) {
         *BufferSize = s.size;
@@ -112,7 +115,7 @@ static ULONG find_property(PEVENT_RECORD ev, ULONG nctx, PTDH_CONTEXT ctx, ULONG
     etw_schema s;
     if (!ev || !d || n == 0 || n > ETW_WALK_MAX_DEPTH || (nctx && !ctx))
         return ERROR_INVALID_PARAMETER;
-    if (!record_schema(ev, &s))
+    if (!record_schema(ev, nctx, ctx, &s))
         return ERROR_NOT_FOUND;
     const TRACE_EVENT_INFO *t = s.info;
     locate l;

@@ -494,6 +494,47 @@ static void test_threads(void **state)
     rmdir(thread_dir);
 }
 
+/* TDH's ways of naming TMFs: TDH_CONTEXT_WPP_TMFSEARCHPATH (directories separated by ';'),
+ * TDH_CONTEXT_WPP_TMFFILE, and the TRACE_FORMAT_SEARCH_PATH environment variable. */
+static void test_tdh_contexts(void **state)
+{
+    (void)state;
+    etwire_tdh_reset();
+    static const uint8_t p10[] = {'r', 'x', '0', 0, 0xF9, 0xFF, 0xFF, 0xFF, 0xEF, 0xBE, 0xAD, 0xDE};
+    EVENT_RECORD r = wpp_rec(10, p10, sizeof p10, 0);
+    ULONG size = 0;
+    unsetenv("TRACE_FORMAT_SEARCH_PATH");
+    assert_int_equal(TdhGetEventInformation(&r, 0, NULL, NULL, &size), ERROR_NOT_FOUND);
+
+    char list[160];
+    WCHAR wlist[160];
+    snprintf(list, sizeof list, "/nonexistent;%s", tmf_dir);
+    etw_utf8_to_utf16(list, wlist, 160);
+    TDH_CONTEXT ctx = {(ULONGLONG)(uintptr_t)wlist, TDH_CONTEXT_WPP_TMFSEARCHPATH, 0};
+    assert_int_equal(TdhGetEventInformation(&r, 1, &ctx, NULL, &size), ERROR_INSUFFICIENT_BUFFER);
+    assert_int_equal(TdhGetEventInformation(&r, 1, &ctx, NULL, &size), ERROR_INSUFFICIENT_BUFFER); /* again */
+    WCHAR wname[8];
+    etw_utf8_to_utf16("flags", wname, 8);
+    PROPERTY_DATA_DESCRIPTOR d = {(ULONGLONG)(uintptr_t)wname, 0xFFFFFFFFu, 0};
+    uint32_t flags = 0;
+    assert_int_equal(TdhGetProperty(&r, 1, &ctx, 1, &d, sizeof flags, (PBYTE)&flags), ERROR_SUCCESS);
+    assert_int_equal(flags, 0xDEADBEEFu);
+
+    etwire_tdh_reset();
+    char file[160];
+    WCHAR wfile[160];
+    snprintf(file, sizeof file, "%s/0a1b2c3d-4e5f-4061-8293-a4b5c6d7e8f9.tmf", tmf_dir);
+    etw_utf8_to_utf16(file, wfile, 160);
+    TDH_CONTEXT fctx = {(ULONGLONG)(uintptr_t)wfile, TDH_CONTEXT_WPP_TMFFILE, 0};
+    assert_int_equal(TdhGetEventInformation(&r, 1, &fctx, NULL, &size), ERROR_INSUFFICIENT_BUFFER);
+
+    etwire_tdh_reset();
+    setenv("TRACE_FORMAT_SEARCH_PATH", tmf_dir, 1);
+    assert_int_equal(TdhGetEventInformation(&r, 0, NULL, NULL, &size), ERROR_INSUFFICIENT_BUFFER);
+    unsetenv("TRACE_FORMAT_SEARCH_PATH");
+    etwire_tdh_reset();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -503,6 +544,7 @@ int main(void)
         cmocka_unit_test(test_generated_trace),
         cmocka_unit_test(test_corpus),
         cmocka_unit_test(test_threads),
+        cmocka_unit_test(test_tdh_contexts),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

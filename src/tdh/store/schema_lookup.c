@@ -196,6 +196,8 @@ static _Thread_local memo last;
 
 int etw_schema_for_record(const EVENT_RECORD *rec, etw_schema *out)
 {
+    if (rec->EventHeader.Flags & EVENT_HEADER_FLAG_TRACE_MESSAGE)
+        return etw_wpp_schema(rec, out); /* not memoized: TMFs may be named by the next call */
     uint64_t gen = etw_schema_generation();
     if (last.rec == rec && last.gen == gen && last.scope == etw_decode_scope && last.user == rec->UserData &&
         last.ext == rec->ExtendedData &&

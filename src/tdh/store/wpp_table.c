@@ -1,6 +1,7 @@
 /* WPP message table (see wpp_table.h): open addressing behind a reader-writer lock. Each GUID
  * also gets a "searched" entry (number WPP_SEARCHED) once its TMF directories and the store were
- * asked, so a GUID without any TMF costs one probe per event, not a file lookup. */
+ * asked, so a GUID without any TMF costs one probe per event, not a file lookup. Directories
+ * come from etwire_tdh_load_tmf, the WPP contexts of TDH calls and TRACE_FORMAT_SEARCH_PATH. */
 #include "tdh/store/wpp_table.h"
 
 #include <dirent.h>
@@ -12,6 +13,7 @@
 
 #include <etwire/wintypes.h>
 
+#include "base/strbuf.h"
 #include "base/text.h"
 
 #define WPP_SEARCHED 0x10000u
@@ -173,6 +175,64 @@ void etw_wpp_set_fallback(void (*fn)(const GUID *))
     pthread_mutex_unlock(&search_lock);
 }
 
+/* Paths TDH contexts named (each used once), and whether TRACE_FORMAT_SEARCH_PATH was read:
+ * TDH searches it when a call names no TMF. */
+#define MAX_CONTEXT_PATHS 64
+static char *context_paths[MAX_CONTEXT_PATHS];
+static size_t ncontext_paths;
+static int env_read;
+
+static void add_search_path(char *list) /* "dir;dir;..." */
+{
+    for (char *save = NULL, *d = strtok_r(list, ";", &save); d; d = strtok_r(NULL, ";", &save))
+        if (d[0])
+            etw_wpp_add_dir(d);
+}
+
+static void read_env_once(void)
+{
+    pthread_mutex_lock(&search_lock);
+    int first = !env_read;
+    env_read = 1;
+    pthread_mutex_unlock(&search_lock);
+    const char *env = first ? getenv("TRACE_FORMAT_SEARCH_PATH") : NULL;
+    char *copy = env && env[0] ? strdup(env) : NULL;
+    if (copy)
+        add_search_path(copy);
+    free(copy);
+}
+
+void etw_wpp_use_contexts(ULONG n, const TDH_CONTEXT *ctx)
+{
+    for (ULONG i = 0; ctx && i < n; i++) {
+        if ((ctx[i].ParameterType != TDH_CONTEXT_WPP_TMFFILE && ctx[i].ParameterType != TDH_CONTEXT_WPP_TMFSEARCHPATH) ||
+            !ctx[i].ParameterValue)
+            continue;
+        etw_strbuf sb = {0};
+        etw_wstr_to_utf8(&sb, (const WCHAR *)(uintptr_t)ctx[i].ParameterValue);
+        if (!sb.data || sb.failed) {
+            etw_strbuf_free(&sb);
+            continue;
+        }
+        pthread_mutex_lock(&search_lock);
+        int seen = 0;
+        for (size_t k = 0; k < ncontext_paths && !seen; k++)
+            seen = strcmp(context_paths[k], sb.data) == 0;
+        int take = !seen && ncontext_paths < MAX_CONTEXT_PATHS && (context_paths[ncontext_paths] = strdup(sb.data));
+        ncontext_paths += take;
+        pthread_mutex_unlock(&search_lock);
+        if (take) {
+            size_t count;
+            char why[8];
+            if (ctx[i].ParameterType == TDH_CONTEXT_WPP_TMFFILE)
+                etw_wpp_load_file(sb.data, &count, why, sizeof why);
+            else
+                add_search_path(sb.data);
+        }
+        etw_strbuf_free(&sb);
+    }
+}
+
 static const etw_wpp_msg *find_locked(const GUID *g, uint32_t number)
 {
     slot *s = probe(g, number);
@@ -221,6 +281,7 @@ const etw_wpp_msg *etw_wpp_find(const GUID *g, uint16_t number)
     pthread_rwlock_unlock(&lock);
     if (m || searched)
         return m;
+    read_env_once();
     search(g);
     pthread_rwlock_rdlock(&lock);
     m = find_locked(g, number);
@@ -241,6 +302,10 @@ void etw_wpp_clear(void)
     for (size_t i = 0; i < ndirs; i++)
         free(dirs[i]);
     ndirs = 0;
+    for (size_t i = 0; i < ncontext_paths; i++)
+        free(context_paths[i]);
+    ncontext_paths = 0;
+    env_read = 0;
     pthread_rwlock_unlock(&lock);
     pthread_mutex_unlock(&search_lock);
 }

@@ -31,6 +31,10 @@ void etw_wpp_set_fallback(void (*fn)(const GUID *guid));
  * by their source expressions (wpp_tei.c). 1 and *out if the message is known. */
 struct etw_schema;
 int etw_wpp_schema(const EVENT_RECORD *rec, struct etw_schema *out);
+/* The WPP contexts of a TDH call (TDH_CONTEXT_WPP_TMFFILE: a TMF path; TDH_CONTEXT_WPP_
+ * TMFSEARCHPATH: directories separated by ';'), as NUL-terminated WCHAR strings: each path is
+ * loaded or searched from then on, once however often it is passed. */
+void etw_wpp_use_contexts(ULONG n, const TDH_CONTEXT *ctx);
 /* Forgets every message and directory. */
 void etw_wpp_clear(void);
 
