@@ -210,7 +210,8 @@ static void test_format(void **state)
     assert_int_equal(tei->TopLevelPropertyCount, 3);
     assert_memory_equal(&tei->EventGuid, &msg_guid, sizeof msg_guid);
     etw_strbuf pn = {0};
-    etw_wstr_to_utf8(&pn, (const WCHAR *)(const void *)((const uint8_t *)tei + tei->EventPropertyInfoArray[1].NameOffset));
+    const EVENT_PROPERTY_INFO *props = tei->EventPropertyInfoArray; /* indexed past [1]: Windows' idiom */
+    etw_wstr_to_utf8(&pn, (const WCHAR *)(const void *)((const uint8_t *)tei + props[1].NameOffset));
     assert_string_equal(pn.data, "depth");
     etw_strbuf_reset(&pn);
     etw_wstr_to_utf8(&pn, (const WCHAR *)(const void *)((const uint8_t *)tei + tei->ProviderNameOffset));
