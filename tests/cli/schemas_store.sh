@@ -48,8 +48,11 @@ wait $p1 && wait $p2 || fail "concurrent imports"
 # --- nothing usable: non-zero, each file named ---
 mkdir "$tmp/junk" && echo "text" > "$tmp/junk/a.txt" && printf 'MZ' > "$tmp/junk/b.dll" &&
     echo "<broken" > "$tmp/junk/c.man"
-"$etwire" schemas --schemas "$tmp/s2" import "$tmp/junk" > /dev/null 2> "$tmp/err.txt" && fail "import of nothing succeeded"
+mkfifo "$tmp/junk/fifo" "$tmp/fifo" # neither may block the import
+"$etwire" schemas --schemas "$tmp/s2" import "$tmp/junk" "$tmp/fifo" > /dev/null 2> "$tmp/err.txt" &&
+    fail "import of nothing succeeded"
 grep -q "c.man: line 1, column" "$tmp/err.txt" || fail "broken manifest not reported with its line: $(cat "$tmp/err.txt")"
+grep -q "/fifo: not a regular file or directory" "$tmp/err.txt" || fail "FIFO argument not reported"
 [ ! -e "$tmp/s2/schemas.etwpack" ] || fail "a failed import wrote a store"
 
 # --- the reference manifests ---

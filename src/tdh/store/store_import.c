@@ -317,8 +317,14 @@ static void import_file(etw_store_import *imp, const char *path, int explicit_fi
                         void *ctx)
 {
     char what[600] = "";
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK); /* a FIFO swapped in must not block */
     struct stat st;
+    if (fd >= 0 && fstat(fd, &st) == 0 && !S_ISREG(st.st_mode)) {
+        close(fd);
+        imp->counts.files_skipped++;
+        report(ctx, path, ETW_IMPORT_SKIPPED, "not a regular file");
+        return;
+    }
     if (fd < 0 || fstat(fd, &st) != 0) {
         if (fd >= 0)
             close(fd);
@@ -488,10 +494,14 @@ void etw_store_import_path(etw_store_import *imp, const char *path, etw_import_r
         report(ctx, path, ETW_IMPORT_FAILED, strerror(errno));
         return;
     }
-    if (S_ISDIR(st.st_mode))
+    if (S_ISDIR(st.st_mode)) {
         import_tree(imp, path, 0, report, ctx);
-    else
+    } else if (!S_ISREG(st.st_mode)) { /* a FIFO or device: opening it could block */
+        imp->counts.files_failed++;
+        report(ctx, path, ETW_IMPORT_FAILED, "not a regular file or directory");
+    } else {
         import_file(imp, path, 1, report, ctx);
+    }
 }
 
 const etw_import_counts *etw_store_import_counts(const etw_store_import *imp)
