@@ -70,7 +70,7 @@ static void test_damaged_images(void **state)
         etw_wevt_load_pe(bad.b, bad.n, 99);
     }
     blob notpe = {{'M', 'Z'}, 64};
-    assert_int_equal(etw_wevt_load_pe(notpe.b, notpe.n, 99), ERROR_BAD_FORMAT);
+    assert_int_equal(etw_wevt_load_pe(notpe.b, notpe.n, 99), ETW_TDH_E_NOT_PE);
     assert_int_equal(load(&crim), ERROR_SUCCESS); /* a bare CRIM blob is accepted too */
 }
 

@@ -123,13 +123,13 @@ static int load_dir(gen *g, const char *dir)
         size_t len = 0;
         uint8_t *data = read_all(path, &len);
         char why[256] = "";
-        ULONG err = data ? etw_manifest_load_xml(data, len, 1, why, sizeof why) : ERROR_FILE_NOT_FOUND;
+        etw_tdh_status err = data ? etw_manifest_load_xml(data, len, 1, why, sizeof why) : ETW_TDH_E_NOFILE;
         free(data);
-        if (err == ERROR_BAD_FORMAT) {
+        if (err == ETW_TDH_E_NOT_MANIFEST) {
             fprintf(stderr, "gen_schema_pack: %s: skipped: %s\n", path, why);
-        } else if (err != ERROR_SUCCESS) {
-            fprintf(stderr, "gen_schema_pack: %s: %s (error %lu)\n", path, why[0] ? why : "cannot read",
-                    (unsigned long)err);
+        } else if (err != ETW_TDH_OK) {
+            fprintf(stderr, "gen_schema_pack: %s: %s (%s)\n", path, why[0] ? why : etw_tdh_status_message(err),
+                    etw_tdh_status_name(err));
             g->failed = 1;
         } else {
             if (why[0])

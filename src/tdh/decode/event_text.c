@@ -181,7 +181,7 @@ static int format_fn(void *ctx, const etw_walk_item *it)
         size_t msize = 0;
         const EVENT_MAP_INFO *map = etw_event_property_map(f->t, f->tsize, it->epi, &msize);
         if (etw_value_format(f->out, f->json ? ETW_FMT_JSON : 0, it->in_type, it->out_type,
-                             f->p + it->off, it->size, f->ptr, map, msize) != 0) {
+                             f->p + it->off, it->size, f->ptr, map, msize) != ETW_TDH_OK) {
             etw_strbuf_puts(f->out, f->json ? "\"0x" : "0x");
             etw_strbuf_hex(f->out, f->p + it->off, it->size);
             if (f->json)
@@ -215,8 +215,7 @@ int etw_event_format_fields(const EVENT_RECORD *rec, int json, etw_strbuf *out)
     f.ptr = etw_event_pointer_size(rec, 0, NULL);
     f.first[0] = 1;
     size_t used = 0;
-    uint32_t r = etw_walk(f.t, p, n, f.ptr, format_fn, &f, &used);
-    if (r == 0)
+    if (etw_walk(f.t, p, n, f.ptr, format_fn, &f, &used) == ETW_TDH_OK)
         return 1;
     /* Close whatever the walk left open, then show what could not be decoded. */
     while (f.lvl > 0) {

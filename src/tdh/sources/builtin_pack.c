@@ -8,8 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <etwire/tdh.h>
-
 #include "tdh/store/pack_sources.h"
 
 #ifndef ETWIRE_BUILTIN_PACK_PATH
@@ -50,7 +48,7 @@ const etw_pack *etw_builtin_pack(void)
     return usable && !disabled ? &pack : NULL;
 }
 
-void etwire_tdh_use_builtin_schemas(int enable)
+void etw_builtin_pack_enable(int enable)
 {
     pthread_once(&once, open_pack); /* so the environment cannot override this call later */
     disabled = !enable;

@@ -98,8 +98,3 @@ int etw_metadata_observe(const EVENT_RECORD *rec)
     default: return 0;
     }
 }
-
-int etwire_tdh_observe(PCEVENT_RECORD rec)
-{
-    return etw_metadata_observe(rec);
-}

@@ -327,13 +327,13 @@ static int compile_map(const etw_manifest *m, size_t mi, uint32_t origin)
     return etw_schema_put(&k, e, (uint32_t)size, ETW_SRC_MANIFEST, origin);
 }
 
-ULONG etw_manifest_compile(etw_manifest *m, uint32_t origin, char *why, size_t why_len)
+etw_tdh_status etw_manifest_compile(etw_manifest *m, uint32_t origin, char *why, size_t why_len)
 {
     if (m->strings.n)
         qsort(m->strings.v, m->strings.n, sizeof *m->strings.v, cmp_string);
     int32_t *bidx = malloc((m->items.n + 1) * sizeof *bidx);
     if (!bidx)
-        return ERROR_NOT_ENOUGH_MEMORY;
+        return ETW_TDH_E_NOMEM;
     size_t stored = 0, skipped = 0;
     problem first = {0};
     const etw_man_event *first_ev = NULL;
@@ -353,5 +353,5 @@ ULONG etw_manifest_compile(etw_manifest *m, uint32_t origin, char *why, size_t w
         snprintf(why, why_len, "line %u: event %u version %u: %s%s%s%s (%zu of %zu events skipped)", first.line,
                  first_ev->id, first_ev->version, first.what, first.name ? " (" : "", first.name ? first.name : "",
                  first.name ? ")" : "", skipped, m->events.n);
-    return stored || m->events.n == 0 ? ERROR_SUCCESS : ERROR_INVALID_DATA;
+    return stored || m->events.n == 0 ? ETW_TDH_OK : ETW_TDH_E_UNUSABLE;
 }

@@ -10,6 +10,8 @@
 
 #include <etwire/wintypes.h>
 
+#include "tdh/tdh_status.h"
+
 #define ETW_MAN_MAX_ITEMS 200000u
 
 typedef struct etw_man_named {
@@ -83,11 +85,12 @@ void *etw_man_push(etw_manifest *m, void **v, size_t *n, size_t *cap, size_t ele
     etw_man_push((m), (void **)&(m)->list.v, &(m)->list.n, &(m)->list.cap, sizeof *(m)->list.v)
 
 void etw_manifest_free(etw_manifest *m);
-/* Compiles every event (and map) and stores them with origin. Returns a Win32 code: success
- * when at least one event (or, without events, the provider) was stored. The first event that
+/* Compiles every event (and map) and stores them with origin. Returns ETW_TDH_OK when at
+ * least one event (or, without events, the provider) was stored, else ETW_TDH_E_UNUSABLE or
+ * ETW_TDH_E_NOMEM. The first event that
  * could not be compiled is described in why ("line N: event 12 version 0: ...", also on
  * success, as a warning; why may be NULL). */
-ULONG etw_manifest_compile(etw_manifest *m, uint32_t origin, char *why, size_t why_len);
+etw_tdh_status etw_manifest_compile(etw_manifest *m, uint32_t origin, char *why, size_t why_len);
 
 /* A copy of XML text whose attribute values hold raw quotes or '<' with those escaped (only
  * for text that failed a strict parse); malloc'd, *out_n its size, or NULL. */

@@ -7,14 +7,14 @@
 #include <stdio.h>
 
 #ifndef ETWIRE_HAVE_EXPAT
-ULONG etw_manifest_load_xml(const uint8_t *p, size_t n, uint32_t origin, char *why, size_t why_len)
+etw_tdh_status etw_manifest_load_xml(const uint8_t *p, size_t n, uint32_t origin, char *why, size_t why_len)
 {
     (void)p;
     (void)n;
     (void)origin;
     if (why && why_len)
-        snprintf(why, why_len, "XML manifests need expat (etwire was built without it)");
-    return ERROR_NOT_SUPPORTED;
+        snprintf(why, why_len, "%s", etw_tdh_status_message(ETW_TDH_E_NO_EXPAT));
+    return ETW_TDH_E_NO_EXPAT;
 }
 #else
 #include <expat.h>
@@ -186,23 +186,23 @@ static void on_end(void *ud, const char *el)
 }
 
 /* One strict expat pass over (p, n) into m; 0 with why set on a parse error. */
-static ULONG parse(etw_manifest *m, const char *p, size_t n, char *root, unsigned long *root_line, char *why,
+static etw_tdh_status parse(etw_manifest *m, const char *p, size_t n, char *root, unsigned long *root_line, char *why,
                    size_t why_len)
 {
     reader r = {m, XML_ParserCreate(NULL), -1, -1, -1, -1, -1, 0, "", 0};
     if (!r.parser)
-        return ERROR_NOT_ENOUGH_MEMORY;
+        return ETW_TDH_E_NOMEM;
     XML_SetUserData(r.parser, &r);
     XML_SetElementHandler(r.parser, on_start, on_end);
-    ULONG err = ERROR_SUCCESS;
+    etw_tdh_status err = ETW_TDH_OK;
     if (XML_Parse(r.parser, p, (int)n, 1) == XML_STATUS_ERROR) {
-        err = ERROR_XML_PARSE_ERROR;
+        err = ETW_TDH_E_XML;
         if (why && why_len)
             snprintf(why, why_len, "line %lu, column %lu: %s", (unsigned long)XML_GetCurrentLineNumber(r.parser),
                      (unsigned long)XML_GetCurrentColumnNumber(r.parser) + 1,
                      XML_ErrorString(XML_GetErrorCode(r.parser)));
     } else if (m->failed) {
-        err = ERROR_NOT_ENOUGH_MEMORY;
+        err = ETW_TDH_E_NOMEM;
         if (why && why_len)
             snprintf(why, why_len, "line %lu: out of memory or more than %u items in a list",
                      (unsigned long)XML_GetCurrentLineNumber(r.parser), ETW_MAN_MAX_ITEMS);
@@ -213,44 +213,44 @@ static ULONG parse(etw_manifest *m, const char *p, size_t n, char *root, unsigne
     return err;
 }
 
-ULONG etw_manifest_load_xml(const uint8_t *p, size_t n, uint32_t origin, char *why, size_t why_len)
+etw_tdh_status etw_manifest_load_xml(const uint8_t *p, size_t n, uint32_t origin, char *why, size_t why_len)
 {
     if (why && why_len)
         why[0] = 0;
     if (n > ETW_MANIFEST_MAX_FILE || n > INT32_MAX) {
         if (why && why_len)
             snprintf(why, why_len, "larger than %u MiB", ETW_MANIFEST_MAX_FILE >> 20);
-        return ERROR_INVALID_DATA;
+        return ETW_TDH_E_TOO_LARGE;
     }
     etw_manifest m;
     memset(&m, 0, sizeof m);
     char root[64] = "";
     unsigned long root_line = 0;
-    ULONG err = parse(&m, (const char *)p, n, root, &root_line, why, why_len);
-    if (err == ERROR_XML_PARSE_ERROR) {
+    etw_tdh_status err = parse(&m, (const char *)p, n, root, &root_line, why, why_len);
+    if (err == ETW_TDH_E_XML) {
         /* Manifests regenerated from provider metadata can hold raw quotes inside attribute
          * values; parse a repaired copy, but report the original position if that fails too. */
         size_t fixed_n = 0;
         char *fixed = etw_manifest_repair((const char *)p, n, &fixed_n);
         if (fixed && fixed_n <= INT32_MAX) {
             etw_manifest_free(&m);
-            if (parse(&m, fixed, fixed_n, root, &root_line, NULL, 0) == ERROR_SUCCESS)
-                err = ERROR_SUCCESS;
+            if (parse(&m, fixed, fixed_n, root, &root_line, NULL, 0) == ETW_TDH_OK)
+                err = ETW_TDH_OK;
         }
         free(fixed);
-        if (err == ERROR_SUCCESS && why && why_len)
+        if (err == ETW_TDH_OK && why && why_len)
             why[0] = 0;
     }
-    if (err == ERROR_SUCCESS) {
+    if (err == ETW_TDH_OK) {
         if (m.providers.n) {
             err = etw_manifest_compile(&m, origin, why, why_len);
         } else if (strcmp(root, "instrumentationManifest") != 0) {
-            err = ERROR_BAD_FORMAT;
+            err = ETW_TDH_E_NOT_MANIFEST;
             if (why && why_len)
                 snprintf(why, why_len, "line %lu: not an instrumentation manifest (document element <%s>)",
                          root_line, root);
         } else {
-            err = ERROR_INVALID_DATA;
+            err = ETW_TDH_E_UNUSABLE;
             if (why && why_len)
                 snprintf(why, why_len, "line %lu: no <provider> element with a valid guid attribute", root_line);
         }

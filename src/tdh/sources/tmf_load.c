@@ -1,15 +1,14 @@
-/* etwire_tdh_load_tmf: a TMF file is parsed now; a directory becomes a search directory for
- * <guid>.tmf, and its other *.tmf files (not named by a GUID) are parsed now. */
+/* TMF paths the user names (see tmf_load.h): a file is parsed now; a directory becomes a search
+ * directory for <guid>.tmf, and its other *.tmf files (not named by a GUID) are parsed now. */
+#include "tdh/sources/tmf_load.h"
+
 #include <dirent.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 
-#include <etwire/tdh.h>
-
 #include "base/text.h"
 #include "tdh/store/wpp_table.h"
-#include "winapi/last_error.h"
 
 static int named_by_guid(const char *name)
 {
@@ -29,41 +28,39 @@ static int is_tmf(const char *name)
     return n > 4 && (strcmp(name + n - 4, ".tmf") == 0 || strcmp(name + n - 4, ".TMF") == 0);
 }
 
-ULONG etwire_tdh_load_tmf(const char *path)
+etw_tdh_status etw_tmf_load_path(const char *path, char *why, size_t whylen)
 {
     struct stat st;
-    char why[600] = "";
     size_t count = 0;
+    if (whylen)
+        why[0] = 0;
     if (!path)
-        return ERROR_INVALID_PARAMETER;
+        return ETW_TDH_E_PARAM;
     if (stat(path, &st) != 0) {
-        etw_set_last_win32(ERROR_FILE_NOT_FOUND, "");
-        return ERROR_FILE_NOT_FOUND;
+        snprintf(why, whylen, "%s: no such file or directory", path);
+        return ETW_TDH_E_NOFILE;
     }
-    if (!S_ISDIR(st.st_mode)) {
-        ULONG r = (ULONG)etw_wpp_load_file(path, &count, why, sizeof why);
-        if (r != ERROR_SUCCESS)
-            etw_set_last_win32(r, why);
-        return r;
-    }
+    if (!S_ISDIR(st.st_mode))
+        return etw_wpp_load_file(path, &count, why, whylen);
     DIR *d = opendir(path);
     if (!d) {
-        etw_set_last_win32(ERROR_FILE_NOT_FOUND, "");
-        return ERROR_FILE_NOT_FOUND;
+        snprintf(why, whylen, "%s: cannot read the directory", path);
+        return ETW_TDH_E_NOFILE;
     }
-    ULONG r = ERROR_SUCCESS;
+    etw_tdh_status r = ETW_TDH_OK;
+    char one[600];
     for (struct dirent *e; (e = readdir(d)) != NULL;) {
         if (!is_tmf(e->d_name) || named_by_guid(e->d_name))
             continue;
         char file[4200];
         snprintf(file, sizeof file, "%s/%s", path, e->d_name);
-        ULONG fr = (ULONG)etw_wpp_load_file(file, &count, why, sizeof why);
-        if (fr != ERROR_SUCCESS && r == ERROR_SUCCESS) {
+        etw_tdh_status fr = etw_wpp_load_file(file, &count, one, sizeof one);
+        if (fr != ETW_TDH_OK && r == ETW_TDH_OK) {
             r = fr;
-            etw_set_last_win32(fr, why);
+            snprintf(why, whylen, "%s", one);
         }
     }
     closedir(d);
-    ULONG dr = (ULONG)etw_wpp_add_dir(path);
-    return r != ERROR_SUCCESS ? r : dr;
+    etw_tdh_status dr = etw_wpp_add_dir(path);
+    return r != ETW_TDH_OK ? r : dr;
 }

@@ -135,3 +135,24 @@ const char *etw_pack_sources_provider_name(const GUID *provider)
     uint8_t source;
     return each(try_name, (void *)(uintptr_t)provider, &source);
 }
+
+static void each_in(const etw_pack *pk, void (*fn)(const GUID *, const char *, void *), void *ctx)
+{
+    for (uint32_t i = 0; i < etw_pack_provider_count(pk); i++) {
+        etw_pack_provider_info info;
+        etw_pack_provider(pk, i, &info);
+        if (info.event_count)
+            fn(&info.guid, info.name, ctx);
+    }
+}
+
+void etw_pack_sources_each_provider(void (*fn)(const GUID *guid, const char *name, void *ctx), void *ctx)
+{
+    pthread_rwlock_rdlock(&lock);
+    for (size_t i = 0; i < npacks; i++)
+        each_in(packs[i].pk, fn, ctx);
+    pthread_rwlock_unlock(&lock);
+    const etw_pack *builtin = etw_builtin_pack();
+    if (builtin)
+        each_in(builtin, fn, ctx);
+}

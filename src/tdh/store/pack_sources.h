@@ -32,8 +32,14 @@ EVENT_MAP_INFO *etw_pack_sources_map(const GUID *provider, const uint8_t *name, 
  * pack), or NULL. */
 const char *etw_pack_sources_provider_name(const GUID *provider);
 
-/* The built-in pack, opened on first use; NULL if disabled (etwire_tdh_use_builtin_schemas)
- * or not usable. */
+/* Calls fn for every provider with events in a registered pack, then in the built-in pack
+ * (a provider in several is reported by each). fn must not call back in. */
+void etw_pack_sources_each_provider(void (*fn)(const GUID *guid, const char *name, void *ctx), void *ctx);
+
+/* Built-in schemas on or off (etwire_tdh_use_builtin_schemas); the environment variable
+ * ETWIRE_BUILTIN_SCHEMAS=0 turns them off until this is called. */
+void etw_builtin_pack_enable(int enable);
+/* The built-in pack, opened on first use; NULL if disabled or not usable. */
 const etw_pack *etw_builtin_pack(void);
 
 #endif

@@ -12,13 +12,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <etwire/tdh.h>
-
 #include "base/text.h"
 #include "tdh/store/pack_sources.h"
 #include "tdh/store/schema_lookup.h"
 #include "tdh/store/wpp_table.h"
-#include "winapi/last_error.h"
 
 typedef struct store {
     void *map;
@@ -107,26 +104,24 @@ static void wpp_fallback(const GUID *g)
     }
 }
 
-ULONG etwire_schemas_open(const char *dir)
+etw_tdh_status etw_store_open(const char *dir, char *whyout, size_t whylen)
 {
     char path[4096], d[4000], why[256] = "";
     if (!etw_store_default_dir(dir, d, sizeof d)) {
-        etw_set_last_win32(ERROR_FILE_NOT_FOUND, "no schema store directory (HOME is not set)");
-        return ERROR_FILE_NOT_FOUND;
+        snprintf(whyout, whylen, "no schema store directory (HOME is not set)");
+        return ETW_TDH_E_NOFILE;
     }
     snprintf(path, sizeof path, "%s/%s", d, ETW_STORE_FILE);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
-        char msg[4200];
-        snprintf(msg, sizeof msg, "%s: no schema store here (etwire schemas import creates it)", path);
-        etw_set_last_win32(ERROR_FILE_NOT_FOUND, msg);
-        return ERROR_FILE_NOT_FOUND;
+        snprintf(whyout, whylen, "%s: no schema store here (etwire schemas import creates it)", path);
+        return ETW_TDH_E_NOFILE;
     }
     struct stat st;
     store *s = calloc(1, sizeof *s);
-    ULONG rc = ERROR_INVALID_DATA;
+    etw_tdh_status rc = ETW_TDH_E_UNUSABLE;
     if (!s) {
-        rc = ERROR_NOT_ENOUGH_MEMORY;
+        rc = ETW_TDH_E_NOMEM;
     } else if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0 || (uint64_t)st.st_size > (1u << 30)) {
         snprintf(why, sizeof why, "not a regular file of 1 byte to 1 GiB");
     } else {
@@ -139,30 +134,23 @@ ULONG etwire_schemas_open(const char *dir)
             size_t wn = 0;
             const uint8_t *w = etw_pack_section(&s->pk, ETW_STORE_SEC_WPP, &wn);
             if (!w || etw_store_wpp_open(&s->wpp, w, wn, why, sizeof why))
-                rc = ERROR_SUCCESS;
+                rc = ETW_TDH_OK;
         }
     }
     close(fd);
-    if (rc != ERROR_SUCCESS) {
-        char msg[4400];
-        snprintf(msg, sizeof msg, "%s: %s", path, why);
-        etw_set_last_win32(rc, msg);
+    if (rc != ETW_TDH_OK) {
+        snprintf(whyout, whylen, "%s: %s", path, why[0] ? why : "out of memory");
         free_store(s);
         return rc;
     }
     etw_store_close();
     if (!etw_pack_sources_add(&s->pk, ETW_SRC_STORE)) {
         free_store(s);
-        etw_set_last_win32(ERROR_NOT_ENOUGH_MEMORY, "too many schema packs registered");
-        return ERROR_NOT_ENOUGH_MEMORY;
+        snprintf(whyout, whylen, "too many schema packs registered");
+        return ETW_TDH_E_NOMEM;
     }
     current = s;
     forget_cached();
     etw_wpp_set_fallback(wpp_fallback);
-    return ERROR_SUCCESS;
-}
-
-void etwire_schemas_close(void)
-{
-    etw_store_close();
+    return ETW_TDH_OK;
 }

@@ -14,6 +14,7 @@
 #include "tdh/sources/tmf_model.h"
 #include "tdh/store/pack_read.h"
 #include "tdh/store/schema_cache.h"
+#include "tdh/tdh_status.h"
 
 #define ETW_STORE_FILE "schemas.etwpack"
 /* The pack extension section holding WPP message formats. */
@@ -29,6 +30,10 @@ const etw_pack *etw_store_pack(void);
 /* The open store's WPP section (count 0 when it has none), or NULL when no store is open. */
 const struct etw_store_wpp *etw_store_wpp_section(void);
 
+/* Opens the store in dir (etw_store_default_dir's choice when dir is NULL or ""), replacing
+ * one opened before: ETW_TDH_OK, ETW_TDH_E_NOFILE (no store there), ETW_TDH_E_UNUSABLE (a
+ * damaged store: why names the file, offset and reason) or ETW_TDH_E_NOMEM. */
+etw_tdh_status etw_store_open(const char *dir, char *why, size_t whylen);
 void etw_store_close(void);
 
 /* --- the WPP section ---

@@ -295,18 +295,18 @@ static enum kind kind_of(const char *path, const uint8_t *p, size_t n, int expli
 
 /* Why a PE image gave no schemas, with the offset at fault (the WEVT reader says only which
  * Win32 error). */
-static void explain_pe(const uint8_t *p, size_t n, ULONG err, char *why, size_t len)
+static void explain_pe(const uint8_t *p, size_t n, etw_tdh_status err, char *why, size_t len)
 {
     const uint8_t *res = NULL;
     size_t res_size = 0;
     size_t pe = n >= 64 ? (size_t)etw_rd32(p + 0x3C) : 0;
-    if (err == ERROR_RESOURCE_TYPE_NOT_FOUND)
+    if (err == ETW_TDH_E_NO_RESOURCE)
         snprintf(why, len, "no WEVT_TEMPLATE resource");
     else if (n < 64)
         snprintf(why, len, "offset 0: %zu bytes, too short for a DOS header", n);
     else if (pe > n - 4 || n - pe < 24 || memcmp(p + pe, "PE\0\0", 4) != 0)
         snprintf(why, len, "offset 0x%zx (from 0x3C): no PE header there", pe);
-    else if (etw_pe_find_resource(p, n, "WEVT_TEMPLATE", &res, &res_size) != ERROR_SUCCESS)
+    else if (etw_pe_find_resource(p, n, "WEVT_TEMPLATE", &res, &res_size) != ETW_TDH_OK)
         snprintf(why, len, "offset 0x%zx: the optional header, section table or resource tree leaves the file", pe);
     else
         snprintf(why, len, "offset 0x%zx: WEVT_TEMPLATE resource (%zu bytes) holds no usable provider or event",
@@ -351,7 +351,7 @@ static void import_file(etw_store_import *imp, const char *path, int explicit_fi
         return;
     }
     enum kind k = kind_of(path, p, n, explicit_file);
-    ULONG err = ERROR_SUCCESS;
+    etw_tdh_status err = ETW_TDH_OK;
     int skipped = 0;
     char *full = realpath(path, NULL); /* providers remember where they came from, absolutely */
     imp->path = full ? full : path;
@@ -362,12 +362,12 @@ static void import_file(etw_store_import *imp, const char *path, int explicit_fi
     switch (k) {
     case K_XML:
         err = etw_manifest_load_xml(p, n, IMPORT_ORIGIN, why, sizeof why);
-        skipped = err == ERROR_BAD_FORMAT && !explicit_file; /* XML that is not a manifest */
+        skipped = err == ETW_TDH_E_NOT_MANIFEST && !explicit_file; /* XML that is not a manifest */
         break;
     case K_PE:
         err = etw_wevt_load_pe(p, n, IMPORT_ORIGIN);
-        skipped = err == ERROR_RESOURCE_TYPE_NOT_FOUND && !explicit_file;
-        if (err != ERROR_SUCCESS)
+        skipped = err == ETW_TDH_E_NO_RESOURCE && !explicit_file;
+        if (err != ETW_TDH_OK)
             explain_pe(p, n, err, why, sizeof why);
         break;
     case K_MOF:
@@ -376,7 +376,7 @@ static void import_file(etw_store_import *imp, const char *path, int explicit_fi
     case K_TMF: {
         unsigned skipped_lines = 0;
         long got = etw_tmf_parse((const char *)p, n, take_msg, imp, why, sizeof why, &skipped_lines);
-        err = got > 0 ? ERROR_SUCCESS : ERROR_INVALID_DATA;
+        err = got > 0 ? ETW_TDH_OK : ETW_TDH_E_UNUSABLE;
         if (got == 0 && !why[0])
             snprintf(why, sizeof why, "no #typev message in it");
         if (got > 0 && skipped_lines) {
@@ -390,25 +390,25 @@ static void import_file(etw_store_import *imp, const char *path, int explicit_fi
     }
     default:
         skipped = 1;
-        err = ERROR_BAD_FORMAT;
+        err = ETW_TDH_E_UNUSABLE;
         snprintf(why, sizeof why, explicit_file ? "not a manifest, PE, MOF or TMF file" : "not a schema file");
         if (explicit_file)
             skipped = 0;
         break;
     }
     munmap(p, n);
-    if (err == ERROR_SUCCESS && k != K_TMF)
+    if (err == ETW_TDH_OK && k != K_TMF)
         etw_schema_each(collect, imp);
     etwire_tdh_reset();
-    if (err == ERROR_SUCCESS && imp->add_error && !imp->taken) {
-        err = ERROR_INVALID_DATA;
+    if (err == ETW_TDH_OK && imp->add_error && !imp->taken) {
+        err = ETW_TDH_E_UNUSABLE;
         snprintf(why, sizeof why, "no schema could be stored: %s", imp->add_error);
     }
-    if (err == ERROR_SUCCESS && !imp->taken) {
-        err = ERROR_INVALID_DATA;
+    if (err == ETW_TDH_OK && !imp->taken) {
+        err = ETW_TDH_E_UNUSABLE;
         snprintf(why, sizeof why, "no event or message defined in it");
     }
-    if (err == ERROR_SUCCESS) {
+    if (err == ETW_TDH_OK) {
         imp->counts.files_ok++;
         if (k == K_TMF) {
             imp->counts.wpp_messages += imp->nmsgs - wpp_before;

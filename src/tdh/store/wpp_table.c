@@ -11,8 +11,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include <etwire/wintypes.h>
-
 #include "base/strbuf.h"
 #include "base/text.h"
 
@@ -105,14 +103,16 @@ static int put_sink(void *ctx, etw_wpp_msg *m)
     return !etw_wpp_put(m);
 }
 
-unsigned long etw_wpp_load_file(const char *path, size_t *count, char *why, size_t whylen)
+etw_tdh_status etw_wpp_load_file(const char *path, size_t *count, char *why, size_t whylen)
 {
     *count = 0;
     if (whylen)
         why[0] = 0;
     FILE *f = fopen(path, "rb");
-    if (!f)
-        return ERROR_FILE_NOT_FOUND;
+    if (!f) {
+        snprintf(why, whylen, "%s: cannot open it", path);
+        return ETW_TDH_E_NOFILE;
+    }
     struct stat st;
     char *text = NULL;
     size_t n = 0;
@@ -122,7 +122,7 @@ unsigned long etw_wpp_load_file(const char *path, size_t *count, char *why, size
     fclose(f);
     if (!text) {
         snprintf(why, whylen, "%s: not a regular file of at most %u MiB", path, TMF_MAX_FILE >> 20);
-        return ERROR_INVALID_DATA;
+        return ETW_TDH_E_TOO_LARGE;
     }
     char err[200];
     unsigned skipped = 0;
@@ -130,12 +130,12 @@ unsigned long etw_wpp_load_file(const char *path, size_t *count, char *why, size
     free(text);
     if (got <= 0) {
         snprintf(why, whylen, "%s: %s", path, got < 0 ? err : skipped ? err : "no #typev message in it");
-        return ERROR_INVALID_DATA;
+        return ETW_TDH_E_UNUSABLE;
     }
     if (skipped)
         snprintf(why, whylen, "%s: %u line(s) skipped, first at %s", path, skipped, err);
     *count = (size_t)got;
-    return ERROR_SUCCESS;
+    return ETW_TDH_OK;
 }
 
 /* GUIDs already searched may find their messages in a new place: search them again. Called
@@ -149,18 +149,18 @@ static void forget_searches(void)
     pthread_rwlock_unlock(&lock);
 }
 
-unsigned long etw_wpp_add_dir(const char *dir)
+etw_tdh_status etw_wpp_add_dir(const char *dir)
 {
     struct stat st;
     if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
-        return ERROR_FILE_NOT_FOUND;
+        return ETW_TDH_E_NOFILE;
     pthread_mutex_lock(&search_lock);
-    unsigned long r = ERROR_SUCCESS;
+    etw_tdh_status r = ETW_TDH_OK;
     if (ndirs < MAX_DIRS && (dirs[ndirs] = strdup(dir)) != NULL) {
         ndirs++;
         forget_searches();
     } else {
-        r = ERROR_NOT_ENOUGH_MEMORY;
+        r = ETW_TDH_E_NOMEM;
     }
     pthread_mutex_unlock(&search_lock);
     return r;
@@ -259,7 +259,7 @@ static void search(const GUID *g)
                 snprintf(path, sizeof path, "%s/%s.tmf", dirs[i], name);
                 size_t count;
                 char why[8];
-                if (etw_wpp_load_file(path, &count, why, sizeof why) != ERROR_FILE_NOT_FOUND)
+                if (etw_wpp_load_file(path, &count, why, sizeof why) != ETW_TDH_E_NOFILE)
                     break;
             }
             etw_guid_format(g, name);

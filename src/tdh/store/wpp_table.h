@@ -11,6 +11,7 @@
 #include <etwire/tdh.h>
 
 #include "tdh/sources/tmf_model.h"
+#include "tdh/tdh_status.h"
 
 /* The format of message (guid, number), or NULL. */
 const etw_wpp_msg *etw_wpp_find(const GUID *guid, uint16_t number);
@@ -18,11 +19,13 @@ const etw_wpp_msg *etw_wpp_find(const GUID *guid, uint16_t number);
  * source loaded first wins: user TMFs are registered before the store is asked). 0 on no
  * memory (msg freed). */
 int etw_wpp_put(etw_wpp_msg *msg);
-/* Parses a TMF file and registers its messages; ERROR_SUCCESS, ERROR_FILE_NOT_FOUND or
- * ERROR_INVALID_DATA (why gets "file: line N: reason"). *count gets the number of messages. */
-unsigned long etw_wpp_load_file(const char *path, size_t *count, char *why, size_t whylen);
-/* Remembers a directory to search for <guid>.tmf. ERROR_SUCCESS or ERROR_FILE_NOT_FOUND. */
-unsigned long etw_wpp_add_dir(const char *dir);
+/* Parses a TMF file and registers its messages: ETW_TDH_OK, ETW_TDH_E_NOFILE,
+ * ETW_TDH_E_TOO_LARGE or ETW_TDH_E_UNUSABLE (not a TMF, or no message in it; why gets
+ * "file: line N: reason"). *count gets the number of messages. */
+etw_tdh_status etw_wpp_load_file(const char *path, size_t *count, char *why, size_t whylen);
+/* Remembers a directory to search for <guid>.tmf: ETW_TDH_OK, ETW_TDH_E_NOFILE (not a
+ * directory) or ETW_TDH_E_NOMEM. */
+etw_tdh_status etw_wpp_add_dir(const char *dir);
 /* Asked once per GUID no TMF directory knows (the schema store registers its WPP messages for
  * that GUID through etw_wpp_put). */
 void etw_wpp_set_fallback(void (*fn)(const GUID *guid));

@@ -1,20 +1,20 @@
-/* TdhLoadManifest / TdhLoadManifestFromBinary / TdhUnloadManifest (and etwire's MOF loader):
+/* Schema files loaded by path (XML manifests, PE binaries with WEVT_TEMPLATE, MOF text):
  * remembers which schemas came from which file (an origin id) so that unloading drops exactly
  * those. The parsers are manifest_xml.c (expat), wevt_template.c (PE resources) and
- * mof_syntax.c + mof_compile.c (classic MOF classes). */
+ * mof_syntax.c + mof_compile.c (classic MOF classes). The Windows-named functions over this
+ * (TdhLoadManifest, ...) are in winapi/tdh_manifests.c. */
+#include "tdh/sources/schema_files.h"
+
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/strbuf.h"
-#include "base/text.h"
 #include "tdh/sources/manifest.h"
 #include "tdh/sources/mof_model.h"
 #include "tdh/store/schema_cache.h"
 #include "tdh/store/schema_lookup.h"
 #include "tdh/store/wpp_table.h"
-#include "winapi/last_error.h"
 
 /* Loaded files (path -> origin id); grows as needed, a freed slot is reused. */
 static pthread_mutex_t loaded_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -65,11 +65,11 @@ static uint32_t take_origin(const char *path)
     return origin;
 }
 
-static uint8_t *read_file(const char *path, size_t *n, ULONG *err)
+static uint8_t *read_file(const char *path, size_t *n, etw_tdh_status *err)
 {
     FILE *f = fopen(path, "rb");
     if (!f) {
-        *err = ERROR_FILE_NOT_FOUND;
+        *err = ETW_TDH_E_NOFILE;
         return NULL;
     }
     uint8_t *buf = NULL;
@@ -77,13 +77,13 @@ static uint8_t *read_file(const char *path, size_t *n, ULONG *err)
     for (;;) {
         if (len == cap) {
             if (cap >= ETW_MANIFEST_MAX_FILE) {
-                *err = ERROR_INVALID_DATA;
+                *err = ETW_TDH_E_TOO_LARGE;
                 break;
             }
             cap = cap ? cap * 2 : 65536;
             uint8_t *g = realloc(buf, cap);
             if (!g) {
-                *err = ERROR_NOT_ENOUGH_MEMORY;
+                *err = ETW_TDH_E_NOMEM;
                 break;
             }
             buf = g;
@@ -101,105 +101,52 @@ static uint8_t *read_file(const char *path, size_t *n, ULONG *err)
     return NULL;
 }
 
-enum { LOAD_XML, LOAD_PE, LOAD_MOF };
-
-static ULONG load(const char *path, int kind)
+etw_tdh_status etw_schema_file_load(const char *path, etw_schema_file_kind kind, char *why, size_t why_len)
 {
-    ULONG err = ERROR_SUCCESS;
+    etw_tdh_status err = ETW_TDH_OK;
     size_t n = 0;
+    char detail[256] = "";
+    if (why && why_len)
+        why[0] = 0;
     if (!path)
-        return ERROR_INVALID_PARAMETER;
+        return ETW_TDH_E_PARAM;
     uint8_t *data = read_file(path, &n, &err);
     if (!data) {
-        char msg[512];
-        snprintf(msg, sizeof msg, "%s: %s", path,
-                 err == ERROR_FILE_NOT_FOUND ? "cannot open the file"
-                 : err == ERROR_INVALID_DATA ? "larger than 64 MiB"
-                                             : "out of memory reading the file");
-        etw_set_last_win32(err, msg);
+        if (why && why_len)
+            snprintf(why, why_len, "%s: %s", path, etw_tdh_status_message(err));
         return err;
     }
     uint32_t origin = new_origin(path);
     if (!origin) {
         free(data);
-        return ERROR_NOT_ENOUGH_MEMORY;
+        return ETW_TDH_E_NOMEM;
     }
-    char why[256] = "";
-    if (kind == LOAD_MOF)
-        err = etw_mof_load_text(data, n, origin, why, sizeof why);
+    if (kind == ETW_SCHEMA_FILE_MOF)
+        err = etw_mof_load_text(data, n, origin, detail, sizeof detail);
+    else if (kind == ETW_SCHEMA_FILE_PE)
+        err = etw_wevt_load_pe(data, n, origin);
     else
-        err = kind == LOAD_PE ? etw_wevt_load_pe(data, n, origin) : etw_manifest_load_xml(data, n, origin, why, sizeof why);
+        err = etw_manifest_load_xml(data, n, origin, detail, sizeof detail);
     free(data);
-    if (err != ERROR_SUCCESS) {
+    if (err != ETW_TDH_OK) {
         take_origin(path);
         etw_schema_drop_origin(origin);
-        char msg[512] = "";
-        if (why[0])
-            snprintf(msg, sizeof msg, "%s: %s", path, why);
-        etw_set_last_win32(err, msg);
+        if (why && why_len)
+            snprintf(why, why_len, "%s: %s", path, detail[0] ? detail : etw_tdh_status_message(err));
     }
     return err;
 }
 
-ULONG etwire_tdh_load_manifest(const char *path)
+etw_tdh_status etw_schema_file_unload(const char *path)
 {
-    return load(path, LOAD_XML);
-}
-
-ULONG etwire_tdh_load_binary(const char *path)
-{
-    return load(path, LOAD_PE);
-}
-
-ULONG etwire_tdh_load_mof(const char *path)
-{
-    return load(path, LOAD_MOF);
-}
-
-static char *to_utf8(PCWSTR w)
-{
-    if (!w)
-        return NULL;
-    etw_strbuf sb = {0};
-    etw_wstr_to_utf8(&sb, w);
-    etw_strbuf_putc(&sb, 0);
-    if (sb.failed) {
-        etw_strbuf_free(&sb);
-        return NULL;
-    }
-    return sb.data;
-}
-
-ULONG WINAPI TdhLoadManifest(PWSTR Manifest)
-{
-    char *p = to_utf8(Manifest);
-    ULONG r = p ? load(p, LOAD_XML) : ERROR_INVALID_PARAMETER;
-    free(p);
-    return r;
-}
-
-ULONG WINAPI TdhLoadManifestFromBinary(PWSTR BinaryPath)
-{
-    char *p = to_utf8(BinaryPath);
-    ULONG r = p ? load(p, LOAD_PE) : ERROR_INVALID_PARAMETER;
-    free(p);
-    return r;
-}
-
-ULONG WINAPI TdhUnloadManifest(PWSTR Manifest)
-{
-    char *p = to_utf8(Manifest);
-    if (!p)
-        return ERROR_INVALID_PARAMETER;
-    uint32_t origin = take_origin(p);
-    free(p);
+    uint32_t origin = path ? take_origin(path) : 0;
     if (!origin)
-        return ERROR_NOT_FOUND;
+        return ETW_TDH_E_NOT_LOADED;
     etw_schema_drop_origin(origin);
-    return ERROR_SUCCESS;
+    return ETW_TDH_OK;
 }
 
-void etwire_tdh_reset(void)
+void etw_schema_files_reset(void)
 {
     pthread_mutex_lock(&loaded_lock);
     for (size_t i = 0; i < nloaded; i++)
@@ -212,5 +159,5 @@ void etwire_tdh_reset(void)
     pthread_mutex_unlock(&loaded_lock);
     etw_schema_clear();
     etw_schema_forget_misses();
-    etw_wpp_clear();
+    etw_wpp_clear(); /* TMF messages and directories too */
 }
