@@ -23,6 +23,7 @@ typedef struct sink {
     const uint8_t *body; /* the BODIES section */
     size_t nbody;
     uint8_t *out;
+    size_t cap;   /* bytes at out: the measured size (the write pass re-checks every write) */
     size_t fixed; /* bytes before the string area */
     size_t str;   /* string area bytes so far */
     int bad;
@@ -55,10 +56,19 @@ static uint32_t string(sink *s, uint32_t ref)
             s->bad = 1;
             return 0;
         }
-        for (unsigned i = 0; i < units; i++, s->str += 2)
+        for (unsigned i = 0; i < units; i++, s->str += 2) {
+            if (s->out && s->fixed + s->str + 2 > s->cap) {
+                s->bad = 1; /* the bytes changed under us (a pack file rewritten while mapped) */
+                return 0;
+            }
             if (s->out)
                 etw_wr16(s->out + s->fixed + s->str, u[i]);
+        }
         p += used;
+    }
+    if (s->out && s->fixed + s->str + 2 > s->cap) {
+        s->bad = 1;
+        return 0;
     }
     if (s->out)
         etw_wr16(s->out + s->fixed + s->str, 0);
@@ -90,8 +100,10 @@ static void props(sink *s, size_t pos, TRACE_EVENT_INFO *tei, uint32_t *count)
         e.count = (USHORT)uv(s, &pos, UINT16_MAX);
         e.length = (USHORT)uv(s, &pos, UINT16_MAX);
         e.Reserved = uv(s, &pos, UINT32_MAX);
-        if (s->out)
+        if (s->out && TEI_FIXED + (size_t)EPI_SIZE * (i + 1) <= s->fixed)
             tei->EventPropertyInfoArray[i] = e;
+        else if (s->out)
+            s->bad = 1;
     }
 }
 
@@ -189,6 +201,7 @@ static TRACE_EVENT_INFO *build_at(const etw_pack *pk, uint32_t provider, uint32_
     if (!tei)
         return NULL;
     s.out = (uint8_t *)tei;
+    s.cap = total;
     s.str = 0;
     event(&s, body, &g, tei, &n);
     if (s.bad || s.fixed + s.str != total || !etw_tei_check((const uint8_t *)tei, total)) {
@@ -254,9 +267,11 @@ static void map_entries(sink *s, size_t pos, uint32_t name_ref, EVENT_MAP_INFO *
         uint32_t in = uv(s, &pos, UINT32_MAX);
         if (str_input)
             in = string(s, in);
-        if (s->out) {
+        if (s->out && EMI_FIXED + (size_t)8 * (i + 1) <= s->fixed) {
             emi->MapEntryArray[i].OutputOffset = out;
             emi->MapEntryArray[i].Value = in;
+        } else if (s->out) {
+            s->bad = 1;
         }
     }
 }
@@ -331,6 +346,7 @@ EVENT_MAP_INFO *etw_pack_build_map(const etw_pack *pk, uint32_t provider, const 
     if (!emi)
         return NULL;
     s.out = (uint8_t *)emi;
+    s.cap = total;
     s.str = 0;
     map_entries(&s, etw_rd32(m + 4), etw_rd32(m), emi, &n);
     if (s.bad || s.fixed + s.str != total) {
