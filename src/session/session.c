@@ -9,6 +9,7 @@
 #include "base/decode_scope.h"
 #include "format/xca.h"
 #include "etl/file_source.h"
+#include "tdh/store/schema_lookup.h"
 
 etw_session *etw_session_create(int is_stream)
 {
@@ -40,8 +41,7 @@ void etw_session_destroy(etw_session *s)
     if (!s)
         return;
     etw_session_release_all(s);
-    if (s->hooks && s->hooks->scope_end)
-        s->hooks->scope_end(s->decode_scope);
+    etw_tdh_forget_scope(s->decode_scope);
     free_buf_list(s->free_bufs, next_proc);
     free(s->procs);
     free(s->names);

@@ -77,14 +77,12 @@ typedef struct etw_waiter {
 } etw_waiter;
 
 /* What the Windows-named layer installs on a session so that traces teach the decoder without
- * the session knowing decoding (winapi/tdh_session_hooks.c). Both may be NULL. */
+ * the session knowing decoding (winapi/tdh_session_hooks.c). event may be NULL. */
 typedef struct etw_session_hooks {
     /* Every event, in delivery order, before the time filter and before the consumer's
      * callback, with the session's decode scope set: what the trace embeds is learned
      * whatever the callback does with it. */
     void (*event)(const EVENT_RECORD *er);
-    /* The session is being destroyed: forget what its scope learned. */
-    void (*scope_end)(uint32_t scope);
 } etw_session_hooks;
 
 typedef struct etw_session {

@@ -202,8 +202,8 @@ int main(int argc, char **argv)
             g.failed = 1;
     pack_fixup_counts fx;
     pack_fixups_apply(g.w, &fx);
-    fprintf(stderr, "gen_schema_pack: repaired %zu maps from other versions, %zu by name, %zu fixed sizes\n",
-            fx.version_maps, fx.named_maps, fx.sizes);
+    fprintf(stderr, "gen_schema_pack: repaired %zu maps from other versions, %zu by name, %zu field types\n",
+            fx.version_maps, fx.named_maps, fx.types);
     uint8_t *bytes = NULL;
     size_t n = 0;
     int ok = etw_pack_writer_finish(g.w, &bytes, &n);

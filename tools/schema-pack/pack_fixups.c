@@ -8,8 +8,9 @@
  *    another version of the same event (the newest version that has one).
  * 2. Else a field takes the provider's map named exactly <field name>Map (ModuleFlags ->
  *    ModuleFlagsMap), the manifests' own naming of maps that belong to one field.
- * 3. Fixed sizes the corpus shows, for fields a manifest must give a length (win:Binary
- *    without one cannot be decoded): the table below, each with its evidence. */
+ * 3. Field types the corpus establishes where the manifests lost them (a win:Binary without
+ *    its length cannot be decoded at all; addresses and ports without their out-type read as
+ *    plain, byte-swapped numbers): the table below, with its evidence. */
 #include "pack_fixups.h"
 
 #include <stdlib.h>
@@ -123,25 +124,31 @@ static size_t own_maps(etw_pack_writer *w)
     return fixed;
 }
 
-/* Rule 3. */
+/* Rule 3: field types the corpus establishes. Evidence (tx/KernelNetwork.etl, Windows 8):
+ * the TCP/UDP events of Microsoft-Windows-Kernel-Network carry the IPv6 addresses as 16 bytes
+ * between size and the ports (payload 56 = 4 + 4 + 16 + 16 + 2 + 2 + 4 + 4 + 4), and ISATAP
+ * addresses there end in the IPv4 address the IPv4 events carry in network byte order
+ * (...:5efe:a79:6a76 and saddr 0a 79 6a 76 = 10.121.106.118); the ports are in network order
+ * too (01 bb = 443 against a 157.x server, 0d 3d = 3389, remote desktop). */
 static const struct {
     const char *provider, *field;
-    uint16_t length, out_type;
-    /* Evidence: tx/KernelNetwork.etl (Windows 8) — the IPv6 TCP/UDP events (ids 26-30, 42,
-     * 58-59 ... keyword KERNEL_NETWORK_KEYWORD_IPV6) carry two 16-byte addresses between
-     * size and the ports (payload 56 = 4 + 4 + 16 + 16 + 2 + 2 + 4 + 4 + 4 bytes). */
-} sizes[] = {
-    {"7dd42a49-5329-4832-8dfd-43d979153a88", "daddr", 16, TDH_OUTTYPE_IPV6},
-    {"7dd42a49-5329-4832-8dfd-43d979153a88", "saddr", 16, TDH_OUTTYPE_IPV6},
+    uint16_t in_type, length, out_type;
+} types[] = {
+    {"7dd42a49-5329-4832-8dfd-43d979153a88", "daddr", TDH_INTYPE_BINARY, 16, TDH_OUTTYPE_IPV6},
+    {"7dd42a49-5329-4832-8dfd-43d979153a88", "saddr", TDH_INTYPE_BINARY, 16, TDH_OUTTYPE_IPV6},
+    {"7dd42a49-5329-4832-8dfd-43d979153a88", "daddr", TDH_INTYPE_UINT32, 0, TDH_OUTTYPE_IPV4},
+    {"7dd42a49-5329-4832-8dfd-43d979153a88", "saddr", TDH_INTYPE_UINT32, 0, TDH_OUTTYPE_IPV4},
+    {"7dd42a49-5329-4832-8dfd-43d979153a88", "dport", TDH_INTYPE_UINT16, 0, TDH_OUTTYPE_PORT},
+    {"7dd42a49-5329-4832-8dfd-43d979153a88", "sport", TDH_INTYPE_UINT16, 0, TDH_OUTTYPE_PORT},
 };
 
-static size_t fixed_sizes(etw_pack_writer *w)
+static size_t field_types(etw_pack_writer *w)
 {
     size_t fixed = 0;
-    for (size_t t = 0; t < sizeof sizes / sizeof sizes[0]; t++) {
+    for (size_t t = 0; t < sizeof types / sizeof types[0]; t++) {
         GUID g;
         uint32_t name = 0;
-        if (!etw_guid_parse(sizes[t].provider, &g) || !etw_pw_intern_utf8(&w->strings, sizes[t].field, &name))
+        if (!etw_guid_parse(types[t].provider, &g) || !etw_pw_intern_utf8(&w->strings, types[t].field, &name))
             continue;
         for (size_t i = 0; i < w->events.n; i++) {
             etw_pw_event *e = &w->events.v[i];
@@ -149,13 +156,16 @@ static size_t fixed_sizes(etw_pack_writer *w)
                 continue;
             for (uint32_t k = 0; k < e->nprops; k++) {
                 etw_pw_prop *p = &e->props[k];
-                if (p->name == name && p->x == TDH_INTYPE_BINARY &&
-                    !(p->flags & (PropertyStruct | PropertyParamLength | PropertyParamFixedLength)) && !p->length) {
-                    p->length = sizes[t].length;
+                if (p->name != name || p->x != types[t].in_type || (p->flags & PropertyStruct) || p->y)
+                    continue;
+                if (types[t].length) {
+                    if ((p->flags & (PropertyParamLength | PropertyParamFixedLength)) || p->length)
+                        continue; /* a length the manifest gives stays */
+                    p->length = types[t].length;
                     p->flags |= PropertyParamFixedLength;
-                    p->y = sizes[t].out_type;
-                    fixed++;
                 }
+                p->y = types[t].out_type;
+                fixed++;
             }
         }
     }
@@ -186,5 +196,5 @@ void pack_fixups_apply(etw_pack_writer *w, pack_fixup_counts *out)
     }
     free(idx);
     out->named_maps = own_maps(w);
-    out->sizes = fixed_sizes(w);
+    out->types = field_types(w);
 }

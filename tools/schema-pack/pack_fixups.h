@@ -9,7 +9,7 @@
 typedef struct pack_fixup_counts {
     size_t version_maps; /* maps taken from another version of the same event */
     size_t named_maps;   /* maps taken by the <field>Map name */
-    size_t sizes;        /* fixed lengths restored */
+    size_t types;        /* field types (lengths, out-types) restored */
 } pack_fixup_counts;
 
 /* Call after every schema was added and before etw_pack_writer_finish. */

@@ -2,9 +2,7 @@
 #include "tdh/decode/text_out.h"
 
 #include <string.h>
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
+
 
 /* Windows-1252 0x80..0x9F; the rest of the code page coincides with Latin-1. */
 static const uint16_t cp1252_hi[32] = {
@@ -55,24 +53,6 @@ void etw_text_utf16(etw_strbuf *out, const uint8_t *p, size_t nbytes, int json)
         return;
     char *o = out->data + out->len;
     for (size_t i = 0; i < units; i++) {
-#ifdef __SSE2__
-        /* Runs of 8 printable ASCII units (the bulk of names and paths) in one step: no NUL, no
-         * quote or backslash, nothing below 0x20 or above 0x7F, then packed to bytes. */
-        while (i + 8 <= units) {
-            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + 2 * i));
-            __m128i high = _mm_cmpeq_epi16(_mm_subs_epu16(v, _mm_set1_epi16(0x7F)), _mm_setzero_si128());
-            __m128i bad = _mm_or_si128(_mm_cmplt_epi16(v, _mm_set1_epi16(0x20)),
-                                       _mm_or_si128(_mm_cmpeq_epi16(v, _mm_set1_epi16('"')),
-                                                    _mm_cmpeq_epi16(v, _mm_set1_epi16('\\'))));
-            if (_mm_movemask_epi8(_mm_andnot_si128(bad, high)) != 0xFFFF)
-                break;
-            _mm_storel_epi64((__m128i *)(void *)o, _mm_packus_epi16(v, v));
-            o += 8;
-            i += 8;
-        }
-        if (i >= units)
-            break;
-#endif
         uint32_t u = (uint32_t)(p[2 * i] | p[2 * i + 1] << 8);
         if (u >= 0x20 && u < 0x80 && u != '"' && u != '\\') {
             *o++ = (char)u; /* the common case: printable ASCII */

@@ -1,188 +1,12 @@
 /* etw_pack_writer_finish: keeps the last definition of each key, walks providers in GUID order
- * (their events by key, their maps by name) assigning string offsets and encoding bodies as it
- * meets them, shares identical property lists and map bodies, then writes header, directory
- * and sections (docs/format/schema-pack.md). */
+ * (their events by key, then their maps by name) having pack_bodies.c encode each as it is met,
+ * then writes header, directory and sections (docs/format/schema-pack.md). */
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/bytes.h"
 #include "base/crc32.h"
-#include "tdh/store/pack_codec.h"
 #include "tdh/store/pack_write_internal.h"
-
-typedef struct bytes {
-    uint8_t *p;
-    size_t n, cap;
-    int failed;
-} bytes;
-
-static void put(bytes *b, const void *p, size_t n)
-{
-    if (b->failed || n == 0)
-        return;
-    if (n > b->cap - b->n) {
-        size_t c = b->cap ? b->cap : 4096;
-        while (n > c - b->n)
-            c *= 2;
-        uint8_t *g = realloc(b->p, c);
-        if (!g) {
-            b->failed = 1;
-            return;
-        }
-        b->p = g;
-        b->cap = c;
-    }
-    memcpy(b->p + b->n, p, n);
-    b->n += n;
-}
-
-static void put_uv(bytes *b, uint64_t v)
-{
-    uint8_t tmp[10];
-    put(b, tmp, etw_pack_put_uv(tmp, v));
-}
-
-static void put32(bytes *b, uint32_t v)
-{
-    uint8_t tmp[4];
-    etw_wr32(tmp, v);
-    put(b, tmp, 4);
-}
-
-typedef struct layout {
-    etw_pack_writer *w;
-    bytes strings, providers, events, maps, bodies;
-    /* Shared bodies: open addressing over (hash, offset, length) of BODIES ranges. */
-    struct shared {
-        uint64_t h;
-        uint32_t off, len;
-    } *shared;
-    size_t nshared, nslots;
-    bytes scratch;
-} layout;
-
-/* The string's offset in STRINGS, placing it on first use. */
-static uint32_t str_ref(layout *l, uint32_t id)
-{
-    if (!id)
-        return 0;
-    etw_pw_string *s = &l->w->strings.v[id];
-    if (!s->off) {
-        s->off = (uint32_t)l->strings.n;
-        put(&l->strings, s->s, (size_t)s->len + 1);
-    }
-    return s->off;
-}
-
-static uint64_t bytes_hash(const uint8_t *p, size_t n)
-{
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ p[i]) * 0x100000001b3ull;
-    return h;
-}
-
-/* Appends the scratch body to BODIES unless an identical one is there; returns its offset. */
-static uint32_t shared_body(layout *l)
-{
-    const uint8_t *p = l->scratch.p;
-    size_t n = l->scratch.n;
-    if ((l->nshared + 1) * 2 > l->nslots) {
-        size_t ns = l->nslots ? l->nslots * 2 : 4096;
-        struct shared *s = calloc(ns, sizeof *s);
-        if (!s) {
-            l->bodies.failed = 1;
-            return 0;
-        }
-        for (size_t i = 0; i < l->nslots; i++) {
-            if (!l->shared[i].len)
-                continue;
-            size_t j = (size_t)l->shared[i].h & (ns - 1);
-            while (s[j].len)
-                j = (j + 1) & (ns - 1);
-            s[j] = l->shared[i];
-        }
-        free(l->shared);
-        l->shared = s;
-        l->nslots = ns;
-    }
-    uint64_t h = bytes_hash(p, n);
-    size_t j = (size_t)h & (l->nslots - 1);
-    for (; l->shared[j].len; j = (j + 1) & (l->nslots - 1))
-        if (l->shared[j].h == h && l->shared[j].len == n && memcmp(l->bodies.p + l->shared[j].off, p, n) == 0)
-            return l->shared[j].off;
-    uint32_t off = (uint32_t)l->bodies.n;
-    put(&l->bodies, p, n);
-    l->shared[j] = (struct shared){h, off, (uint32_t)n};
-    l->nshared++;
-    return off;
-}
-
-static uint32_t props_body(layout *l, const etw_pw_event *e)
-{
-    bytes *b = &l->scratch;
-    b->n = 0;
-    put_uv(b, e->nprops);
-    put_uv(b, e->top);
-    for (uint32_t i = 0; i < e->nprops; i++) {
-        const etw_pw_prop *p = &e->props[i];
-        put_uv(b, p->flags);
-        put_uv(b, str_ref(l, p->name));
-        put_uv(b, p->x);
-        put_uv(b, p->y);
-        if (!(p->flags & PropertyStruct))
-            put_uv(b, str_ref(l, p->map));
-        put_uv(b, p->count);
-        put_uv(b, p->length);
-        put_uv(b, p->tags);
-    }
-    return shared_body(l);
-}
-
-static void event_body(layout *l, const etw_pw_event *e)
-{
-    uint32_t props = e->nprops ? props_body(l, e) : 0;
-    uint32_t off = (uint32_t)l->bodies.n;
-    bytes *b = &l->bodies;
-    put_uv(b, e->presence);
-    if (e->presence & ETW_PACK_EV_EVENT_GUID)
-        put(b, &e->event_guid, 16); /* GUID fields are little-endian on every host we build for */
-    if (e->presence & ETW_PACK_EV_PROVIDER_GUID)
-        put(b, &e->provider_guid, 16);
-    const EVENT_DESCRIPTOR *d = &e->desc;
-    put_uv(b, d->Id), put_uv(b, d->Version), put_uv(b, d->Channel), put_uv(b, d->Level);
-    put_uv(b, d->Opcode), put_uv(b, d->Task), put_uv(b, d->Keyword);
-    put_uv(b, e->decoding_source);
-    put_uv(b, e->flags);
-    for (unsigned i = 0; i < ETW_PACK_TEI_STRINGS; i++)
-        put_uv(b, str_ref(l, e->str[i]));
-    if (e->presence & ETW_PACK_EV_PROPS)
-        put_uv(b, props);
-    uint8_t rec[ETW_PACK_EVENT_SIZE] = {e->kind};
-    etw_wr16(rec + 2, e->a);
-    etw_wr16(rec + 4, e->b);
-    etw_wr32(rec + 8, off);
-    put(&l->events, rec, sizeof rec);
-}
-
-static void map_body(layout *l, const etw_pw_map *m)
-{
-    bytes *b = &l->scratch;
-    b->n = 0;
-    int pattern = (m->flag & EVENTMAP_INFO_FLAG_MANIFEST_PATTERNMAP) != 0;
-    int str_input = pattern || m->second == EVENTMAP_ENTRY_VALUETYPE_STRING;
-    put_uv(b, m->flag);
-    put_uv(b, pattern ? str_ref(l, m->second) : m->second);
-    put_uv(b, m->n);
-    for (uint32_t i = 0; i < m->n; i++) {
-        put_uv(b, str_ref(l, m->ent[i].out));
-        put_uv(b, str_input ? str_ref(l, m->ent[i].in) : m->ent[i].in);
-    }
-    uint32_t name = str_ref(l, m->name);
-    uint32_t off = shared_body(l);
-    put32(&l->maps, name);
-    put32(&l->maps, off);
-}
 
 /* Sorting: by GUID bytes, then key; equal keys by seq so the last added comes last. */
 static const etw_pw_strings *sort_strings;
@@ -274,7 +98,7 @@ static int guid_cmp(const GUID *a, const GUID *b)
 
 /* Walks the providers (the union of the GUIDs of events, maps and named providers) in GUID
  * order, writing each one's record, events and maps. */
-static void walk(layout *l)
+static void walk(etw_pack_layout *l)
 {
     etw_pack_writer *w = l->w;
     size_t ie = 0, im = 0, ip = 0;
@@ -302,27 +126,27 @@ static void walk(layout *l)
             origin = w->providers.v[ip].origin;
             ip++;
         }
-        put(&l->providers, &guid, 16);
-        put32(&l->providers, str_ref(l, name));
-        put32(&l->providers, str_ref(l, origin));
-        put32(&l->providers, (uint32_t)e0);
-        put32(&l->providers, (uint32_t)(ie - e0));
-        put32(&l->providers, (uint32_t)m0);
-        put32(&l->providers, (uint32_t)(im - m0));
+        etw_pack_put(&l->providers, &guid, 16);
+        etw_pack_put32(&l->providers, etw_pack_str_ref(l, name));
+        etw_pack_put32(&l->providers, etw_pack_str_ref(l, origin));
+        etw_pack_put32(&l->providers, (uint32_t)e0);
+        etw_pack_put32(&l->providers, (uint32_t)(ie - e0));
+        etw_pack_put32(&l->providers, (uint32_t)m0);
+        etw_pack_put32(&l->providers, (uint32_t)(im - m0));
         for (size_t i = e0; i < ie; i++)
-            event_body(l, &w->events.v[i]);
+            etw_pack_event_body(l, &w->events.v[i]);
         for (size_t i = m0; i < im; i++)
-            map_body(l, &w->maps.v[i]);
+            etw_pack_map_body(l, &w->maps.v[i]);
     }
 }
 
-static void pad8(bytes *b)
+static void pad8(etw_pack_bytes *b)
 {
     static const uint8_t zero[8];
-    put(b, zero, etw_align8(b->n) - b->n);
+    etw_pack_put(b, zero, etw_align8(b->n) - b->n);
 }
 
-static int assemble(layout *l, uint8_t **out, size_t *n)
+static int assemble(etw_pack_layout *l, uint8_t **out, size_t *n)
 {
     etw_pack_writer *w = l->w;
     struct sec {
@@ -339,13 +163,13 @@ static int assemble(layout *l, uint8_t **out, size_t *n)
     sec[ns++] = (struct sec){ETW_PACK_SEC_BODIES, 0, l->bodies.p, l->bodies.n};
     for (size_t i = 0; i < w->sections.n; i++)
         sec[ns++] = (struct sec){w->sections.v[i].type, 0, w->sections.v[i].p, w->sections.v[i].n};
-    bytes f = {0};
+    etw_pack_bytes f = {0};
     uint8_t hdr[ETW_PACK_HEADER_SIZE] = {0};
-    put(&f, hdr, sizeof hdr);
+    etw_pack_put(&f, hdr, sizeof hdr);
     size_t dir = f.n;
     uint8_t ent[ETW_PACK_DIR_ENTRY] = {0};
     for (uint32_t i = 0; i < ns; i++)
-        put(&f, ent, sizeof ent);
+        etw_pack_put(&f, ent, sizeof ent);
     for (uint32_t i = 0; i < ns && !f.failed; i++) {
         pad8(&f);
         if (f.n > ETW_PACK_MAX_SIZE || sec[i].n > ETW_PACK_MAX_SIZE - f.n) {
@@ -353,7 +177,7 @@ static int assemble(layout *l, uint8_t **out, size_t *n)
             break;
         }
         uint32_t off = (uint32_t)f.n;
-        put(&f, sec[i].p, sec[i].n);
+        etw_pack_put(&f, sec[i].p, sec[i].n);
         if (f.failed)
             break;
         uint8_t *e = f.p + dir + (size_t)i * ETW_PACK_DIR_ENTRY;
@@ -393,8 +217,8 @@ int etw_pack_writer_finish(etw_pack_writer *w, uint8_t **out, size_t *n)
     w->providers.n = keep_last(w->providers.v, w->providers.n, sizeof *w->providers.v, same_provider, NULL);
     for (uint32_t i = 1; i < w->strings.n; i++)
         w->strings.v[i].off = 0;
-    layout l = {.w = w};
-    put(&l.strings, "", 1); /* offset 0 = absent */
+    etw_pack_layout l = {.w = w};
+    etw_pack_put(&l.strings, "", 1); /* offset 0 = absent */
     walk(&l);
     int ok = !(l.strings.failed || l.providers.failed || l.events.failed || l.maps.failed || l.bodies.failed ||
                l.scratch.failed) &&

@@ -91,6 +91,35 @@ struct etw_pack_writer {
     uint64_t seq;
 };
 
+/* finish()'s working state (pack_layout.c) and the body encoders it uses (pack_bodies.c). */
+typedef struct etw_pack_bytes {
+    uint8_t *p;
+    size_t n, cap;
+    int failed;
+} etw_pack_bytes;
+
+typedef struct etw_pack_layout {
+    etw_pack_writer *w;
+    etw_pack_bytes strings, providers, events, maps, bodies;
+    /* Shared bodies: open addressing over (hash, offset, length) of BODIES ranges. */
+    struct shared {
+        uint64_t h;
+        uint32_t off, len;
+    } *shared;
+    size_t nshared, nslots;
+    etw_pack_bytes scratch;
+} etw_pack_layout;
+
+/* Appends to a growing byte buffer (failed set on allocation failure). */
+void etw_pack_put(etw_pack_bytes *b, const void *p, size_t n);
+void etw_pack_put32(etw_pack_bytes *b, uint32_t v);
+/* The string's offset in STRINGS, placing it there on first use. */
+uint32_t etw_pack_str_ref(etw_pack_layout *l, uint32_t id);
+/* Encode one event (its record into EVENTS, its body and property list into BODIES) or one
+ * map (record into MAPS, body into BODIES, shared with an identical one). */
+void etw_pack_event_body(etw_pack_layout *l, const etw_pw_event *e);
+void etw_pack_map_body(etw_pack_layout *l, const etw_pw_map *m);
+
 /* Grows a list by one zeroed element; NULL on allocation failure. */
 void *etw_pw_push(void **v, size_t *n, size_t *cap, size_t elem);
 #define ETW_PW_PUSH(w, list) etw_pw_push((void **)&(w)->list.v, &(w)->list.n, &(w)->list.cap, sizeof *(w)->list.v)
