@@ -352,10 +352,10 @@ ETWIRE_API ULONG WINAPI TdhEnumerateProviders(PPROVIDER_ENUMERATION_INFO pBuffer
 /* etwire extensions. */
 
 /* Learns the schema events a merged trace embeds (KernelTraceControl "MetaData" EventInfo and
- * EventMapInfo, provider bbccf6c1-6cd1-48c4-80ff-839482e37671) so later events of those
- * providers decode. TdhGetEventInformation calls it itself, so a consumer that asks about every
- * event never needs it; call it from the event callback to learn without decoding. Returns 1
- * if rec was such an event and its schema was stored, 0 otherwise. */
+ * EventMapInfo, provider bbccf6c1-6cd1-48c4-80ff-839482e37671; EventSource manifests) so later
+ * events of those providers decode. ProcessTrace shows every event to the learner before the
+ * callback, so a consumer never needs it; it is for records decoded outside a session. Returns
+ * 1 if rec was such an event and its schema was stored (a record already learned: 0). */
 ETWIRE_API int etwire_tdh_observe(PCEVENT_RECORD rec);
 /* UTF-8 path variants of TdhLoadManifest / TdhLoadManifestFromBinary. */
 ETWIRE_API ULONG etwire_tdh_load_manifest(const char *PathUtf8);
