@@ -176,12 +176,12 @@ etw_status etw_session_accept(etw_session *s, const uint8_t *p, size_t n, uint64
     etw_status st = etw_buffer_header_parse(p, n, &h);
     if (st != ETW_OK)
         return st;
-    if (!s->have_header) {
-        if ((st = take_header(s, p, &h)) != ETW_OK)
-            return st;
-    } else if (h.timestamp < s->last_flush_accepted) {
-        return ETW_E_BUF_ORDER;
-    }
+    /* A buffer older than the one before it is taken like any other: a clock set back
+     * between appended sessions, a relog or a private session produces such sequences, and a
+     * BufferCallback hands them on as they are (issue 9.5). Its events are delivered; those
+     * that sort before one already delivered are counted in EventsLate. */
+    if (!s->have_header && (st = take_header(s, p, &h)) != ETW_OK)
+        return st;
     uint8_t *owned = NULL;
     if (h.flags & ETW_BUFFER_FLAG_COMPRESSED) {
         if (!(s->header.LogFileMode & EVENT_TRACE_COMPRESSED_MODE))
@@ -214,8 +214,6 @@ etw_status etw_session_accept(etw_session *s, const uint8_t *p, size_t n, uint64
     else
         s->in_head = b;
     s->in_tail = b;
-    if (h.timestamp > s->last_flush_accepted)
-        s->last_flush_accepted = h.timestamp;
     if (h.flags & (ETW_BUFFER_FLAG_EVENTS_LOST | ETW_BUFFER_FLAG_BUFFER_LOST))
         s->stats.BuffersLostFlagged++;
     s->stats.BuffersAccepted++;

@@ -105,7 +105,6 @@ typedef struct etw_session {
 
     /* (mu) buffers accepted but not yet taken by ProcessTrace, and the session's state. */
     etw_buf *in_head, *in_tail;
-    uint64_t last_flush_accepted;
     uint64_t next_index;
     uint64_t next_offset;
     int ended;       /* no more input: etwire_stream_end, end of file */
