@@ -207,6 +207,11 @@ void etw_file_source_done(etw_file_source *f, const uint8_t *p)
         f->spare[f->nspare++] = (uint8_t *)(uintptr_t)p;
 }
 
+void etw_file_source_rewind(etw_file_source *f)
+{
+    f->next = 0;
+}
+
 void etw_file_source_keep_blocks(etw_file_source *f)
 {
     __atomic_store_n(&f->keep_blocks, 1, __ATOMIC_RELAXED);

@@ -59,6 +59,8 @@ int etw_file_source_next(etw_file_source *f, const etw_file_entry **e, const uin
                          etw_status *st);
 /* The buffer at p (from next) is finished with: its block is read into again. */
 void etw_file_source_done(etw_file_source *f, const uint8_t *p);
+/* The next buffer is the first one again. */
+void etw_file_source_rewind(etw_file_source *f);
 /* From now on blocks are kept until close (buffer references outlive completion). */
 void etw_file_source_keep_blocks(etw_file_source *f);
 

@@ -9,6 +9,7 @@
 #include "base/decode_scope.h"
 #include "format/xca.h"
 #include "etl/file_source.h"
+#include "session/run.h"
 #include "tdh/store/schema_lookup.h"
 
 etw_session *etw_session_create(int is_stream)
@@ -167,6 +168,42 @@ static etw_buf *new_buf(etw_session *s)
     if (b)
         memset(b, 0, sizeof *b);
     return b;
+}
+
+etw_status etw_session_count_file_buffers(etw_session *s)
+{
+    for (size_t i = 1; i < s->file->count; i++) {
+        etw_proc *proc = etw_proc_slot(s, (uint32_t)s->file->entries[i].proc + 1);
+        if (!proc)
+            return ETW_E_NOMEM;
+        proc->unfed++;
+    }
+    return ETW_OK;
+}
+
+etw_status etw_session_rewind(etw_session *s)
+{
+    if (!s->file)
+        return ETW_OK;
+    etw_file_source_rewind(s->file);
+    free(s->procs);
+    s->procs = NULL;
+    s->nprocs = 0;
+    s->next_index = s->next_offset = 0;
+    s->ended = s->input_ended = s->header_seen = s->corrupt = 0;
+    s->bound_dirty = 1;
+    s->current_time = 0;
+    s->buffers_read = 0;
+    memset(&s->live, 0, sizeof s->live);
+    pthread_mutex_lock(&s->mu);
+    memset(&s->stats, 0, sizeof s->stats);
+    s->stats.EventsLost = s->header.EventsLost;
+    pthread_mutex_unlock(&s->mu);
+    if (s->logfile_w)
+        s->logfile_w->BuffersRead = 0, s->logfile_w->CurrentTime = 0;
+    if (s->logfile_a)
+        s->logfile_a->BuffersRead = 0, s->logfile_a->CurrentTime = 0;
+    return etw_session_count_file_buffers(s);
 }
 
 etw_status etw_session_accept(etw_session *s, const uint8_t *p, size_t n, uint64_t offset,

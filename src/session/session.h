@@ -110,6 +110,7 @@ typedef struct etw_session {
     int ended;       /* no more input: etwire_stream_end, end of file */
     int closed;      /* CloseTrace while processing */
     int processing;
+    int processed;   /* a ProcessTrace call on it returned */
     etw_waiter *waiter;
     ETWIRE_SESSION_STATS stats; /* (mu) for the counters AddBuffer touches */
 
@@ -145,6 +146,11 @@ void etw_session_destroy(etw_session *s);
  * caller holds s->mu. offset is where the buffer starts in its file or stream. */
 etw_status etw_session_accept(etw_session *s, const uint8_t *p, size_t n, uint64_t offset,
                               int last_of_proc, int validate_records);
+/* File sessions: counts each processor's buffers, so the merge knows when one has no more. */
+etw_status etw_session_count_file_buffers(etw_session *s);
+/* A file session processed again starts over from its first buffer, with the same events and
+ * callbacks (issue 9.2); a stream goes on with what was added since. */
+etw_status etw_session_rewind(etw_session *s);
 /* Reports a problem through a diagnostic callback, naming buffer and offset. The _to form
  * needs no session, so a caller can report after letting go of the session's lock. */
 void etw_report_to(ETWIRE_DIAGNOSTIC_CALLBACK cb, void *ctx, etw_status st, uint64_t buffer_index,

@@ -49,14 +49,9 @@ static etw_session *open_file_session(const char *path, etw_status *st, char *er
         etw_session_destroy(s);
         return NULL;
     }
-    for (size_t i = 1; i < s->file->count; i++) {
-        etw_proc *proc = etw_proc_slot(s, (uint32_t)s->file->entries[i].proc + 1);
-        if (!proc) {
-            *st = ETW_E_NOMEM;
-            etw_session_destroy(s);
-            return NULL;
-        }
-        proc->unfed++;
+    if ((*st = etw_session_count_file_buffers(s)) != ETW_OK) {
+        etw_session_destroy(s);
+        return NULL;
     }
     return s;
 }

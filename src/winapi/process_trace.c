@@ -89,10 +89,15 @@ ETWIRE_API ULONG WMIAPI ProcessTrace(PROCESSTRACE_HANDLE *HandleArray, ULONG Han
     r.start_ft = StartTime ? filetime_value(StartTime) : INT64_MIN;
     r.end_ft = EndTime ? filetime_value(EndTime) : INT64_MAX;
     r.newest_flush_ft = INT64_MIN;
+    etw_status st = ETW_OK;
+    for (ULONG i = 0; i < HandleCount && st == ETW_OK; i++)
+        if (sessions[i]->processed)
+            st = etw_session_rewind(sessions[i]);
     for (ULONG i = 0; i < HandleCount; i++)
         report_index_problems(sessions[i]);
 
-    etw_status st = etw_run_process(&r);
+    if (st == ETW_OK)
+        st = etw_run_process(&r);
     int corrupt = 0;
     for (ULONG i = 0; i < HandleCount; i++) {
         etw_session *s = sessions[i];
@@ -102,6 +107,7 @@ ETWIRE_API ULONG WMIAPI ProcessTrace(PROCESSTRACE_HANDLE *HandleArray, ULONG Han
         pthread_mutex_lock(&s->mu);
         etw_session_fold_live(s);
         s->processing = 0;
+        s->processed = 1;
         s->waiter = NULL;
         int closed = s->closed;
         pthread_mutex_unlock(&s->mu);
