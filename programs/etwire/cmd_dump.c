@@ -17,12 +17,22 @@ typedef struct dump_state {
     event_filter filter;
 } dump_state;
 
+#define OUTPUT_BLOCK (1u << 20)
+
+static void write_block(dump_state *d)
+{
+    if (d->line.len)
+        fwrite(d->line.data, 1, d->line.len, stdout);
+    etw_strbuf_reset(&d->line);
+}
+
 static void WINAPI on_event(PEVENT_RECORD er)
 {
     dump_state *d = er->UserContext;
     if (!event_filter_match(&d->filter, er))
         return;
-    etw_strbuf_reset(&d->line);
+    /* Lines collect in one block written when it passes OUTPUT_BLOCK bytes: one write per
+     * megabyte, not one stdio call per event. */
     if (d->json == 2)
         event_view_csv(&d->line, er);
     else if (d->json)
@@ -30,7 +40,8 @@ static void WINAPI on_event(PEVENT_RECORD er)
     else
         event_view_text(&d->line, er);
     etw_strbuf_putc(&d->line, '\n');
-    fwrite(d->line.data, 1, d->line.len, stdout);
+    if (d->line.len >= OUTPUT_BLOCK)
+        write_block(d);
     d->events++;
 }
 
@@ -99,8 +110,10 @@ int cmd_dump(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    static char outbuf[1 << 20];
-    setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
+    if (etw_strbuf_reserve(&d.line, OUTPUT_BLOCK + 4096) != 0) {
+        fprintf(stderr, "etwire dump: out of memory\n");
+        return 1;
+    }
     opts.EventCallback = on_event;
     opts.EventCallbackContext = &d;
     opts.BufferCallback = on_buffer;
@@ -113,6 +126,7 @@ int cmd_dump(int argc, char **argv)
         fputs(event_view_csv_header(), stdout);
     int rc = cli_process(&t, event_filter_start(&d.filter), event_filter_end(&d.filter));
     cli_close_traces(&t);
+    write_block(&d);
     if (fflush(stdout) != 0 || ferror(stdout)) {
         fprintf(stderr, "etwire dump: cannot write the output\n");
         rc = 1;

@@ -141,9 +141,22 @@ GUID etw_guid_read(const uint8_t *p)
 
 void etw_guid_format(const GUID *g, char out[37])
 {
-    snprintf(out, 37, "%08x-%04x-%04x-%02x%02x-%02x%02x%02x%02x%02x%02x", (unsigned)g->Data1,
-             g->Data2, g->Data3, g->Data4[0], g->Data4[1], g->Data4[2], g->Data4[3], g->Data4[4],
-             g->Data4[5], g->Data4[6], g->Data4[7]);
+    /* Without printf: the CLI formats a GUID for every event it prints. */
+    static const char hex[] = "0123456789abcdef";
+    uint8_t b[16];
+    for (int i = 0; i < 4; i++)
+        b[i] = (uint8_t)(g->Data1 >> (24 - 8 * i));
+    b[4] = (uint8_t)(g->Data2 >> 8), b[5] = (uint8_t)g->Data2;
+    b[6] = (uint8_t)(g->Data3 >> 8), b[7] = (uint8_t)g->Data3;
+    memcpy(b + 8, g->Data4, 8);
+    char *o = out;
+    for (int i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            *o++ = '-';
+        *o++ = hex[b[i] >> 4];
+        *o++ = hex[b[i] & 15];
+    }
+    *o = '\0';
 }
 
 int etw_guid_equal(const GUID *a, const GUID *b)
