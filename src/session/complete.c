@@ -3,7 +3,6 @@
  * is what a relay must forward), then its BufferCompletionCallback, exactly once. */
 #include <stdlib.h>
 
-#include "etl/file_source.h"
 #include "session/run.h"
 
 void etw_session_fold_live(etw_session *s)
@@ -16,8 +15,8 @@ void etw_session_fold_live(etw_session *s)
 
 static void recycle(etw_session *s, etw_buf *b)
 {
-    if (s->file)
-        etw_file_source_done(s->file, b->orig);
+    if (s->src.ops->done)
+        s->src.ops->done(s->src.impl, b->orig);
     pthread_mutex_lock(&s->mu);
     s->stats.BytesHeld = atomic_fetch_sub_explicit(&s->bytes_held,
                                                    b->orig_size + (b->owned ? b->hdr.filled : 0),

@@ -45,7 +45,7 @@ static int finished(const etw_session *s, const etw_proc *p, uint32_t slot)
 {
     if (slot == 0)
         return p->seen || s->input_ended;
-    if (s->file)
+    if (s->src.ops->counts_buffers)
         return p->unfed == 0;
     return s->input_ended;
 }
@@ -55,7 +55,7 @@ static int expected(const etw_session *s, const etw_proc *p, uint32_t slot)
 {
     if (p->seen || slot == 0)
         return 1;
-    if (s->file)
+    if (s->src.ops->counts_buffers)
         return p->unfed > 0;
     return slot <= announced_processors(s);
 }
@@ -166,7 +166,7 @@ void etw_session_integrate(etw_run *r, etw_session *s, etw_buf *b)
         p = &s->procs[slot];
     }
     if (slot) {
-        if (s->file && p->unfed)
+        if (p->unfed)
             p->unfed--;
         int64_t flush_ft = etw_clock_to_filetime(&s->clock, b->hdr.timestamp);
         if (flush_ft > r->newest_flush_ft)

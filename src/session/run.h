@@ -26,10 +26,12 @@ typedef struct etw_run {
     int nomem;
 } etw_run;
 
-/* merge.c */
+/* heap.c */
 int etw_heap_push(etw_run *r, etw_session *s, uint32_t slot);
 void etw_heap_fix_top(etw_run *r);
 void etw_heap_pop_top(etw_run *r);
+
+/* merge.c */
 etw_status etw_run_process(etw_run *r);
 
 /* procs.c: the processor table and the bound on what unseen data may still hold. */

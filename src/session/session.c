@@ -8,20 +8,18 @@
 #include "base/bytes.h"
 #include "base/decode_scope.h"
 #include "format/xca.h"
-#include "etl/file_source.h"
 #include "session/run.h"
-#include "tdh/store/schema_lookup.h"
 
-etw_session *etw_session_create(int is_stream)
+etw_session *etw_session_create(etw_source src)
 {
     etw_session *s = calloc(1, sizeof *s);
     if (!s)
         return NULL;
     pthread_mutex_init(&s->mu, NULL);
-    s->is_stream = is_stream;
+    s->src = src;
     s->decode_scope = etw_decode_scope_new();
-    s->window_100ns = is_stream ? ETWIRE_REORDER_DEFAULT : ETWIRE_REORDER_UNBOUNDED;
-    s->mem_limit = is_stream ? ETWIRE_MEMORY_LIMIT_DEFAULT : UINT64_MAX;
+    s->window_100ns = ETWIRE_REORDER_UNBOUNDED;
+    s->mem_limit = UINT64_MAX;
     return s;
 }
 
@@ -42,11 +40,11 @@ void etw_session_destroy(etw_session *s)
     if (!s)
         return;
     etw_session_release_all(s);
-    etw_tdh_forget_scope(s->decode_scope);
     free_buf_list(s->free_bufs, next_proc);
     free(s->procs);
     free(s->names);
-    etw_file_source_close(s->file);
+    if (s->src.ops && s->src.ops->close)
+        s->src.ops->close(s->src.impl);
     pthread_mutex_destroy(&s->mu);
     free(s);
 }
@@ -170,22 +168,33 @@ static etw_buf *new_buf(etw_session *s)
     return b;
 }
 
-etw_status etw_session_count_file_buffers(etw_session *s)
+etw_status etw_session_expect_buffer(etw_session *s, uint32_t processor)
 {
-    for (size_t i = 1; i < s->file->count; i++) {
-        etw_proc *proc = etw_proc_slot(s, (uint32_t)s->file->entries[i].proc + 1);
-        if (!proc)
-            return ETW_E_NOMEM;
-        proc->unfed++;
-    }
+    etw_proc *proc = etw_proc_slot(s, processor + 1);
+    if (!proc)
+        return ETW_E_NOMEM;
+    proc->unfed++;
     return ETW_OK;
 }
 
-etw_status etw_session_rewind(etw_session *s)
+void etw_session_skip_buffer(etw_session *s, etw_status st, uint64_t index, uint64_t offset,
+                             uint32_t processor, const char *detail)
 {
-    if (!s->file)
-        return ETW_OK;
-    etw_file_source_rewind(s->file);
+    pthread_mutex_lock(&s->mu);
+    s->stats.BuffersRejected++;
+    if (index == UINT64_MAX)
+        index = s->next_index;
+    pthread_mutex_unlock(&s->mu);
+    s->corrupt = 1;
+    etw_session_report(s, st, index, offset, 0, detail);
+    etw_proc *proc = processor == UINT32_MAX ? NULL : etw_proc_slot(s, processor + 1);
+    if (proc && proc->unfed)
+        proc->unfed--;
+    s->bound_dirty = 1;
+}
+
+void etw_session_restart(etw_session *s)
+{
     free(s->procs);
     s->procs = NULL;
     s->nprocs = 0;
@@ -203,7 +212,15 @@ etw_status etw_session_rewind(etw_session *s)
         s->logfile_w->BuffersRead = 0, s->logfile_w->CurrentTime = 0;
     if (s->logfile_a)
         s->logfile_a->BuffersRead = 0, s->logfile_a->CurrentTime = 0;
-    return etw_session_count_file_buffers(s);
+}
+
+etw_status etw_session_add(etw_session *s, const uint8_t *p, size_t n, uint64_t offset,
+                           int last_of_proc, int validate_records)
+{
+    pthread_mutex_lock(&s->mu);
+    etw_status st = etw_session_accept(s, p, n, offset, last_of_proc, validate_records);
+    pthread_mutex_unlock(&s->mu);
+    return st;
 }
 
 etw_status etw_session_accept(etw_session *s, const uint8_t *p, size_t n, uint64_t offset,

@@ -18,8 +18,7 @@
 #include "format/buffer_header.h"
 #include "format/logfile_header.h"
 #include "format/record.h"
-
-typedef struct etw_file_source etw_file_source;
+#include "session/source.h"
 
 typedef struct etw_buf etw_buf;
 struct etw_buf {
@@ -79,8 +78,9 @@ typedef struct etw_waiter {
 typedef struct etw_session {
     pthread_mutex_t mu;
     PROCESSTRACE_HANDLE handle;
-    int is_stream;
-    uint32_t decode_scope; /* what this trace teaches the decoder stays its own */
+    etw_source src;        /* where the buffers come from */
+    uint32_t decode_scope; /* which schemas the trace taught (base/decode_scope.h); the layer
+                              that destroys sessions forgets them */
 
     /* What the caller asked for. */
     etw_api api;
@@ -107,7 +107,7 @@ typedef struct etw_session {
     etw_buf *in_head, *in_tail;
     uint64_t next_index;
     uint64_t next_offset;
-    int ended;       /* no more input: etwire_stream_end, end of file */
+    int ended;       /* no more input: etwire_stream_end, the source's end */
     int closed;      /* CloseTrace while processing */
     int processing;
     int processed;   /* a ProcessTrace call on it returned */
@@ -123,7 +123,6 @@ typedef struct etw_session {
     uint32_t index_in_call;
     int input_ended;     /* ProcessTrace's view of ended/closed (taken under mu in pull) */
     int header_seen;     /* the header buffer has entered the merge */
-    etw_file_source *file;
     int corrupt;         /* something was reported: ProcessTrace ends with ERROR_FILE_CORRUPT */
     int bound_dirty;     /* a processor went idle, woke up or finished: recompute the bound */
     etw_key bound;       /* lower bound of events not yet queued (see procs.c) */
@@ -139,18 +138,28 @@ typedef struct etw_session {
     } live;
 } etw_session;
 
-etw_session *etw_session_create(int is_stream);
+/* A session reading from src (which it closes when destroyed). The reorder window and the
+ * memory bound start unbounded. */
+etw_session *etw_session_create(etw_source src);
 void etw_session_destroy(etw_session *s);
 
 /* Validates one buffer and queues it. Takes no ownership on error (no completion fires). The
  * caller holds s->mu. offset is where the buffer starts in its file or stream. */
 etw_status etw_session_accept(etw_session *s, const uint8_t *p, size_t n, uint64_t offset,
                               int last_of_proc, int validate_records);
-/* File sessions: counts each processor's buffers, so the merge knows when one has no more. */
-etw_status etw_session_count_file_buffers(etw_session *s);
-/* A file session processed again starts over from its first buffer, with the same events and
- * callbacks (issue 9.2); a stream goes on with what was added since. */
-etw_status etw_session_rewind(etw_session *s);
+/* etw_session_accept, taking the session's lock. */
+etw_status etw_session_add(etw_session *s, const uint8_t *p, size_t n, uint64_t offset,
+                           int last_of_proc, int validate_records);
+/* For sources that count buffers: one more buffer of this processor will come. */
+etw_status etw_session_expect_buffer(etw_session *s, uint32_t processor);
+/* A buffer its source could not read, or the session could not take: counted as rejected,
+ * reported with its number (UINT64_MAX: the next one's) and offset, and, when its processor
+ * is known (not UINT32_MAX), one buffer fewer is expected from that processor. */
+void etw_session_skip_buffer(etw_session *s, etw_status st, uint64_t index, uint64_t offset,
+                             uint32_t processor, const char *detail);
+/* Back to the state before the first buffer was taken (the header stays known): a source that
+ * is read again calls this from begin(). Statistics restart too. */
+void etw_session_restart(etw_session *s);
 /* Reports a problem through a diagnostic callback, naming buffer and offset. The _to form
  * needs no session, so a caller can report after letting go of the session's lock. */
 void etw_report_to(ETWIRE_DIAGNOSTIC_CALLBACK cb, void *ctx, etw_status st, uint64_t buffer_index,

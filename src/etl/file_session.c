@@ -1,0 +1,106 @@
+/* The file as a buffer source (see file_session.h): buffers are read in flush order when the
+ * merge needs the next one, each processor's buffer count is known from the index, and a file
+ * processed again is read again from its first buffer (docs/api/lifetime.md). */
+#include "etl/file_session.h"
+
+#include <stdio.h>
+
+#include "etl/file_source.h"
+
+static etw_status count_buffers(etw_file_source *f, etw_session *s)
+{
+    for (size_t i = 1; i < f->count; i++) {
+        etw_status st = etw_session_expect_buffer(s, f->entries[i].proc);
+        if (st != ETW_OK)
+            return st;
+    }
+    return ETW_OK;
+}
+
+static etw_status file_begin(void *impl, etw_session *s, int again)
+{
+    etw_file_source *f = impl;
+    if (again) {
+        etw_file_source_rewind(f);
+        etw_session_restart(s);
+        etw_status st = count_buffers(f, s);
+        if (st != ETW_OK)
+            return st;
+    }
+    /* What the index found, reported now that a diagnostic callback may be listening. */
+    for (size_t i = 0; i < f->problem_count && i < ETW_FILE_PROBLEMS_KEPT; i++) {
+        const etw_file_problem *p = &f->problems[i];
+        etw_session_skip_buffer(s, p->status, p->index, p->offset, UINT32_MAX, p->detail);
+    }
+    return ETW_OK;
+}
+
+static etw_source_result file_next(void *impl, etw_session *s)
+{
+    etw_file_source *f = impl;
+    const etw_file_entry *e;
+    const uint8_t *p;
+    etw_status st;
+    while (etw_file_source_next(f, &e, &p, &st)) {
+        if (p)
+            st = etw_session_add(s, p, e->size, e->offset, e->last_of_proc, 0);
+        if (st == ETW_OK)
+            return ETW_SOURCE_QUEUED;
+        /* A buffer that cannot be read or taken is reported by position and skipped. */
+        etw_file_source_done(f, p);
+        etw_session_skip_buffer(s, st, UINT64_MAX, e->offset, e->proc, NULL);
+    }
+    return ETW_SOURCE_END;
+}
+
+static void file_done(void *impl, const uint8_t *p)
+{
+    etw_file_source_done(impl, p);
+}
+
+static void file_keep(void *impl)
+{
+    etw_file_source_keep_blocks(impl);
+}
+
+static void file_close(void *impl)
+{
+    etw_file_source_close(impl);
+}
+
+static const etw_source_ops file_ops = {
+    .counts_buffers = 1,
+    .begin = file_begin,
+    .next = file_next,
+    .done = file_done,
+    .keep = file_keep,
+    .close = file_close,
+};
+
+etw_session *etw_file_session_open(const char *path, etw_status *st, char *err, size_t errlen)
+{
+    etw_file_source *f;
+    if ((*st = etw_file_source_open(path, &f, err, errlen)) != ETW_OK)
+        return NULL;
+    etw_session *s = etw_session_create((etw_source){&file_ops, f});
+    if (!s) {
+        etw_file_source_close(f);
+        *st = ETW_E_NOMEM;
+        return NULL;
+    }
+    const etw_file_entry *e;
+    const uint8_t *p;
+    etw_file_source_next(f, &e, &p, st);
+    if (p)
+        *st = etw_session_add(s, p, e->size, e->offset, 0, 0);
+    if (*st != ETW_OK) {
+        snprintf(err, errlen, "%s: buffer 0 at offset 0: %s", path, etw_status_message(*st));
+        etw_session_destroy(s);
+        return NULL;
+    }
+    if ((*st = count_buffers(f, s)) != ETW_OK) {
+        etw_session_destroy(s);
+        return NULL;
+    }
+    return s;
+}
