@@ -24,7 +24,7 @@ static void recycle(etw_session *s, etw_buf *b)
                          (b->orig_size + (b->owned ? b->hdr.filled : 0));
     s->stats.BuffersCompleted++;
     etw_session_fold_live(s);
-    free(b->owned);
+    etw_session_drop_inflated(s, b->owned);
     b->owned = NULL;
     /* The free list is shared with AddBuffer (etw_session_accept runs under mu). */
     b->next_proc = s->free_bufs;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include "base/bytes.h"
+#include "base/decode_scope.h"
 #include "session/run.h"
 
 static void release(etw_run *r);
@@ -134,7 +135,7 @@ static void deliver_top(etw_run *r)
  * (NULL when nothing can). */
 static etw_session *release_from(etw_run *r)
 {
-    etw_key bound = {0, 0, 0, 0};
+    etw_key bound = {0, 0, 0};
     for (;;) {
         r->bounds_changed = 0;
         etw_session *blocker = global_bound(r, &bound);
@@ -159,6 +160,7 @@ static void release(etw_run *r)
 
 etw_status etw_run_process(etw_run *r)
 {
+    uint32_t outer_scope = etw_decode_scope; /* the caller's, given back at the end */
     for (;;) {
         uint64_t seq = waiter_seq(r);
         for (unsigned i = 0; i < r->count; i++)
@@ -185,6 +187,7 @@ etw_status etw_run_process(etw_run *r)
         if (res == ETW_SOURCE_WAIT)
             wait_for_stream(r, seq);
     }
+    etw_decode_scope = outer_scope;
     if (r->nomem)
         return ETW_E_NOMEM;
     return r->stop ? r->stop_status : ETW_OK;

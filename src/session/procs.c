@@ -67,15 +67,14 @@ void etw_session_bound(const etw_session *s, etw_key *bound, int *none)
         *none = 0;
         bound->ft = INT64_MIN;
         bound->raw = 0;
-        bound->sess = 0;
-        bound->proc = 0;
+        bound->tie = 0;
         return;
     }
     for (uint32_t slot = 0; slot < s->nprocs; slot++) {
         const etw_proc *p = &s->procs[slot];
         if (p->head || !expected(s, p, slot) || finished(s, p, slot))
             continue;
-        etw_key k = {INT64_MIN, 0, s->index_in_call, slot};
+        etw_key k = {INT64_MIN, 0, etw_key_tie(s->index_in_call, slot)};
         if (p->seen) {
             k.ft = etw_clock_to_filetime(&s->clock, p->last_ts);
             k.raw = p->last_ts;
@@ -106,8 +105,7 @@ void etw_proc_load(etw_run *r, etw_session *s, uint32_t slot)
                 p->last_ts = ts;
                 p->key.ft = slot == 0 ? INT64_MIN : etw_clock_to_filetime(&s->clock, ts);
                 p->key.raw = ts;
-                p->key.sess = s->index_in_call;
-                p->key.proc = slot;
+                p->key.tie = etw_key_tie(s->index_in_call, slot);
                 p->has_rec = 1;
                 return;
             }

@@ -41,6 +41,8 @@ void etw_session_destroy(etw_session *s)
         return;
     etw_session_release_all(s);
     free_buf_list(s->free_bufs, next_proc);
+    while (s->nspare_inflated)
+        free(s->spare_inflated[--s->nspare_inflated]);
     free(s->procs);
     free(s->names);
     if (s->src.ops && s->src.ops->close)
@@ -121,7 +123,8 @@ static etw_status decompress(etw_session *s, const uint8_t *p, size_t n,
      * never more than the session's buffer size, and ETW buffers are at most 16 MiB. */
     if (h->filled > ETW_MAX_BUFFER_SIZE || h->filled > s->header.BufferSize)
         return ETW_E_BUF_FILLED;
-    uint8_t *d = malloc(h->filled);
+    uint8_t *d = s->nspare_inflated ? s->spare_inflated[--s->nspare_inflated]
+                                    : malloc(s->header.BufferSize);
     if (!d)
         return ETW_E_NOMEM;
     memcpy(d, p, ETW_BUFFER_HEADER_SIZE);
@@ -130,7 +133,7 @@ static etw_status decompress(etw_session *s, const uint8_t *p, size_t n,
                                 stored - ETW_BUFFER_HEADER_SIZE, d + ETW_BUFFER_HEADER_SIZE,
                                 h->filled - ETW_BUFFER_HEADER_SIZE, &got);
     if (rc != ETW_XCA_OK || got != h->filled - ETW_BUFFER_HEADER_SIZE) {
-        free(d);
+        etw_session_drop_inflated(s, d);
         return ETW_E_BUF_DECOMPRESS;
     }
     s->stats.BuffersCompressed++;
@@ -154,6 +157,16 @@ static etw_status walk_records(const uint8_t *d, uint32_t filled, uint32_t *bad_
         off += (uint32_t)etw_align8(rec.size);
     }
     return ETW_OK;
+}
+
+void etw_session_drop_inflated(etw_session *s, uint8_t *block)
+{
+    if (!block)
+        return;
+    if (s->nspare_inflated < sizeof s->spare_inflated / sizeof s->spare_inflated[0])
+        s->spare_inflated[s->nspare_inflated++] = block;
+    else
+        free(block);
 }
 
 static etw_buf *new_buf(etw_session *s)
@@ -246,12 +259,12 @@ etw_status etw_session_accept(etw_session *s, const uint8_t *p, size_t n, uint64
     const uint8_t *data = owned ? owned : p;
     uint32_t bad_at = 0;
     if (validate_records && (st = walk_records(data, h.filled, &bad_at)) != ETW_OK) {
-        free(owned);
+        etw_session_drop_inflated(s, owned);
         return st;
     }
     etw_buf *b = new_buf(s);
     if (!b) {
-        free(owned);
+        etw_session_drop_inflated(s, owned);
         return ETW_E_NOMEM;
     }
     b->orig = p;

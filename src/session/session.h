@@ -37,13 +37,18 @@ struct etw_buf {
     uint8_t last_of_proc;  /* a file knows no later buffer of this processor follows */
 };
 
-/* Merge order key: trace time, then raw time, then handle position, then processor. */
+/* Merge order key: trace time, then raw time, then handle position, then processor (the last
+ * two in one word: tie = position << 32 | processor slot, so a key compares in three steps). */
 typedef struct etw_key {
     int64_t ft;
     uint64_t raw;
-    uint32_t sess;
-    uint32_t proc;
+    uint64_t tie;
 } etw_key;
+
+static inline uint64_t etw_key_tie(uint32_t sess, uint32_t proc)
+{
+    return (uint64_t)sess << 32 | proc;
+}
 
 static inline int etw_key_less(const etw_key *a, const etw_key *b)
 {
@@ -51,9 +56,7 @@ static inline int etw_key_less(const etw_key *a, const etw_key *b)
         return a->ft < b->ft;
     if (a->raw != b->raw)
         return a->raw < b->raw;
-    if (a->sess != b->sess)
-        return a->sess < b->sess;
-    return a->proc < b->proc;
+    return a->tie < b->tie;
 }
 
 typedef struct etw_proc {
@@ -131,6 +134,10 @@ typedef struct etw_session {
     ULONG64 buffers_read;
     EVENT_HEADER_EXTENDED_DATA_ITEM ext_items[64];
     etw_buf *free_bufs;
+    /* (mu) decompression blocks of BufferSize bytes kept for reuse: a fresh allocation per
+     * compressed buffer costs page faults every time. */
+    uint8_t *spare_inflated[8];
+    unsigned nspare_inflated;
     _Atomic uint64_t bytes_held; /* read by the merge for the memory bound without the lock */
     /* Counters only ProcessTrace touches, folded into stats under mu once per buffer. */
     struct {
@@ -170,6 +177,8 @@ void etw_session_report(etw_session *s, etw_status st, uint64_t buffer_index, ui
 
 /* Copies the ProcessTrace-only counters into stats; the caller holds mu. */
 void etw_session_fold_live(etw_session *s);
+/* Gives a buffer's decompressed copy back for reuse; the caller holds mu. */
+void etw_session_drop_inflated(etw_session *s, uint8_t *block);
 /* Fires completion callbacks for every buffer still held and frees them. */
 void etw_session_release_all(etw_session *s);
 

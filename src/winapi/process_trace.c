@@ -73,6 +73,7 @@ ETWIRE_API ULONG WMIAPI ProcessTrace(PROCESSTRACE_HANDLE *HandleArray, ULONG Han
     r.start_ft = StartTime ? filetime_value(StartTime) : INT64_MIN;
     r.end_ft = EndTime ? filetime_value(EndTime) : INT64_MAX;
     r.newest_flush_ft = INT64_MIN;
+    r.last.ft = INT64_MIN; /* below every delivered key */
     /* Each source starts: a file processed before is read again from its first buffer. */
     etw_status st = ETW_OK;
     for (ULONG i = 0; i < HandleCount && st == ETW_OK; i++) {
