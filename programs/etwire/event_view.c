@@ -185,11 +185,20 @@ static void put_guid(etw_strbuf *o, const GUID *g)
     etw_strbuf_append(o, t, 36);
 }
 
-/* "<name><value>" pairs of the common fields. */
+/* "<name><value>" pairs of the common fields; most values are below 100. */
 static void put_u(etw_strbuf *o, const char *name, uint64_t v)
 {
     etw_strbuf_puts(o, name);
-    etw_strbuf_u64(o, v);
+    if (v >= 100 || o->cap - o->len < 4) {
+        etw_strbuf_u64(o, v);
+        return;
+    }
+    char *p = o->data + o->len;
+    if (v >= 10)
+        *p++ = (char)('0' + v / 10);
+    *p++ = (char)('0' + v % 10);
+    *p = '\0';
+    o->len = (size_t)(p - o->data);
 }
 
 static void common_fields(etw_strbuf *o, const EVENT_RECORD *er, int json)

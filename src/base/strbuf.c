@@ -94,7 +94,13 @@ void etw_strbuf_u64(etw_strbuf *sb, uint64_t v)
     } else {
         tmp[--i] = (char)('0' + v);
     }
-    etw_strbuf_append(sb, tmp + i, sizeof tmp - i);
+    /* Straight into the buffer: numbers are most of what a dump writes. */
+    size_t len = sizeof tmp - i;
+    if (sb->cap - sb->len <= len && etw_strbuf_reserve(sb, len) != 0)
+        return;
+    memcpy(sb->data + sb->len, tmp + i, len);
+    sb->len += len;
+    sb->data[sb->len] = '\0';
 }
 
 void etw_strbuf_i64(etw_strbuf *sb, int64_t v)
@@ -143,6 +149,25 @@ void etw_strbuf_json_string(etw_strbuf *sb, const char *s, size_t n)
 {
     size_t start = 0;
     for (size_t i = 0; i < n; i++) {
+#ifdef __SSE2__
+        /* 16 bytes at a time up to the first that needs escaping (a control character, a
+         * quote or a backslash): decoded strings rarely hold any. */
+        const __m128i space = _mm_set1_epi8(0x20), quote = _mm_set1_epi8('"'),
+                      backslash = _mm_set1_epi8('\\');
+        while (i + 16 <= n) {
+            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+            __m128i printable = _mm_cmpeq_epi8(_mm_max_epu8(v, space), v);
+            __m128i special = _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash));
+            unsigned ok = (unsigned)_mm_movemask_epi8(_mm_andnot_si128(special, printable));
+            if (ok != 0xFFFFu) {
+                i += (size_t)__builtin_ctz(~ok);
+                break;
+            }
+            i += 16;
+        }
+        if (i >= n)
+            break;
+#endif
         unsigned char c = (unsigned char)s[i];
         if (c >= 0x20 && c != '"' && c != '\\')
             continue;

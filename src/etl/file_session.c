@@ -20,6 +20,7 @@ static etw_status count_buffers(etw_file_source *f, etw_session *s)
 static etw_status file_begin(void *impl, etw_session *s, int again)
 {
     etw_file_source *f = impl;
+    etw_file_source_whole_buffers(f, etw_session_wants_buffers(s));
     if (again) {
         etw_file_source_rewind(f);
         etw_session_restart(s);
@@ -40,10 +41,11 @@ static etw_source_result file_next(void *impl, etw_session *s)
     etw_file_source *f = impl;
     const etw_file_entry *e;
     const uint8_t *p;
+    size_t n;
     etw_status st;
-    while (etw_file_source_next(f, &e, &p, &st)) {
+    while (etw_file_source_next(f, &e, &p, &n, &st)) {
         if (p)
-            st = etw_session_add(s, p, e->size, e->offset, e->last_of_proc, 0);
+            st = etw_session_add(s, p, n, e->offset, e->last_of_proc, 0);
         if (st == ETW_OK)
             return ETW_SOURCE_QUEUED;
         /* A buffer that cannot be read or taken is reported by position and skipped. */
@@ -90,9 +92,10 @@ etw_session *etw_file_session_open(const char *path, etw_status *st, char *err, 
     }
     const etw_file_entry *e;
     const uint8_t *p;
-    etw_file_source_next(f, &e, &p, st);
+    size_t n;
+    etw_file_source_next(f, &e, &p, &n, st);
     if (p)
-        *st = etw_session_add(s, p, e->size, e->offset, 0, 0);
+        *st = etw_session_add(s, p, n, e->offset, 0, 0);
     if (*st != ETW_OK) {
         snprintf(err, errlen, "%s: buffer 0 at offset 0: %s", path, etw_status_message(*st));
         etw_session_destroy(s);

@@ -21,6 +21,7 @@ typedef struct etw_file_entry {
     uint64_t offset;
     uint64_t flush;
     uint32_t size;       /* bytes available to the buffer (clipped at end of file) */
+    uint32_t used;       /* bytes up to its filled offset (all of it when compressed) */
     uint16_t proc;
     uint8_t last_of_proc;
 } etw_file_entry;
@@ -43,22 +44,30 @@ typedef struct etw_file_source {
     etw_file_problem problems[ETW_FILE_PROBLEMS_KEPT];
     size_t problem_count; /* may exceed ETW_FILE_PROBLEMS_KEPT; the rest are counted only */
     uint32_t block_size;  /* the largest buffer: any block holds any buffer */
-    uint8_t **blocks;     /* every block allocated (freed by close) */
-    uint8_t **spare;      /* blocks free for the next read (same capacity) */
+    uint8_t **spare;      /* blocks free for the next read (room for every block) */
     size_t nblocks, nspare, capblocks;
+    uint8_t **arenas;     /* blocks are carved from these (unmapped by close) */
+    size_t narenas, arena_used, arena_bytes;
     int keep_blocks;      /* a consumer took a buffer reference: never reuse a block */
+    int whole_buffers;    /* read each buffer whole, not only up to its filled offset */
 } etw_file_source;
 
 /* Opens and indexes a file. A file whose first buffer cannot be read fails with the status and
  * a message naming the offset in err. */
 etw_status etw_file_source_open(const char *path, etw_file_source **out, char *err, size_t errlen);
 void etw_file_source_close(etw_file_source *f);
-/* The next buffer in flush order, read into a block: returns 0 when there are no more. When
- * the read fails, *p is NULL and *st says why (the entry is still consumed). */
+/* The next buffer in flush order, read into a block: returns 0 when there are no more. *n is
+ * how many bytes were read (see whole_buffers). When the read fails, *p is NULL and *st says
+ * why (the entry is still consumed). */
 int etw_file_source_next(etw_file_source *f, const etw_file_entry **e, const uint8_t **p,
-                         etw_status *st);
+                         size_t *n, etw_status *st);
 /* The buffer at p (from next) is finished with: its block is read into again. */
 void etw_file_source_done(etw_file_source *f, const uint8_t *p);
+/* Whether next() reads each buffer whole (the default) or only up to its filled offset, which
+ * is all the events need: a buffer callback sees whole buffers, a consumer without one does
+ * not pay for copying the unused end of partly filled buffers (1 MiB buffers flushed by a
+ * timer are often mostly empty). */
+void etw_file_source_whole_buffers(etw_file_source *f, int whole);
 /* The next buffer is the first one again. */
 void etw_file_source_rewind(etw_file_source *f);
 /* From now on blocks are kept until close (buffer references outlive completion). */

@@ -13,6 +13,17 @@ void etw_session_fold_live(etw_session *s)
     s->stats.BadRecords = s->live.bad_records;
 }
 
+int etw_session_wants_buffers(const etw_session *s)
+{
+    if (s->completion_cb)
+        return 1;
+    switch (s->api) {
+    case ETW_API_LOGFILE_W: return s->logfile_w->BufferCallback != NULL;
+    case ETW_API_LOGFILE_A: return s->logfile_a->BufferCallback != NULL;
+    default: return s->options.BufferCallback != NULL;
+    }
+}
+
 static void recycle(etw_session *s, etw_buf *b)
 {
     if (s->src.ops->done)

@@ -175,6 +175,9 @@ void etw_report_to(ETWIRE_DIAGNOSTIC_CALLBACK cb, void *ctx, etw_status st, uint
 void etw_session_report(etw_session *s, etw_status st, uint64_t buffer_index, uint64_t offset,
                         uint32_t record_offset, const char *detail);
 
+/* Whether anyone sees whole buffers: a BufferCallback of any API form, or a completion
+ * callback. Otherwise only the bytes up to a buffer's filled offset matter. */
+int etw_session_wants_buffers(const etw_session *s);
 /* Copies the ProcessTrace-only counters into stats; the caller holds mu. */
 void etw_session_fold_live(etw_session *s);
 /* Gives a buffer's decompressed copy back for reuse; the caller holds mu. */
