@@ -46,8 +46,11 @@ typedef struct etw_file_source {
     uint32_t block_size;  /* the largest buffer: any block holds any buffer */
     uint8_t **spare;      /* blocks free for the next read (room for every block) */
     size_t nblocks, nspare, capblocks;
-    uint8_t **arenas;     /* blocks are carved from these (unmapped by close) */
-    size_t narenas, arena_used, arena_bytes;
+    struct etw_file_arena {
+        uint8_t *base;
+        size_t bytes;
+    } *arenas;            /* blocks are carved from these (unmapped by close) */
+    size_t narenas, arena_used;
     int keep_blocks;      /* a consumer took a buffer reference: never reuse a block */
     int whole_buffers;    /* read each buffer whole, not only up to its filled offset */
 } etw_file_source;
