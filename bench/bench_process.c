@@ -9,7 +9,9 @@
  *            the smallest Windows-API program, linked against the shared library,
  *   json, text, csv   `etwire dump -f FORMAT FILE`.
  * The table gives medians over the runs, events as a multiple of cat, the events process's peak
- * RSS, and each dump as a multiple of events. Several builds can run side by side in the same
+ * RSS, the most buffer bytes the session held at once (BytesHeldPeak, measured once with this
+ * build's library: the "buffers in flight" of the memory aim), and each dump as a multiple of
+ * events. Several builds can run side by side in the same
  * run (--variant), e.g. before and after a change.
  *
  * usage: bench_process [--runs N] [--gen-mb N] [--gen-dump] [--corpus DIR]
@@ -31,6 +33,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <etwire/etwire.h>
 
 #include "gen/trace_gen.h"
 
@@ -178,11 +182,16 @@ static int generate(unsigned mb)
     c.processors = 32;
     c.buffer_size = 1u << 20;
     c.max_lag = etw_gen_ticks_per_second(&c); /* Windows' default flush timer: 1 s */
-    c.events = 400000;
+    c.events = 1000000;
     uint64_t sample = 0;
     if (etw_gen_run(&c, count_bytes, &sample) != 0 || !sample)
         return -1;
     c.events = (uint64_t)((double)mb * 1e6 / ((double)sample / (double)c.events));
+    /* Slow processors' timer flushes make bytes per event drift with length: size once more. */
+    sample = 0;
+    if (etw_gen_run(&c, count_bytes, &sample) != 0 || !sample)
+        return -1;
+    c.events = (uint64_t)((double)c.events * ((double)mb * 1e6 / (double)sample));
     snprintf(gen_path, sizeof gen_path, "/tmp/etwire_bench_XXXXXX");
     int fd = mkstemp(gen_path);
     if (fd < 0)
@@ -195,6 +204,44 @@ static int generate(unsigned mb)
             gen_path, (double)sum.bytes / 1e6, (unsigned long long)sum.events,
             (unsigned long long)sum.buffers);
     return 0;
+}
+
+static VOID WINAPI no_op(PEVENT_RECORD er)
+{
+    (void)er;
+}
+
+/* The most buffer bytes the session held at once (BytesHeldPeak) for the events path: what
+ * "buffers in flight" means in the memory aim. Measured in a child, like everything else. */
+static double held_mb(const char *path)
+{
+    int fds[2];
+    if (pipe(fds) != 0)
+        return -1;
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(fds[0]);
+        ETW_OPEN_TRACE_OPTIONS o;
+        memset(&o, 0, sizeof o);
+        o.EventCallback = no_op;
+        ETWIRE_SESSION_STATS st;
+        memset(&st, 0, sizeof st);
+        PROCESSTRACE_HANDLE h = etwire_trace_open_file(path, &o, NULL);
+        if (h != INVALID_PROCESSTRACE_HANDLE) {
+            ProcessTrace(&h, 1, NULL, NULL);
+            etwire_session_get_stats(h, &st);
+            CloseTrace(h);
+        }
+        ssize_t w = write(fds[1], &st.BytesHeldPeak, sizeof st.BytesHeldPeak);
+        _exit(w == sizeof st.BytesHeldPeak ? 0 : 1);
+    }
+    close(fds[1]);
+    ULONG64 peak = 0;
+    ssize_t r = pid > 0 ? read(fds[0], &peak, sizeof peak) : -1;
+    close(fds[0]);
+    if (pid > 0)
+        waitpid(pid, NULL, 0);
+    return r == sizeof peak ? (double)peak / 1048576.0 : -1;
 }
 
 static const char *base_name(const char *p)
@@ -232,11 +279,12 @@ static void bench_file(const char *path, const variant *v, unsigned nv, int runs
         }
     }
     double c = median_s(&cat);
+    double held = held_mb(path);
     for (unsigned k = 0; k < nv; k++) {
         double e = median_s(&t[k][T_EVENTS]);
-        printf("%-34.34s %7.1f %7.2f  %-6s %8.2f %6.2f %7.1f", base_name(path),
+        printf("%-30.30s %7.1f %7.2f  %-6s %8.2f %6.2f %7.1f %6.1f", base_name(path),
                (double)st.st_size / 1e6, c * 1e3, v[k].name, e * 1e3, e / c,
-               (double)median_rss(&t[k][T_EVENTS]) / 1024.0);
+               (double)median_rss(&t[k][T_EVENTS]) / 1024.0, held);
         for (int f = T_JSON; f < T_COUNT; f++) {
             if (dumps)
                 printf(" %6.2f%s", median_s(&t[k][f]) / e, t[k][f].failed ? "!" : " ");
@@ -302,8 +350,8 @@ int main(int argc, char **argv)
     printf("whole processes, median of %d runs; events = min_consumer (x cat), "
            "json/text/csv = etwire dump (x events)\n",
            runs);
-    printf("%-34s %7s %7s  %-6s %8s %6s %7s %7s %7s %7s\n", "file", "MB", "cat ms", "build",
-           "events ms", "x cat", "RSS MB", "json", "text", "csv");
+    printf("%-30s %7s %7s  %-6s %8s %6s %7s %6s %7s %7s %7s\n", "file", "MB", "cat ms", "build",
+           "events ms", "x cat", "RSS MB", "held", "json", "text", "csv");
     for (size_t i = 0; i < nfiles; i++)
         bench_file(files[i], v, nv, runs, 1);
     if (gen_mb) {

@@ -20,7 +20,7 @@ static etw_status count_buffers(etw_file_source *f, etw_session *s)
 static etw_status file_begin(void *impl, etw_session *s, int again)
 {
     etw_file_source *f = impl;
-    etw_file_source_whole_buffers(f, etw_session_wants_buffers(s));
+    etw_file_source_whole_buffers(f, s->observed);
     if (again) {
         etw_file_source_rewind(f);
         etw_session_restart(s);
@@ -36,14 +36,17 @@ static etw_status file_begin(void *impl, etw_session *s, int again)
     return ETW_OK;
 }
 
-static etw_source_result file_next(void *impl, etw_session *s)
+static etw_source_result file_next(void *impl, etw_session *s, uint32_t slot)
 {
     etw_file_source *f = impl;
     const etw_file_entry *e;
     const uint8_t *p;
     size_t n;
     etw_status st;
-    while (etw_file_source_next(f, &e, &p, &n, &st)) {
+    /* Nobody sees the buffers, so they need not arrive in flush order: read the waited-for
+     * processor's next one directly instead of every buffer flushed before it. */
+    uint32_t processor = !s->observed && slot != UINT32_MAX && slot > 0 ? slot - 1 : UINT32_MAX;
+    while (etw_file_source_next(f, processor, &e, &p, &n, &st)) {
         if (p)
             st = etw_session_add(s, p, n, e->offset, e->last_of_proc, 0);
         if (st == ETW_OK)
@@ -93,7 +96,7 @@ etw_session *etw_file_session_open(const char *path, etw_status *st, char *err, 
     const etw_file_entry *e;
     const uint8_t *p;
     size_t n;
-    etw_file_source_next(f, &e, &p, &n, st);
+    etw_file_source_next(f, UINT32_MAX, &e, &p, &n, st);
     if (p)
         *st = etw_session_add(s, p, n, e->offset, 0, 0);
     if (*st != ETW_OK) {

@@ -22,8 +22,10 @@ typedef struct etw_file_entry {
     uint64_t flush;
     uint32_t size;       /* bytes available to the buffer (clipped at end of file) */
     uint32_t used;       /* bytes up to its filled offset (all of it when compressed) */
+    uint32_t next_same;  /* the same processor's next buffer in flush order (UINT32_MAX: none) */
     uint16_t proc;
     uint8_t last_of_proc;
+    uint8_t taken;       /* read already (buffers may be read out of flush order) */
 } etw_file_entry;
 
 typedef struct etw_file_problem {
@@ -40,7 +42,10 @@ typedef struct etw_file_source {
     size_t size;
     etw_file_entry *entries;
     size_t count;
-    size_t next;
+    size_t next;          /* the first entry in flush order not yet taken, or before it */
+    uint32_t *proc_first; /* each processor's first data buffer (UINT32_MAX: none) */
+    uint32_t *proc_next;  /* each processor's first buffer not yet taken, or before it */
+    uint32_t nprocs;
     etw_file_problem problems[ETW_FILE_PROBLEMS_KEPT];
     size_t problem_count; /* may exceed ETW_FILE_PROBLEMS_KEPT; the rest are counted only */
     uint32_t block_size;  /* the largest buffer: any block holds any buffer */
@@ -59,11 +64,12 @@ typedef struct etw_file_source {
  * a message naming the offset in err. */
 etw_status etw_file_source_open(const char *path, etw_file_source **out, char *err, size_t errlen);
 void etw_file_source_close(etw_file_source *f);
-/* The next buffer in flush order, read into a block: returns 0 when there are no more. *n is
- * how many bytes were read (see whole_buffers). When the read fails, *p is NULL and *st says
- * why (the entry is still consumed). */
-int etw_file_source_next(etw_file_source *f, const etw_file_entry **e, const uint8_t **p,
-                         size_t *n, etw_status *st);
+/* The next buffer of `processor` (UINT32_MAX, or a processor with none left: the next in
+ * flush order), read into a block: returns 0 when there are no more. *n is how many bytes were
+ * read (see whole_buffers). When the read fails, *p is NULL and *st says why (the entry is
+ * still consumed). */
+int etw_file_source_next(etw_file_source *f, uint32_t processor, const etw_file_entry **e,
+                         const uint8_t **p, size_t *n, etw_status *st);
 /* The buffer at p (from next) is finished with: its block is read into again. */
 void etw_file_source_done(etw_file_source *f, const uint8_t *p);
 /* Whether next() reads each buffer whole (the default) or only up to its filled offset, which

@@ -51,7 +51,9 @@ static etw_source_result take_next(etw_run *r, etw_session *s)
     pthread_mutex_unlock(&s->mu);
     if (ended)
         return ETW_SOURCE_END;
-    etw_source_result res = s->src.ops->next(s->src.impl, s);
+    /* The processor slot the bound comes from: the data the merge waits for. */
+    uint32_t slot = s->bound_none ? UINT32_MAX : (uint32_t)s->bound.tie;
+    etw_source_result res = s->src.ops->next(s->src.impl, s, slot);
     if (res == ETW_SOURCE_END) {
         pthread_mutex_lock(&s->mu);
         s->ended = 1;

@@ -114,6 +114,8 @@ typedef struct etw_session {
     int closed;      /* CloseTrace while processing */
     int processing;
     int processed;   /* a ProcessTrace call on it returned */
+    int observed;    /* someone sees whole buffers (etw_session_wants_buffers), so they complete
+                        in arrival order; set when ProcessTrace starts */
     etw_waiter *waiter;
     ETWIRE_SESSION_STATS stats; /* (mu) for the counters AddBuffer touches */
 

@@ -3,10 +3,11 @@
  * back through its completion callback; the merge can only wait for more. */
 #include "session/source.h"
 
-static etw_source_result stream_next(void *impl, etw_session *s)
+static etw_source_result stream_next(void *impl, etw_session *s, uint32_t slot)
 {
     (void)impl;
     (void)s;
+    (void)slot;
     return ETW_SOURCE_WAIT;
 }
 
