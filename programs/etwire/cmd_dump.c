@@ -3,6 +3,7 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/strbuf.h"
 #include "base/text.h"
@@ -15,14 +16,21 @@ typedef struct dump_state {
     etw_strbuf line;
     uint64_t events, buffers, bytes, total;
     event_filter filter;
+    cli_traces *traces;
+    int write_failed;
 } dump_state;
 
 #define OUTPUT_BLOCK (1u << 20)
 
+/* A failed write ends processing: CloseTrace from the callback lets ProcessTrace return once
+ * what is queued went out (docs/api/lifetime.md); the rest is not written. */
 static void write_block(dump_state *d)
 {
-    if (d->line.len)
-        fwrite(d->line.data, 1, d->line.len, stdout);
+    if (d->line.len && !d->write_failed && fwrite(d->line.data, 1, d->line.len, stdout) != d->line.len) {
+        d->write_failed = 1;
+        for (unsigned i = 0; d->traces && i < d->traces->count; i++)
+            CloseTrace(d->traces->handles[i]);
+    }
     etw_strbuf_reset(&d->line);
 }
 
@@ -54,7 +62,7 @@ static BOOL WINAPI on_buffer(const ETW_BUFFER_HEADER *b, ULONG size,
     d->buffers++;
     d->bytes += size;
     cli_progress(d->buffers, d->bytes, d->total, d->events);
-    return !ferror(stdout);
+    return !d->write_failed;
 }
 
 static void usage(FILE *out)
@@ -116,18 +124,24 @@ int cmd_dump(int argc, char **argv)
     }
     opts.EventCallback = on_event;
     opts.EventCallbackContext = &d;
-    opts.BufferCallback = on_buffer;
-    opts.BufferCallbackContext = &d;
+    /* The buffer callback only shows progress on a terminal. Without one the library reads
+     * each processor's buffers as the merge needs them and frees them at once (less memory). */
+    if (isatty(2)) {
+        opts.BufferCallback = on_buffer;
+        opts.BufferCallbackContext = &d;
+    }
     cli_traces t;
     if (cli_open_traces(&t, argv + optind, argc - optind, &opts) != 0)
         return 1;
+    d.traces = &t;
     d.total = t.total_bytes;
     if (d.json == 2)
         fputs(event_view_csv_header(), stdout);
     int rc = cli_process(&t, event_filter_start(&d.filter), event_filter_end(&d.filter));
-    cli_close_traces(&t);
     write_block(&d);
-    if (fflush(stdout) != 0 || ferror(stdout)) {
+    if (!d.write_failed)
+        cli_close_traces(&t);
+    if (d.write_failed || fflush(stdout) != 0 || ferror(stdout)) {
         fprintf(stderr, "etwire dump: cannot write the output\n");
         rc = 1;
     }
