@@ -46,10 +46,9 @@ static void pull(etw_run *r, etw_session *s)
 /* Asks the session's source for its next buffer and takes it into the merge. */
 static etw_source_result take_next(etw_run *r, etw_session *s)
 {
-    pthread_mutex_lock(&s->mu);
-    int ended = s->ended || s->closed;
-    pthread_mutex_unlock(&s->mu);
-    if (ended)
+    /* Callers pulled first, so input_ended is this thread's up-to-date view of the end: no
+     * lock round trip per buffer to look at it again. */
+    if (s->input_ended)
         return ETW_SOURCE_END;
     /* The processor slot the bound comes from: the data the merge waits for. */
     uint32_t slot = s->bound_none ? UINT32_MAX : (uint32_t)s->bound.tie;
