@@ -8,11 +8,12 @@
  *   events   min_consumer FILE: OpenTraceFromFile + ProcessTrace (empty callback) + CloseTrace,
  *            the smallest Windows-API program, linked against the shared library,
  *   json, text, csv   `etwire dump -f FORMAT FILE`.
- * The table gives medians over the runs, events as a multiple of cat, the events process's peak
- * RSS, the most buffer bytes the session held at once (BytesHeldPeak, measured once with this
- * build's library: the "buffers in flight" of the memory aim), and each dump as a multiple of
- * events. Several builds can run side by side in the same
- * run (--variant), e.g. before and after a change.
+ * The table gives median times over the runs; events as a multiple of cat and each dump as a
+ * multiple of events are the medians of the ratios taken within each run (the two processes
+ * ran back to back). Also the events process's peak RSS and the most buffer bytes the session
+ * held at once (BytesHeldPeak, measured once with this build's library: the "buffers in
+ * flight" of the memory aim). Several builds can run side by side in the same run
+ * (--variant), e.g. before and after a change.
  *
  * usage: bench_process [--runs N] [--gen-mb N] [--gen-dump] [--corpus DIR]
  *                      [--variant NAME CONSUMER ETWIRE]... [FILE...]
@@ -124,6 +125,18 @@ static double median_s(const timing *t)
     memcpy(v, t->s, (size_t)t->n * sizeof v[0]);
     qsort(v, (size_t)t->n, sizeof v[0], cmp_double);
     return t->n ? v[t->n / 2] : 0;
+}
+
+/* Median over runs of a[r] / b[r]: each ratio is taken within one run (the two processes ran
+ * back to back), which a busy machine disturbs far less than the times themselves. */
+static double median_ratio(const timing *a, const timing *b)
+{
+    double v[MAX_RUNS];
+    int n = a->n < b->n ? a->n : b->n;
+    for (int i = 0; i < n; i++)
+        v[i] = b->s[i] > 0 ? a->s[i] / b->s[i] : 0;
+    qsort(v, (size_t)n, sizeof v[0], cmp_double);
+    return n ? v[n / 2] : 0;
 }
 
 static long median_rss(const timing *t)
@@ -283,11 +296,13 @@ static void bench_file(const char *path, const variant *v, unsigned nv, int runs
     for (unsigned k = 0; k < nv; k++) {
         double e = median_s(&t[k][T_EVENTS]);
         printf("%-30.30s %7.1f %7.2f  %-6s %8.2f %6.2f %7.1f %6.1f", base_name(path),
-               (double)st.st_size / 1e6, c * 1e3, v[k].name, e * 1e3, e / c,
+               (double)st.st_size / 1e6, c * 1e3, v[k].name, e * 1e3,
+               median_ratio(&t[k][T_EVENTS], &cat),
                (double)median_rss(&t[k][T_EVENTS]) / 1024.0, held);
         for (int f = T_JSON; f < T_COUNT; f++) {
             if (dumps)
-                printf(" %6.2f%s", median_s(&t[k][f]) / e, t[k][f].failed ? "!" : " ");
+                printf(" %6.2f%s", median_ratio(&t[k][f], &t[k][T_EVENTS]),
+                       t[k][f].failed ? "!" : " ");
             else
                 printf(" %7s", "-");
         }
@@ -347,8 +362,8 @@ int main(int argc, char **argv)
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
 
-    printf("whole processes, median of %d runs; events = min_consumer (x cat), "
-           "json/text/csv = etwire dump (x events)\n",
+    printf("whole processes, %d runs; times are medians, ratios medians of the ratio within each "
+           "run;\nevents = min_consumer (x cat), json/text/csv = etwire dump (x events)\n",
            runs);
     printf("%-30s %7s %7s  %-6s %8s %6s %7s %6s %7s %7s %7s\n", "file", "MB", "cat ms", "build",
            "events ms", "x cat", "RSS MB", "held", "json", "text", "csv");
