@@ -1,8 +1,9 @@
 /* An .etl file as a producer of buffers in flush order (docs/design.md 3.1: a file is "a
  * buffer stream whose producer is a file reader"). A first pass reads only the 72-byte buffer
  * headers to chain buffers by their size field (never trusting BuffersWritten, part E), to
- * order them by flush time (circular files wrap), and to know each processor's last buffer, so
- * the merge never waits for data that will not come.
+ * order them by flush time (circular files wrap), to chain each processor's buffers (a
+ * consumer that does not see buffers gets them per processor, as the merge needs them) and to
+ * know each processor's last buffer, so the merge never waits for data that will not come.
  *
  * Buffers are then read with pread into blocks that are recycled as buffers complete, not
  * mapped: the few blocks in flight stay in cache and in the TLB, where a mapping touches a
