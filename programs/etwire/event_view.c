@@ -185,15 +185,25 @@ static void put_guid(etw_strbuf *o, const GUID *g)
     etw_strbuf_append(o, t, 36);
 }
 
-/* "<name><value>" pairs of the common fields; most values are below 100. */
-static void put_u(etw_strbuf *o, const char *name, uint64_t v)
+/* "<name><value>" pairs of the common fields; most values are below 100. The name is a
+ * literal: its length is known here, with no strlen per field. */
+#define put_u(o, name, v) put_u_n((o), (name), sizeof(name) - 1, (v))
+
+static inline void put_u_n(etw_strbuf *o, const char *name, size_t n, uint64_t v)
 {
-    etw_strbuf_puts(o, name);
-    if (v >= 100 || o->cap - o->len < 4) {
+    if (o->cap - o->len <= n + 3) {
+        etw_strbuf_append(o, name, n);
         etw_strbuf_u64(o, v);
         return;
     }
     char *p = o->data + o->len;
+    memcpy(p, name, n);
+    p += n;
+    if (v >= 100) {
+        o->len = (size_t)(p - o->data);
+        etw_strbuf_u64(o, v);
+        return;
+    }
     if (v >= 10)
         *p++ = (char)('0' + v / 10);
     *p++ = (char)('0' + v % 10);

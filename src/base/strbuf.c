@@ -145,8 +145,46 @@ void etw_strbuf_hex(etw_strbuf *sb, const uint8_t *p, size_t n)
     sb->data[sb->len] = 0;
 }
 
+#ifdef __SSE2__
+/* The 16 bytes at p need no JSON escaping: no control character, quote or backslash. */
+static int json_clean16(const char *p)
+{
+    const __m128i space = _mm_set1_epi8(0x20), quote = _mm_set1_epi8('"'),
+                  backslash = _mm_set1_epi8('\\');
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+    __m128i printable = _mm_cmpeq_epi8(_mm_max_epu8(v, space), v);
+    __m128i special = _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash));
+    return _mm_movemask_epi8(_mm_andnot_si128(special, printable)) == 0xFFFF;
+}
+
+/* Whether s[0..n) needs no escaping at all, 16 bytes at a time (the tail of a string shorter
+ * than 16 is checked in a copy padded with a harmless letter). */
+static int json_clean(const char *s, size_t n)
+{
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16)
+        if (!json_clean16(s + i))
+            return 0;
+    if (i == n)
+        return 1;
+    if (n >= 16)
+        return json_clean16(s + n - 16);
+    char t[16];
+    memset(t, 'a', sizeof t);
+    memcpy(t, s, n);
+    return json_clean16(t);
+}
+#endif
+
 void etw_strbuf_json_string(etw_strbuf *sb, const char *s, size_t n)
 {
+#ifdef __SSE2__
+    /* Names and decoded strings rarely need escaping: then one copy. */
+    if (json_clean(s, n)) {
+        etw_strbuf_append(sb, s, n);
+        return;
+    }
+#endif
     size_t start = 0;
     for (size_t i = 0; i < n; i++) {
 #ifdef __SSE2__

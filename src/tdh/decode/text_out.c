@@ -48,6 +48,24 @@ static char *put_cp(char *o, uint32_t cp, int json)
     return o;
 }
 
+#ifdef __SSE2__
+static inline __m128i load8(const uint8_t *p)
+{
+    return _mm_loadu_si128((const __m128i *)(const void *)p);
+}
+
+/* The eight UTF-16 units at p are printable ASCII, neither quote nor backslash. */
+static inline int ascii8(const uint8_t *p)
+{
+    __m128i v = load8(p);
+    __m128i ascii = _mm_and_si128(_mm_cmpgt_epi16(v, _mm_set1_epi16(0x1F)),
+                                  _mm_cmplt_epi16(v, _mm_set1_epi16(0x80)));
+    __m128i special = _mm_or_si128(_mm_cmpeq_epi16(v, _mm_set1_epi16('"')),
+                                   _mm_cmpeq_epi16(v, _mm_set1_epi16('\\')));
+    return _mm_movemask_epi8(_mm_andnot_si128(special, ascii)) == 0xFFFF;
+}
+#endif
+
 void etw_text_utf16(etw_strbuf *out, const uint8_t *p, size_t nbytes, int json)
 {
     size_t units = nbytes / 2;
@@ -55,25 +73,42 @@ void etw_text_utf16(etw_strbuf *out, const uint8_t *p, size_t nbytes, int json)
     if (units > SIZE_MAX / 8 || etw_strbuf_reserve(out, units * 6 + 1) != 0)
         return;
     char *o = out->data + out->len;
+    char *const o0 = o;
     size_t i = 0;
+#ifdef __SSE2__
+    /* Most strings are short names in printable ASCII: eight units are checked and narrowed at
+     * once; a string under eight units is checked in a copy padded with a harmless letter (the
+     * reserve above leaves room for eight output bytes), and the last eight units of a longer
+     * one overlap the ones before while the output is still one byte per unit. */
+    if (units && units < 8) {
+        uint8_t t[16];
+        for (int k = 0; k < 8; k++)
+            t[2 * k] = 'a', t[2 * k + 1] = 0;
+        memcpy(t, p, 2 * units);
+        if (ascii8(t)) {
+            _mm_storel_epi64((__m128i *)(void *)o, _mm_packus_epi16(load8(t), load8(t)));
+            o += units;
+            goto end;
+        }
+    }
+#endif
     while (i < units) {
         size_t stop = units;
 #ifdef __SSE2__
-        /* Eight units at a time while all are printable ASCII (neither quote nor backslash):
-         * narrowed to bytes in one step. Otherwise those eight go the unit-by-unit way. */
         if (i + 8 <= units) {
-            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + 2 * i));
-            __m128i ascii = _mm_and_si128(_mm_cmpgt_epi16(v, _mm_set1_epi16(0x1F)),
-                                          _mm_cmplt_epi16(v, _mm_set1_epi16(0x80)));
-            __m128i special = _mm_or_si128(_mm_cmpeq_epi16(v, _mm_set1_epi16('"')),
-                                           _mm_cmpeq_epi16(v, _mm_set1_epi16('\\')));
-            if (_mm_movemask_epi8(_mm_andnot_si128(special, ascii)) == 0xFFFF) {
+            if (ascii8(p + 2 * i)) {
+                __m128i v = load8(p + 2 * i);
                 _mm_storel_epi64((__m128i *)(void *)o, _mm_packus_epi16(v, v));
                 o += 8;
                 i += 8;
                 continue;
             }
             stop = i + 8;
+        } else if (units >= 8 && (size_t)(o - o0) == i && ascii8(p + 2 * (units - 8))) {
+            __m128i v = load8(p + 2 * (units - 8));
+            _mm_storel_epi64((__m128i *)(void *)(o0 + units - 8), _mm_packus_epi16(v, v));
+            o = o0 + units;
+            break;
         }
 #endif
         for (; i < stop; i++) {
