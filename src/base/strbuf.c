@@ -79,28 +79,44 @@ void etw_strbuf_printf(etw_strbuf *sb, const char *fmt, ...)
 static const char digit_pairs[201] = D10("0") D10("1") D10("2") D10("3") D10("4") D10("5") D10("6") D10("7")
     D10("8") D10("9");
 
+static unsigned decimal_digits(uint64_t v)
+{
+    unsigned n = 1;
+    for (;;) {
+        if (v < 10)
+            return n;
+        if (v < 100)
+            return n + 1;
+        if (v < 1000)
+            return n + 2;
+        if (v < 10000)
+            return n + 3;
+        v /= 10000;
+        n += 4;
+    }
+}
+
 void etw_strbuf_u64(etw_strbuf *sb, uint64_t v)
 {
-    char tmp[24];
-    size_t i = sizeof tmp;
+    /* Straight into the buffer, two digits per step from the end: numbers are most of what a
+     * dump writes. */
+    unsigned n = decimal_digits(v);
+    if (sb->cap - sb->len <= n && etw_strbuf_reserve(sb, n) != 0)
+        return;
+    char *end = sb->data + sb->len + n, *p = end;
     while (v >= 100) {
-        i -= 2;
-        memcpy(tmp + i, digit_pairs + 2 * (v % 100), 2);
+        p -= 2;
+        memcpy(p, digit_pairs + 2 * (v % 100), 2);
         v /= 100;
     }
     if (v >= 10) {
-        i -= 2;
-        memcpy(tmp + i, digit_pairs + 2 * v, 2);
+        p -= 2;
+        memcpy(p, digit_pairs + 2 * v, 2);
     } else {
-        tmp[--i] = (char)('0' + v);
+        *--p = (char)('0' + v);
     }
-    /* Straight into the buffer: numbers are most of what a dump writes. */
-    size_t len = sizeof tmp - i;
-    if (sb->cap - sb->len <= len && etw_strbuf_reserve(sb, len) != 0)
-        return;
-    memcpy(sb->data + sb->len, tmp + i, len);
-    sb->len += len;
-    sb->data[sb->len] = '\0';
+    *end = '\0';
+    sb->len += n;
 }
 
 void etw_strbuf_i64(etw_strbuf *sb, int64_t v)
