@@ -43,12 +43,13 @@ static etw_source_result file_next(void *impl, etw_session *s, uint32_t slot)
     const uint8_t *p;
     size_t n;
     etw_status st;
-    /* Nobody sees the buffers, so they need not arrive in flush order: read the waited-for
-     * processor's next one directly instead of every buffer flushed before it. */
-    uint32_t processor = !s->observed && slot != UINT32_MAX && slot > 0 ? slot - 1 : UINT32_MAX;
+    /* Events are merged: read the waited-for processor's next buffer directly instead of every
+     * buffer flushed before it (buffers still complete in flush order when someone sees them,
+     * see first_pending). Without events, buffers are done on arrival: read in flush order. */
+    uint32_t processor = s->merges && slot != UINT32_MAX && slot > 0 ? slot - 1 : UINT32_MAX;
     while (etw_file_source_next(f, processor, &e, &p, &n, &st)) {
         if (p)
-            st = etw_session_add(s, p, n, e->offset, e->last_of_proc, 0);
+            st = etw_session_add(s, p, n, e->offset, (uint64_t)(e - f->entries), e->last_of_proc, 0);
         if (st == ETW_OK)
             return ETW_SOURCE_QUEUED;
         /* A buffer that cannot be read or taken is reported by position and skipped. */
@@ -56,6 +57,11 @@ static etw_source_result file_next(void *impl, etw_session *s, uint32_t slot)
         etw_session_skip_buffer(s, st, UINT64_MAX, e->offset, e->proc, NULL);
     }
     return ETW_SOURCE_END;
+}
+
+static uint64_t file_first_pending(void *impl)
+{
+    return etw_file_source_first_untaken(impl);
 }
 
 static void file_done(void *impl, const uint8_t *p)
@@ -77,6 +83,7 @@ static const etw_source_ops file_ops = {
     .counts_buffers = 1,
     .begin = file_begin,
     .next = file_next,
+    .first_pending = file_first_pending,
     .done = file_done,
     .keep = file_keep,
     .close = file_close,
@@ -98,7 +105,7 @@ etw_session *etw_file_session_open(const char *path, etw_status *st, char *err, 
     size_t n;
     etw_file_source_next(f, UINT32_MAX, &e, &p, &n, st);
     if (p)
-        *st = etw_session_add(s, p, n, e->offset, 0, 0);
+        *st = etw_session_add(s, p, n, e->offset, 0, 0, 0);
     if (*st != ETW_OK) {
         snprintf(err, errlen, "%s: buffer 0 at offset 0: %s", path, etw_status_message(*st));
         etw_session_destroy(s);

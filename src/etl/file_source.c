@@ -295,6 +295,13 @@ void etw_file_source_rewind(etw_file_source *f)
         memcpy(f->proc_next, f->proc_first, f->nprocs * sizeof *f->proc_next);
 }
 
+uint64_t etw_file_source_first_untaken(etw_file_source *f)
+{
+    while (f->next < f->count && f->entries[f->next].taken)
+        f->next++;
+    return f->next < f->count ? (uint64_t)f->next : UINT64_MAX;
+}
+
 /* The entry to read next: the processor's next untaken one, else the next untaken in flush
  * order; SIZE_MAX when every entry was taken. */
 static size_t pick(etw_file_source *f, uint32_t processor)

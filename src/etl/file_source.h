@@ -78,6 +78,8 @@ void etw_file_source_done(etw_file_source *f, const uint8_t *p);
  * not pay for copying the unused end of partly filled buffers (1 MiB buffers flushed by a
  * timer are often mostly empty). */
 void etw_file_source_whole_buffers(etw_file_source *f, int whole);
+/* The flush position (entry index) of the first buffer not yet read; UINT64_MAX when all were. */
+uint64_t etw_file_source_first_untaken(etw_file_source *f);
 /* The next buffer is the first one again. */
 void etw_file_source_rewind(etw_file_source *f);
 /* From now on blocks are kept until close (buffer references outlive completion). */

@@ -107,7 +107,9 @@ void etw_complete_ready(etw_run *r, etw_session *s)
         complete_unobserved(r, s);
         return;
     }
-    while ((b = s->arr_head) && b->events_done) {
+    /* In flush order: not before every buffer flushed earlier has completed, read or not. */
+    uint64_t pending = s->src.ops->first_pending ? s->src.ops->first_pending(s->src.impl) : UINT64_MAX;
+    while ((b = s->arr_head) && b->events_done && b->pos < pending) {
         s->arr_head = b->next_arrival;
         if (!s->arr_head)
             s->arr_tail = NULL;

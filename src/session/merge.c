@@ -58,8 +58,12 @@ static etw_source_result take_next(etw_run *r, etw_session *s)
         s->ended = 1;
         pthread_mutex_unlock(&s->mu);
     }
-    if (res != ETW_SOURCE_WAIT)
+    if (res != ETW_SOURCE_WAIT) {
         pull(r, s);
+        /* Buffers waiting for an earlier-flushed one that turned out unreadable (or for the
+         * end) may complete now. */
+        etw_complete_ready(r, s);
+    }
     return res;
 }
 

@@ -125,7 +125,27 @@ void etw_proc_load(etw_run *r, etw_session *s, uint32_t slot)
     }
 }
 
-static int wants_events(const etw_session *s)
+/* The arrival list is kept in flush order (pos), which is completion order: a buffer read out
+ * of flush order goes to its place. Buffers mostly arrive in order, and few are in flight. */
+static void insert_arrival(etw_session *s, etw_buf *b)
+{
+    b->next_arrival = NULL;
+    if (!s->arr_tail || s->arr_tail->pos < b->pos) {
+        if (s->arr_tail)
+            s->arr_tail->next_arrival = b;
+        else
+            s->arr_head = b;
+        s->arr_tail = b;
+        return;
+    }
+    etw_buf **link = &s->arr_head;
+    while ((*link)->pos < b->pos) /* ends before the tail, whose pos is larger */
+        link = &(*link)->next_arrival;
+    b->next_arrival = *link;
+    *link = b;
+}
+
+int etw_session_wants_events(const etw_session *s)
 {
     switch (s->api) {
     case ETW_API_LOGFILE_W: return s->logfile_w->EventCallback != NULL;
@@ -136,12 +156,7 @@ static int wants_events(const etw_session *s)
 
 void etw_session_integrate(etw_run *r, etw_session *s, etw_buf *b)
 {
-    if (s->arr_tail)
-        s->arr_tail->next_arrival = b;
-    else
-        s->arr_head = b;
-    s->arr_tail = b;
-    b->next_arrival = NULL;
+    insert_arrival(s, b);
     b->next_proc = NULL;
     uint32_t slot = b->index == 0 ? 0 : (uint32_t)b->hdr.processor + 1;
     etw_proc *p = etw_proc_slot(s, slot);
@@ -173,7 +188,7 @@ void etw_session_integrate(etw_run *r, etw_session *s, etw_buf *b)
     s->bound_dirty = 1;
     r->bounds_changed = 1;
     /* No event consumer: nothing to merge, the buffer is done on arrival (relay mode). */
-    if (!wants_events(s)) {
+    if (!s->merges) {
         b->events_done = 1;
         etw_complete_ready(r, s);
         return;

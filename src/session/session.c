@@ -228,16 +228,16 @@ void etw_session_restart(etw_session *s)
 }
 
 etw_status etw_session_add(etw_session *s, const uint8_t *p, size_t n, uint64_t offset,
-                           int last_of_proc, int validate_records)
+                           uint64_t pos, int last_of_proc, int validate_records)
 {
     pthread_mutex_lock(&s->mu);
-    etw_status st = etw_session_accept(s, p, n, offset, last_of_proc, validate_records);
+    etw_status st = etw_session_accept(s, p, n, offset, pos, last_of_proc, validate_records);
     pthread_mutex_unlock(&s->mu);
     return st;
 }
 
 etw_status etw_session_accept(etw_session *s, const uint8_t *p, size_t n, uint64_t offset,
-                              int last_of_proc, int validate_records)
+                              uint64_t pos, int last_of_proc, int validate_records)
 {
     etw_buffer_header h;
     etw_status st = etw_buffer_header_parse(p, n, &h);
@@ -273,6 +273,7 @@ etw_status etw_session_accept(etw_session *s, const uint8_t *p, size_t n, uint64
     b->owned = owned;
     b->hdr = h;
     b->index = s->next_index++;
+    b->pos = pos == UINT64_MAX ? b->index : pos;
     b->offset = offset;
     b->cursor = ETW_BUFFER_HEADER_SIZE;
     b->last_of_proc = (uint8_t)last_of_proc;

@@ -30,6 +30,7 @@ struct etw_buf {
     uint8_t *owned;        /* decompressed copy to free */
     etw_buffer_header hdr;
     uint64_t index;        /* arrival number: 0 is the header buffer */
+    uint64_t pos;          /* place in flush order (its source's numbering): completion order */
     uint64_t offset;       /* byte offset in the file or stream */
     uint32_t cursor;       /* next record */
     uint32_t proc;         /* slot in the session's processor table */
@@ -115,7 +116,8 @@ typedef struct etw_session {
     int processing;
     int processed;   /* a ProcessTrace call on it returned */
     int observed;    /* someone sees whole buffers (etw_session_wants_buffers), so they complete
-                        in arrival order; set when ProcessTrace starts */
+                        in flush order; set when ProcessTrace starts */
+    int merges;      /* there is an event callback (etw_session_wants_events); set likewise */
     etw_waiter *waiter;
     ETWIRE_SESSION_STATS stats; /* (mu) for the counters AddBuffer touches */
 
@@ -153,12 +155,14 @@ etw_session *etw_session_create(etw_source src);
 void etw_session_destroy(etw_session *s);
 
 /* Validates one buffer and queues it. Takes no ownership on error (no completion fires). The
- * caller holds s->mu. offset is where the buffer starts in its file or stream. */
+ * caller holds s->mu. offset is where the buffer starts in its file or stream; pos its place
+ * in flush order as its source numbers it (UINT64_MAX: its arrival number, for sources whose
+ * buffers arrive in flush order). */
 etw_status etw_session_accept(etw_session *s, const uint8_t *p, size_t n, uint64_t offset,
-                              int last_of_proc, int validate_records);
+                              uint64_t pos, int last_of_proc, int validate_records);
 /* etw_session_accept, taking the session's lock. */
 etw_status etw_session_add(etw_session *s, const uint8_t *p, size_t n, uint64_t offset,
-                           int last_of_proc, int validate_records);
+                           uint64_t pos, int last_of_proc, int validate_records);
 /* For sources that count buffers: one more buffer of this processor will come. */
 etw_status etw_session_expect_buffer(etw_session *s, uint32_t processor);
 /* A buffer its source could not read, or the session could not take: counted as rejected,
@@ -180,6 +184,8 @@ void etw_session_report(etw_session *s, etw_status st, uint64_t buffer_index, ui
 /* Whether anyone sees whole buffers: a BufferCallback of any API form, or a completion
  * callback. Otherwise only the bytes up to a buffer's filled offset matter. */
 int etw_session_wants_buffers(const etw_session *s);
+/* Whether the session has an event callback (otherwise buffers are done on arrival). */
+int etw_session_wants_events(const etw_session *s);
 /* Copies the ProcessTrace-only counters into stats; the caller holds mu. */
 void etw_session_fold_live(etw_session *s);
 /* Gives a buffer's decompressed copy back for reuse; the caller holds mu. */

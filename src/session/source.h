@@ -32,9 +32,14 @@ typedef struct etw_source_ops {
     /* Queues the next buffer through etw_session_accept (a buffer that cannot be read or
      * taken is reported with etw_session_skip_buffer and the next one tried). `slot` is the
      * processor slot (processor + 1) whose data the merge waits for, or UINT32_MAX: a source
-     * that can may read that processor's next buffer out of flush order when no one sees the
-     * buffers (etw_session.observed == 0), which keeps one buffer per processor in flight. */
+     * that can may read that processor's next buffer out of flush order (events are merged,
+     * etw_session.merges), which keeps about one buffer per processor in flight. */
     etw_source_result (*next)(void *impl, etw_session *s, uint32_t slot);
+    /* The lowest flush position (the pos given to etw_session_accept) of the buffers still to
+     * come, UINT64_MAX when none: a buffer completes only once every buffer flushed before it
+     * has, so a source that reads out of flush order holds later ones back this way. NULL:
+     * buffers arrive in flush order. */
+    uint64_t (*first_pending)(void *impl);
     /* The buffer at p completed: its memory may be used again. May be NULL. */
     void (*done)(void *impl, const uint8_t *p);
     /* A consumer referenced a buffer (ProcessTraceBufferIncrementReference): from now on no

@@ -35,7 +35,7 @@ ETWIRE_API ULONG WMIAPI ProcessTraceAddBufferToBufferStream(PROCESSTRACE_HANDLE 
     } else {
         const uint8_t *p = (const uint8_t *)(const void *)Buffer;
         uint64_t offset = s->next_offset;
-        etw_status st = etw_session_accept(s, p, BufferSize, offset, 0, 1);
+        etw_status st = etw_session_accept(s, p, BufferSize, offset, UINT64_MAX, 0, 1);
         if (st == ETW_OK) {
             s->next_offset += BufferSize;
             etw_session_wake(s);

@@ -79,6 +79,7 @@ ETWIRE_API ULONG WMIAPI ProcessTrace(PROCESSTRACE_HANDLE *HandleArray, ULONG Han
     for (ULONG i = 0; i < HandleCount && st == ETW_OK; i++) {
         etw_session *s = sessions[i];
         s->observed = etw_session_wants_buffers(s);
+        s->merges = etw_session_wants_events(s);
         if (s->src.ops->begin)
             st = s->src.ops->begin(s->src.impl, s, s->processed);
     }
