@@ -1,8 +1,11 @@
-/* A consumer without a BufferCallback gets each file buffer read only up to its filled offset,
- * each processor's next buffer read when the merge waits for it rather than in flush order,
- * and buffers freed as soon as their events are out (src/etl/file_session.c): the events must
- * be exactly those a consumer with a BufferCallback (whole buffers in flush order) gets - on generated traces with mostly empty 1 MiB buffers and on every
- * corpus trace (skipped when ../shared/corpus is absent). */
+/* File sessions read the processor the merge waits for, not every buffer flushed before it
+ * (src/etl/file_session.c); without a BufferCallback each buffer is also read only up to its
+ * filled offset and freed as soon as its events are out. The events must be exactly those of
+ * a consumer with a BufferCallback (whole buffers, completed in flush order), which must see
+ * every buffer once, whole, in flush order - on generated traces with mostly empty 1 MiB
+ * buffers, appended sessions overlapping in time, and every corpus trace (skipped when
+ * ../shared/corpus is absent). The corpus and generated tests elsewhere compare files with
+ * buffer streams, which are read in arrival order. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -49,6 +52,48 @@ static void same_events(const char *path)
     test_events_free(&partial);
 }
 
+/* A session's BufferCallback, kept. */
+static BOOL WINAPI keep_buffer(const ETW_BUFFER_HEADER *b, ULONG size,
+                               const ETW_BUFFER_CALLBACK_INFORMATION *info, void *ctx)
+{
+    test_buffers *t = ctx;
+    (void)info;
+    if (t->n == t->cap) {
+        t->cap = t->cap ? t->cap * 2 : 64;
+        t->data = realloc(t->data, t->cap * sizeof *t->data);
+        t->size = realloc(t->size, t->cap * sizeof *t->size);
+    }
+    t->data[t->n] = malloc(size);
+    memcpy(t->data[t->n], b, size);
+    t->size[t->n++] = size;
+    return TRUE;
+}
+
+/* With events and a buffer callback, buffers are read per processor but the callback still
+ * sees them whole, each exactly once, in flush order (here the file's order). */
+static void callbacks_in_flush_order(const gen_trace *t)
+{
+    test_events ev = {0};
+    test_buffers seen = {0};
+    ETW_OPEN_TRACE_OPTIONS o = {0};
+    o.EventCallback = test_on_event;
+    o.EventCallbackContext = &ev;
+    o.BufferCallback = keep_buffer;
+    o.BufferCallbackContext = &seen;
+    PROCESSTRACE_HANDLE h = etwire_trace_open_file(t->path, &o, NULL);
+    assert_true(h != INVALID_PROCESSTRACE_HANDLE);
+    assert_int_equal(ProcessTrace(&h, 1, NULL, NULL), ERROR_SUCCESS);
+    CloseTrace(h);
+    assert_int_equal(seen.n, t->buffers.n);
+    for (size_t i = 0; i < seen.n; i++) {
+        assert_int_equal(seen.size[i], t->buffers.size[i]);
+        assert_memory_equal(seen.data[i], t->buffers.data[i], seen.size[i]);
+    }
+    assert_int_equal(ev.n, t->expected.n);
+    test_buffers_free(&seen);
+    test_events_free(&ev);
+}
+
 static void generated_big_buffers(void **state)
 {
     (void)state;
@@ -69,6 +114,7 @@ static void generated_big_buffers(void **state)
     assert_true(st.BytesHeldPeak < t.summary.bytes / 4);
     test_events_free(&ev);
     same_events(t.path);
+    callbacks_in_flush_order(&t);
     gen_trace_free(&t);
 }
 
