@@ -1,5 +1,5 @@
-/* An .etl file as a producer of buffers in flush order (docs/design.md 3.1: a file is "a
- * buffer stream whose producer is a file reader"). A first pass reads only the 72-byte buffer
+/* An .etl file as a producer of buffers, in flush order or per processor (docs/design.md 3.1:
+ * a file is "a buffer stream whose producer is a file reader"). A first pass reads only the 72-byte buffer
  * headers to chain buffers by their size field (never trusting BuffersWritten, part E), to
  * order them by flush time (circular files wrap), to chain each processor's buffers (a
  * consumer that does not see buffers gets them per processor, as the merge needs them) and to

@@ -1,6 +1,8 @@
 /* Buffer completion (docs/design.md 3.4): once all of a buffer's events were delivered, and
- * all earlier-arrived buffers were completed, its BufferCallback fires (in flush order, which
- * is what a relay must forward), then its BufferCompletionCallback, exactly once. */
+ * every buffer flushed before it was completed (arrived or still to come: the source's
+ * first_pending), its BufferCallback fires (in flush order, which is what a relay must
+ * forward), then its BufferCompletionCallback, exactly once. When nobody sees buffers, each
+ * completes as soon as its events are out. */
 #include <stdlib.h>
 
 #include "session/run.h"

@@ -1,8 +1,8 @@
 /* A processing session: the one pipeline behind files and buffer streams (docs/design.md 3.1).
- * Buffers enter in flush order through etw_session_accept (from ProcessTraceAddBufferToBuffer-
- * Stream, or from a file reader); ProcessTrace merges their events per processor into time
- * order (merge.c), delivers them (deliver.c), then fires each buffer's callbacks in arrival
- * order (complete.c). Threads: `mu` guards the incoming queue and the flags marked (mu);
+ * Buffers enter through etw_session_accept from the session's source (source.h: a stream's
+ * caller, in flush order, or a file reader, per processor as the merge needs them); ProcessTrace
+ * merges their events per processor into time order (merge.c), delivers them (deliver.c),
+ * then fires each buffer's callbacks in flush order (complete.c). Threads: `mu` guards the incoming queue and the flags marked (mu);
  * everything else belongs to the thread running ProcessTrace. */
 #ifndef ETWIRE_SESSION_SESSION_H
 #define ETWIRE_SESSION_SESSION_H
