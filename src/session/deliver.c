@@ -136,10 +136,23 @@ void etw_deliver(etw_run *r, etw_session *s, etw_proc *p)
     const etw_buf *b = p->head;
     const etw_record *rec = &p->rec;
     int64_t ft = p->key.ft;
-    if (ft == INT64_MIN) {
-        /* Header-buffer records: first by definition, never filtered or late. */
+    int is_header = ft == INT64_MIN;
+    if (is_header) /* header-buffer records: first by definition, never filtered or late */
         ft = etw_clock_to_filetime(&s->clock, rec->timestamp);
-    } else {
+    EVENT_RECORD er;
+    int built = 0;
+    if (s->hooks && s->hooks->event) {
+        /* The layer above learns from every event, filtered or not (session.h), with this
+         * trace's decode scope (set as for the callback below). */
+        build_record(s, b, rec, ft, &er);
+        built = 1;
+        if (r->scoped != s) {
+            etw_decode_scope = s->decode_scope;
+            r->scoped = s;
+        }
+        s->hooks->event(&er);
+    }
+    if (!is_header) {
         if (ft < r->start_ft || ft > r->end_ft) {
             s->live.filtered++;
             return;
@@ -154,8 +167,8 @@ void etw_deliver(etw_run *r, etw_session *s, etw_proc *p)
     s->current_time = ft;
     s->live.delivered++;
 
-    EVENT_RECORD er;
-    build_record(s, b, rec, ft, &er);
+    if (!built)
+        build_record(s, b, rec, ft, &er);
     /* Decoding inside the callback uses what this trace taught (base/decode_scope.h); several
      * sessions share one ProcessTrace thread, so the scope follows the session whose event
      * goes out (set only when that changes: a thread-local write per event costs a call in a

@@ -79,8 +79,18 @@ typedef struct etw_waiter {
     uint64_t seq;
 } etw_waiter;
 
+/* What the Windows-named layer installs on a session so that traces teach the decoder without
+ * the session knowing decoding (winapi/tdh_session_hooks.c). event may be NULL. */
+typedef struct etw_session_hooks {
+    /* Every event, in delivery order, before the time filter and before the consumer's
+     * callback, with the session's decode scope set: what the trace embeds is learned
+     * whatever the callback does with it. */
+    void (*event)(const EVENT_RECORD *er);
+} etw_session_hooks;
+
 typedef struct etw_session {
     pthread_mutex_t mu;
+    const etw_session_hooks *hooks;
     PROCESSTRACE_HANDLE handle;
     etw_source src;        /* where the buffers come from */
     uint32_t decode_scope; /* which schemas the trace taught (base/decode_scope.h); the layer
