@@ -23,6 +23,7 @@
 #include "winapi/realtime.h"
 #include "winapi/realtime_conn.h"
 #include "winapi/references.h"
+#include "winapi/tdh_session_hooks.h"
 
 #define IN_FLIGHT 128u
 
@@ -273,7 +274,7 @@ PROCESSTRACE_HANDLE etw_realtime_open(const char *name, etw_api api,
         return INVALID_PROCESSTRACE_HANDLE;
     }
     rt_reader *r = calloc(1, sizeof *r);
-    etw_session *s = r ? etw_session_create(1) : NULL;
+    etw_session *s = r ? etw_session_create((etw_source){&etw_stream_source_ops, NULL}) : NULL;
     if (!s) {
         free(r);
         free(hdr);
@@ -301,7 +302,7 @@ PROCESSTRACE_HANDLE etw_realtime_open(const char *name, etw_api api,
         s->raw_timestamp = (s->logfile_a->ProcessTraceMode & PROCESS_TRACE_MODE_RAW_TIMESTAMP) != 0;
     }
     pthread_mutex_lock(&s->mu);
-    etw_status st = etw_session_accept(s, hdr, hdr_size, 0, 0, 1);
+    etw_status st = etw_session_accept(s, hdr, hdr_size, 0, UINT64_MAX, 0, 1);
     if (st == ETW_OK)
         s->next_offset += hdr_size;
     pthread_mutex_unlock(&s->mu);
@@ -333,6 +334,7 @@ PROCESSTRACE_HANDLE etw_realtime_open(const char *name, etw_api api,
     if (header_out)
         *header_out = s->header;
     ULONG buffer_size = s->header.BufferSize ? s->header.BufferSize : hdr_size;
+    etw_tdh_install_session_hooks(s); /* embedded schemas are learned as on any other session */
     PROCESSTRACE_HANDLE h = etw_handle_add(s);
     if (h == INVALID_PROCESSTRACE_HANDLE) {
         pthread_mutex_lock(&r->mu);
