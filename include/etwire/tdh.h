@@ -294,7 +294,11 @@ typedef HANDLE TDH_HANDLE, *PTDH_HANDLE;
 
 /* Strings inside the blobs, as tdh.h names them: NULL where the offset is 0. Property is a
  * PEVENT_PROPERTY_INFO, Map a PEVENT_MAP_ENTRY. */
-#define ETWIRE_BLOB_STRING_(base, off) ((off) == 0 ? (PWSTR)0 : (PWSTR)((PBYTE)(base) + (off)))
+static inline PWSTR etwire_blob_string_(const void *Base, ULONG Offset)
+{
+    return Offset == 0 ? (PWSTR)0 : (PWSTR)((PBYTE)Base + Offset);
+}
+#define ETWIRE_BLOB_STRING_(base, off) etwire_blob_string_((base), (off))
 #define EMI_MAP_NAME(MapInfo) ETWIRE_BLOB_STRING_(MapInfo, (MapInfo)->NameOffset)
 #define EMI_MAP_FORMAT(MapInfo)                                                                 \
     (((MapInfo)->Flag & EVENTMAP_INFO_FLAG_MANIFEST_PATTERNMAP)                                \

@@ -106,7 +106,7 @@ typedef struct _SYSTEMTIME {
     WORD wMinute;
     WORD wSecond;
     WORD wMilliseconds;
-} SYSTEMTIME, *PSYSTEMTIME;
+} SYSTEMTIME, *PSYSTEMTIME, *LPSYSTEMTIME;
 
 typedef struct _TIME_ZONE_INFORMATION {
     LONG Bias;
@@ -151,6 +151,10 @@ typedef struct _TIME_ZONE_INFORMATION {
 #define MAX_PATH 260
 #endif
 #define INVALID_HANDLE_VALUE ((HANDLE)(LONG_PTR)-1)
+#define RtlZeroMemory(Destination, Length) memset((Destination), 0, (Length))
+#define RtlCopyMemory(Destination, Source, Length) memcpy((Destination), (Source), (Length))
+#define ZeroMemory RtlZeroMemory
+#define CopyMemory RtlCopyMemory
 
 /* Text: with UNICODE defined the generic names are the UTF-16 ones, as in winnt.h. */
 #if defined(UNICODE) || defined(_UNICODE)

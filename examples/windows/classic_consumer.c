@@ -1,0 +1,171 @@
+/* Sample: the classic consumer of the Windows 2000 era, still the most common in the field -
+ * OpenTrace with an EVENT_TRACE_LOGFILE whose EventCallback receives EVENT_TRACE structures
+ * (MOF data, EVENT_TRACE_HEADER) and whose BufferCallback sees each buffer, then a second
+ * session over the same file that asks ProcessTrace for a time window only. On Windows it builds
+ * with the include lines below replaced by
+ *     #include <windows.h>
+ *     #include <stdio.h>
+ *     #include <evntrace.h>
+ * Usage: classic_consumer FILE.etl. It checks its own work and says so on the last line: the
+ * header event first, BuffersRead counting up by one per BufferCallback, events in time order,
+ * and the windowed pass delivering exactly the events of the first pass inside the window plus
+ * the header buffer's events, which etwire always delivers (docs/api/lifetime.md). */
+#define UNICODE
+#include <etwire/evntrace.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include "compat/win32_compat.h"
+
+#define MAX_CPUS 256
+
+typedef struct _PASS {
+    ULONG Events;
+    ULONG Buffers;
+    ULONG BufferSequenceErrors; /* BuffersRead not counting up by one */
+    ULONG OutOfOrder;           /* an event older than the one before */
+    ULONG HeaderFirst;
+    ULONG HeaderClassEvents;    /* events of EventTraceGuid */
+    ULONG EventsBeforeFirstBuffer; /* the header buffer's events: its BufferCallback comes first */
+    ULONGLONG MofBytes;
+    LONGLONG LastTime;
+    ULONG PerCpu[MAX_CPUS];
+    LONGLONG *Times;            /* first pass: every timestamp, for the window check */
+    ULONG Capacity;
+} PASS;
+
+static PASS g_Pass[2];
+static PASS *g_Current;
+
+static VOID WINAPI EventCallback(PEVENT_TRACE pEvent)
+{
+    PASS *p = g_Current;
+    BOOL HeaderClass = IsEqualGUID(&pEvent->Header.Guid, &EventTraceGuid);
+
+    if (p->Events == 0 && HeaderClass && pEvent->Header.Class.Type == EVENT_TRACE_TYPE_INFO &&
+        pEvent->MofLength >= FIELD_OFFSET(TRACE_LOGFILE_HEADER, LoggerName))
+        p->HeaderFirst = 1;
+    if (p->Events > 0 && pEvent->Header.TimeStamp.QuadPart < p->LastTime)
+        p->OutOfOrder++;
+    p->LastTime = pEvent->Header.TimeStamp.QuadPart;
+    p->HeaderClassEvents += HeaderClass;
+    p->MofBytes += pEvent->MofLength;
+    p->PerCpu[pEvent->BufferContext.ProcessorNumber % MAX_CPUS]++;
+    if (p->Times != NULL || p->Capacity == 0) {
+        if (p->Events == p->Capacity) {
+            ULONG NewCapacity = p->Capacity ? p->Capacity * 2 : 4096;
+            LONGLONG *Times = (LONGLONG *)realloc(p->Times, NewCapacity * sizeof(LONGLONG));
+            if (Times == NULL) {
+                free(p->Times);
+                p->Times = NULL;
+                p->Capacity = 1; /* stop recording */
+                p->Events++;
+                return;
+            }
+            p->Times = Times;
+            p->Capacity = NewCapacity;
+        }
+        p->Times[p->Events] = pEvent->Header.TimeStamp.QuadPart;
+    }
+    p->Events++;
+}
+
+static ULONG WINAPI BufferCallback(PEVENT_TRACE_LOGFILE pLogFile)
+{
+    PASS *p = g_Current;
+    if (p->Buffers++ == 0)
+        p->EventsBeforeFirstBuffer = p->Events;
+    if (pLogFile->BuffersRead != p->Buffers)
+        p->BufferSequenceErrors++;
+    return TRUE;
+}
+
+static ULONG RunPass(LPWSTR FileName, PASS *p, LPFILETIME StartTime, LPFILETIME EndTime,
+                     EVENT_TRACE_LOGFILE *pTrace)
+{
+    TRACEHANDLE hTrace;
+    ULONG status;
+
+    ZeroMemory(pTrace, sizeof(*pTrace));
+    pTrace->LogFileName = FileName;
+    pTrace->EventCallback = EventCallback;
+    pTrace->BufferCallback = BufferCallback;
+    g_Current = p;
+    hTrace = OpenTrace(pTrace);
+    if (hTrace == INVALID_PROCESSTRACE_HANDLE) {
+        wprintf(L"OpenTrace failed with %lu\n", GetLastError());
+        return GetLastError();
+    }
+    status = ProcessTrace(&hTrace, 1, StartTime, EndTime);
+    CloseTrace(hTrace);
+    return status;
+}
+
+static void PrintTime(LPCWSTR Label, LONGLONG Time)
+{
+    FILETIME ft;
+    SYSTEMTIME st;
+    ft.dwLowDateTime = (DWORD)Time;
+    ft.dwHighDateTime = (DWORD)((ULONGLONG)Time >> 32);
+    if (FileTimeToSystemTime(&ft, &st))
+        wprintf(L"%s %04hu-%02hu-%02hu %02hu:%02hu:%02hu.%03hu UTC\n", Label, st.wYear, st.wMonth, st.wDay,
+                st.wHour, st.wMinute, st.wSecond, st.wMilliseconds);
+}
+
+int wmain(int argc, WCHAR **argv)
+{
+    EVENT_TRACE_LOGFILE trace;
+    ULONG status, status2, cpus = 0;
+
+    if (argc != 2) {
+        wprintf(L"usage: classic_consumer FILE.etl\n");
+        return 2;
+    }
+
+    status = RunPass(argv[1], &g_Pass[0], NULL, NULL, &trace);
+    if (status != ERROR_SUCCESS && g_Pass[0].Events == 0)
+        return 1;
+    wprintf(L"%s: logger %s, %lu processors, pointer size %lu, log file mode 0x%08lX, %lu events lost\n",
+            argv[1], trace.LoggerName ? trace.LoggerName : TEXT("(none)"),
+            trace.LogfileHeader.NumberOfProcessors, trace.LogfileHeader.PointerSize,
+            trace.LogfileHeader.LogFileMode, trace.LogfileHeader.EventsLost);
+    PrintTime(TEXT("  started"), trace.LogfileHeader.StartTime.QuadPart);
+    PrintTime(TEXT("  ended  "), trace.LogfileHeader.EndTime.QuadPart);
+    for (ULONG c = 0; c < MAX_CPUS; c++)
+        cpus += g_Pass[0].PerCpu[c] != 0;
+    wprintf(L"  %lu buffers, %I64u bytes of MOF data, events on %lu processors\n", g_Pass[0].Buffers,
+            g_Pass[0].MofBytes, cpus);
+
+    /* The second session: the middle half of the trace's time. */
+    BOOL WindowOk = TRUE;
+    ULONG InWindow = 0, HeaderOutside = 0;
+    if (g_Pass[0].Times != NULL && g_Pass[0].Events > 1) {
+        LONGLONG First = g_Pass[0].Times[0], Last = g_Pass[0].Times[g_Pass[0].Events - 1];
+        LONGLONG From = First + (Last - First) / 4, To = Last - (Last - First) / 4;
+        FILETIME Start, End;
+        Start.dwLowDateTime = (DWORD)From;
+        Start.dwHighDateTime = (DWORD)((ULONGLONG)From >> 32);
+        End.dwLowDateTime = (DWORD)To;
+        End.dwHighDateTime = (DWORD)((ULONGLONG)To >> 32);
+        /* The header buffer's events come whatever the window. */
+        for (ULONG i = 0; i < g_Pass[0].Events; i++) {
+            if (g_Pass[0].Times[i] >= From && g_Pass[0].Times[i] <= To)
+                InWindow++;
+            else if (i < g_Pass[0].EventsBeforeFirstBuffer)
+                HeaderOutside++;
+        }
+        g_Pass[1].Capacity = 1; /* no recording */
+        status2 = RunPass(argv[1], &g_Pass[1], &Start, &End, &trace);
+        WindowOk = status2 == ERROR_SUCCESS && g_Pass[1].Events == InWindow + HeaderOutside;
+        wprintf(L"  window pass: %lu events (%lu inside the window in the first pass, %lu header events)\n",
+                g_Pass[1].Events, InWindow, HeaderOutside);
+    }
+
+    BOOL ok = status == ERROR_SUCCESS && g_Pass[0].Events > 0 && g_Pass[0].HeaderFirst &&
+              g_Pass[0].BufferSequenceErrors == 0 && g_Pass[0].OutOfOrder == 0 && g_Pass[0].Buffers > 0 &&
+              WindowOk;
+    wprintf(L"%lu events: header first %s, %lu buffer callbacks, %lu out of order, window pass %s: %s\n",
+            g_Pass[0].Events, g_Pass[0].HeaderFirst ? TEXT("yes") : TEXT("no"), g_Pass[0].Buffers,
+            g_Pass[0].OutOfOrder, WindowOk ? TEXT("ok") : TEXT("wrong"), ok ? TEXT("ok") : TEXT("FAILED"));
+    free(g_Pass[0].Times);
+    return ok ? 0 : 1;
+}
