@@ -1,6 +1,6 @@
 /* Windows base types with their Windows sizes on any platform (Windows is LLP64: ULONG is 32
  * bits, WCHAR is a UTF-16 code unit). Consumer code written against the Windows SDK compiles
- * unchanged against these names. See docs/api/types.md. */
+ * unchanged against these names. See docs/api/windows-headers.md. */
 #ifndef ETWIRE_WINTYPES_H
 #define ETWIRE_WINTYPES_H
 
@@ -128,11 +128,21 @@ typedef struct _TIME_ZONE_INFORMATION {
 #define WINAPI
 #define WMIAPI
 #define EVNTAPI
+#ifndef CALLBACK
 #define CALLBACK
+#endif
+#ifndef APIENTRY
 #define APIENTRY
+#endif
+#ifndef __stdcall
 #define __stdcall
+#endif
+#ifndef __cdecl
 #define __cdecl
+#endif
+#ifndef CONST
 #define CONST const
+#endif
 #ifndef IN
 #define IN
 #endif
