@@ -5,7 +5,6 @@
  * code in GetLastError. */
 /* no UNICODE: the narrow (A) forms */
 #include <etwire/evntcons.h>
-#include <etwire/tdh.h>
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -21,7 +20,6 @@ _Static_assert(__builtin_types_compatible_p(PEVENT_TRACE_BUFFER_CALLBACK, PEVENT
 _Static_assert(__builtin_types_compatible_p(__typeof__(&OpenTrace), __typeof__(&OpenTraceA)), "OpenTrace");
 _Static_assert(sizeof(TCHAR) == 1 && sizeof(TEXT("ab")[0]) == sizeof(TCHAR), "TCHAR");
 _Static_assert(sizeof(KERNEL_LOGGER_NAME) == sizeof(TCHAR) * 17, "KERNEL_LOGGER_NAME");
-_Static_assert(__builtin_types_compatible_p(TDHSTATUS, ULONG) && sizeof(ULONG) == 4, "TDHSTATUS");
 
 static ULONG WINAPI on_buffer(PEVENT_TRACE_LOGFILE logfile)
 {
