@@ -47,9 +47,30 @@ check_decoded() { # trace
     fi
 }
 
+# TdhEnumerateProviders must list the provider of every event TDH decoded. Not yet for the
+# schemas a merged trace embeds (KernelTraceControl EventInfo events: the .NET runtime providers
+# of net.4.5.2.x86.etl and msbuild-PerfViewData-ptr32-compressed.etl), which are decoded but not
+# listed: those two are left out here until the session learns embedded schemas up front.
+check_providers() { # [trace]
+    local out rc
+    out=$("$bin/enum_providers" "$@" 2>&1)
+    rc=$?
+    runs=$((runs + 1))
+    if [ $rc -ne 0 ] || ! printf '%s\n' "$out" | tail -1 | grep -q ': ok$'; then
+        echo "FAIL: enum_providers ${1:-}: $(printf '%s\n' "$out" | tail -1)"
+        failures=$((failures + 1))
+    else
+        echo "ok: enum_providers $(basename "${1:-(no trace)}"): $(printf '%s\n' "$out" | tail -1)"
+    fi
+}
+
 run_all() {
     check tdh_consumer "$1" 0
     check_decoded "$1"
+    case "$1" in
+        *net.4.5.2.x86.etl|*msbuild-PerfViewData-ptr32-compressed.etl) ;;
+        *) check_providers "$1" ;;
+    esac
     check classic_consumer "$1"
     check stream_consumer "$1" "$tmp/spool"
 }
@@ -57,6 +78,7 @@ run_all() {
 # (The generator's payloads are random bytes, not what the kernel schemas describe, so the TDH
 # sample - which fails on any payload TDH cannot format - reads real traces only.)
 "$etwire" generate --seed 9 --events 20000 -o "$tmp/generated.etl" 2>/dev/null || { echo "FAIL: generate"; exit 1; }
+check_providers
 check classic_consumer "$tmp/generated.etl"
 check stream_consumer "$tmp/generated.etl" "$tmp/spool"
 
