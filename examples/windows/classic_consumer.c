@@ -6,10 +6,12 @@
  *     #include <windows.h>
  *     #include <stdio.h>
  *     #include <evntrace.h>
- * Usage: classic_consumer FILE.etl. It checks its own work and says so on the last line: the
+ * Usage: classic_consumer FILE.etl [SECOND.etl]. With a second file, both are also processed by
+ * one ProcessTrace call over two handles (merged in time order). It checks its own work and says so on the last line: the
  * header event first, BuffersRead counting up by one per BufferCallback, events in time order,
  * and the windowed pass delivering exactly the events of the first pass inside the window plus
- * the header buffer's events, which etwire always delivers (docs/api/lifetime.md). */
+ * the header buffer's events, which etwire always delivers (docs/api/lifetime.md), and the
+ * merged pass delivering every event of both files in time order. */
 #define UNICODE
 #include <etwire/evntrace.h>
 #include <stdio.h>
@@ -23,6 +25,7 @@ typedef struct _PASS {
     ULONG Buffers;
     ULONG BufferSequenceErrors; /* BuffersRead not counting up by one */
     ULONG OutOfOrder;           /* an event older than the one before */
+    ULONG OrderFrom;            /* events before this one are not order-checked */
     ULONG HeaderFirst;
     ULONG HeaderClassEvents;    /* events of EventTraceGuid */
     ULONG EventsBeforeFirstBuffer; /* the header buffer's events: its BufferCallback comes first */
@@ -33,7 +36,7 @@ typedef struct _PASS {
     ULONG Capacity;
 } PASS;
 
-static PASS g_Pass[2];
+static PASS g_Pass[4];
 static PASS *g_Current;
 
 static VOID WINAPI EventCallback(PEVENT_TRACE pEvent)
@@ -44,7 +47,7 @@ static VOID WINAPI EventCallback(PEVENT_TRACE pEvent)
     if (p->Events == 0 && HeaderClass && pEvent->Header.Class.Type == EVENT_TRACE_TYPE_INFO &&
         pEvent->MofLength >= FIELD_OFFSET(TRACE_LOGFILE_HEADER, LoggerName))
         p->HeaderFirst = 1;
-    if (p->Events > 0 && pEvent->Header.TimeStamp.QuadPart < p->LastTime)
+    if (p->Events > p->OrderFrom && pEvent->Header.TimeStamp.QuadPart < p->LastTime)
         p->OutOfOrder++;
     p->LastTime = pEvent->Header.TimeStamp.QuadPart;
     p->HeaderClassEvents += HeaderClass;
@@ -116,8 +119,8 @@ int wmain(int argc, WCHAR **argv)
     EVENT_TRACE_LOGFILE trace;
     ULONG status, status2, cpus = 0;
 
-    if (argc != 2) {
-        wprintf(L"usage: classic_consumer FILE.etl\n");
+    if (argc != 2 && argc != 3) {
+        wprintf(L"usage: classic_consumer FILE.etl [SECOND.etl]\n");
         return 2;
     }
 
@@ -160,7 +163,39 @@ int wmain(int argc, WCHAR **argv)
                 g_Pass[1].Events, InWindow, HeaderOutside);
     }
 
-    BOOL ok = status == ERROR_SUCCESS && g_Pass[0].Events > 0 && g_Pass[0].HeaderFirst &&
+    /* With a second file: both handles in one ProcessTrace call, which merges them in time
+     * order - every event of each, none twice. */
+    BOOL MergeOk = TRUE;
+    if (argc == 3) {
+        EVENT_TRACE_LOGFILE second, both[2];
+        TRACEHANDLE Handles[2];
+        g_Pass[2].Capacity = 1;
+        ULONG s2 = RunPass(argv[2], &g_Pass[2], NULL, NULL, &second);
+        ZeroMemory(both, sizeof(both));
+        g_Current = &g_Pass[3];
+        g_Pass[3].Capacity = 1;
+        /* The header buffers' events of both files come first (docs/api/lifetime.md); the
+         * order is checked after them. */
+        g_Pass[3].OrderFrom = g_Pass[0].EventsBeforeFirstBuffer + g_Pass[2].EventsBeforeFirstBuffer;
+        for (int k = 0; k < 2; k++) {
+            both[k].LogFileName = argv[1 + k];
+            both[k].EventCallback = EventCallback;
+            both[k].BufferCallback = BufferCallback;
+            Handles[k] = OpenTrace(&both[k]);
+        }
+        ULONG s3 = Handles[0] != INVALID_PROCESSTRACE_HANDLE && Handles[1] != INVALID_PROCESSTRACE_HANDLE
+                       ? ProcessTrace(Handles, 2, NULL, NULL)
+                       : GetLastError();
+        for (int k = 0; k < 2; k++)
+            if (Handles[k] != INVALID_PROCESSTRACE_HANDLE)
+                CloseTrace(Handles[k]);
+        MergeOk = s2 == ERROR_SUCCESS && s3 == ERROR_SUCCESS &&
+                  g_Pass[3].Events == g_Pass[0].Events + g_Pass[2].Events && g_Pass[3].OutOfOrder == 0;
+        wprintf(L"  both files in one ProcessTrace: %lu events (%lu + %lu), %lu out of order\n", g_Pass[3].Events,
+                g_Pass[0].Events, g_Pass[2].Events, g_Pass[3].OutOfOrder);
+    }
+
+    BOOL ok = MergeOk && status == ERROR_SUCCESS && g_Pass[0].Events > 0 && g_Pass[0].HeaderFirst &&
               g_Pass[0].BufferSequenceErrors == 0 && g_Pass[0].OutOfOrder == 0 && g_Pass[0].Buffers > 0 &&
               WindowOk;
     wprintf(L"%lu events: header first %s, %lu buffer callbacks, %lu out of order, window pass %s: %s\n",

@@ -92,6 +92,9 @@ if [ -d "$corpus" ]; then
              krabsetw/powershell.etl uiforetw/out-relogged.etl tx/HTTP_Server.etl; do
         [ -f "$corpus/$t" ] && run_all "$corpus/$t"
     done
+    # Two files in one ProcessTrace call (the merge of a 64- and a 32-bit producer's traces).
+    a=$corpus/traceevent/net.4.5.2.x86.etl b=$corpus/perfview-merged/msbuild-PerfViewData-ptr32-compressed.etl
+    [ -f "$a" ] && [ -f "$b" ] && check classic_consumer "$a" "$b"
 else
     echo "../shared/corpus is absent: generated trace only"
 fi
