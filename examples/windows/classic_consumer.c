@@ -6,12 +6,14 @@
  *     #include <windows.h>
  *     #include <stdio.h>
  *     #include <evntrace.h>
- * Usage: classic_consumer FILE.etl [SECOND.etl]. With a second file, both are also processed by
- * one ProcessTrace call over two handles (merged in time order). It checks its own work and says so on the last line: the
- * header event first, BuffersRead counting up by one per BufferCallback, events in time order,
- * and the windowed pass delivering exactly the events of the first pass inside the window plus
- * the header buffer's events, which etwire always delivers (docs/api/lifetime.md), and the
- * merged pass delivering every event of both files in time order. */
+ * Usage: classic_consumer FILE.etl [SECOND.etl]. With a second file, both are also processed
+ * by one ProcessTrace call over two handles (merged in time order). It checks its own work and
+ * says so on the last line: the header event first, its payload (read as
+ * TRACE_LOGFILE_HEADER32 or 64 by the producer's pointer size) agreeing with what OpenTrace
+ * filled in, BuffersRead counting up by one per BufferCallback, events in time order, the
+ * windowed pass delivering exactly the events of the first pass inside the window plus the
+ * header buffer's events, which etwire always delivers (docs/api/lifetime.md), and the merged
+ * pass delivering every event of both files in time order. */
 #define UNICODE
 #include <etwire/evntrace.h>
 #include <stdio.h>
@@ -29,6 +31,9 @@ typedef struct _PASS {
     ULONG HeaderFirst;
     ULONG HeaderClassEvents;    /* events of EventTraceGuid */
     ULONG EventsBeforeFirstBuffer; /* the header buffer's events: its BufferCallback comes first */
+    ULONG HeaderPointerSize;    /* from the header event's MofData, read as the producer wrote it */
+    ULONG HeaderBuffersWritten;
+    LONGLONG HeaderStartTime;
     ULONGLONG MofBytes;
     LONGLONG LastTime;
     ULONG PerCpu[MAX_CPUS];
@@ -45,8 +50,23 @@ static VOID WINAPI EventCallback(PEVENT_TRACE pEvent)
     BOOL HeaderClass = IsEqualGUID(&pEvent->Header.Guid, &EventTraceGuid);
 
     if (p->Events == 0 && HeaderClass && pEvent->Header.Class.Type == EVENT_TRACE_TYPE_INFO &&
-        pEvent->MofLength >= FIELD_OFFSET(TRACE_LOGFILE_HEADER, LoggerName))
+        pEvent->MofLength >= FIELD_OFFSET(TRACE_LOGFILE_HEADER, LoggerName)) {
+        /* The payload is TRACE_LOGFILE_HEADER with the producer's pointer size, which may not
+         * be this program's: read it as TRACE_LOGFILE_HEADER32 or 64. */
+        TRACE_LOGFILE_HEADER64 h64;
+        TRACE_LOGFILE_HEADER32 h32;
         p->HeaderFirst = 1;
+        CopyMemory(&h32, pEvent->MofData, FIELD_OFFSET(TRACE_LOGFILE_HEADER32, LoggerName));
+        p->HeaderPointerSize = h32.PointerSize;
+        p->HeaderBuffersWritten = h32.BuffersWritten;
+        if (h32.PointerSize == 4 && pEvent->MofLength >= sizeof(h32)) {
+            CopyMemory(&h32, pEvent->MofData, sizeof(h32));
+            p->HeaderStartTime = h32.StartTime.QuadPart;
+        } else if (h32.PointerSize == 8 && pEvent->MofLength >= sizeof(h64)) {
+            CopyMemory(&h64, pEvent->MofData, sizeof(h64));
+            p->HeaderStartTime = h64.StartTime.QuadPart;
+        }
+    }
     if (p->Events > p->OrderFrom && pEvent->Header.TimeStamp.QuadPart < p->LastTime)
         p->OutOfOrder++;
     p->LastTime = pEvent->Header.TimeStamp.QuadPart;
@@ -195,7 +215,17 @@ int wmain(int argc, WCHAR **argv)
                 g_Pass[0].Events, g_Pass[2].Events, g_Pass[3].OutOfOrder);
     }
 
-    BOOL ok = MergeOk && status == ERROR_SUCCESS && g_Pass[0].Events > 0 && g_Pass[0].HeaderFirst &&
+    /* What OpenTrace filled in must be what the header event carries. */
+    BOOL HeaderOk = g_Pass[0].HeaderPointerSize == trace.LogfileHeader.PointerSize &&
+                    g_Pass[0].HeaderBuffersWritten == trace.LogfileHeader.BuffersWritten &&
+                    g_Pass[0].HeaderStartTime == trace.LogfileHeader.StartTime.QuadPart;
+    if (!HeaderOk)
+        wprintf(L"  header event: pointer size %lu, %lu buffers, start %I64d; OpenTrace gave %lu, %lu, %I64d\n",
+                g_Pass[0].HeaderPointerSize, g_Pass[0].HeaderBuffersWritten, g_Pass[0].HeaderStartTime,
+                trace.LogfileHeader.PointerSize, trace.LogfileHeader.BuffersWritten,
+                trace.LogfileHeader.StartTime.QuadPart);
+
+    BOOL ok = HeaderOk && MergeOk && status == ERROR_SUCCESS && g_Pass[0].Events > 0 && g_Pass[0].HeaderFirst &&
               g_Pass[0].BufferSequenceErrors == 0 && g_Pass[0].OutOfOrder == 0 && g_Pass[0].Buffers > 0 &&
               WindowOk;
     wprintf(L"%lu events: header first %s, %lu buffer callbacks, %lu out of order, window pass %s: %s\n",
