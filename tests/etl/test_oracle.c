@@ -155,11 +155,10 @@ static void check_oracle(const char *trace, const char *oracle)
     }
     fclose(f);
     /* Extra or doubled events: an unlisted event of a listed kind before a listed one. */
-    size_t extra = 0, kinds_checked = 0;
+    size_t extra = 0;
     for (size_t i = 0; i < ev->n; i++) {
         if (!matched[i])
             continue;
-        kinds_checked++;
         for (size_t j = 0; j < i; j++) {
             if (matched[j] || o.idle[j] || !same_kind(&ev->v[j], &ev->v[i]))
                 continue;
@@ -176,7 +175,6 @@ static void check_oracle(const char *trace, const char *oracle)
     print_message("%s: %zu listed events matched one-to-one in order (%zu kernel events compared "
                   "without process/thread); %zu extra or doubled\n", oracle, rows, kernel, extra);
     assert_true(rows > 0);
-    assert_int_equal(kinds_checked, rows);
     assert_int_equal(extra, 0);
     free(matched);
     free(o.idle);
