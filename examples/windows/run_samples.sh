@@ -31,10 +31,10 @@ check() { # program trace [args...]
 # Events TDH decodes today, at least, per trace (a regression guard; these rise as etwire learns
 # the schemas merged traces embed - raise them when it does).
 declare -A decoded_floor=(
-    [primitive-types.etl]=7 [gcevents.etl]=2 [net.4.5.2.x86.etl]=167776
+    [primitive-types.etl]=7 [gcevents.etl]=69 [net.4.5.2.x86.etl]=167776
     [SelfDescribingSingleEvent.etl]=23 [process_data_32_v1.etl]=3 [AMSITrace.etl]=21
-    [msbuild-PerfViewData-ptr32-compressed.etl]=5871 [powershell.etl]=2 [out-relogged.etl]=110
-    [HTTP_Server.etl]=1)
+    [msbuild-PerfViewData-ptr32-compressed.etl]=5871 [powershell.etl]=114 [out-relogged.etl]=110
+    [HTTP_Server.etl]=2042)
 
 check_decoded() { # trace
     local name floor decoded

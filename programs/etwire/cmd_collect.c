@@ -13,6 +13,7 @@
 
 #include "commands.h"
 #include "relay_json.h"
+#include "event_view.h"
 #include "relay_opts.h"
 
 #define MAX_ALLOW 256
@@ -36,6 +37,7 @@ static void usage(FILE *out)
             "usage: etwire collect --listen HOST:PORT [options]\n"
             "  --out DIR             save each session as DIR/<source>/<session>-<instance>.etl\n"
             "  --json DIR|-          decoded events as JSON lines, per session under DIR, or stdout\n"
+            "  --schemas DIR         the schema store for --json (default: see etwire schemas)\n"
             "  --stats FILE|-        one JSON line of statistics per session (- = stderr)\n"
             "  --allow NAME          accept this source (repeatable; required with TLS)\n"
             "  --tls-cert F --tls-key F --tls-ca F   TLS 1.3, client certificates from that CA\n"
@@ -134,7 +136,7 @@ int cmd_collect(int argc, char **argv)
     ETWIRE_RELAY_COLLECTOR_OPTIONS o = {0};
     cli_tls_files tls = {0};
     const char *stats = NULL, *port_file = NULL;
-    const char *kafka = NULL, *topic = NULL, *group = NULL, *json_dir = NULL;
+    const char *kafka = NULL, *topic = NULL, *group = NULL, *json_dir = NULL, *schemas = NULL;
     const char *allow[MAX_ALLOW + 1] = {0};
     int nallow = 0, bad = 0;
     for (int i = 1; i < argc; i++) {
@@ -155,6 +157,8 @@ int cmd_collect(int argc, char **argv)
             o.OutDir = argv[++i];
         } else if (!strcmp(a, "--json") && more) {
             json_dir = argv[++i];
+        } else if (!strcmp(a, "--schemas") && more) {
+            schemas = argv[++i];
         } else if (!strcmp(a, "--stats") && more) {
             stats = argv[++i];
         } else if (!strcmp(a, "--allow") && more && nallow < MAX_ALLOW) {
@@ -204,6 +208,8 @@ int cmd_collect(int argc, char **argv)
             return 2;
         }
     }
+    if (event_view_open_store(schemas) != 0) /* before any session decodes */
+        return 2;
     if (json_dir)
         o.Sessions = relay_json_callbacks(json_dir);
     if (bad) {

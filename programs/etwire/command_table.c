@@ -8,6 +8,7 @@ const cli_command cli_commands[] = {
     {"stats", cmd_stats, "summarise a trace: buffers, events per provider, time span, losses"},
     {"generate", cmd_generate, "write a synthetic .etl trace (seeded, deterministic)"},
     {"send", cmd_send, "stream .etl files or stdin to a collector (relay protocol)"},
+    {"schemas", cmd_schemas, "the schema store: import manifests, provider binaries, MOF and TMF; list; show"},
     {"collect", cmd_collect, "receive buffer streams: save .etl, decode to JSON lines, stats"},
     {NULL, NULL, NULL},
 };

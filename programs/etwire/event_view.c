@@ -215,6 +215,16 @@ void event_view_json(etw_strbuf *out, const EVENT_RECORD *er)
 void event_filter_init(event_filter *f)
 {
     memset(f, 0, sizeof *f);
+    event_view_open_store(NULL);
+}
+
+int event_view_open_store(const char *dir)
+{
+    ULONG rc = etwire_schemas_open(dir);
+    if (rc == ERROR_SUCCESS || (rc == ERROR_FILE_NOT_FOUND && !dir))
+        return 0; /* no default store: nothing to add */
+    fprintf(stderr, "etwire: schema store: %s\n", etwire_last_error_message());
+    return -1;
 }
 
 static void set_filetime(FILETIME *t, int64_t v)
@@ -241,18 +251,24 @@ int event_filter_option(event_filter *f, int opt, const char *arg)
         return *end ? -1 : 0;
     case 1006:
     case 1007:
-    case 1008: {
+    case 1008:
+    case 1009: {
         ULONG rc = opt == 1006   ? etwire_tdh_load_manifest(arg)
                    : opt == 1007 ? etwire_tdh_load_binary(arg)
-                                 : etwire_tdh_load_mof(arg);
+                   : opt == 1008 ? etwire_tdh_load_mof(arg)
+                                 : etwire_tdh_load_tmf(arg);
         if (rc != ERROR_SUCCESS) {
-            /* The loaders name the line and element at fault when they can. */
+            /* The loaders' message names the file, the line and what is wrong when they can. */
             const char *why = etwire_last_error_message();
-            fprintf(stderr, "etwire: cannot load %s: %s\n", arg,
-                    rc == ERROR_INVALID_DATA && why[0] ? why : etwire_strerror(rc));
+            if (why[0])
+                fprintf(stderr, "etwire: cannot load %s\n", why);
+            else
+                fprintf(stderr, "etwire: cannot load %s: %s\n", arg, etwire_strerror(rc));
         }
         return rc == ERROR_SUCCESS ? 0 : -1;
     }
+    case 1010:
+        return event_view_open_store(arg);
     case 1004:
     case 1005:
         if (cli_parse_time(arg, &ft) != 0)
@@ -290,6 +306,9 @@ const char *event_filter_usage(void)
     return "      --manifest FILE      add the schemas of an instrumentation manifest (.man, XML)\n"
            "      --provider-binary FILE  add the schemas in a provider binary's WEVT_TEMPLATE\n"
            "      --mof FILE           add classic event classes described in MOF\n"
+           "      --tmf FILE|DIR       WPP message formats: a TMF file, or a directory of <guid>.tmf\n"
+           "      --schemas DIR        the schema store to use (default: $ETWIRE_SCHEMAS, else\n"
+           "                           ~/.local/share/etwire/schemas; see etwire schemas)\n"
            "      --provider GUID      only events of this provider\n"
            "      --event ID           only events with this id\n"
            "      --pid PID            only events of this process\n"

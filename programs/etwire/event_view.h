@@ -34,8 +34,10 @@ typedef struct event_filter {
     {"provider", required_argument, NULL, 1001}, {"event", required_argument, NULL, 1002},       \
         {"pid", required_argument, NULL, 1003}, {"start", required_argument, NULL, 1004},        \
         {"end", required_argument, NULL, 1005}, {"manifest", required_argument, NULL, 1006},     \
-        {"provider-binary", required_argument, NULL, 1007}, {"mof", required_argument, NULL, 1008}
+        {"provider-binary", required_argument, NULL, 1007}, {"mof", required_argument, NULL, 1008},       \
+        {"tmf", required_argument, NULL, 1009}, {"schemas", required_argument, NULL, 1010}
 
+/* Also opens the default schema store when there is one (a damaged one is reported). */
 void event_filter_init(event_filter *f);
 /* Takes one of the EVENT_FILTER_OPTIONS; returns -1 for an unknown option or a bad value. */
 int event_filter_option(event_filter *f, int opt, const char *arg);
@@ -43,5 +45,7 @@ int event_filter_match(const event_filter *f, const EVENT_RECORD *er);
 LPFILETIME event_filter_start(event_filter *f);
 LPFILETIME event_filter_end(event_filter *f);
 const char *event_filter_usage(void);
+/* Opens the schema store dir (NULL: the default one, silently absent). 0, or -1 reported. */
+int event_view_open_store(const char *dir);
 
 #endif
