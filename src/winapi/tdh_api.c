@@ -6,6 +6,7 @@
 
 #include "base/bytes.h"
 #include "base/text.h"
+#include "tdh/decode/map_format.h"
 #include "tdh/decode/prop_value.h"
 #include "tdh/decode/prop_walk.h"
 #include "tdh/store/schema_lookup.h"
@@ -202,8 +203,11 @@ ULONG WINAPI TdhFormatProperty(PTRACE_EVENT_INFO EventInfo, PEVENT_MAP_INFO MapI
     if (size == ETW_SIZE_BAD)
         return etw_tdh_status_win32(ETW_TDH_E_PAYLOAD);
     etw_strbuf text = {0};
-    /* The map's size is not passed in; a map blob is at most what its entries imply. */
-    size_t map_size = MapInfo ? 16 + 8 * (size_t)MapInfo->EntryCount + 65536 : 0;
+    /* The map's size is not passed in: bound it by what its entries imply, then measure the
+     * strings it really holds, so no read goes past the caller's blob. */
+    size_t map_size = MapInfo ? etw_map_extent((const uint8_t *)MapInfo,
+                                               16 + 8 * (size_t)MapInfo->EntryCount + 65536)
+                              : 0;
     etw_tdh_status st = etw_value_format(&text, MapInfo ? ETW_FMT_STRICT_MAP : 0, PropertyInType,
                                          PropertyOutType, UserData, size, PointerSize, MapInfo, map_size);
     if (st == ETW_TDH_OK && text.failed)

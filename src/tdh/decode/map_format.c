@@ -17,6 +17,40 @@ static size_t wstr_len(const uint8_t *p, size_t n, uint32_t off)
     return term ? len : SIZE_MAX;
 }
 
+/* End of the NUL-terminated UTF-16 string at off (past its NUL), scanning unit by unit: the
+ * blob's true end is unknown, so no wider read may run past the terminator. 0 if unterminated. */
+static size_t wstr_end_scalar(const uint8_t *p, size_t bound, uint32_t off)
+{
+    if (off == 0 || off >= bound || (off & 1))
+        return 0;
+    for (size_t i = off; i + 1 < bound; i += 2)
+        if (p[i] == 0 && p[i + 1] == 0)
+            return i + 2;
+    return 0;
+}
+
+size_t etw_map_extent(const uint8_t *p, size_t bound)
+{
+    if (!p || bound < EMI_HEADER)
+        return bound;
+    uint32_t count = etw_rd32(p + 8);
+    if (count > (bound - EMI_HEADER) / 8)
+        return bound; /* malformed: etw_map_format refuses it on its own */
+    size_t end = EMI_HEADER + 8u * (size_t)count, e;
+    int pattern = (etw_rd32(p + 4) & EVENTMAP_INFO_FLAG_MANIFEST_PATTERNMAP) != 0;
+    int strkeys = pattern || etw_rd32(p + 12) == EVENTMAP_ENTRY_VALUETYPE_STRING;
+    if ((e = wstr_end_scalar(p, bound, etw_rd32(p))) > end)
+        end = e;
+    for (uint32_t i = 0; i < count; i++) {
+        const uint8_t *ent = p + EMI_HEADER + 8u * i;
+        if ((e = wstr_end_scalar(p, bound, etw_rd32(ent))) > end)
+            end = e;
+        if (strkeys && (e = wstr_end_scalar(p, bound, etw_rd32(ent + 4))) > end)
+            end = e;
+    }
+    return end;
+}
+
 int etw_map_check(const uint8_t *p, size_t n)
 {
     if (n < EMI_HEADER)

@@ -19,5 +19,9 @@ etw_tdh_status etw_map_format(etw_strbuf *out, int json, uint32_t value, const E
                         size_t map_size);
 /* Checks a map blob from an untrusted source: header, entries and strings inside map_size. */
 int etw_map_check(const uint8_t *p, size_t n);
+/* The bytes a map blob really spans, when only an upper bound is known (TdhFormatProperty is
+ * given a map without its size): header, entries, and each entry's string up to and including
+ * its NUL, read one unit at a time so nothing past that NUL is touched. At most bound. */
+size_t etw_map_extent(const uint8_t *p, size_t bound);
 
 #endif
