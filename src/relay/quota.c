@@ -146,10 +146,14 @@ int relay_quota_may_read(relay_quota_src *s, uint64_t *mine, uint64_t now)
     const relay_quota *q = s->q;
     pthread_mutex_lock(&s->mu);
     account(s, mine, now);
-    /* Within its reserve a connection always reads: its session may be waiting for data
-     * before it releases anything. Above it, only while the shared pool has room. */
+    /* Within its reserve a connection reads: its session may be waiting for data before it
+     * releases anything. Above it, only while the shared pool has room. But a HELLO shrinks
+     * the pool by its reserve while an older connection may still hold more than the rest:
+     * until that excess has drained (it does without input, as it is above what a session
+     * holds waiting for data), nobody reads, not even within its reserve, or the newcomer's
+     * reserve would be counted twice and the source would overshoot its quota by it. */
     uint64_t pool = q->memory > (uint64_t)s->conns * q->reserve ? q->memory - (uint64_t)s->conns * q->reserve : 0;
-    int ok = !q->memory || now <= q->reserve || s->excess < pool;
+    int ok = !q->memory || (s->excess <= pool && (now <= q->reserve || s->excess < pool));
     pthread_mutex_unlock(&s->mu);
     return ok;
 }

@@ -7,9 +7,11 @@
  * Memory: each connection of a source is guaranteed a reserve of R bytes in flight (what its
  * buffer-stream session may hold while waiting for more data, so it can always make progress);
  * above its reserve it draws from the source's shared pool, quota - connections * R. A HELLO
- * that would leave no room for its reserve is refused (RESOURCES; the sender retries). So the
- * source's bytes in flight stay within the quota plus one frame per connection (the frame
- * being read when the limit was reached). */
+ * that would leave no room for its reserve is refused (RESOURCES; the sender retries); one that
+ * is accepted while the pool is lent out above its new size stops every connection of the
+ * source, reserves included, until the excess has drained. So the source's bytes in flight
+ * stay within the quota plus one frame per connection (the frame being read when the limit
+ * was reached). */
 #ifndef ETWIRE_RELAY_QUOTA_H
 #define ETWIRE_RELAY_QUOTA_H
 
