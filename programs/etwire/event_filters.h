@@ -1,0 +1,64 @@
+/* The event filters dump, stats and export share: by provider (name or GUID), event (name or
+ * id), level, keyword, process id, thread id, process name and time. Options may be repeated
+ * where that makes sense (providers, events, pids, tids, processes: any of them matches). */
+#ifndef ETWIRE_CLI_EVENT_FILTERS_H
+#define ETWIRE_CLI_EVENT_FILTERS_H
+
+#include <getopt.h>
+
+#include <etwire/context.h>
+#include <etwire/etwire.h>
+
+#define CLI_FILTER_MAX 32
+
+typedef struct cli_filter {
+    const char *provider_names[CLI_FILTER_MAX]; /* as given; resolved on first use */
+    GUID providers[CLI_FILTER_MAX * 4];          /* GUIDs given or resolved from names */
+    unsigned n_provider_names, n_providers, resolved;
+    const char *event_names[CLI_FILTER_MAX];
+    unsigned event_ids[CLI_FILTER_MAX];
+    unsigned n_event_names, n_event_ids;
+    unsigned pids[CLI_FILTER_MAX], tids[CLI_FILTER_MAX];
+    unsigned n_pids, n_tids;
+    const char *processes[CLI_FILTER_MAX];
+    unsigned n_processes;
+    int has_level, has_keyword;
+    unsigned level;
+    unsigned long long keyword;
+    FILETIME start, end;
+    int has_start, has_end;
+    /* Process names: the tracker the command feeds, or one the filter owns and feeds itself. */
+    ETWIRE_PROCESS_TRACKER *tracker;
+    int owns_tracker;
+    /* Providers whose name was compared once: (GUID, matches). */
+    GUID name_cache[256];
+    unsigned char name_cache_match[256];
+    unsigned n_name_cache;
+    struct etw_strbuf *scratch; /* provider and event names of the event being matched */
+} cli_filter;
+
+#define CLI_FILTER_OPTIONS                                                                       \
+    {"provider", required_argument, NULL, 1001}, {"event", required_argument, NULL, 1002},       \
+        {"pid", required_argument, NULL, 1003}, {"start", required_argument, NULL, 1004},        \
+        {"end", required_argument, NULL, 1005}, {"manifest", required_argument, NULL, 1006},     \
+        {"provider-binary", required_argument, NULL, 1007}, {"mof", required_argument, NULL, 1008}, \
+        {"level", required_argument, NULL, 1009}, {"keyword", required_argument, NULL, 1010},    \
+        {"tid", required_argument, NULL, 1011}, {"process", required_argument, NULL, 1012}
+
+void cli_filter_init(cli_filter *f);
+void cli_filter_free(cli_filter *f);
+/* Takes one of CLI_FILTER_OPTIONS; prints why and returns -1 for a bad value, returns 1 for an
+ * option that is not a filter option, 0 when taken. */
+int cli_filter_option(cli_filter *f, int opt, const char *arg);
+/* The tracker the command feeds every event (before calling match); without one, a --process
+ * filter keeps its own. */
+void cli_filter_use_tracker(cli_filter *f, ETWIRE_PROCESS_TRACKER *tracker);
+/* Call for every event, in order (the filter may learn from it). */
+int cli_filter_match(cli_filter *f, const EVENT_RECORD *er);
+/* Whether anything but the time window is filtered. */
+int cli_filter_active(const cli_filter *f);
+LPFILETIME cli_filter_start(cli_filter *f);
+LPFILETIME cli_filter_end(cli_filter *f);
+const char *cli_filter_usage(void);
+
+#endif
