@@ -5,6 +5,7 @@ import ctypes
 import datetime
 import json
 import queue
+import re
 import threading
 import time as _time
 
@@ -13,6 +14,7 @@ from ._filters import Filter
 
 _UNIX_EPOCH = 116444736000000000
 _BATCH = 256
+_ISO = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?Z?$")
 
 
 def filetime_to_iso(ft):
@@ -27,9 +29,14 @@ def _to_filetime(t):
         return None
     if isinstance(t, int):
         ft = t
+    elif isinstance(t, str):
+        # As the CLI's --start/--end: ISO-8601 UTC to the 100 ns.
+        m = _ISO.match(t)
+        if not m:
+            raise ValueError("not an ISO-8601 UTC time: %r" % t)
+        secs = calendar.timegm(_time.strptime(m.group(1), "%Y-%m-%dT%H:%M:%S"))
+        ft = secs * 10000000 + int((m.group(2) or "").ljust(7, "0")[:7]) + _UNIX_EPOCH
     else:
-        if isinstance(t, str):
-            t = datetime.datetime.fromisoformat(t.replace("Z", "+00:00"))
         if t.tzinfo is None:
             t = t.replace(tzinfo=datetime.timezone.utc)
         secs = calendar.timegm(t.utctimetuple())
