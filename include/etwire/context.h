@@ -23,7 +23,8 @@ ETWIRE_API void etwire_process_tracker_destroy(ETWIRE_PROCESS_TRACKER *Tracker);
  * cost a GUID compare). Returns 1 if the event changed what the tracker knows, else 0. */
 ETWIRE_API int etwire_process_tracker_add(ETWIRE_PROCESS_TRACKER *Tracker, PCEVENT_RECORD Event);
 /* The process id an event belongs to: its header's ProcessId, or, where that is unknown
- * (kernel events carry 0xFFFFFFFF), the process of its thread. 0xFFFFFFFF if neither. */
+ * (kernel events carry 0xFFFFFFFF), the process a kernel Process/Thread/Image event is about,
+ * or else the process of its thread. 0xFFFFFFFF if none of these is known. */
 ETWIRE_API ULONG etwire_process_tracker_pid(const ETWIRE_PROCESS_TRACKER *Tracker,
                                             PCEVENT_RECORD Event);
 /* The image name ("svchost.exe") of the event's process, or "" when not known. The string

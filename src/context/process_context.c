@@ -309,12 +309,37 @@ int etwire_process_tracker_add(ETWIRE_PROCESS_TRACKER *t, PCEVENT_RECORD er)
     return 0;
 }
 
+/* Kernel process, thread and image events logged without a process id in their header are
+ * about the process their payload names (as TraceEvent attributes them). */
+static uint32_t payload_pid(PCEVENT_RECORD er)
+{
+    const EVENT_HEADER *h = &er->EventHeader;
+    const GUID *g = &h->ProviderId;
+    size_t ptr = (h->Flags & EVENT_HEADER_FLAG_32_BIT_HEADER) ? 4 : 8, off;
+    unsigned version = h->EventDescriptor.Version;
+    if (g->Data1 == thread_guid.Data1 && !memcmp(g, &thread_guid, sizeof *g) && version >= 1 &&
+        h->EventDescriptor.Opcode <= 4)
+        off = 0; /* Start/End/DCStart/DCEnd: ProcessId, TThreadId */
+    else if (g->Data1 == process_guid.Data1 && !memcmp(g, &process_guid, sizeof *g) && version >= 1)
+        off = ptr; /* UniqueProcessKey, ProcessId */
+    else if (g->Data1 == image_guid.Data1 && !memcmp(g, &image_guid, sizeof *g) && version >= 2)
+        off = 2 * ptr; /* ImageBase, ImageSize, ProcessId */
+    else
+        return NO_ID;
+    if (!er->UserData || er->UserDataLength < off + 4)
+        return NO_ID;
+    return etw_rd32((const uint8_t *)er->UserData + off);
+}
+
 ULONG etwire_process_tracker_pid(const ETWIRE_PROCESS_TRACKER *t, PCEVENT_RECORD er)
 {
     if (!t || !er)
         return NO_ID;
     if (er->EventHeader.ProcessId != NO_ID)
         return er->EventHeader.ProcessId;
+    uint32_t from_payload = payload_pid(er);
+    if (from_payload != NO_ID)
+        return from_payload;
     const uint32_t *pid = etw_id_table_find(&t->threads, er->EventHeader.ThreadId);
     return pid ? *pid : NO_ID;
 }

@@ -83,8 +83,10 @@ static void kernel_rundown_names(void **state)
     assert_string_equal(etwire_process_tracker_name_of(r.tracker, 540), "smss.exe");
     /* A kernel trace opens with the rundown of every process and thread. */
     assert_true(r.with_pid > 0);
-    /* Measured 848 of 1036: the rest are system-configuration events logged before the rundown. */
-    assert_true(r.named * 100 >= r.with_pid * 80);
+    /* Kernel events with no process in their header are about the process their payload names.
+     * Measured 16133 of 16335 named: the rest come before the rundown named their process. */
+    assert_true(r.with_pid >= 16000);
+    assert_true(r.named * 100 >= r.with_pid * 95);
     etwire_process_tracker_destroy(r.tracker);
 }
 

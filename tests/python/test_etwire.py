@@ -57,7 +57,7 @@ class AgainstDump(unittest.TestCase):
         by_pid = {e.pid: e.process for e in got if e.process}
         self.assertEqual(by_pid.get(1112, "").lower()[-4:], ".exe")
         named = sum(1 for e in got if e.process)
-        self.assertGreater(named, len(got) // 20)
+        self.assertGreater(named, len(got) * 95 // 100)
         # The names come from the trace's own rundown events.
         rundown = {e.fields["ProcessId"]: e.fields["ImageFileName"] for e in got if e.name == "Process/DCStart"}
         for e in got:
