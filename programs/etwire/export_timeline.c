@@ -18,8 +18,9 @@
 #define MAX_CPUS 4096
 #define FLUSH_AT (256u << 10)
 #define NAME_BYTES 64
-/* The pseudo-process that holds one track per CPU (real process ids are multiples of 4). */
-#define CPU_PID 4294967294u
+/* The pseudo-process that holds one track per CPU: real process ids are multiples of 4, and
+ * it stays within a signed 32-bit int, which some trace viewers read pids as. */
+#define CPU_PID 2147483646u
 
 static const GUID process_guid = {0x3d6fa8d0, 0xfe05, 0x11d0, {0x9d, 0xda, 0x00, 0xc0, 0x4f, 0xd7, 0xba, 0x7c}};
 static const GUID thread_guid = {0x3d6fa8d1, 0xfe05, 0x11d0, {0x9d, 0xda, 0x00, 0xc0, 0x4f, 0xd7, 0xba, 0x7c}};

@@ -30,7 +30,7 @@ for e in ev:
     assert isinstance(e["pid"], int) and isinstance(e["tid"], int), e
     if e["ph"] != "M":
         assert isinstance(e["ts"], (int, float)) and e["ts"] >= 0, e
-CPU = 4294967294
+CPU = 2147483646
 # Expected slices: every switch after a CPU's first whose previous thread is not the idle thread.
 seen, want = set(), 0
 for e in cs:
