@@ -17,15 +17,17 @@ tshark() { command tshark "$@" 2>/dev/null; }
 "$etwire" export pcapng "$trace" -o "$tmp/p.pcapng" 2> "$tmp/err" || fail "export: $(cat "$tmp/err")"
 grep -q "packets" "$tmp/err" || fail "no summary on stderr"
 
-# The events, independently: PktMon 160/170 payloads (34-byte header, then the packet).
-"$etwire" dump -f json --provider 4d4f80d9-c8bd-4d73-bb5b-19c90402c5ac "$trace" |
-    jq -c 'select(.id == 160 or .id == 170) | .payload_hex' > "$tmp/events"
+# The events, independently: the capture embeds the PktMon schema, so dump decodes them with
+# TDH (Payload, OriginalPayloadSize) rather than the exporter's fixed layout.
+"$etwire" dump -f json "$trace" |
+    jq -c 'select(.provider_guid == "4d4f80d9-c8bd-4d73-bb5b-19c90402c5ac" and (.id == 160 or .id == 170))' \
+    > "$tmp/events"
 n=$(wc -l < "$tmp/events")
 [ "$n" -gt 100 ] || fail "expected the corpus capture's packet events, got $n"
-jq -r '.[68:]' "$tmp/events" > "$tmp/want_bytes"
-# OriginalPayloadSize is the little-endian 16-bit value at byte 30.
-jq -r '.[60:64] | explode | map(if . >= 97 then . - 87 else . - 48 end) |
-       (.[0] * 16 + .[1]) + 256 * (.[2] * 16 + .[3])' "$tmp/events" > "$tmp/want_len"
+jq -e -s 'all(.[]; .decoded and (.fields.Payload | startswith("0x")))' "$tmp/events" > /dev/null ||
+    fail "the capture's packet events no longer decode"
+jq -r '.fields.Payload | ltrimstr("0x")' "$tmp/events" > "$tmp/want_bytes"
+jq -r '.fields.OriginalPayloadSize' "$tmp/events" > "$tmp/want_len"
 
 tshark -r "$tmp/p.pcapng" -T json -x > "$tmp/p.json" || fail "tshark cannot read the output"
 got=$(jq length "$tmp/p.json")
@@ -35,7 +37,7 @@ cmp -s "$tmp/want_bytes" "$tmp/got_bytes" || fail "packet bytes differ from the 
 tshark -r "$tmp/p.pcapng" -T fields -e frame.len > "$tmp/got_len"
 cmp -s "$tmp/want_len" "$tmp/got_len" || fail "original lengths differ"
 # Times: the events' times, to the microsecond (tshark prints epoch seconds).
-first=$("$etwire" dump -f json --provider 4d4f80d9-c8bd-4d73-bb5b-19c90402c5ac --event 160 "$trace" | head -1 | jq -r .time)
+first=$(head -1 "$tmp/events" | jq -r .time)
 want_epoch=$(date -u -d "${first%.*}Z" +%s)
 got_epoch=$(tshark -r "$tmp/p.pcapng" -c 1 -T fields -e frame.time_epoch)
 [ "${got_epoch%.*}" = "$want_epoch" ] || fail "first packet time $got_epoch, event at $first"
