@@ -14,12 +14,12 @@ for round in 1 2 3 4 5; do
         dump) "$etwire" dump -f json "$@" > /dev/null ;;
         *) "$etwire" export "$what" "$@" -o /dev/null 2> /dev/null ;;
         esac
-        times[$what]+="$(echo "$(now) - $t0" | bc) "
+        times[$what]+="$(awk -v a="$(now)" -v b="$t0" 'BEGIN {print a - b}') "
     done
 done
 median() { tr ' ' '\n' | grep . | sort -g | sed -n 3p; }
 d=$(echo "${times[dump]}" | median)
 for what in dump timeline pcapng; do
     m=$(echo "${times[$what]}" | median)
-    printf "%-9s median %.3f s  (%.2fx dump -f json's time)\n" "$what" "$m" "$(echo "$m / $d" | bc -l)"
+    printf "%-9s median %.3f s  (%.2fx dump -f json's time)\n" "$what" "$m" "$(awk -v a="$m" -v b="$d" 'BEGIN {print a / b}')"
 done
