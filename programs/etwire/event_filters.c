@@ -85,6 +85,11 @@ int cli_filter_option(cli_filter *f, int opt, const char *arg)
                 return -1;
             f->providers[f->n_providers++] = g;
         } else {
+            /* Braces say a GUID was meant: a typo there is an error, not a name. */
+            if (!arg[0] || arg[0] == '{') {
+                fprintf(stderr, "etwire: --provider takes a name or a GUID, not '%s'\n", arg);
+                return -1;
+            }
             if (too_many(f->n_provider_names, "provider"))
                 return -1;
             f->provider_names[f->n_provider_names++] = arg;
@@ -316,6 +321,9 @@ int cli_filter_match(cli_filter *f, const EVENT_RECORD *er)
     }
     if (f->owns_tracker)
         etwire_process_tracker_add(f->tracker, er);
+    /* Schema events embedded in merged traces are learned even when filtered out, so the
+     * events they describe still decode. */
+    etwire_tdh_observe(er);
     if (!f->resolved)
         resolve_names(f);
     if (f->has_level && h->EventDescriptor.Level > f->level)
