@@ -75,6 +75,14 @@ void *etw_id_table_find(const etw_id_table *t, uint32_t id)
     return found ? (uint8_t *)slot_at(t, i) + sizeof(id_slot) : NULL;
 }
 
+void *etw_id_table_slot(const etw_id_table *t, size_t i, uint32_t *id)
+{
+    if (!t->slots || i >= t->cap || !slot_at(t, i)->used)
+        return NULL;
+    *id = slot_at(t, i)->id;
+    return (uint8_t *)slot_at(t, i) + sizeof(id_slot);
+}
+
 static int grow(etw_id_table *t)
 {
     etw_id_table bigger = *t;

@@ -21,6 +21,8 @@ void etw_id_table_free(etw_id_table *t);
 void *etw_id_table_find(const etw_id_table *t, uint32_t id);
 /* The value of id, inserted zeroed (and marked alive) if absent; NULL when full or out of memory. */
 void *etw_id_table_put(etw_id_table *t, uint32_t id);
+/* Slot i (0 <= i < t->cap) for walking the table: its value and id, or NULL when empty. */
+void *etw_id_table_slot(const etw_id_table *t, size_t i, uint32_t *id);
 /* Marks id ended: it stays findable until keep_ended other ids ended after it. */
 void etw_id_table_end(etw_id_table *t, uint32_t id);
 
