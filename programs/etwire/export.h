@@ -14,7 +14,6 @@ typedef struct export_context {
     FILE *out;
     const char *out_path;
     ETWIRE_PROCESS_TRACKER *processes; /* already fed the current event */
-    int raw_time;                      /* timestamps are the raw clock, not FILETIME */
 } export_context;
 
 typedef struct export_format {

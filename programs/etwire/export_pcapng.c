@@ -202,8 +202,7 @@ static void pktmon_packet(pcapng_state *st, const EVENT_RECORD *er, export_conte
         put_u(&st->comment, " location ", drop_location);
         st->drops++;
     }
-    pcapng_write_packet(&st->w, (uint32_t)if_id, cx->raw_time ? (uint64_t)er->EventHeader.TimeStamp.QuadPart
-                                                              : export_unix_100ns(er->EventHeader.TimeStamp.QuadPart),
+    pcapng_write_packet(&st->w, (uint32_t)if_id, export_unix_100ns(er->EventHeader.TimeStamp.QuadPart),
                         p + PKTMON_HEADER, logged, original, flags, st->comment.data);
     st->packets++;
 }
@@ -293,8 +292,7 @@ static void ndis_fragment(pcapng_state *st, const EVENT_RECORD *er, export_conte
     }
     process_comment(st, er, cx);
     uint32_t flags = kw & NDIS_KW_SEND ? PCAPNG_FLAG_OUTBOUND : kw & NDIS_KW_RECEIVE ? PCAPNG_FLAG_INBOUND : 0;
-    pcapng_write_packet(&st->w, (uint32_t)if_id, cx->raw_time ? (uint64_t)er->EventHeader.TimeStamp.QuadPart
-                                                              : export_unix_100ns(er->EventHeader.TimeStamp.QuadPart),
+    pcapng_write_packet(&st->w, (uint32_t)if_id, export_unix_100ns(er->EventHeader.TimeStamp.QuadPart),
                         data, len, len, flags, st->comment.data);
     st->packets++;
 }

@@ -21,6 +21,8 @@
 /* The pseudo-process that holds one track per CPU: real process ids are multiples of 4, and
  * it stays within a signed 32-bit int, which some trace viewers read pids as. */
 #define CPU_PID 2147483646u
+/* Where events of no known process go (pid 0 is the Idle process, not "unknown"). */
+#define UNKNOWN_PID 2147483645u
 
 static const GUID process_guid = {0x3d6fa8d0, 0xfe05, 0x11d0, {0x9d, 0xda, 0x00, 0xc0, 0x4f, 0xd7, 0xba, 0x7c}};
 static const GUID thread_guid = {0x3d6fa8d1, 0xfe05, 0x11d0, {0x9d, 0xda, 0x00, 0xc0, 0x4f, 0xd7, 0xba, 0x7c}};
@@ -96,7 +98,7 @@ static void metadata(timeline_state *st, const char *what, uint32_t pid, uint32_
 /* process_name metadata whenever the tracker knows a name not yet written for the pid. */
 static void name_process(timeline_state *st, export_context *cx, uint32_t pid)
 {
-    if (pid == 0xFFFFFFFFu || pid == CPU_PID)
+    if (pid == 0xFFFFFFFFu || pid == CPU_PID || pid == UNKNOWN_PID)
         return;
     const char *name = etwire_process_tracker_name_of(cx->processes, pid);
     if (!name[0])
@@ -120,7 +122,7 @@ static uint32_t thread_pid(export_context *cx, uint32_t tid)
     probe.EventHeader.ProcessId = 0xFFFFFFFFu;
     probe.EventHeader.ThreadId = tid;
     uint32_t pid = etwire_process_tracker_pid(cx->processes, &probe);
-    return pid == 0xFFFFFFFFu ? 0 : pid;
+    return pid == 0xFFFFFFFFu ? UNKNOWN_PID : pid;
 }
 
 static void slice(timeline_state *st, const char *name, uint32_t pid, uint32_t tid, int64_t from, int64_t to)
@@ -238,7 +240,7 @@ static void instant(timeline_state *st, const EVENT_RECORD *er, export_context *
         }
     }
     if (pid == 0xFFFFFFFFu)
-        pid = 0;
+        pid = UNKNOWN_PID;
     if (tid == 0xFFFFFFFFu)
         tid = 0;
     name_process(st, cx, pid);
@@ -282,6 +284,7 @@ static void *timeline_begin(export_context *cx)
     st->first = 1;
     etw_strbuf_puts(&st->out, "{\"displayTimeUnit\":\"ms\",\"traceEvents\":[");
     metadata(st, "process_name", CPU_PID, 0, "CPUs");
+    metadata(st, "process_name", UNKNOWN_PID, 0, "(process not known)");
     return st;
 }
 

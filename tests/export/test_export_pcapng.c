@@ -125,7 +125,7 @@ static void ndis_fragments_join(void **state)
     (void)state;
     FILE *f = tmpfile();
     assert_non_null(f);
-    export_context cx = {f, "(test)", etwire_process_tracker_create(), 0};
+    export_context cx = {f, "(test)", etwire_process_tracker_create()};
     void *st = export_pcapng_format.begin(&cx);
     assert_non_null(st);
     uint8_t a[40], b[40], c[40], p[64];
