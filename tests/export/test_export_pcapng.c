@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -120,10 +121,31 @@ static size_t ndis_fragment(uint8_t *p, uint32_t miniport, const uint8_t *data, 
     return 12 + n;
 }
 
+/* tshark, when installed, opens the file too and sees the same frame lengths. */
+static void tshark_reads(const char *path, const capture *cap)
+{
+    if (system("command -v tshark > /dev/null 2>&1") != 0)
+        return;
+    char cmd[512], want[256] = "", line[32];
+    snprintf(cmd, sizeof cmd, "tshark -r %s -T fields -e frame.len 2>/dev/null", path);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    char got[256] = "";
+    while (fgets(line, sizeof line, p) && strlen(got) + strlen(line) < sizeof got)
+        strcat(got, line);
+    assert_int_equal(pclose(p), 0);
+    for (unsigned i = 0; i < cap->n_packets; i++)
+        snprintf(want + strlen(want), sizeof want - strlen(want), "%u\n", cap->packets[i].original);
+    assert_string_equal(got, want);
+}
+
 static void ndis_fragments_join(void **state)
 {
     (void)state;
-    FILE *f = tmpfile();
+    char path[] = "/tmp/etwire-test-pcapng-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    FILE *f = fdopen(fd, "w+b");
     assert_non_null(f);
     export_context cx = {f, "(test)", etwire_process_tracker_create()};
     void *st = export_pcapng_format.begin(&cx);
@@ -162,8 +184,11 @@ static void ndis_fragments_join(void **state)
     assert_int_equal(export_pcapng_format.end(st, &cx), 0);
 
     capture cap;
+    fflush(f);
     read_capture(f, &cap);
     fclose(f);
+    tshark_reads(path, &cap);
+    unlink(path);
     etwire_process_tracker_destroy(cx.processes);
     assert_int_equal(cap.n_packets, 4);
     /* Packets go out when complete: the Wi-Fi one first, then the joined one. */
