@@ -66,8 +66,8 @@ if [ -x "$py" ] && [ "$san" != "-fsanitize=thread" ]; then
     [ -n "$san" ] && preload=$(gcc -print-file-name=libasan.so)
     n=$(cd "$tmp" && env -u ETWIRE_LIBRARY LD_PRELOAD="$preload" ASAN_OPTIONS=detect_leaks=0 \
         PYTHONPATH="$(dirname "$pydir")" PYTHONDONTWRITEBYTECODE=1 \
-        "$py" -c 'import etwire, sys; print(sum(1 for _ in etwire.open(sys.argv[1])))' "$tmp/t.etl") ||
-        fail "installed python package"
-    [ "$n" = 1003 ] || fail "python package read $n events"
+        "$py" -c 'import etwire, sys; print(etwire.__version__, sum(1 for _ in etwire.open(sys.argv[1])))' \
+        "$tmp/t.etl") || fail "installed python package"
+    [ "$n" = "$want 1003" ] || fail "python package: version and events '$n', want '$want 1003'"
 fi
 echo "install extras: CMake package, man pages, python package, --version: passed"
