@@ -8,6 +8,7 @@
 #include "base/text.h"
 #include "cli_common.h"
 #include "commands.h"
+#include "event_filters.h"
 #include "event_view.h"
 
 typedef struct dump_state {
@@ -118,6 +119,7 @@ int cmd_dump(int argc, char **argv)
         rc = 1;
     }
     etw_strbuf_free(&d.line);
+    event_filter_free(&d.filter);
     event_view_release();
     return rc;
 }

@@ -15,7 +15,7 @@ typedef struct export_run {
     const export_format *format;
     void *state;
     export_context cx;
-    cli_filter filter;
+    event_filter filter;
     int filtering;
     uint64_t events, buffers, bytes, total;
 } export_run;
@@ -31,7 +31,7 @@ static void WINAPI on_event(PEVENT_RECORD er)
     export_run *r = er->UserContext;
     etwire_process_tracker_add(r->cx.processes, er);
     r->events++;
-    if (r->filtering && !cli_filter_match(&r->filter, er))
+    if (r->filtering && !event_filter_match(&r->filter, er))
         return;
     r->format->event(r->state, er, &r->cx);
 }
@@ -54,7 +54,7 @@ static void usage(FILE *out)
                  "Converts the events of the traces, merged in time order, into OUT.\n\nformats:\n");
     for (size_t i = 0; i < sizeof formats / sizeof *formats; i++)
         fprintf(out, "  %-10s %s\n", formats[i]->name, formats[i]->summary);
-    fprintf(out, "\n  -o, --output FILE        where to write (required; '-' is stdout)\n%s", cli_filter_usage());
+    fprintf(out, "\n  -o, --output FILE        where to write (required; '-' is stdout)\n%s", event_filter_usage());
 }
 
 int cmd_export(int argc, char **argv)
@@ -62,7 +62,7 @@ int cmd_export(int argc, char **argv)
     static const struct option longopts[] = {
         {"output", required_argument, NULL, 'o'},
         {"help", no_argument, NULL, 'h'},
-        CLI_FILTER_OPTIONS,
+        EVENT_FILTER_OPTIONS,
         {NULL, 0, NULL, 0},
     };
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
@@ -71,7 +71,7 @@ int cmd_export(int argc, char **argv)
     }
     export_run r;
     memset(&r, 0, sizeof r);
-    cli_filter_init(&r.filter);
+    event_filter_init(&r.filter);
     for (size_t i = 0; i < sizeof formats / sizeof *formats; i++)
         if (!strcmp(argv[1], formats[i]->name))
             r.format = formats[i];
@@ -90,7 +90,7 @@ int cmd_export(int argc, char **argv)
         case 'o': out_path = optarg; break;
         case 'h': usage(stdout); return 0;
         default:
-            if (cli_filter_option(&r.filter, c, optarg) == 0)
+            if (event_filter_option(&r.filter, c, optarg) == 0)
                 break;
             usage(stderr);
             return 2;
@@ -100,7 +100,7 @@ int cmd_export(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    r.filtering = cli_filter_active(&r.filter);
+    r.filtering = event_filter_active(&r.filter);
     ETW_OPEN_TRACE_OPTIONS opts = {0};
     opts.EventCallback = on_event;
     opts.EventCallbackContext = &r;
@@ -113,7 +113,7 @@ int cmd_export(int argc, char **argv)
     r.cx.out_path = out_path;
     r.cx.out = strcmp(out_path, "-") ? fopen(out_path, "wb") : stdout;
     r.cx.processes = etwire_process_tracker_create();
-    cli_filter_use_tracker(&r.filter, r.cx.processes);
+    event_filter_use_tracker(&r.filter, r.cx.processes);
     if (!r.cx.out || !r.cx.processes) {
         fprintf(stderr, "etwire export: cannot write %s\n", out_path);
         if (r.cx.out && r.cx.out != stdout)
@@ -127,12 +127,12 @@ int cmd_export(int argc, char **argv)
     int rc = 1;
     r.state = r.format->begin(&r.cx);
     if (r.state) {
-        rc = cli_process(&t, cli_filter_start(&r.filter), cli_filter_end(&r.filter));
+        rc = cli_process(&t, event_filter_start(&r.filter), event_filter_end(&r.filter));
         if (r.format->end(r.state, &r.cx) != 0)
             rc = 1;
     }
     cli_close_traces(&t);
-    cli_filter_free(&r.filter);
+    event_filter_free(&r.filter);
     etwire_process_tracker_destroy(r.cx.processes);
     int write_failed = fflush(r.cx.out) != 0 || ferror(r.cx.out);
     if (r.cx.out != stdout && fclose(r.cx.out) != 0)

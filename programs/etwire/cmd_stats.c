@@ -7,6 +7,7 @@
 #include "base/text.h"
 #include "cli_common.h"
 #include "commands.h"
+#include "event_filters.h"
 #include "event_view.h"
 #include "tdh/decode/event_text.h"
 
@@ -266,6 +267,7 @@ int cmd_stats(int argc, char **argv)
     }
     if (s->oom)
         fprintf(stderr, "etwire stats: out of memory counting events\n");
+    event_filter_free(&s->filter);
     free(s->table);
     free(s);
     event_view_release();

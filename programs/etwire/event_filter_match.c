@@ -49,7 +49,7 @@ static const struct {
     {"Microsoft-Windows-NDIS-PacketCapture", {0x2ed6006e, 0x4729, 0x4609, {0xb4, 0x23, 0x3e, 0xe7, 0xbc, 0xd6, 0x78, 0xef}}},
 };
 
-static void add_provider(cli_filter *f, const GUID *g)
+static void add_provider(event_filter *f, const GUID *g)
 {
     for (unsigned i = 0; i < f->n_providers; i++)
         if (etw_guid_equal(&f->providers[i], g))
@@ -59,7 +59,7 @@ static void add_provider(cli_filter *f, const GUID *g)
 }
 
 /* Every provider the schema sources know by one of the names given. */
-static void resolve_names(cli_filter *f)
+static void resolve_names(event_filter *f)
 {
     f->resolved = 1;
     if (!f->n_provider_names)
@@ -89,7 +89,7 @@ static void resolve_names(cli_filter *f)
 
 /* The event's provider name against the names given (once per provider, when its schema is
  * known; providers without a schema are asked again, as the trace may teach it later). */
-static int provider_name_matches(cli_filter *f, const EVENT_RECORD *er, etw_strbuf *provider, etw_strbuf *event)
+static int provider_name_matches(event_filter *f, const EVENT_RECORD *er, etw_strbuf *provider, etw_strbuf *event)
 {
     const GUID *g = &er->EventHeader.ProviderId;
     for (unsigned i = 0; i < f->n_name_cache; i++)
@@ -107,7 +107,7 @@ static int provider_name_matches(cli_filter *f, const EVENT_RECORD *er, etw_strb
 }
 
 /* "Process/Start" matches --event Process/Start, --event Start and --event Process. */
-static int event_name_matches(const cli_filter *f, const char *name)
+static int event_name_matches(const event_filter *f, const char *name)
 {
     if (names_match(f->event_names, f->n_event_names, name))
         return 1;
@@ -123,7 +123,7 @@ static int event_name_matches(const cli_filter *f, const char *name)
     return 0;
 }
 
-static int process_matches(const cli_filter *f, const char *name)
+static int process_matches(const event_filter *f, const char *name)
 {
     if (!name[0])
         return 0;
@@ -148,7 +148,7 @@ static int uint_in(const unsigned *v, unsigned n, unsigned x)
     return 0;
 }
 
-int cli_filter_match(cli_filter *f, const EVENT_RECORD *er)
+int event_filter_match(event_filter *f, const EVENT_RECORD *er)
 {
     const EVENT_HEADER *h = &er->EventHeader;
     if (f->n_processes && !f->tracker) {

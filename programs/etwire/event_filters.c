@@ -13,12 +13,12 @@
 #include "base/text.h"
 #include "cli_common.h"
 
-void cli_filter_init(cli_filter *f)
+void event_filter_init(event_filter *f)
 {
     memset(f, 0, sizeof *f);
 }
 
-void cli_filter_free(cli_filter *f)
+void event_filter_free(event_filter *f)
 {
     if (f->scratch) {
         etw_strbuf_free(&f->scratch[0]);
@@ -49,9 +49,9 @@ static int parse_uint(const char *s, unsigned long long max, unsigned long long 
 
 static int too_many(unsigned n, const char *what)
 {
-    if (n < CLI_FILTER_MAX)
+    if (n < EVENT_FILTER_MAX)
         return 0;
-    fprintf(stderr, "etwire: at most %d --%s options\n", CLI_FILTER_MAX, what);
+    fprintf(stderr, "etwire: at most %d --%s options\n", EVENT_FILTER_MAX, what);
     return 1;
 }
 
@@ -70,7 +70,7 @@ static int parse_level(const char *s, unsigned *level)
     return 0;
 }
 
-int cli_filter_option(cli_filter *f, int opt, const char *arg)
+int event_filter_option(event_filter *f, int opt, const char *arg)
 {
     unsigned long long v;
     int64_t ft;
@@ -167,7 +167,7 @@ int cli_filter_option(cli_filter *f, int opt, const char *arg)
     }
 }
 
-void cli_filter_use_tracker(cli_filter *f, ETWIRE_PROCESS_TRACKER *tracker)
+void event_filter_use_tracker(event_filter *f, ETWIRE_PROCESS_TRACKER *tracker)
 {
     if (f->owns_tracker)
         etwire_process_tracker_destroy(f->tracker);
@@ -175,16 +175,16 @@ void cli_filter_use_tracker(cli_filter *f, ETWIRE_PROCESS_TRACKER *tracker)
     f->tracker = tracker;
 }
 
-int cli_filter_active(const cli_filter *f)
+int event_filter_active(const event_filter *f)
 {
     return f->n_providers || f->n_provider_names || f->n_event_ids || f->n_event_names || f->n_pids ||
            f->n_tids || f->n_processes || f->has_level || f->has_keyword;
 }
 
-LPFILETIME cli_filter_start(cli_filter *f) { return f->has_start ? &f->start : NULL; }
-LPFILETIME cli_filter_end(cli_filter *f) { return f->has_end ? &f->end : NULL; }
+LPFILETIME event_filter_start(event_filter *f) { return f->has_start ? &f->start : NULL; }
+LPFILETIME event_filter_end(event_filter *f) { return f->has_end ? &f->end : NULL; }
 
-const char *cli_filter_usage(void)
+const char *event_filter_usage(void)
 {
     return "      --manifest FILE      add the schemas of an instrumentation manifest (.man, XML)\n"
            "      --provider-binary FILE  add the schemas in a provider binary's WEVT_TEMPLATE\n"

@@ -9,18 +9,18 @@
 #include <etwire/context.h>
 #include <etwire/etwire.h>
 
-#define CLI_FILTER_MAX 32
+#define EVENT_FILTER_MAX 32
 
-typedef struct cli_filter {
-    const char *provider_names[CLI_FILTER_MAX]; /* as given; resolved on first use */
-    GUID providers[CLI_FILTER_MAX * 4];          /* GUIDs given or resolved from names */
+typedef struct event_filter {
+    const char *provider_names[EVENT_FILTER_MAX]; /* as given; resolved on first use */
+    GUID providers[EVENT_FILTER_MAX * 4];          /* GUIDs given or resolved from names */
     unsigned n_provider_names, n_providers, resolved;
-    const char *event_names[CLI_FILTER_MAX];
-    unsigned event_ids[CLI_FILTER_MAX];
+    const char *event_names[EVENT_FILTER_MAX];
+    unsigned event_ids[EVENT_FILTER_MAX];
     unsigned n_event_names, n_event_ids;
-    unsigned pids[CLI_FILTER_MAX], tids[CLI_FILTER_MAX];
+    unsigned pids[EVENT_FILTER_MAX], tids[EVENT_FILTER_MAX];
     unsigned n_pids, n_tids;
-    const char *processes[CLI_FILTER_MAX];
+    const char *processes[EVENT_FILTER_MAX];
     unsigned n_processes;
     int has_level, has_keyword;
     unsigned level;
@@ -35,9 +35,9 @@ typedef struct cli_filter {
     unsigned char name_cache_match[256];
     unsigned n_name_cache;
     struct etw_strbuf *scratch; /* provider and event names of the event being matched */
-} cli_filter;
+} event_filter;
 
-#define CLI_FILTER_OPTIONS                                                                       \
+#define EVENT_FILTER_OPTIONS                                                                       \
     {"provider", required_argument, NULL, 1001}, {"event", required_argument, NULL, 1002},       \
         {"pid", required_argument, NULL, 1003}, {"start", required_argument, NULL, 1004},        \
         {"end", required_argument, NULL, 1005}, {"manifest", required_argument, NULL, 1006},     \
@@ -45,20 +45,20 @@ typedef struct cli_filter {
         {"level", required_argument, NULL, 1009}, {"keyword", required_argument, NULL, 1010},    \
         {"tid", required_argument, NULL, 1011}, {"process", required_argument, NULL, 1012}
 
-void cli_filter_init(cli_filter *f);
-void cli_filter_free(cli_filter *f);
-/* Takes one of CLI_FILTER_OPTIONS; prints why and returns -1 for a bad value, returns 1 for an
+void event_filter_init(event_filter *f);
+void event_filter_free(event_filter *f);
+/* Takes one of EVENT_FILTER_OPTIONS; prints why and returns -1 for a bad value, returns 1 for an
  * option that is not a filter option, 0 when taken. */
-int cli_filter_option(cli_filter *f, int opt, const char *arg);
+int event_filter_option(event_filter *f, int opt, const char *arg);
 /* The tracker the command feeds every event (before calling match); without one, a --process
  * filter keeps its own. */
-void cli_filter_use_tracker(cli_filter *f, ETWIRE_PROCESS_TRACKER *tracker);
+void event_filter_use_tracker(event_filter *f, ETWIRE_PROCESS_TRACKER *tracker);
 /* Call for every event, in order (the filter may learn from it). */
-int cli_filter_match(cli_filter *f, const EVENT_RECORD *er);
+int event_filter_match(event_filter *f, const EVENT_RECORD *er);
 /* Whether anything but the time window is filtered. */
-int cli_filter_active(const cli_filter *f);
-LPFILETIME cli_filter_start(cli_filter *f);
-LPFILETIME cli_filter_end(cli_filter *f);
-const char *cli_filter_usage(void);
+int event_filter_active(const event_filter *f);
+LPFILETIME event_filter_start(event_filter *f);
+LPFILETIME event_filter_end(event_filter *f);
+const char *event_filter_usage(void);
 
 #endif

@@ -1,4 +1,5 @@
-/* How the CLI shows one event (text and JSON lines), and the event filters dump and stats share. */
+/* How the CLI shows one event (text and JSON lines). The filters dump and stats share are in
+ * event_filters.h. */
 #ifndef ETWIRE_CLI_EVENT_VIEW_H
 #define ETWIRE_CLI_EVENT_VIEW_H
 
@@ -20,28 +21,5 @@ void event_view_json(etw_strbuf *out, const EVENT_RECORD *er);
 /* CSV: one header line, then one row per event; the decoded fields as one quoted text column. */
 const char *event_view_csv_header(void);
 void event_view_csv(etw_strbuf *out, const EVENT_RECORD *er);
-
-typedef struct event_filter {
-    int has_provider, has_event, has_pid;
-    GUID provider;
-    unsigned event_id;
-    unsigned pid;
-    FILETIME start, end;
-    int has_start, has_end;
-} event_filter;
-
-#define EVENT_FILTER_OPTIONS                                                                     \
-    {"provider", required_argument, NULL, 1001}, {"event", required_argument, NULL, 1002},       \
-        {"pid", required_argument, NULL, 1003}, {"start", required_argument, NULL, 1004},        \
-        {"end", required_argument, NULL, 1005}, {"manifest", required_argument, NULL, 1006},     \
-        {"provider-binary", required_argument, NULL, 1007}, {"mof", required_argument, NULL, 1008}
-
-void event_filter_init(event_filter *f);
-/* Takes one of the EVENT_FILTER_OPTIONS; returns -1 for an unknown option or a bad value. */
-int event_filter_option(event_filter *f, int opt, const char *arg);
-int event_filter_match(const event_filter *f, const EVENT_RECORD *er);
-LPFILETIME event_filter_start(event_filter *f);
-LPFILETIME event_filter_end(event_filter *f);
-const char *event_filter_usage(void);
 
 #endif
