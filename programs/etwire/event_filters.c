@@ -104,7 +104,7 @@ int event_filter_option(event_filter *f, int opt, const char *arg)
         }
         return 0;
     case 1003:
-    case 1011:
+    case 1023:
         if (parse_uint(arg, 0xFFFFFFFFull, &v) != 0) {
             fprintf(stderr, "etwire: --%s takes a number, not '%s'\n", opt == 1003 ? "pid" : "tid", arg);
             return -1;
@@ -119,19 +119,19 @@ int event_filter_option(event_filter *f, int opt, const char *arg)
             f->tids[f->n_tids++] = (unsigned)v;
         }
         return 0;
-    case 1012:
+    case 1024:
         if (!arg[0] || too_many(f->n_processes, "process"))
             return -1;
         f->processes[f->n_processes++] = arg;
         return 0;
-    case 1009:
+    case 1021:
         if (parse_level(arg, &f->level) != 0) {
             fprintf(stderr, "etwire: --level takes 1-5 or critical|error|warning|info|verbose, not '%s'\n", arg);
             return -1;
         }
         f->has_level = 1;
         return 0;
-    case 1010:
+    case 1022:
         if (parse_uint(arg, ~0ull, &v) != 0) {
             fprintf(stderr, "etwire: --keyword takes a mask such as 0x10, not '%s'\n", arg);
             return -1;

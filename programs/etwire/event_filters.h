@@ -37,13 +37,14 @@ typedef struct event_filter {
     struct etw_strbuf *scratch; /* provider and event names of the event being matched */
 } event_filter;
 
+/* Codes 1001-1008 are the original options; 1009-1020 are left to other schema-source options. */
 #define EVENT_FILTER_OPTIONS                                                                       \
     {"provider", required_argument, NULL, 1001}, {"event", required_argument, NULL, 1002},       \
         {"pid", required_argument, NULL, 1003}, {"start", required_argument, NULL, 1004},        \
         {"end", required_argument, NULL, 1005}, {"manifest", required_argument, NULL, 1006},     \
         {"provider-binary", required_argument, NULL, 1007}, {"mof", required_argument, NULL, 1008}, \
-        {"level", required_argument, NULL, 1009}, {"keyword", required_argument, NULL, 1010},    \
-        {"tid", required_argument, NULL, 1011}, {"process", required_argument, NULL, 1012}
+        {"level", required_argument, NULL, 1021}, {"keyword", required_argument, NULL, 1022},    \
+        {"tid", required_argument, NULL, 1023}, {"process", required_argument, NULL, 1024}
 
 void event_filter_init(event_filter *f);
 void event_filter_free(event_filter *f);
