@@ -13,14 +13,28 @@
 
 typedef struct dump_state {
     int json; /* 0 text, 1 JSON lines, 2 CSV */
+    ETWIRE_PROCESS_TRACKER *processes; /* made at the first event; every event teaches it */
+    int tracking;
     etw_strbuf line;
     uint64_t events, buffers, bytes, total;
     event_filter filter;
 } dump_state;
 
+/* Process names for the views and for --process (a failed allocation leaves events unnamed). */
+static void track_processes(dump_state *d)
+{
+    d->tracking = 1;
+    d->processes = etwire_process_tracker_create();
+    event_filter_use_tracker(&d->filter, d->processes);
+    event_view_set_processes(d->processes);
+}
+
 static void WINAPI on_event(PEVENT_RECORD er)
 {
     dump_state *d = er->UserContext;
+    if (!d->tracking)
+        track_processes(d);
+    etwire_process_tracker_add(d->processes, er);
     if (!event_filter_match(&d->filter, er))
         return;
     etw_strbuf_reset(&d->line);
@@ -119,7 +133,9 @@ int cmd_dump(int argc, char **argv)
         rc = 1;
     }
     etw_strbuf_free(&d.line);
+    event_view_set_processes(NULL);
     event_filter_free(&d.filter);
+    etwire_process_tracker_destroy(d.processes);
     event_view_release();
     return rc;
 }

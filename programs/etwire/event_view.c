@@ -12,6 +12,18 @@
 #include "tdh/decode/winsat.h"
 
 int event_view_raw_time;
+static _Thread_local ETWIRE_PROCESS_TRACKER *view_processes;
+
+void event_view_set_processes(ETWIRE_PROCESS_TRACKER *processes)
+{
+    view_processes = processes;
+}
+
+/* The image name of the event's process, "" when not known (NULL when no tracker is set). */
+static const char *process_name(const EVENT_RECORD *er)
+{
+    return view_processes ? etwire_process_tracker_name(view_processes, er) : NULL;
+}
 
 /* Scratch strings reused for every event (formatting allocates only while they grow to the
  * largest event), one set per thread so collector sessions decode in parallel; a thread's set
@@ -138,6 +150,11 @@ void event_view_text(etw_strbuf *out, const EVENT_RECORD *er)
 {
     int decoded = event_view_decode(er, 0);
     common_fields(out, er, 0);
+    const char *process = process_name(er);
+    if (process && process[0]) {
+        etw_strbuf_puts(out, " process=");
+        append_one_line(out, process, strlen(process));
+    }
     etw_strbuf_printf(out, " %s/%s", provider_name.data ? provider_name.data : "",
                       event_name.data ? event_name.data : "");
     if (fields.len) {
@@ -167,7 +184,7 @@ static void csv_field(etw_strbuf *out, const char *s, size_t n)
 const char *event_view_csv_header(void)
 {
     return "time,provider_guid,provider,event,id,version,level,opcode,task,keyword,pid,tid,cpu,"
-           "flags,payload_length,decoded,fields\n";
+           "flags,payload_length,decoded,fields,process\n";
 }
 
 void event_view_csv(etw_strbuf *out, const EVENT_RECORD *er)
@@ -186,6 +203,10 @@ void event_view_csv(etw_strbuf *out, const EVENT_RECORD *er)
                       d->Opcode, d->Task, (unsigned long long)d->Keyword, h->ProcessId, h->ThreadId,
                       GetEventProcessorIndex(er), h->Flags, er->UserDataLength, decoded);
     csv_field(out, fields.data ? fields.data : "", fields.len);
+    /* The process last: the columns before it keep their places. */
+    const char *process = process_name(er);
+    etw_strbuf_putc(out, ',');
+    csv_field(out, process ? process : "", process ? strlen(process) : 0);
 }
 
 void event_view_json(etw_strbuf *out, const EVENT_RECORD *er)
@@ -195,6 +216,11 @@ void event_view_json(etw_strbuf *out, const EVENT_RECORD *er)
     etw_strbuf_puts(out, ",\"provider\":\"");
     if (provider_name.data)
         etw_strbuf_json_string(out, provider_name.data, provider_name.len);
+    const char *process = process_name(er);
+    if (process) {
+        etw_strbuf_puts(out, "\",\"process\":\"");
+        etw_strbuf_json_string(out, process, strlen(process));
+    }
     etw_strbuf_puts(out, "\",\"event\":\"");
     if (event_name.data)
         etw_strbuf_json_string(out, event_name.data, event_name.len);

@@ -3,6 +3,7 @@
 #ifndef ETWIRE_CLI_EVENT_VIEW_H
 #define ETWIRE_CLI_EVENT_VIEW_H
 
+#include <etwire/context.h>
 #include <etwire/etwire.h>
 
 #include "base/strbuf.h"
@@ -13,6 +14,11 @@ extern int event_view_raw_time;
 /* Frees the calling thread's formatting scratch (threads that end free theirs themselves; the
  * main thread calls this before exit so leak checkers stay quiet). */
 void event_view_release(void);
+
+/* The process tracker whose names the calling thread's views show (a "process" member in JSON,
+ * a column in CSV, a field in text); NULL shows none. The caller feeds it every event, filtered
+ * or not, before formatting. */
+void event_view_set_processes(ETWIRE_PROCESS_TRACKER *processes);
 
 /* Names and decodes the event into the view's scratch strings; returns 1 if fully decoded. */
 int event_view_decode(const EVENT_RECORD *er, int json);

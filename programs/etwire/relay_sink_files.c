@@ -145,7 +145,13 @@ void relay_sink_files_event(relay_sink_files *f, const EVENT_RECORD *r)
         etw_strbuf_puts(sb, "\",");
     }
     size_t at = sb->len;
+    /* Process names as dump gives them: the session's stream teaches its own tracker. */
+    if (!f->processes)
+        f->processes = etwire_process_tracker_create();
+    etwire_process_tracker_add(f->processes, r);
+    event_view_set_processes(f->processes);
     event_view_json(sb, r); /* per-thread scratch: sessions format in parallel */
+    event_view_set_processes(NULL);
     etw_strbuf_putc(sb, '\n');
     if (f->json) {
         fwrite(sb->data, 1, sb->len, f->json);
@@ -182,6 +188,8 @@ void relay_sink_files_close(relay_sink_files *f)
     if (f->json_stdout)
         fflush(stdout);
     etw_strbuf_free(&f->line);
+    etwire_process_tracker_destroy(f->processes);
+    f->processes = NULL;
     f->etl_fd = -1;
     f->json = NULL;
 }

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <etwire/context.h>
 #include <etwire/etwire.h>
 
 #include "base/strbuf.h"
@@ -18,6 +19,7 @@ typedef struct relay_sink_files {
     char label[300]; /* source/session-instance, for JSON lines and messages */
     char source[129], session[129];
     etw_strbuf line; /* used on the ProcessTrace thread only */
+    ETWIRE_PROCESS_TRACKER *processes; /* the session's process names, for the JSON lines */
 } relay_sink_files;
 
 /* Opens DIR/<source>/<session>-<instance>.etl (and .jsonl), resuming an existing .etl:
