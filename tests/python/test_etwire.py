@@ -41,6 +41,7 @@ class AgainstDump(unittest.TestCase):
             self.assertEqual((e.pid, e.tid, e.cpu, e.flags), (d["pid"], d["tid"], d["cpu"], d["flags"]), where)
             self.assertEqual(len(e.payload), d["payload_length"], where)
             self.assertEqual((e.provider, e.name, e.decoded), (d["provider"], d["event"], d["decoded"]), where)
+            self.assertEqual(e.process, d["process"], where)
             if "fields" in d:
                 self.assertEqual(e.fields, d["fields"], where)
             if "payload_hex" in d:
