@@ -20,20 +20,17 @@ typedef struct dump_state {
     event_filter filter;
 } dump_state;
 
-/* Process names for the views and for --process (a failed allocation leaves events unnamed). */
-static void track_processes(dump_state *d)
-{
-    d->tracking = 1;
-    d->processes = etwire_process_tracker_create();
-    event_filter_use_tracker(&d->filter, d->processes);
-    event_view_set_processes(d->processes);
-}
-
 static void WINAPI on_event(PEVENT_RECORD er)
 {
     dump_state *d = er->UserContext;
-    if (!d->tracking)
-        track_processes(d);
+    if (!d->tracking) {
+        /* Process names for the views and --process, from the first event on (a failed
+         * allocation leaves events unnamed). */
+        d->tracking = 1;
+        d->processes = etwire_process_tracker_create();
+        event_filter_use_tracker(&d->filter, d->processes);
+        event_view_set_processes(d->processes);
+    }
     etwire_process_tracker_add(d->processes, er);
     if (!event_filter_match(&d->filter, er))
         return;
