@@ -4,8 +4,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "relay/relay_frame.h"
-#include "relay/relay_msg.h"
+#include "relay/wire/frame.h"
+#include "relay/wire/msg.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "relay/relay_collector.h"
+#include "relay/wire/collector.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "relay_spool.h"
+#include "relay/spool.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -10,7 +10,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    etw_manifest_load_xml(data, size, 1);
+    char why[256];
+    etw_manifest_load_xml(data, size, 1, why, sizeof why);
     etwire_tdh_reset();
     return 0;
 }

@@ -60,6 +60,25 @@ SEEDS = {
     "bad_refused": session(2, instance=0x100),
 }
 
+def ack(v):
+    return u64(4, v)
+
+# Collector -> sender byte streams for fuzz/fuzz_relay_sender.c (prefix: chunk byte, then the
+# sender's situation byte: window-1 | zstd<<4 | resume<<5 | spool_cut<<6 | end_sent<<7, with
+# the low 3 bits also the buffers already numbered).
+SENDER_SEEDS = {
+    "welcome_acks_done": (0x43, welcome(0) + ack(1) + ack(3) + frame(7) + close()),
+    "welcome_resume": (0x23, welcome(5) + ack(6) + close(8, b"busy")),
+    "welcome_cut_spool": (0x43, welcome(9) + ack(9) + close()),
+    "welcome_mismatch": (0x03, welcome(7)),
+    "ack_before_welcome": (0x03, ack(1)),
+    "ack_too_far": (0x03, welcome(0) + ack(9)),
+    "complete_after_end": (0x83, close(12, b"complete")),
+    "refused_auth": (0x03, close(4, b"not allowed")),
+    "buffer_frame": (0x03, welcome(0) + frame(3, struct.pack("<QI", 0, 128) + bytes(128))),
+    "garbage": (0x03, b"HTTP/1.0 200 OK\r\n\r\n"),
+}
+
 def main(root):
     for target in ("relay_frame", "relay_session"):
         out = os.path.join(root, target)
@@ -68,6 +87,12 @@ def main(root):
             for chunk in ((255,) if label.startswith("valid_large") else (0, 7, 255)):
                 with open(os.path.join(out, "%s_c%d" % (label, chunk)), "wb") as f:
                     f.write(bytes([chunk]) + data)
+    out = os.path.join(root, "relay_sender")
+    os.makedirs(out, exist_ok=True)
+    for label, (how, data) in SENDER_SEEDS.items():
+        for chunk in (0, 7, 255):
+            with open(os.path.join(out, "%s_c%d" % (label, chunk)), "wb") as f:
+                f.write(bytes([chunk, how]) + data)
 
 if __name__ == "__main__":
     main(sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..", "fuzz", "corpus"))

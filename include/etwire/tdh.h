@@ -352,10 +352,10 @@ ETWIRE_API ULONG WINAPI TdhEnumerateProviders(PPROVIDER_ENUMERATION_INFO pBuffer
 /* etwire extensions. */
 
 /* Learns the schema events a merged trace embeds (KernelTraceControl "MetaData" EventInfo and
- * EventMapInfo, provider bbccf6c1-6cd1-48c4-80ff-839482e37671) so later events of those
- * providers decode. TdhGetEventInformation calls it itself, so a consumer that asks about every
- * event never needs it; call it from the event callback to learn without decoding. Returns 1
- * if rec was such an event and its schema was stored, 0 otherwise. */
+ * EventMapInfo, provider bbccf6c1-6cd1-48c4-80ff-839482e37671; EventSource manifests) so later
+ * events of those providers decode. ProcessTrace shows every event to the learner before the
+ * callback, so a consumer never needs it; it is for records decoded outside a session. Returns
+ * 1 if rec was such an event and its schema was stored (a record already learned: 0). */
 ETWIRE_API int etwire_tdh_observe(PCEVENT_RECORD rec);
 /* UTF-8 path variants of TdhLoadManifest / TdhLoadManifestFromBinary. */
 ETWIRE_API ULONG etwire_tdh_load_manifest(const char *PathUtf8);
@@ -367,9 +367,32 @@ ETWIRE_API ULONG etwire_tdh_load_binary(const char *PathUtf8);
  * not overridden. Unload with TdhUnloadManifest(path). Errors: ERROR_FILE_NOT_FOUND,
  * ERROR_INVALID_DATA (etwire_last_error_message() names the line, class and property). */
 ETWIRE_API ULONG etwire_tdh_load_mof(const char *PathUtf8);
+/* Adds WPP message formats from TMF text (docs/decoding.md, "WPP"): a file is read now; a
+ * directory is searched, as tracefmt does, for <message GUID>.tmf when a message GUID is first
+ * seen (other *.tmf files in it are read now). TMFs loaded this way rank above the schema store.
+ * Errors: ERROR_FILE_NOT_FOUND, ERROR_INVALID_DATA (etwire_last_error_message() names the file,
+ * line and reason). */
+ETWIRE_API ULONG etwire_tdh_load_tmf(const char *PathUtf8);
+/* Opens the schema store (docs/decoding.md, "The schema store"): the directory
+ * `etwire schemas import` fills. Dir NULL or "" means the default: $ETWIRE_SCHEMAS, else
+ * $XDG_DATA_HOME/etwire/schemas, else ~/.local/share/etwire/schemas. Its schemas then serve the
+ * TDH functions and etwire's decoding after the trace's own schemas and what was loaded with
+ * TdhLoadManifest and the etwire_tdh_load_* calls; its TMF message formats serve WPP events
+ * after TMFs loaded with etwire_tdh_load_tmf. Replaces a store opened before. Call it before
+ * decoding starts (not while other threads decode). Errors: ERROR_FILE_NOT_FOUND (no store
+ * there), ERROR_INVALID_DATA (a damaged store: etwire_last_error_message() names the file,
+ * offset and reason). */
+ETWIRE_API ULONG etwire_schemas_open(const char *DirUtf8);
+/* Closes the schema store (not while other threads decode). */
+ETWIRE_API void etwire_schemas_close(void);
 /* Forgets every learned and loaded schema (built-in tables stay). Not safe while other threads
  * decode. */
 ETWIRE_API void etwire_tdh_reset(void);
+/* Turns the built-in schemas (the compiled manifests of Windows' own providers and the .NET
+ * runtime, consulted after everything learned or loaded) on or off; on by default, and off
+ * when the environment variable ETWIRE_BUILTIN_SCHEMAS is "0" at the first lookup. Schemas
+ * already looked up stay until etwire_tdh_reset(). */
+ETWIRE_API void etwire_tdh_use_builtin_schemas(int Enable);
 
 #ifdef __cplusplus
 }

@@ -3,27 +3,32 @@
  * ProcessTrace thread per source/session, and writes .etl, JSON lines and statistics. SIGTERM
  * or SIGINT: stop accepting, drain every session, acknowledge, close the files, exit 0. */
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include <etwire/relay.h>
+
 #include "commands.h"
-#include "relay/relay_msg.h"
-#include "relay_collect.h"
-#include "relay_kafka.h"
-#include "relay_net.h"
+#include "relay_json.h"
+#include "event_view.h"
 #include "relay_opts.h"
-#include "relay_quota.h"
-#include "relay_zstd.h"
 
 #define MAX_ALLOW 256
 
 static atomic_int stop_flag;
+static etwire_relay_collector *running;
+static etwire_relay_kafka_collector *running_kafka;
 
 static void on_signal(int sig)
 {
     atomic_store(&stop_flag, 1);
+    if (running)
+        etwire_relay_collector_stop(running);
+    if (running_kafka)
+        etwire_relay_kafka_collector_stop(running_kafka);
 }
 
 static void usage(FILE *out)
@@ -32,6 +37,7 @@ static void usage(FILE *out)
             "usage: etwire collect --listen HOST:PORT [options]\n"
             "  --out DIR             save each session as DIR/<source>/<session>-<instance>.etl\n"
             "  --json DIR|-          decoded events as JSON lines, per session under DIR, or stdout\n"
+            "  --schemas DIR         the schema store for --json (default: see etwire schemas)\n"
             "  --stats FILE|-        one JSON line of statistics per session (- = stderr)\n"
             "  --allow NAME          accept this source (repeatable; required with TLS)\n"
             "  --tls-cert F --tls-key F --tls-ca F   TLS 1.3, client certificates from that CA\n"
@@ -49,18 +55,24 @@ static void usage(FILE *out)
             "                        closed (it resumes from its .etl) (default 1024)\n"
             "  --max-connections N   connections served at once (default 256)\n"
             "  --idle SECONDS        close connections silent this long (default 60)\n"
+            "  --frame-deadline S    a frame must arrive whole S seconds after its first byte\n"
+            "                        (default 30)\n"
+            "  --handshake-deadline S  TLS handshake and HELLO, in total (default 10)\n"
+            "  --session-idle S      close sessions without a connection after S seconds; they\n"
+            "                        resume from their .etl (default 300)\n"
+            "  --unauth-per-address N  connections not yet authenticated per address (default 8)\n"
+            "  --unauth-share PERCENT  ... and in all, as a share of --max-connections (default 25)\n"
             "  --zstd                accept zstd-compressed frames\n"
             "  --reorder 100NS|unbounded   reorder window of each buffer stream (default 2 s);\n"
             "                        unbounded makes a replay match reading the file\n"
             "  --port-file FILE      write the port listened on (for --listen HOST:0)\n"
             "  -v                    log connections and session ends\n");
-#ifdef ETWIRE_HAVE_RDKAFKA
-    fprintf(out,
+    if (etwire_relay_kafka_available())
+        fprintf(out,
             "       etwire collect --kafka BROKERS --topic T --group G --out DIR [options]\n"
             "  --kafka BROKERS --topic T --group G   consume from Kafka as a member of group G;\n"
             "                        a session met mid-stream without its .etl in DIR starts\n"
             "                        from its header in T.headers, the gap is logged and counted\n");
-#endif
 }
 
 static uint64_t parse_size(const char *s)
@@ -76,103 +88,57 @@ static uint64_t parse_size(const char *s)
     return v;
 }
 
-/* Joins finished connection threads; with all set, waits for every one. */
-static uint32_t reap(relay_conn_job **jobs, uint32_t n, int all)
-{
-    uint32_t kept = 0;
-    for (uint32_t i = 0; i < n; i++) {
-        if (all || atomic_load(&jobs[i]->finished)) {
-            pthread_join(jobs[i]->thread, NULL);
-            free(jobs[i]);
-        } else {
-            jobs[kept++] = jobs[i];
-        }
-    }
-    return kept;
-}
-
-static int serve(int lfd, relay_collect_cfg *cfg, uint32_t max_conns)
-{
-    relay_registry *reg = relay_registry_create(cfg->max_sessions);
-    relay_conn_job **jobs = calloc(max_conns, sizeof *jobs);
-    if (!reg || !jobs) {
-        fprintf(stderr, "etwire collect: out of memory\n");
-        free(jobs);
-        relay_registry_destroy(reg, cfg);
-        return 1;
-    }
-    uint32_t n = 0;
-    while (!atomic_load(&stop_flag)) {
-        n = reap(jobs, n, 0);
-        char peer[64];
-        int fd = relay_accept(lfd, 200, peer, sizeof peer);
-        if (fd < 0)
-            continue;
-        relay_conn_job *job = n < max_conns ? calloc(1, sizeof *job) : NULL;
-        if (!job) {
-            relay_log("%s: refused: %u connections already", peer, max_conns);
-            close(fd);
-            continue;
-        }
-        job->fd = fd;
-        snprintf(job->peer, sizeof job->peer, "%s", peer);
-        job->cfg = cfg;
-        job->reg = reg;
-        if (pthread_create(&job->thread, NULL, relay_collect_conn_main, job) != 0) {
-            close(fd);
-            free(job);
-            continue;
-        }
-        jobs[n++] = job;
-    }
-    reap(jobs, n, 1);
-    free(jobs);
-    relay_registry_destroy(reg, cfg);
-    return 0;
-}
-
-/* --kafka: the sink options apply as they are; the TCP-only ones are ignored. */
+/* --kafka: the session options apply as they are; the TCP-only ones are ignored. */
 static int collect_kafka(const char *brokers, const char *topic, const char *group,
-                         relay_collect_cfg *cfg, const char *stats)
+                         const ETWIRE_RELAY_COLLECTOR_OPTIONS *o, const char *stats)
 {
-#ifdef ETWIRE_HAVE_RDKAFKA
-    if (!topic || !group || !cfg->sink.out_dir || cfg->max_memory == 0) {
+    if (!topic || !group || !o->OutDir) {
         usage(stderr);
         return 2;
     }
-    relay_kafka_collect_opts ko = {.brokers = brokers, .topic = topic, .group = group,
-                                   .sink = cfg->sink, .stop = &stop_flag, .verbose = cfg->verbose};
-    ko.sink.window = cfg->window;
-    ko.sink.memory_limit = cfg->max_memory;
-    if (stats && !(ko.stats = !strcmp(stats, "-") ? stderr : fopen(stats, "a"))) {
+    ETWIRE_RELAY_KAFKA_OPTIONS ko = {.Brokers = brokers, .Topic = topic, .Group = group, .OutDir = o->OutDir,
+                                     .Window = o->Window, .MaxMemory = o->MaxMemory, .Reorder = o->Reorder,
+                                     .Verbose = o->Verbose, .Sessions = o->Sessions};
+    if (stats && !(ko.Stats = !strcmp(stats, "-") ? stderr : fopen(stats, "a"))) {
         fprintf(stderr, "etwire collect: cannot open the statistics file\n");
         return 1;
     }
+    char err[512];
+    etwire_relay_kafka_collector *k = etwire_relay_kafka_collector_new(&ko, err, sizeof err);
+    if (!k) {
+        fprintf(stderr, "etwire collect: %s\n", err);
+        if (ko.Stats && ko.Stats != stderr)
+            fclose(ko.Stats);
+        return 2;
+    }
+    running_kafka = k;
     struct sigaction sa = {.sa_handler = on_signal};
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
-    int rc = relay_kafka_collect(&ko);
-    if (ko.stats && ko.stats != stderr)
-        fclose(ko.stats);
+    if (atomic_load(&stop_flag))
+        etwire_relay_kafka_collector_stop(k);
+    int rc = etwire_relay_kafka_collector_run(k);
+    running_kafka = NULL;
+    etwire_relay_kafka_collector_free(k);
+    if (ko.Stats && ko.Stats != stderr)
+        fclose(ko.Stats);
     return rc;
-#else
-    (void)brokers, (void)topic, (void)group, (void)cfg, (void)stats;
-    fprintf(stderr, "etwire collect: this etwire was built without Kafka support (librdkafka)\n");
-    return 2;
-#endif
+}
+
+static ULONG seconds_ms(const char *s)
+{
+    long v = atol(s);
+    return v > 0 && v < 4000000 ? (ULONG)v * 1000 : 0;
 }
 
 int cmd_collect(int argc, char **argv)
 {
-    relay_collect_cfg cfg = {.window = 64, .max_memory = 256ull << 20, .idle_ms = 60000,
-                             .max_sessions = 1024, .stop = &stop_flag};
-    relay_tls_files tls = {0};
-    const char *listen_addr = NULL, *stats = NULL, *port_file = NULL;
-    const char *kafka = NULL, *topic = NULL, *group = NULL;
-    char *allow[MAX_ALLOW + 1] = {0};
-    int nallow = 0, plain = 0, zstd = 0;
-    uint32_t max_conns = 256;
-    uint64_t source_memory = 0, source_rate = 0;
+    ETWIRE_RELAY_COLLECTOR_OPTIONS o = {0};
+    cli_tls_files tls = {0};
+    const char *stats = NULL, *port_file = NULL;
+    const char *kafka = NULL, *topic = NULL, *group = NULL, *json_dir = NULL, *schemas = NULL;
+    const char *allow[MAX_ALLOW + 1] = {0};
+    int nallow = 0, bad = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         int more = i + 1 < argc;
@@ -180,7 +146,7 @@ int cmd_collect(int argc, char **argv)
             usage(stdout);
             return 0;
         } else if (!strcmp(a, "--listen") && more) {
-            listen_addr = argv[++i];
+            o.Listen = argv[++i];
         } else if (!strcmp(a, "--kafka") && more) {
             kafka = argv[++i];
         } else if (!strcmp(a, "--topic") && more) {
@@ -188,40 +154,53 @@ int cmd_collect(int argc, char **argv)
         } else if (!strcmp(a, "--group") && more) {
             group = argv[++i];
         } else if (!strcmp(a, "--out") && more) {
-            cfg.sink.out_dir = argv[++i];
+            o.OutDir = argv[++i];
         } else if (!strcmp(a, "--json") && more) {
-            cfg.sink.json_dir = argv[++i];
+            json_dir = argv[++i];
+        } else if (!strcmp(a, "--schemas") && more) {
+            schemas = argv[++i];
         } else if (!strcmp(a, "--stats") && more) {
             stats = argv[++i];
         } else if (!strcmp(a, "--allow") && more && nallow < MAX_ALLOW) {
             allow[nallow++] = argv[++i];
         } else if (!strcmp(a, "--window") && more) {
-            cfg.window = (uint32_t)strtoul(argv[++i], NULL, 10);
+            bad |= !(o.Window = (ULONG)strtoul(argv[++i], NULL, 10));
         } else if (!strcmp(a, "--max-memory") && more) {
-            cfg.max_memory = parse_size(argv[++i]);
+            bad |= !(o.MaxMemory = parse_size(argv[++i]));
         } else if (!strcmp(a, "--max-rate") && more) {
-            cfg.max_rate = parse_size(argv[++i]);
+            o.MaxRate = parse_size(argv[++i]);
         } else if (!strcmp(a, "--source-memory") && more) {
-            source_memory = parse_size(argv[++i]);
+            o.SourceMemory = parse_size(argv[++i]);
         } else if (!strcmp(a, "--source-rate") && more) {
-            source_rate = parse_size(argv[++i]);
+            o.SourceRate = parse_size(argv[++i]);
         } else if (!strcmp(a, "--max-sessions") && more) {
-            cfg.max_sessions = (uint32_t)strtoul(argv[++i], NULL, 10);
+            bad |= !(o.MaxSessions = (ULONG)strtoul(argv[++i], NULL, 10));
         } else if (!strcmp(a, "--max-connections") && more) {
-            max_conns = (uint32_t)strtoul(argv[++i], NULL, 10);
+            bad |= !(o.MaxConnections = (ULONG)strtoul(argv[++i], NULL, 10));
         } else if (!strcmp(a, "--idle") && more) {
-            cfg.idle_ms = atoi(argv[++i]) * 1000;
+            bad |= !(o.IdleMs = seconds_ms(argv[++i]));
+        } else if (!strcmp(a, "--frame-deadline") && more) {
+            bad |= !(o.FrameDeadlineMs = seconds_ms(argv[++i]));
+        } else if (!strcmp(a, "--handshake-deadline") && more) {
+            bad |= !(o.HandshakeDeadlineMs = seconds_ms(argv[++i]));
+        } else if (!strcmp(a, "--session-idle") && more) {
+            bad |= !(o.SessionIdleMs = seconds_ms(argv[++i]));
+        } else if (!strcmp(a, "--unauth-per-address") && more) {
+            bad |= !(o.UnauthPerAddress = (ULONG)strtoul(argv[++i], NULL, 10));
+        } else if (!strcmp(a, "--unauth-share") && more) {
+            o.UnauthPercent = (ULONG)strtoul(argv[++i], NULL, 10);
+            bad |= o.UnauthPercent == 0 || o.UnauthPercent > 100;
         } else if (!strcmp(a, "--reorder") && more) {
             const char *v = argv[++i];
-            cfg.sink.reorder = !strcmp(v, "unbounded") ? ETWIRE_REORDER_UNBOUNDED : strtoull(v, NULL, 10);
+            o.Reorder = !strcmp(v, "unbounded") ? ETWIRE_REORDER_UNBOUNDED : strtoull(v, NULL, 10);
         } else if (!strcmp(a, "--port-file") && more) {
             port_file = argv[++i];
         } else if (!strcmp(a, "--plain")) {
-            plain = 1;
+            o.Plain = 1;
         } else if (!strcmp(a, "--zstd")) {
-            zstd = 1;
+            o.Zstd = 1;
         } else if (!strcmp(a, "-v")) {
-            cfg.verbose = 1;
+            o.Verbose = 1;
         } else if (relay_tls_option(argc, argv, &i, &tls)) {
         } else {
             fprintf(stderr, "etwire collect: unknown option '%s'\n", a);
@@ -229,73 +208,51 @@ int cmd_collect(int argc, char **argv)
             return 2;
         }
     }
-    if (kafka)
-        return collect_kafka(kafka, topic, group, &cfg, stats);
-    if (!listen_addr || cfg.window == 0 || cfg.max_memory == 0 || max_conns == 0 || cfg.idle_ms <= 0) {
+    if (event_view_open_store(schemas) != 0) /* before any session decodes */
+        return 2;
+    if (json_dir)
+        o.Sessions = relay_json_callbacks(json_dir);
+    if (bad) {
         usage(stderr);
         return 2;
     }
-    if (plain && !relay_addr_is_loopback(listen_addr)) {
-        fprintf(stderr, "etwire collect: --plain is only for loopback addresses; use TLS\n");
+    if (kafka)
+        return collect_kafka(kafka, topic, group, &o, stats);
+    if (!o.Listen) {
+        usage(stderr);
         return 2;
     }
-    for (int i = 0; i < nallow; i++)
-        if (!etw_relay_name_valid(allow[i], strlen(allow[i]))) {
-            fprintf(stderr, "etwire collect: '%s' is not a valid source name\n", allow[i]);
-            return 2;
-        }
-    if (!plain && nallow == 0) {
-        fprintf(stderr, "etwire collect: TLS needs at least one --allow SOURCE\n");
-        return 2;
-    }
-    /* A session's reserve is what its stream may hold waiting for data (relay_sink.h). */
-    if (source_memory && source_memory < cfg.max_memory / 2) {
-        fprintf(stderr, "etwire collect: --source-memory must be at least half of --max-memory\n");
-        return 2;
-    }
-    cfg.allow = nallow ? allow : NULL;
-    cfg.sink.window = cfg.window;
-    cfg.sink.memory_limit = cfg.max_memory;
-    cfg.caps = zstd && relay_zstd_available() ? ETW_RELAY_CAP_ZSTD : 0;
-    char err[512];
-    if (!plain && !(cfg.tls_ctx = relay_tls_ctx_new(1, &tls, err, sizeof err))) {
-        fprintf(stderr, "etwire collect: %s\n", err);
-        return 2;
-    }
-    if (stats)
-        cfg.stats = !strcmp(stats, "-") ? stderr : fopen(stats, "a");
-    int lfd = relay_listen(listen_addr, err, sizeof err);
-    if (lfd < 0 || (stats && !cfg.stats)) {
-        fprintf(stderr, "etwire collect: %s\n", lfd < 0 ? err : "cannot open the statistics file");
-        relay_tls_ctx_free(cfg.tls_ctx);
+    o.Allow = nallow ? allow : NULL;
+    o.TlsCert = tls.cert, o.TlsKey = tls.key, o.TlsCa = tls.ca;
+    if (stats && !(o.Stats = !strcmp(stats, "-") ? stderr : fopen(stats, "a"))) {
+        fprintf(stderr, "etwire collect: cannot open the statistics file\n");
         return 1;
+    }
+    char err[512];
+    etwire_relay_collector *c = etwire_relay_collector_new(&o, err, sizeof err);
+    if (!c) {
+        fprintf(stderr, "etwire collect: %s\n", err);
+        if (o.Stats && o.Stats != stderr)
+            fclose(o.Stats);
+        return strstr(err, "listen on") ? 1 : 2;
     }
     if (port_file) {
         FILE *pf = fopen(port_file, "w");
         if (pf) {
-            fprintf(pf, "%d\n", relay_local_port(lfd));
+            fprintf(pf, "%d\n", etwire_relay_collector_port(c));
             fclose(pf);
         }
     }
+    running = c;
     struct sigaction sa = {.sa_handler = on_signal};
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
-    if (cfg.verbose)
-        relay_log("listening on %s (%s)", listen_addr, plain ? "plain TCP" : "TLS");
-    if (!(cfg.quota = relay_quota_create(source_memory, source_rate, cfg.max_memory / 2))) {
-        fprintf(stderr, "etwire collect: out of memory\n");
-        close(lfd);
-        relay_tls_ctx_free(cfg.tls_ctx);
-        return 1;
-    }
-    int rc = serve(lfd, &cfg, max_conns);
-    if (source_memory || source_rate) /* per-session lines only unless source quotas are in use */
-        relay_quota_stats(cfg.quota, cfg.stats);
-    relay_quota_destroy(cfg.quota);
-    close(lfd);
-    if (cfg.stats && cfg.stats != stderr)
-        fclose(cfg.stats);
-    relay_tls_ctx_free(cfg.tls_ctx);
+    if (atomic_load(&stop_flag))
+        etwire_relay_collector_stop(c);
+    int rc = etwire_relay_collector_run(c);
+    etwire_relay_collector_free(c);
+    running = NULL;
+    if (o.Stats && o.Stats != stderr)
+        fclose(o.Stats);
     return rc;
 }

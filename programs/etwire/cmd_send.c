@@ -7,22 +7,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "base/bytes.h"
+#include <etwire/relay.h>
+
 #include "commands.h"
-#include "relay/relay_msg.h"
-#include "relay_input.h"
-#include "relay_kafka.h"
 #include "relay_opts.h"
-#include "relay_pace.h"
-#include "relay_sender.h"
-#include "relay_spool.h"
 
-#define MAX_SPOOLED_SESSIONS 4096
-
-typedef struct send_ctx {
-    relay_sender *s;
-    relay_pace pace;
-} send_ctx;
+#define ETW_RELAY_NAME_MAX 128
 
 static void usage(FILE *out)
 {
@@ -52,144 +42,59 @@ static void usage(FILE *out)
             "  --tls-server-name N  name the collector's certificate must carry\n"
             "  --plain              unencrypted TCP, loopback addresses only (tests)\n"
             "  -v                   log connections and resends\n");
-#ifdef ETWIRE_HAVE_RDKAFKA
-    fprintf(out,
+    if (etwire_relay_kafka_available())
+        fprintf(out,
             "       etwire send --kafka BROKERS --topic T [--source N] [--session N] FILE... | -\n"
             "  --kafka BROKERS      publish to Kafka instead: one record per buffer, keyed\n"
             "  --topic T            source/session/instance (docs/wire-protocol.md); --rate\n"
             "                       paces publishing; --zstd: zstd record batches (else lz4)\n");
-#endif
 }
 
-static void pace(send_ctx *c, const uint8_t *buf, const relay_input_clock *clk)
+/* One input as one session, through the public sender (include/etwire/relay.h). */
+static int send_one(const char *input, ETWIRE_RELAY_SENDER_OPTIONS *po, int raw)
 {
-    int ms = relay_pace_delay_ms(&c->pace, buf, clk);
-    if (ms > 0)
-        relay_sender_idle(c->s, ms);
-}
-
-static int on_buffer(void *ctx, const uint8_t *buf, uint32_t size, const relay_input_clock *clk)
-{
-    send_ctx *c = ctx;
-    pace(c, buf, clk);
-    return relay_sender_push(c->s, buf, size);
-}
-
-static void report(relay_sender *s, const relay_sender_opts *o, int rc, const char *err)
-{
-    const relay_sender_stats *st = relay_sender_get_stats(s);
-    if (rc != 0)
-        fprintf(stderr, "etwire send: %s/%s: %s%s%s\n", o->source, o->session, err,
-                *err ? "; " : "", relay_sender_error(s));
-    else if (o->verbose)
-        fprintf(stderr, "etwire send: %s/%s: instance %016llx, %llu buffers, %llu bytes (%llu on the wire), "
-                "%llu resent, %llu reconnects, %llu already held\n",
-                o->source, o->session, (unsigned long long)o->instance, (unsigned long long)st->buffers,
-                (unsigned long long)st->bytes, (unsigned long long)st->wire_bytes,
-                (unsigned long long)st->resent, (unsigned long long)st->reconnects,
-                (unsigned long long)st->skipped);
-}
-
-/* Finishes every session an earlier run left in the spool directory; the number that failed. */
-static int resume_spooled(const char *dir, relay_sender_opts base)
-{
-    char **paths = calloc(MAX_SPOOLED_SESSIONS, sizeof *paths);
-    int n = 0, failures = 0;
-    if (!paths || relay_spool_list(dir, paths, MAX_SPOOLED_SESSIONS, &n) != 0) {
-        fprintf(stderr, "etwire send: spool %s: cannot list it\n", dir);
-        free(paths);
-        return 1;
-    }
-    for (int i = 0; i < n; i++) {
-        relay_spool_info info;
-        char err[640] = "";
-        int state;
-        relay_spool *sp = relay_spool_open(paths[i], &info, &state, err, sizeof err);
-        if (state == RELAY_SPOOL_BUSY || state == RELAY_SPOOL_EMPTY) {
-            if (base.verbose)
-                fprintf(stderr, "etwire send: %s: %s\n", paths[i], state == RELAY_SPOOL_BUSY ? err : "nothing spooled, removed");
-            continue;
-        }
-        if (!sp) {
-            fprintf(stderr, "etwire send: %s\n", err);
-            failures++;
-            continue;
-        }
-        relay_sender_opts o = base;
-        o.source = info.source;
-        o.session = info.session;
-        o.instance = info.instance;
-        o.resume = 0;
-        fprintf(stderr, "etwire send: %s/%s: resuming spooled instance %016llx, buffers %llu..%llu%s",
-                info.source, info.session, (unsigned long long)info.instance, (unsigned long long)info.first_seq,
-                (unsigned long long)info.next_seq,
-                info.ended ? " and END\n" : " (its input stopped early: the session ends there)\n");
-        if (info.cut_bytes)
-            fprintf(stderr, "etwire send: %s: cut %llu bytes of a record the crash left incomplete\n", paths[i],
-                    (unsigned long long)info.cut_bytes);
-        relay_sender *s = relay_sender_create(&o);
-        if (!s) {
-            relay_spool_close(sp);
-            failures++;
-            continue;
-        }
-        relay_sender_attach_spool(s, sp, &info);
-        int rc = relay_sender_finish(s);
-        report(s, &o, rc, "");
-        failures += rc != 0;
-        relay_sender_destroy(s);
-    }
-    for (int i = 0; i < n; i++)
-        free(paths[i]);
-    free(paths);
-    return failures;
-}
-
-static int send_one(const char *input, relay_sender_opts *o, double rate, int raw, const char *spool_dir)
-{
-    send_ctx c = {.pace = {.rate = rate}};
     char err[512] = "";
-    relay_spool *sp = NULL;
-    if (spool_dir && !(sp = relay_spool_create(spool_dir, o->source, o->session, o->instance, err, sizeof err))) {
-        fprintf(stderr, "etwire send: %s\n", err);
+    etwire_relay_sender *x = etwire_relay_sender_new(po, err, sizeof err);
+    if (!x) {
+        fprintf(stderr, "etwire send: %s/%s: %s\n", po->Source, po->Session, err);
         return 1;
     }
-    c.s = relay_sender_create(o);
-    if (!c.s) {
-        fprintf(stderr, "etwire send: out of memory\n");
-        relay_spool_close(sp);
-        return 1;
-    }
-    if (sp)
-        relay_sender_attach_spool(c.s, sp, NULL);
     int rc;
     if (!strcmp(input, "-")) {
-        rc = relay_input_stream(stdin, on_buffer, &c, err, sizeof err);
+        rc = etwire_relay_send_stream(x, stdin, err, sizeof err);
     } else if (raw) {
         FILE *f = fopen(input, "rb");
-        rc = f ? relay_input_stream(f, on_buffer, &c, err, sizeof err) : -1;
+        rc = f ? etwire_relay_send_stream(x, f, err, sizeof err) : -1;
         if (!f)
             snprintf(err, sizeof err, "%s: cannot open", input);
         else
             fclose(f);
     } else {
-        rc = relay_input_etl(input, on_buffer, &c, err, sizeof err);
+        rc = etwire_relay_send_file(x, input, err, sizeof err); /* from the index, no events */
     }
     if (rc == 0)
-        rc = relay_sender_finish(c.s);
-    report(c.s, o, rc, err);
-    relay_sender_destroy(c.s);
+        rc = etwire_relay_sender_finish(x);
+    ETWIRE_RELAY_SENDER_STATS st;
+    etwire_relay_sender_stats(x, &st);
+    if (rc != 0)
+        fprintf(stderr, "etwire send: %s/%s: %s%s%s\n", po->Source, po->Session, err, *err ? "; " : "",
+                etwire_relay_sender_error(x));
+    else if (po->Verbose)
+        fprintf(stderr, "etwire send: %s/%s: instance %016llx, %llu buffers, %llu bytes (%llu on the wire), "
+                "%llu resent, %llu reconnects, %llu already held\n",
+                po->Source, po->Session, (unsigned long long)etwire_relay_sender_instance(x),
+                (unsigned long long)st.Buffers, (unsigned long long)st.Bytes, (unsigned long long)st.WireBytes,
+                (unsigned long long)st.Resent, (unsigned long long)st.Reconnects, (unsigned long long)st.Skipped);
+    etwire_relay_sender_free(x);
     return rc == 0 ? 0 : 1;
 }
 
 int cmd_send(int argc, char **argv)
 {
-    relay_sender_opts o = {.window = 64, .retry_seconds = 60, .spool_max = 1ull << 30};
-    const char *spool_dir = NULL;
-    relay_tls_files tls = {0};
-    const char *source = NULL, *session = NULL, *server_name = NULL, *kafka = NULL, *topic = NULL;
-    double rate = 0;
-    int plain = 0, raw = 0, instance_set = 0, first_input = argc;
+    ETWIRE_RELAY_SENDER_OPTIONS o = {.Window = 64, .RetrySeconds = 60, .SpoolMax = 1ull << 30};
+    cli_tls_files tls = {0};
+    const char *source = NULL, *session = NULL, *kafka = NULL, *topic = NULL;
+    int raw = 0, instance_set = 0, first_input = argc;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         int more = i + 1 < argc;
@@ -197,7 +102,7 @@ int cmd_send(int argc, char **argv)
             usage(stdout);
             return 0;
         } else if (!strcmp(a, "--to") && more) {
-            o.to = argv[++i];
+            o.To = argv[++i];
         } else if (!strcmp(a, "--kafka") && more) {
             kafka = argv[++i];
         } else if (!strcmp(a, "--topic") && more) {
@@ -207,33 +112,33 @@ int cmd_send(int argc, char **argv)
         } else if (!strcmp(a, "--session") && more) {
             session = argv[++i];
         } else if (!strcmp(a, "--instance") && more) {
-            o.instance = strtoull(argv[++i], NULL, 16);
+            o.Instance = strtoull(argv[++i], NULL, 16);
             instance_set = 1;
-            o.resume = 1;
+            o.Resume = 1;
         } else if (!strcmp(a, "--window") && more) {
-            o.window = (uint32_t)strtoul(argv[++i], NULL, 10);
+            o.Window = (ULONG)strtoul(argv[++i], NULL, 10);
         } else if (!strcmp(a, "--retry") && more) {
-            o.retry_seconds = atoi(argv[++i]);
+            o.RetrySeconds = (ULONG)atoi(argv[++i]);
         } else if (!strcmp(a, "--zstd")) {
-            o.zstd = 1;
+            o.Zstd = 1;
         } else if (!strcmp(a, "--rate")) {
-            rate = 1;
+            o.Rate = 1;
         } else if (!strncmp(a, "--rate=", 7)) {
-            rate = atof(a + 7);
+            o.Rate = atof(a + 7);
         } else if (!strcmp(a, "--spool") && more) {
-            spool_dir = argv[++i];
+            o.SpoolDir = argv[++i];
         } else if (!strcmp(a, "--spool-max") && more) {
             char *end;
-            o.spool_max = strtoull(argv[++i], &end, 10);
-            o.spool_max <<= *end == 'K' || *end == 'k' ? 10 : *end == 'M' || *end == 'm' ? 20 : *end == 'G' || *end == 'g' ? 30 : 0;
+            o.SpoolMax = strtoull(argv[++i], &end, 10);
+            o.SpoolMax <<= *end == 'K' || *end == 'k' ? 10 : *end == 'M' || *end == 'm' ? 20 : *end == 'G' || *end == 'g' ? 30 : 0;
         } else if (!strcmp(a, "--raw")) {
             raw = 1;
         } else if (!strcmp(a, "--plain")) {
-            plain = 1;
+            o.Plain = 1;
         } else if (!strcmp(a, "--tls-server-name") && more) {
-            server_name = argv[++i];
+            o.TlsServerName = argv[++i];
         } else if (!strcmp(a, "-v")) {
-            o.verbose = 1;
+            o.Verbose = 1;
         } else if (relay_tls_option(argc, argv, &i, &tls)) {
         } else if (a[0] == '-' && a[1]) {
             fprintf(stderr, "etwire send: unknown option '%s'\n", a);
@@ -244,54 +149,38 @@ int cmd_send(int argc, char **argv)
             break;
         }
     }
-    if ((!o.to && !kafka) || (kafka && (o.to || !topic || spool_dir)) || (first_input >= argc && !spool_dir) ||
-        (session && argc - first_input > 1) || o.window == 0 || (spool_dir && o.spool_max < 2 * RELAY_SPOOL_SEGMENT)) {
+    if ((!o.To && !kafka) || (kafka && (o.To || !topic || o.SpoolDir)) || (first_input >= argc && !o.SpoolDir) ||
+        (session && argc - first_input > 1) || o.Window == 0 || (o.SpoolDir && o.SpoolMax < (8u << 20)) ||
+        (instance_set && o.Instance == 0)) {
         usage(stderr);
         return 2;
     }
-    if (plain && !relay_addr_is_loopback(o.to)) {
+    if (o.Plain && !kafka && !etwire_relay_address_is_loopback(o.To)) {
         fprintf(stderr, "etwire send: --plain is only for loopback addresses; use TLS\n");
         return 2;
     }
-    char host[256], tls_host[256], src[ETW_RELAY_NAME_MAX + 1], ses[ETW_RELAY_NAME_MAX + 1];
-#ifndef ETWIRE_HAVE_RDKAFKA
-    if (kafka) {
-        fprintf(stderr, "etwire send: this etwire was built without Kafka support (librdkafka)\n");
-        return 2;
-    }
-#else
-    relay_kafka_producer *kp = NULL;
+    o.TlsCert = tls.cert, o.TlsKey = tls.key, o.TlsCa = tls.ca;
+    char host[256], src[ETW_RELAY_NAME_MAX + 1], ses[ETW_RELAY_NAME_MAX + 1];
+    etwire_relay_kafka_producer *kp = NULL;
     if (kafka) {
         char err[512];
-        if (!(kp = relay_kafka_producer_new(kafka, topic, o.zstd, o.verbose, err, sizeof err))) {
+        if (!(kp = etwire_relay_kafka_producer_new(kafka, topic, o.Zstd, o.Verbose, err, sizeof err))) {
             fprintf(stderr, "etwire send: kafka: %s\n", err);
             return 2;
         }
-        plain = 1; /* librdkafka owns the connections */
-    }
-#endif
-    if (!plain) {
-        char err[512];
-        o.tls_ctx = relay_tls_ctx_new(0, &tls, err, sizeof err);
-        if (!o.tls_ctx) {
-            fprintf(stderr, "etwire send: %s\n", err);
-            return 2;
-        }
-        relay_addr_host(o.to, tls_host, sizeof tls_host);
-        o.tls_host = server_name ? server_name : tls_host;
     }
     if (!source && gethostname(host, sizeof host) == 0) {
         host[sizeof host - 1] = 0;
         source = host;
     }
-    relay_name_from(source ? source : "localhost", src, sizeof src);
-    o.source = src;
+    etwire_relay_make_name(source ? source : "localhost", src, sizeof src);
+    o.Source = src;
     int failures = 0;
-    if (spool_dir)
-        failures += resume_spooled(spool_dir, o);
+    if (o.SpoolDir)
+        failures += etwire_relay_resume_spool(&o);
     for (int i = first_input; i < argc; i++) {
         if (session) {
-            relay_name_from(session, ses, sizeof ses);
+            etwire_relay_make_name(session, ses, sizeof ses);
         } else {
             const char *base = strrchr(argv[i], '/');
             char stem[256];
@@ -299,23 +188,19 @@ int cmd_send(int argc, char **argv)
             char *dot = strrchr(stem, '.');
             if (dot && dot != stem)
                 *dot = 0;
-            relay_name_from(stem, ses, sizeof ses);
+            etwire_relay_make_name(stem, ses, sizeof ses);
         }
-        o.session = ses;
+        o.Session = ses;
         if (!instance_set)
-            o.instance = relay_random64();
-#ifdef ETWIRE_HAVE_RDKAFKA
+            o.Instance = 0; /* a random one per session */
         if (kp) {
-            failures += relay_kafka_send_one(kp, argv[i], raw, src, ses, o.instance, rate);
+            uint64_t instance = o.Instance ? o.Instance : etwire_relay_random_instance();
+            failures += etwire_relay_kafka_send(kp, argv[i], raw, src, ses, instance, o.Rate);
             continue;
         }
-#endif
-        failures += send_one(argv[i], &o, rate, raw, spool_dir);
+        failures += send_one(argv[i], &o, raw);
     }
-#ifdef ETWIRE_HAVE_RDKAFKA
-    if (kp && relay_kafka_producer_finish(kp, 120000) != 0)
+    if (kp && etwire_relay_kafka_producer_finish(kp, 120000) != 0)
         failures++;
-#endif
-    relay_tls_ctx_free(o.tls_ctx);
     return failures ? 1 : 0;
 }

@@ -9,6 +9,7 @@ const cli_command cli_commands[] = {
     {"export", cmd_export, "convert traces: pcapng (packet captures), timeline (Perfetto JSON)"},
     {"generate", cmd_generate, "write a synthetic .etl trace (seeded, deterministic)"},
     {"send", cmd_send, "stream .etl files or stdin to a collector (relay protocol)"},
+    {"schemas", cmd_schemas, "the schema store: import manifests, provider binaries, MOF and TMF; list; show"},
     {"collect", cmd_collect, "receive buffer streams: save .etl, decode to JSON lines, stats"},
     {NULL, NULL, NULL},
 };

@@ -17,5 +17,6 @@ int cmd_generate(int argc, char **argv);
 int cmd_send(int argc, char **argv);
 int cmd_collect(int argc, char **argv);
 int cmd_export(int argc, char **argv);
+int cmd_schemas(int argc, char **argv);
 
 #endif

@@ -12,10 +12,12 @@
 #include "base/strbuf.h"
 #include "base/text.h"
 #include "cli_common.h"
+#include "event_view.h"
 
 void event_filter_init(event_filter *f)
 {
     memset(f, 0, sizeof *f);
+    event_view_open_store(NULL);
 }
 
 void event_filter_free(event_filter *f)
@@ -150,18 +152,24 @@ int event_filter_option(event_filter *f, int opt, const char *arg)
         return 0;
     case 1006:
     case 1007:
-    case 1008: {
+    case 1008:
+    case 1009: {
         ULONG rc = opt == 1006   ? etwire_tdh_load_manifest(arg)
                    : opt == 1007 ? etwire_tdh_load_binary(arg)
-                                 : etwire_tdh_load_mof(arg);
+                   : opt == 1008 ? etwire_tdh_load_mof(arg)
+                                 : etwire_tdh_load_tmf(arg);
         if (rc != ERROR_SUCCESS) {
-            /* The loaders name the line and element at fault when they can. */
+            /* The loaders' message names the file, the line and what is wrong when they can. */
             const char *why = etwire_last_error_message();
-            fprintf(stderr, "etwire: cannot load %s: %s\n", arg,
-                    rc == ERROR_INVALID_DATA && why[0] ? why : etwire_strerror(rc));
+            if (why[0])
+                fprintf(stderr, "etwire: cannot load %s\n", why);
+            else
+                fprintf(stderr, "etwire: cannot load %s: %s\n", arg, etwire_strerror(rc));
         }
         return rc == ERROR_SUCCESS ? 0 : -1;
     }
+    case 1010:
+        return event_view_open_store(arg);
     default:
         return 1;
     }
@@ -189,6 +197,9 @@ const char *event_filter_usage(void)
     return "      --manifest FILE      add the schemas of an instrumentation manifest (.man, XML)\n"
            "      --provider-binary FILE  add the schemas in a provider binary's WEVT_TEMPLATE\n"
            "      --mof FILE           add classic event classes described in MOF\n"
+           "      --tmf FILE|DIR       WPP message formats: a TMF file, or a directory of <guid>.tmf\n"
+           "      --schemas DIR        the schema store to use (default: $ETWIRE_SCHEMAS, else\n"
+           "                           ~/.local/share/etwire/schemas; see etwire schemas)\n"
            "filters (repeat an option to accept any of its values):\n"
            "      --provider NAME|GUID only events of this provider (e.g. Microsoft-Windows-Kernel-Process)\n"
            "      --event NAME|ID      only events with this id or name (Process/Start, Start or Process)\n"

@@ -37,15 +37,17 @@ typedef struct event_filter {
     struct etw_strbuf *scratch; /* provider and event names of the event being matched */
 } event_filter;
 
-/* Codes 1001-1008 are the original options; 1009-1020 are left to other schema-source options. */
+/* Codes 1001-1010 are the schema and original filter options; 1021 on the filters by name. */
 #define EVENT_FILTER_OPTIONS                                                                       \
     {"provider", required_argument, NULL, 1001}, {"event", required_argument, NULL, 1002},       \
         {"pid", required_argument, NULL, 1003}, {"start", required_argument, NULL, 1004},        \
         {"end", required_argument, NULL, 1005}, {"manifest", required_argument, NULL, 1006},     \
         {"provider-binary", required_argument, NULL, 1007}, {"mof", required_argument, NULL, 1008}, \
+        {"tmf", required_argument, NULL, 1009}, {"schemas", required_argument, NULL, 1010},      \
         {"level", required_argument, NULL, 1021}, {"keyword", required_argument, NULL, 1022},    \
         {"tid", required_argument, NULL, 1023}, {"process", required_argument, NULL, 1024}
 
+/* Also opens the default schema store when there is one (a damaged one is reported). */
 void event_filter_init(event_filter *f);
 void event_filter_free(event_filter *f);
 /* Takes one of EVENT_FILTER_OPTIONS; prints why and returns -1 for a bad value, returns 1 for an

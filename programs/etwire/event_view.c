@@ -237,3 +237,14 @@ void event_view_json(etw_strbuf *out, const EVENT_RECORD *er)
     }
     etw_strbuf_putc(out, '}');
 }
+
+/* The schema store the views decode with (dump, stats and export open the default one with
+ * their filters; collect opens its --schemas before any session decodes). */
+int event_view_open_store(const char *dir)
+{
+    ULONG rc = etwire_schemas_open(dir);
+    if (rc == ERROR_SUCCESS || (rc == ERROR_FILE_NOT_FOUND && !dir))
+        return 0; /* no default store: nothing to add */
+    fprintf(stderr, "etwire: schema store: %s\n", etwire_last_error_message());
+    return -1;
+}

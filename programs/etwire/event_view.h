@@ -28,4 +28,7 @@ void event_view_json(etw_strbuf *out, const EVENT_RECORD *er);
 const char *event_view_csv_header(void);
 void event_view_csv(etw_strbuf *out, const EVENT_RECORD *er);
 
+/* Opens the schema store dir (NULL: the default one, silently absent). 0, or -1 reported. */
+int event_view_open_store(const char *dir);
+
 #endif

@@ -132,6 +132,17 @@ void etw_deliver(etw_run *r, etw_session *s, etw_proc *p)
     const etw_record *rec = &p->rec;
     int64_t ft = p->key.ft == INT64_MIN ? etw_clock_to_filetime(&s->clock, rec->timestamp) : p->key.ft;
     int is_header = p->key.ft == INT64_MIN;
+    EVENT_RECORD er;
+    int built = 0;
+    if (s->hooks && s->hooks->event) {
+        /* The layer above learns from every event, filtered or not (session.h). */
+        build_record(s, b, rec, ft, &er);
+        built = 1;
+        uint32_t outer = etw_decode_scope;
+        etw_decode_scope = s->decode_scope;
+        s->hooks->event(&er);
+        etw_decode_scope = outer;
+    }
     if (!is_header && (ft < r->start_ft || ft > r->end_ft)) {
         s->live.filtered++;
         return;
@@ -147,8 +158,8 @@ void etw_deliver(etw_run *r, etw_session *s, etw_proc *p)
     s->current_time = ft;
     s->live.delivered++;
 
-    EVENT_RECORD er;
-    build_record(s, b, rec, ft, &er);
+    if (!built)
+        build_record(s, b, rec, ft, &er);
     /* Decoding inside the callback uses what this trace taught (base/decode_scope.h); several
      * sessions share one ProcessTrace thread, so the scope follows each event. */
     uint32_t outer_scope = etw_decode_scope;

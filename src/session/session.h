@@ -76,8 +76,18 @@ typedef struct etw_waiter {
     uint64_t seq;
 } etw_waiter;
 
+/* What the Windows-named layer installs on a session so that traces teach the decoder without
+ * the session knowing decoding (winapi/tdh_session_hooks.c). event may be NULL. */
+typedef struct etw_session_hooks {
+    /* Every event, in delivery order, before the time filter and before the consumer's
+     * callback, with the session's decode scope set: what the trace embeds is learned
+     * whatever the callback does with it. */
+    void (*event)(const EVENT_RECORD *er);
+} etw_session_hooks;
+
 typedef struct etw_session {
     pthread_mutex_t mu;
+    const etw_session_hooks *hooks;
     PROCESSTRACE_HANDLE handle;
     int is_stream;
     uint32_t decode_scope; /* what this trace teaches the decoder stays its own */

@@ -9,6 +9,7 @@
 #include "session/handles.h"
 #include "session/run.h"
 #include "winapi/last_error.h"
+#include "winapi/tdh_session_hooks.h"
 
 static PROCESSTRACE_HANDLE fail(etw_session *s, etw_status st, const char *detail)
 {
@@ -19,6 +20,7 @@ static PROCESSTRACE_HANDLE fail(etw_session *s, etw_status st, const char *detai
 
 static PROCESSTRACE_HANDLE publish(etw_session *s)
 {
+    etw_tdh_install_session_hooks(s);
     PROCESSTRACE_HANDLE h = etw_handle_add(s);
     if (h == INVALID_PROCESSTRACE_HANDLE)
         return fail(s, ETW_E_NOMEM, NULL);

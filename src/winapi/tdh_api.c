@@ -1,6 +1,6 @@
 /* The Windows-named TDH functions over the schema store: argument checks, the buffer-size
  * protocol (size 0 asks, ERROR_INSUFFICIENT_BUFFER reports the size needed) and error mapping.
- * Manifest loading and provider enumeration live in manifest_load.c and tdh_providers.c. */
+ * Schema files (TdhLoadManifest, ...) are in tdh_manifests.c, providers in tdh_providers.c. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,10 +9,15 @@
 #include "tdh/decode/prop_value.h"
 #include "tdh/decode/prop_walk.h"
 #include "tdh/store/schema_lookup.h"
+#include "tdh/store/wpp_table.h"
 #include "tdh/decode/tei_text.h"
+#include "tdh/store/pack_sources.h"
+#include "tdh/tdh_status.h"
 
-static int record_schema(PEVENT_RECORD rec, etw_schema *s)
+static int record_schema(PEVENT_RECORD rec, ULONG nctx, PTDH_CONTEXT ctx, etw_schema *s)
 {
+    if (rec->EventHeader.Flags & EVENT_HEADER_FLAG_TRACE_MESSAGE)
+        etw_wpp_use_contexts(nctx, ctx); /* TMF files and search paths the caller names */
     etw_metadata_observe(rec);
     return etw_schema_for_record(rec, s);
 }
@@ -23,7 +28,7 @@ ULONG WINAPI TdhGetEventInformation(PEVENT_RECORD Event, ULONG TdhContextCount, 
     etw_schema s;
     if (!Event || !BufferSize || (TdhContextCount && !TdhContext))
         return ERROR_INVALID_PARAMETER;
-    if (!record_schema(Event, &s))
+    if (!record_schema(Event, TdhContextCount, TdhContext, &s))
         return ERROR_NOT_FOUND;
     if (!Buffer || *BufferSize < s.size) {
         *BufferSize = s.size;
@@ -112,7 +117,7 @@ static ULONG find_property(PEVENT_RECORD ev, ULONG nctx, PTDH_CONTEXT ctx, ULONG
     etw_schema s;
     if (!ev || !d || n == 0 || n > ETW_WALK_MAX_DEPTH || (nctx && !ctx))
         return ERROR_INVALID_PARAMETER;
-    if (!record_schema(ev, &s))
+    if (!record_schema(ev, nctx, ctx, &s))
         return ERROR_NOT_FOUND;
     const TRACE_EVENT_INFO *t = s.info;
     locate l;
@@ -139,13 +144,14 @@ static ULONG find_property(PEVENT_RECORD ev, ULONG nctx, PTDH_CONTEXT ctx, ULONG
     }
     l.last = n - 1;
     unsigned ptr = etw_event_pointer_size(ev, nctx, ctx);
-    uint32_t r = etw_walk(t, ev->UserData, ev->UserDataLength, ptr, locate_fn, &l, NULL);
+    etw_tdh_status r = etw_walk(t, ev->UserData, ev->UserDataLength, ptr, locate_fn, &l, NULL);
     if (l.found) {
         *off = l.off;
         *size = l.size;
         return ERROR_SUCCESS;
     }
-    return r && r != ERROR_CANCELLED ? ERROR_EVT_INVALID_EVENT_DATA : ERROR_NOT_FOUND;
+    /* Stopped or complete without finding it: the path names no value of this payload. */
+    return r == ETW_TDH_OK || r == ETW_TDH_E_STOPPED ? ERROR_NOT_FOUND : etw_tdh_status_win32(r);
 }
 
 ULONG WINAPI TdhGetPropertySize(PEVENT_RECORD pEvent, ULONG TdhContextCount, PTDH_CONTEXT pTdhContext,
@@ -194,15 +200,16 @@ ULONG WINAPI TdhFormatProperty(PTRACE_EVENT_INFO EventInfo, PEVENT_MAP_INFO MapI
     size_t size = etw_value_size(PropertyInType, PropertyOutType, PropertyLength, has_length,
                                  PointerSize, UserData, UserDataLength);
     if (size == ETW_SIZE_BAD)
-        return ERROR_EVT_INVALID_EVENT_DATA;
+        return etw_tdh_status_win32(ETW_TDH_E_PAYLOAD);
     etw_strbuf text = {0};
     /* The map's size is not passed in; a map blob is at most what its entries imply. */
     size_t map_size = MapInfo ? 16 + 8 * (size_t)MapInfo->EntryCount + 65536 : 0;
-    uint32_t r = etw_value_format(&text, MapInfo ? ETW_FMT_STRICT_MAP : 0, PropertyInType,
-                                  PropertyOutType, UserData, size, PointerSize, MapInfo, map_size);
-    if (r == 0 && text.failed)
-        r = ERROR_NOT_ENOUGH_MEMORY;
-    if (r == 0) {
+    etw_tdh_status st = etw_value_format(&text, MapInfo ? ETW_FMT_STRICT_MAP : 0, PropertyInType,
+                                         PropertyOutType, UserData, size, PointerSize, MapInfo, map_size);
+    if (st == ETW_TDH_OK && text.failed)
+        st = ETW_TDH_E_NOMEM;
+    ULONG r = etw_tdh_status_win32(st);
+    if (r == ERROR_SUCCESS) {
         size_t cap = text.len + 1;
         WCHAR *w = malloc(cap * sizeof *w);
         size_t units = w ? etw_utf8_to_utf16(text.data ? text.data : "", w, cap) : (size_t)-1;
@@ -220,4 +227,14 @@ ULONG WINAPI TdhFormatProperty(PTRACE_EVENT_INFO EventInfo, PEVENT_MAP_INFO MapI
     }
     etw_strbuf_free(&text);
     return r;
+}
+
+int etwire_tdh_observe(PCEVENT_RECORD rec)
+{
+    return rec ? etw_metadata_observe(rec) : 0;
+}
+
+void etwire_tdh_use_builtin_schemas(int Enable)
+{
+    etw_builtin_pack_enable(Enable);
 }

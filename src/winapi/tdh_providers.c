@@ -1,11 +1,13 @@
-/* TdhEnumerateProviders over what etwire knows: every provider with a stored schema plus the
- * built-in kernel classes (compiled lazily, so listed from the tables). */
+/* TdhEnumerateProviders over what etwire knows: every provider with a stored schema, the
+ * built-in kernel classes (compiled lazily, so listed from the tables), and the providers of
+ * the schema packs (the store's and the built-in one; SchemaSource 0, as manifests). */
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/bytes.h"
 #include "base/text.h"
 #include "tdh/sources/kernel_tables.h"
+#include "tdh/store/pack_sources.h"
 #include "tdh/store/schema_lookup.h"
 #include "tdh/decode/tei_text.h"
 
@@ -58,6 +60,11 @@ static void each(const etw_schema_key *k, const etw_schema *s, void *ctx)
     add(ctx, &t->ProviderGuid, t->DecodingSource == DecodingSourceWbem, t, s->size, t->ProviderNameOffset, NULL);
 }
 
+static void each_packed(const GUID *g, const char *name, void *ctx)
+{
+    add(ctx, g, 0, NULL, 0, 0, name[0] ? name : NULL);
+}
+
 ULONG WINAPI TdhEnumerateProviders(PPROVIDER_ENUMERATION_INFO pBuffer, ULONG *pBufferSize)
 {
     if (!pBufferSize)
@@ -66,6 +73,7 @@ ULONG WINAPI TdhEnumerateProviders(PPROVIDER_ENUMERATION_INFO pBuffer, ULONG *pB
     etw_schema_each(each, &l);
     for (size_t i = 0; i < etw_kclass_count; i++)
         add(&l, &etw_kclasses[i].guid, 1, NULL, 0, 0, etw_kclasses[i].task);
+    etw_pack_sources_each_provider(each_packed, &l);
     size_t need = 8 + 24 * l.n;
     for (size_t i = 0; i < l.n; i++)
         need += (l.v[i].name.len + 1) * 2; /* UTF-16 units never exceed UTF-8 bytes */

@@ -6,7 +6,7 @@
 . "$(dirname "$0")/relay_lib.bash"
 SEEDS=$(cd "$(dirname "$0")/../../fuzz/corpus/relay_session" && pwd)
 
-make_trace g --seed 31 --events 20000 --processors 2
+make_trace g --seed 31 --events 20000 --processors 2 --buffer-size 4K
 start_collector bad --out "$WORK/out" --allow good-src --allow host-1 --idle 2 --window 4
 
 # raw NAME: sends a seed session (minus the fuzzer's chunk byte) on a bare socket.
@@ -16,6 +16,13 @@ raw() {
     timeout 5 cat <&3 >/dev/null # until the collector closes the connection
     exec 3>&-
 }
+
+# Sessions built from the trace's real buffers (relay_lib.bash), for the rules that are checked
+# only once a buffer was accepted (the seeds' buffers are not ETW buffers: they are refused).
+BUFFERS_OF="$WORK/g.etl"
+real_gap() { hello_frame 4 $((0x10)); buffer_frame 0 0; buffer_frame 2 2; }
+real_window() { hello_frame 2 $((0x11)); buffer_frame 0 0; buffer_frame 1 1; buffer_frame 2 2; }
+real_end_count() { hello_frame 4 $((0x12)); buffer_frame 0 0; frame 5 8; le 8 7; }
 
 # A silent connection: held open while everything else runs, closed by the idle limit.
 exec 4<>"/dev/tcp/127.0.0.1/$PORT"
@@ -28,6 +35,9 @@ for seed in bad_magic bad_version bad_type bad_flags bad_oversized_length bad_co
     bad_truncated bad_gap bad_window bad_before_hello bad_name bad_end_count bad_raw_size; do
     raw $seed
 done
+for session in gap window end_count; do
+    real $session
+done
 timeout 30 "$ETWIRE" send --to "127.0.0.1:$PORT" --plain --source evil "$WORK/g.etl" \
     2>"$WORK/evil.log" && fail "a source not on the allow-list was accepted"
 grep -q "AUTH" "$WORK/evil.log" || fail "the refused sender was not told why"
@@ -39,7 +49,7 @@ stop_collector
 cmp -s "$WORK/g.etl" "$(ls "$WORK"/out/good-src/g-*.etl)" || fail "the good session's .etl differs"
 LOG="$WORK/bad.log"
 for want in "magic" "unsupported protocol version" "unknown frame type" "reserved frame flag" \
-    "over the announced limit" "out of order" "not allowed at this point" \
+    "over the announced limit" "out of order" "more unacknowledged buffers" "not allowed at this point" \
     "invalid source or session name" "allow-list" "idle" "raw size"; do
     grep -q "$want" "$LOG" || fail "no log line saying '$want'"
 done

@@ -57,7 +57,8 @@ timeout 90 "$ETWIRE" send --to "127.0.0.1:$PORT" --plain --source src --window 8
 SENDER=$!
 PIDS+=("$SENDER")
 wait_for_bytes $((SIZE / 3))
-kill -9 "$SENDER"
+# $SENDER is timeout(1): the sender itself is its child.
+kill -9 $(pgrep -P "$SENDER") "$SENDER"
 wait "$SENDER" 2>/dev/null
 CUT=$(saved_size)
 timeout 90 "$ETWIRE" send --to "127.0.0.1:$PORT" --plain --source src --window 8 --instance $INSTANCE \

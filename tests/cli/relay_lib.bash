@@ -58,3 +58,29 @@ make_trace() {
     [ -n "$f" ] || { echo "no 'etwire generate' and no corpus: skipped"; exit 77; }
     cp "$f" "$out"
 }
+
+# Relay frames written by hand from a trace's real buffers ($BUFFERS_OF, an .etl whose buffers
+# all have the first one's size), for tests that play a misbehaving sender.
+le() { # le BYTES VALUE: VALUE little-endian on stdout
+    local i v=$2
+    for ((i = 0; i < $1; i++)); do printf "\\$(printf %03o $((v & 255)))"; v=$((v >> 8)); done
+}
+frame() { printf 'ETWR\001'; printf "\\$(printf %03o "$1")"; le 2 0; le 4 "$2"; }
+hello_frame() { # hello_frame WINDOW INSTANCE [SOURCE]: a HELLO for SOURCE (host-1)/Kernel
+    local src=${3:-host-1}
+    frame 1 $((20 + 1 + ${#src} + 1 + 6)); le 4 $((1 << 20)); le 4 "$1"; le 4 0; le 8 "$2"
+    printf "\\$(printf %03o ${#src})%s\\006Kernel" "$src"
+}
+buffer_frame() { # buffer_frame SEQ INDEX: buffer INDEX of $BUFFERS_OF as sequence number SEQ
+    local size
+    size=$(od -An -tu4 -N4 "$BUFFERS_OF" | tr -d ' ')
+    frame 3 $((12 + size)); le 8 "$1"; le 4 "$size"
+    tail -c +$(($2 * size + 1)) "$BUFFERS_OF" | head -c "$size"
+}
+real() { # real NAME: sends the session the function real_NAME writes, until the collector closes
+    "real_$1" >"$WORK/$1.bin" # one write: the collector reads it at once, before any ACK
+    exec 3<>"/dev/tcp/127.0.0.1/$PORT" || fail "connect"
+    (trap "" PIPE; cat "$WORK/$1.bin") >&3 2>/dev/null
+    timeout 5 cat <&3 >/dev/null
+    exec 3>&-
+}

@@ -7,7 +7,9 @@
 #  2. --spool-max bounds the spool on disk (acknowledged segments are deleted) and the spool is
 #     gone once the END is acknowledged;
 #  3. a spool whose last record the crash cut short is recovered up to its last complete record;
-#  4. a corrupt spool is refused with an error naming the file and the offset, and kept.
+#  4. a corrupt spool is refused with an error naming the file and the offset, and kept;
+#  5. read-ahead: the input is read into the spool at disk speed, not at the collector's pace;
+#  6. a spool holding only an empty segment is deleted, and says so without -v.
 # Usage: relay_spool.sh ETWIRE SHARED_DIR
 . "$(dirname "$0")/relay_lib.bash"
 
@@ -130,4 +132,28 @@ grep -q "spool $SEG: corrupt at offset [0-9]*: record checksum wrong" "$WORK/sen
     fail "no clear error for the corrupt spool: $(cat "$WORK/send6.log")"
 [ -f "$SEG" ] || fail "the corrupt spool was deleted"
 echo "ok corrupt spool refused: $(head -1 "$WORK/send6.log")"
+# 5. Read-ahead: a 14 MiB input against a 2 MB/s collector is read whole (its writer exits)
+#    while the collector holds less than half of it.
+rm -rf "$WORK/out" "$WORK/spool"
+start_collector five --out "$WORK/out" --max-rate 2M
+mkfifo "$WORK/fifo5"
+timeout 90 "$ETWIRE" send --to "127.0.0.1:$PORT" --plain --source src --spool "$WORK/spool" --window 8 - \
+    <"$WORK/fifo5" 2>"$WORK/send7.log" &
+SENDER=$!
+PIDS+=("$SENDER")
+cat "$WORK/big.etl" >"$WORK/fifo5" # returns once the sender has read all but a pipe's worth
+AHEAD=$(saved_size)
+[ "$AHEAD" -lt $((BIG / 2)) ] || fail "read-ahead: the collector already had $AHEAD of $BIG bytes when the input was read"
+wait "$SENDER" || fail "the read-ahead sender failed"
+stop_collector
+cmp -s "$WORK/big.etl" "$(saved)" || fail "read-ahead: saved .etl differs"
+echo "ok read-ahead: input read whole while the collector held $AHEAD of $BIG bytes"
+
+# 6. An empty segment alone: deleted, with a message (no -v).
+mkdir -p "$WORK/spool6/src+e+00000000000000aa"
+: >"$WORK/spool6/src+e+00000000000000aa/00000000000000000000.seg"
+"$ETWIRE" send --to "127.0.0.1:1" --plain --spool "$WORK/spool6" --retry 1 2>"$WORK/send8.log"
+grep -q "holds no buffer .*deleted" "$WORK/send8.log" || fail "an empty spool went silently: $(cat "$WORK/send8.log")"
+[ -e "$WORK/spool6/src+e+00000000000000aa" ] && fail "the empty spool was not deleted"
+echo "ok empty spool deleted: $(head -1 "$WORK/send8.log")"
 echo "relay spool: ok"

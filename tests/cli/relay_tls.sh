@@ -67,8 +67,34 @@ timeout 30 "$ETWIRE" send --to "127.0.0.1:$PORT" --plain --source host-a --retry
     2>"$WORK/r5.log" && fail "plain TCP was accepted by a TLS collector"
 sleep 0.5
 [ "$(grep -c 'refused:' "$WORK/tls.log")" -ge 3 ] || fail "expected handshake refusals in the log"
+# Certificate failures say why, on both sides, and a refused sender says so before exiting 1.
+grep -q "certificate verify failed: unable to get local issuer certificate" "$WORK/tls.log" ||
+    fail "the collector did not say why the rogue certificate failed"
+grep -q "peer did not return a certificate" "$WORK/tls.log" || fail "the collector did not say the client sent no certificate"
+grep -q "alert unknown ca" "$WORK/r3.log" || fail "the rogue sender did not say why: $(cat "$WORK/r3.log")"
+grep -q "certificate verify failed: hostname mismatch" "$WORK/r4.log" ||
+    fail "the sender did not say why the collector's certificate failed: $(cat "$WORK/r4.log")"
 [ "$(ls "$WORK/out")" = "host-a" ] || fail "a refused source left output"
 
+kill -TERM "$COLLECTOR_PID"
+wait "$COLLECTOR_PID" || fail "collector exit status"
+
+# A TLS sender refused for want of a slot (one connection, held by a silent stranger) neither
+# dies of SIGPIPE (exit 141) nor exits silently: it retries for --retry, then says why.
+"$ETWIRE" collect --listen "$LISTEN" --tls-cert "$C/collector.pem" --tls-key "$C/collector.key" \
+    --tls-ca "$C/ca.pem" --allow host-a --out "$WORK/out2" --port-file "$WORK/tls2.port" \
+    --max-connections 1 --handshake-deadline 30 2>"$WORK/tls2.log" &
+COLLECTOR_PID=$!
+PIDS+=("$COLLECTOR_PID")
+for _ in $(seq 100); do [ -s "$WORK/tls2.port" ] && break; sleep 0.05; done
+PORT=$(cat "$WORK/tls2.port")
+exec 5<>"/dev/tcp/127.0.0.1/$PORT"
+send host-a --source host-a 2>"$WORK/r6.log"
+rc=$?
+exec 5>&-
+[ "$rc" = 1 ] || fail "the refused TLS sender exited with $rc (141 = SIGPIPE): $(cat "$WORK/r6.log")"
+grep -q "TLS handshake\|closed the connection" "$WORK/r6.log" || fail "the refused TLS sender did not say why"
+grep -q "refused: 1 connections already" "$WORK/tls2.log" || fail "the collector did not log the refusal"
 kill -TERM "$COLLECTOR_PID"
 wait "$COLLECTOR_PID" || fail "collector exit status"
 echo "relay TLS: ok ($(grep -o '[0-9]* bytes ([0-9]* on the wire)' "$WORK/good.log"))"

@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "relay/relay_collector.h"
+#include "relay/wire/collector.h"
 
 typedef struct fixture {
     int allocs, releases, buffers, duplicates, ends, closes;

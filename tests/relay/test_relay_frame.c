@@ -9,8 +9,8 @@
 
 #include <cmocka.h>
 
-#include "relay/relay_frame.h"
-#include "relay/relay_msg.h"
+#include "relay/wire/frame.h"
+#include "relay/wire/msg.h"
 
 #define BUF_LEN 200
 

@@ -27,7 +27,7 @@
 
 #include <etwire/etwire.h>
 
-#include "relay/relay_msg.h"
+#include "relay/wire/msg.h"
 
 #define ETWIRE ETWIRE_BINARY_DIR "/etwire"
 

@@ -4,9 +4,16 @@
  * number of events. Values are compared after normalising TraceEvent's rendering (thousands
  * separators, "..." truncation after 20 characters, True/False, yy/MM/dd dates, hex widths) -
  * see values_match(). Known, documented differences are not failures:
- *  - Events whose schema is not in the trace (the .NET runtime providers, which TraceEvent
- *    decodes from its compiled-in CLR manifests, and EventSource manifests sent as ManifestData
- *    events) have no etwire schema: they are counted as "no schema", not compared.
+ *  - The .NET runtime events decode from the built-in schemas (the reference manifests of
+ *    Windows' providers, docs/decoding.md). Those manifests lost most value maps of fields
+ *    after an event's first version; a field where etwire prints a number and TraceEvent (which
+ *    compiles the CLR manifests in) a name is counted apart: at least 98% of all values must be
+ *    equal and every other one must be such a lost map. Every event must have a provider name.
+ *  - Listed names etwire does not produce each have a reason (absent_reason): the Private
+ *    runtime provider is in no reference (named, not decoded), a few events of a newer runtime,
+ *    a trace whose own embedded schemas name the runtime events the TDH way.
+ *  - TraceEvent's COUNT of Method/LoadVerbose leaves out the JIT-helper loads (MethodFlags 0x10
+ *    alone); the rule gives its count exactly.
  *  - TraceEvent renames some kernel fields (ProcessID for ProcessId, ...): names are compared
  *    case-insensitively and fields TraceEvent computes itself (BuildTime, ElapsedTimeMSec,
  *    ParentThreadID, ...) are absent from the payload, so only fields present on both sides
@@ -69,6 +76,8 @@ typedef struct oracle_run {
     int ncounts;
     /* results */
     long events, schema_events, compared_events, name_ok, fields_compared, fields_ok, fields_fixed;
+    long fields_lost_map, unnamed_provider;
+    const char *trace;
     int64_t t0;
     int report;
 } oracle_run;
@@ -169,6 +178,22 @@ static int values_match(const char *theirs, const char *ours)
         return 1;
     if (strcasecmp(theirs, ours) == 0) /* True/true */
         return 1;
+    /* Bit maps: TraceEvent joins flag names with ", ", etwire (like TDH's formatting) "|". */
+    if (strstr(theirs, ", ") && tl < 256) {
+        char joined[256];
+        size_t o = 0;
+        for (size_t i = 0; i < tl; i++) {
+            if (theirs[i] == ',' && theirs[i + 1] == ' ') {
+                joined[o++] = '|';
+                i++;
+            } else {
+                joined[o++] = theirs[i];
+            }
+        }
+        joined[o] = 0;
+        if (strcmp(joined, ours) == 0 || (o > 3 && strcmp(joined + o - 3, "...") == 0 && strncmp(joined, ours, o - 3) == 0))
+            return 1;
+    }
     /* Dates: TraceEvent "21/09/09 14:59:35.79..." against ISO "2021-09-09T14:59:35.79...". */
     if (strlen(ours) >= 19 && ours[4] == '-' && ours[10] == 'T') {
         char d[40];
@@ -194,6 +219,17 @@ static int rewritten_by_traceevent(const char *theirs, const char *ours)
     if (isalpha((unsigned char)theirs[0]) && strncmp(ours, "0x", 2) == 0)
         return 1;
     return 0;
+}
+
+/* A .NET runtime field the reference manifests carry without its value map (they were
+ * regenerated from provider metadata that lost most maps after an event's first version and
+ * the runtime's own enums, docs/decoding.md): etwire prints the number, TraceEvent, which
+ * compiles the CLR manifests in, the name. Counted apart; any other difference fails. */
+static int lost_map(const char *event, const char *theirs, const char *ours)
+{
+    uint64_t v;
+    return strncmp(event, "Microsoft-Windows-DotNETRuntime", 31) == 0 && isalpha((unsigned char)theirs[0]) &&
+           (parse_number(ours, &v) || strstr(ours, "|0x") != NULL);
 }
 
 /* Values TraceEvent rewrites after decoding, each with the rule that must hold. */
@@ -244,6 +280,32 @@ static int map_number(const char *theirs, const char *ours, const ev *got)
     return 0;
 }
 
+static int appdomain_bits(const char *theirs, const char *ours, const ev *got)
+{
+    (void)got;
+    /* A value with a bit TraceEvent's enum does not name is printed as a number; etwire prints
+     * the map's names and the rest in hex (TDH's bitmap rendering). Checked: the names' bits
+     * (AppDomainFlagsMap: Default 1, Executable 2, Shared 4) plus the rest give the number. */
+    uint64_t want, rest = 0, have = 0;
+    if (!parse_number(theirs, &want))
+        return 0;
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", ours);
+    for (char *save = NULL, *t = strtok_r(buf, "|", &save); t; t = strtok_r(NULL, "|", &save)) {
+        if (strcmp(t, "Default") == 0)
+            have |= 1;
+        else if (strcmp(t, "Executable") == 0)
+            have |= 2;
+        else if (strcmp(t, "Shared") == 0)
+            have |= 4;
+        else if (strncmp(t, "0x", 2) == 0)
+            rest |= strtoull(t, NULL, 16);
+        else
+            return 0;
+    }
+    return (have | rest) == want;
+}
+
 static const char *field_value(const ev *e, const char *name)
 {
     for (int i = 0; i < e->nf; i++)
@@ -281,6 +343,9 @@ static const struct {
     {"KernelTraceControl/ImageID", "ProcessID", shows_zero},
     {"Microsoft-Windows-Kernel-File/Create", "CreateOptions", masks_disposition},
     {"Microsoft-Windows-DotNETRuntime/AppDomainResourceManagement/ThreadCreated", "Flags", map_number},
+    {"Microsoft-Windows-DotNETRuntime/Loader/AppDomainLoad", "AppDomainFlags", appdomain_bits},
+    {"Microsoft-Windows-DotNETRuntime/Loader/AppDomainUnload", "AppDomainFlags", appdomain_bits},
+    {"Microsoft-Windows-DotNETRuntimeRundown/Loader/AppDomainDCStop", "AppDomainFlags", appdomain_bits},
 };
 
 static fixup_rule fixup_for(const char *event, const char *fname)
@@ -328,7 +393,9 @@ static int compare(oracle_run *o, const ev *want, const ev *got, int dry)
                 o->fields_compared++;
                 if (equal)
                     o->fields_ok++;
-                else if (o->report-- > 0)
+                else if (lost_map(want->name, theirs, ours))
+                    o->fields_lost_map++;
+                if (!equal && o->report-- > 0)
                     printf("  mismatch %s %s: oracle '%s' etwire '%s'\n", want->name, want->f[i].name,
                            theirs, ours);
             }
@@ -336,6 +403,22 @@ static int compare(oracle_run *o, const ev *want, const ev *got, int dry)
         }
     }
     return bad;
+}
+
+/* TraceEvent's COUNT of Method/LoadVerbose leaves out the events whose MethodFlags is 0x10
+ * alone (no Jitted bit: the runtime's JIT helper stubs, a flag the reference map does not
+ * name). Found in the data: 206 events, 20 of them with MethodFlags 0x10, TraceEvent 186. */
+static int jit_helper_load(const EVENT_RECORD *rec, const char *name)
+{
+    if (strcmp(name, "Microsoft-Windows-DotNETRuntime/Method/LoadVerbose") != 0)
+        return 0;
+    /* MethodID u64, ModuleID u64, MethodStartAddress u64, MethodSize u32, MethodToken u32,
+     * MethodFlags u32 (v1/v2 of the event). */
+    if (rec->UserDataLength < 40)
+        return 0;
+    const uint8_t *d = rec->UserData;
+    uint32_t flags = (uint32_t)d[32] | (uint32_t)d[33] << 8 | (uint32_t)d[34] << 16 | (uint32_t)d[35] << 24;
+    return flags == 0x10;
 }
 
 static oracle_run *current;
@@ -351,6 +434,8 @@ static void WINAPI on_event(PEVENT_RECORD rec)
     if (o->events == 1)
         o->t0 = rec->EventHeader.TimeStamp.QuadPart;
     int have = etw_event_describe(rec, &prov, &name);
+    if (prov.data && prov.data[0] == '{')
+        o->unnamed_provider++;
     snprintf(got.name, sizeof got.name, "%s/%s", prov.data ? prov.data : "", name.data ? name.data : "");
     etw_strbuf_free(&prov);
     etw_strbuf_free(&name);
@@ -362,7 +447,7 @@ static void WINAPI on_event(PEVENT_RECORD rec)
         if ((c = find_count(o, os_name)) >= 0)
             memcpy(got.name, os_name, sizeof got.name);
     }
-    if (c < 0 || idle_sample(rec, got.name))
+    if (c < 0 || idle_sample(rec, got.name) || jit_helper_load(rec, got.name))
         return;
     o->counts[c].ours++;
     if (!have)
@@ -466,19 +551,32 @@ static int load_oracle(const char *path, oracle_run *o)
 
 typedef struct totals {
     long named, unmatched, fields_ok, fields_compared, fields_fixed, counts_ok, counts_compared, names_absent,
-        unexplained;
+        unexplained, fields_lost_map, unnamed_provider;
 } totals;
 
 /* Listed names etwire may not produce, and why. */
-static int no_schema_in_trace(const char *name)
+static const char *absent_reason(const char *trace, const char *name)
 {
-    /* The .NET runtime providers: TraceEvent decodes them from its compiled-in CLR manifests;
-     * the traces carry no schema for them (load the CLR manifest with --manifest). */
-    if (strncmp(name, "Microsoft-Windows-DotNETRuntime", 31) == 0)
-        return 1;
+    static const char *const newer_runtime[] = {"Microsoft-Windows-DotNETRuntime/GC/FitBucketInfo",
+                                                "Microsoft-Windows-DotNETRuntime/GC/LOHCompact",
+                                                "Microsoft-Windows-DotNETRuntime/GC/MarkWithType"};
+    if (getenv("ETWIRE_ORACLE_VERBOSE"))
+        printf("  absent: %s\n", name);
+    if (strncmp(name, "Microsoft-Windows-DotNETRuntimePrivate/", 39) == 0)
+        return "the Private provider is in no reference manifest: etwire names the provider, not its events";
+    for (size_t i = 0; i < sizeof newer_runtime / sizeof newer_runtime[0]; i++)
+        if (strcmp(name, newer_runtime[i]) == 0)
+            return "an event of a newer runtime (.NET 5+) than the reference manifests (EventID(n))";
+    /* This trace carries the runtime's own .NET 4.5 schemas (KernelTraceControl EventInfo),
+     * which take precedence: their names are TDH's (GarbageCollection/GCAllocationTick),
+     * TraceEvent's are its own (GC/AllocationTick). */
+    if (strcmp(trace, "net.4.5.2.x86") == 0 && strncmp(name, "Microsoft-Windows-DotNETRuntime", 31) == 0)
+        return "named by the trace's own schemas";
     /* TraceEvent has no name for this SysConfigEx event; etwire calls it DeviceFamily (the
      * RtlGetDeviceFamilyInfoEnum triple, docs/decoding.md). */
-    return strcmp(name, "Windows Kernel/SysConfig/Opcode(37)") == 0;
+    if (strcmp(name, "Windows Kernel/SysConfig/Opcode(37)") == 0)
+        return "TraceEvent leaves it unnamed";
+    return NULL;
 }
 
 static void run_one(const char *name, totals *t)
@@ -488,6 +586,7 @@ static void run_one(const char *name, totals *t)
     snprintf(trace, sizeof trace, "%s/corpus/traceevent/%s.etl", ETWIRE_SHARED_DIR, name);
     oracle_run o;
     memset(&o, 0, sizeof o);
+    o.trace = name;
     o.report = getenv("ETWIRE_ORACLE_VERBOSE") ? 100000 : 8;
     assert_true(load_oracle(oracle, &o));
     current = &o;
@@ -506,7 +605,7 @@ static void run_one(const char *name, totals *t)
     for (int i = 0; i < o.ncounts; i++) {
         if (o.counts[i].ours == 0) {
             absent++;
-            if (!no_schema_in_trace(o.counts[i].name)) {
+            if (!absent_reason(name, o.counts[i].name)) {
                 t->unexplained++;
                 printf("  name not produced: %s (%ld)\n", o.counts[i].name, o.counts[i].listed_seen);
             }
@@ -537,6 +636,8 @@ static void run_one(const char *name, totals *t)
     t->fields_ok += o.fields_ok;
     t->fields_compared += o.fields_compared;
     t->fields_fixed += o.fields_fixed;
+    t->fields_lost_map += o.fields_lost_map;
+    t->unnamed_provider += o.unnamed_provider;
     t->counts_ok += count_ok;
     t->counts_compared += counted;
     t->names_absent += absent;
@@ -560,18 +661,26 @@ static void test_oracles(void **state)
     run_one("gcevents", &t);
     run_one("net.4.5.x86-PerfViewData", &t);
     run_one("net.4.5.2.x86", &t);
-    printf("total: %ld oracle events matched by name; %ld/%ld field values equal, %ld TraceEvent rewrites "
-           "checked; %ld/%ld COUNT names equal; %ld listed names without a schema in the trace\n",
-           t.named, t.fields_ok, t.fields_compared, t.fields_fixed, t.counts_ok, t.counts_compared, t.names_absent);
-    /* Exact: every value, every count and every listed event of a decoded name. */
+    printf("total: %ld oracle events matched by name; %ld/%ld field values equal (%.2f%%; %ld .NET maps the "
+           "reference lost), %ld TraceEvent rewrites checked; %ld/%ld COUNT names equal; %ld listed names not "
+           "produced (each with its reason); %ld events without a provider name\n",
+           t.named, t.fields_ok, t.fields_compared, t.fields_compared ? 100.0 * t.fields_ok / t.fields_compared : 0,
+           t.fields_lost_map, t.fields_fixed, t.counts_ok, t.counts_compared, t.names_absent, t.unnamed_provider);
+    /* Every listed event of a decoded name found, every count equal, every event's provider
+     * named (the built-in schemas know every provider of these traces). */
     assert_int_equal(t.unmatched, 0);
-    assert_int_equal(t.fields_ok, t.fields_compared);
     assert_int_equal(t.counts_ok, t.counts_compared);
     assert_int_equal(t.unexplained, 0);
-    /* Not vacuous: at the time of writing 558 events, 2589 values, 175 counts. */
-    assert_true(t.named >= 550);
-    assert_true(t.fields_compared >= 2550);
-    assert_true(t.counts_compared >= 170);
+    assert_int_equal(t.unnamed_provider, 0);
+    /* Values: at least 98% equal, and every other one a .NET map the reference manifests lost
+     * (number against TraceEvent's name); any other difference fails. */
+    assert_int_equal(t.fields_ok + t.fields_lost_map, t.fields_compared);
+    assert_true(t.fields_ok * 100 >= t.fields_compared * 98);
+    /* Not vacuous: at the time of writing 729 events, 3593 values, 221 counts (558, 2589 and
+     * 175 before the built-in schemas). */
+    assert_true(t.named >= 720);
+    assert_true(t.fields_compared >= 3500);
+    assert_true(t.counts_compared >= 215);
 }
 
 int main(void)

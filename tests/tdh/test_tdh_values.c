@@ -1,6 +1,8 @@
 /* Every TDH in-type and out-type, formatted from hand-built one-field schemas. */
 #include "tdh_test_util.h"
 
+#include <stdio.h>
+
 static uint16_t next_id = 1;
 
 static void check(uint16_t in, uint16_t out, const void *p, size_t n, const char *text, const char *json)
@@ -69,6 +71,42 @@ static void test_strings(void **state)
     (void)state;
     const uint8_t w[] = {'H', 0, 'i', 0, 0xE9, 0, 0, 0};
     check(TDH_INTYPE_UNICODESTRING, 0, w, sizeof w, "F=Hi\xc3\xa9", "\"F\":\"Hi\xc3\xa9\"");
+    /* Long runs (converted 8 units at a time) with a quote, a backslash, a control character,
+     * a non-ASCII unit and a NUL at every position of an 8-unit block. */
+    static const uint16_t specials[] = {'"', '\\', '\n', 0xE9, 0x7F, 0x80, 0};
+    for (size_t k = 0; k < sizeof specials / sizeof specials[0]; k++) {
+        for (unsigned at = 0; at < 19; at++) {
+            uint8_t lw[48] = {0};
+            char text[40], json[80];
+            size_t tl = 0, jl = 0;
+            for (unsigned i = 0; i < 20; i++) {
+                uint16_t u = i == at ? specials[k] : (uint16_t)('a' + i);
+                lw[2 * i] = (uint8_t)u;
+                lw[2 * i + 1] = (uint8_t)(u >> 8);
+                if (specials[k] == 0 && i >= at)
+                    continue;
+                if (u == 0xE9) {
+                    text[tl++] = (char)0xc3, text[tl++] = (char)0xa9;
+                    json[jl++] = (char)0xc3, json[jl++] = (char)0xa9;
+                } else if (u == 0x80) {
+                    text[tl++] = (char)0xc2, text[tl++] = (char)0x80;
+                    json[jl++] = (char)0xc2, json[jl++] = (char)0x80;
+                } else if (u == '\n') {
+                    text[tl++] = '\n';
+                    json[jl++] = '\\', json[jl++] = 'n';
+                } else {
+                    text[tl++] = (char)u;
+                    if (u == '"' || u == '\\')
+                        json[jl++] = '\\';
+                    json[jl++] = (char)u;
+                }
+            }
+            char want_text[64], want_json[96];
+            snprintf(want_text, sizeof want_text, "F=%.*s", (int)tl, text);
+            snprintf(want_json, sizeof want_json, "\"F\":\"%.*s\"", (int)jl, json);
+            check(TDH_INTYPE_UNICODESTRING, 0, lw, 42, want_text, want_json);
+        }
+    }
     const uint8_t a[] = {'a', '"', 0x80, 0};
     check(TDH_INTYPE_ANSISTRING, 0, a, sizeof a, "F=a\"\xe2\x82\xac", "\"F\":\"a\\\"\xe2\x82\xac\"");
     const uint8_t u8[] = {0xC3, 0xA9, 0};

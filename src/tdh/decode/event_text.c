@@ -7,9 +7,11 @@
 #include "base/text.h"
 #include "tdh/decode/prop_value.h"
 #include "tdh/decode/prop_walk.h"
+#include "tdh/store/pack_sources.h"
 #include "tdh/store/schema_lookup.h"
 #include "tdh/decode/tei_text.h"
 #include "tdh/decode/text_out.h"
+#include "tdh/decode/wpp_format.h"
 
 /* "{xxxxxxxx-...}" without printf: unknown providers are named this way on every event. */
 static void put_guid(etw_strbuf *out, const GUID *g)
@@ -38,6 +40,8 @@ int etw_event_describe(const EVENT_RECORD *rec, etw_strbuf *provider, etw_strbuf
     etw_schema s;
     const EVENT_DESCRIPTOR *d = &rec->EventHeader.EventDescriptor;
     int classic = (rec->EventHeader.Flags & EVENT_HEADER_FLAG_CLASSIC_HEADER) != 0;
+    if (rec->EventHeader.Flags & EVENT_HEADER_FLAG_TRACE_MESSAGE)
+        return etw_wpp_describe(rec, provider, event_name);
     etw_metadata_observe(rec);
     int have = etw_schema_for_record(rec, &s);
     const TRACE_EVENT_INFO *t = have ? s.info : NULL;
@@ -48,7 +52,12 @@ int etw_event_describe(const EVENT_RECORD *rec, etw_strbuf *provider, etw_strbuf
         etw_strbuf_printf(event_name, "%s/Opcode(%u)", ktask, d->Opcode);
         return 0;
     }
-    if (!have || !etw_blob_wstr_append(provider, t, s.size, t->ProviderNameOffset, 0))
+    const char *packed_name = NULL;
+    if (have && etw_blob_wstr_append(provider, t, s.size, t->ProviderNameOffset, 0))
+        ; /* named by its schema */
+    else if (!have && (packed_name = etw_pack_sources_provider_name(&rec->EventHeader.ProviderId)) != NULL)
+        etw_strbuf_puts(provider, packed_name); /* a known provider, an event no manifest lists */
+    else
         put_guid(provider, &rec->EventHeader.ProviderId);
     if (have && etw_blob_wstr_append(event_name, t, s.size, t->TaskNameOffset, 0)) {
         if (d->Opcode != 0) {
@@ -172,7 +181,7 @@ static int format_fn(void *ctx, const etw_walk_item *it)
         size_t msize = 0;
         const EVENT_MAP_INFO *map = etw_event_property_map(f->t, f->tsize, it->epi, &msize);
         if (etw_value_format(f->out, f->json ? ETW_FMT_JSON : 0, it->in_type, it->out_type,
-                             f->p + it->off, it->size, f->ptr, map, msize) != 0) {
+                             f->p + it->off, it->size, f->ptr, map, msize) != ETW_TDH_OK) {
             etw_strbuf_puts(f->out, f->json ? "\"0x" : "0x");
             etw_strbuf_hex(f->out, f->p + it->off, it->size);
             if (f->json)
@@ -189,6 +198,8 @@ int etw_event_format_fields(const EVENT_RECORD *rec, int json, etw_strbuf *out)
     etw_schema s;
     const uint8_t *p = rec->UserData;
     size_t n = p ? rec->UserDataLength : 0;
+    if (rec->EventHeader.Flags & EVENT_HEADER_FLAG_TRACE_MESSAGE)
+        return etw_wpp_format_fields(rec, json, out);
     etw_metadata_observe(rec);
     if (!etw_schema_for_record(rec, &s)) {
         etw_strbuf_hex(out, p, n);
@@ -204,8 +215,7 @@ int etw_event_format_fields(const EVENT_RECORD *rec, int json, etw_strbuf *out)
     f.ptr = etw_event_pointer_size(rec, 0, NULL);
     f.first[0] = 1;
     size_t used = 0;
-    uint32_t r = etw_walk(f.t, p, n, f.ptr, format_fn, &f, &used);
-    if (r == 0)
+    if (etw_walk(f.t, p, n, f.ptr, format_fn, &f, &used) == ETW_TDH_OK)
         return 1;
     /* Close whatever the walk left open, then show what could not be decoded. */
     while (f.lvl > 0) {

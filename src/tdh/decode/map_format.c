@@ -49,16 +49,16 @@ static void put_name(etw_strbuf *out, const uint8_t *p, size_t n, uint32_t off, 
     etw_text_utf16(out, p + off, len, json);
 }
 
-uint32_t etw_map_format(etw_strbuf *out, int json, uint32_t value, const EVENT_MAP_INFO *map,
+etw_tdh_status etw_map_format(etw_strbuf *out, int json, uint32_t value, const EVENT_MAP_INFO *map,
                         size_t map_size)
 {
     const uint8_t *p = (const uint8_t *)map;
     if (!map || map_size < EMI_HEADER)
-        return ERROR_EVT_INVALID_EVENT_DATA;
+        return ETW_TDH_E_NOT_IN_MAP;
     uint32_t flags = etw_rd32(p + 4), count = etw_rd32(p + 8);
     if (count > (map_size - EMI_HEADER) / 8 || (flags & EVENTMAP_INFO_FLAG_MANIFEST_PATTERNMAP) ||
         etw_rd32(p + 12) == EVENTMAP_ENTRY_VALUETYPE_STRING)
-        return ERROR_EVT_INVALID_EVENT_DATA;
+        return ETW_TDH_E_NOT_IN_MAP;
     int bitmap = (flags & (EVENTMAP_INFO_FLAG_MANIFEST_BITMAP | EVENTMAP_INFO_FLAG_WBEM_BITMAP)) != 0;
     if (!bitmap) {
         for (uint32_t i = 0; i < count; i++) {
@@ -72,9 +72,9 @@ uint32_t etw_map_format(etw_strbuf *out, int json, uint32_t value, const EVENT_M
             put_name(out, p, map_size, etw_rd32(e), json);
             if (json)
                 etw_strbuf_putc(out, '"');
-            return 0;
+            return ETW_TDH_OK;
         }
-        return ERROR_EVT_INVALID_EVENT_DATA;
+        return ETW_TDH_E_NOT_IN_MAP;
     }
     uint32_t left = value;
     int first = 1;

@@ -10,6 +10,7 @@
 #include <etwire/tdh.h>
 
 #include "base/strbuf.h"
+#include "tdh/tdh_status.h"
 
 #define ETW_SIZE_BAD SIZE_MAX
 
@@ -31,10 +32,10 @@ enum {
     ETW_FMT_STRICT_MAP = 2, /* a value missing from a value map is an error (TdhFormatProperty) */
 };
 
-/* Appends the rendering of one element. map may be NULL. Returns 0, or
- * ERROR_EVT_INVALID_EVENT_DATA when the bytes do not fit the type (or, with STRICT_MAP, the
- * value is not in the map). */
-uint32_t etw_value_format(etw_strbuf *out, unsigned flags, uint16_t in_type, uint16_t out_type,
+/* Appends the rendering of one element. map may be NULL. Returns ETW_TDH_OK,
+ * ETW_TDH_E_PAYLOAD when the bytes do not fit the type, or (with STRICT_MAP) what the map
+ * lookup said (ETW_TDH_E_NOT_IN_MAP). */
+etw_tdh_status etw_value_format(etw_strbuf *out, unsigned flags, uint16_t in_type, uint16_t out_type,
                           const uint8_t *p, size_t size, unsigned ptr, const EVENT_MAP_INFO *map,
                           size_t map_size);
 

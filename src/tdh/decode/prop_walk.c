@@ -18,12 +18,12 @@ typedef struct walker {
     uint8_t have[ETW_TEIB_MAX_PROPS];
 } walker;
 
-static uint32_t emit(walker *w, etw_walk_item *it)
+static etw_tdh_status emit(walker *w, etw_walk_item *it)
 {
     if (w->budget == 0)
-        return ERROR_EVT_INVALID_EVENT_DATA;
+        return ETW_TDH_E_PAYLOAD;
     w->budget--;
-    return w->fn(w->ctx, it) ? ERROR_CANCELLED : 0;
+    return w->fn(w->ctx, it) ? ETW_TDH_E_STOPPED : 0;
 }
 
 /* A count or length taken from an earlier property; TDH clamps such values to 16 bits. */
@@ -35,15 +35,16 @@ static int ref_value(const walker *w, uint32_t idx, uint32_t *v)
     return 1;
 }
 
-static uint32_t walk_range(walker *w, uint32_t start, uint32_t end, unsigned depth);
+static etw_tdh_status walk_range(walker *w, uint32_t start, uint32_t end, unsigned depth);
 
-static uint32_t walk_prop(walker *w, uint32_t i, unsigned depth)
+static etw_tdh_status walk_prop(walker *w, uint32_t i, unsigned depth)
 {
     const EVENT_PROPERTY_INFO *e = &w->tei->EventPropertyInfoArray[i];
-    uint32_t count = e->count, length = e->length, r;
+    uint32_t count = e->count, length = e->length;
+    etw_tdh_status r;
     int has_length = 0;
     if ((e->Flags & PropertyParamCount) && !ref_value(w, e->countPropertyIndex, &count))
-        return ERROR_EVT_INVALID_EVENT_DATA;
+        return ETW_TDH_E_PAYLOAD;
     int is_array = count != 1 || (e->Flags & (PropertyParamCount | PropertyParamFixedCount));
     int is_struct = (e->Flags & PropertyStruct) != 0;
     etw_walk_item it = {.index = i, .epi = e, .depth = depth, .in_array = is_array};
@@ -52,7 +53,7 @@ static uint32_t walk_prop(walker *w, uint32_t i, unsigned depth)
         it.out_type = e->nonStructType.OutType;
         if (e->Flags & PropertyParamLength) {
             if (!ref_value(w, e->lengthPropertyIndex, &length))
-                return ERROR_EVT_INVALID_EVENT_DATA;
+                return ETW_TDH_E_PAYLOAD;
             has_length = 1;
         } else {
             has_length = (e->Flags & PropertyParamFixedLength) || length != 0;
@@ -71,7 +72,7 @@ static uint32_t walk_prop(walker *w, uint32_t i, unsigned depth)
         it.off = w->off;
         if (is_struct) {
             if (depth >= ETW_WALK_MAX_DEPTH)
-                return ERROR_EVT_INVALID_EVENT_DATA;
+                return ETW_TDH_E_PAYLOAD;
             it.ev = ETW_WALK_STRUCT_BEGIN;
             if ((r = emit(w, &it)) != 0)
                 return r;
@@ -87,7 +88,7 @@ static uint32_t walk_prop(walker *w, uint32_t i, unsigned depth)
         size_t sz = etw_value_size(it.in_type, it.out_type, length, has_length, w->ptr,
                                    w->p + w->off, w->n - w->off);
         if (sz == ETW_SIZE_BAD)
-            return ERROR_EVT_INVALID_EVENT_DATA;
+            return ETW_TDH_E_PAYLOAD;
         it.ev = ETW_WALK_VALUE;
         it.size = sz;
         if (!is_array && etw_value_is_countable(it.in_type)) {
@@ -107,7 +108,7 @@ static uint32_t walk_prop(walker *w, uint32_t i, unsigned depth)
     return 0;
 }
 
-static uint32_t walk_range(walker *w, uint32_t start, uint32_t end, unsigned depth)
+static etw_tdh_status walk_range(walker *w, uint32_t start, uint32_t end, unsigned depth)
 {
     for (uint32_t i = start; i < end; i++) {
         /* A payload that ends exactly between two top-level properties comes from an older
@@ -115,20 +116,20 @@ static uint32_t walk_range(walker *w, uint32_t start, uint32_t end, unsigned dep
          * reads kernel events the same way, notes §5.4). */
         if (depth == 0 && i > start && w->off == w->n)
             return 0;
-        uint32_t r = walk_prop(w, i, depth);
+        etw_tdh_status r = walk_prop(w, i, depth);
         if (r)
             return r;
     }
     return 0;
 }
 
-uint32_t etw_walk(const TRACE_EVENT_INFO *tei, const uint8_t *p, size_t n, unsigned ptr,
+etw_tdh_status etw_walk(const TRACE_EVENT_INFO *tei, const uint8_t *p, size_t n, unsigned ptr,
                   etw_walk_fn fn, void *ctx, size_t *consumed)
 {
     walker w;
     uint32_t count = tei->PropertyCount;
     if (count > ETW_TEIB_MAX_PROPS || tei->TopLevelPropertyCount > count)
-        return ERROR_INVALID_PARAMETER;
+        return ETW_TDH_E_PARAM;
     static const uint8_t none[1];
     w.tei = tei;
     /* An event without payload (UserData NULL) walks over an empty range: never offset NULL. */
@@ -140,7 +141,7 @@ uint32_t etw_walk(const TRACE_EVENT_INFO *tei, const uint8_t *p, size_t n, unsig
     w.ctx = ctx;
     w.budget = 65536 + 16 * w.n;
     memset(w.have, 0, count);
-    uint32_t r = walk_range(&w, 0, tei->TopLevelPropertyCount, 0);
+    etw_tdh_status r = walk_range(&w, 0, tei->TopLevelPropertyCount, 0);
     if (consumed)
         *consumed = w.off;
     return r;

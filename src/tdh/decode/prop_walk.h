@@ -10,6 +10,8 @@
 
 #include <etwire/tdh.h>
 
+#include "tdh/tdh_status.h"
+
 #define ETW_WALK_MAX_DEPTH 32
 
 typedef enum etw_walk_ev {
@@ -33,14 +35,15 @@ typedef struct etw_walk_item {
     uint16_t in_type, out_type;
 } etw_walk_item;
 
-/* Return nonzero to stop the walk (etw_walk then returns ERROR_CANCELLED). */
+/* Return nonzero to stop the walk (etw_walk then returns ETW_TDH_E_STOPPED). */
 typedef int (*etw_walk_fn)(void *ctx, const etw_walk_item *it);
 
-/* Walks payload p[0..n) with pointer size ptr (4 or 8). Returns 0 when every property was
- * decoded, ERROR_EVT_INVALID_EVENT_DATA when the payload ran out or a value could not be sized
- * (items already visited stay valid: a partial decode), ERROR_CANCELLED if fn stopped it.
- * *consumed (may be NULL) = payload bytes covered by the visited values. */
-uint32_t etw_walk(const TRACE_EVENT_INFO *tei, const uint8_t *p, size_t n, unsigned ptr,
+/* Walks payload p[0..n) with pointer size ptr (4 or 8). Returns ETW_TDH_OK when every
+ * property was decoded, ETW_TDH_E_PAYLOAD when the payload ran out or a value could not be
+ * sized (items already visited stay valid: a partial decode), ETW_TDH_E_STOPPED if fn stopped
+ * it, ETW_TDH_E_PARAM for an unchecked schema. *consumed (may be NULL) = payload bytes covered
+ * by the visited values. */
+etw_tdh_status etw_walk(const TRACE_EVENT_INFO *tei, const uint8_t *p, size_t n, unsigned ptr,
                   etw_walk_fn fn, void *ctx, size_t *consumed);
 
 /* Validates a TRACE_EVENT_INFO blob from an untrusted source (or a builder): fixed part and

@@ -98,7 +98,7 @@ static int is_signed_in(uint16_t in)
            in == TDH_INTYPE_INT64;
 }
 
-static uint32_t format_integer(etw_strbuf *out, int json, uint16_t in, uint16_t ot,
+static etw_tdh_status format_integer(etw_strbuf *out, int json, uint16_t in, uint16_t ot,
                                const uint8_t *p, size_t size)
 {
     uint64_t v = etw_value_uint(in, p, size);
@@ -222,7 +222,7 @@ static void format_binary(etw_strbuf *out, int json, uint16_t ot, const uint8_t 
         etw_strbuf_putc(out, '"');
 }
 
-uint32_t etw_value_format(etw_strbuf *out, unsigned flags, uint16_t in, uint16_t ot,
+etw_tdh_status etw_value_format(etw_strbuf *out, unsigned flags, uint16_t in, uint16_t ot,
                           const uint8_t *p, size_t size, unsigned ptr, const EVENT_MAP_INFO *map,
                           size_t map_size)
 {
@@ -234,9 +234,9 @@ uint32_t etw_value_format(etw_strbuf *out, unsigned flags, uint16_t in, uint16_t
     else
         need = etw_value_size(in, ot, 0, 0, ptr, p, size);
     if (need == ETW_SIZE_BAD || need > size)
-        return ERROR_EVT_INVALID_EVENT_DATA;
+        return ETW_TDH_E_PAYLOAD;
     if (map && etw_value_is_countable(in)) {
-        uint32_t r = etw_map_format(out, json, (uint32_t)etw_value_uint(in, p, need), map, map_size);
+        etw_tdh_status r = etw_map_format(out, json, (uint32_t)etw_value_uint(in, p, need), map, map_size);
         if (r == 0)
             return 0;
         if (flags & ETW_FMT_STRICT_MAP)
@@ -307,7 +307,7 @@ uint32_t etw_value_format(etw_strbuf *out, unsigned flags, uint16_t in, uint16_t
         return 0;
     default:
         if (need == 0 || need > 8)
-            return ERROR_EVT_INVALID_EVENT_DATA;
+            return ETW_TDH_E_PAYLOAD;
         return format_integer(out, json, in, ot, p, need);
     }
 }

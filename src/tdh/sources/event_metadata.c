@@ -58,13 +58,38 @@ static int learn_map_info(const uint8_t *p, size_t n)
     return c && etw_schema_put(&k, c, (uint32_t)(n - 16), ETW_SRC_METADATA, 0);
 }
 
+/* The session shows every event to the learner before its callback, and the callback may
+ * decode the same record again (describe, format, TDH calls each observe): learn it once. */
+static _Thread_local struct {
+    const EVENT_RECORD *rec;
+    const void *data;
+    LONGLONG time;
+    uint32_t scope, len;
+    uint8_t opcode;
+} seen;
+
+static int seen_before(const EVENT_RECORD *rec)
+{
+    if (seen.rec == rec && seen.data == rec->UserData && seen.time == rec->EventHeader.TimeStamp.QuadPart &&
+        seen.scope == etw_decode_scope && seen.len == rec->UserDataLength &&
+        seen.opcode == rec->EventHeader.EventDescriptor.Opcode)
+        return 1;
+    seen.rec = rec;
+    seen.data = rec->UserData;
+    seen.time = rec->EventHeader.TimeStamp.QuadPart;
+    seen.scope = etw_decode_scope;
+    seen.len = rec->UserDataLength;
+    seen.opcode = rec->EventHeader.EventDescriptor.Opcode;
+    return 0;
+}
+
 int etw_metadata_observe(const EVENT_RECORD *rec)
 {
     if (!rec)
         return 0;
     if (rec->EventHeader.EventDescriptor.Id == 0xFFFE)
-        return etw_eventsource_observe(rec);
-    if (!etw_guid_equal(&rec->EventHeader.ProviderId, &etw_metadata_guid) || !rec->UserData)
+        return seen_before(rec) ? 0 : etw_eventsource_observe(rec);
+    if (!etw_guid_equal(&rec->EventHeader.ProviderId, &etw_metadata_guid) || !rec->UserData || seen_before(rec))
         return 0;
     const uint8_t *p = rec->UserData;
     switch (rec->EventHeader.EventDescriptor.Opcode) {
@@ -72,9 +97,4 @@ int etw_metadata_observe(const EVENT_RECORD *rec)
     case 33: return learn_map_info(p, rec->UserDataLength);
     default: return 0;
     }
-}
-
-int etwire_tdh_observe(PCEVENT_RECORD rec)
-{
-    return etw_metadata_observe(rec);
 }

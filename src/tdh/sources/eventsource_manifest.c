@@ -127,7 +127,7 @@ int etw_eventsource_observe(const EVENT_RECORD *rec)
     }
     pthread_mutex_unlock(&lock);
     if (done) {
-        if (etw_manifest_load_xml(xml, xml_len, 0) == ERROR_SUCCESS)
+        if (etw_manifest_load_xml(xml, xml_len, 0, NULL, 0) == ETW_TDH_OK)
             name_manifest_event(rec);
         free(xml);
     }

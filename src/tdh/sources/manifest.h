@@ -1,6 +1,6 @@
 /* Instrumentation manifests supplied by the user (format notes §3): XML .man files and the
  * compiled WEVT_TEMPLATE resource of provider binaries, compiled into stored schemas tagged
- * with an origin id (manifest_load.c). */
+ * with an origin id (schema_files.c). */
 #ifndef ETWIRE_TDH_MANIFEST_H
 #define ETWIRE_TDH_MANIFEST_H
 
@@ -9,13 +9,20 @@
 
 #include <etwire/tdh.h>
 
+#include "tdh/tdh_status.h"
+
 #define ETW_MANIFEST_MAX_FILE (64u << 20)
 
-/* Parses an XML manifest and stores its events' schemas and maps. Returns a Win32 code:
- * ERROR_XML_PARSE_ERROR for malformed XML, ERROR_NOT_SUPPORTED without expat. */
-ULONG etw_manifest_load_xml(const uint8_t *p, size_t n, uint32_t origin);
-/* Finds WEVT_TEMPLATE in a PE image and stores what its CRIM blob describes. Returns
- * ERROR_BAD_FORMAT (not a PE), ERROR_RESOURCE_TYPE_NOT_FOUND, ERROR_INVALID_DATA. */
-ULONG etw_wevt_load_pe(const uint8_t *p, size_t n, uint32_t origin);
+/* Parses an XML manifest and stores its events' schemas and maps. Returns ETW_TDH_OK,
+ * ETW_TDH_E_XML (malformed XML), ETW_TDH_E_NOT_MANIFEST (XML, but not an instrumentation
+ * manifest), ETW_TDH_E_UNUSABLE (nothing could be compiled), ETW_TDH_E_TOO_LARGE,
+ * ETW_TDH_E_NO_EXPAT (built without expat) or ETW_TDH_E_NOMEM. why (may be NULL) receives
+ * "line N, column C: reason" on failure, and on success a note about events that were
+ * skipped ("" if none). */
+etw_tdh_status etw_manifest_load_xml(const uint8_t *p, size_t n, uint32_t origin, char *why, size_t why_len);
+/* Finds WEVT_TEMPLATE in a PE image (or takes a bare CRIM blob) and stores what it
+ * describes. Returns ETW_TDH_OK, ETW_TDH_E_NOT_PE, ETW_TDH_E_NO_RESOURCE,
+ * ETW_TDH_E_BAD_TEMPLATE or ETW_TDH_E_UNUSABLE. */
+etw_tdh_status etw_wevt_load_pe(const uint8_t *p, size_t n, uint32_t origin);
 
 #endif

@@ -1,6 +1,7 @@
 /* Manifest model → stored schemas: one TRACE_EVENT_INFO per event (DecodingSource XMLFile,
  * key (provider, id, version)) and one EVENT_MAP_INFO per value or bit map. Names given for
  * length and count become PropertyParamLength / PropertyParamCount references (notes §3.1). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -147,9 +148,31 @@ static unsigned std_level(const char *name)
     return name ? (unsigned)strtoul(name, NULL, 0) : 0;
 }
 
-/* Adds the template's items under builder parent; returns 0 on error. */
+static int same_without_spaces(const char *a, const char *b)
+{
+    for (;;) {
+        while (*a == ' ')
+            a++;
+        while (*b == ' ')
+            b++;
+        if (*a != *b)
+            return 0;
+        if (!*a)
+            return 1;
+        a++, b++;
+    }
+}
+
+/* Why an event could not be compiled, and where (the item's or event's line). */
+typedef struct problem {
+    const char *what;
+    const char *name; /* the field or template concerned */
+    uint32_t line;
+} problem;
+
+/* Adds the template's items under builder parent; returns 0 on error (*pr says why). */
 static int add_items(const etw_manifest *m, etw_teib *b, int32_t tmpl, int32_t parent_item,
-                     int32_t parent_idx, int32_t *bidx)
+                     int32_t parent_idx, int32_t *bidx, problem *pr)
 {
     for (size_t i = 0; i < m->items.n; i++) {
         const etw_man_item *it = &m->items.v[i];
@@ -158,8 +181,11 @@ static int add_items(const etw_manifest *m, etw_teib *b, int32_t tmpl, int32_t p
         int32_t k = it->is_struct ? etw_teib_add_struct(b, parent_idx, it->name)
                                   : etw_teib_add(b, parent_idx, it->name, type_code(it->in_type, in_names, 26),
                                                  type_code(it->out_type, out_names, 39));
-        if (k < 0)
+        if (k < 0) {
+            *pr = (problem){b->nprops >= ETW_TEIB_MAX_PROPS ? "more than 1024 fields" : "out of memory", it->name,
+                            it->line};
             return 0;
+        }
         bidx[i] = k;
         EVENT_PROPERTY_INFO *e = &b->props[k].epi;
         if (!it->is_struct && it->map)
@@ -181,15 +207,22 @@ static int add_items(const etw_manifest *m, etw_teib *b, int32_t tmpl, int32_t p
                 }
                 continue;
             }
-            /* A name: the nearest earlier item of this template with that name. */
+            /* A name: the nearest earlier item of this template with that name. Manifests
+             * regenerated from provider metadata name it with spaces the field's own name
+             * lacks ("SHA1 Hash Size" for SHA1HashSize), so spaces are ignored second. */
             int32_t ref = -1;
-            for (size_t j = i; j-- > 0;)
-                if (m->items.v[j].tmpl == tmpl && m->items.v[j].name && strcmp(m->items.v[j].name, v) == 0 && bidx[j] >= 0) {
-                    ref = bidx[j];
-                    break;
-                }
-            if (ref < 0)
+            for (int loose = 0; loose < 2 && ref < 0; loose++)
+                for (size_t j = i; j-- > 0;)
+                    if (m->items.v[j].tmpl == tmpl && m->items.v[j].name && bidx[j] >= 0 &&
+                        (loose ? same_without_spaces(m->items.v[j].name, v) : strcmp(m->items.v[j].name, v) == 0)) {
+                        ref = bidx[j];
+                        break;
+                    }
+            if (ref < 0) {
+                *pr = (problem){r == 0 ? "length names no earlier field" : "count names no earlier field", it->name,
+                                it->line};
                 return 0;
+            }
             e = &b->props[k].epi;
             if (r == 0) {
                 e->Flags |= PropertyParamLength;
@@ -199,13 +232,14 @@ static int add_items(const etw_manifest *m, etw_teib *b, int32_t tmpl, int32_t p
                 e->countPropertyIndex = (USHORT)ref;
             }
         }
-        if (it->is_struct && !add_items(m, b, tmpl, (int32_t)i, k, bidx))
+        if (it->is_struct && !add_items(m, b, tmpl, (int32_t)i, k, bidx, pr))
             return 0;
     }
     return 1;
 }
 
-static int compile_event(const etw_manifest *m, const etw_man_event *ev, uint32_t origin, int32_t *bidx)
+static int compile_event(const etw_manifest *m, const etw_man_event *ev, uint32_t origin, int32_t *bidx,
+                         problem *pr)
 {
     const etw_man_provider *p = &m->providers.v[ev->provider];
     etw_teib b;
@@ -236,17 +270,22 @@ static int compile_event(const etw_manifest *m, const etw_man_event *ev, uint32_
     int ok = 1;
     if (ev->tmpl) {
         b.hdr.Flags = TEMPLATE_EVENT_DATA;
+        ok = 0;
+        *pr = (problem){"template not found", ev->tmpl, ev->line};
         for (size_t t = 0; t < m->templates.n; t++) {
             if (m->templates.v[t] && strcmp(m->templates.v[t], ev->tmpl) == 0) {
                 for (size_t i = 0; i < m->items.n; i++)
                     bidx[i] = -1;
-                ok = add_items(m, &b, (int32_t)t, -1, -1, bidx);
+                *pr = (problem){"out of memory", NULL, ev->line};
+                ok = add_items(m, &b, (int32_t)t, -1, -1, bidx, pr);
                 break;
             }
         }
     }
     size_t size = 0;
     TRACE_EVENT_INFO *tei = ok ? etw_teib_finish(&b, &size) : NULL;
+    if (ok && !tei)
+        *pr = (problem){b.failed ? "out of memory" : "fields do not lay out", ev->tmpl, ev->line};
     etw_teib_free(&b);
     if (!tei)
         return 0;
@@ -288,18 +327,31 @@ static int compile_map(const etw_manifest *m, size_t mi, uint32_t origin)
     return etw_schema_put(&k, e, (uint32_t)size, ETW_SRC_MANIFEST, origin);
 }
 
-ULONG etw_manifest_compile(etw_manifest *m, uint32_t origin)
+etw_tdh_status etw_manifest_compile(etw_manifest *m, uint32_t origin, char *why, size_t why_len)
 {
     if (m->strings.n)
         qsort(m->strings.v, m->strings.n, sizeof *m->strings.v, cmp_string);
     int32_t *bidx = malloc((m->items.n + 1) * sizeof *bidx);
     if (!bidx)
-        return ERROR_NOT_ENOUGH_MEMORY;
-    size_t stored = 0;
-    for (size_t i = 0; i < m->events.n; i++)
-        stored += (size_t)compile_event(m, &m->events.v[i], origin, bidx);
+        return ETW_TDH_E_NOMEM;
+    size_t stored = 0, skipped = 0;
+    problem first = {0};
+    const etw_man_event *first_ev = NULL;
+    for (size_t i = 0; i < m->events.n; i++) {
+        problem pr = {"out of memory", NULL, m->events.v[i].line};
+        if (compile_event(m, &m->events.v[i], origin, bidx, &pr)) {
+            stored++;
+        } else if (skipped++ == 0) {
+            first = pr;
+            first_ev = &m->events.v[i];
+        }
+    }
     for (size_t i = 0; i < m->maps.n; i++)
         compile_map(m, i, origin);
     free(bidx);
-    return stored || m->events.n == 0 ? ERROR_SUCCESS : ERROR_INVALID_DATA;
+    if (skipped && why && why_len)
+        snprintf(why, why_len, "line %u: event %u version %u: %s%s%s%s (%zu of %zu events skipped)", first.line,
+                 first_ev->id, first_ev->version, first.what, first.name ? " (" : "", first.name ? first.name : "",
+                 first.name ? ")" : "", skipped, m->events.n);
+    return stored || m->events.n == 0 ? ETW_TDH_OK : ETW_TDH_E_UNUSABLE;
 }

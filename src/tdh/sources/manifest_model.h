@@ -10,6 +10,8 @@
 
 #include <etwire/wintypes.h>
 
+#include "tdh/tdh_status.h"
+
 #define ETW_MAN_MAX_ITEMS 200000u
 
 typedef struct etw_man_named {
@@ -24,6 +26,7 @@ typedef struct etw_man_item { /* a template's data or struct element */
     int32_t parent; /* item index of the enclosing struct, -1 at template top level */
     int is_struct;
     char *name, *in_type, *out_type, *map, *length, *count;
+    uint32_t line; /* in the XML, for error messages */
 } etw_man_item;
 
 typedef struct etw_man_event {
@@ -33,6 +36,7 @@ typedef struct etw_man_event {
     uint16_t task;
     uint64_t keywords;
     char *task_name, *opcode_name, *level_name, *tmpl, *symbol, *name, *message;
+    uint32_t line;
 } etw_man_event;
 
 typedef struct etw_man_map {
@@ -81,7 +85,15 @@ void *etw_man_push(etw_manifest *m, void **v, size_t *n, size_t *cap, size_t ele
     etw_man_push((m), (void **)&(m)->list.v, &(m)->list.n, &(m)->list.cap, sizeof *(m)->list.v)
 
 void etw_manifest_free(etw_manifest *m);
-/* Compiles every event (and map) and stores them with origin. Returns a Win32 code. */
-ULONG etw_manifest_compile(etw_manifest *m, uint32_t origin);
+/* Compiles every event (and map) and stores them with origin. Returns ETW_TDH_OK when at
+ * least one event (or, without events, the provider) was stored, else ETW_TDH_E_UNUSABLE or
+ * ETW_TDH_E_NOMEM. The first event that
+ * could not be compiled is described in why ("line N: event 12 version 0: ...", also on
+ * success, as a warning; why may be NULL). */
+etw_tdh_status etw_manifest_compile(etw_manifest *m, uint32_t origin, char *why, size_t why_len);
+
+/* A copy of XML text whose attribute values hold raw quotes or '<' with those escaped (only
+ * for text that failed a strict parse); malloc'd, *out_n its size, or NULL. */
+char *etw_manifest_repair(const char *p, size_t n, size_t *out_n);
 
 #endif

@@ -4,13 +4,17 @@
 #include "tdh/sources/manifest.h"
 #include "tdh/sources/manifest_model.h"
 
+#include <stdio.h>
+
 #ifndef ETWIRE_HAVE_EXPAT
-ULONG etw_manifest_load_xml(const uint8_t *p, size_t n, uint32_t origin)
+etw_tdh_status etw_manifest_load_xml(const uint8_t *p, size_t n, uint32_t origin, char *why, size_t why_len)
 {
     (void)p;
     (void)n;
     (void)origin;
-    return ERROR_NOT_SUPPORTED;
+    if (why && why_len)
+        snprintf(why, why_len, "%s", etw_tdh_status_message(ETW_TDH_E_NO_EXPAT));
+    return ETW_TDH_E_NO_EXPAT;
 }
 #else
 #include <expat.h>
@@ -30,6 +34,8 @@ typedef struct reader {
     int32_t item_parent;  /* struct item being filled, -1 at template top level */
     int32_t map;          /* current valueMap/bitMap, -1 outside */
     unsigned depth;
+    char root[64];        /* the document element's local name */
+    unsigned long root_line;
 } reader;
 
 static const char *local(const char *name)
@@ -77,7 +83,10 @@ static void on_start(void *ud, const char *el, const char **atts)
     reader *r = ud;
     etw_manifest *m = r->m;
     const char *n = local(el);
-    r->depth++;
+    if (r->depth++ == 0) {
+        snprintf(r->root, sizeof r->root, "%s", n);
+        r->root_line = (unsigned long)XML_GetCurrentLineNumber(r->parser);
+    }
     if (m->failed || r->depth > 64)
         return;
     if (strcmp(n, "provider") == 0) {
@@ -137,6 +146,7 @@ static void on_start(void *ud, const char *el, const char **atts)
         it->map = dup(m, attr(atts, "map"));
         it->length = dup(m, attr(atts, "length"));
         it->count = dup(m, attr(atts, "count"));
+        it->line = (uint32_t)XML_GetCurrentLineNumber(r->parser);
         if (it->is_struct)
             r->item_parent = (int32_t)(m->items.n - 1);
     } else if (strcmp(n, "event") == 0) {
@@ -153,6 +163,7 @@ static void on_start(void *ud, const char *el, const char **atts)
         e->symbol = dup(m, attr(atts, "symbol"));
         e->name = dup(m, attr(atts, "name"));
         e->message = dup(m, attr(atts, "message"));
+        e->line = (uint32_t)XML_GetCurrentLineNumber(r->parser);
     }
 }
 
@@ -174,25 +185,76 @@ static void on_end(void *ud, const char *el)
         r->map = -1;
 }
 
-ULONG etw_manifest_load_xml(const uint8_t *p, size_t n, uint32_t origin)
+/* One strict expat pass over (p, n) into m; 0 with why set on a parse error. */
+static etw_tdh_status parse(etw_manifest *m, const char *p, size_t n, char *root, unsigned long *root_line, char *why,
+                   size_t why_len)
 {
-    if (n > ETW_MANIFEST_MAX_FILE || n > INT32_MAX)
-        return ERROR_INVALID_DATA;
-    etw_manifest m;
-    memset(&m, 0, sizeof m);
-    reader r = {&m, XML_ParserCreate(NULL), -1, -1, -1, -1, -1, 0};
+    reader r = {m, XML_ParserCreate(NULL), -1, -1, -1, -1, -1, 0, "", 0};
     if (!r.parser)
-        return ERROR_NOT_ENOUGH_MEMORY;
+        return ETW_TDH_E_NOMEM;
     XML_SetUserData(r.parser, &r);
     XML_SetElementHandler(r.parser, on_start, on_end);
-    ULONG err = ERROR_SUCCESS;
-    if (XML_Parse(r.parser, (const char *)p, (int)n, 1) == XML_STATUS_ERROR)
-        err = ERROR_XML_PARSE_ERROR;
-    else if (m.failed)
-        err = ERROR_NOT_ENOUGH_MEMORY;
+    etw_tdh_status err = ETW_TDH_OK;
+    if (XML_Parse(r.parser, p, (int)n, 1) == XML_STATUS_ERROR) {
+        err = ETW_TDH_E_XML;
+        if (why && why_len)
+            snprintf(why, why_len, "line %lu, column %lu: %s", (unsigned long)XML_GetCurrentLineNumber(r.parser),
+                     (unsigned long)XML_GetCurrentColumnNumber(r.parser) + 1,
+                     XML_ErrorString(XML_GetErrorCode(r.parser)));
+    } else if (m->failed) {
+        err = ETW_TDH_E_NOMEM;
+        if (why && why_len)
+            snprintf(why, why_len, "line %lu: out of memory or more than %u items in a list",
+                     (unsigned long)XML_GetCurrentLineNumber(r.parser), ETW_MAN_MAX_ITEMS);
+    }
     XML_ParserFree(r.parser);
-    if (err == ERROR_SUCCESS)
-        err = m.providers.n ? etw_manifest_compile(&m, origin) : ERROR_INVALID_DATA;
+    memcpy(root, r.root, sizeof r.root);
+    *root_line = r.root_line;
+    return err;
+}
+
+etw_tdh_status etw_manifest_load_xml(const uint8_t *p, size_t n, uint32_t origin, char *why, size_t why_len)
+{
+    if (why && why_len)
+        why[0] = 0;
+    if (n > ETW_MANIFEST_MAX_FILE || n > INT32_MAX) {
+        if (why && why_len)
+            snprintf(why, why_len, "larger than %u MiB", ETW_MANIFEST_MAX_FILE >> 20);
+        return ETW_TDH_E_TOO_LARGE;
+    }
+    etw_manifest m;
+    memset(&m, 0, sizeof m);
+    char root[64] = "";
+    unsigned long root_line = 0;
+    etw_tdh_status err = parse(&m, (const char *)p, n, root, &root_line, why, why_len);
+    if (err == ETW_TDH_E_XML) {
+        /* Manifests regenerated from provider metadata can hold raw quotes inside attribute
+         * values; parse a repaired copy, but report the original position if that fails too. */
+        size_t fixed_n = 0;
+        char *fixed = etw_manifest_repair((const char *)p, n, &fixed_n);
+        if (fixed && fixed_n <= INT32_MAX) {
+            etw_manifest_free(&m);
+            if (parse(&m, fixed, fixed_n, root, &root_line, NULL, 0) == ETW_TDH_OK)
+                err = ETW_TDH_OK;
+        }
+        free(fixed);
+        if (err == ETW_TDH_OK && why && why_len)
+            why[0] = 0;
+    }
+    if (err == ETW_TDH_OK) {
+        if (m.providers.n) {
+            err = etw_manifest_compile(&m, origin, why, why_len);
+        } else if (strcmp(root, "instrumentationManifest") != 0) {
+            err = ETW_TDH_E_NOT_MANIFEST;
+            if (why && why_len)
+                snprintf(why, why_len, "line %lu: not an instrumentation manifest (document element <%s>)",
+                         root_line, root);
+        } else {
+            err = ETW_TDH_E_UNUSABLE;
+            if (why && why_len)
+                snprintf(why, why_len, "line %lu: no <provider> element with a valid guid attribute", root_line);
+        }
+    }
     etw_manifest_free(&m);
     return err;
 }

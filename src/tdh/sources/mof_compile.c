@@ -195,7 +195,7 @@ static const etw_mof_class *event_class(const etw_mof *m, const etw_mof_class *c
     return NULL;
 }
 
-ULONG etw_mof_compile(const etw_mof *m, uint32_t origin, char *err, size_t errcap)
+etw_tdh_status etw_mof_compile(const etw_mof *m, uint32_t origin, char *err, size_t errcap)
 {
     err[0] = 0;
     for (size_t i = 0; i < m->n; i++) {
@@ -206,7 +206,7 @@ ULONG etw_mof_compile(const etw_mof *m, uint32_t origin, char *err, size_t errca
         const etw_mof_class *ev = event_class(m, c, &version);
         if (!ev) {
             snprintf(err, errcap, "line %u: class %s has EventType but no Guid in its ancestry", c->line, c->name);
-            return ERROR_INVALID_DATA;
+            return ETW_TDH_E_MOF;
         }
         /* Provider: the class the event class derives from, when the file declares it (as
          * MSNT_SystemTrace for kernel classes); else the event class names itself. */
@@ -222,21 +222,21 @@ ULONG etw_mof_compile(const etw_mof *m, uint32_t origin, char *err, size_t errca
             }
             TRACE_EVENT_INFO *t = build(c, ev, provider, k, version, &size, err, errcap);
             if (!t)
-                return ERROR_INVALID_DATA;
+                return ETW_TDH_E_MOF;
             etw_schema_key key = {.guid = ev->guid, .kind = ETW_KEY_CLASSIC, .a = c->types[k], .b = (uint16_t)version};
             if (!etw_schema_put(&key, t, (uint32_t)size, ETW_SRC_MOF, origin))
-                return ERROR_NOT_ENOUGH_MEMORY;
+                return ETW_TDH_E_NOMEM;
         }
     }
-    return ERROR_SUCCESS;
+    return ETW_TDH_OK;
 }
 
-ULONG etw_mof_load_text(const uint8_t *text, size_t n, uint32_t origin, char *err, size_t errcap)
+etw_tdh_status etw_mof_load_text(const uint8_t *text, size_t n, uint32_t origin, char *err, size_t errcap)
 {
     etw_mof m;
     if (!etw_mof_parse(text, n, &m, err, errcap))
-        return ERROR_INVALID_DATA;
-    ULONG rc = etw_mof_compile(&m, origin, err, errcap);
+        return ETW_TDH_E_MOF;
+    etw_tdh_status rc = etw_mof_compile(&m, origin, err, errcap);
     etw_mof_free(&m);
     return rc;
 }

@@ -10,6 +10,8 @@
 
 #include <etwire/wintypes.h>
 
+#include "tdh/tdh_status.h"
+
 /* Bounds that keep a hostile file from costing more than a few MiB. */
 #define ETW_MOF_MAX_FILE (8u << 20)
 #define ETW_MOF_MAX_CLASSES 4096u
@@ -56,9 +58,10 @@ int etw_mof_parse(const uint8_t *text, size_t n, etw_mof *out, char *err, size_t
 void etw_mof_free(etw_mof *m);
 
 /* Compiles and stores every event-type class (schema source ETW_SRC_MOF, given origin).
- * Returns ERROR_SUCCESS, or ERROR_INVALID_DATA with err naming the class and property. */
-ULONG etw_mof_compile(const etw_mof *m, uint32_t origin, char *err, size_t errcap);
+ * Returns ETW_TDH_OK, or ETW_TDH_E_MOF with err naming the class and property (or
+ * ETW_TDH_E_NOMEM). */
+etw_tdh_status etw_mof_compile(const etw_mof *m, uint32_t origin, char *err, size_t errcap);
 /* Both, for a whole file's bytes. */
-ULONG etw_mof_load_text(const uint8_t *text, size_t n, uint32_t origin, char *err, size_t errcap);
+etw_tdh_status etw_mof_load_text(const uint8_t *text, size_t n, uint32_t origin, char *err, size_t errcap);
 
 #endif

@@ -8,10 +8,6 @@
 
 #include "base/bytes.h"
 
-#ifndef ERROR_RESOURCE_TYPE_NOT_FOUND
-#define ERROR_RESOURCE_TYPE_NOT_FOUND 1813u
-#endif
-
 typedef struct rsrc {
     const uint8_t *p; /* the resource section's bytes */
     size_t n;
@@ -69,39 +65,39 @@ static uint32_t dir_entry(const rsrc *r, uint32_t off, const char *want)
     return UINT32_MAX;
 }
 
-ULONG etw_pe_find_resource(const uint8_t *p, size_t n, const char *type_name, const uint8_t **data,
+etw_tdh_status etw_pe_find_resource(const uint8_t *p, size_t n, const char *type_name, const uint8_t **data,
                            size_t *size)
 {
     if (n < 64 || p[0] != 'M' || p[1] != 'Z')
-        return ERROR_BAD_FORMAT;
+        return ETW_TDH_E_NOT_PE;
     size_t pe = etw_rd32(p + 0x3C);
     if (!etw_range_ok(n, pe, 24) || etw_rd32(p + pe) != 0x00004550u)
-        return ERROR_BAD_FORMAT;
+        return ETW_TDH_E_NOT_PE;
     unsigned nsec = etw_rd16(p + pe + 6);
     size_t opt = pe + 24, optsize = etw_rd16(p + pe + 20);
     if (!etw_range_ok(n, opt, optsize) || optsize < 2)
-        return ERROR_BAD_FORMAT;
+        return ETW_TDH_E_NOT_PE;
     uint16_t magic = etw_rd16(p + opt);
     size_t dirs = magic == 0x20b ? 112 : magic == 0x10b ? 96 : 0;
     if (!dirs || optsize < dirs || etw_rd32(p + opt + dirs - 4) < 3 || optsize < dirs + 3 * 8)
-        return ERROR_RESOURCE_TYPE_NOT_FOUND;
+        return ETW_TDH_E_NO_RESOURCE;
     uint32_t rva = etw_rd32(p + opt + dirs + 16), len = etw_rd32(p + opt + dirs + 20);
     size_t sections = opt + optsize, off;
     if (!etw_range_ok(n, sections, (size_t)nsec * 40))
-        return ERROR_BAD_FORMAT;
+        return ETW_TDH_E_NOT_PE;
     if (rva == 0 || !rva_to_off(p, n, sections, nsec, rva, len, &off))
-        return ERROR_RESOURCE_TYPE_NOT_FOUND;
+        return ETW_TDH_E_NO_RESOURCE;
     rsrc r = {p + off, len, rva};
     /* type (by name) → first name/id → first language → data entry. */
     uint32_t e = dir_entry(&r, 0, type_name);
     for (int level = 0; level < 2 && e != UINT32_MAX; level++)
         e = (e & 0x80000000u) ? dir_entry(&r, e & 0x7FFFFFFFu, NULL) : UINT32_MAX;
     if (e == UINT32_MAX || (e & 0x80000000u) || !etw_range_ok(r.n, e, 16))
-        return ERROR_RESOURCE_TYPE_NOT_FOUND;
+        return ETW_TDH_E_NO_RESOURCE;
     uint32_t drva = etw_rd32(r.p + e), dlen = etw_rd32(r.p + e + 4);
     if (!rva_to_off(p, n, sections, nsec, drva, dlen, &off))
-        return ERROR_BAD_FORMAT;
+        return ETW_TDH_E_NOT_PE;
     *data = p + off;
     *size = dlen;
-    return ERROR_SUCCESS;
+    return ETW_TDH_OK;
 }

@@ -9,10 +9,12 @@
 
 #include <etwire/wintypes.h>
 
+#include "tdh/tdh_status.h"
+
 /* The first resource whose type is named type_name (ASCII, compared case-insensitively as
- * Windows does); the data and size returned point into p. Returns ERROR_SUCCESS, ERROR_BAD_FORMAT (not a PE
- * or a damaged one) or ERROR_RESOURCE_TYPE_NOT_FOUND. */
-ULONG etw_pe_find_resource(const uint8_t *p, size_t n, const char *type_name,
+ * Windows does); the data and size returned point into p. Returns ETW_TDH_OK,
+ * ETW_TDH_E_NOT_PE (not a PE or a damaged one) or ETW_TDH_E_NO_RESOURCE. */
+etw_tdh_status etw_pe_find_resource(const uint8_t *p, size_t n, const char *type_name,
                            const uint8_t **data, size_t *size);
 
 #endif

@@ -125,17 +125,17 @@ static size_t load_provider(const crim *c, const GUID *prov, uint32_t wevt, uint
     return stored;
 }
 
-static ULONG load_crim(const uint8_t *p, size_t n, uint32_t origin)
+static etw_tdh_status load_crim(const uint8_t *p, size_t n, uint32_t origin)
 {
     if (n < 16 || memcmp(p, "CRIM", 4) != 0)
-        return ERROR_INVALID_DATA;
+        return ETW_TDH_E_BAD_TEMPLATE;
     crim c = {p, n};
     size_t declared = etw_rd32(p + 4);
     if (declared < c.n)
         c.n = declared;
     uint32_t nprov = etw_rd32(p + 12);
     if (!etw_range_ok(c.n, 16, (size_t)nprov * 20))
-        return ERROR_INVALID_DATA;
+        return ETW_TDH_E_BAD_TEMPLATE;
     size_t stored = 0;
     for (uint32_t i = 0; i < nprov; i++) {
         const uint8_t *e = p + 16 + 20 * i;
@@ -146,15 +146,15 @@ static ULONG load_crim(const uint8_t *p, size_t n, uint32_t origin)
         memcpy(g.Data4, e + 8, 8);
         stored += load_provider(&c, &g, etw_rd32(e + 16), origin);
     }
-    return stored ? ERROR_SUCCESS : ERROR_INVALID_DATA;
+    return stored ? ETW_TDH_OK : ETW_TDH_E_UNUSABLE;
 }
 
-ULONG etw_wevt_load_pe(const uint8_t *p, size_t n, uint32_t origin)
+etw_tdh_status etw_wevt_load_pe(const uint8_t *p, size_t n, uint32_t origin)
 {
     const uint8_t *crim_data;
     size_t crim_size;
     if (n >= 4 && memcmp(p, "CRIM", 4) == 0) /* a bare CRIM blob (extracted resource) */
         return load_crim(p, n, origin);
-    ULONG r = etw_pe_find_resource(p, n, "WEVT_TEMPLATE", &crim_data, &crim_size);
-    return r == ERROR_SUCCESS ? load_crim(crim_data, crim_size, origin) : r;
+    etw_tdh_status r = etw_pe_find_resource(p, n, "WEVT_TEMPLATE", &crim_data, &crim_size);
+    return r == ETW_TDH_OK ? load_crim(crim_data, crim_size, origin) : r;
 }

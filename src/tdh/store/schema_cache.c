@@ -262,6 +262,26 @@ size_t etw_schema_drop_origin(uint32_t origin)
     return n;
 }
 
+/* Misses (no info) go at once; schemas of the source are retired (readers may hold them). */
+static int retire_source(entry *e, uint32_t source)
+{
+    if (e->s.source != source)
+        return 0;
+    if (!e->s.info) {
+        free(e);
+        return 1;
+    }
+    return retire(e->s.info) && retire(e);
+}
+
+size_t etw_schema_drop_source(uint8_t source)
+{
+    pthread_rwlock_wrlock(&lock);
+    size_t n = rebuild_without(retire_source, source);
+    pthread_rwlock_unlock(&lock);
+    return n;
+}
+
 void etw_schema_each(void (*fn)(const etw_schema_key *key, const etw_schema *s, void *ctx), void *ctx)
 {
     pthread_rwlock_rdlock(&lock);

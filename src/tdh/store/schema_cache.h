@@ -17,6 +17,8 @@ enum etw_key_kind {
     ETW_KEY_CLASSIC = 2,  /* a = opcode (event type), b = version */
     ETW_KEY_TLG = 3,      /* blob = the event's TraceLogging metadata bytes */
     ETW_KEY_MAP = 4,      /* blob = the map name as UTF-16LE bytes (no NUL) */
+    ETW_KEY_STRING_ONLY = 5, /* a = b = 0: the schema of the provider's string-only events */
+    ETW_KEY_WPP = 6,         /* guid = message GUID, a = message number (wpp_tei.c) */
 };
 
 /* Schema sources, lowest value = highest precedence (issue 4's order). */
@@ -26,7 +28,9 @@ enum etw_schema_source {
     ETW_SRC_KERNEL = 3,
     ETW_SRC_MANIFEST = 4,
     ETW_SRC_MOF = 5,
-    ETW_SRC_NONE = 255, /* a remembered miss: info is NULL */
+    ETW_SRC_STORE = 6,   /* the schema store's packs (etwire schemas import) */
+    ETW_SRC_BUILTIN = 7, /* the built-in pack of Windows provider manifests */
+    ETW_SRC_NONE = 255,  /* a remembered miss: info is NULL */
 };
 
 /* Key b of a classic schema that serves every version (a MOF class without EventVersion). */
@@ -65,6 +69,9 @@ size_t etw_schema_drop_origin(uint32_t origin);
 /* Frees every entry of a trace's scope once that trace is gone: nothing else looks them up
  * (lookups see only their own scope), so they are freed, not retired. Returns how many. */
 size_t etw_schema_drop_scope(uint32_t scope);
+/* Removes every entry of a source (ETW_SRC_NONE: the remembered misses; ETW_SRC_STORE: what a
+ * schema store that is being replaced gave); returns how many. */
+size_t etw_schema_drop_source(uint8_t source);
 /* Calls fn for every stored entry under the read lock (fn must not call back in). */
 void etw_schema_each(void (*fn)(const etw_schema_key *key, const etw_schema *s, void *ctx), void *ctx);
 void etw_schema_clear(void);

@@ -7,6 +7,8 @@
 
 #include "base/decode_scope.h"
 #include "tdh/sources/tlg_meta.h"
+#include "tdh/store/pack_sources.h"
+#include "tdh/store/wpp_table.h"
 
 unsigned etw_event_pointer_size(const EVENT_RECORD *rec, ULONG nctx, const TDH_CONTEXT *ctx)
 {
@@ -92,6 +94,41 @@ static int found_scoped(const etw_schema_key *k, etw_schema *out, int *negative)
     return 1;
 }
 
+/* Last in precedence: schemas kept in packs — the schema store (issue 10 item 3: it registers
+ * its packs with etw_pack_sources_add(pk, ETW_SRC_STORE), so they are tried first here) and
+ * then the built-in pack. The schema found is rebuilt once and cached under the event's key,
+ * so later events of that key cost what a manifest-loaded schema costs. An event version
+ * newer than any a pack holds gets the newest older one (versions add fields at the end; the
+ * decoder ignores trailing bytes), which Windows, holding the same manifests, would refuse. */
+static int packed(const etw_schema_key *k, etw_schema *out)
+{
+    size_t size = 0;
+    uint8_t source = 0;
+    int neg = 0;
+    TRACE_EVENT_INFO *tei = etw_pack_sources_event(&k->guid, k->kind, k->a, k->b, 1, &size, &source);
+    if (!tei) {
+        remember_miss(k);
+        return 0;
+    }
+    etw_schema_put(k, tei, (uint32_t)size, source, 0);
+    return found(k, out, &neg) && !neg;
+}
+
+/* EventWriteString events: the payload is the string, whatever the descriptor says. */
+static int string_only(const EVENT_HEADER *h, etw_schema *out)
+{
+    etw_schema_key k = {.guid = h->ProviderId, .kind = ETW_KEY_STRING_ONLY};
+    int neg = 0;
+    if (found(&k, out, &neg))
+        return !neg;
+    size_t size = 0;
+    TRACE_EVENT_INFO *tei = etw_string_only_build(&h->ProviderId, &size);
+    if (!tei)
+        return 0;
+    etw_schema_put(&k, tei, (uint32_t)size, ETW_SRC_BUILTIN, 0);
+    return found(&k, out, &neg) && !neg;
+}
+
 /* A user MOF class without EventVersion serves every version of its event type. */
 static int any_version(const EVENT_HEADER *h, etw_schema *out)
 {
@@ -110,7 +147,9 @@ static int lookup(const EVENT_RECORD *rec, etw_schema *out)
     if (meta)
         return tlg_schema(rec, meta, meta_len, out);
     if (h->Flags & EVENT_HEADER_FLAG_TRACE_MESSAGE)
-        return 0; /* WPP needs TMF files */
+        return etw_wpp_schema(rec, out); /* from a TMF message, if one is known */
+    if (h->Flags & EVENT_HEADER_FLAG_STRING_ONLY)
+        return string_only(h, out);
     etw_schema_key k = {.guid = h->ProviderId};
     int classic = (h->Flags & EVENT_HEADER_FLAG_CLASSIC_HEADER) != 0;
     k.kind = classic ? ETW_KEY_CLASSIC : ETW_KEY_MANIFEST;
@@ -131,14 +170,14 @@ static int lookup(const EVENT_RECORD *rec, etw_schema *out)
     size_t size = 0;
     TRACE_EVENT_INFO *tei = etw_kernel_build(&h->ProviderId, h->EventDescriptor.Opcode,
                                              h->EventDescriptor.Version, &size);
-    if (!tei) {
-        remember_miss(&k);
-        return 0;
+    if (tei) {
+        etw_schema_key c = k;
+        c.kind = ETW_KEY_CLASSIC;
+        c.a = h->EventDescriptor.Opcode;
+        etw_schema_put(&c, tei, (uint32_t)size, ETW_SRC_KERNEL, 0);
+        return found(&c, out, &neg) && !neg;
     }
-    k.kind = ETW_KEY_CLASSIC;
-    k.a = h->EventDescriptor.Opcode;
-    etw_schema_put(&k, tei, (uint32_t)size, ETW_SRC_KERNEL, 0);
-    return found(&k, out, &neg) && !neg;
+    return packed(&k, out);
 }
 
 /* The CLI asks about each event twice (name, then fields): remember the last answer of this
@@ -157,6 +196,8 @@ static _Thread_local memo last;
 
 int etw_schema_for_record(const EVENT_RECORD *rec, etw_schema *out)
 {
+    if (rec->EventHeader.Flags & EVENT_HEADER_FLAG_TRACE_MESSAGE)
+        return etw_wpp_schema(rec, out); /* not memoized: TMFs may be named by the next call */
     uint64_t gen = etw_schema_generation();
     if (last.rec == rec && last.gen == gen && last.scope == etw_decode_scope && last.user == rec->UserData &&
         last.ext == rec->ExtendedData &&
@@ -180,8 +221,21 @@ int etw_map_for_provider(const GUID *provider, const uint8_t *name, size_t name_
 {
     etw_schema_key k = {.guid = *provider, .kind = ETW_KEY_MAP, .blob = name,
                         .blob_len = (uint32_t)name_bytes};
-    /* The trace's own map (EventMapInfo) first, then a process-wide one. */
-    return name_bytes < 4096 && etw_schema_find_scoped(&k, etw_decode_scope, out) && out->info;
+    /* The trace's own map (EventMapInfo) first, then a process-wide one, then the packs'
+     * (cached, a miss remembered like an event's). */
+    if (name_bytes >= 4096)
+        return 0;
+    if (etw_schema_find_scoped(&k, etw_decode_scope, out))
+        return out->info != NULL;
+    size_t size = 0;
+    uint8_t source = 0;
+    EVENT_MAP_INFO *emi = etw_pack_sources_map(provider, name, name_bytes, &size, &source);
+    if (!emi) {
+        remember_miss(&k);
+        return 0;
+    }
+    etw_schema_put(&k, emi, (uint32_t)size, source, 0);
+    return etw_schema_find(&k, out) && out->info;
 }
 
 void etw_tdh_forget_scope(uint32_t scope)

@@ -33,6 +33,9 @@ void etw_tdh_forget_scope(uint32_t scope);
 /* Compiles the built-in schema of a kernel classic event; NULL if none. */
 TRACE_EVENT_INFO *etw_kernel_build(const GUID *cls, unsigned opcode, unsigned version, size_t *size);
 
+/* The schema of a provider's EVENT_HEADER_FLAG_STRING_ONLY events (one string, "Message"). */
+TRACE_EVENT_INFO *etw_string_only_build(const GUID *provider, size_t *size);
+
 /* TraceEvent's provider and task names of a built-in class; 0 if not one. */
 int etw_kernel_class_names(const GUID *cls, const char **provider, const char **task);
 

@@ -1,0 +1,331 @@
+/* One collector connection (see collect.h): TLS handshake and identity check, then the
+ * relay state machine fed from the socket. Reading stops while the session has its quota of
+ * buffer bytes in flight (TCP flow control then holds the sender back); every wait is bounded,
+ * so a slow or silent sender only ever occupies its own thread. */
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "relay/wire/collector.h"
+#include "relay/collect.h"
+#include "relay/net.h"
+#include "relay/quota.h"
+#include "relay/tls.h"
+#include "relay/zstd.h"
+
+#define IO_TIMEOUT_MS 10000
+#define STORAGE_PAD 4 /* puts the ETW buffer after the 12-byte body prefix on an 8-byte boundary */
+
+typedef struct conn_state {
+    relay_conn_job *job;
+    relay_conn conn;
+    char identity[256];
+    char name[300];
+    relay_sink *sink;
+    etw_relay_collector col;
+    uint64_t acked;
+    int ack_due;
+    int ended;
+    uint32_t refuse_reason; /* CLOSE reason when HELLO is refused */
+    relay_quota_src *qs;    /* the source's shared budgets */
+    uint64_t q_mine;        /* this connection's bytes in flight as last reported to qs */
+    uint32_t pending;       /* bytes of the BUFFER frame being read */
+    char err[512];
+} conn_state;
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int allowed(const relay_collect_cfg *cfg, const char *source)
+{
+    if (!cfg->allow)
+        return 1;
+    for (char **a = cfg->allow; *a; a++)
+        if (!strcmp(*a, source))
+            return 1;
+    return 0;
+}
+
+static int on_hello(void *ctx, const etw_relay_hello *h, etw_relay_welcome *w)
+{
+    conn_state *c = ctx;
+    const relay_collect_cfg *cfg = c->job->cfg;
+    snprintf(c->name, sizeof c->name, "%s/%s", h->source, h->session);
+    if (cfg->tls_ctx && strcmp(h->source, c->identity) != 0) {
+        snprintf(c->err, sizeof c->err, "source '%s' does not match certificate '%s'", h->source, c->identity);
+        return ETW_RELAY_E_REFUSED;
+    }
+    if (!allowed(cfg, h->source)) {
+        snprintf(c->err, sizeof c->err, "source '%s' is not on the allow-list", h->source);
+        return ETW_RELAY_E_REFUSED;
+    }
+    if (cfg->quota && !(c->qs = relay_quota_join(cfg->quota, h->source, c->err, sizeof c->err))) {
+        c->refuse_reason = ETW_RELAY_CLOSE_RESOURCES;
+        return ETW_RELAY_E_REFUSED;
+    }
+    if (relay_registry_acquire(c->job->reg, cfg, h->source, h->session, h->instance, &c->sink,
+                               &c->refuse_reason, c->err, sizeof c->err) != ETW_RELAY_OK)
+        return ETW_RELAY_E_REFUSED;
+    w->next_seq = relay_sink_next_seq(c->sink);
+    relay_sink_set_window(c->sink, w->max_in_flight);
+    c->acked = w->next_seq;
+    atomic_store(&c->job->authed, 1);
+    if (cfg->verbose)
+        relay_log("%s: %s connected, resuming at buffer %llu", c->job->peer, c->name,
+                  (unsigned long long)w->next_seq);
+    return ETW_RELAY_OK;
+}
+
+static uint8_t *on_alloc(void *ctx, uint32_t len)
+{
+    ((conn_state *)ctx)->pending = len;
+    uint8_t *p = malloc((size_t)len + STORAGE_PAD);
+    return p ? p + STORAGE_PAD : NULL;
+}
+
+static void on_release(void *ctx, uint8_t *storage)
+{
+    ((conn_state *)ctx)->pending = 0;
+    free(storage - STORAGE_PAD);
+}
+
+static int on_buffer(void *ctx, const etw_relay_buffer *b, uint16_t flags, uint8_t *storage)
+{
+    conn_state *c = ctx;
+    uint8_t *base = storage - STORAGE_PAD;
+    const uint8_t *buf = b->data;
+    c->pending = 0; /* from here on the sink counts it */
+    if (flags & ETW_RELAY_FLAG_ZSTD) {
+        /* raw_size was checked against the 16 MiB limit by the parser before this malloc. */
+        uint8_t *raw = malloc(b->raw_size);
+        if (!raw || relay_zstd_decompress(raw, b->raw_size, b->data, b->data_len) != 0) {
+            free(raw);
+            free(base);
+            snprintf(c->err, sizeof c->err, "buffer %llu: zstd data does not decompress to %u bytes",
+                     (unsigned long long)b->seq, b->raw_size);
+            return ETW_RELAY_E_BUFFER;
+        }
+        free(base);
+        base = raw;
+        buf = raw;
+    }
+    char err[256];
+    if (relay_sink_add(c->sink, base, buf, b->raw_size, err, sizeof err) != 0) {
+        snprintf(c->err, sizeof c->err, "buffer %llu: %s", (unsigned long long)b->seq, err);
+        return ETW_RELAY_E_BUFFER;
+    }
+    return ETW_RELAY_OK;
+}
+
+static void on_duplicate(void *ctx, uint64_t seq)
+{
+    ((conn_state *)ctx)->ack_due = 1;
+}
+
+static int on_end(void *ctx, uint64_t count)
+{
+    ((conn_state *)ctx)->ended = 1;
+    return ETW_RELAY_OK;
+}
+
+static const etw_relay_collector_ops ops = {on_hello, on_alloc, on_release, on_buffer,
+                                            on_duplicate, on_end, NULL};
+
+static int send_ack(conn_state *c)
+{
+    uint64_t done = relay_sink_durable(c->sink);
+    if (done == c->acked && !c->ack_due)
+        return 0;
+    uint8_t f[ETW_RELAY_HEADER_SIZE + 8];
+    c->ack_due = 0;
+    c->acked = done;
+    etw_relay_collector_acked(&c->col, done);
+    return relay_conn_write(&c->conn, f, etw_relay_encode_ack(f, sizeof f, done), IO_TIMEOUT_MS);
+}
+
+/* ACKs are coalesced (docs/wire-protocol.md §6): one once a quarter of the window is durable
+ * and unacknowledged, or whenever the sender has nothing more in flight to read (it may be
+ * waiting for the window), so a fast sender costs one ACK per several buffers. */
+static int ack_wanted(conn_state *c)
+{
+    if (c->ack_due)
+        return 1;
+    uint64_t done = relay_sink_durable(c->sink);
+    if (done == c->acked)
+        return 0;
+    uint32_t window = c->col.welcome.max_in_flight ? c->col.welcome.max_in_flight : 1;
+    if (done - c->acked >= (window / 4 ? window / 4 : 1))
+        return 1;
+    struct pollfd p = {.fd = c->conn.fd, .events = POLLIN};
+    return !relay_conn_pending(&c->conn) && poll(&p, 1, 0) == 0;
+}
+
+static void send_close(conn_state *c, uint32_t reason, const char *text)
+{
+    uint8_t f[ETW_RELAY_CONTROL_FRAME_MAX];
+    relay_conn_write(&c->conn, f, etw_relay_encode_close(f, sizeof f, reason, text), 1000);
+}
+
+/* True while the session holds its quota, or its source all of the source's: stop reading
+ * and let TCP push back. Reports this connection's bytes in flight to the source. */
+static int behind(conn_state *c)
+{
+    const relay_collect_cfg *cfg = c->job->cfg;
+    if (!c->sink)
+        return 0;
+    uint64_t mine = relay_sink_bytes_in_flight(c->sink) + c->pending;
+    int source_ok = !c->qs || relay_quota_may_read(c->qs, &c->q_mine, mine);
+    return mine >= cfg->max_memory || !source_ok;
+}
+
+/* Reads and processes until the session ends, fails, idles out or the collector stops.
+ * Returns the CLOSE reason to send. */
+static uint32_t serve(conn_state *c, int64_t hello_deadline)
+{
+    const relay_collect_cfg *cfg = c->job->cfg;
+    uint8_t buf[65536];
+    int64_t last_rx = now_ms(), rate_start = last_rx;
+    int64_t frame_start = 0; /* when the frame being read began (0: between frames) */
+    uint64_t rate_bytes = 0;
+    while (!c->ended) {
+        int64_t t = now_ms();
+        /* Deadlines, not timeouts: a byte now and then does not keep a connection alive. */
+        if (c->col.state == ETW_RELAY_COL_HELLO && t > hello_deadline) {
+            snprintf(c->err, sizeof c->err, "no HELLO within %d ms of connecting", cfg->handshake_ms);
+            return ETW_RELAY_CLOSE_IDLE;
+        }
+        if (frame_start && t - frame_start > cfg->frame_deadline_ms) {
+            snprintf(c->err, sizeof c->err, "frame not complete %d ms after its first byte (stream offset %llu)",
+                     cfg->frame_deadline_ms, (unsigned long long)c->col.dec.frame_offset);
+            return ETW_RELAY_CLOSE_IDLE;
+        }
+        if (atomic_load(cfg->stop))
+            return ETW_RELAY_CLOSE_SHUTDOWN;
+        if (c->sink && ack_wanted(c) && send_ack(c) != 0)
+            return ETW_RELAY_CLOSE_PROTOCOL;
+        int64_t now = now_ms();
+        /* Our own pauses are not the sender's silence: they restart the idle clock. */
+        if (behind(c)) {
+            if (send_ack(c) != 0) /* before waiting: the sender may be waiting for it */
+                return ETW_RELAY_CLOSE_PROTOCOL;
+            if (relay_sink_in_flight(c->sink) || !c->qs)
+                relay_sink_wait(c->sink, 100);
+            else /* only the source's other sessions hold memory: their completions free it */
+                relay_quota_wait(c->qs, 100);
+            last_rx = now_ms();
+            if (frame_start)
+                frame_start = last_rx;
+            continue;
+        }
+        if (cfg->max_rate && rate_bytes * 1000 > cfg->max_rate * (uint64_t)(now - rate_start + 1)) {
+            nanosleep(&(struct timespec){0, 20000000L}, NULL);
+            last_rx = now_ms();
+            if (frame_start)
+                frame_start = last_rx;
+            continue;
+        }
+        int wait = c->qs ? relay_quota_rate_wait_ms(c->qs) : 0;
+        if (wait > 0) { /* the source's byte rate is used up, by this or its other sessions */
+            nanosleep(&(struct timespec){wait / 1000, (long)(wait % 1000) * 1000000L}, NULL);
+            relay_quota_throttled(c->qs, wait);
+            last_rx = now_ms();
+            if (frame_start)
+                frame_start = last_rx;
+            continue;
+        }
+        ssize_t got = relay_conn_read(&c->conn, buf, sizeof buf, 200);
+        if (got < 0) {
+            snprintf(c->err, sizeof c->err, "connection closed by the sender");
+            return ETW_RELAY_CLOSE_COUNT_; /* nobody to tell */
+        }
+        if (got == 0) {
+            if (now_ms() - last_rx > cfg->idle_ms) {
+                snprintf(c->err, sizeof c->err, "idle for %d ms", cfg->idle_ms);
+                return ETW_RELAY_CLOSE_IDLE;
+            }
+            continue;
+        }
+        last_rx = now_ms();
+        if (!frame_start)
+            frame_start = last_rx;
+        rate_bytes += (uint64_t)got;
+        if (c->qs)
+            relay_quota_rate_take(c->qs, (uint64_t)got);
+        int st = etw_relay_collector_feed(&c->col, buf, (size_t)got);
+        if (c->col.welcome_due) {
+            uint8_t f[ETW_RELAY_HEADER_SIZE + 20];
+            c->col.welcome_due = 0;
+            if (relay_conn_write(&c->conn, f, etw_relay_encode_welcome(f, sizeof f, &c->col.welcome), IO_TIMEOUT_MS) != 0)
+                return ETW_RELAY_CLOSE_COUNT_;
+        }
+        if (st == ETW_RELAY_E_CLOSED || c->col.state == ETW_RELAY_COL_CLOSED)
+            return ETW_RELAY_CLOSE_COUNT_;
+        if (etw_relay_decoder_idle(&c->col.dec))
+            frame_start = 0;
+        if (st != ETW_RELAY_OK) {
+            if (!c->err[0])
+                snprintf(c->err, sizeof c->err, "%s at stream offset %llu", etw_relay_status_message(st),
+                         (unsigned long long)c->col.dec.offset);
+            return st == ETW_RELAY_E_REFUSED ? c->refuse_reason : etw_relay_status_close_reason(st);
+        }
+    }
+    /* END: drain the stream, then acknowledge everything. */
+    relay_sink_end(c->sink);
+    send_ack(c);
+    return ETW_RELAY_CLOSE_DONE;
+}
+
+void *relay_collect_conn_main(void *arg)
+{
+    relay_conn_job *job = arg;
+    const relay_collect_cfg *cfg = job->cfg;
+    conn_state *c = calloc(1, sizeof *c);
+    if (!c) {
+        close(job->fd);
+        atomic_store(&job->finished, 1);
+        return NULL;
+    }
+    c->job = job;
+    c->refuse_reason = ETW_RELAY_CLOSE_AUTH;
+    relay_conn_init(&c->conn, job->fd);
+    snprintf(c->name, sizeof c->name, "(no HELLO yet)");
+    uint32_t reason = ETW_RELAY_CLOSE_COUNT_;
+    int64_t hello_deadline = now_ms() + cfg->handshake_ms;
+    if (cfg->tls_ctx && relay_tls_accept(cfg->tls_ctx, &c->conn, cfg->handshake_ms, c->identity,
+                                         sizeof c->identity, c->err, sizeof c->err) != 0) {
+        relay_log("%s: refused: %s", job->peer, c->err);
+    } else {
+        etw_relay_collector_init(&c->col, &ops, c, 0, cfg->window, cfg->caps);
+        reason = serve(c, hello_deadline);
+        if (reason == ETW_RELAY_CLOSE_SHUTDOWN && c->sink) {
+            /* SIGTERM: drain what was received, acknowledge it all, then say goodbye. */
+            relay_sink_end(c->sink);
+            send_ack(c);
+        }
+        if (reason < ETW_RELAY_CLOSE_COUNT_)
+            send_close(c, reason, reason == ETW_RELAY_CLOSE_DONE ? NULL : c->err);
+        etw_relay_collector_reset(&c->col);
+        if (reason != ETW_RELAY_CLOSE_DONE && reason != ETW_RELAY_CLOSE_SHUTDOWN && c->err[0])
+            relay_log("%s: %s: closed (%s): %s", job->peer, c->name,
+                      reason < ETW_RELAY_CLOSE_COUNT_ ? etw_relay_close_reason_name(reason) : "by peer", c->err);
+        else if (cfg->verbose)
+            relay_log("%s: %s: %s after %llu buffers (%llu duplicates dropped)", job->peer, c->name,
+                      reason == ETW_RELAY_CLOSE_DONE ? "session complete" : "closed",
+                      (unsigned long long)c->col.next_seq, (unsigned long long)c->col.duplicates);
+    }
+    if (c->sink)
+        relay_registry_release(job->reg, cfg, c->sink, reason == ETW_RELAY_CLOSE_DONE);
+    relay_quota_leave(cfg->quota, c->qs, &c->q_mine);
+    relay_conn_close(&c->conn);
+    free(c);
+    atomic_store(&job->finished, 1);
+    if (job->wake_fd >= 0 && write(job->wake_fd, "", 1) < 0) { /* the loop also wakes by itself */
+    }
+    return NULL;
+}

@@ -1,0 +1,20 @@
+/* The decoder's hooks on every session (session.h, etw_session_hooks): each delivered event is
+ * shown to the schema learner before the consumer's callback runs, so a trace's embedded
+ * schemas (KernelTraceControl EventInfo/EventMapInfo, EventSource manifests) are known before
+ * the events that need them, whatever the callback does — as on Windows, where TDH answers for
+ * any event of a merged trace. */
+#include "winapi/tdh_session_hooks.h"
+
+#include "tdh/store/schema_lookup.h"
+
+static void learn(const EVENT_RECORD *er)
+{
+    etw_metadata_observe(er);
+}
+
+static const etw_session_hooks decoder_hooks = {learn};
+
+void etw_tdh_install_session_hooks(etw_session *s)
+{
+    s->hooks = &decoder_hooks;
+}

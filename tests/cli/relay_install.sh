@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# `cmake --install` gives libetwire-relay, include/etwire/relay.h and etwire-relay.pc; a program
+# embedding a collector and a sender (examples/relay_embed.c) builds against them with
+# pkg-config and carries a trace through; libetwire itself needs no OpenSSL nor librdkafka.
+set -uo pipefail
+etwire=$1
+build=$(dirname "$etwire")
+src=$(cd "$(dirname "$0")/../.." && pwd)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+
+cmake --install "$build" --prefix "$tmp/prefix" > /dev/null || fail "cmake --install"
+[ -e "$tmp/prefix/include/etwire/relay.h" ] || fail "not installed: include/etwire/relay.h"
+pc=$(find "$tmp/prefix" -name etwire-relay.pc | head -1)
+[ -n "$pc" ] || fail "no etwire-relay.pc"
+export PKG_CONFIG_PATH=$(dirname "$pc")
+flags=$(pkg-config --cflags --libs etwire-relay) || fail "pkg-config etwire-relay"
+lib=$(find "$tmp/prefix" -name 'libetwire.so' | head -1)
+relay=$(find "$tmp/prefix" -name 'libetwire-relay.so' | head -1)
+[ -n "$relay" ] || fail "no libetwire-relay.so"
+deps=$(ldd "$lib") || fail "ldd $lib"
+case "$deps" in *libssl*|*libcrypto*|*rdkafka*) fail "libetwire links OpenSSL or librdkafka: $deps" ;; esac
+san=""
+case "$deps" in *libasan*) san="-fsanitize=address,undefined" ;; esac
+case "$deps" in *libtsan*) san="-fsanitize=thread" ;; esac
+cc -std=c11 -Wall -Wextra -Werror $san -o "$tmp/relay_embed" "$src/examples/relay_embed.c" $flags -lpthread \
+    -Wl,-rpath,"$tmp/prefix/lib" || fail "examples/relay_embed.c does not build"
+"$etwire" generate --seed 5 --events 1000 -o "$tmp/t.etl" 2>/dev/null || fail "generate"
+"$tmp/relay_embed" "$tmp/t.etl" > "$tmp/out" 2>"$tmp/err" || fail "relay_embed run: $(cat "$tmp/out" "$tmp/err")"
+grep -q "closed: 1003 events" "$tmp/out" || fail "relay_embed output: $(cat "$tmp/out")"
+echo "install + embedded collector and sender: passed"
