@@ -1,6 +1,8 @@
 /* Fuzz target: a whole .etl file through etwire_trace_open_file + ProcessTrace — the file index
  * (buffer chaining by size, resynchronisation, truncation), flush-order sorting and the merge
- * with per-processor look-ahead. The input is the file's content, held in a memfd. */
+ * with per-processor look-ahead, with a buffer callback (flush order) and without one (buffers
+ * read per processor, up to their filled offset, processed twice on one handle). The input is
+ * the file's content, held in a memfd. */
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,13 +54,30 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ETW_OPEN_TRACE_OPTIONS o = {0};
     o.EventCallback = on_event;
     o.BufferCallback = on_buffer;
+    unsigned long long observed = 0;
     PROCESSTRACE_HANDLE h = etwire_trace_open_file(path, &o, NULL);
     if (h != INVALID_PROCESSTRACE_HANDLE) {
+        events = 0;
         ProcessTrace(&h, 1, NULL, NULL);
+        observed = events;
         ETWIRE_SESSION_STATS st;
         if (etwire_session_get_stats(h, &st) != ERROR_SUCCESS || st.BuffersCompleted != st.BuffersAccepted)
             abort(); /* every buffer taken must be completed */
         CloseTrace(h);
+        /* No buffer callback: buffers read per processor up to their filled offset and freed
+         * out of order; twice on one handle (the second reads the file again). Every record is
+         * delivered either way. */
+        o.BufferCallback = NULL;
+        h = etwire_trace_open_file(path, &o, NULL);
+        for (int run = 0; run < 2 && h != INVALID_PROCESSTRACE_HANDLE; run++) {
+            events = 0;
+            ProcessTrace(&h, 1, NULL, NULL);
+            if (etwire_session_get_stats(h, &st) != ERROR_SUCCESS ||
+                st.BuffersCompleted != st.BuffersAccepted || events != observed)
+                abort();
+        }
+        if (h != INVALID_PROCESSTRACE_HANDLE)
+            CloseTrace(h);
     }
     close(fd);
     return 0;

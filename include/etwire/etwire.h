@@ -65,6 +65,21 @@ ETWIRE_API ULONG etwire_session_get_header(PROCESSTRACE_HANDLE TraceHandle, TRAC
 ETWIRE_API ULONG etwire_session_set_diagnostic_callback(PROCESSTRACE_HANDLE TraceHandle,
                                                         ETWIRE_DIAGNOSTIC_CALLBACK Callback,
                                                         void *Context);
+/* Live sessions (docs/api/live.md): OpenTraceFromRealTimeLogger(L"SOURCE/SESSION") and OpenTrace
+ * with that LoggerName attach to the collector named by $ETWIRE_LIVE (default
+ * unix:$XDG_RUNTIME_DIR/etwire/live.sock). This lists what it publishes: one line per session,
+ * tab-separated: SOURCE/SESSION, instance (16 hex digits), start (Unix seconds), buffers,
+ * bytes, events (0 unless the collector decodes), buffers per second. Address NULL: the
+ * default. *Text is malloc'd (free it). Errors: ERROR_CONNECTION_REFUSED, ERROR_BAD_NETPATH,
+ * ERROR_ACCESS_DENIED, ERROR_INVALID_DATA; etwire_last_error_message() says more. */
+ETWIRE_API ULONG etwire_live_sessions(const char *Address, char **Text);
+/* Addresses other than unix:PATH go to a connector: it returns a connected stream socket
+ * carrying the live protocol, or -1 with *Code (Win32) and Message set. libetwire-relay
+ * registers one for TLS (etwire_relay_live_use_tls), so libetwire itself needs no OpenSSL.
+ * Set it before opening live sessions; NULL removes it. */
+typedef int (*ETWIRE_LIVE_CONNECTOR)(const char *Address, ULONG *Code, char *Message,
+                                     size_t MessageSize, void *Context);
+ETWIRE_API void etwire_live_set_connector(ETWIRE_LIVE_CONNECTOR Connect, void *Context);
 /* The calling thread's last error from OpenTrace*, and a message saying what and where. */
 ETWIRE_API ULONG etwire_last_error(void);
 ETWIRE_API const char *etwire_last_error_message(void);

@@ -82,6 +82,16 @@ typedef struct ETWIRE_RELAY_COLLECTOR_OPTIONS {
     int Zstd;                      /* accept zstd-compressed frames */
     int Verbose;                   /* log connections and session ends on stderr */
     ETWIRE_RELAY_SESSION_CALLBACKS Sessions;
+    /* Live sessions (docs/api/live.md): real-time consumers subscribe to SOURCE/SESSION on
+     * "unix:PATH" (OpenTraceFromRealTimeLogger with ETWIRE_LIVE set to it). NULL: none. */
+    const char *Live;
+    unsigned LiveMode;             /* permissions of the socket file (0: 0660, owner and group) */
+    ULONG LiveQueue;               /* buffers queued per subscriber before dropping (0: 256) */
+    /* Remote subscribers: "HOST:PORT" served with the collector's TLS files (client
+     * certificates from TlsCa); LiveAllow lists "SUBSCRIBER=SOURCE,SOURCE..." ("*": every
+     * source), NULL-terminated: a subscriber not listed is refused. NULL: none. */
+    const char *LiveRemote;
+    const char *const *LiveAllow;
 } ETWIRE_RELAY_COLLECTOR_OPTIONS;
 
 typedef struct etwire_relay_collector etwire_relay_collector;
@@ -189,6 +199,9 @@ typedef struct ETWIRE_RELAY_KAFKA_OPTIONS {
     ULONG64 MaxMemory, Reorder;
     int Verbose;
     ETWIRE_RELAY_SESSION_CALLBACKS Sessions;
+    const char *Live;                    /* as in ETWIRE_RELAY_COLLECTOR_OPTIONS (docs/api/live.md) */
+    unsigned LiveMode;
+    ULONG LiveQueue;
 } ETWIRE_RELAY_KAFKA_OPTIONS;
 
 typedef struct etwire_relay_kafka_collector etwire_relay_kafka_collector;
@@ -199,6 +212,15 @@ ETWIRE_RELAY_API int etwire_relay_kafka_collector_run(etwire_relay_kafka_collect
 /* Async-signal-safe. */
 ETWIRE_RELAY_API void etwire_relay_kafka_collector_stop(etwire_relay_kafka_collector *k);
 ETWIRE_RELAY_API void etwire_relay_kafka_collector_free(etwire_relay_kafka_collector *k);
+
+/* ---- Live sessions over TLS ------------------------------------------------------------ */
+
+/* Lets this process's real-time consumers (OpenTraceFromRealTimeLogger, docs/api/live.md)
+ * reach a collector's remote live listener: ETWIRE_LIVE=tls:HOST:PORT then connects with this
+ * client certificate, and the collector's certificate must chain to TlsCa and name HOST.
+ * 0, or -1 with err filled. */
+ETWIRE_RELAY_API int etwire_relay_live_use_tls(const char *TlsCert, const char *TlsKey,
+                                               const char *TlsCa, char *err, size_t errlen);
 
 /* ---- Helpers --------------------------------------------------------------------------- */
 

@@ -12,10 +12,6 @@
 extern "C" {
 #endif
 
-#ifndef _WIN32
-typedef BYTE *PBYTE;
-typedef USHORT *PUSHORT;
-#endif
 #ifndef ANYSIZE_ARRAY
 #define ANYSIZE_ARRAY 1
 #endif
@@ -290,41 +286,67 @@ typedef struct _PROVIDER_ENUMERATION_INFO {
     TRACE_PROVIDER_INFO TraceProviderInfoArray[ANYSIZE_ARRAY];
 } PROVIDER_ENUMERATION_INFO, *PPROVIDER_ENUMERATION_INFO;
 
-#define TEI_STRING_AT_(p, off) ((off) == 0 ? (PWSTR)0 : (PWSTR)((PBYTE)(p) + (off)))
-#define TEI_PROVIDER_NAME(p) TEI_STRING_AT_(p, (p)->ProviderNameOffset)
-#define TEI_LEVEL_NAME(p) TEI_STRING_AT_(p, (p)->LevelNameOffset)
-#define TEI_CHANNEL_NAME(p) TEI_STRING_AT_(p, (p)->ChannelNameOffset)
-#define TEI_KEYWORDS_NAME(p) TEI_STRING_AT_(p, (p)->KeywordsNameOffset)
-#define TEI_TASK_NAME(p) TEI_STRING_AT_(p, (p)->TaskNameOffset)
-#define TEI_OPCODE_NAME(p) TEI_STRING_AT_(p, (p)->OpcodeNameOffset)
-#define TEI_EVENT_MESSAGE(p) TEI_STRING_AT_(p, (p)->EventMessageOffset)
-#define TEI_PROVIDER_MESSAGE(p) TEI_STRING_AT_(p, (p)->ProviderMessageOffset)
-#define TEI_EVENT_NAME(p) TEI_STRING_AT_(p, (p)->EventNameOffset)
-#define TEI_PROPERTY_NAME(p, i) TEI_STRING_AT_(p, (p)->EventPropertyInfoArray[i].NameOffset)
-#define EMI_MAP_NAME(p) TEI_STRING_AT_(p, (p)->NameOffset)
-#define EMI_MAP_OUTPUT(p, e) TEI_STRING_AT_(p, (e)->OutputOffset)
-#define EMI_MAP_INPUT(p, e) TEI_STRING_AT_(p, (e)->InputOffset)
+typedef TRACE_PROVIDER_INFO *PTRACE_PROVIDER_INFO;
+
+/* What the TDH functions return: a Win32 code. */
+typedef ULONG TDHSTATUS;
+typedef HANDLE TDH_HANDLE, *PTDH_HANDLE;
+
+/* Strings inside the blobs, as tdh.h names them: NULL where the offset is 0. Property is a
+ * PEVENT_PROPERTY_INFO, Map a PEVENT_MAP_ENTRY. */
+static inline PWSTR etwire_blob_string_(const void *Base, ULONG Offset)
+{
+    return Offset == 0 ? (PWSTR)0 : (PWSTR)((PBYTE)Base + Offset);
+}
+#define ETWIRE_BLOB_STRING_(base, off) etwire_blob_string_((base), (off))
+#define EMI_MAP_NAME(MapInfo) ETWIRE_BLOB_STRING_(MapInfo, (MapInfo)->NameOffset)
+#define EMI_MAP_FORMAT(MapInfo)                                                                 \
+    (((MapInfo)->Flag & EVENTMAP_INFO_FLAG_MANIFEST_PATTERNMAP)                                \
+         ? ETWIRE_BLOB_STRING_(MapInfo, (MapInfo)->FormatStringOffset)                         \
+         : (PWSTR)0)
+#define EMI_MAP_OUTPUT(MapInfo, Map) ETWIRE_BLOB_STRING_(MapInfo, (Map)->OutputOffset)
+#define EMI_MAP_INPUT(MapInfo, Map)                                                             \
+    (((MapInfo)->Flag & EVENTMAP_INFO_FLAG_MANIFEST_PATTERNMAP)                                \
+         ? ETWIRE_BLOB_STRING_(MapInfo, (Map)->InputOffset)                                    \
+         : (PWSTR)0)
+#define TEI_MAP_NAME(EventInfo, Property)                                                       \
+    ETWIRE_BLOB_STRING_(EventInfo, (Property)->nonStructType.MapNameOffset)
+#define TEI_PROPERTY_NAME(EventInfo, Property) ETWIRE_BLOB_STRING_(EventInfo, (Property)->NameOffset)
+#define TEI_PROVIDER_NAME(EventInfo) ETWIRE_BLOB_STRING_(EventInfo, (EventInfo)->ProviderNameOffset)
+#define TEI_LEVEL_NAME(EventInfo) ETWIRE_BLOB_STRING_(EventInfo, (EventInfo)->LevelNameOffset)
+#define TEI_CHANNEL_NAME(EventInfo) ETWIRE_BLOB_STRING_(EventInfo, (EventInfo)->ChannelNameOffset)
+#define TEI_KEYWORDS_NAME(EventInfo) ETWIRE_BLOB_STRING_(EventInfo, (EventInfo)->KeywordsNameOffset)
+#define TEI_TASK_NAME(EventInfo) ETWIRE_BLOB_STRING_(EventInfo, (EventInfo)->TaskNameOffset)
+#define TEI_OPCODE_NAME(EventInfo) ETWIRE_BLOB_STRING_(EventInfo, (EventInfo)->OpcodeNameOffset)
+#define TEI_EVENT_MESSAGE(EventInfo) ETWIRE_BLOB_STRING_(EventInfo, (EventInfo)->EventMessageOffset)
+#define TEI_PROVIDER_MESSAGE(EventInfo)                                                         \
+    ETWIRE_BLOB_STRING_(EventInfo, (EventInfo)->ProviderMessageOffset)
+#define TEI_ACTIVITYID_NAME(EventInfo) ETWIRE_BLOB_STRING_(EventInfo, (EventInfo)->ActivityIDNameOffset)
+#define TEI_RELATEDACTIVITYID_NAME(EventInfo)                                                   \
+    ETWIRE_BLOB_STRING_(EventInfo, (EventInfo)->RelatedActivityIDNameOffset)
+/* etwire extension: the event's name (EventNameOffset, Windows 10 1709+ blobs). */
+#define TEI_EVENT_NAME(EventInfo) ETWIRE_BLOB_STRING_(EventInfo, (EventInfo)->EventNameOffset)
 
 /* The schema of Event as TRACE_EVENT_INFO. *BufferSize 0 (Buffer may be NULL) asks for the
  * size. Errors: ERROR_INSUFFICIENT_BUFFER (*BufferSize set to the size needed),
  * ERROR_NOT_FOUND (no schema known), ERROR_INVALID_PARAMETER. */
-ETWIRE_API ULONG WINAPI TdhGetEventInformation(PEVENT_RECORD Event, ULONG TdhContextCount,
+ETWIRE_API TDHSTATUS WINAPI TdhGetEventInformation(PEVENT_RECORD Event, ULONG TdhContextCount,
                                                PTDH_CONTEXT TdhContext, PTRACE_EVENT_INFO Buffer,
                                                PULONG BufferSize);
 /* The map named MapName (a property's MapNameOffset string) for Event's provider.
  * Errors: ERROR_INSUFFICIENT_BUFFER, ERROR_NOT_FOUND, ERROR_INVALID_PARAMETER. */
-ETWIRE_API ULONG WINAPI TdhGetEventMapInformation(PEVENT_RECORD pEvent, PWSTR pMapName,
+ETWIRE_API TDHSTATUS WINAPI TdhGetEventMapInformation(PEVENT_RECORD pEvent, PWSTR pMapName,
                                                   PEVENT_MAP_INFO pBuffer, ULONG *pBufferSize);
 /* Size in bytes of the property the descriptors select (see PROPERTY_DATA_DESCRIPTOR).
  * Errors: ERROR_NOT_FOUND (schema or property), ERROR_EVT_INVALID_EVENT_DATA (payload shorter
  * than the schema says), ERROR_INVALID_PARAMETER. */
-ETWIRE_API ULONG WINAPI TdhGetPropertySize(PEVENT_RECORD pEvent, ULONG TdhContextCount,
+ETWIRE_API TDHSTATUS WINAPI TdhGetPropertySize(PEVENT_RECORD pEvent, ULONG TdhContextCount,
                                            PTDH_CONTEXT pTdhContext, ULONG PropertyDataCount,
                                            PPROPERTY_DATA_DESCRIPTOR pPropertyData,
                                            ULONG *pPropertySize);
 /* Copies the selected property's bytes. Errors as TdhGetPropertySize, plus
  * ERROR_INSUFFICIENT_BUFFER. */
-ETWIRE_API ULONG WINAPI TdhGetProperty(PEVENT_RECORD pEvent, ULONG TdhContextCount,
+ETWIRE_API TDHSTATUS WINAPI TdhGetProperty(PEVENT_RECORD pEvent, ULONG TdhContextCount,
                                        PTDH_CONTEXT pTdhContext, ULONG PropertyDataCount,
                                        PPROPERTY_DATA_DESCRIPTOR pPropertyData, ULONG BufferSize,
                                        PBYTE pBuffer);
@@ -332,7 +354,7 @@ ETWIRE_API ULONG WINAPI TdhGetProperty(PEVENT_RECORD pEvent, ULONG TdhContextCou
  * how many bytes it consumed. *BufferSize is in bytes. Errors: ERROR_INSUFFICIENT_BUFFER,
  * ERROR_INVALID_PARAMETER, ERROR_EVT_INVALID_EVENT_DATA (data does not fit the type, or a
  * value map has no entry for the value: call again with MapInfo NULL). */
-ETWIRE_API ULONG WINAPI TdhFormatProperty(PTRACE_EVENT_INFO EventInfo, PEVENT_MAP_INFO MapInfo,
+ETWIRE_API TDHSTATUS WINAPI TdhFormatProperty(PTRACE_EVENT_INFO EventInfo, PEVENT_MAP_INFO MapInfo,
                                           ULONG PointerSize, USHORT PropertyInType,
                                           USHORT PropertyOutType, USHORT PropertyLength,
                                           USHORT UserDataLength, PBYTE UserData,
@@ -341,13 +363,13 @@ ETWIRE_API ULONG WINAPI TdhFormatProperty(PTRACE_EVENT_INFO EventInfo, PEVENT_MA
 /* Loads an instrumentation manifest (.man XML) into the process-wide schema store.
  * Errors: ERROR_FILE_NOT_FOUND, ERROR_XML_PARSE_ERROR, ERROR_NOT_SUPPORTED (built without
  * expat), ERROR_INVALID_PARAMETER. */
-ETWIRE_API ULONG WINAPI TdhLoadManifest(PWSTR Manifest);
+ETWIRE_API TDHSTATUS WINAPI TdhLoadManifest(PWSTR Manifest);
 /* Loads the WEVT_TEMPLATE resource of a PE file (.dll/.exe/.sys). Errors:
  * ERROR_FILE_NOT_FOUND, ERROR_RESOURCE_TYPE_NOT_FOUND, ERROR_INVALID_DATA. */
-ETWIRE_API ULONG WINAPI TdhLoadManifestFromBinary(PWSTR BinaryPath);
-ETWIRE_API ULONG WINAPI TdhUnloadManifest(PWSTR Manifest);
+ETWIRE_API TDHSTATUS WINAPI TdhLoadManifestFromBinary(PWSTR BinaryPath);
+ETWIRE_API TDHSTATUS WINAPI TdhUnloadManifest(PWSTR Manifest);
 /* The providers etwire has schemas for (learned, loaded and built in). */
-ETWIRE_API ULONG WINAPI TdhEnumerateProviders(PPROVIDER_ENUMERATION_INFO pBuffer, ULONG *pBufferSize);
+ETWIRE_API TDHSTATUS WINAPI TdhEnumerateProviders(PPROVIDER_ENUMERATION_INFO pBuffer, ULONG *pBufferSize);
 
 /* etwire extensions. */
 

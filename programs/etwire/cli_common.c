@@ -1,6 +1,8 @@
 /* Shared CLI helpers (see cli_common.h). */
 #include "cli_common.h"
 
+#include <etwire/relay.h>
+
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -39,6 +41,46 @@ int cli_open_traces(cli_traces *t, char **paths, int n, const ETW_OPEN_TRACE_OPT
         if (stat(paths[i], &st) == 0)
             t->total_bytes += (uint64_t)st.st_size;
     }
+    return 0;
+}
+
+int cli_live_tls(void)
+{
+    const char *cert = getenv("ETWIRE_LIVE_TLS_CERT"), *key = getenv("ETWIRE_LIVE_TLS_KEY"),
+               *ca = getenv("ETWIRE_LIVE_TLS_CA");
+    if (!cert && !key && !ca)
+        return 0;
+    char err[512];
+    if (etwire_relay_live_use_tls(cert, key, ca, err, sizeof err) != 0) {
+        fprintf(stderr, "etwire: live TLS (ETWIRE_LIVE_TLS_*): %s\n", err);
+        return -1;
+    }
+    return 0;
+}
+
+int cli_open_live(cli_traces *t, const char *name, const ETW_OPEN_TRACE_OPTIONS *opts)
+{
+    memset(t, 0, sizeof *t);
+    if (cli_live_tls() != 0)
+        return -1;
+    WCHAR wide[300];
+    size_t n = strlen(name);
+    if (n >= sizeof wide / sizeof wide[0]) {
+        fprintf(stderr, "etwire: %s: not a live session name (SOURCE/SESSION)\n", name);
+        return -1;
+    }
+    for (size_t i = 0; i <= n; i++) /* relay names are ASCII */
+        wide[i] = (WCHAR)(unsigned char)name[i];
+    PROCESSTRACE_HANDLE h = OpenTraceFromRealTimeLogger(wide, opts, &t->headers[0]);
+    if (h == INVALID_PROCESSTRACE_HANDLE) {
+        fprintf(stderr, "etwire: %s (%s)\n", etwire_last_error_message(),
+                etwire_strerror(etwire_last_error()));
+        return -1;
+    }
+    t->handles[0] = h;
+    t->paths[0] = name;
+    t->count = 1;
+    etwire_session_set_diagnostic_callback(h, print_diagnostic, (void *)name);
     return 0;
 }
 

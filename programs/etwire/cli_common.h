@@ -20,6 +20,11 @@ typedef struct cli_traces {
 /* Opens every path with the given options (each handle's contexts point at opts' contexts).
  * Prints the error and returns -1 on the first failure (closing what was opened). */
 int cli_open_traces(cli_traces *t, char **paths, int n, const ETW_OPEN_TRACE_OPTIONS *opts);
+/* Remote live collectors (ETWIRE_LIVE=tls:HOST:PORT): the client certificate, key and CA from
+ * ETWIRE_LIVE_TLS_CERT, _KEY, _CA when set; 0, or -1 after printing why. */
+int cli_live_tls(void);
+/* Attaches to the live session SOURCE/SESSION (OpenTraceFromRealTimeLogger, $ETWIRE_LIVE). */
+int cli_open_live(cli_traces *t, const char *name, const ETW_OPEN_TRACE_OPTIONS *opts);
 void cli_close_traces(cli_traces *t);
 /* Runs ProcessTrace over all handles; prints the result on failure; returns the exit code. */
 int cli_process(cli_traces *t, LPFILETIME start, LPFILETIME end);

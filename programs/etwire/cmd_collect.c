@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <etwire/relay.h>
@@ -66,6 +67,16 @@ static void usage(FILE *out)
             "  --reorder 100NS|unbounded   reorder window of each buffer stream (default 2 s);\n"
             "                        unbounded makes a replay match reading the file\n"
             "  --port-file FILE      write the port listened on (for --listen HOST:0)\n"
+            "  --live unix:PATH|default  publish every session live to real-time consumers\n"
+            "                        (OpenTraceFromRealTimeLogger, etwire dump --live, etwire\n"
+            "                        sessions); default: unix:$XDG_RUNTIME_DIR/etwire/live.sock\n"
+            "  --live-mode OCTAL     permissions of the live socket (default 0660: owner, group)\n"
+            "  --live-remote HOST:PORT  also serve remote subscribers, over TLS with the\n"
+            "                        collector's --tls-* files (client certificates from its CA)\n"
+            "  --live-allow NAME=SRC[,SRC...]  remote subscriber NAME (its certificate name) may\n"
+            "                        see these sources (* for all); repeatable, required\n"
+            "  --live-queue N        buffers queued per live subscriber before its drops begin\n"
+            "                        (default 256)\n"
             "  -v                    log connections and session ends\n");
     if (etwire_relay_kafka_available())
         fprintf(out,
@@ -73,6 +84,23 @@ static void usage(FILE *out)
             "  --kafka BROKERS --topic T --group G   consume from Kafka as a member of group G;\n"
             "                        a session met mid-stream without its .etl in DIR starts\n"
             "                        from its header in T.headers, the gap is logged and counted\n");
+}
+
+/* --live: "default" is where consumers look without ETWIRE_LIVE; its folder is created
+ * private to the user. */
+static const char *live_address(const char *v, char *buf, size_t n)
+{
+    if (strcmp(v, "default") != 0)
+        return v;
+    const char *xdg = getenv("XDG_RUNTIME_DIR");
+    if (!xdg || !*xdg) {
+        fprintf(stderr, "etwire collect: --live default needs XDG_RUNTIME_DIR\n");
+        return NULL;
+    }
+    snprintf(buf, n, "%s/etwire", xdg);
+    mkdir(buf, 0700);
+    snprintf(buf, n, "unix:%s/etwire/live.sock", xdg);
+    return buf;
 }
 
 static uint64_t parse_size(const char *s)
@@ -98,7 +126,8 @@ static int collect_kafka(const char *brokers, const char *topic, const char *gro
     }
     ETWIRE_RELAY_KAFKA_OPTIONS ko = {.Brokers = brokers, .Topic = topic, .Group = group, .OutDir = o->OutDir,
                                      .Window = o->Window, .MaxMemory = o->MaxMemory, .Reorder = o->Reorder,
-                                     .Verbose = o->Verbose, .Sessions = o->Sessions};
+                                     .Verbose = o->Verbose, .Sessions = o->Sessions,
+                                     .Live = o->Live, .LiveMode = o->LiveMode, .LiveQueue = o->LiveQueue};
     if (stats && !(ko.Stats = !strcmp(stats, "-") ? stderr : fopen(stats, "a"))) {
         fprintf(stderr, "etwire collect: cannot open the statistics file\n");
         return 1;
@@ -137,8 +166,10 @@ int cmd_collect(int argc, char **argv)
     cli_tls_files tls = {0};
     const char *stats = NULL, *port_file = NULL;
     const char *kafka = NULL, *topic = NULL, *group = NULL, *json_dir = NULL, *schemas = NULL;
-    const char *allow[MAX_ALLOW + 1] = {0};
+    const char *allow[MAX_ALLOW + 1] = {0}, *live_allow[MAX_ALLOW + 1] = {0};
+    int nlive_allow = 0;
     int nallow = 0, bad = 0;
+    char live_buf[512];
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         int more = i + 1 < argc;
@@ -193,6 +224,20 @@ int cmd_collect(int argc, char **argv)
         } else if (!strcmp(a, "--reorder") && more) {
             const char *v = argv[++i];
             o.Reorder = !strcmp(v, "unbounded") ? ETWIRE_REORDER_UNBOUNDED : strtoull(v, NULL, 10);
+        } else if (!strcmp(a, "--live") && more) {
+            o.Live = live_address(argv[++i], live_buf, sizeof live_buf);
+            bad |= o.Live == NULL;
+        } else if (!strcmp(a, "--live-remote") && more) {
+            o.LiveRemote = argv[++i];
+        } else if (!strcmp(a, "--live-allow") && more && nlive_allow < MAX_ALLOW) {
+            live_allow[nlive_allow++] = argv[++i];
+            bad |= strchr(live_allow[nlive_allow - 1], '=') == NULL;
+        } else if (!strcmp(a, "--live-mode") && more) {
+            o.LiveMode = (unsigned)strtoul(argv[++i], NULL, 8);
+            bad |= o.LiveMode == 0 || o.LiveMode > 0777;
+        } else if (!strcmp(a, "--live-queue") && more) {
+            o.LiveQueue = (ULONG)strtoul(argv[++i], NULL, 10);
+            bad |= o.LiveQueue == 0;
         } else if (!strcmp(a, "--port-file") && more) {
             port_file = argv[++i];
         } else if (!strcmp(a, "--plain")) {
@@ -223,6 +268,7 @@ int cmd_collect(int argc, char **argv)
         return 2;
     }
     o.Allow = nallow ? allow : NULL;
+    o.LiveAllow = nlive_allow ? live_allow : NULL;
     o.TlsCert = tls.cert, o.TlsKey = tls.key, o.TlsCa = tls.ca;
     if (stats && !(o.Stats = !strcmp(stats, "-") ? stderr : fopen(stats, "a"))) {
         fprintf(stderr, "etwire collect: cannot open the statistics file\n");

@@ -3,6 +3,7 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/strbuf.h"
 #include "base/text.h"
@@ -17,8 +18,25 @@ typedef struct dump_state {
     int tracking;
     etw_strbuf line;
     uint64_t events, buffers, bytes, total;
+    int live;      /* a live session: each buffer's events are written out at once */
     event_filter filter;
+    cli_traces *traces;
+    int write_failed;
 } dump_state;
+
+#define OUTPUT_BLOCK (1u << 20)
+
+/* A failed write ends processing: CloseTrace from the callback lets ProcessTrace return once
+ * what is queued went out (docs/api/lifetime.md); the rest is not written. */
+static void write_block(dump_state *d)
+{
+    if (d->line.len && !d->write_failed && fwrite(d->line.data, 1, d->line.len, stdout) != d->line.len) {
+        d->write_failed = 1;
+        for (unsigned i = 0; d->traces && i < d->traces->count; i++)
+            CloseTrace(d->traces->handles[i]);
+    }
+    etw_strbuf_reset(&d->line);
+}
 
 static void WINAPI on_event(PEVENT_RECORD er)
 {
@@ -34,7 +52,8 @@ static void WINAPI on_event(PEVENT_RECORD er)
     etwire_process_tracker_add(d->processes, er);
     if (!event_filter_match(&d->filter, er))
         return;
-    etw_strbuf_reset(&d->line);
+    /* Lines collect in one block written when it passes OUTPUT_BLOCK bytes: one write per
+     * megabyte, not one stdio call per event. */
     if (d->json == 2)
         event_view_csv(&d->line, er);
     else if (d->json)
@@ -42,7 +61,8 @@ static void WINAPI on_event(PEVENT_RECORD er)
     else
         event_view_text(&d->line, er);
     etw_strbuf_putc(&d->line, '\n');
-    fwrite(d->line.data, 1, d->line.len, stdout);
+    if (d->line.len >= OUTPUT_BLOCK)
+        write_block(d);
     d->events++;
 }
 
@@ -55,14 +75,22 @@ static BOOL WINAPI on_buffer(const ETW_BUFFER_HEADER *b, ULONG size,
     d->buffers++;
     d->bytes += size;
     cli_progress(d->buffers, d->bytes, d->total, d->events);
-    return !ferror(stdout);
+    if (d->live) { /* a live session's events go out as their buffer completes */
+        write_block(d);
+        if (!d->write_failed && fflush(stdout) != 0)
+            d->write_failed = 1;
+    }
+    return !d->write_failed;
 }
 
 static void usage(FILE *out)
 {
     fprintf(out,
             "usage: etwire dump [options] FILE...\n"
-            "Prints every event of the traces, merged in time order, one per line.\n\n"
+            "       etwire dump [options] --live SOURCE/SESSION\n"
+            "Prints every event of the traces, merged in time order, one per line; with --live,\n"
+            "the events of a collector's live session as they arrive (collector: $ETWIRE_LIVE,\n"
+            "default unix:$XDG_RUNTIME_DIR/etwire/live.sock), until the sender ends it.\n\n"
             "  -f, --format text|json|csv  output format (default text)\n"
             "      --raw-timestamp      keep the session's raw clock values\n"
             "%s",
@@ -74,6 +102,7 @@ int cmd_dump(int argc, char **argv)
     static const struct option longopts[] = {
         {"format", required_argument, NULL, 'f'},
         {"raw-timestamp", no_argument, NULL, 'r'},
+        {"live", required_argument, NULL, 'L'},
         {"help", no_argument, NULL, 'h'},
         EVENT_FILTER_OPTIONS,
         {NULL, 0, NULL, 0},
@@ -82,6 +111,7 @@ int cmd_dump(int argc, char **argv)
     memset(&d, 0, sizeof d);
     event_filter_init(&d.filter);
     ETW_OPEN_TRACE_OPTIONS opts = {0};
+    const char *live = NULL;
     int c;
     while ((c = getopt_long(argc, argv, "f:h", longopts, NULL)) != -1) {
         switch (c) {
@@ -99,6 +129,7 @@ int cmd_dump(int argc, char **argv)
             opts.ProcessTraceModes = ETW_PROCESS_TRACE_MODE_RAW_TIMESTAMP;
             event_view_raw_time = 1;
             break;
+        case 'L': live = optarg; break;
         case 'h': usage(stdout); return 0;
         default:
             if (event_filter_option(&d.filter, c, optarg) == 0)
@@ -107,25 +138,37 @@ int cmd_dump(int argc, char **argv)
             return 2;
         }
     }
-    if (optind >= argc) {
+    if (live ? optind < argc : optind >= argc) {
         usage(stderr);
         return 2;
     }
-    static char outbuf[1 << 20];
-    setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
+    d.live = live != NULL;
+    if (etw_strbuf_reserve(&d.line, OUTPUT_BLOCK + 4096) != 0) {
+        fprintf(stderr, "etwire dump: out of memory\n");
+        return 1;
+    }
     opts.EventCallback = on_event;
     opts.EventCallbackContext = &d;
-    opts.BufferCallback = on_buffer;
-    opts.BufferCallbackContext = &d;
+    /* The buffer callback shows progress on a terminal and flushes a live session's events.
+     * Without one the library reads each processor's buffers as the merge needs them and frees
+     * them at once (less memory). */
+    if (isatty(2) || d.live) {
+        opts.BufferCallback = on_buffer;
+        opts.BufferCallbackContext = &d;
+    }
     cli_traces t;
-    if (cli_open_traces(&t, argv + optind, argc - optind, &opts) != 0)
+    if (live ? cli_open_live(&t, live, &opts) != 0
+             : cli_open_traces(&t, argv + optind, argc - optind, &opts) != 0)
         return 1;
+    d.traces = &t;
     d.total = t.total_bytes;
     if (d.json == 2)
         fputs(event_view_csv_header(), stdout);
     int rc = cli_process(&t, event_filter_start(&d.filter), event_filter_end(&d.filter));
-    cli_close_traces(&t);
-    if (fflush(stdout) != 0 || ferror(stdout)) {
+    write_block(&d);
+    if (!d.write_failed)
+        cli_close_traces(&t);
+    if (d.write_failed || fflush(stdout) != 0 || ferror(stdout)) {
         fprintf(stderr, "etwire dump: cannot write the output\n");
         rc = 1;
     }

@@ -11,6 +11,7 @@
 
 #include "commands.h"
 #include "relay_opts.h"
+#include "send_live.h"
 
 #define ETW_RELAY_NAME_MAX 128
 
@@ -28,6 +29,9 @@ static void usage(FILE *out)
             "  --window N           buffers in flight (default 64)\n"
             "  --zstd               compress frames when the collector agrees\n"
             "  --rate[=F]           replay at the trace's pace (F times faster)\n"
+            "  --live SOURCE/SESSION  forward a live session of the collector at $ETWIRE_LIVE\n"
+            "                       (collect --live) instead of files, until its sender ends it;\n"
+            "                       --source and --session default to the live name's parts\n"
             "  --raw                cut files into buffers by BufferSize, without decoding\n"
             "  --spool DIR          write every buffer to DIR before sending it, so a restarted\n"
             "                       sender loses nothing (standard input included): each run\n"
@@ -89,11 +93,35 @@ static int send_one(const char *input, ETWIRE_RELAY_SENDER_OPTIONS *po, int raw)
     return rc == 0 ? 0 : 1;
 }
 
+/* --live: the session's names default to the live name's parts. */
+static int send_live_named(const char *live, const char *source, const char *session,
+                           ETWIRE_RELAY_SENDER_OPTIONS *o, const cli_tls_files *tls)
+{
+    char src[ETW_RELAY_NAME_MAX + 1], ses[ETW_RELAY_NAME_MAX + 1], part[ETW_RELAY_NAME_MAX + 1];
+    const char *slash = strchr(live, '/');
+    if (!slash || (size_t)(slash - live) > ETW_RELAY_NAME_MAX) {
+        fprintf(stderr, "etwire send: --live %s: expected SOURCE/SESSION\n", live);
+        return 2;
+    }
+    if (o->Plain && !etwire_relay_address_is_loopback(o->To)) {
+        fprintf(stderr, "etwire send: --plain is only for loopback addresses; use TLS\n");
+        return 2;
+    }
+    snprintf(part, sizeof part, "%.*s", (int)(slash - live), live);
+    etwire_relay_make_name(source ? source : part, src, sizeof src);
+    etwire_relay_make_name(session ? session : slash + 1, ses, sizeof ses);
+    o->Source = src;
+    o->Session = ses;
+    o->Rate = 0; /* the live session sets the pace */
+    o->TlsCert = tls->cert, o->TlsKey = tls->key, o->TlsCa = tls->ca;
+    return send_live(live, o);
+}
+
 int cmd_send(int argc, char **argv)
 {
     ETWIRE_RELAY_SENDER_OPTIONS o = {.Window = 64, .RetrySeconds = 60, .SpoolMax = 1ull << 30};
     cli_tls_files tls = {0};
-    const char *source = NULL, *session = NULL, *kafka = NULL, *topic = NULL;
+    const char *source = NULL, *session = NULL, *kafka = NULL, *topic = NULL, *live = NULL;
     int raw = 0, instance_set = 0, first_input = argc;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -119,6 +147,8 @@ int cmd_send(int argc, char **argv)
             o.Window = (ULONG)strtoul(argv[++i], NULL, 10);
         } else if (!strcmp(a, "--retry") && more) {
             o.RetrySeconds = (ULONG)atoi(argv[++i]);
+        } else if (!strcmp(a, "--live") && more) {
+            live = argv[++i];
         } else if (!strcmp(a, "--zstd")) {
             o.Zstd = 1;
         } else if (!strcmp(a, "--rate")) {
@@ -149,7 +179,10 @@ int cmd_send(int argc, char **argv)
             break;
         }
     }
+    if (live && first_input >= argc && !kafka && o.To && !o.SpoolDir)
+        return send_live_named(live, source, session, &o, &tls);
     if ((!o.To && !kafka) || (kafka && (o.To || !topic || o.SpoolDir)) || (first_input >= argc && !o.SpoolDir) ||
+        live ||
         (session && argc - first_input > 1) || o.Window == 0 || (o.SpoolDir && o.SpoolMax < (8u << 20)) ||
         (instance_set && o.Instance == 0)) {
         usage(stderr);

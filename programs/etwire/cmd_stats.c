@@ -3,6 +3,7 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/text.h"
 #include "cli_common.h"
@@ -266,8 +267,12 @@ int cmd_stats(int argc, char **argv)
     ETW_OPEN_TRACE_OPTIONS opts = {0};
     opts.EventCallback = on_event;
     opts.EventCallbackContext = s;
-    opts.BufferCallback = on_buffer;
-    opts.BufferCallbackContext = s;
+    /* The buffer callback only shows progress on a terminal (the counts come from the session
+     * statistics); without one the library reads buffers per processor and frees them early. */
+    if (isatty(2)) {
+        opts.BufferCallback = on_buffer;
+        opts.BufferCallbackContext = s;
+    }
     cli_traces t;
     int rc = 1;
     if (cli_open_traces(&t, argv + optind, argc - optind, &opts) == 0) {

@@ -11,5 +11,6 @@ const cli_command cli_commands[] = {
     {"send", cmd_send, "stream .etl files or stdin to a collector (relay protocol)"},
     {"schemas", cmd_schemas, "the schema store: import manifests, provider binaries, MOF and TMF; list; show"},
     {"collect", cmd_collect, "receive buffer streams: save .etl, decode to JSON lines, stats"},
+    {"sessions", cmd_sessions, "list the live sessions a collector publishes (collect --live)"},
     {NULL, NULL, NULL},
 };

@@ -36,9 +36,12 @@ typedef struct view_scratch {
 static pthread_key_t scratch_key;
 static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
 
+static _Thread_local view_scratch *thread_scratch; /* see scratch() */
+
 static void free_scratch(void *p)
 {
     view_scratch *v = p;
+    thread_scratch = NULL; /* key destructors run on the thread that ends */
     etw_strbuf_free(&v->provider);
     etw_strbuf_free(&v->event);
     etw_strbuf_free(&v->fields);
@@ -51,7 +54,16 @@ static void make_key(void)
     pthread_key_create(&scratch_key, free_scratch);
 }
 
-static view_scratch *scratch(void)
+/* The calling thread's set, found without a library call after the first use (the key only
+ * frees it when the thread ends). */
+static view_scratch *scratch_slow(void);
+
+static inline view_scratch *scratch(void)
+{
+    return thread_scratch ? thread_scratch : scratch_slow();
+}
+
+static view_scratch *scratch_slow(void)
 {
     pthread_once(&scratch_once, make_key);
     view_scratch *v = pthread_getspecific(scratch_key);
@@ -64,6 +76,7 @@ static view_scratch *scratch(void)
         }
         pthread_setspecific(scratch_key, v);
     }
+    thread_scratch = v;
     return v;
 }
 
@@ -75,44 +88,183 @@ void event_view_release(void)
         pthread_setspecific(scratch_key, NULL);
         free_scratch(v);
     }
+    thread_scratch = NULL;
 }
 
 #define provider_name (scratch()->provider)
 #define event_name (scratch()->event)
 #define fields (scratch()->fields)
 
-/* The event's time as every output format prints it: ISO-8601 UTC, or raw with --raw-time. */
-static void event_time(const EVENT_HEADER *h, char *t, size_t n)
+/* Numbers and times are formatted here, not by printf: these run once per event, and the
+ * printf family was half of `dump`'s time (issue 11). */
+#define FILETIME_UNIX_EPOCH 116444736000000000LL /* 1970-01-01 */
+
+static void put_hex(etw_strbuf *o, uint64_t v)
 {
-    if (event_view_raw_time)
-        snprintf(t, n, "%lld", (long long)h->TimeStamp.QuadPart);
-    else
-        cli_format_filetime(h->TimeStamp.QuadPart, t, n);
+    char b[18];
+    char *e = b + sizeof b, *p = e;
+    do {
+        *--p = "0123456789abcdef"[v & 15];
+        v >>= 4;
+    } while (v);
+    *--p = 'x';
+    *--p = '0';
+    etw_strbuf_append(o, p, (size_t)(e - p));
+}
+
+static void put_digits(char *p, unsigned v, int n)
+{
+    while (n-- > 0) {
+        p[n] = (char)('0' + v % 10);
+        v /= 10;
+    }
+}
+
+/* Civil date of a day count since 1970-01-01 (proleptic Gregorian, 400-year eras). */
+static void civil_date(int64_t days, int64_t *y, unsigned *m, unsigned *d)
+{
+    days += 719468; /* days from 0000-03-01 to 1970-01-01 */
+    int64_t era = (days >= 0 ? days : days - 146096) / 146097;
+    unsigned doe = (unsigned)(days - era * 146097);                    /* [0, 146096] */
+    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365; /* [0, 399] */
+    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);             /* [0, 365] */
+    unsigned mp = (5 * doy + 2) / 153;                                  /* March = 0 */
+    *d = doy - (153 * mp + 2) / 5 + 1;
+    *m = mp < 10 ? mp + 3 : mp - 9;
+    *y = (int64_t)yoe + era * 400 + (*m <= 2);
+}
+
+/* "YYYY-MM-DDTHH:MM:SS." of the last second formatted, per thread: events come in time order,
+ * so most share their second with the one before. */
+static _Thread_local int64_t cached_second = INT64_MIN;
+static _Thread_local char cached_prefix[20];
+
+/* The event's time as every output format prints it: ISO-8601 UTC with 100 ns digits, or the
+ * raw value with --raw-time. Years outside 0..9999 fall back to the library formatter. */
+static void put_time(etw_strbuf *o, int64_t ft)
+{
+    if (event_view_raw_time) {
+        etw_strbuf_i64(o, ft);
+        return;
+    }
+    int64_t rel = ft - FILETIME_UNIX_EPOCH;
+    int64_t secs = rel / 10000000, frac = rel % 10000000;
+    if (frac < 0) {
+        frac += 10000000;
+        secs--;
+    }
+    if (secs != cached_second) {
+        int64_t days = secs / 86400, sod = secs % 86400;
+        if (sod < 0) {
+            sod += 86400;
+            days--;
+        }
+        int64_t y;
+        unsigned m, d;
+        civil_date(days, &y, &m, &d);
+        if (y < 0 || y > 9999) {
+            char t[40];
+            cli_format_filetime(ft, t, sizeof t);
+            etw_strbuf_puts(o, t);
+            return;
+        }
+        char *p = cached_prefix;
+        put_digits(p, (unsigned)y, 4);
+        p[4] = '-';
+        put_digits(p + 5, m, 2);
+        p[7] = '-';
+        put_digits(p + 8, d, 2);
+        p[10] = 'T';
+        put_digits(p + 11, (unsigned)(sod / 3600), 2);
+        p[13] = ':';
+        put_digits(p + 14, (unsigned)(sod / 60 % 60), 2);
+        p[16] = ':';
+        put_digits(p + 17, (unsigned)(sod % 60), 2);
+        p[19] = '.';
+        cached_second = secs;
+    }
+    char t[28];
+    memcpy(t, cached_prefix, 20);
+    put_digits(t + 20, (unsigned)frac, 7);
+    t[27] = 'Z';
+    etw_strbuf_append(o, t, sizeof t);
+}
+
+static void put_guid(etw_strbuf *o, const GUID *g)
+{
+    char t[37];
+    etw_guid_format(g, t);
+    etw_strbuf_append(o, t, 36);
+}
+
+/* "<name><value>" pairs of the common fields; most values are below 100. The name is a
+ * literal: its length is known here, with no strlen per field. */
+#define put_u(o, name, v) put_u_n((o), (name), sizeof(name) - 1, (v))
+
+static inline void put_u_n(etw_strbuf *o, const char *name, size_t n, uint64_t v)
+{
+    if (o->cap - o->len <= n + 3) {
+        etw_strbuf_append(o, name, n);
+        etw_strbuf_u64(o, v);
+        return;
+    }
+    char *p = o->data + o->len;
+    memcpy(p, name, n);
+    p += n;
+    if (v >= 100) {
+        o->len = (size_t)(p - o->data);
+        etw_strbuf_u64(o, v);
+        return;
+    }
+    if (v >= 10)
+        *p++ = (char)('0' + v / 10);
+    *p++ = (char)('0' + v % 10);
+    *p = '\0';
+    o->len = (size_t)(p - o->data);
 }
 
 static void common_fields(etw_strbuf *o, const EVENT_RECORD *er, int json)
 {
     const EVENT_HEADER *h = &er->EventHeader;
     const EVENT_DESCRIPTOR *d = &h->EventDescriptor;
-    char t[40], g[37];
-    event_time(h, t, sizeof t);
-    etw_guid_format(&h->ProviderId, g);
     unsigned cpu = GetEventProcessorIndex(er);
-    if (json)
-        etw_strbuf_printf(o,
-                          "{\"time\":\"%s\",\"provider_guid\":\"%s\",\"id\":%u,\"version\":%u,"
-                          "\"level\":%u,\"opcode\":%u,\"task\":%u,\"keyword\":\"0x%llx\","
-                          "\"pid\":%u,\"tid\":%u,\"cpu\":%u,\"flags\":%u,\"payload_length\":%u",
-                          t, g, d->Id, d->Version, d->Level, d->Opcode, d->Task,
-                          (unsigned long long)d->Keyword, h->ProcessId, h->ThreadId, cpu, h->Flags,
-                          er->UserDataLength);
-    else
-        etw_strbuf_printf(o,
-                          "%s {%s} id=%u v=%u lvl=%u op=%u task=%u kw=0x%llx pid=%d tid=%d "
-                          "cpu=%u flags=0x%x len=%u",
-                          t, g, d->Id, d->Version, d->Level, d->Opcode, d->Task,
-                          (unsigned long long)d->Keyword, (int)h->ProcessId, (int)h->ThreadId, cpu,
-                          h->Flags, er->UserDataLength);
+    if (json) {
+        etw_strbuf_puts(o, "{\"time\":\"");
+        put_time(o, h->TimeStamp.QuadPart);
+        etw_strbuf_puts(o, "\",\"provider_guid\":\"");
+        put_guid(o, &h->ProviderId);
+        put_u(o, "\",\"id\":", d->Id);
+        put_u(o, ",\"version\":", d->Version);
+        put_u(o, ",\"level\":", d->Level);
+        put_u(o, ",\"opcode\":", d->Opcode);
+        put_u(o, ",\"task\":", d->Task);
+        etw_strbuf_puts(o, ",\"keyword\":\"");
+        put_hex(o, d->Keyword);
+        put_u(o, "\",\"pid\":", h->ProcessId);
+        put_u(o, ",\"tid\":", h->ThreadId);
+        put_u(o, ",\"cpu\":", cpu);
+        put_u(o, ",\"flags\":", h->Flags);
+        put_u(o, ",\"payload_length\":", er->UserDataLength);
+        return;
+    }
+    put_time(o, h->TimeStamp.QuadPart);
+    etw_strbuf_puts(o, " {");
+    put_guid(o, &h->ProviderId);
+    put_u(o, "} id=", d->Id);
+    put_u(o, " v=", d->Version);
+    put_u(o, " lvl=", d->Level);
+    put_u(o, " op=", d->Opcode);
+    put_u(o, " task=", d->Task);
+    etw_strbuf_puts(o, " kw=");
+    put_hex(o, d->Keyword);
+    etw_strbuf_puts(o, " pid=");
+    etw_strbuf_i64(o, (int)h->ProcessId);
+    etw_strbuf_puts(o, " tid=");
+    etw_strbuf_i64(o, (int)h->ThreadId);
+    put_u(o, " cpu=", cpu);
+    etw_strbuf_puts(o, " flags=");
+    put_hex(o, h->Flags);
+    put_u(o, " len=", er->UserDataLength);
 }
 
 int event_view_decode(const EVENT_RECORD *er, int json)
@@ -140,7 +292,12 @@ static void append_one_line(etw_strbuf *out, const char *s, size_t n)
         if (c >= 0x20 && c != 0x7F)
             continue;
         etw_strbuf_append(out, s + start, i - start);
-        etw_strbuf_printf(out, c == '\n' ? "\\n" : c == '\t' ? "\\t" : "\\x%02x", c);
+        if (c == '\n' || c == '\t') {
+            etw_strbuf_puts(out, c == '\n' ? "\\n" : "\\t");
+        } else {
+            char x[4] = {'\\', 'x', "0123456789abcdef"[c >> 4], "0123456789abcdef"[c & 15]};
+            etw_strbuf_append(out, x, 4);
+        }
         start = i + 1;
     }
     etw_strbuf_append(out, s + start, n - start);
@@ -155,8 +312,10 @@ void event_view_text(etw_strbuf *out, const EVENT_RECORD *er)
         etw_strbuf_puts(out, " process=");
         append_one_line(out, process, strlen(process));
     }
-    etw_strbuf_printf(out, " %s/%s", provider_name.data ? provider_name.data : "",
-                      event_name.data ? event_name.data : "");
+    etw_strbuf_putc(out, ' ');
+    etw_strbuf_append(out, provider_name.data ? provider_name.data : "", provider_name.len);
+    etw_strbuf_putc(out, '/');
+    etw_strbuf_append(out, event_name.data ? event_name.data : "", event_name.len);
     if (fields.len) {
         etw_strbuf_puts(out, decoded || fields.data[0] != '\0' ? " " : "");
         if (!decoded && !strchr(fields.data, '='))
@@ -192,16 +351,27 @@ void event_view_csv(etw_strbuf *out, const EVENT_RECORD *er)
     const EVENT_HEADER *h = &er->EventHeader;
     const EVENT_DESCRIPTOR *d = &h->EventDescriptor;
     int decoded = event_view_decode(er, 0);
-    char t[40], g[37];
-    event_time(h, t, sizeof t);
-    etw_guid_format(&h->ProviderId, g);
-    etw_strbuf_printf(out, "%s,%s,", t, g);
+    put_time(out, h->TimeStamp.QuadPart);
+    etw_strbuf_putc(out, ',');
+    put_guid(out, &h->ProviderId);
+    etw_strbuf_putc(out, ',');
     csv_field(out, provider_name.data ? provider_name.data : "", provider_name.len);
     etw_strbuf_putc(out, ',');
     csv_field(out, event_name.data ? event_name.data : "", event_name.len);
-    etw_strbuf_printf(out, ",%u,%u,%u,%u,%u,0x%llx,%u,%u,%u,%u,%u,%d,", d->Id, d->Version, d->Level,
-                      d->Opcode, d->Task, (unsigned long long)d->Keyword, h->ProcessId, h->ThreadId,
-                      GetEventProcessorIndex(er), h->Flags, er->UserDataLength, decoded);
+    put_u(out, ",", d->Id);
+    put_u(out, ",", d->Version);
+    put_u(out, ",", d->Level);
+    put_u(out, ",", d->Opcode);
+    put_u(out, ",", d->Task);
+    etw_strbuf_putc(out, ',');
+    put_hex(out, d->Keyword);
+    put_u(out, ",", h->ProcessId);
+    put_u(out, ",", h->ThreadId);
+    put_u(out, ",", GetEventProcessorIndex(er));
+    put_u(out, ",", h->Flags);
+    put_u(out, ",", er->UserDataLength);
+    put_u(out, ",", (unsigned)decoded);
+    etw_strbuf_putc(out, ',');
     csv_field(out, fields.data ? fields.data : "", fields.len);
     /* The process last: the columns before it keep their places. */
     const char *process = process_name(er);
@@ -224,7 +394,7 @@ void event_view_json(etw_strbuf *out, const EVENT_RECORD *er)
     etw_strbuf_puts(out, "\",\"event\":\"");
     if (event_name.data)
         etw_strbuf_json_string(out, event_name.data, event_name.len);
-    etw_strbuf_printf(out, "\",\"decoded\":%s", decoded ? "true" : "false");
+    etw_strbuf_puts(out, decoded ? "\",\"decoded\":true" : "\",\"decoded\":false");
     if (decoded || (fields.data && strchr(fields.data, '"'))) {
         etw_strbuf_puts(out, ",\"fields\":{");
         if (fields.data)

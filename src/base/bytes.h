@@ -9,9 +9,11 @@
 #include <stdint.h>
 #include <string.h>
 
-static inline bool etw_range_ok(size_t n, size_t off, size_t len)
+/* off and len are 64-bit so that sums and products of 32-bit fields from the data, computed
+ * in uint64_t, cannot wrap on 32-bit targets before they are checked. */
+static inline bool etw_range_ok(size_t n, uint64_t off, uint64_t len)
 {
-    return off <= n && len <= n - off;
+    return off <= n && len <= (uint64_t)n - off;
 }
 
 static inline uint16_t etw_rd16(const uint8_t *p)

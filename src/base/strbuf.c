@@ -79,22 +79,44 @@ void etw_strbuf_printf(etw_strbuf *sb, const char *fmt, ...)
 static const char digit_pairs[201] = D10("0") D10("1") D10("2") D10("3") D10("4") D10("5") D10("6") D10("7")
     D10("8") D10("9");
 
+static unsigned decimal_digits(uint64_t v)
+{
+    unsigned n = 1;
+    for (;;) {
+        if (v < 10)
+            return n;
+        if (v < 100)
+            return n + 1;
+        if (v < 1000)
+            return n + 2;
+        if (v < 10000)
+            return n + 3;
+        v /= 10000;
+        n += 4;
+    }
+}
+
 void etw_strbuf_u64(etw_strbuf *sb, uint64_t v)
 {
-    char tmp[24];
-    size_t i = sizeof tmp;
+    /* Straight into the buffer, two digits per step from the end: numbers are most of what a
+     * dump writes. */
+    unsigned n = decimal_digits(v);
+    if (sb->cap - sb->len <= n && etw_strbuf_reserve(sb, n) != 0)
+        return;
+    char *end = sb->data + sb->len + n, *p = end;
     while (v >= 100) {
-        i -= 2;
-        memcpy(tmp + i, digit_pairs + 2 * (v % 100), 2);
+        p -= 2;
+        memcpy(p, digit_pairs + 2 * (v % 100), 2);
         v /= 100;
     }
     if (v >= 10) {
-        i -= 2;
-        memcpy(tmp + i, digit_pairs + 2 * v, 2);
+        p -= 2;
+        memcpy(p, digit_pairs + 2 * v, 2);
     } else {
-        tmp[--i] = (char)('0' + v);
+        *--p = (char)('0' + v);
     }
-    etw_strbuf_append(sb, tmp + i, sizeof tmp - i);
+    *end = '\0';
+    sb->len += n;
 }
 
 void etw_strbuf_i64(etw_strbuf *sb, int64_t v)
@@ -139,10 +161,67 @@ void etw_strbuf_hex(etw_strbuf *sb, const uint8_t *p, size_t n)
     sb->data[sb->len] = 0;
 }
 
+#ifdef __SSE2__
+/* The 16 bytes at p need no JSON escaping: no control character, quote or backslash. */
+static int json_clean16(const char *p)
+{
+    const __m128i space = _mm_set1_epi8(0x20), quote = _mm_set1_epi8('"'),
+                  backslash = _mm_set1_epi8('\\');
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+    __m128i printable = _mm_cmpeq_epi8(_mm_max_epu8(v, space), v);
+    __m128i special = _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash));
+    return _mm_movemask_epi8(_mm_andnot_si128(special, printable)) == 0xFFFF;
+}
+
+/* Whether s[0..n) needs no escaping at all, 16 bytes at a time (the tail of a string shorter
+ * than 16 is checked in a copy padded with a harmless letter). */
+static int json_clean(const char *s, size_t n)
+{
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16)
+        if (!json_clean16(s + i))
+            return 0;
+    if (i == n)
+        return 1;
+    if (n >= 16)
+        return json_clean16(s + n - 16);
+    char t[16];
+    memset(t, 'a', sizeof t);
+    memcpy(t, s, n);
+    return json_clean16(t);
+}
+#endif
+
 void etw_strbuf_json_string(etw_strbuf *sb, const char *s, size_t n)
 {
+#ifdef __SSE2__
+    /* Names and decoded strings rarely need escaping: then one copy. */
+    if (json_clean(s, n)) {
+        etw_strbuf_append(sb, s, n);
+        return;
+    }
+#endif
     size_t start = 0;
     for (size_t i = 0; i < n; i++) {
+#ifdef __SSE2__
+        /* 16 bytes at a time up to the first that needs escaping (a control character, a
+         * quote or a backslash): decoded strings rarely hold any. */
+        const __m128i space = _mm_set1_epi8(0x20), quote = _mm_set1_epi8('"'),
+                      backslash = _mm_set1_epi8('\\');
+        while (i + 16 <= n) {
+            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+            __m128i printable = _mm_cmpeq_epi8(_mm_max_epu8(v, space), v);
+            __m128i special = _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash));
+            unsigned ok = (unsigned)_mm_movemask_epi8(_mm_andnot_si128(special, printable));
+            if (ok != 0xFFFFu) {
+                i += (size_t)__builtin_ctz(~ok);
+                break;
+            }
+            i += 16;
+        }
+        if (i >= n)
+            break;
+#endif
         unsigned char c = (unsigned char)s[i];
         if (c >= 0x20 && c != '"' && c != '\\')
             continue;

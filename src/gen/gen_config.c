@@ -44,6 +44,8 @@ const char *etw_gen_config_check(const etw_gen_config *c)
         return "perf_freq below 1 kHz";
     if (c->cpu_mhz > 100000)
         return "cpu_mhz out of range";
+    if (c->append_sessions > 1 && c->append_sessions > c->events)
+        return "more appended sessions than events";
     return NULL;
 }
 

@@ -27,6 +27,7 @@ typedef struct gen_run {
     const etw_gen_sinks *out;   /* NULL in the sizing pass */
     proc_state procs[64];
     uint64_t next_seq, data_buffers, last_flush, max_flushed_ts, deadline, index;
+    uint64_t latest_flush;      /* the latest flush time of all sessions (the header's EndTime) */
     etw_gen_summary sum;
     int failed;
 } gen_run;
@@ -75,6 +76,8 @@ static void flush(gen_run *g, unsigned cpu, uint64_t ts, uint16_t extra_flags)
     }
     g->sum.buffers++;
     g->last_flush = ts;
+    if (ts > g->latest_flush)
+        g->latest_flush = ts;
     p->offset = 0;
 }
 
@@ -172,6 +175,29 @@ static void setup_clock(gen_run *g, etw_gen_header_info *h)
     h->ts = g->c.clock_type == ETW_GEN_CLOCK_SYSTEM ? h->start_time : uptime * freq + sub;
 }
 
+/* Every open buffer is flushed at `end`, as a logging session does when it stops. */
+static void flush_all(gen_run *g, uint64_t end)
+{
+    for (unsigned i = 0; i < g->c.processors; i++)
+        if (g->procs[i].offset)
+            flush(g, i, end, ETW_BUFFER_FLAG_FLUSH_MARKER);
+    g->deadline = UINT64_MAX;
+}
+
+/* An appended session starts: the previous one stopped (its buffers flushed), the clock went
+ * back by clock_step_back, and the new session numbers its buffers from 1 again (as the
+ * sdiag-win7 appended files in the corpus do). Its flush times restart below the previous
+ * session's: the file's flush order goes backwards once. */
+static uint64_t start_appended_session(gen_run *g, uint64_t t)
+{
+    flush_all(g, t + 1);
+    t = t + 1 > g->c.clock_step_back ? t + 1 - g->c.clock_step_back : 1;
+    g->last_flush = t;
+    g->max_flushed_ts = 0;
+    g->next_seq = 1;
+    return t;
+}
+
 /* The whole simulation; with g->out NULL it only sizes (no bytes, no callbacks). */
 static void simulate(gen_run *g, uint64_t ts0)
 {
@@ -189,17 +215,18 @@ static void simulate(gen_run *g, uint64_t ts0)
     }
     uint64_t t = ts0;
     g->last_flush = ts0;
+    unsigned sessions = g->c.append_sessions > 1 ? g->c.append_sessions : 1;
+    uint64_t per_session = g->c.events / sessions;
     for (uint64_t n = 0; n < g->c.events && !g->failed; n++) {
+        if (n && n % per_session == 0 && n / per_session < sessions)
+            t = start_appended_session(g, t);
         t += 1 + etw_gen_below(&r, 2 * mean);
         if (etw_gen_below(&r, 16) == 0)
             t -= 1; /* equal timestamps happen, across and within processors */
         place_event(g, &r, t);
         g->sum.last_ts = t;
     }
-    uint64_t end = g->c.events ? t + 1 : ts0;
-    for (unsigned i = 0; i < g->c.processors; i++)
-        if (g->procs[i].offset)
-            flush(g, i, end, ETW_BUFFER_FLAG_FLUSH_MARKER);
+    flush_all(g, g->c.events ? t + 1 : ts0);
     g->sum.last_flush_ts = g->last_flush;
 }
 
@@ -214,7 +241,8 @@ static void init_run(gen_run *g, const etw_gen_config *c)
     if (!g->c.cpu_mhz)
         g->c.cpu_mhz = 2995;
     if (!g->c.log_file_mode)
-        g->c.log_file_mode = EVENT_TRACE_FILE_MODE_SEQUENTIAL;
+        g->c.log_file_mode = EVENT_TRACE_FILE_MODE_SEQUENTIAL |
+                             (g->c.append_sessions > 1 ? EVENT_TRACE_FILE_MODE_APPEND : 0);
     if (!g->c.logger_id)
         g->c.logger_id = 0x21;
     g->next_seq = 1;
@@ -234,7 +262,7 @@ int etw_gen_run_ex(const etw_gen_config *c, const etw_gen_sinks *out)
     setup_clock(g, &h);
     simulate(g, h.ts); /* sizing pass */
     uint64_t freq = etw_gen_ticks_per_second(&g->c);
-    h.end_time = h.start_time + ticks_to_100ns(g->sum.last_flush_ts - h.ts, freq);
+    h.end_time = h.start_time + ticks_to_100ns(g->latest_flush > h.ts ? g->latest_flush - h.ts : 0, freq);
     h.buffers_written = g->c.buffers_written_override ? g->c.buffers_written_override
                                                       : (uint32_t)(g->sum.buffers + 1);
     h.events_lost = (uint32_t)g->sum.lost_buffers;

@@ -69,6 +69,13 @@ typedef struct etw_gen_config {
     int header_extension_records; /* HookId 0x0005 and 0x0050 records after the header event,
                                      as far as they fit in buffer 0 (§B.9, Part E) */
     uint16_t logger_id;         /* ClientContext.LoggerId; 0 = 0x21 */
+    unsigned append_sessions;   /* 0 or 1: one session. N: the events are split over N logging
+                                   sessions appended to one file, as EVENT_TRACE_FILE_MODE_APPEND
+                                   writes it (one header buffer; each session's buffers follow
+                                   the previous session's, sequence numbers restart at 1) */
+    uint64_t clock_step_back;   /* raw ticks the clock goes back when an appended session
+                                   starts (a clock change, a reboot): its buffers then have
+                                   flush times before the previous session's. Never below 1 */
 } etw_gen_config;
 
 /* seed 1, 4 processors, pointer size 8, QPC at 10 MHz, 64 KiB buffers, 10,000 events, every

@@ -7,6 +7,7 @@
 #include <etwire/relay.h>
 
 #include "relay/kafka.h"
+#include "relay/live.h"
 
 #define NO_KAFKA "this etwire was built without Kafka support (librdkafka)"
 
@@ -94,6 +95,13 @@ ETWIRE_RELAY_API etwire_relay_kafka_collector *etwire_relay_kafka_collector_new(
     k->o.sink.reorder = p->Reorder;
     k->o.sink.window = p->Window ? p->Window : 64;
     k->o.sink.memory_limit = p->MaxMemory ? p->MaxMemory : 256ull << 20;
+    if (p->Live) {
+        relay_live_opts lo = {.address = p->Live, .mode = p->LiveMode, .queue = p->LiveQueue};
+        if (!(k->o.sink.live = relay_live_start(&lo, err, errlen))) {
+            free(k);
+            return NULL;
+        }
+    }
     return k;
 #endif
 }
@@ -114,5 +122,8 @@ ETWIRE_RELAY_API void etwire_relay_kafka_collector_stop(etwire_relay_kafka_colle
 
 ETWIRE_RELAY_API void etwire_relay_kafka_collector_free(etwire_relay_kafka_collector *k)
 {
+    if (!k)
+        return;
+    relay_live_stop(k->o.sink.live); /* after run returned: every session was closed */
     free(k);
 }

@@ -34,10 +34,11 @@ int relay_input_index(const char *path, int want_clock, relay_input_cb cb, void 
     relay_input_clock clk = {.frequency = want_clock ? file_frequency(path) : 0};
     const etw_file_entry *e;
     const uint8_t *p;
+    size_t n; /* the whole buffer: whole_buffers is the file source's default */
     etw_status st;
     int rc = 0;
     /* Flush order, as the index sorted it: what a live Windows sender would have shipped. */
-    while (etw_file_source_next(f, &e, &p, &st)) {
+    while (etw_file_source_next(f, UINT32_MAX, &e, &p, &n, &st)) {
         if (!p) {
             snprintf(err, errlen, "%s: buffer at offset %llu: %s", path, (unsigned long long)e->offset,
                      etw_status_message(st));

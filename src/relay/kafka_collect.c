@@ -219,6 +219,7 @@ static void consume(kcollect *c, const rd_kafka_message_t *m)
     uint64_t next = kc_seq_of(s, relay_sink_next_seq(s->sink));
     if (is_end) {
         if (count == next) {
+            relay_sink_set_ended(s->sink);
             close_session(c, s);
             free_session_if_unused(c, s);
         } else if (count > next) {

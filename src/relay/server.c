@@ -19,6 +19,7 @@
 #include <etwire/relay.h>
 
 #include "relay/collect.h"
+#include "relay/live.h"
 #include "relay/names.h"
 #include "relay/net.h"
 #include "relay/quota.h"
@@ -33,6 +34,7 @@ struct etwire_relay_collector {
     ETWIRE_RELAY_COLLECTOR_OPTIONS o;
     ETWIRE_RELAY_SESSION_CALLBACKS cb;
     relay_collect_cfg cfg;
+    struct relay_live *live;
     char **allow;
     atomic_int stop;
     int lfd;
@@ -197,6 +199,14 @@ ETWIRE_RELAY_API etwire_relay_collector *etwire_relay_collector_new(
     }
     if (c->o.Listen && (c->lfd = relay_listen(c->o.Listen, err, errlen)) < 0)
         goto fail;
+    if (c->o.Live) {
+        relay_live_opts lo = {.address = c->o.Live, .mode = c->o.LiveMode, .queue = c->o.LiveQueue,
+                              .remote = c->o.LiveRemote, .tls_ctx = cfg->tls_ctx,
+                              .allow = c->o.LiveAllow};
+        if (!(c->live = relay_live_start(&lo, err, errlen)))
+            goto fail;
+        cfg->sink.live = c->live;
+    }
     return c;
 fail:
     etwire_relay_collector_free(c);
@@ -376,6 +386,7 @@ ETWIRE_RELAY_API void etwire_relay_collector_free(etwire_relay_collector *c)
     pthread_mutex_unlock(&c->mu);
     if (c->reg)
         relay_registry_destroy(c->reg, &c->cfg);
+    relay_live_stop(c->live); /* after the sessions: their subscribers got END */
     if (c->cfg.quota && (c->o.SourceMemory || c->o.SourceRate) && c->cfg.stats)
         relay_quota_stats(c->cfg.quota, c->cfg.stats); /* per-session lines only unless used */
     relay_quota_destroy(c->cfg.quota);

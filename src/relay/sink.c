@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "relay/live.h"
 #include "relay/sink_files.h"
 
 typedef struct slot {
@@ -46,6 +47,9 @@ struct relay_sink {
     void *user;           /* what the program's Open returned */
     int user_open;
     ULONG trace_rc;
+    relay_live_entry *live;      /* the adding thread's: created with the first buffer */
+    relay_live_entry *live_seen; /* (mu) the same, for the completion side's event counts */
+    int complete;                /* the sender ended the session */
 };
 
 static void WINAPI on_event(PEVENT_RECORD r)
@@ -81,6 +85,8 @@ static void WINAPI on_complete(const ETW_BUFFER_HEADER *buffer, void *ctx)
             k->count--;
             k->completed++;
         }
+        if (k->live_seen) /* on the processing thread, which alone counts events */
+            relay_live_events(k->o.live, k->live_seen, k->events);
     }
     pthread_cond_broadcast(&k->cv);
     pthread_mutex_unlock(&k->mu);
@@ -240,6 +246,17 @@ static int add(relay_sink *k, uint8_t *storage, const uint8_t *buf, uint32_t siz
     k->writing_done = 0;
     pthread_mutex_unlock(&k->mu);
     ULONG rc = ProcessTraceAddBufferToBufferStream(k->h, (const ETW_BUFFER_HEADER *)buf, size);
+    if (rc == ERROR_SUCCESS && k->o.live) {
+        /* Published as it arrives, before decoding and saving: live consumers see it now. */
+        int first = k->live == NULL;
+        relay_live_buffer(k->o.live, &k->live, k->who.Source, k->who.Session, k->who.Instance,
+                          buf, size, !save);
+        if (first && k->live) {
+            pthread_mutex_lock(&k->mu);
+            k->live_seen = k->live;
+            pthread_mutex_unlock(&k->mu);
+        }
+    }
     if (rc != ERROR_SUCCESS) {
         /* Refused: no completion will come, and it was never written. A replayed buffer is in
          * the .etl all the same (written by an older version): it keeps its number. */
@@ -277,8 +294,14 @@ static int add(relay_sink *k, uint8_t *storage, const uint8_t *buf, uint32_t siz
 
 void relay_sink_mark_complete(relay_sink *k)
 {
+    k->complete = 1;
     if (k->files.etl_fd >= 0 && fchmod(k->files.etl_fd, 0440) != 0)
         fprintf(stderr, "etwire collect: %s: cannot mark the .etl complete (read-only)\n", k->files.label);
+}
+
+void relay_sink_set_ended(relay_sink *k)
+{
+    k->complete = 1;
 }
 
 int relay_sink_failed(relay_sink *k)
@@ -381,6 +404,10 @@ void relay_sink_close(relay_sink *k, FILE *stats)
             k->o.cb->Close(k->user, &k->who, have ? &st : NULL);
         CloseTrace(k->h); /* fires any completion still owed, freeing storage */
     }
+    pthread_mutex_lock(&k->mu);
+    k->live_seen = NULL;
+    pthread_mutex_unlock(&k->mu);
+    relay_live_close(k->o.live, k->live, k->complete);
     relay_sink_files_close(&k->files);
     pthread_mutex_destroy(&k->mu);
     pthread_cond_destroy(&k->cv);

@@ -22,6 +22,7 @@ typedef struct relay_sink_opts {
     uint32_t window;        /* buffers in flight, until relay_sink_set_window */
     uint64_t memory_limit;  /* bytes the stream session may hold before releasing early */
     uint64_t reorder;       /* reorder window in 100 ns units (0 = the library's default) */
+    struct relay_live *live; /* publishes every buffer to live subscribers (NULL: none) */
 } relay_sink_opts;
 
 typedef struct relay_sink relay_sink;
@@ -51,6 +52,8 @@ void relay_sink_end(relay_sink *k);
 void relay_sink_wait(relay_sink *k, int ms);
 /* The session ended: its .etl becomes read-only, the mark that it is never reopened. */
 void relay_sink_mark_complete(relay_sink *k);
+/* The sender ended the session (live subscribers are told so at close). */
+void relay_sink_set_ended(relay_sink *k);
 /* True once a write failed: the session must be closed (it resumes from its .etl). */
 int relay_sink_failed(relay_sink *k);
 /* Ends the stream, drains ProcessTrace, closes files, prints statistics when asked. */

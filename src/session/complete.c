@@ -1,9 +1,10 @@
 /* Buffer completion (docs/design.md 3.4): once all of a buffer's events were delivered, and
- * all earlier-arrived buffers were completed, its BufferCallback fires (in flush order, which
- * is what a relay must forward), then its BufferCompletionCallback, exactly once. */
+ * every buffer flushed before it was completed (arrived or still to come: the source's
+ * first_pending), its BufferCallback fires (in flush order, which is what a relay must
+ * forward), then its BufferCompletionCallback, exactly once. When nobody sees buffers, each
+ * completes as soon as its events are out. */
 #include <stdlib.h>
 
-#include "etl/file_source.h"
 #include "session/run.h"
 
 void etw_session_fold_live(etw_session *s)
@@ -14,10 +15,21 @@ void etw_session_fold_live(etw_session *s)
     s->stats.BadRecords = s->live.bad_records;
 }
 
+int etw_session_wants_buffers(const etw_session *s)
+{
+    if (s->completion_cb)
+        return 1;
+    switch (s->api) {
+    case ETW_API_LOGFILE_W: return s->logfile_w->BufferCallback != NULL;
+    case ETW_API_LOGFILE_A: return s->logfile_a->BufferCallback != NULL;
+    default: return s->options.BufferCallback != NULL;
+    }
+}
+
 static void recycle(etw_session *s, etw_buf *b)
 {
-    if (s->file)
-        etw_file_source_done(s->file, b->orig);
+    if (s->src.ops->done)
+        s->src.ops->done(s->src.impl, b->orig);
     pthread_mutex_lock(&s->mu);
     s->stats.BytesHeld = atomic_fetch_sub_explicit(&s->bytes_held,
                                                    b->orig_size + (b->owned ? b->hdr.filled : 0),
@@ -25,7 +37,7 @@ static void recycle(etw_session *s, etw_buf *b)
                          (b->orig_size + (b->owned ? b->hdr.filled : 0));
     s->stats.BuffersCompleted++;
     etw_session_fold_live(s);
-    free(b->owned);
+    etw_session_drop_inflated(s, b->owned);
     b->owned = NULL;
     /* The free list is shared with AddBuffer (etw_session_accept runs under mu). */
     b->next_proc = s->free_bufs;
@@ -70,10 +82,36 @@ static void finish(etw_session *s, etw_buf *b)
     recycle(s, b);
 }
 
+/* Nobody sees buffers complete: each goes as soon as its events are done, whatever arrived
+ * before it (its memory is reused at once). */
+static void complete_unobserved(etw_run *r, etw_session *s)
+{
+    etw_buf **link = &s->arr_head, *prev = NULL, *b;
+    while ((b = *link)) {
+        if (!b->events_done) {
+            prev = b;
+            link = &b->next_arrival;
+            continue;
+        }
+        *link = b->next_arrival;
+        if (s->arr_tail == b)
+            s->arr_tail = prev;
+        (void)buffer_callback(s, b); /* progress fields only: there is no callback */
+        finish(s, b);
+    }
+    (void)r;
+}
+
 void etw_complete_ready(etw_run *r, etw_session *s)
 {
     etw_buf *b;
-    while ((b = s->arr_head) && b->events_done) {
+    if (!s->observed) {
+        complete_unobserved(r, s);
+        return;
+    }
+    /* In flush order: not before every buffer flushed earlier has completed, read or not. */
+    uint64_t pending = s->src.ops->first_pending ? s->src.ops->first_pending(s->src.impl) : UINT64_MAX;
+    while ((b = s->arr_head) && b->events_done && b->pos < pending) {
         s->arr_head = b->next_arrival;
         if (!s->arr_head)
             s->arr_tail = NULL;

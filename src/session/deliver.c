@@ -34,6 +34,7 @@ static void buffer_context(const etw_buf *b, ETW_BUFFER_CONTEXT *c)
     if (b->hdr.flags & ETW_BUFFER_FLAG_PROC_INDEX) {
         c->ProcessorIndex = b->hdr.processor;
     } else {
+        c->ProcessorIndex = 0;
         c->ProcessorNumber = (UCHAR)b->hdr.processor;
         c->Alignment = 8;
     }
@@ -45,8 +46,9 @@ static void build_record(etw_session *s, const etw_buf *b, const etw_record *r, 
 {
     const uint8_t *p = b->data + b->cursor;
     EVENT_HEADER *h = &er->EventHeader;
-    memset(er, 0, sizeof *er);
+    /* Every field is set (no memset of the whole record: this runs once per event). */
     h->Size = r->size;
+    h->HeaderType = 0;
     h->Flags = record_flags(s, b, r);
     h->EventProperty = r->event_property;
     h->ThreadId = r->thread_id;
@@ -57,6 +59,8 @@ static void build_record(etw_session *s, const etw_buf *b, const etw_record *r, 
     h->ProcessorTime = r->cpu_time;
     h->ActivityId = r->activity_id;
     buffer_context(b, &er->BufferContext);
+    er->ExtendedDataCount = 0;
+    er->ExtendedData = NULL;
     if (r->ext_count) {
         unsigned cap = sizeof s->ext_items / sizeof s->ext_items[0];
         er->ExtendedDataCount = (USHORT)etw_record_ext_items(r, p, s->ext_items, cap);
@@ -64,6 +68,7 @@ static void build_record(etw_session *s, const etw_buf *b, const etw_record *r, 
     }
     er->UserDataLength = (USHORT)r->payload_len;
     er->UserData = (PVOID)(p + r->payload_off);
+    er->UserContext = NULL;
 }
 
 static void build_classic(const EVENT_RECORD *er, const etw_record *r, const uint8_t *p,
@@ -130,30 +135,34 @@ void etw_deliver(etw_run *r, etw_session *s, etw_proc *p)
 {
     const etw_buf *b = p->head;
     const etw_record *rec = &p->rec;
-    int64_t ft = p->key.ft == INT64_MIN ? etw_clock_to_filetime(&s->clock, rec->timestamp) : p->key.ft;
-    int is_header = p->key.ft == INT64_MIN;
+    int64_t ft = p->key.ft;
+    int is_header = ft == INT64_MIN;
+    if (is_header) /* header-buffer records: first by definition, never filtered or late */
+        ft = etw_clock_to_filetime(&s->clock, rec->timestamp);
     EVENT_RECORD er;
     int built = 0;
     if (s->hooks && s->hooks->event) {
-        /* The layer above learns from every event, filtered or not (session.h). */
+        /* The layer above learns from every event, filtered or not (session.h), with this
+         * trace's decode scope (set as for the callback below). */
         build_record(s, b, rec, ft, &er);
         built = 1;
-        uint32_t outer = etw_decode_scope;
-        etw_decode_scope = s->decode_scope;
+        if (r->scoped != s) {
+            etw_decode_scope = s->decode_scope;
+            r->scoped = s;
+        }
         s->hooks->event(&er);
-        etw_decode_scope = outer;
     }
-    if (!is_header && (ft < r->start_ft || ft > r->end_ft)) {
-        s->live.filtered++;
-        return;
-    }
-    /* Late: it sorts before something already delivered (the reorder window or the memory
-     * bound let that go first). */
-    if (r->have_last && !is_header && etw_key_less(&p->key, &r->last))
-        s->live.late++;
-    if (!is_header && (!r->have_last || etw_key_less(&r->last, &p->key))) {
-        r->last = p->key;
-        r->have_last = 1;
+    if (!is_header) {
+        if (ft < r->start_ft || ft > r->end_ft) {
+            s->live.filtered++;
+            return;
+        }
+        /* Late: it sorts before something already delivered (the reorder window or the
+         * memory bound let that go first). r->last starts below every key. */
+        if (etw_key_less(&p->key, &r->last))
+            s->live.late++;
+        else
+            r->last = p->key;
     }
     s->current_time = ft;
     s->live.delivered++;
@@ -161,10 +170,13 @@ void etw_deliver(etw_run *r, etw_session *s, etw_proc *p)
     if (!built)
         build_record(s, b, rec, ft, &er);
     /* Decoding inside the callback uses what this trace taught (base/decode_scope.h); several
-     * sessions share one ProcessTrace thread, so the scope follows each event. */
-    uint32_t outer_scope = etw_decode_scope;
-    etw_decode_scope = s->decode_scope;
+     * sessions share one ProcessTrace thread, so the scope follows the session whose event
+     * goes out (set only when that changes: a thread-local write per event costs a call in a
+     * shared library). etw_run_process restores the caller's scope. */
+    if (r->scoped != s) {
+        etw_decode_scope = s->decode_scope;
+        r->scoped = s;
+    }
     call_back(s, rec, b, &er);
-    etw_decode_scope = outer_scope;
 }
 

@@ -45,7 +45,7 @@ static int finished(const etw_session *s, const etw_proc *p, uint32_t slot)
 {
     if (slot == 0)
         return p->seen || s->input_ended;
-    if (s->file)
+    if (s->src.ops->counts_buffers)
         return p->unfed == 0;
     return s->input_ended;
 }
@@ -55,7 +55,7 @@ static int expected(const etw_session *s, const etw_proc *p, uint32_t slot)
 {
     if (p->seen || slot == 0)
         return 1;
-    if (s->file)
+    if (s->src.ops->counts_buffers)
         return p->unfed > 0;
     return slot <= announced_processors(s);
 }
@@ -67,15 +67,14 @@ void etw_session_bound(const etw_session *s, etw_key *bound, int *none)
         *none = 0;
         bound->ft = INT64_MIN;
         bound->raw = 0;
-        bound->sess = 0;
-        bound->proc = 0;
+        bound->tie = 0;
         return;
     }
     for (uint32_t slot = 0; slot < s->nprocs; slot++) {
         const etw_proc *p = &s->procs[slot];
         if (p->head || !expected(s, p, slot) || finished(s, p, slot))
             continue;
-        etw_key k = {INT64_MIN, 0, s->index_in_call, slot};
+        etw_key k = {INT64_MIN, 0, etw_key_tie(s->index_in_call, slot)};
         if (p->seen) {
             k.ft = etw_clock_to_filetime(&s->clock, p->last_ts);
             k.raw = p->last_ts;
@@ -106,8 +105,7 @@ void etw_proc_load(etw_run *r, etw_session *s, uint32_t slot)
                 p->last_ts = ts;
                 p->key.ft = slot == 0 ? INT64_MIN : etw_clock_to_filetime(&s->clock, ts);
                 p->key.raw = ts;
-                p->key.sess = s->index_in_call;
-                p->key.proc = slot;
+                p->key.tie = etw_key_tie(s->index_in_call, slot);
                 p->has_rec = 1;
                 return;
             }
@@ -127,7 +125,27 @@ void etw_proc_load(etw_run *r, etw_session *s, uint32_t slot)
     }
 }
 
-static int wants_events(const etw_session *s)
+/* The arrival list is kept in flush order (pos), which is completion order: a buffer read out
+ * of flush order goes to its place. Buffers mostly arrive in order, and few are in flight. */
+static void insert_arrival(etw_session *s, etw_buf *b)
+{
+    b->next_arrival = NULL;
+    if (!s->arr_tail || s->arr_tail->pos < b->pos) {
+        if (s->arr_tail)
+            s->arr_tail->next_arrival = b;
+        else
+            s->arr_head = b;
+        s->arr_tail = b;
+        return;
+    }
+    etw_buf **link = &s->arr_head;
+    while ((*link)->pos < b->pos) /* ends before the tail, whose pos is larger */
+        link = &(*link)->next_arrival;
+    b->next_arrival = *link;
+    *link = b;
+}
+
+int etw_session_wants_events(const etw_session *s)
 {
     switch (s->api) {
     case ETW_API_LOGFILE_W: return s->logfile_w->EventCallback != NULL;
@@ -138,12 +156,7 @@ static int wants_events(const etw_session *s)
 
 void etw_session_integrate(etw_run *r, etw_session *s, etw_buf *b)
 {
-    if (s->arr_tail)
-        s->arr_tail->next_arrival = b;
-    else
-        s->arr_head = b;
-    s->arr_tail = b;
-    b->next_arrival = NULL;
+    insert_arrival(s, b);
     b->next_proc = NULL;
     uint32_t slot = b->index == 0 ? 0 : (uint32_t)b->hdr.processor + 1;
     etw_proc *p = etw_proc_slot(s, slot);
@@ -166,7 +179,7 @@ void etw_session_integrate(etw_run *r, etw_session *s, etw_buf *b)
         p = &s->procs[slot];
     }
     if (slot) {
-        if (s->file && p->unfed)
+        if (p->unfed)
             p->unfed--;
         int64_t flush_ft = etw_clock_to_filetime(&s->clock, b->hdr.timestamp);
         if (flush_ft > r->newest_flush_ft)
@@ -175,7 +188,7 @@ void etw_session_integrate(etw_run *r, etw_session *s, etw_buf *b)
     s->bound_dirty = 1;
     r->bounds_changed = 1;
     /* No event consumer: nothing to merge, the buffer is done on arrival (relay mode). */
-    if (!wants_events(s)) {
+    if (!s->merges) {
         b->events_done = 1;
         etw_complete_ready(r, s);
         return;

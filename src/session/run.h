@@ -17,19 +17,21 @@ typedef struct etw_run {
     size_t heap_len, heap_cap;
     etw_waiter waiter;
     int64_t start_ft, end_ft; /* delivery window (INT64_MIN / INT64_MAX when absent) */
-    etw_key last;             /* the last delivered event, to count late ones */
-    int have_last;
+    etw_key last;             /* the newest delivered event, to count late ones */
     int64_t newest_flush_ft;
     int bounds_changed; /* some session's bound_dirty was set since the last look */
     int stop;
     etw_status stop_status;
     int nomem;
+    etw_session *scoped;   /* the session whose decode scope the thread has now */
 } etw_run;
 
-/* merge.c */
+/* heap.c */
 int etw_heap_push(etw_run *r, etw_session *s, uint32_t slot);
 void etw_heap_fix_top(etw_run *r);
 void etw_heap_pop_top(etw_run *r);
+
+/* merge.c */
 etw_status etw_run_process(etw_run *r);
 
 /* procs.c: the processor table and the bound on what unseen data may still hold. */

@@ -8,19 +8,18 @@
 #include "base/bytes.h"
 #include "base/decode_scope.h"
 #include "format/xca.h"
-#include "etl/file_source.h"
-#include "tdh/store/schema_lookup.h"
+#include "session/run.h"
 
-etw_session *etw_session_create(int is_stream)
+etw_session *etw_session_create(etw_source src)
 {
     etw_session *s = calloc(1, sizeof *s);
     if (!s)
         return NULL;
     pthread_mutex_init(&s->mu, NULL);
-    s->is_stream = is_stream;
+    s->src = src;
     s->decode_scope = etw_decode_scope_new();
-    s->window_100ns = is_stream ? ETWIRE_REORDER_DEFAULT : ETWIRE_REORDER_UNBOUNDED;
-    s->mem_limit = is_stream ? ETWIRE_MEMORY_LIMIT_DEFAULT : UINT64_MAX;
+    s->window_100ns = ETWIRE_REORDER_UNBOUNDED;
+    s->mem_limit = UINT64_MAX;
     return s;
 }
 
@@ -41,11 +40,13 @@ void etw_session_destroy(etw_session *s)
     if (!s)
         return;
     etw_session_release_all(s);
-    etw_tdh_forget_scope(s->decode_scope);
     free_buf_list(s->free_bufs, next_proc);
+    while (s->nspare_inflated)
+        free(s->spare_inflated[--s->nspare_inflated]);
     free(s->procs);
     free(s->names);
-    etw_file_source_close(s->file);
+    if (s->src.ops && s->src.ops->close)
+        s->src.ops->close(s->src.impl);
     pthread_mutex_destroy(&s->mu);
     free(s);
 }
@@ -122,7 +123,8 @@ static etw_status decompress(etw_session *s, const uint8_t *p, size_t n,
      * never more than the session's buffer size, and ETW buffers are at most 16 MiB. */
     if (h->filled > ETW_MAX_BUFFER_SIZE || h->filled > s->header.BufferSize)
         return ETW_E_BUF_FILLED;
-    uint8_t *d = malloc(h->filled);
+    uint8_t *d = s->nspare_inflated ? s->spare_inflated[--s->nspare_inflated]
+                                    : malloc(s->header.BufferSize);
     if (!d)
         return ETW_E_NOMEM;
     memcpy(d, p, ETW_BUFFER_HEADER_SIZE);
@@ -131,7 +133,7 @@ static etw_status decompress(etw_session *s, const uint8_t *p, size_t n,
                                 stored - ETW_BUFFER_HEADER_SIZE, d + ETW_BUFFER_HEADER_SIZE,
                                 h->filled - ETW_BUFFER_HEADER_SIZE, &got);
     if (rc != ETW_XCA_OK || got != h->filled - ETW_BUFFER_HEADER_SIZE) {
-        free(d);
+        etw_session_drop_inflated(s, d);
         return ETW_E_BUF_DECOMPRESS;
     }
     s->stats.BuffersCompressed++;
@@ -157,6 +159,16 @@ static etw_status walk_records(const uint8_t *d, uint32_t filled, uint32_t *bad_
     return ETW_OK;
 }
 
+void etw_session_drop_inflated(etw_session *s, uint8_t *block)
+{
+    if (!block)
+        return;
+    if (s->nspare_inflated < sizeof s->spare_inflated / sizeof s->spare_inflated[0])
+        s->spare_inflated[s->nspare_inflated++] = block;
+    else
+        free(block);
+}
+
 static etw_buf *new_buf(etw_session *s)
 {
     etw_buf *b = s->free_bufs;
@@ -169,19 +181,74 @@ static etw_buf *new_buf(etw_session *s)
     return b;
 }
 
+etw_status etw_session_expect_buffer(etw_session *s, uint32_t processor)
+{
+    etw_proc *proc = etw_proc_slot(s, processor + 1);
+    if (!proc)
+        return ETW_E_NOMEM;
+    proc->unfed++;
+    return ETW_OK;
+}
+
+void etw_session_skip_buffer(etw_session *s, etw_status st, uint64_t index, uint64_t offset,
+                             uint32_t processor, const char *detail)
+{
+    pthread_mutex_lock(&s->mu);
+    s->stats.BuffersRejected++;
+    if (index == UINT64_MAX)
+        index = s->next_index;
+    pthread_mutex_unlock(&s->mu);
+    s->corrupt = 1;
+    etw_session_report(s, st, index, offset, 0, detail);
+    etw_proc *proc = processor == UINT32_MAX ? NULL : etw_proc_slot(s, processor + 1);
+    if (proc && proc->unfed)
+        proc->unfed--;
+    s->bound_dirty = 1;
+}
+
+void etw_session_restart(etw_session *s)
+{
+    free(s->procs);
+    s->procs = NULL;
+    s->nprocs = 0;
+    s->next_index = s->next_offset = 0;
+    s->ended = s->input_ended = s->header_seen = s->corrupt = 0;
+    s->bound_dirty = 1;
+    s->current_time = 0;
+    s->buffers_read = 0;
+    memset(&s->live, 0, sizeof s->live);
+    pthread_mutex_lock(&s->mu);
+    memset(&s->stats, 0, sizeof s->stats);
+    s->stats.EventsLost = s->header.EventsLost;
+    pthread_mutex_unlock(&s->mu);
+    if (s->logfile_w)
+        s->logfile_w->BuffersRead = 0, s->logfile_w->CurrentTime = 0;
+    if (s->logfile_a)
+        s->logfile_a->BuffersRead = 0, s->logfile_a->CurrentTime = 0;
+}
+
+etw_status etw_session_add(etw_session *s, const uint8_t *p, size_t n, uint64_t offset,
+                           uint64_t pos, int last_of_proc, int validate_records)
+{
+    pthread_mutex_lock(&s->mu);
+    etw_status st = etw_session_accept(s, p, n, offset, pos, last_of_proc, validate_records);
+    pthread_mutex_unlock(&s->mu);
+    return st;
+}
+
 etw_status etw_session_accept(etw_session *s, const uint8_t *p, size_t n, uint64_t offset,
-                              int last_of_proc, int validate_records)
+                              uint64_t pos, int last_of_proc, int validate_records)
 {
     etw_buffer_header h;
     etw_status st = etw_buffer_header_parse(p, n, &h);
     if (st != ETW_OK)
         return st;
-    if (!s->have_header) {
-        if ((st = take_header(s, p, &h)) != ETW_OK)
-            return st;
-    } else if (h.timestamp < s->last_flush_accepted) {
-        return ETW_E_BUF_ORDER;
-    }
+    /* A buffer older than the one before it is taken like any other: a clock set back
+     * between appended sessions, a relog or a private session produces such sequences, and a
+     * BufferCallback hands them on as they are (issue 9.5). Its events are delivered; those
+     * that sort before one already delivered are counted in EventsLate. */
+    if (!s->have_header && (st = take_header(s, p, &h)) != ETW_OK)
+        return st;
     uint8_t *owned = NULL;
     if (h.flags & ETW_BUFFER_FLAG_COMPRESSED) {
         if (!(s->header.LogFileMode & EVENT_TRACE_COMPRESSED_MODE))
@@ -192,12 +259,12 @@ etw_status etw_session_accept(etw_session *s, const uint8_t *p, size_t n, uint64
     const uint8_t *data = owned ? owned : p;
     uint32_t bad_at = 0;
     if (validate_records && (st = walk_records(data, h.filled, &bad_at)) != ETW_OK) {
-        free(owned);
+        etw_session_drop_inflated(s, owned);
         return st;
     }
     etw_buf *b = new_buf(s);
     if (!b) {
-        free(owned);
+        etw_session_drop_inflated(s, owned);
         return ETW_E_NOMEM;
     }
     b->orig = p;
@@ -206,6 +273,7 @@ etw_status etw_session_accept(etw_session *s, const uint8_t *p, size_t n, uint64
     b->owned = owned;
     b->hdr = h;
     b->index = s->next_index++;
+    b->pos = pos == UINT64_MAX ? b->index : pos;
     b->offset = offset;
     b->cursor = ETW_BUFFER_HEADER_SIZE;
     b->last_of_proc = (uint8_t)last_of_proc;
@@ -214,8 +282,6 @@ etw_status etw_session_accept(etw_session *s, const uint8_t *p, size_t n, uint64
     else
         s->in_head = b;
     s->in_tail = b;
-    if (h.timestamp > s->last_flush_accepted)
-        s->last_flush_accepted = h.timestamp;
     if (h.flags & (ETW_BUFFER_FLAG_EVENTS_LOST | ETW_BUFFER_FLAG_BUFFER_LOST))
         s->stats.BuffersLostFlagged++;
     s->stats.BuffersAccepted++;

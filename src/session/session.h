@@ -1,8 +1,8 @@
 /* A processing session: the one pipeline behind files and buffer streams (docs/design.md 3.1).
- * Buffers enter in flush order through etw_session_accept (from ProcessTraceAddBufferToBuffer-
- * Stream, or from a file reader); ProcessTrace merges their events per processor into time
- * order (merge.c), delivers them (deliver.c), then fires each buffer's callbacks in arrival
- * order (complete.c). Threads: `mu` guards the incoming queue and the flags marked (mu);
+ * Buffers enter through etw_session_accept from the session's source (source.h: a stream's
+ * caller, in flush order, or a file reader, per processor as the merge needs them); ProcessTrace
+ * merges their events per processor into time order (merge.c), delivers them (deliver.c),
+ * then fires each buffer's callbacks in flush order (complete.c). Threads: `mu` guards the incoming queue and the flags marked (mu);
  * everything else belongs to the thread running ProcessTrace. */
 #ifndef ETWIRE_SESSION_SESSION_H
 #define ETWIRE_SESSION_SESSION_H
@@ -18,8 +18,7 @@
 #include "format/buffer_header.h"
 #include "format/logfile_header.h"
 #include "format/record.h"
-
-typedef struct etw_file_source etw_file_source;
+#include "session/source.h"
 
 typedef struct etw_buf etw_buf;
 struct etw_buf {
@@ -31,6 +30,7 @@ struct etw_buf {
     uint8_t *owned;        /* decompressed copy to free */
     etw_buffer_header hdr;
     uint64_t index;        /* arrival number: 0 is the header buffer */
+    uint64_t pos;          /* place in flush order (its source's numbering): completion order */
     uint64_t offset;       /* byte offset in the file or stream */
     uint32_t cursor;       /* next record */
     uint32_t proc;         /* slot in the session's processor table */
@@ -38,13 +38,18 @@ struct etw_buf {
     uint8_t last_of_proc;  /* a file knows no later buffer of this processor follows */
 };
 
-/* Merge order key: trace time, then raw time, then handle position, then processor. */
+/* Merge order key: trace time, then raw time, then handle position, then processor (the last
+ * two in one word: tie = position << 32 | processor slot, so a key compares in three steps). */
 typedef struct etw_key {
     int64_t ft;
     uint64_t raw;
-    uint32_t sess;
-    uint32_t proc;
+    uint64_t tie;
 } etw_key;
+
+static inline uint64_t etw_key_tie(uint32_t sess, uint32_t proc)
+{
+    return (uint64_t)sess << 32 | proc;
+}
 
 static inline int etw_key_less(const etw_key *a, const etw_key *b)
 {
@@ -52,9 +57,7 @@ static inline int etw_key_less(const etw_key *a, const etw_key *b)
         return a->ft < b->ft;
     if (a->raw != b->raw)
         return a->raw < b->raw;
-    if (a->sess != b->sess)
-        return a->sess < b->sess;
-    return a->proc < b->proc;
+    return a->tie < b->tie;
 }
 
 typedef struct etw_proc {
@@ -89,8 +92,9 @@ typedef struct etw_session {
     pthread_mutex_t mu;
     const etw_session_hooks *hooks;
     PROCESSTRACE_HANDLE handle;
-    int is_stream;
-    uint32_t decode_scope; /* what this trace teaches the decoder stays its own */
+    etw_source src;        /* where the buffers come from */
+    uint32_t decode_scope; /* which schemas the trace taught (base/decode_scope.h); the layer
+                              that destroys sessions forgets them */
 
     /* What the caller asked for. */
     etw_api api;
@@ -115,12 +119,15 @@ typedef struct etw_session {
 
     /* (mu) buffers accepted but not yet taken by ProcessTrace, and the session's state. */
     etw_buf *in_head, *in_tail;
-    uint64_t last_flush_accepted;
     uint64_t next_index;
     uint64_t next_offset;
-    int ended;       /* no more input: etwire_stream_end, end of file */
+    int ended;       /* no more input: etwire_stream_end, the source's end */
     int closed;      /* CloseTrace while processing */
     int processing;
+    int processed;   /* a ProcessTrace call on it returned */
+    int observed;    /* someone sees whole buffers (etw_session_wants_buffers), so they complete
+                        in flush order; set when ProcessTrace starts */
+    int merges;      /* there is an event callback (etw_session_wants_events); set likewise */
     etw_waiter *waiter;
     ETWIRE_SESSION_STATS stats; /* (mu) for the counters AddBuffer touches */
 
@@ -133,7 +140,6 @@ typedef struct etw_session {
     uint32_t index_in_call;
     int input_ended;     /* ProcessTrace's view of ended/closed (taken under mu in pull) */
     int header_seen;     /* the header buffer has entered the merge */
-    etw_file_source *file;
     int corrupt;         /* something was reported: ProcessTrace ends with ERROR_FILE_CORRUPT */
     int bound_dirty;     /* a processor went idle, woke up or finished: recompute the bound */
     etw_key bound;       /* lower bound of events not yet queued (see procs.c) */
@@ -142,6 +148,10 @@ typedef struct etw_session {
     ULONG64 buffers_read;
     EVENT_HEADER_EXTENDED_DATA_ITEM ext_items[64];
     etw_buf *free_bufs;
+    /* (mu) decompression blocks of BufferSize bytes kept for reuse: a fresh allocation per
+     * compressed buffer costs page faults every time. */
+    uint8_t *spare_inflated[8];
+    unsigned nspare_inflated;
     _Atomic uint64_t bytes_held; /* read by the merge for the memory bound without the lock */
     /* Counters only ProcessTrace touches, folded into stats under mu once per buffer. */
     struct {
@@ -149,13 +159,30 @@ typedef struct etw_session {
     } live;
 } etw_session;
 
-etw_session *etw_session_create(int is_stream);
+/* A session reading from src (which it closes when destroyed). The reorder window and the
+ * memory bound start unbounded. */
+etw_session *etw_session_create(etw_source src);
 void etw_session_destroy(etw_session *s);
 
 /* Validates one buffer and queues it. Takes no ownership on error (no completion fires). The
- * caller holds s->mu. offset is where the buffer starts in its file or stream. */
+ * caller holds s->mu. offset is where the buffer starts in its file or stream; pos its place
+ * in flush order as its source numbers it (UINT64_MAX: its arrival number, for sources whose
+ * buffers arrive in flush order). */
 etw_status etw_session_accept(etw_session *s, const uint8_t *p, size_t n, uint64_t offset,
-                              int last_of_proc, int validate_records);
+                              uint64_t pos, int last_of_proc, int validate_records);
+/* etw_session_accept, taking the session's lock. */
+etw_status etw_session_add(etw_session *s, const uint8_t *p, size_t n, uint64_t offset,
+                           uint64_t pos, int last_of_proc, int validate_records);
+/* For sources that count buffers: one more buffer of this processor will come. */
+etw_status etw_session_expect_buffer(etw_session *s, uint32_t processor);
+/* A buffer its source could not read, or the session could not take: counted as rejected,
+ * reported with its number (UINT64_MAX: the next one's) and offset, and, when its processor
+ * is known (not UINT32_MAX), one buffer fewer is expected from that processor. */
+void etw_session_skip_buffer(etw_session *s, etw_status st, uint64_t index, uint64_t offset,
+                             uint32_t processor, const char *detail);
+/* Back to the state before the first buffer was taken (the header stays known): a source that
+ * is read again calls this from begin(). Statistics restart too. */
+void etw_session_restart(etw_session *s);
 /* Reports a problem through a diagnostic callback, naming buffer and offset. The _to form
  * needs no session, so a caller can report after letting go of the session's lock. */
 void etw_report_to(ETWIRE_DIAGNOSTIC_CALLBACK cb, void *ctx, etw_status st, uint64_t buffer_index,
@@ -164,8 +191,15 @@ void etw_report_to(ETWIRE_DIAGNOSTIC_CALLBACK cb, void *ctx, etw_status st, uint
 void etw_session_report(etw_session *s, etw_status st, uint64_t buffer_index, uint64_t offset,
                         uint32_t record_offset, const char *detail);
 
+/* Whether anyone sees whole buffers: a BufferCallback of any API form, or a completion
+ * callback. Otherwise only the bytes up to a buffer's filled offset matter. */
+int etw_session_wants_buffers(const etw_session *s);
+/* Whether the session has an event callback (otherwise buffers are done on arrival). */
+int etw_session_wants_events(const etw_session *s);
 /* Copies the ProcessTrace-only counters into stats; the caller holds mu. */
 void etw_session_fold_live(etw_session *s);
+/* Gives a buffer's decompressed copy back for reuse; the caller holds mu. */
+void etw_session_drop_inflated(etw_session *s, uint8_t *block);
 /* Fires completion callbacks for every buffer still held and frees them. */
 void etw_session_release_all(etw_session *s);
 

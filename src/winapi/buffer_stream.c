@@ -27,14 +27,15 @@ ETWIRE_API ULONG WMIAPI ProcessTraceAddBufferToBufferStream(PROCESSTRACE_HANDLE 
     uint64_t refused_index = 0, refused_offset = 0;
     ETWIRE_DIAGNOSTIC_CALLBACK diag = s->diag_cb;
     void *diag_ctx = s->diag_ctx;
-    if (!s->is_stream || s->closed || s->ended) {
-        rc = s->is_stream ? ERROR_INVALID_HANDLE : ERROR_INVALID_PARAMETER;
+    int caller_adds = s->src.ops->caller_adds;
+    if (!caller_adds || s->closed || s->ended) {
+        rc = caller_adds ? ERROR_INVALID_HANDLE : ERROR_INVALID_PARAMETER;
     } else if (!Buffer) {
         rc = ERROR_INVALID_PARAMETER;
     } else {
         const uint8_t *p = (const uint8_t *)(const void *)Buffer;
         uint64_t offset = s->next_offset;
-        etw_status st = etw_session_accept(s, p, BufferSize, offset, 0, 1);
+        etw_status st = etw_session_accept(s, p, BufferSize, offset, UINT64_MAX, 0, 1);
         if (st == ETW_OK) {
             s->next_offset += BufferSize;
             etw_session_wake(s);
@@ -58,8 +59,9 @@ ETWIRE_API ULONG etwire_stream_end(PROCESSTRACE_HANDLE TraceHandle)
     etw_session *s = lock_session(TraceHandle);
     if (!s)
         return ERROR_INVALID_HANDLE;
-    ULONG rc = s->is_stream ? ERROR_SUCCESS : ERROR_INVALID_PARAMETER;
-    if (s->is_stream) {
+    int caller_adds = s->src.ops->caller_adds;
+    ULONG rc = caller_adds ? ERROR_SUCCESS : ERROR_INVALID_PARAMETER;
+    if (caller_adds) {
         s->ended = 1;
         etw_session_wake(s);
     }
@@ -74,7 +76,7 @@ static ULONG set_stream_setting(PROCESSTRACE_HANDLE h, ULONG64 value, int is_win
     if (!s)
         return ERROR_INVALID_HANDLE;
     ULONG rc = ERROR_SUCCESS;
-    if (!s->is_stream || s->processing)
+    if (!s->src.ops->caller_adds || s->processing)
         rc = ERROR_INVALID_PARAMETER;
     else if (is_window)
         s->window_100ns = value;

@@ -1,4 +1,7 @@
-/* Thread-local last error (see last_error.h), and the Win32 code names for messages. */
+/* Thread-local last error (see last_error.h), and the Win32 code names for messages. The slot
+ * is static and the library reaches it only through the hidden functions below, never through
+ * an exported name, so a program that defines its own GetLastError/SetLastError (which then
+ * interposes etwire's, docs/api/last-error.md) cannot take it over. */
 #include "winapi/last_error.h"
 
 #include <stdio.h>
@@ -20,9 +23,10 @@ void etw_set_last_error(etw_status st, const char *detail)
     etw_set_last_win32(etw_status_win32(st), detail && *detail ? detail : etw_status_message(st));
 }
 
-ETWIRE_API ULONG etwire_last_error(void) { return last_code; }
+ULONG etw_last_error_code(void) { return last_code; }
+
+ETWIRE_API ULONG etwire_last_error(void) { return etw_last_error_code(); }
 ETWIRE_API const char *etwire_last_error_message(void) { return last_message; }
-ETWIRE_API ULONG GetLastError(void) { return last_code; }
 
 ETWIRE_API const char *etwire_strerror(ULONG code)
 {
@@ -41,6 +45,9 @@ ETWIRE_API const char *etwire_strerror(ULONG code)
     case ERROR_INVALID_PARAMETER: return "ERROR_INVALID_PARAMETER";
     case ERROR_BAD_PATHNAME: return "ERROR_BAD_PATHNAME";
     case ERROR_CANCELLED: return "ERROR_CANCELLED";
+    case ERROR_CONNECTION_REFUSED: return "ERROR_CONNECTION_REFUSED";
+    case ERROR_CONNECTION_ABORTED: return "ERROR_CONNECTION_ABORTED";
+    case ERROR_BAD_NETPATH: return "ERROR_BAD_NETPATH";
     case ERROR_NOT_FOUND: return "ERROR_NOT_FOUND";
     case ERROR_FILE_CORRUPT: return "ERROR_FILE_CORRUPT";
     case ERROR_INVALID_TIME: return "ERROR_INVALID_TIME";

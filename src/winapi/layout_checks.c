@@ -1,5 +1,8 @@
 /* The public structures must have the Windows SDK's layouts (docs: etw-format.md A.4, A.7, A.8)
- * so that code and data written for Windows work unchanged. Checked at compile time. */
+ * so that code and data written for Windows work unchanged: x64 layouts on 64-bit targets,
+ * Windows x86 layouts (64-bit members 8-aligned, pointers 4 bytes) on 32-bit ones, and the
+ * Windows base types' sizes everywhere (ULONG is 32 bits even where long is 64). Checked at
+ * compile time. */
 #include <stddef.h>
 
 #include <etwire/tdh.h>
@@ -7,6 +10,16 @@
 #define LAYOUT(type, member, off) _Static_assert(offsetof(type, member) == (off), #type "." #member)
 #define SIZE(type, n) _Static_assert(sizeof(type) == (n), "sizeof " #type)
 
+SIZE(ULONG, 4);
+SIZE(LONG, 4);
+SIZE(DWORD, 4);
+SIZE(BOOL, 4);
+SIZE(USHORT, 2);
+SIZE(WCHAR, 2);
+SIZE(ULONGLONG, 8);
+_Static_assert(_Alignof(ULONGLONG) == 8 && _Alignof(LARGE_INTEGER) == 8, "64-bit members 8-aligned");
+SIZE(LARGE_INTEGER, 8);
+SIZE(FILETIME, 8);
 SIZE(GUID, 16);
 SIZE(EVENT_DESCRIPTOR, 16);
 SIZE(ETW_BUFFER_CONTEXT, 4);
@@ -28,6 +41,23 @@ SIZE(EVENT_TRACE_HEADER, 0x30);
 LAYOUT(EVENT_TRACE_HEADER, TimeStamp, 0x10);
 LAYOUT(EVENT_TRACE_HEADER, Guid, 0x18);
 SIZE(TIME_ZONE_INFORMATION, 172);
+SIZE(TRACE_LOGFILE_HEADER32, 0x110);
+LAYOUT(TRACE_LOGFILE_HEADER32, TimeZone, 0x40);
+LAYOUT(TRACE_LOGFILE_HEADER32, StartTime, 0x100);
+SIZE(TRACE_LOGFILE_HEADER64, 0x118);
+LAYOUT(TRACE_LOGFILE_HEADER64, TimeZone, 0x48);
+LAYOUT(TRACE_LOGFILE_HEADER64, StartTime, 0x108);
+SIZE(WNODE_HEADER, 48);
+LAYOUT(WNODE_HEADER, Guid, 24);
+LAYOUT(WNODE_HEADER, Flags, 44);
+SIZE(MOF_FIELD, 16);
+SIZE(EVENT_PROPERTY_INFO, 24);
+LAYOUT(TRACE_EVENT_INFO, EventPropertyInfoArray, 0x70);
+LAYOUT(TRACE_EVENT_INFO, PropertyCount, 0x64);
+LAYOUT(EVENT_MAP_INFO, MapEntryArray, 16);
+SIZE(PROPERTY_DATA_DESCRIPTOR, 16);
+SIZE(TDH_CONTEXT, 16);
+SIZE(EVENT_EXTENDED_ITEM_STACK_KEY32, 16);
 #if UINTPTR_MAX == UINT64_MAX
 SIZE(EVENT_RECORD, 0x70);
 LAYOUT(EVENT_RECORD, BufferContext, 0x50);
@@ -53,4 +83,32 @@ LAYOUT(EVENT_TRACE_LOGFILEW, EventCallback, 0x1A8);
 LAYOUT(EVENT_TRACE_LOGFILEW, Context, 0x1B8);
 SIZE(ETW_OPEN_TRACE_OPTIONS, 0x28);
 SIZE(ETW_BUFFER_CALLBACK_INFORMATION, 0x18);
+#elif UINTPTR_MAX == UINT32_MAX
+SIZE(EVENT_RECORD, 0x68);
+LAYOUT(EVENT_RECORD, BufferContext, 0x50);
+LAYOUT(EVENT_RECORD, ExtendedDataCount, 0x54);
+LAYOUT(EVENT_RECORD, UserDataLength, 0x56);
+LAYOUT(EVENT_RECORD, ExtendedData, 0x58);
+LAYOUT(EVENT_RECORD, UserData, 0x5C);
+LAYOUT(EVENT_RECORD, UserContext, 0x60);
+SIZE(EVENT_TRACE, 0x58);
+LAYOUT(EVENT_TRACE, MofData, 0x48);
+LAYOUT(EVENT_TRACE, MofLength, 0x4C);
+SIZE(TRACE_LOGFILE_HEADER, 0x110);
+LAYOUT(TRACE_LOGFILE_HEADER, LoggerName, 0x38);
+LAYOUT(TRACE_LOGFILE_HEADER, TimeZone, 0x40);
+LAYOUT(TRACE_LOGFILE_HEADER, BootTime, 0xF0);
+LAYOUT(TRACE_LOGFILE_HEADER, StartTime, 0x100);
+LAYOUT(TRACE_LOGFILE_HEADER, ReservedFlags, 0x108);
+SIZE(EVENT_TRACE_LOGFILEW, 0x1A0);
+LAYOUT(EVENT_TRACE_LOGFILEW, CurrentTime, 0x08);
+LAYOUT(EVENT_TRACE_LOGFILEW, CurrentEvent, 0x18);
+LAYOUT(EVENT_TRACE_LOGFILEW, LogfileHeader, 0x70);
+LAYOUT(EVENT_TRACE_LOGFILEW, BufferCallback, 0x180);
+LAYOUT(EVENT_TRACE_LOGFILEW, EventCallback, 0x190);
+LAYOUT(EVENT_TRACE_LOGFILEW, Context, 0x198);
+SIZE(ETW_OPEN_TRACE_OPTIONS, 0x14);
+SIZE(ETW_BUFFER_CALLBACK_INFORMATION, 0x10);
+#else
+#error "layouts are checked for 32- and 64-bit pointers"
 #endif

@@ -5,15 +5,16 @@
 
 #include "base/strbuf.h"
 #include "base/text.h"
-#include "etl/file_source.h"
+#include "etl/file_session.h"
 #include "session/handles.h"
-#include "session/run.h"
 #include "winapi/last_error.h"
+#include "winapi/realtime.h"
+#include "winapi/session_end.h"
 #include "winapi/tdh_session_hooks.h"
 
 static PROCESSTRACE_HANDLE fail(etw_session *s, etw_status st, const char *detail)
 {
-    etw_session_destroy(s);
+    etw_api_session_destroy(s);
     etw_set_last_error(st, detail);
     return INVALID_PROCESSTRACE_HANDLE;
 }
@@ -28,41 +29,6 @@ static PROCESSTRACE_HANDLE publish(etw_session *s)
     return h;
 }
 
-/* Opens the file, reads its header buffer (so the caller gets the header at once) and counts
- * each processor's buffers for the merge. */
-static etw_session *open_file_session(const char *path, etw_status *st, char *err, size_t errlen)
-{
-    etw_session *s = etw_session_create(0);
-    if (!s) {
-        *st = ETW_E_NOMEM;
-        return NULL;
-    }
-    if ((*st = etw_file_source_open(path, &s->file, err, errlen)) != ETW_OK) {
-        etw_session_destroy(s);
-        return NULL;
-    }
-    const etw_file_entry *e;
-    const uint8_t *p;
-    etw_file_source_next(s->file, &e, &p, st);
-    if (p)
-        *st = etw_session_accept(s, p, e->size, e->offset, 0, 0);
-    if (*st != ETW_OK) {
-        snprintf(err, errlen, "%s: buffer 0 at offset 0: %s", path, etw_status_message(*st));
-        etw_session_destroy(s);
-        return NULL;
-    }
-    for (size_t i = 1; i < s->file->count; i++) {
-        etw_proc *proc = etw_proc_slot(s, (uint32_t)s->file->entries[i].proc + 1);
-        if (!proc) {
-            *st = ETW_E_NOMEM;
-            etw_session_destroy(s);
-            return NULL;
-        }
-        proc->unfed++;
-    }
-    return s;
-}
-
 ETWIRE_API PROCESSTRACE_HANDLE etwire_trace_open_file(const char *PathUtf8,
                                                       const ETW_OPEN_TRACE_OPTIONS *Options,
                                                       TRACE_LOGFILE_HEADER *LogFileHeader)
@@ -71,7 +37,7 @@ ETWIRE_API PROCESSTRACE_HANDLE etwire_trace_open_file(const char *PathUtf8,
         return fail(NULL, ETW_E_PARAM, NULL);
     char err[512] = "";
     etw_status st;
-    etw_session *s = open_file_session(PathUtf8, &st, err, sizeof err);
+    etw_session *s = etw_file_session_open(PathUtf8, &st, err, sizeof err);
     if (!s)
         return fail(NULL, st, err);
     s->api = ETW_API_OPTIONS;
@@ -110,9 +76,12 @@ ETWIRE_API PROCESSTRACE_HANDLE WMIAPI OpenTraceFromBufferStream(
 {
     if (!Options)
         return fail(NULL, ETW_E_PARAM, NULL);
-    etw_session *s = etw_session_create(1);
+    etw_session *s = etw_session_create((etw_source){&etw_stream_source_ops, NULL});
     if (!s)
         return fail(NULL, ETW_E_NOMEM, NULL);
+    /* A stream cannot look ahead: events wait at most this long for proof of order. */
+    s->window_100ns = ETWIRE_REORDER_DEFAULT;
+    s->mem_limit = ETWIRE_MEMORY_LIMIT_DEFAULT;
     s->api = ETW_API_OPTIONS;
     s->options = *Options;
     s->raw_timestamp = (Options->ProcessTraceModes & ETW_PROCESS_TRACE_MODE_RAW_TIMESTAMP) != 0;
@@ -124,11 +93,16 @@ ETWIRE_API PROCESSTRACE_HANDLE WMIAPI OpenTraceFromBufferStream(
 ETWIRE_API PROCESSTRACE_HANDLE WMIAPI OpenTraceFromRealTimeLogger(
     PCWSTR LoggerName, const ETW_OPEN_TRACE_OPTIONS *Options, TRACE_LOGFILE_HEADER *LogFileHeader)
 {
-    (void)LoggerName;
-    (void)Options;
-    (void)LogFileHeader;
-    return fail(NULL, ETW_E_NOT_SUPPORTED,
-                "real-time sessions exist only on Windows: relay their buffers to a buffer stream");
+    if (!Options)
+        return fail(NULL, ETW_E_PARAM, NULL);
+    etw_strbuf name = {0};
+    if (!wide_path(LoggerName, &name)) {
+        etw_strbuf_free(&name);
+        return fail(NULL, ETW_E_PARAM, "no logger name");
+    }
+    PROCESSTRACE_HANDLE h = etw_realtime_open(name.data, ETW_API_OPTIONS, Options, NULL, LogFileHeader);
+    etw_strbuf_free(&name);
+    return h;
 }
 
 static int is_kernel_trace(const etw_session *s)
@@ -147,13 +121,13 @@ static PROCESSTRACE_HANDLE open_classic(const char *path, int has_logger, etw_ap
     if (!path) {
         if (has_logger)
             return fail(NULL, ETW_E_NOT_SUPPORTED,
-                        "real-time sessions exist only on Windows: relay their buffers to a buffer stream");
+                        "a LoggerName needs PROCESS_TRACE_MODE_REAL_TIME (a live session, docs/api/live.md)");
         etw_set_last_win32(ERROR_BAD_PATHNAME, "no LogFileName and no LoggerName");
         return INVALID_PROCESSTRACE_HANDLE;
     }
     char err[512] = "";
     etw_status st;
-    etw_session *s = open_file_session(path, &st, err, sizeof err);
+    etw_session *s = etw_file_session_open(path, &st, err, sizeof err);
     if (!s)
         return fail(NULL, st, err);
     s->api = api;
@@ -185,6 +159,17 @@ ETWIRE_API PROCESSTRACE_HANDLE WMIAPI OpenTraceW(PEVENT_TRACE_LOGFILEW Logfile)
         return fail(NULL, ETW_E_PARAM, NULL);
     etw_strbuf path = {0};
     int ok = wide_path(Logfile->LogFileName, &path);
+    if (!ok && Logfile->LoggerName && (Logfile->ProcessTraceMode & PROCESS_TRACE_MODE_REAL_TIME)) {
+        etw_strbuf name = {0};
+        PROCESSTRACE_HANDLE h = INVALID_PROCESSTRACE_HANDLE;
+        if (wide_path(Logfile->LoggerName, &name))
+            h = etw_realtime_open(name.data, ETW_API_LOGFILE_W, NULL, Logfile, NULL);
+        else
+            etw_set_last_error(ETW_E_PARAM, "no logger name");
+        etw_strbuf_free(&name);
+        etw_strbuf_free(&path);
+        return h;
+    }
     PROCESSTRACE_HANDLE h =
         open_classic(ok ? path.data : NULL, Logfile->LoggerName != NULL, ETW_API_LOGFILE_W, Logfile);
     etw_strbuf_free(&path);
@@ -196,5 +181,7 @@ ETWIRE_API PROCESSTRACE_HANDLE WMIAPI OpenTraceA(PEVENT_TRACE_LOGFILEA Logfile)
     if (!Logfile)
         return fail(NULL, ETW_E_PARAM, NULL);
     const char *path = Logfile->LogFileName && *Logfile->LogFileName ? Logfile->LogFileName : NULL;
+    if (!path && Logfile->LoggerName && (Logfile->ProcessTraceMode & PROCESS_TRACE_MODE_REAL_TIME))
+        return etw_realtime_open(Logfile->LoggerName, ETW_API_LOGFILE_A, NULL, Logfile, NULL);
     return open_classic(path, Logfile->LoggerName != NULL, ETW_API_LOGFILE_A, Logfile);
 }

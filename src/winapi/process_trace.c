@@ -2,33 +2,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "etl/file_source.h"
 #include "session/handles.h"
 #include "session/run.h"
 #include "winapi/last_error.h"
 #include "winapi/references.h"
+#include "winapi/session_end.h"
 
 #define MAX_HANDLES 64
 
 static int64_t filetime_value(const FILETIME *t)
 {
     return (int64_t)(((uint64_t)t->dwHighDateTime << 32) | t->dwLowDateTime);
-}
-
-/* Problems the file index found before processing began, reported now that a diagnostic
- * callback may be listening. */
-static void report_index_problems(etw_session *s)
-{
-    if (!s->file)
-        return;
-    for (size_t i = 0; i < s->file->problem_count && i < ETW_FILE_PROBLEMS_KEPT; i++) {
-        const etw_file_problem *p = &s->file->problems[i];
-        pthread_mutex_lock(&s->mu);
-        s->stats.BuffersRejected++;
-        pthread_mutex_unlock(&s->mu);
-        s->corrupt = 1;
-        etw_session_report(s, p->status, p->index, p->offset, 0, p->detail);
-    }
 }
 
 /* Claims every handle for this call, or none. */
@@ -89,10 +73,19 @@ ETWIRE_API ULONG WMIAPI ProcessTrace(PROCESSTRACE_HANDLE *HandleArray, ULONG Han
     r.start_ft = StartTime ? filetime_value(StartTime) : INT64_MIN;
     r.end_ft = EndTime ? filetime_value(EndTime) : INT64_MAX;
     r.newest_flush_ft = INT64_MIN;
-    for (ULONG i = 0; i < HandleCount; i++)
-        report_index_problems(sessions[i]);
+    r.last.ft = INT64_MIN; /* below every delivered key */
+    /* Each source starts: a file processed before is read again from its first buffer. */
+    etw_status st = ETW_OK;
+    for (ULONG i = 0; i < HandleCount && st == ETW_OK; i++) {
+        etw_session *s = sessions[i];
+        s->observed = etw_session_wants_buffers(s);
+        s->merges = etw_session_wants_events(s);
+        if (s->src.ops->begin)
+            st = s->src.ops->begin(s->src.impl, s, s->processed);
+    }
 
-    etw_status st = etw_run_process(&r);
+    if (st == ETW_OK)
+        st = etw_run_process(&r);
     int corrupt = 0;
     for (ULONG i = 0; i < HandleCount; i++) {
         etw_session *s = sessions[i];
@@ -102,11 +95,12 @@ ETWIRE_API ULONG WMIAPI ProcessTrace(PROCESSTRACE_HANDLE *HandleArray, ULONG Han
         pthread_mutex_lock(&s->mu);
         etw_session_fold_live(s);
         s->processing = 0;
+        s->processed = 1;
         s->waiter = NULL;
         int closed = s->closed;
         pthread_mutex_unlock(&s->mu);
         if (closed)
-            etw_session_destroy(s); /* CloseTrace returned ERROR_CTX_CLOSE_PENDING earlier */
+            etw_api_session_destroy(s); /* CloseTrace returned ERROR_CTX_CLOSE_PENDING earlier */
     }
     free(r.heap);
     pthread_cond_destroy(&r.waiter.cv);
@@ -147,6 +141,6 @@ ETWIRE_API ULONG WMIAPI CloseTrace(PROCESSTRACE_HANDLE TraceHandle)
         return ERROR_CTX_CLOSE_PENDING;
     }
     pthread_mutex_unlock(&s->mu);
-    etw_session_destroy(s);
+    etw_api_session_destroy(s);
     return ERROR_SUCCESS;
 }

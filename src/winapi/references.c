@@ -6,7 +6,6 @@
 
 #include <stdlib.h>
 
-#include "etl/file_source.h"
 #include "session/handles.h"
 
 typedef struct reference {
@@ -27,12 +26,11 @@ ETWIRE_API ULONG WMIAPI ProcessTraceBufferIncrementReference(PROCESSTRACE_HANDLE
     etw_handles_lock();
     etw_session *s = etw_handle_find_locked(TraceHandle);
     /* Buffer-stream buffers belong to their caller until the completion callback. */
-    if (!s || s->is_stream || !s->processing) {
+    if (!s || !s->src.ops->keep || !s->processing) {
         etw_handles_unlock();
         return s ? ERROR_INVALID_PARAMETER : ERROR_INVALID_HANDLE;
     }
-    if (s->file)
-        etw_file_source_keep_blocks(s->file);
+    s->src.ops->keep(s->src.impl);
     pthread_mutex_lock(&refs_mu);
     ULONG rc = ERROR_SUCCESS;
     if (refs_len == refs_cap) {

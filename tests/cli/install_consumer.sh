@@ -26,7 +26,7 @@ lib=$(find "$tmp/prefix" -name 'libetwire.so' | head -1)
 deps=$(ldd "$lib") || fail "ldd $lib"
 case "$deps" in *libasan*) san="-fsanitize=address,undefined" ;; esac
 case "$deps" in *libtsan*) san="-fsanitize=thread" ;; esac
-cc -std=c11 -Wall -Wextra -Werror $san -o "$tmp/consumer" "$src/examples/consumer.c" $flags \
+${ETWIRE_TEST_CC:-cc} ${ETWIRE_TEST_CFLAGS:-} -std=c11 -Wall -Wextra -Werror $san -o "$tmp/consumer" "$src/examples/consumer.c" $flags \
     -Wl,-rpath,"$tmp/prefix/lib" || fail "consumer does not build"
 "$etwire" generate --seed 5 --events 1000 -o "$tmp/t.etl" 2>/dev/null || fail "generate"
 "$tmp/consumer" "$tmp/t.etl" > "$tmp/out" || fail "consumer run: $(cat "$tmp/out")"

@@ -48,8 +48,13 @@ target_link_libraries(shared_consumer PRIVATE etwire::etwire)
 add_executable(static_consumer $src/examples/consumer.c)
 target_link_libraries(static_consumer PRIVATE etwire::etwire_static)
 CM
-cmake -S "$tmp/consumer" -B "$tmp/consumer/build" -DCMAKE_PREFIX_PATH="$p" -DCMAKE_C_FLAGS="$san" \
-      -DCMAKE_EXE_LINKER_FLAGS="$san" -DCMAKE_BUILD_RPATH="$(dirname "$lib")" > "$tmp/cmake.log" 2>&1 ||
+# The build's own compiler and flags (-m32 for the i386 build, whose libraries pkg-config
+# then finds in the i386 directory).
+cflags="${ETWIRE_TEST_CFLAGS:-} $san"
+case "$cflags" in *-m32*) export PKG_CONFIG_LIBDIR=/usr/lib/i386-linux-gnu/pkgconfig:/usr/share/pkgconfig ;; esac
+cmake -S "$tmp/consumer" -B "$tmp/consumer/build" -DCMAKE_PREFIX_PATH="$p" -DCMAKE_C_COMPILER="${ETWIRE_TEST_CC:-cc}" \
+      -DCMAKE_C_FLAGS="$cflags" -DCMAKE_EXE_LINKER_FLAGS="$cflags" -DCMAKE_BUILD_RPATH="$(dirname "$lib")" \
+      > "$tmp/cmake.log" 2>&1 ||
     fail "find_package(etwire): $(tail -5 "$tmp/cmake.log")"
 cmake --build "$tmp/consumer/build" > "$tmp/build.log" 2>&1 || fail "consumer build: $(tail -5 "$tmp/build.log")"
 for c in shared_consumer static_consumer; do
@@ -59,7 +64,8 @@ done
 
 # The Python package, from the installed tree only.
 py=/usr/bin/python3
-if [ -x "$py" ] && [ "$san" != "-fsanitize=thread" ]; then
+elf_class() { od -An -tu1 -j4 -N1 "$1" | tr -d ' '; }
+if [ -x "$py" ] && [ "$san" != "-fsanitize=thread" ] && [ "$(elf_class "$lib")" = "$(elf_class "$(readlink -f "$py")")" ]; then
     pydir=$(dirname "$(find "$p" -path '*/etwire/__init__.py' | head -1)")
     [ -f "$pydir/_paths.py" ] || fail "python package without _paths.py"
     preload=""

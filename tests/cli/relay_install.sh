@@ -24,7 +24,7 @@ case "$deps" in *libssl*|*libcrypto*|*rdkafka*) fail "libetwire links OpenSSL or
 san=""
 case "$deps" in *libasan*) san="-fsanitize=address,undefined" ;; esac
 case "$deps" in *libtsan*) san="-fsanitize=thread" ;; esac
-cc -std=c11 -Wall -Wextra -Werror $san -o "$tmp/relay_embed" "$src/examples/relay_embed.c" $flags -lpthread \
+${ETWIRE_TEST_CC:-cc} ${ETWIRE_TEST_CFLAGS:-} -std=c11 -Wall -Wextra -Werror $san -o "$tmp/relay_embed" "$src/examples/relay_embed.c" $flags -lpthread \
     -Wl,-rpath,"$tmp/prefix/lib" || fail "examples/relay_embed.c does not build"
 "$etwire" generate --seed 5 --events 1000 -o "$tmp/t.etl" 2>/dev/null || fail "generate"
 "$tmp/relay_embed" "$tmp/t.etl" > "$tmp/out" 2>"$tmp/err" || fail "relay_embed run: $(cat "$tmp/out" "$tmp/err")"

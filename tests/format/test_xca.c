@@ -30,7 +30,7 @@ static uint32_t rng(void)
 
 static void *xmalloc(size_t n)
 {
-    if (n > ((size_t)1 << 40))
+    if (n > SIZE_MAX / 4)
         fail(); /* a size computed wrongly; also tells the compiler n is sane */
     void *p = malloc(n ? n : 1);
     assert_non_null(p);

@@ -7,6 +7,10 @@ set -uo pipefail
 lib=$1 cli=$2 pysrc=$3 shared=$4
 py=/usr/bin/python3
 [ -x "$py" ] || { echo "SKIP: Debian's python3 absent"; exit 77; }
+# A 32-bit build's library cannot load into a 64-bit interpreter (ELF class: byte 5).
+elf_class() { od -An -tu1 -j4 -N1 "$1" | tr -d ' '; }
+[ "$(elf_class "$lib")" = "$(elf_class "$(readlink -f "$py")")" ] ||
+    { echo "SKIP: $lib and $py differ in word size"; exit 77; }
 deps=$(ldd "$lib") || { echo "FAIL: ldd $lib"; exit 1; }
 case "$deps" in
 *libasan*)

@@ -142,7 +142,8 @@ static void timestamps_convert_to_filetime(void **state)
         uint64_t freq = etw_gen_ticks_per_second(&c), ts0 = t.summary.first_ts;
         for (size_t i = 0; i < ev.n; i++) {
             uint64_t d = t.expected.v[i].timestamp - ts0;
-            unsigned __int128 ticks = (unsigned __int128)d * 10000000u / freq;
+            /* exact in 64 bits: d % freq * 10^7 fits for any freq below 1.8 THz */
+            uint64_t ticks = d / freq * 10000000u + d % freq * 10000000u / freq;
             assert_int_equal(ev.v[i].time, (int64_t)t.summary.start_time + (int64_t)ticks);
         }
         test_events_free(&ev);

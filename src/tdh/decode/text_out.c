@@ -2,6 +2,9 @@
 #include "tdh/decode/text_out.h"
 
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 
 /* Windows-1252 0x80..0x9F; the rest of the code page coincides with Latin-1. */
@@ -45,6 +48,24 @@ static char *put_cp(char *o, uint32_t cp, int json)
     return o;
 }
 
+#ifdef __SSE2__
+static inline __m128i load8(const uint8_t *p)
+{
+    return _mm_loadu_si128((const __m128i *)(const void *)p);
+}
+
+/* The eight UTF-16 units at p are printable ASCII, neither quote nor backslash. */
+static inline int ascii8(const uint8_t *p)
+{
+    __m128i v = load8(p);
+    __m128i ascii = _mm_and_si128(_mm_cmpgt_epi16(v, _mm_set1_epi16(0x1F)),
+                                  _mm_cmplt_epi16(v, _mm_set1_epi16(0x80)));
+    __m128i special = _mm_or_si128(_mm_cmpeq_epi16(v, _mm_set1_epi16('"')),
+                                   _mm_cmpeq_epi16(v, _mm_set1_epi16('\\')));
+    return _mm_movemask_epi8(_mm_andnot_si128(special, ascii)) == 0xFFFF;
+}
+#endif
+
 void etw_text_utf16(etw_strbuf *out, const uint8_t *p, size_t nbytes, int json)
 {
     size_t units = nbytes / 2;
@@ -52,24 +73,64 @@ void etw_text_utf16(etw_strbuf *out, const uint8_t *p, size_t nbytes, int json)
     if (units > SIZE_MAX / 8 || etw_strbuf_reserve(out, units * 6 + 1) != 0)
         return;
     char *o = out->data + out->len;
-    for (size_t i = 0; i < units; i++) {
-        uint32_t u = (uint32_t)(p[2 * i] | p[2 * i + 1] << 8);
-        if (u >= 0x20 && u < 0x80 && u != '"' && u != '\\') {
-            *o++ = (char)u; /* the common case: printable ASCII */
-            continue;
+    char *const o0 = o;
+    size_t i = 0;
+#ifdef __SSE2__
+    /* Most strings are short names in printable ASCII: eight units are checked and narrowed at
+     * once; a string under eight units is checked in a copy padded with a harmless letter (the
+     * reserve above leaves room for eight output bytes), and the last eight units of a longer
+     * one overlap the ones before while the output is still one byte per unit. */
+    if (units && units < 8) {
+        uint8_t t[16];
+        for (int k = 0; k < 8; k++)
+            t[2 * k] = 'a', t[2 * k + 1] = 0;
+        memcpy(t, p, 2 * units);
+        if (ascii8(t)) {
+            _mm_storel_epi64((__m128i *)(void *)o, _mm_packus_epi16(load8(t), load8(t)));
+            o += units;
+            goto end;
         }
-        if (u == 0)
-            break;
-        if (u >= 0xD800 && u <= 0xDBFF && i + 1 < units) {
-            uint32_t lo = (uint32_t)(p[2 * i + 2] | p[2 * i + 3] << 8);
-            if (lo >= 0xDC00 && lo <= 0xDFFF) {
-                o = put_cp(o, 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00), json);
-                i++;
+    }
+#endif
+    while (i < units) {
+        size_t stop = units;
+#ifdef __SSE2__
+        if (i + 8 <= units) {
+            if (ascii8(p + 2 * i)) {
+                __m128i v = load8(p + 2 * i);
+                _mm_storel_epi64((__m128i *)(void *)o, _mm_packus_epi16(v, v));
+                o += 8;
+                i += 8;
                 continue;
             }
+            stop = i + 8;
+        } else if (units >= 8 && (size_t)(o - o0) == i && ascii8(p + 2 * (units - 8))) {
+            __m128i v = load8(p + 2 * (units - 8));
+            _mm_storel_epi64((__m128i *)(void *)(o0 + units - 8), _mm_packus_epi16(v, v));
+            o = o0 + units;
+            break;
         }
-        o = put_cp(o, (u >= 0xD800 && u <= 0xDFFF) ? 0xFFFD : u, json);
+#endif
+        for (; i < stop; i++) {
+            uint32_t u = (uint32_t)(p[2 * i] | p[2 * i + 1] << 8);
+            if (u >= 0x20 && u < 0x80 && u != '"' && u != '\\') {
+                *o++ = (char)u; /* the common case: printable ASCII */
+                continue;
+            }
+            if (u == 0)
+                goto end;
+            if (u >= 0xD800 && u <= 0xDBFF && i + 1 < units) {
+                uint32_t lo = (uint32_t)(p[2 * i + 2] | p[2 * i + 3] << 8);
+                if (lo >= 0xDC00 && lo <= 0xDFFF) {
+                    o = put_cp(o, 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00), json);
+                    i++;
+                    continue;
+                }
+            }
+            o = put_cp(o, (u >= 0xD800 && u <= 0xDFFF) ? 0xFFFD : u, json);
+        }
     }
+end:
     out->len = (size_t)(o - out->data);
     out->data[out->len] = 0;
 }

@@ -22,10 +22,10 @@ static int rva_to_off(const uint8_t *p, size_t n, size_t sections, unsigned nsec
         const uint8_t *s = p + sections + 40u * i;
         uint32_t va = etw_rd32(s + 12), raw = etw_rd32(s + 16), ptr = etw_rd32(s + 20);
         if (rva >= va && rva - va <= raw && len <= raw - (rva - va)) {
-            size_t o = (size_t)ptr + (rva - va);
+            uint64_t o = (uint64_t)ptr + (rva - va); /* no wrap on 32-bit targets */
             if (!etw_range_ok(n, o, len))
                 return 0;
-            *off = o;
+            *off = (size_t)o;
             return 1;
         }
     }
@@ -54,7 +54,7 @@ static uint32_t dir_entry(const rsrc *r, uint32_t off, const char *want)
     if (!etw_range_ok(r->n, off, 16))
         return UINT32_MAX;
     size_t count = (size_t)etw_rd16(r->p + off + 12) + etw_rd16(r->p + off + 14);
-    if (!etw_range_ok(r->n, (size_t)off + 16, count * 8))
+    if (!etw_range_ok(r->n, (uint64_t)off + 16, count * 8))
         return UINT32_MAX;
     for (size_t i = 0; i < count; i++) {
         const uint8_t *e = r->p + off + 16 + 8 * i;
@@ -83,7 +83,7 @@ etw_tdh_status etw_pe_find_resource(const uint8_t *p, size_t n, const char *type
         return ETW_TDH_E_NO_RESOURCE;
     uint32_t rva = etw_rd32(p + opt + dirs + 16), len = etw_rd32(p + opt + dirs + 20);
     size_t sections = opt + optsize, off;
-    if (!etw_range_ok(n, sections, (size_t)nsec * 40))
+    if (!etw_range_ok(n, sections, (uint64_t)nsec * 40))
         return ETW_TDH_E_NOT_PE;
     if (rva == 0 || !rva_to_off(p, n, sections, nsec, rva, len, &off))
         return ETW_TDH_E_NO_RESOURCE;

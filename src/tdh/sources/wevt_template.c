@@ -49,7 +49,7 @@ static int add_template(etw_teib *b, const crim *c, uint32_t temp)
     if (!etw_range_ok(c->n, temp, 40) || memcmp(c->p + temp, "TEMP", 4) != 0)
         return 0;
     uint32_t count = etw_rd32(c->p + temp + 8), items = etw_rd32(c->p + temp + 16);
-    if (count > MAX_ITEMS || (count && !etw_range_ok(c->n, items, (size_t)count * ITEM_SIZE)))
+    if (count > MAX_ITEMS || (count && !etw_range_ok(c->n, items, (uint64_t)count * ITEM_SIZE)))
         return 0;
     for (uint32_t i = 0; i < count; i++) {
         const uint8_t *it = c->p + items + ITEM_SIZE * i;
@@ -109,7 +109,7 @@ static size_t load_provider(const crim *c, const GUID *prov, uint32_t wevt, uint
     if (!etw_range_ok(c->n, wevt, 20) || memcmp(c->p + wevt, "WEVT", 4) != 0)
         return 0;
     uint32_t ndesc = etw_rd32(c->p + wevt + 12);
-    if (!etw_range_ok(c->n, (size_t)wevt + 20, (size_t)ndesc * 8))
+    if (!etw_range_ok(c->n, (uint64_t)wevt + 20, (uint64_t)ndesc * 8))
         return 0;
     size_t stored = 0;
     for (uint32_t i = 0; i < ndesc; i++) {
@@ -117,7 +117,7 @@ static size_t load_provider(const crim *c, const GUID *prov, uint32_t wevt, uint
         if (!etw_range_ok(c->n, el, 16) || memcmp(c->p + el, "EVNT", 4) != 0)
             continue;
         uint32_t count = etw_rd32(c->p + el + 8);
-        if (!etw_range_ok(c->n, (size_t)el + 16, (size_t)count * EVNT_RECORD))
+        if (!etw_range_ok(c->n, (uint64_t)el + 16, (uint64_t)count * EVNT_RECORD))
             continue;
         for (uint32_t k = 0; k < count; k++)
             stored += (size_t)add_event(c, prov, c->p + el + 16 + EVNT_RECORD * k, origin);
@@ -134,7 +134,7 @@ static etw_tdh_status load_crim(const uint8_t *p, size_t n, uint32_t origin)
     if (declared < c.n)
         c.n = declared;
     uint32_t nprov = etw_rd32(p + 12);
-    if (!etw_range_ok(c.n, 16, (size_t)nprov * 20))
+    if (!etw_range_ok(c.n, 16, (uint64_t)nprov * 20))
         return ETW_TDH_E_BAD_TEMPLATE;
     size_t stored = 0;
     for (uint32_t i = 0; i < nprov; i++) {

@@ -1,0 +1,119 @@
+/* The file as a buffer source (see file_session.h): buffers are read in flush order when the
+ * merge needs the next one, each processor's buffer count is known from the index, and a file
+ * processed again is read again from its first buffer (docs/api/lifetime.md). */
+#include "etl/file_session.h"
+
+#include <stdio.h>
+
+#include "etl/file_source.h"
+
+static etw_status count_buffers(etw_file_source *f, etw_session *s)
+{
+    for (size_t i = 1; i < f->count; i++) {
+        etw_status st = etw_session_expect_buffer(s, f->entries[i].proc);
+        if (st != ETW_OK)
+            return st;
+    }
+    return ETW_OK;
+}
+
+static etw_status file_begin(void *impl, etw_session *s, int again)
+{
+    etw_file_source *f = impl;
+    etw_file_source_whole_buffers(f, s->observed);
+    if (again) {
+        etw_file_source_rewind(f);
+        etw_session_restart(s);
+        etw_status st = count_buffers(f, s);
+        if (st != ETW_OK)
+            return st;
+    }
+    /* What the index found, reported now that a diagnostic callback may be listening. */
+    for (size_t i = 0; i < f->problem_count && i < ETW_FILE_PROBLEMS_KEPT; i++) {
+        const etw_file_problem *p = &f->problems[i];
+        etw_session_skip_buffer(s, p->status, p->index, p->offset, UINT32_MAX, p->detail);
+    }
+    return ETW_OK;
+}
+
+static etw_source_result file_next(void *impl, etw_session *s, uint32_t slot)
+{
+    etw_file_source *f = impl;
+    const etw_file_entry *e;
+    const uint8_t *p;
+    size_t n;
+    etw_status st;
+    /* Events are merged: read the waited-for processor's next buffer directly instead of every
+     * buffer flushed before it (buffers still complete in flush order when someone sees them,
+     * see first_pending). Without events, buffers are done on arrival: read in flush order. */
+    uint32_t processor = s->merges && slot != UINT32_MAX && slot > 0 ? slot - 1 : UINT32_MAX;
+    while (etw_file_source_next(f, processor, &e, &p, &n, &st)) {
+        if (p)
+            st = etw_session_add(s, p, n, e->offset, (uint64_t)(e - f->entries), e->last_of_proc, 0);
+        if (st == ETW_OK)
+            return ETW_SOURCE_QUEUED;
+        /* A buffer that cannot be read or taken is reported by position and skipped. */
+        etw_file_source_done(f, p);
+        etw_session_skip_buffer(s, st, UINT64_MAX, e->offset, e->proc, NULL);
+    }
+    return ETW_SOURCE_END;
+}
+
+static uint64_t file_first_pending(void *impl)
+{
+    return etw_file_source_first_untaken(impl);
+}
+
+static void file_done(void *impl, const uint8_t *p)
+{
+    etw_file_source_done(impl, p);
+}
+
+static void file_keep(void *impl)
+{
+    etw_file_source_keep_blocks(impl);
+}
+
+static void file_close(void *impl)
+{
+    etw_file_source_close(impl);
+}
+
+static const etw_source_ops file_ops = {
+    .counts_buffers = 1,
+    .begin = file_begin,
+    .next = file_next,
+    .first_pending = file_first_pending,
+    .done = file_done,
+    .keep = file_keep,
+    .close = file_close,
+};
+
+etw_session *etw_file_session_open(const char *path, etw_status *st, char *err, size_t errlen)
+{
+    etw_file_source *f;
+    if ((*st = etw_file_source_open(path, &f, err, errlen)) != ETW_OK)
+        return NULL;
+    etw_session *s = etw_session_create((etw_source){&file_ops, f});
+    if (!s) {
+        etw_file_source_close(f);
+        *st = ETW_E_NOMEM;
+        return NULL;
+    }
+    const etw_file_entry *e;
+    const uint8_t *p;
+    size_t n;
+    etw_file_source_next(f, UINT32_MAX, &e, &p, &n, st);
+    if (p)
+        *st = etw_session_add(s, p, n, e->offset, 0, 0, 0);
+    if (*st != ETW_OK) {
+        snprintf(err, errlen, "%s: buffer 0 at offset 0: %s", path, etw_status_message(*st));
+        etw_session_destroy(s);
+        return NULL;
+    }
+    if ((*st = count_buffers(f, s)) != ETW_OK) {
+        etw_session_destroy(s);
+        return NULL;
+    }
+    return s;
+}

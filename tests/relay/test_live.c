@@ -1,0 +1,523 @@
+/* Live sessions end to end on loopback, through the public APIs only: an embedded collector
+ * (etwire_relay_collector with Live), a sender fed buffer by buffer, and consumers written as
+ * Windows real-time consumers (OpenTraceW / OpenTraceA with LoggerName and
+ * PROCESS_TRACE_MODE_REAL_TIME, OpenTraceFromRealTimeLogger) attaching mid-stream. Each must
+ * get exactly the events a buffer stream delivers for the header buffer and the buffers
+ * published after its attach, ProcessTrace returning ERROR_SUCCESS when the sender ends; a
+ * consumer that stops reading loses whole buffers (counted) without slowing the sender or the
+ * others. ETWIRE_TEST_THREADS: collector, sender and consumers run on their own threads. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <pthread.h>
+
+#include <etwire/relay.h>
+
+#include "collect.h"
+#include "gen_trace.h"
+
+#define DEADLINE_MS 30000
+
+typedef struct live_env {
+    char dir[64];
+    char address[128];
+    etwire_relay_collector *c;
+    pthread_t runner;
+    int port;
+    char to[64]; /* the sender keeps a pointer to its address */
+} live_env;
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void *run_collector(void *arg)
+{
+    etwire_relay_collector_run(arg);
+    return NULL;
+}
+
+static void env_start(live_env *e, ULONG queue)
+{
+    snprintf(e->dir, sizeof e->dir, "/tmp/etwire-live-XXXXXX");
+    assert_non_null(mkdtemp(e->dir));
+    snprintf(e->address, sizeof e->address, "unix:%s/live.sock", e->dir);
+    ETWIRE_RELAY_COLLECTOR_OPTIONS o = {0};
+    o.Listen = "127.0.0.1:0";
+    o.Plain = 1;
+    o.Live = e->address;
+    o.LiveQueue = queue;
+    o.Window = 1024;
+    o.Verbose = getenv("LIVE_VERBOSE") != NULL;
+    char err[256];
+    e->c = etwire_relay_collector_new(&o, err, sizeof err);
+    if (!e->c)
+        fail_msg("collector: %s", err);
+    e->port = etwire_relay_collector_port(e->c);
+    char path[128];
+    struct stat st;
+    snprintf(path, sizeof path, "%s/live.sock", e->dir);
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0660); /* owner and group only, by default */
+    assert_int_equal(pthread_create(&e->runner, NULL, run_collector, e->c), 0);
+    setenv("ETWIRE_LIVE", e->address, 1);
+}
+
+static void env_stop(live_env *e)
+{
+    etwire_relay_collector_stop(e->c);
+    pthread_join(e->runner, NULL);
+    etwire_relay_collector_free(e->c);
+    char path[128];
+    snprintf(path, sizeof path, "%s/live.sock", e->dir);
+    assert_int_equal(access(path, F_OK), -1); /* the socket goes with the collector */
+    rmdir(e->dir);
+}
+
+static etwire_relay_sender *sender_new(live_env *e, const char *session)
+{
+    char err[256];
+    snprintf(e->to, sizeof e->to, "127.0.0.1:%d", e->port);
+    ETWIRE_RELAY_SENDER_OPTIONS o = {0};
+    o.To = e->to;
+    o.Plain = 1;
+    o.Source = "host-1";
+    o.Session = session;
+    o.Window = 1024;
+    o.Verbose = getenv("LIVE_VERBOSE") != NULL;
+    etwire_relay_sender *s = etwire_relay_sender_new(&o, err, sizeof err);
+    if (!s)
+        fail_msg("sender: %s", err);
+    return s;
+}
+
+/* Buffers of SOURCE/SESSION the collector published so far (from its listing), or -1. */
+static long long published(const char *name)
+{
+    char *text = NULL;
+    if (etwire_live_sessions(NULL, &text) != ERROR_SUCCESS)
+        return -1;
+    long long n = -1;
+    size_t len = strlen(name);
+    for (char *line = text; line && *line;) {
+        char *nl = strchr(line, '\n');
+        if (!strncmp(line, name, len) && line[len] == '\t') {
+            unsigned long long inst, start, buffers;
+            if (sscanf(line + len, "\t%llx\t%llu\t%llu", &inst, &start, &buffers) == 3)
+                n = (long long)buffers;
+        }
+        line = nl ? nl + 1 : NULL;
+    }
+    free(text);
+    return n;
+}
+
+static void wait_published(const char *name, long long n)
+{
+    int64_t deadline = now_ms() + DEADLINE_MS;
+    while (published(name) < n) {
+        if (now_ms() > deadline)
+            fail_msg("%s: %lld buffers never published", name, n);
+        struct timespec ts = {0, 2000000};
+        nanosleep(&ts, NULL); /* waiting on the collector's count, with a deadline */
+    }
+}
+
+static void push(etwire_relay_sender *s, const test_buffers *b, size_t from, size_t to)
+{
+    for (size_t i = from; i < to; i++)
+        if (etwire_relay_sender_push(s, b->data[i], b->size[i], 0) != 0)
+            fail_msg("push %zu: %s", i, etwire_relay_sender_error(s));
+}
+
+/* A consumer: the handle and what ProcessTrace delivered, on its own thread. */
+typedef struct consumer {
+    PROCESSTRACE_HANDLE h;
+    test_events ev;
+    ULONG rc;
+    pthread_t thread;
+    EVENT_TRACE_LOGFILEW lfw;
+    EVENT_TRACE_LOGFILEA lfa;
+    WCHAR wname[64];
+    /* a slow one: its first BufferCallback blocks until released */
+    int slow;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int released;
+    uint64_t drops_reported;
+} consumer;
+
+static consumer *current_for_lfw; /* EVENT_TRACE_LOGFILEW callbacks carry no context */
+
+static void WINAPI on_event_w(PEVENT_RECORD er)
+{
+    test_events_add(&current_for_lfw->ev, er);
+}
+
+static ULONG WINAPI on_buffer_w(PEVENT_TRACE_LOGFILEW lf)
+{
+    (void)lf;
+    current_for_lfw->ev.buffer_callbacks++;
+    return TRUE;
+}
+
+static void WINAPI on_event_a(PEVENT_RECORD er)
+{
+    test_events_add(er->UserContext, er);
+}
+
+static BOOL WINAPI on_buffer_slow(const ETW_BUFFER_HEADER *b, ULONG size,
+                                  const ETW_BUFFER_CALLBACK_INFORMATION *info, void *ctx)
+{
+    consumer *c = ctx;
+    (void)b, (void)size, (void)info;
+    c->ev.buffer_callbacks++;
+    pthread_mutex_lock(&c->mu);
+    while (!c->released)
+        pthread_cond_wait(&c->cv, &c->mu);
+    pthread_mutex_unlock(&c->mu);
+    return TRUE;
+}
+
+static uint64_t fast_buffers; /* the fast consumer's BufferCallbacks, read by the sender */
+
+static BOOL WINAPI on_buffer_fast(const ETW_BUFFER_HEADER *b, ULONG size,
+                                  const ETW_BUFFER_CALLBACK_INFORMATION *info, void *ctx)
+{
+    __atomic_fetch_add(&fast_buffers, 1, __ATOMIC_RELEASE);
+    return test_on_buffer(b, size, info, ctx);
+}
+
+static int by_event(const void *a, const void *b)
+{
+    const test_event *x = a, *y = b;
+    if (x->time != y->time)
+        return x->time < y->time ? -1 : 1;
+    return memcmp(x, y, sizeof *x);
+}
+
+static void on_diag(const ETWIRE_DIAGNOSTIC *d, void *ctx)
+{
+    consumer *c = ctx;
+    if (d->Code == ERROR_BUSY)
+        __atomic_fetch_add(&c->drops_reported, 1, __ATOMIC_RELAXED);
+}
+
+static void *consume(void *arg)
+{
+    consumer *c = arg;
+    c->rc = ProcessTrace(&c->h, 1, NULL, NULL);
+    return NULL;
+}
+
+static void consumer_open_options(consumer *c, const char *name)
+{
+    memset(c, 0, sizeof *c);
+    pthread_mutex_init(&c->mu, NULL);
+    pthread_cond_init(&c->cv, NULL);
+    for (size_t i = 0; i <= strlen(name); i++)
+        c->wname[i] = (WCHAR)name[i];
+    ETW_OPEN_TRACE_OPTIONS o = {0};
+    o.EventCallback = test_on_event;
+    o.EventCallbackContext = &c->ev;
+    o.BufferCallback = test_on_buffer;
+    o.BufferCallbackContext = &c->ev;
+    TRACE_LOGFILE_HEADER hdr;
+    c->h = OpenTraceFromRealTimeLogger(c->wname, &o, &hdr);
+    assert_true(c->h != INVALID_PROCESSTRACE_HANDLE);
+    assert_int_equal(hdr.BufferSize, 65536);
+    assert_int_equal(hdr.NumberOfProcessors, 4);
+}
+
+static void start(consumer *c)
+{
+    assert_int_equal(etwire_stream_set_reorder_window(c->h, ETWIRE_REORDER_UNBOUNDED), ERROR_SUCCESS);
+    assert_int_equal(pthread_create(&c->thread, NULL, consume, c), 0);
+}
+
+static void finish(consumer *c)
+{
+    pthread_join(c->thread, NULL);
+    CloseTrace(c->h);
+    pthread_mutex_destroy(&c->mu);
+    pthread_cond_destroy(&c->cv);
+}
+
+/* What a buffer stream delivers for the header buffer and buffers [from, n). */
+static void expected_from(const test_buffers *all, size_t from, test_events *out)
+{
+    test_buffers part = {0};
+    size_t n = all->n - from + 1;
+    part.data = calloc(n, sizeof *part.data);
+    part.size = calloc(n, sizeof *part.size);
+    part.data[0] = all->data[0];
+    part.size[0] = all->size[0];
+    for (size_t i = from; i < all->n; i++) {
+        part.data[i - from + 1] = all->data[i];
+        part.size[i - from + 1] = all->size[i];
+    }
+    part.n = part.cap = n;
+    assert_int_equal(test_collect_stream(&part, ETWIRE_REORDER_UNBOUNDED, out, NULL), ERROR_SUCCESS);
+    free(part.data);
+    free(part.size);
+}
+
+static void assert_same_events(const test_events *got, const test_events *want, const char *who)
+{
+    if (got->n != want->n)
+        fail_msg("%s: %zu events, expected %zu", who, got->n, want->n);
+    for (size_t i = 0; i < got->n; i++)
+        if (!test_event_same(&got->v[i], &want->v[i]))
+            fail_msg("%s: event %zu differs", who, i);
+}
+
+/* Three consumers, one per API, attach after 0, 5 and 12 published buffers; the last event of
+ * each is the trace's last. */
+static void attach_mid_stream(void **state)
+{
+    (void)state;
+    gen_trace t;
+    etw_gen_config cfg = gen_config(21, 8000);
+    assert_int_equal(gen_trace_make(&cfg, &t), 0);
+    assert_true(t.buffers.n > 16);
+    live_env e;
+    env_start(&e, 0);
+    etwire_relay_sender *s = sender_new(&e, "mid");
+
+    /* Unknown before its first buffer: the name is not live yet. */
+    ETW_OPEN_TRACE_OPTIONS none = {0};
+    none.EventCallback = test_on_event;
+    assert_true(OpenTraceFromRealTimeLogger(u"host-1/mid", &none, NULL) == INVALID_PROCESSTRACE_HANDLE);
+    assert_int_equal(etwire_last_error(), ERROR_WMI_INSTANCE_NOT_FOUND);
+
+    push(s, &t.buffers, 0, 1);
+    wait_published("host-1/mid", 1);
+    consumer a, b, c;
+    consumer_open_options(&a, "host-1/mid"); /* gets every buffer after the header */
+    start(&a);
+
+    push(s, &t.buffers, 1, 5);
+    wait_published("host-1/mid", 5);
+    memset(&b, 0, sizeof b);
+    b.lfw.LoggerName = (LPWSTR)u"host-1/mid";
+    b.lfw.ProcessTraceMode = PROCESS_TRACE_MODE_REAL_TIME | PROCESS_TRACE_MODE_EVENT_RECORD;
+    b.lfw.EventRecordCallback = on_event_w;
+    b.lfw.BufferCallback = on_buffer_w;
+    current_for_lfw = &b;
+    b.h = OpenTraceW(&b.lfw);
+    assert_true(b.h != INVALID_PROCESSTRACE_HANDLE);
+    assert_int_equal(b.lfw.LogfileHeader.NumberOfProcessors, 4);
+    assert_int_equal(b.lfw.BufferSize, 65536);
+    start(&b);
+
+    push(s, &t.buffers, 5, 12);
+    wait_published("host-1/mid", 12);
+    memset(&c, 0, sizeof c);
+    c.lfa.LoggerName = "host-1/mid";
+    c.lfa.ProcessTraceMode = PROCESS_TRACE_MODE_REAL_TIME | PROCESS_TRACE_MODE_EVENT_RECORD;
+    c.lfa.EventRecordCallback = on_event_a;
+    c.lfa.Context = &c.ev;
+    c.h = OpenTraceA(&c.lfa);
+    assert_true(c.h != INVALID_PROCESSTRACE_HANDLE);
+    assert_int_equal(c.lfa.LogfileHeader.PointerSize, 8);
+    start(&c);
+
+    push(s, &t.buffers, 12, t.buffers.n);
+    assert_int_equal(etwire_relay_sender_finish(s), 0);
+    finish(&a);
+    finish(&b);
+    finish(&c);
+    assert_int_equal(a.rc, ERROR_SUCCESS);
+    assert_int_equal(b.rc, ERROR_SUCCESS);
+    assert_int_equal(c.rc, ERROR_SUCCESS);
+
+    test_events wa = {0}, wb = {0}, wc = {0};
+    expected_from(&t.buffers, 1, &wa);
+    expected_from(&t.buffers, 5, &wb);
+    expected_from(&t.buffers, 12, &wc);
+    assert_same_events(&a.ev, &wa, "OpenTraceFromRealTimeLogger after 1");
+    assert_same_events(&b.ev, &wb, "OpenTraceW after 5");
+    assert_same_events(&c.ev, &wc, "OpenTraceA after 12");
+    assert_int_equal(a.ev.buffer_callbacks, t.buffers.n); /* one per buffer, the header too */
+    assert_int_equal(b.ev.buffer_callbacks, t.buffers.n - 4);
+    /* Every consumer ends with the trace's last event. */
+    test_events all = {0};
+    expected_from(&t.buffers, 1, &all);
+    assert_true(test_event_same(&c.ev.v[c.ev.n - 1], &all.v[all.n - 1]));
+    test_events_free(&all);
+    test_events_free(&wa);
+    test_events_free(&wb);
+    test_events_free(&wc);
+    test_events_free(&a.ev);
+    test_events_free(&b.ev);
+    test_events_free(&c.ev);
+    etwire_relay_sender_free(s);
+    /* After the end, the name is no longer live. */
+    assert_true(OpenTraceFromRealTimeLogger(u"host-1/mid", &none, NULL) == INVALID_PROCESSTRACE_HANDLE);
+    assert_int_equal(etwire_last_error(), ERROR_WMI_INSTANCE_NOT_FOUND);
+    env_stop(&e);
+    gen_trace_free(&t);
+}
+
+/* A consumer blocked in its BufferCallback: the sender still finishes, a second consumer gets
+ * everything, and the blocked one, once released, has lost whole buffers, counted in its
+ * header and reported to its diagnostic callback, and still ends with ERROR_SUCCESS. */
+static void slow_consumer(void **state)
+{
+    (void)state;
+    gen_trace t;
+    etw_gen_config cfg = gen_config(22, 100000);
+    cfg.buffer_size = 4096;
+    cfg.processors = 4;
+    assert_int_equal(gen_trace_make(&cfg, &t), 0);
+    assert_true(t.buffers.n > 600);
+    live_env e;
+    env_start(&e, 128);
+    etwire_relay_sender *s = sender_new(&e, "slow");
+    push(s, &t.buffers, 0, 1);
+    wait_published("host-1/slow", 1);
+
+    consumer slow, fast;
+    memset(&slow, 0, sizeof slow);
+    pthread_mutex_init(&slow.mu, NULL);
+    pthread_cond_init(&slow.cv, NULL);
+    ETW_OPEN_TRACE_OPTIONS o = {0};
+    o.EventCallback = test_on_event;
+    o.EventCallbackContext = &slow.ev;
+    o.BufferCallback = on_buffer_slow;
+    o.BufferCallbackContext = &slow;
+    slow.h = OpenTraceFromRealTimeLogger(u"host-1/slow", &o, NULL);
+    assert_true(slow.h != INVALID_PROCESSTRACE_HANDLE);
+    etwire_session_set_diagnostic_callback(slow.h, on_diag, &slow);
+    assert_int_equal(pthread_create(&slow.thread, NULL, consume, &slow), 0);
+
+    memset(&fast, 0, sizeof fast);
+    ETW_OPEN_TRACE_OPTIONS fo = {0};
+    fo.EventCallback = test_on_event;
+    fo.EventCallbackContext = &fast.ev;
+    fo.BufferCallback = on_buffer_fast;
+    fo.BufferCallbackContext = &fast.ev;
+    fast.h = OpenTraceFromRealTimeLogger(u"host-1/slow", &fo, NULL);
+    assert_true(fast.h != INVALID_PROCESSTRACE_HANDLE);
+    start(&fast);
+
+    /* The whole trace goes through while the slow consumer is stuck in its first callback;
+     * the sender keeps within LAG buffers of the fast consumer (which never drops then). */
+    const size_t LAG = 64;
+    int64_t deadline = now_ms() + DEADLINE_MS;
+    for (size_t i = 1; i < t.buffers.n; i += 8) {
+        while (i > LAG && __atomic_load_n(&fast_buffers, __ATOMIC_ACQUIRE) + LAG < i) {
+            if (now_ms() > deadline)
+                fail_msg("the fast consumer stalled at %llu buffers",
+                         (unsigned long long)__atomic_load_n(&fast_buffers, __ATOMIC_ACQUIRE));
+            struct timespec ts = {0, 1000000};
+            nanosleep(&ts, NULL); /* waiting on the fast consumer's progress, with a deadline */
+        }
+        push(s, &t.buffers, i, i + 8 < t.buffers.n ? i + 8 : t.buffers.n);
+    }
+    assert_int_equal(etwire_relay_sender_finish(s), 0);
+    pthread_join(fast.thread, NULL);
+    assert_int_equal(fast.rc, ERROR_SUCCESS);
+    test_events want = {0};
+    expected_from(&t.buffers, 1, &want);
+    /* Every event; the order may differ where its memory bound released buffers early. */
+    assert_int_equal(fast.ev.n, want.n);
+    qsort(fast.ev.v, fast.ev.n, sizeof *fast.ev.v, by_event);
+    qsort(want.v, want.n, sizeof *want.v, by_event);
+    assert_same_events(&fast.ev, &want, "fast consumer beside a stuck one");
+
+    pthread_mutex_lock(&slow.mu);
+    slow.released = 1;
+    pthread_cond_broadcast(&slow.cv);
+    pthread_mutex_unlock(&slow.mu);
+    pthread_join(slow.thread, NULL);
+    assert_int_equal(slow.rc, ERROR_SUCCESS);
+    TRACE_LOGFILE_HEADER hdr;
+    assert_int_equal(etwire_session_get_header(slow.h, &hdr), ERROR_SUCCESS);
+    assert_true(hdr.BuffersLost > 0);
+    assert_true(__atomic_load_n(&slow.drops_reported, __ATOMIC_RELAXED) > 0);
+    /* What it got plus what it lost is every buffer: whole buffers only. */
+    assert_int_equal(slow.ev.buffer_callbacks + hdr.BuffersLost, t.buffers.n);
+    assert_true(slow.ev.n < want.n);
+    CloseTrace(slow.h);
+    CloseTrace(fast.h);
+    pthread_mutex_destroy(&slow.mu);
+    pthread_cond_destroy(&slow.cv);
+    test_events_free(&want);
+    test_events_free(&slow.ev);
+    test_events_free(&fast.ev);
+    etwire_relay_sender_free(s);
+    env_stop(&e);
+    gen_trace_free(&t);
+}
+
+/* CloseTrace from another thread ends a consumer that is waiting for buffers; then the
+ * collector goes away under a second one, whose ProcessTrace returns an error. */
+static void close_and_collector_gone(void **state)
+{
+    (void)state;
+    gen_trace t;
+    etw_gen_config cfg = gen_config(23, 3000);
+    assert_int_equal(gen_trace_make(&cfg, &t), 0);
+    live_env e;
+    env_start(&e, 0);
+    etwire_relay_sender *s = sender_new(&e, "gone");
+    push(s, &t.buffers, 0, 3);
+    wait_published("host-1/gone", 3);
+    consumer a, b;
+    consumer_open_options(&a, "host-1/gone");
+    start(&a);
+    consumer_open_options(&b, "host-1/gone");
+    start(&b);
+    ULONG rc = CloseTrace(a.h);
+    pthread_join(a.thread, NULL);
+    if (rc == ERROR_CTX_CLOSE_PENDING) /* closed while processing: it drains and returns */
+        assert_int_equal(a.rc, ERROR_SUCCESS);
+    else /* closed before ProcessTrace claimed it */
+        assert_true(rc == ERROR_SUCCESS && a.rc == ERROR_INVALID_HANDLE);
+
+    etwire_relay_sender_free(s); /* no END: the session stays open */
+    etwire_relay_collector_stop(e.c);
+    pthread_join(e.runner, NULL);
+    etwire_relay_collector_free(e.c);
+    pthread_join(b.thread, NULL);
+    assert_int_not_equal(b.rc, ERROR_SUCCESS);
+    CloseTrace(b.h);
+
+    /* No collector at all: a clear error. */
+    ETW_OPEN_TRACE_OPTIONS o = {0};
+    o.EventCallback = test_on_event;
+    assert_true(OpenTraceFromRealTimeLogger(u"host-1/gone", &o, NULL) == INVALID_PROCESSTRACE_HANDLE);
+    assert_int_equal(etwire_last_error(), ERROR_CONNECTION_REFUSED);
+    assert_non_null(strstr(etwire_last_error_message(), e.dir));
+    test_events_free(&a.ev);
+    test_events_free(&b.ev);
+    pthread_mutex_destroy(&a.mu);
+    pthread_cond_destroy(&a.cv);
+    pthread_mutex_destroy(&b.mu);
+    pthread_cond_destroy(&b.cv);
+    rmdir(e.dir);
+    gen_trace_free(&t);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(attach_mid_stream),
+        cmocka_unit_test(slow_consumer),
+        cmocka_unit_test(close_and_collector_gone),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
