@@ -6,7 +6,10 @@
  * Every check is that the collector's saved .etl is byte-identical to what it must hold and
  * `etwire dump` of both agree, which rules out loss, duplicates and reordering.
  * librdkafka is loaded with dlopen, so this test needs no link-time dependency; it skips when
- * the library or a Kafka-enabled etwire is missing. Each test bounds its waits (< 60 s). */
+ * the library or a Kafka-enabled etwire is missing. Each test bounds its waits (< 60 s).
+ * test_live_from_kafka: `collect --kafka --live unix:PATH` publishes the session it consumes
+ * to a real-time consumer that attaches by name mid-stream (ProcessTrace runs on this thread
+ * once the sender ended, the collector's per-subscriber queue holding what arrived). */
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -698,6 +701,192 @@ static void test_send_zstd(void **state)
     assert_false(log_has(w, "zs.log", ": skipped"));
 }
 
+/* What a consumer saw of one event: enough to tell events apart and compare their order. */
+typedef struct seen_event {
+    int64_t time;
+    GUID provider;
+    USHORT id;
+    USHORT user_len;
+    ULONG pid, tid;
+    uint64_t payload_hash;
+} seen_event;
+
+typedef struct seen {
+    seen_event *v;
+    size_t n, cap;
+    ULONG buffers;
+} seen;
+
+static void WINAPI on_seen_event(PEVENT_RECORD er)
+{
+    seen *s = er->UserContext;
+    if (s->n == s->cap) {
+        s->cap = s->cap ? 2 * s->cap : 1024;
+        s->v = realloc(s->v, s->cap * sizeof *s->v);
+        assert_non_null(s->v);
+    }
+    seen_event *e = &s->v[s->n++];
+    memset(e, 0, sizeof *e);
+    e->time = er->EventHeader.TimeStamp.QuadPart;
+    e->provider = er->EventHeader.ProviderId;
+    e->id = er->EventHeader.EventDescriptor.Id;
+    e->user_len = er->UserDataLength;
+    e->pid = er->EventHeader.ProcessId;
+    e->tid = er->EventHeader.ThreadId;
+    uint64_t h = 1469598103934665603ull; /* FNV-1a over the payload */
+    for (USHORT i = 0; i < er->UserDataLength; i++)
+        h = (h ^ ((const uint8_t *)er->UserData)[i]) * 1099511628211ull;
+    e->payload_hash = h;
+}
+
+static BOOL WINAPI on_seen_buffer(const ETW_BUFFER_HEADER *b, ULONG size,
+                                  const ETW_BUFFER_CALLBACK_INFORMATION *info, void *ctx)
+{
+    (void)b, (void)size, (void)info;
+    ((seen *)ctx)->buffers++;
+    return TRUE;
+}
+
+/* Every event of an .etl, in the order a file consumer delivers them. */
+static void seen_from_file(const world *w, const char *name, seen *out)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/%s", w->dir, name);
+    ETW_OPEN_TRACE_OPTIONS o = {0};
+    o.EventCallback = on_seen_event;
+    o.EventCallbackContext = out;
+    PROCESSTRACE_HANDLE h = etwire_trace_open_file(path, &o, NULL);
+    assert_true(h != INVALID_PROCESSTRACE_HANDLE);
+    assert_int_equal(ProcessTrace(&h, 1, NULL, NULL), ERROR_SUCCESS);
+    CloseTrace(h);
+}
+
+/* Buffers of name the collector at ETWIRE_LIVE published so far (its listing), or -1. */
+static long long live_published(const char *name)
+{
+    char *text = NULL;
+    if (etwire_live_sessions(NULL, &text) != ERROR_SUCCESS)
+        return -1;
+    long long n = -1;
+    size_t len = strlen(name);
+    for (char *line = text; line && *line;) {
+        char *nl = strchr(line, '\n');
+        unsigned long long inst, start, buffers;
+        if (!strncmp(line, name, len) && line[len] == '\t' &&
+            sscanf(line + len, "\t%llx\t%llu\t%llu", &inst, &start, &buffers) == 3)
+            n = (long long)buffers;
+        line = nl ? nl + 1 : NULL;
+    }
+    free(text);
+    return n;
+}
+
+/* `collect --kafka --live unix:PATH`: a session streamed through the mock cluster is published
+ * live. A consumer attaching by name (OpenTraceFromRealTimeLogger) after k of its buffers were
+ * published gets the header from the session's header buffer, then exactly the events of the
+ * header buffer and buffers k..end in time order (those of `etwire dump` of that .etl), ending
+ * with the trace's last event, nothing lost; ProcessTrace returns ERROR_SUCCESS when the
+ * sender ends the session, after which the name is no longer live. */
+static void test_live_from_kafka(void **state)
+{
+    world *w = *state;
+    SKIP_WITHOUT_KAFKA(w);
+    assert_int_equal(w->api.mock_topic_create(w->mc, "lv", 2, 3), 0);
+    assert_int_equal(run(ETWIRE " generate --seed 17 --events 1000 --processors 2 --buffer-size 4K "
+                         "-o '%s/t.etl' 2>/dev/null", w->dir), 0);
+    long size;
+    uint8_t *data = read_all(w, "t", &size);
+    long nbuf = size / 4096, k = nbuf / 3; /* all buffers are 4 KiB */
+    /* What the consumer gets stays below the memory bound of a real-time session (64 buffers,
+     * src/winapi/realtime.c), beyond which it would release in arrival order rather than
+     * wait for the file's time order. */
+    assert_true(k >= 2 && nbuf - k >= 2 && nbuf - k + 1 < 64);
+    char out[128], sock[128], live[160], logp[128];
+    snprintf(out, sizeof out, "%s/out", w->dir);
+    snprintf(sock, sizeof sock, "%s/live.sock", w->dir);
+    snprintf(live, sizeof live, "unix:%s", sock);
+    snprintf(logp, sizeof logp, "%s/lv.log", w->dir);
+    /* The queue holds the whole rest of the session for the consumer that reads it later. */
+    char *argv[] = {ETWIRE, "collect", "--kafka", w->bootstraps, "--topic", "lv", "--group", "g",
+                    "--out", out, "--reorder", "unbounded", "--live", live, "--live-queue", "4096",
+                    "-v", NULL};
+    pid_t c = spawn(w, argv, -1, logp);
+    setenv("ETWIRE_LIVE", live, 1);
+    int fd;
+    pid_t sender = start_pipe_sender(w, "lv", "kl", "t", &fd);
+
+    /* Not live before its first buffer (once the collector listens). */
+    ETW_OPEN_TRACE_OPTIONS none = {0};
+    none.EventCallback = on_seen_event;
+    int64_t end = now_ms() + 30000;
+    while (access(sock, F_OK) != 0 && now_ms() < end)
+        usleep(20000); /* waiting for the collector's socket, with a deadline */
+    assert_true(OpenTraceFromRealTimeLogger(u"kl/t", &none, NULL) == INVALID_PROCESSTRACE_HANDLE);
+    assert_int_equal(etwire_last_error(), ERROR_WMI_INSTANCE_NOT_FOUND);
+
+    feed(w, fd, data, k * 4096, "kl", "t", k * 4096);
+    for (end = now_ms() + 30000; live_published("kl/t") < k && now_ms() < end;)
+        usleep(20000); /* waiting on the collector's count, with a deadline */
+    assert_int_equal(live_published("kl/t"), k);
+
+    seen got = {0};
+    ETW_OPEN_TRACE_OPTIONS o = {0};
+    o.EventCallback = on_seen_event;
+    o.EventCallbackContext = &got;
+    o.BufferCallback = on_seen_buffer;
+    o.BufferCallbackContext = &got;
+    TRACE_LOGFILE_HEADER hdr;
+    PROCESSTRACE_HANDLE h = OpenTraceFromRealTimeLogger(u"kl/t", &o, &hdr);
+    assert_true(h != INVALID_PROCESSTRACE_HANDLE);
+    assert_int_equal(hdr.BufferSize, 4096);
+    assert_int_equal(hdr.NumberOfProcessors, 2);
+    assert_int_equal(etwire_stream_set_reorder_window(h, ETWIRE_REORDER_UNBOUNDED), ERROR_SUCCESS);
+
+    assert_int_equal(write(fd, data + k * 4096, (size_t)(size - k * 4096)), size - k * 4096);
+    close(fd);
+    assert_int_equal(wait_exit(w, sender, 30000), 0);
+    assert_int_equal(ProcessTrace(&h, 1, NULL, NULL), ERROR_SUCCESS);
+    TRACE_LOGFILE_HEADER after;
+    assert_int_equal(etwire_session_get_header(h, &after), ERROR_SUCCESS);
+    assert_int_equal(after.BuffersLost, 0);
+    CloseTrace(h);
+    assert_int_equal(got.buffers, nbuf - k + 1); /* the header buffer, then k..end */
+
+    /* Exactly the events of the header buffer and buffers k..end, in the same order. */
+    write_file(w, "expect.etl", data, 4096, data + k * 4096, size - k * 4096);
+    seen want = {0}, all = {0};
+    seen_from_file(w, "expect.etl", &want);
+    seen_from_file(w, "t.etl", &all);
+    if (got.n != want.n)
+        fail_msg("live consumer: %zu events, expected %zu", got.n, want.n);
+    for (size_t i = 0; i < got.n; i++) {
+        if (memcmp(&got.v[i], &want.v[i], sizeof got.v[i]))
+            fail_msg("live consumer: event %zu differs (time %lld id %u pid %u tid %u len %u, "
+                     "expected time %lld id %u pid %u tid %u len %u)", i, (long long)got.v[i].time,
+                     got.v[i].id, got.v[i].pid, got.v[i].tid, got.v[i].user_len,
+                     (long long)want.v[i].time, want.v[i].id, want.v[i].pid, want.v[i].tid,
+                     want.v[i].user_len);
+        if (i && got.v[i].time < got.v[i - 1].time)
+            fail_msg("live consumer: event %zu out of time order", i);
+    }
+    assert_true(got.n > 0 && got.n < all.n);
+    assert_memory_equal(&got.v[got.n - 1], &all.v[all.n - 1], sizeof *got.v);
+    free(got.v);
+    free(want.v);
+    free(all.v);
+
+    /* The session ended: the name is no longer live; the saved .etl is the whole trace. */
+    for (end = now_ms() + 30000; live_published("kl/t") >= 0 && now_ms() < end;)
+        usleep(20000);
+    assert_true(OpenTraceFromRealTimeLogger(u"kl/t", &none, NULL) == INVALID_PROCESSTRACE_HANDLE);
+    assert_int_equal(etwire_last_error(), ERROR_WMI_INSTANCE_NOT_FOUND);
+    static const char *const sessions[] = {"kl", "t"};
+    int saved = wait_saved(w, sessions, 1, 30000);
+    assert_int_equal(stop(w, c), 0);
+    assert_true(saved);
+    assert_int_equal(access(sock, F_OK), -1); /* the socket goes with the collector */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -708,6 +897,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_takeover_without_header, setup, teardown),
         cmocka_unit_test_setup_teardown(test_send_rate, setup, teardown),
         cmocka_unit_test_setup_teardown(test_send_zstd, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_live_from_kafka, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
