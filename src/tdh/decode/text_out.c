@@ -73,9 +73,9 @@ void etw_text_utf16(etw_strbuf *out, const uint8_t *p, size_t nbytes, int json)
     if (units > SIZE_MAX / 8 || etw_strbuf_reserve(out, units * 6 + 1) != 0)
         return;
     char *o = out->data + out->len;
-    char *const o0 = o;
     size_t i = 0;
 #ifdef __SSE2__
+    char *const o0 = o;
     /* Most strings are short names in printable ASCII: eight units are checked and narrowed at
      * once; a string under eight units is checked in a copy padded with a harmless letter (the
      * reserve above leaves room for eight output bytes), and the last eight units of a longer
