@@ -1,5 +1,6 @@
 /* etwire dump: every event of one or more traces, merged in time order, one line each (text
  * or JSON lines with stable field names). */
+#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,7 +32,7 @@ typedef struct dump_state {
 static void write_block(dump_state *d)
 {
     if (d->line.len && !d->write_failed && fwrite(d->line.data, 1, d->line.len, stdout) != d->line.len) {
-        d->write_failed = 1;
+        d->write_failed = errno == EPIPE ? 2 : 1;
         for (unsigned i = 0; d->traces && i < d->traces->count; i++)
             CloseTrace(d->traces->handles[i]);
     }
@@ -78,7 +79,7 @@ static BOOL WINAPI on_buffer(const ETW_BUFFER_HEADER *b, ULONG size,
     if (d->live) { /* a live session's events go out as their buffer completes */
         write_block(d);
         if (!d->write_failed && fflush(stdout) != 0)
-            d->write_failed = 1;
+            d->write_failed = errno == EPIPE ? 2 : 1;
     }
     return !d->write_failed;
 }
@@ -168,7 +169,11 @@ int cmd_dump(int argc, char **argv)
     write_block(&d);
     if (!d.write_failed)
         cli_close_traces(&t);
-    if (d.write_failed || fflush(stdout) != 0 || ferror(stdout)) {
+    /* A reader that went away (`etwire dump ... | head`) ends the output, as it ends a pipe's
+     * other programs, but is no failure of ours: exit 0 and say nothing. */
+    if (d.write_failed == 2 || (!d.write_failed && fflush(stdout) != 0 && errno == EPIPE)) {
+        clearerr(stdout);
+    } else if (d.write_failed || fflush(stdout) != 0 || ferror(stdout)) {
         fprintf(stderr, "etwire dump: cannot write the output\n");
         rc = 1;
     }

@@ -1,4 +1,5 @@
 /* etwire: the command-line front end. Dispatches argv[1] to a subcommand (commands.h). */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -16,6 +17,9 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
+    /* A closed output pipe shows up as EPIPE where the command writes (dump stops quietly);
+     * the relay's sockets never raise SIGPIPE either (MSG_NOSIGNAL). */
+    signal(SIGPIPE, SIG_IGN);
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;

@@ -66,6 +66,17 @@ printf 'class A {\n  uint32 x\n};\n' > "$tmp/bad.mof"
 if "$etwire" dump --mof "$tmp/bad.mof" "$tmp/g.etl" > /dev/null 2> "$tmp/err"; then fail "bad MOF accepted"; fi
 grep -q "bad.mof: line 3: expected ';'" "$tmp/err" || fail "bad MOF message: $(cat "$tmp/err")"
 
+# A reader that stops early (`dump | head`) ends the output quietly: exit 0, nothing on stderr,
+# in every format (the output is far larger than a pipe holds, so the writer meets the close).
+for f in text json csv; do
+    set +o pipefail
+    "$etwire" dump -f $f "$tmp/g.etl" 2> "$tmp/pipe.err" | head -n 1 > /dev/null
+    st=${PIPESTATUS[0]}
+    set -o pipefail
+    [ "$st" -eq 0 ] || fail "dump -f $f | head: exit $st"
+    [ ! -s "$tmp/pipe.err" ] || fail "dump -f $f | head: $(cat "$tmp/pipe.err")"
+done
+
 if [ ! -d "$shared/corpus" ]; then echo "corpus absent: real-trace checks skipped"; exit 0; fi
 "$etwire" dump "$shared/corpus/invalid/ExplorerStartupLog-win10-nul-to-space.etl" > /dev/null 2> "$tmp/err" \
     && fail "damaged file exit 0"
