@@ -9,10 +9,13 @@
 #include "base/text.h"
 #include "cli_common.h"
 #include "commands.h"
+#include "event_filters.h"
 #include "event_view.h"
 
 typedef struct dump_state {
     int json; /* 0 text, 1 JSON lines, 2 CSV */
+    ETWIRE_PROCESS_TRACKER *processes; /* made at the first event; every event teaches it */
+    int tracking;
     etw_strbuf line;
     uint64_t events, buffers, bytes, total;
     int live;      /* a live session: each buffer's events are written out at once */
@@ -38,6 +41,15 @@ static void write_block(dump_state *d)
 static void WINAPI on_event(PEVENT_RECORD er)
 {
     dump_state *d = er->UserContext;
+    if (!d->tracking) {
+        /* Process names for the views and --process, from the first event on (a failed
+         * allocation leaves events unnamed). */
+        d->tracking = 1;
+        d->processes = etwire_process_tracker_create();
+        event_filter_use_tracker(&d->filter, d->processes);
+        event_view_set_processes(d->processes);
+    }
+    etwire_process_tracker_add(d->processes, er);
     if (!event_filter_match(&d->filter, er))
         return;
     /* Lines collect in one block written when it passes OUTPUT_BLOCK bytes: one write per
@@ -161,6 +173,9 @@ int cmd_dump(int argc, char **argv)
         rc = 1;
     }
     etw_strbuf_free(&d.line);
+    event_view_set_processes(NULL);
+    event_filter_free(&d.filter);
+    etwire_process_tracker_destroy(d.processes);
     event_view_release();
     return rc;
 }

@@ -1,5 +1,5 @@
-/* etwire stats: what a trace holds: buffers, events per provider and event, time span,
- * processors, lost events and compression. */
+/* etwire stats: what a trace holds: buffers, events per provider and event and per process,
+ * time span, processors, lost events and compression. */
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,7 +8,9 @@
 #include "base/text.h"
 #include "cli_common.h"
 #include "commands.h"
+#include "event_filters.h"
 #include "event_view.h"
+#include "stats_processes.h"
 #include "tdh/decode/event_text.h"
 
 typedef struct stat_key {
@@ -25,6 +27,8 @@ typedef struct stat_key {
 typedef struct stats_state {
     stat_key *table;
     size_t cap, used;
+    stats_processes processes; /* made at the first event; every event teaches its tracker */
+    int tracking;
     uint64_t events, buffers, bytes, total;
     int64_t first, last;
     uint8_t cpus[2048];
@@ -107,8 +111,15 @@ static stat_key *count(stats_state *s, const EVENT_RECORD *er)
 static void WINAPI on_event(PEVENT_RECORD er)
 {
     stats_state *s = er->UserContext;
+    if (!s->tracking) {
+        s->tracking = 1;
+        if (stats_processes_init(&s->processes) == 0)
+            event_filter_use_tracker(&s->filter, s->processes.tracker);
+    }
+    etwire_process_tracker_add(s->processes.tracker, er);
     if (!event_filter_match(&s->filter, er))
         return;
+    stats_processes_count(&s->processes, er);
     int64_t t = er->EventHeader.TimeStamp.QuadPart;
     if (!s->events || t < s->first)
         s->first = t;
@@ -210,6 +221,7 @@ static void print_stats(stats_state *s, cli_traces *t)
             printf("  undecoded=%llu", (unsigned long long)k->undecoded);
         putchar('\n');
     }
+    stats_processes_print(&s->processes, s->top);
 }
 
 int cmd_stats(int argc, char **argv)
@@ -271,6 +283,8 @@ int cmd_stats(int argc, char **argv)
     }
     if (s->oom)
         fprintf(stderr, "etwire stats: out of memory counting events\n");
+    event_filter_free(&s->filter);
+    stats_processes_free(&s->processes);
     free(s->table);
     free(s);
     event_view_release();

@@ -16,6 +16,7 @@ int cmd_stats(int argc, char **argv);
 int cmd_generate(int argc, char **argv);
 int cmd_send(int argc, char **argv);
 int cmd_collect(int argc, char **argv);
+int cmd_export(int argc, char **argv);
 int cmd_sessions(int argc, char **argv);
 int cmd_schemas(int argc, char **argv);
 

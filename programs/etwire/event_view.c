@@ -12,6 +12,18 @@
 #include "tdh/decode/winsat.h"
 
 int event_view_raw_time;
+static _Thread_local ETWIRE_PROCESS_TRACKER *view_processes;
+
+void event_view_set_processes(ETWIRE_PROCESS_TRACKER *processes)
+{
+    view_processes = processes;
+}
+
+/* The image name of the event's process, "" when not known (NULL when no tracker is set). */
+static const char *process_name(const EVENT_RECORD *er)
+{
+    return view_processes ? etwire_process_tracker_name(view_processes, er) : NULL;
+}
 
 /* Scratch strings reused for every event (formatting allocates only while they grow to the
  * largest event), one set per thread so collector sessions decode in parallel; a thread's set
@@ -295,6 +307,11 @@ void event_view_text(etw_strbuf *out, const EVENT_RECORD *er)
 {
     int decoded = event_view_decode(er, 0);
     common_fields(out, er, 0);
+    const char *process = process_name(er);
+    if (process && process[0]) {
+        etw_strbuf_puts(out, " process=");
+        append_one_line(out, process, strlen(process));
+    }
     etw_strbuf_putc(out, ' ');
     etw_strbuf_append(out, provider_name.data ? provider_name.data : "", provider_name.len);
     etw_strbuf_putc(out, '/');
@@ -326,7 +343,7 @@ static void csv_field(etw_strbuf *out, const char *s, size_t n)
 const char *event_view_csv_header(void)
 {
     return "time,provider_guid,provider,event,id,version,level,opcode,task,keyword,pid,tid,cpu,"
-           "flags,payload_length,decoded,fields\n";
+           "flags,payload_length,decoded,fields,process\n";
 }
 
 void event_view_csv(etw_strbuf *out, const EVENT_RECORD *er)
@@ -356,6 +373,10 @@ void event_view_csv(etw_strbuf *out, const EVENT_RECORD *er)
     put_u(out, ",", (unsigned)decoded);
     etw_strbuf_putc(out, ',');
     csv_field(out, fields.data ? fields.data : "", fields.len);
+    /* The process last: the columns before it keep their places. */
+    const char *process = process_name(er);
+    etw_strbuf_putc(out, ',');
+    csv_field(out, process ? process : "", process ? strlen(process) : 0);
 }
 
 void event_view_json(etw_strbuf *out, const EVENT_RECORD *er)
@@ -365,6 +386,11 @@ void event_view_json(etw_strbuf *out, const EVENT_RECORD *er)
     etw_strbuf_puts(out, ",\"provider\":\"");
     if (provider_name.data)
         etw_strbuf_json_string(out, provider_name.data, provider_name.len);
+    const char *process = process_name(er);
+    if (process) {
+        etw_strbuf_puts(out, "\",\"process\":\"");
+        etw_strbuf_json_string(out, process, strlen(process));
+    }
     etw_strbuf_puts(out, "\",\"event\":\"");
     if (event_name.data)
         etw_strbuf_json_string(out, event_name.data, event_name.len);
@@ -382,12 +408,8 @@ void event_view_json(etw_strbuf *out, const EVENT_RECORD *er)
     etw_strbuf_putc(out, '}');
 }
 
-void event_filter_init(event_filter *f)
-{
-    memset(f, 0, sizeof *f);
-    event_view_open_store(NULL);
-}
-
+/* The schema store the views decode with (dump, stats and export open the default one with
+ * their filters; collect opens its --schemas before any session decodes). */
 int event_view_open_store(const char *dir)
 {
     ULONG rc = etwire_schemas_open(dir);
@@ -395,93 +417,4 @@ int event_view_open_store(const char *dir)
         return 0; /* no default store: nothing to add */
     fprintf(stderr, "etwire: schema store: %s\n", etwire_last_error_message());
     return -1;
-}
-
-static void set_filetime(FILETIME *t, int64_t v)
-{
-    t->dwLowDateTime = (DWORD)v;
-    t->dwHighDateTime = (DWORD)((uint64_t)v >> 32);
-}
-
-int event_filter_option(event_filter *f, int opt, const char *arg)
-{
-    char *end;
-    int64_t ft;
-    switch (opt) {
-    case 1001:
-        f->has_provider = etw_guid_parse(arg, &f->provider);
-        return f->has_provider ? 0 : -1;
-    case 1002:
-        f->event_id = (unsigned)strtoul(arg, &end, 0);
-        f->has_event = 1;
-        return *end ? -1 : 0;
-    case 1003:
-        f->pid = (unsigned)strtoul(arg, &end, 0);
-        f->has_pid = 1;
-        return *end ? -1 : 0;
-    case 1006:
-    case 1007:
-    case 1008:
-    case 1009: {
-        ULONG rc = opt == 1006   ? etwire_tdh_load_manifest(arg)
-                   : opt == 1007 ? etwire_tdh_load_binary(arg)
-                   : opt == 1008 ? etwire_tdh_load_mof(arg)
-                                 : etwire_tdh_load_tmf(arg);
-        if (rc != ERROR_SUCCESS) {
-            /* The loaders' message names the file, the line and what is wrong when they can. */
-            const char *why = etwire_last_error_message();
-            if (why[0])
-                fprintf(stderr, "etwire: cannot load %s\n", why);
-            else
-                fprintf(stderr, "etwire: cannot load %s: %s\n", arg, etwire_strerror(rc));
-        }
-        return rc == ERROR_SUCCESS ? 0 : -1;
-    }
-    case 1010:
-        return event_view_open_store(arg);
-    case 1004:
-    case 1005:
-        if (cli_parse_time(arg, &ft) != 0)
-            return -1;
-        if (opt == 1004) {
-            set_filetime(&f->start, ft);
-            f->has_start = 1;
-        } else {
-            set_filetime(&f->end, ft);
-            f->has_end = 1;
-        }
-        return 0;
-    default:
-        return -1;
-    }
-}
-
-int event_filter_match(const event_filter *f, const EVENT_RECORD *er)
-{
-    const EVENT_HEADER *h = &er->EventHeader;
-    if (f->has_provider && !etw_guid_equal(&f->provider, &h->ProviderId))
-        return 0;
-    if (f->has_event && h->EventDescriptor.Id != f->event_id)
-        return 0;
-    if (f->has_pid && h->ProcessId != f->pid)
-        return 0;
-    return 1;
-}
-
-LPFILETIME event_filter_start(event_filter *f) { return f->has_start ? &f->start : NULL; }
-LPFILETIME event_filter_end(event_filter *f) { return f->has_end ? &f->end : NULL; }
-
-const char *event_filter_usage(void)
-{
-    return "      --manifest FILE      add the schemas of an instrumentation manifest (.man, XML)\n"
-           "      --provider-binary FILE  add the schemas in a provider binary's WEVT_TEMPLATE\n"
-           "      --mof FILE           add classic event classes described in MOF\n"
-           "      --tmf FILE|DIR       WPP message formats: a TMF file, or a directory of <guid>.tmf\n"
-           "      --schemas DIR        the schema store to use (default: $ETWIRE_SCHEMAS, else\n"
-           "                           ~/.local/share/etwire/schemas; see etwire schemas)\n"
-           "      --provider GUID      only events of this provider\n"
-           "      --event ID           only events with this id\n"
-           "      --pid PID            only events of this process\n"
-           "      --start TIME         only events at or after TIME (ISO-8601 UTC)\n"
-           "      --end TIME           only events at or before TIME\n";
 }

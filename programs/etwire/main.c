@@ -21,7 +21,7 @@ int main(int argc, char **argv)
         return argc < 2 ? 2 : 0;
     }
     if (!strcmp(argv[1], "--version")) {
-        printf("etwire 0.1.0\n");
+        printf("etwire %s\n", ETWIRE_VERSION);
         return 0;
     }
     for (const cli_command *c = cli_commands; c->name; c++)

@@ -14,6 +14,7 @@
 typedef struct json_session {
     FILE *out;      /* NULL: shared stdout */
     etw_strbuf line;
+    ETWIRE_PROCESS_TRACKER *processes; /* the session's process names, learned from its stream */
     char prefix[320]; /* {"source":..,"session":.., on shared stdout */
 } json_session;
 
@@ -54,7 +55,13 @@ static void on_event(void *ctx, PEVENT_RECORD r)
         return;
     etw_strbuf *sb = &j->line;
     etw_strbuf_reset(sb);
+    /* Process names as dump gives them: the session's stream teaches its own tracker. */
+    if (!j->processes)
+        j->processes = etwire_process_tracker_create();
+    etwire_process_tracker_add(j->processes, r);
+    event_view_set_processes(j->processes);
     event_view_json(sb, r); /* per-thread scratch: sessions format in parallel */
+    event_view_set_processes(NULL);
     etw_strbuf_putc(sb, '\n');
     if (j->out) {
         fwrite(sb->data, 1, sb->len, j->out);
@@ -78,6 +85,7 @@ static void on_close(void *ctx, const ETWIRE_RELAY_SESSION *s, const ETWIRE_SESS
     else
         fflush(stdout);
     etw_strbuf_free(&j->line);
+    etwire_process_tracker_destroy(j->processes);
     free(j);
 }
 

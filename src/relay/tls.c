@@ -330,64 +330,6 @@ int relay_tls_available(void)
     return 0;
 }
 
-/* The socket BIO without SIGPIPE: send(MSG_NOSIGNAL) and recv on the descriptor. */
-static int nosig_write(BIO *b, const char *buf, int n)
-{
-    ssize_t w = send(BIO_get_fd(b, NULL), buf, (size_t)n, MSG_NOSIGNAL);
-    BIO_clear_retry_flags(b);
-    if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
-        BIO_set_retry_write(b);
-    return (int)w;
-}
-
-static int nosig_read(BIO *b, char *buf, int n)
-{
-    ssize_t r = recv(BIO_get_fd(b, NULL), buf, (size_t)n, 0);
-    BIO_clear_retry_flags(b);
-    if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
-        BIO_set_retry_read(b);
-    return (int)r;
-}
-
-static int nosig_puts(BIO *b, const char *s)
-{
-    return nosig_write(b, s, (int)strlen(s));
-}
-
-static BIO_METHOD *nosig_method;
-static pthread_once_t nosig_once = PTHREAD_ONCE_INIT;
-
-static void nosig_init(void)
-{
-    /* Everything but reading and writing (fd get/set, flush, EOF) as the socket BIO does it. */
-    const BIO_METHOD *sock = BIO_s_socket();
-    BIO_METHOD *m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK | BIO_TYPE_DESCRIPTOR,
-                                 "etwire relay socket");
-    if (!m)
-        return;
-    BIO_meth_set_write(m, nosig_write);
-    BIO_meth_set_read(m, nosig_read);
-    BIO_meth_set_puts(m, nosig_puts);
-    BIO_meth_set_ctrl(m, BIO_meth_get_ctrl(sock));
-    BIO_meth_set_create(m, BIO_meth_get_create(sock));
-    BIO_meth_set_destroy(m, BIO_meth_get_destroy(sock));
-    nosig_method = m;
-}
-
-/* Puts the connection's socket under ssl through the MSG_NOSIGNAL BIO; 0 or -1. */
-static int attach_socket(SSL *ssl, int fd)
-{
-    pthread_once(&nosig_once, nosig_init);
-    if (!nosig_method)
-        return -1;
-    BIO *b = BIO_new(nosig_method);
-    if (!b)
-        return -1;
-    BIO_set_fd(b, fd, BIO_NOCLOSE);
-    SSL_set_bio(ssl, b, b);
-    return 0;
-}
-
 void *relay_tls_ctx_new(int server, const relay_tls_files *f, char *err, size_t errlen)
 {
     snprintf(err, errlen, "this etwire was built without OpenSSL: only --plain (loopback tests) works");

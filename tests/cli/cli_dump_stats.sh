@@ -36,7 +36,7 @@ got=$("$etwire" dump --pid "$pid" "$tmp/g.etl" | wc -l)
 want=$(jq -s '[.[] | select(.provider_guid == "5e7c1a01-2b3d-4c11-9a0e-457477697201")] | length' "$tmp/dump.json")
 got=$("$etwire" dump --provider '{5e7c1a01-2b3d-4c11-9a0e-457477697201}' "$tmp/g.etl" | wc -l)
 [ "$want" -gt 0 ] && [ "$got" -eq "$want" ] || fail "--provider filter: $got != $want"
-"$etwire" dump --provider not-a-guid "$tmp/g.etl" > /dev/null 2>&1 && fail "bad --provider accepted"
+"$etwire" dump --provider '{not-a-guid}' "$tmp/g.etl" > /dev/null 2>&1 && fail "bad --provider accepted"
 
 if "$etwire" dump "$tmp/missing.etl" > /dev/null 2> "$tmp/err"; then fail "missing file exit 0"; fi
 grep -q "missing.etl" "$tmp/err" || fail "missing file message"

@@ -1,0 +1,224 @@
+/* The pcapng exporter on events made to the providers' layouts (docs/export.md): NDIS packet
+ * fragments joined from PACKET_START to PACKET_END, link types from the media keywords,
+ * directions, pktmon drops marked, truncated payloads never read past, and the file read back
+ * block by block. (The corpus pktmon capture is checked with tshark in tests/cli.) */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "export.h"
+
+uint64_t export_unix_100ns(int64_t filetime)
+{
+    return (uint64_t)filetime;
+}
+
+static const GUID ndiscap = {0x2ed6006e, 0x4729, 0x4609, {0xb4, 0x23, 0x3e, 0xe7, 0xbc, 0xd6, 0x78, 0xef}};
+static const GUID pktmon = {0x4d4f80d9, 0xc8bd, 0x4d73, {0xbb, 0x5b, 0x19, 0xc9, 0x04, 0x02, 0xc5, 0xac}};
+
+#define KW_START 0x40000000ull
+#define KW_END 0x80000000ull
+#define KW_SEND 0x100000000ull
+#define KW_RECEIVE 0x200000000ull
+#define KW_WIFI 0x10000ull
+
+typedef struct packet {
+    uint32_t iface, captured, original, flags;
+    uint64_t time;
+    uint8_t data[256];
+    char comment[256];
+} packet;
+
+typedef struct capture {
+    uint16_t linktypes[16];
+    unsigned n_ifaces;
+    packet packets[16];
+    unsigned n_packets;
+} capture;
+
+static uint32_t rd32(const uint8_t *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24; }
+static uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
+
+/* Reads the pcapng back: every block's two lengths agree, IDBs and EPBs collected. */
+static void read_capture(FILE *f, capture *c)
+{
+    memset(c, 0, sizeof *c);
+    long size = ftell(f);
+    assert_true(size > 0);
+    uint8_t *buf = malloc((size_t)size);
+    assert_non_null(buf);
+    rewind(f);
+    assert_int_equal(fread(buf, 1, (size_t)size, f), (size_t)size);
+    size_t off = 0;
+    assert_int_equal(rd32(buf), 0x0A0D0D0A);
+    while (off < (size_t)size) {
+        assert_true((size_t)size - off >= 12);
+        uint32_t type = rd32(buf + off), len = rd32(buf + off + 4);
+        assert_true(len >= 12 && len % 4 == 0 && len <= (size_t)size - off);
+        assert_int_equal(rd32(buf + off + len - 4), len);
+        const uint8_t *b = buf + off + 8;
+        if (type == 1) {
+            c->linktypes[c->n_ifaces++] = rd16(b);
+        } else if (type == 6) {
+            packet *p = &c->packets[c->n_packets++];
+            p->iface = rd32(b);
+            p->time = (uint64_t)rd32(b + 4) << 32 | rd32(b + 8);
+            p->captured = rd32(b + 12);
+            p->original = rd32(b + 16);
+            assert_true(p->captured <= sizeof p->data);
+            memcpy(p->data, b + 20, p->captured);
+            const uint8_t *o = b + 20 + ((p->captured + 3) & ~3u);
+            while (rd16(o) != 0) {
+                uint16_t code = rd16(o), olen = rd16(o + 2);
+                if (code == 2)
+                    p->flags = rd32(o + 4);
+                if (code == 1) {
+                    assert_true(olen < sizeof p->comment);
+                    memcpy(p->comment, o + 4, olen);
+                }
+                o += 4 + ((olen + 3u) & ~3u);
+            }
+        }
+        off += len;
+    }
+    free(buf);
+}
+
+static void feed(const export_format *fmt, void *st, export_context *cx, const GUID *g, unsigned id,
+                 uint64_t keyword, int64_t time, const uint8_t *payload, size_t n)
+{
+    EVENT_RECORD er;
+    memset(&er, 0, sizeof er);
+    er.EventHeader.ProviderId = *g;
+    er.EventHeader.EventDescriptor.Id = (USHORT)id;
+    er.EventHeader.EventDescriptor.Keyword = keyword;
+    er.EventHeader.TimeStamp.QuadPart = time;
+    er.EventHeader.ProcessId = 1234;
+    er.EventHeader.ThreadId = 5678;
+    uint8_t *copy = malloc(n ? n : 1); /* exactly n bytes: reading past is caught */
+    assert_non_null(copy);
+    memcpy(copy, payload, n);
+    er.UserData = copy;
+    er.UserDataLength = (USHORT)n;
+    etwire_process_tracker_add(cx->processes, &er);
+    fmt->event(st, &er, cx);
+    free(copy);
+}
+
+static size_t ndis_fragment(uint8_t *p, uint32_t miniport, const uint8_t *data, uint32_t n)
+{
+    memset(p, 0, 12);
+    p[0] = (uint8_t)miniport;
+    p[4] = 9;
+    p[8] = (uint8_t)n;
+    memcpy(p + 12, data, n);
+    return 12 + n;
+}
+
+/* tshark, when installed, opens the file too and sees the same frame lengths. */
+static void tshark_reads(const char *path, const capture *cap)
+{
+    if (system("command -v tshark > /dev/null 2>&1") != 0)
+        return;
+    char cmd[512], want[256] = "", line[32];
+    snprintf(cmd, sizeof cmd, "tshark -r %s -T fields -e frame.len 2>/dev/null", path);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    char got[256] = "";
+    while (fgets(line, sizeof line, p) && strlen(got) + strlen(line) < sizeof got)
+        strcat(got, line);
+    assert_int_equal(pclose(p), 0);
+    for (unsigned i = 0; i < cap->n_packets; i++)
+        snprintf(want + strlen(want), sizeof want - strlen(want), "%u\n", cap->packets[i].original);
+    assert_string_equal(got, want);
+}
+
+static void ndis_fragments_join(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/etwire-test-pcapng-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    FILE *f = fdopen(fd, "w+b");
+    assert_non_null(f);
+    export_context cx = {f, "(test)", etwire_process_tracker_create()};
+    void *st = export_pcapng_format.begin(&cx);
+    assert_non_null(st);
+    uint8_t a[40], b[40], c[40], p[64];
+    memset(a, 0xA1, sizeof a);
+    memset(b, 0xB2, sizeof b);
+    memset(c, 0xC3, sizeof c);
+    /* One packet in three fragments on miniport 3 (received), interleaved with a whole packet
+     * on miniport 4 (Wi-Fi, sent). */
+    feed(&export_pcapng_format, st, &cx, &ndiscap, 1001, KW_START | KW_RECEIVE, 100, p, ndis_fragment(p, 3, a, 14));
+    feed(&export_pcapng_format, st, &cx, &ndiscap, 1001, KW_START | KW_END | KW_SEND | KW_WIFI, 101, p,
+         ndis_fragment(p, 4, c, 30));
+    feed(&export_pcapng_format, st, &cx, &ndiscap, 1001, KW_RECEIVE, 102, p, ndis_fragment(p, 3, b, 20));
+    feed(&export_pcapng_format, st, &cx, &ndiscap, 1001, KW_END | KW_RECEIVE, 103, p, ndis_fragment(p, 3, c, 6));
+    /* A fragment whose FragmentSize claims more than the event holds: cut to what is there. */
+    uint8_t cut[20];
+    ndis_fragment(cut, 5, a, 8);
+    cut[8] = 200;
+    feed(&export_pcapng_format, st, &cx, &ndiscap, 1001, KW_START | KW_END, 104, cut, sizeof cut);
+    /* A start that never ends, then the end of nothing. */
+    feed(&export_pcapng_format, st, &cx, &ndiscap, 1001, KW_START, 105, p, ndis_fragment(p, 6, a, 5));
+    /* pktmon: a dropped packet (event 170) of packet type 3 (IP) that logged 10 of 60 bytes. */
+    uint8_t pm[34 + 10];
+    memset(pm, 0, sizeof pm);
+    pm[12] = 4;  /* DirTag: send */
+    pm[14] = 3;  /* PacketType: IP */
+    pm[16] = 42; /* ComponentId */
+    pm[22] = 7;  /* DropReason */
+    pm[30] = 60; /* OriginalPayloadSize */
+    pm[32] = 10; /* LoggedPayloadSize */
+    memset(pm + 34, 0x45, 10);
+    feed(&export_pcapng_format, st, &cx, &pktmon, 170, 0, 106, pm, sizeof pm);
+    /* A pktmon event shorter than its fixed header is not a packet. */
+    feed(&export_pcapng_format, st, &cx, &pktmon, 160, 0, 107, pm, 20);
+    assert_int_equal(export_pcapng_format.end(st, &cx), 0);
+
+    capture cap;
+    fflush(f);
+    read_capture(f, &cap);
+    fclose(f);
+    tshark_reads(path, &cap);
+    unlink(path);
+    etwire_process_tracker_destroy(cx.processes);
+    assert_int_equal(cap.n_packets, 4);
+    /* Packets go out when complete: the Wi-Fi one first, then the joined one. */
+    packet *wifi = &cap.packets[0], *joined = &cap.packets[1], *short_one = &cap.packets[2], *drop = &cap.packets[3];
+    assert_int_equal(cap.linktypes[wifi->iface], 105);
+    assert_int_equal(wifi->captured, 30);
+    assert_int_equal(wifi->flags & 3, 2);
+    assert_int_equal(cap.linktypes[joined->iface], 1);
+    assert_int_equal(joined->captured, 40);
+    assert_int_equal(joined->original, 40);
+    assert_memory_equal(joined->data, a, 14);
+    assert_memory_equal(joined->data + 14, b, 20);
+    assert_memory_equal(joined->data + 34, c, 6);
+    assert_int_equal(joined->time, 103);
+    assert_int_equal(joined->flags & 3, 1);
+    assert_non_null(strstr(joined->comment, "pid 1234"));
+    assert_non_null(strstr(joined->comment, "tid 5678"));
+    assert_int_equal(short_one->captured, 8);
+    assert_int_equal(cap.linktypes[drop->iface], 101);
+    assert_int_equal(drop->captured, 10);
+    assert_int_equal(drop->original, 60);
+    assert_int_equal(drop->flags & 3, 2);
+    assert_non_null(strstr(drop->comment, "dropped: reason 7"));
+    assert_non_null(strstr(drop->comment, "component 42"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(ndis_fragments_join),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
