@@ -83,10 +83,16 @@ typedef struct client_bridge {
     struct client_bridge *next;
     relay_conn c;
     int pair;
+    pthread_t thread;
+    int done; /* (bridges_mu) the thread let go of everything: joining it is immediate */
 } client_bridge;
 
-/* The bridges still running: at exit they are cut and awaited, before OpenSSL's own exit
- * handler frees what they use (ours is registered after OpenSSL initialised, so runs first). */
+/* The bridges not yet joined. A bridge's thread frees its connection and its own OpenSSL
+ * thread state, then marks itself done; it is joined on the next connect or at exit. At exit
+ * the running ones are cut and awaited (5 s at most) and all done ones joined, before
+ * OpenSSL's own exit handler (registered before ours, so run after it) frees what they use:
+ * a thread still inside OpenSSL while that handler runs leaks its error state (LeakSanitizer
+ * fails the run) or waits on a lock the handler destroyed. */
 static pthread_mutex_t bridges_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t bridges_cv = PTHREAD_COND_INITIALIZER;
 static client_bridge *bridges;
@@ -96,19 +102,49 @@ static void *client_bridge_main(void *arg)
 {
     client_bridge *b = arg;
     relay_live_bridge(&b->c, b->pair);
-    pthread_mutex_lock(&bridges_mu);
-    for (client_bridge **pp = &bridges; *pp; pp = &(*pp)->next)
-        if (*pp == b) {
-            *pp = b->next;
-            break;
-        }
+    pthread_mutex_lock(&bridges_mu); /* end_bridges never shuts down a descriptor reused since */
     close(b->pair);
     relay_tls_free(&b->c);
     relay_conn_close(&b->c);
-    free(b);
+    pthread_mutex_unlock(&bridges_mu);
+    relay_tls_thread_end();
+    pthread_mutex_lock(&bridges_mu);
+    b->done = 1;
     pthread_cond_broadcast(&bridges_cv);
     pthread_mutex_unlock(&bridges_mu);
     return NULL;
+}
+
+/* Joins and frees the bridges whose thread is done. */
+static void join_done_bridges(void)
+{
+    client_bridge *done = NULL;
+    pthread_mutex_lock(&bridges_mu);
+    for (client_bridge **pp = &bridges; *pp;) {
+        client_bridge *b = *pp;
+        if (b->done) {
+            *pp = b->next;
+            b->next = done;
+            done = b;
+        } else {
+            pp = &b->next;
+        }
+    }
+    pthread_mutex_unlock(&bridges_mu);
+    while (done) {
+        client_bridge *n = done->next;
+        pthread_join(done->thread, NULL);
+        free(done);
+        done = n;
+    }
+}
+
+static int all_bridges_done(void)
+{
+    for (client_bridge *b = bridges; b; b = b->next)
+        if (!b->done)
+            return 0;
+    return 1;
 }
 
 static void end_bridges(void)
@@ -118,17 +154,20 @@ static void end_bridges(void)
     ts.tv_sec += 5;
     pthread_mutex_lock(&bridges_mu);
     for (client_bridge *b = bridges; b; b = b->next)
-        shutdown(b->c.fd, SHUT_RDWR);
-    while (bridges)
+        if (b->c.fd >= 0)
+            shutdown(b->c.fd, SHUT_RDWR);
+    while (!all_bridges_done())
         if (pthread_cond_timedwait(&bridges_cv, &bridges_mu, &ts) != 0)
             break;
     pthread_mutex_unlock(&bridges_mu);
+    join_done_bridges(); /* one still running past the deadline stays detached from us */
 }
 
 /* "tls:HOST:PORT" (or "HOST:PORT"): a mutually authenticated TLS connection, bridged. */
 static int connect_tls(const char *address, ULONG *code, char *msg, size_t msglen, void *ctx)
 {
     (void)ctx;
+    join_done_bridges();
     const char *addr = strncmp(address, "tls:", 4) == 0 ? address + 4 : address;
     char err[256] = "", host[256];
     int fd = relay_connect(addr, HANDSHAKE_MS, err, sizeof err);
@@ -172,18 +211,13 @@ static int connect_tls(const char *address, ULONG *code, char *msg, size_t msgle
         return -1;
     }
     b->pair = pair[0];
-    pthread_attr_t attr;
-    pthread_t t;
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
     pthread_mutex_lock(&bridges_mu);
-    int rc = pthread_create(&t, &attr, client_bridge_main, b);
+    int rc = pthread_create(&b->thread, NULL, client_bridge_main, b);
     if (rc == 0) {
         b->next = bridges;
         bridges = b;
     }
     pthread_mutex_unlock(&bridges_mu);
-    pthread_attr_destroy(&attr);
     if (rc != 0) {
         close(pair[0]);
         close(pair[1]);

@@ -312,6 +312,11 @@ int relay_tls_write(relay_conn *c, const void *buf, size_t n, int timeout_ms)
     return 0;
 }
 
+void relay_tls_thread_end(void)
+{
+    OPENSSL_thread_stop();
+}
+
 void relay_tls_free(relay_conn *c)
 {
     SSL_free(c->ssl);
@@ -351,5 +356,6 @@ int relay_tls_pending(relay_conn *c) { return 0; }
 ssize_t relay_tls_read(relay_conn *c, void *buf, size_t n, int timeout_ms) { return -1; }
 int relay_tls_write(relay_conn *c, const void *buf, size_t n, int timeout_ms) { return -1; }
 void relay_tls_free(relay_conn *c) { c->ssl = NULL; }
+void relay_tls_thread_end(void) {}
 
 #endif

@@ -30,5 +30,8 @@ int relay_tls_pending(relay_conn *c);
 ssize_t relay_tls_read(relay_conn *c, void *buf, size_t n, int timeout_ms);
 int relay_tls_write(relay_conn *c, const void *buf, size_t n, int timeout_ms);
 void relay_tls_free(relay_conn *c);
+/* Frees this thread's TLS library state now (its error queue), so that a thread finishing
+ * while the process exits leaves nothing for the library's exit handler to race with. */
+void relay_tls_thread_end(void);
 
 #endif
