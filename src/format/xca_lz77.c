@@ -79,20 +79,21 @@ static inline void copy8(uint8_t *dst, const uint8_t *src)
     memcpy(dst, src, 8);
 }
 
-/* PERIOD_INDEX[d][i] = i % d: where byte i of a match with period d < 8 comes from. */
-static const uint8_t PERIOD_INDEX[8][16] = {
-    {0},
-    {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
-    {0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1},
-    {0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2, 0},
-    {0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3},
-    {0, 1, 2, 3, 4, 0, 1, 2, 3, 4, 0, 1, 2, 3, 4, 0},
-    {0, 1, 2, 3, 4, 5, 0, 1, 2, 3, 4, 5, 0, 1, 2, 3},
-    {0, 1, 2, 3, 4, 5, 6, 0, 1, 2, 3, 4, 5, 6, 0, 1},
+/* For a period d < 8: REPEAT[d] copies the period's d low bytes of a little-endian 64-bit value
+ * all over it (the copies do not overlap, so the product has no carries), and STEP[d] is the
+ * largest multiple of d that is at most 8, so that each 8-byte store of the pattern starts at
+ * the same phase of the period. */
+static const uint64_t REPEAT[8] = {
+    0,
+    0x0101010101010101ull,
+    0x0001000100010001ull,
+    0x0001000001000001ull,
+    0x0000000100000001ull,
+    0x0000010000000001ull,
+    0x0001000000000001ull,
+    0x0100000000000001ull,
 };
-/* The largest multiple of d that is at most 16: storing the 16-byte pattern that often keeps
- * every store at the same phase of the period. */
-static const uint8_t PERIOD_STEP[8] = {0, 16, 16, 15, 16, 15, 12, 14};
+static const uint8_t STEP[8] = {0, 8, 8, 6, 8, 5, 6, 7};
 
 /* Appends the match [op - dist, +len) with whole-word stores. Requires 1 <= dist <= op - out
  * start and len + FAST_MATCH_SLACK <= room to the output end; writes at most that far. */
@@ -127,16 +128,15 @@ static inline uint8_t *fast_match(uint8_t *op, size_t dist, size_t len)
             } while (d < end);
         }
     } else {
-        /* Period shorter than a word: build 16 bytes of the repeating pattern from the period's
-         * bytes (independent loads, no store-to-load chain) and store it every step bytes. */
-        uint8_t pattern[16];
-        const uint8_t *idx = PERIOD_INDEX[dist];
-        for (size_t i = 0; i < 16; i++)
-            pattern[i] = src[idx[i]];
-        size_t step = PERIOD_STEP[dist];
+        /* Period shorter than a word: the period's bytes, read as one word (the bytes after
+         * them, not written yet, are masked off), spread over 8 bytes by one multiplication,
+         * stored every STEP bytes. */
+        uint64_t period = etw_rd64(src) & (((uint64_t)1 << (8 * dist)) - 1);
+        uint64_t pattern = period * REPEAT[dist];
+        size_t step = STEP[dist];
         uint8_t *d = op;
         do {
-            memcpy(d, pattern, 16);
+            etw_wr64(d, pattern);
             d += step;
         } while (d < end);
     }
@@ -234,12 +234,12 @@ int etw_xca_lz77_decompress(const uint8_t *in, size_t in_n, uint8_t *out, size_t
          * nibble: computed with masks, not branches, for every match and used only by those.
          * The nibble byte is read either way (the input margin covers it). */
         unsigned code = token & 7u, byte = *ip;
-        unsigned is_long = 0u - ((code + 1u) >> 3);     /* all ones for code 7 */
-        unsigned have = 0u - (pending >> 4);             /* all ones: a nibble is waiting */
-        unsigned nibble = ((pending & have) | (byte & ~have)) & 15u & is_long;
-        unsigned next = ~have & (NIBBLE_PENDING | (byte >> 4));
-        pending = (next & is_long) | (pending & ~is_long);
-        ip += is_long & ~have & 1u;
+        unsigned is_long = 0u - ((code + 1u) >> 3);   /* all ones for code 7 */
+        unsigned have = 0u - (pending >> 4);           /* all ones: a nibble is waiting */
+        unsigned use_old = is_long & have, use_new = is_long & ~have;
+        unsigned nibble = ((pending & use_old) | (byte & use_new)) & 15u;
+        pending = (pending & ~is_long) | ((NIBBLE_PENDING | (byte >> 4)) & use_new);
+        ip += use_new & 1u;
         uint64_t len = code + 3u + nibble;
         if (UNLIKELY(nibble == 15)) {
             len = *ip++;
