@@ -35,7 +35,7 @@ struct etw_ahead {
     int fd;
     const etw_file_entry *entries;
     size_t count;
-    int format;
+    int format, merged;
     size_t out_size;
     uint32_t *order; /* entry indexes in the guessed order of asking */
     size_t norder;
@@ -191,6 +191,7 @@ etw_ahead *etw_ahead_start(int fd, const etw_file_entry *entries, size_t count, 
     a->entries = entries;
     a->count = count;
     a->format = format;
+    a->merged = merged;
     a->out_size = out_size;
     a->nslots = AHEAD_BYTES / out_size;
     a->nslots = a->nslots < 2 ? 2 : a->nslots > AHEAD_SLOTS ? AHEAD_SLOTS : a->nslots;
@@ -267,6 +268,11 @@ void etw_ahead_stop(etw_ahead *a)
     free(a->taken);
     free(a->order);
     free(a);
+}
+
+int etw_ahead_merged(const etw_ahead *a)
+{
+    return a->merged;
 }
 
 void etw_ahead_settle(etw_ahead *a)

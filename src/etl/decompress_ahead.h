@@ -14,7 +14,8 @@
  * sizes out of range, read error) also yields NULL, and the reader's own attempt reports it as
  * before.
  *
- * One reader thread calls take; start and stop are called by that thread too. */
+ * One reader thread calls take; start and stop are called by that thread too (or by the
+ * thread that opens and closes the trace, never at the same time as take). */
 #ifndef ETWIRE_ETL_DECOMPRESS_AHEAD_H
 #define ETWIRE_ETL_DECOMPRESS_AHEAD_H
 
@@ -37,6 +38,9 @@ int etw_ahead_wanted(void);
  * work itself). */
 etw_ahead *etw_ahead_start(int fd, const etw_file_entry *entries, size_t count, uint32_t nprocs,
                            int merged, int format, size_t out_size);
+
+/* The merged flag a was started with. */
+int etw_ahead_merged(const etw_ahead *a);
 
 /* The decompressed buffer of entry `index`: a malloc'd block of out_size bytes holding the
  * 72-byte header and `filled - 72` decompressed bytes, which the caller now owns (free it with

@@ -19,13 +19,16 @@ static etw_status count_buffers(etw_file_source *f, etw_session *s)
 }
 
 /* A compressed file's buffers are decompressed ahead on a second thread, in the order the
- * reader will want them (decompress_ahead.h); the thread lives while ProcessTrace reads. */
-static void start_ahead(etw_file_source *f, etw_session *s)
+ * reader will want them (decompress_ahead.h). It starts when the file is opened, guessing that
+ * events will be merged (the common consumer), so that it is ahead when ProcessTrace begins;
+ * ProcessTrace restarts it when the guess was wrong or the file is read again, and it ends
+ * when the last buffer was read or the trace is closed. */
+static void start_ahead(etw_file_source *f, etw_session *s, int merged)
 {
     etw_ahead_stop(f->ahead);
     f->ahead = NULL;
     if ((s->header.LogFileMode & EVENT_TRACE_COMPRESSED_MODE) && etw_ahead_wanted())
-        f->ahead = etw_ahead_start(f->fd, f->entries, f->count, f->nprocs, s->merges,
+        f->ahead = etw_ahead_start(f->fd, f->entries, f->count, f->nprocs, merged,
                                    s->compression, s->header.BufferSize);
 }
 
@@ -39,7 +42,8 @@ static etw_status file_begin(void *impl, etw_session *s, int again)
 {
     etw_file_source *f = impl;
     etw_file_source_whole_buffers(f, s->observed);
-    start_ahead(f, s);
+    if (again || !f->ahead || etw_ahead_merged(f->ahead) != s->merges)
+        start_ahead(f, s, s->merges);
     if (again) {
         etw_file_source_rewind(f);
         etw_session_restart(s);
@@ -145,5 +149,6 @@ etw_session *etw_file_session_open(const char *path, etw_status *st, char *err, 
         etw_session_destroy(s);
         return NULL;
     }
+    start_ahead(f, s, 1);
     return s;
 }
