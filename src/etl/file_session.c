@@ -4,6 +4,8 @@
 #include "etl/file_session.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "etl/decompress_ahead.h"
 #include "etl/file_source.h"
@@ -86,9 +88,15 @@ static etw_source_result file_next(void *impl, etw_session *s, uint32_t slot)
 
 static uint8_t *file_inflated(void *impl, const uint8_t *p, size_t n)
 {
-    (void)p, (void)n;
     etw_file_source *f = impl;
-    return etw_ahead_take(f->ahead, f->ahead_entry);
+    uint8_t *d = etw_ahead_take(f->ahead, f->ahead_entry);
+    /* The thread read the buffer on its own: only a header identical to the one the session
+     * checked (a file rewritten meanwhile would differ) vouches for the bytes behind it. */
+    if (d && (n < ETW_BUFFER_HEADER_SIZE || memcmp(d, p, ETW_BUFFER_HEADER_SIZE) != 0)) {
+        free(d);
+        d = NULL;
+    }
+    return d;
 }
 
 static uint64_t file_first_pending(void *impl)

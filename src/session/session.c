@@ -131,8 +131,7 @@ static etw_status decompress(etw_session *s, const uint8_t *p, size_t n,
         *out = d;
         return ETW_OK;
     }
-    d = s->nspare_inflated ? s->spare_inflated[--s->nspare_inflated]
-                                    : malloc(s->header.BufferSize);
+    d = s->nspare_inflated ? s->spare_inflated[--s->nspare_inflated] : malloc(s->header.BufferSize);
     if (!d)
         return ETW_E_NOMEM;
     memcpy(d, p, ETW_BUFFER_HEADER_SIZE);
