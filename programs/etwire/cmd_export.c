@@ -1,5 +1,7 @@
 /* etwire export FORMAT TRACE... -o OUT: converts traces into another tool's format (export.h)
- * while reading them once, in time order, with the process of every event known. */
+ * while reading them in time order, with the process of every event known. A format with a
+ * scan function gets a first pass over the same handles before (ProcessTrace on a file handle
+ * reads the file again: docs/api/lifetime.md). */
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +19,7 @@ typedef struct export_run {
     export_context cx;
     event_filter filter;
     int filtering;
+    int scanning; /* the first pass: events go to format->scan only */
     uint64_t events, buffers, bytes, total;
 } export_run;
 
@@ -29,6 +32,10 @@ uint64_t export_unix_100ns(int64_t filetime)
 static void WINAPI on_event(PEVENT_RECORD er)
 {
     export_run *r = er->UserContext;
+    if (r->scanning) {
+        r->format->scan(r->state, er);
+        return;
+    }
     etwire_process_tracker_add(r->cx.processes, er);
     r->events++;
     if (r->filtering && !event_filter_match(&r->filter, er))
@@ -46,6 +53,18 @@ static BOOL WINAPI on_buffer(const ETW_BUFFER_HEADER *b, ULONG size,
     r->bytes += size;
     cli_progress(r->buffers, r->bytes, r->total, r->events);
     return !ferror(r->cx.out);
+}
+
+/* The first pass: every event of every file, quietly (the diagnostics of a damaged file are
+ * printed once, by the pass that writes). Progress counts both passes. */
+static void scan_pass(export_run *r, cli_traces *t)
+{
+    for (unsigned i = 0; i < t->count; i++)
+        etwire_session_set_diagnostic_callback(t->handles[i], NULL, NULL);
+    r->scanning = 1;
+    (void)ProcessTrace(t->handles, t->count, NULL, NULL); /* the writing pass reports errors */
+    r->scanning = 0;
+    cli_restore_diagnostics(t);
 }
 
 static void usage(FILE *out)
@@ -109,7 +128,7 @@ int cmd_export(int argc, char **argv)
     cli_traces t;
     if (cli_open_traces(&t, argv + optind, argc - optind, &opts) != 0)
         return 1;
-    r.total = t.total_bytes;
+    r.total = r.format->scan ? 2 * t.total_bytes : t.total_bytes;
     r.cx.out_path = out_path;
     r.cx.out = strcmp(out_path, "-") ? fopen(out_path, "wb") : stdout;
     r.cx.processes = etwire_process_tracker_create();
@@ -127,6 +146,8 @@ int cmd_export(int argc, char **argv)
     int rc = 1;
     r.state = r.format->begin(&r.cx);
     if (r.state) {
+        if (r.format->scan)
+            scan_pass(&r, &t);
         rc = cli_process(&t, event_filter_start(&r.filter), event_filter_end(&r.filter));
         if (r.format->end(r.state, &r.cx) != 0)
             rc = 1;

@@ -1,6 +1,8 @@
 /* etwire export: the formats a trace is converted to (pcapng, a Perfetto timeline). The command
  * (cmd_export.c) opens the traces, filters, tracks processes and hands each event to the
- * format; a format writes as it goes and holds nothing per event. */
+ * format; a format writes as it goes and holds nothing per event. A format that needs facts
+ * the trace states late (pktmon names its interfaces when the capture stops) gets a first
+ * pass over the whole trace, unfiltered, before anything is written. */
 #ifndef ETWIRE_CLI_EXPORT_H
 #define ETWIRE_CLI_EXPORT_H
 
@@ -24,6 +26,10 @@ typedef struct export_format {
     void (*event)(void *state, const EVENT_RECORD *er, export_context *cx);
     /* Writes the trailer, prints a summary on stderr, frees the state; 0 on success. */
     int (*end)(void *state, export_context *cx);
+    /* NULL, or the first pass: sees every event of the traces (no filter, no time window, no
+     * process tracking) after begin and before the first call of event. Must be cheap: it
+     * should look at the provider and event id and return. */
+    void (*scan)(void *state, const EVENT_RECORD *er);
 } export_format;
 
 extern const export_format export_pcapng_format;

@@ -114,8 +114,10 @@ static int64_t interface_for(pcapng_state *st, uint32_t kind, uint32_t a, uint32
     etw_strbuf_reset(&st->desc);
     if (kind == 1) {
         const component *c = find_component(st, (uint16_t)a);
-        if (c && c->name[0]) {
-            etw_strbuf_puts(&st->name, c->name);
+        /* pktmon names a protocol component "NULL" and says what it is in the description. */
+        const char *label = !c ? "" : c->name[0] && strcmp(c->name, "NULL") ? c->name : c->description;
+        if (label[0]) {
+            etw_strbuf_puts(&st->name, label);
             etw_strbuf_puts(&st->desc, c->description);
             etw_strbuf_puts(&st->desc, c->description[0] ? ", " : "");
         } else {
@@ -328,6 +330,16 @@ static void pcapng_event(void *state, const EVENT_RECORD *er, export_context *cx
     }
 }
 
+/* The first pass: pktmon names its components (event 20) when the capture stops, after the
+ * packets; knowing them up front gives the interfaces their names. */
+static void pcapng_scan(void *state, const EVENT_RECORD *er)
+{
+    const GUID *g = &er->EventHeader.ProviderId;
+    if (er->EventHeader.EventDescriptor.Id == 20 && g->Data1 == pktmon_guid.Data1 &&
+        etw_guid_equal(g, &pktmon_guid) && er->UserData)
+        pktmon_component(state, er->UserData, er->UserDataLength);
+}
+
 static int pcapng_end(void *state, export_context *cx)
 {
     pcapng_state *st = state;
@@ -353,5 +365,5 @@ static int pcapng_end(void *state, export_context *cx)
 
 const export_format export_pcapng_format = {
     "pcapng", "packets of pktmon and NDIS packet-capture traces, for Wireshark",
-    pcapng_begin, pcapng_event, pcapng_end,
+    pcapng_begin, pcapng_event, pcapng_end, pcapng_scan,
 };
