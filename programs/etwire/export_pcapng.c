@@ -44,8 +44,7 @@ typedef struct component {
 typedef struct pending {
     int used;
     uint32_t miniport, lower;
-    uint8_t *data;
-    uint32_t len, cap;
+    etw_strbuf bytes; /* the fragments so far */
 } pending;
 
 typedef struct pcapng_state {
@@ -142,13 +141,7 @@ static size_t utf16_field(const uint8_t *p, size_t n, char *out, size_t cap)
 {
     int terminated;
     size_t span = etw_utf16_span(p, n, &terminated);
-    etw_strbuf s = {0};
-    etw_utf16_to_utf8(&s, p, span);
-    size_t len = s.len < cap - 1 ? s.len : cap - 1;
-    if (s.data)
-        memcpy(out, s.data, len);
-    out[len] = '\0';
-    etw_strbuf_free(&s);
+    etw_utf16_to_utf8_cut(p, span, out, cap);
     return span + (terminated ? 2 : 0);
 }
 
@@ -224,26 +217,15 @@ static pending *pending_for(pcapng_state *st, uint32_t miniport, uint32_t lower,
     free_slot->used = 1;
     free_slot->miniport = miniport;
     free_slot->lower = lower;
-    free_slot->len = 0;
+    etw_strbuf_reset(&free_slot->bytes);
     return free_slot;
 }
 
 static int pending_append(pending *q, const uint8_t *p, uint32_t n)
 {
-    if (n > MAX_PACKET - q->len)
+    if (n > MAX_PACKET - q->bytes.len || etw_strbuf_reserve(&q->bytes, n) != 0)
         return -1;
-    if (q->len + n > q->cap) {
-        uint32_t cap = q->cap ? q->cap : 2048;
-        while (cap < q->len + n)
-            cap *= 2;
-        uint8_t *d = realloc(q->data, cap);
-        if (!d)
-            return -1;
-        q->data = d;
-        q->cap = cap;
-    }
-    memcpy(q->data + q->len, p, n);
-    q->len += n;
+    etw_strbuf_append(&q->bytes, (const char *)p, n);
     return 0;
 }
 
@@ -266,7 +248,7 @@ static void ndis_fragment(pcapng_state *st, const EVENT_RECORD *er, export_conte
     pending *q = pending_for(st, miniport, lower, 0);
     if (start && q) {
         st->skipped++; /* a packet whose end never came */
-        q->len = 0;
+        etw_strbuf_reset(&q->bytes);
     }
     if (!end || q) {
         if (!q)
@@ -279,8 +261,8 @@ static void ndis_fragment(pcapng_state *st, const EVENT_RECORD *er, export_conte
         }
         if (!end)
             return;
-        data = q->data;
-        len = q->len;
+        data = (const uint8_t *)q->bytes.data;
+        len = (uint32_t)q->bytes.len;
         q->used = 0;
         st->fragments_joined++;
     }
@@ -346,7 +328,7 @@ static int pcapng_end(void *state, export_context *cx)
     for (unsigned i = 0; i < MAX_PENDING; i++) {
         if (st->pend[i].used)
             st->skipped++;
-        free(st->pend[i].data);
+        etw_strbuf_free(&st->pend[i].bytes);
     }
     int failed = st->w.failed;
     fprintf(stderr, "etwire export: %llu packets (%llu dropped, %llu joined from fragments) on %u interfaces to %s",
