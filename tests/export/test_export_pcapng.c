@@ -1,7 +1,9 @@
 /* The pcapng exporter on events made to the providers' layouts (docs/export.md): NDIS packet
- * fragments joined from PACKET_START to PACKET_END, link types from the media keywords,
- * directions, pktmon drops marked, truncated payloads never read past, and the file read back
- * block by block. (The corpus pktmon capture is checked with tshark in tests/cli.) */
+ * fragments (1001) and VMSwitch fragments (1003) joined from PACKET_START to PACKET_END, their
+ * bytes equal to what TDH decodes from the same events with the built-in schemas, link types
+ * from the media keywords, directions, interface names, pktmon drops marked, truncated
+ * payloads never read past, and the file read back block by block and by tshark. (The corpus
+ * pktmon capture is checked with tshark in tests/cli.) */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +13,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include <etwire/tdh.h>
 
 #include "export.h"
 
@@ -37,6 +41,7 @@ typedef struct packet {
 
 typedef struct capture {
     uint16_t linktypes[16];
+    char names[16][64];
     unsigned n_ifaces;
     packet packets[16];
     unsigned n_packets;
@@ -64,6 +69,13 @@ static void read_capture(FILE *f, capture *c)
         assert_int_equal(rd32(buf + off + len - 4), len);
         const uint8_t *b = buf + off + 8;
         if (type == 1) {
+            const uint8_t *o = b + 8;
+            while (rd16(o) != 0) {
+                uint16_t code = rd16(o), olen = rd16(o + 2);
+                if (code == 2 && olen < sizeof c->names[0])
+                    memcpy(c->names[c->n_ifaces], o + 4, olen);
+                o += 4 + ((olen + 3u) & ~3u);
+            }
             c->linktypes[c->n_ifaces++] = rd16(b);
         } else if (type == 6) {
             packet *p = &c->packets[c->n_packets++];
@@ -101,6 +113,7 @@ static void feed(const export_format *fmt, void *st, export_context *cx, const G
     er.EventHeader.TimeStamp.QuadPart = time;
     er.EventHeader.ProcessId = 1234;
     er.EventHeader.ThreadId = 5678;
+    er.EventHeader.Flags = EVENT_HEADER_FLAG_64_BIT_HEADER;
     uint8_t *copy = malloc(n ? n : 1); /* exactly n bytes: reading past is caught */
     assert_non_null(copy);
     memcpy(copy, payload, n);
@@ -215,10 +228,157 @@ static void ndis_fragments_join(void **state)
     assert_non_null(strstr(drop->comment, "component 42"));
 }
 
+/* A 1003 payload as the provider's manifest lays it out: MiniportIfIndex, LowerIfIndex,
+ * SourcePortId, SourcePortName, SourceNicName, SourceNicType (UTF-16, NUL-terminated),
+ * DestinationCount, Destination (8 bytes each), FragmentSize, Fragment, OOBDataSize, OOBData. */
+static size_t vmswitch_fragment(uint8_t *p, uint32_t port, const char *nic, const uint8_t *data, uint32_t n)
+{
+    size_t o = 0;
+    uint32_t head[3] = {7, 9, port};
+    for (int i = 0; i < 3; i++, o += 4)
+        memcpy(p + o, &head[i], 4);
+    const char *strings[3] = {"Port-5F3A", nic, "Synthetic"};
+    for (int i = 0; i < 3; i++) {
+        for (const char *c = strings[i];; c++) {
+            p[o++] = (uint8_t)*c;
+            p[o++] = 0;
+            if (!*c)
+                break;
+        }
+    }
+    uint32_t dests = 2;
+    memcpy(p + o, &dests, 4);
+    o += 4;
+    memset(p + o, 0xDD, 16);
+    o += 16;
+    memcpy(p + o, &n, 4);
+    o += 4;
+    memcpy(p + o, data, n);
+    o += n;
+    uint32_t oob = 6;
+    memcpy(p + o, &oob, 4);
+    o += 4;
+    memset(p + o, 0x0B, oob);
+    return o + oob;
+}
+
+/* What TDH decodes from the same event: the Fragment property's bytes appended to *got, and
+ * the SourceNicName as ASCII. */
+static void tdh_fragment(const uint8_t *payload, size_t n, uint64_t keyword, uint8_t *got, size_t *got_len, char *nic)
+{
+    EVENT_RECORD er;
+    memset(&er, 0, sizeof er);
+    er.EventHeader.ProviderId = ndiscap;
+    er.EventHeader.EventDescriptor.Id = 1003;
+    er.EventHeader.EventDescriptor.Keyword = keyword;
+    er.EventHeader.Flags = EVENT_HEADER_FLAG_64_BIT_HEADER;
+    er.UserData = (void *)payload;
+    er.UserDataLength = (USHORT)n;
+    PROPERTY_DATA_DESCRIPTOR d = {0};
+    d.PropertyName = (ULONGLONG)(uintptr_t)u"Fragment";
+    d.ArrayIndex = 0xFFFFFFFFu; /* the whole property, not an element */
+    ULONG size = 0;
+    assert_int_equal(TdhGetPropertySize(&er, 0, NULL, 1, &d, &size), ERROR_SUCCESS);
+    assert_int_equal(TdhGetProperty(&er, 0, NULL, 1, &d, size, got + *got_len), ERROR_SUCCESS);
+    *got_len += size;
+    WCHAR wide[64];
+    d.PropertyName = (ULONGLONG)(uintptr_t)u"SourceNicName";
+    assert_int_equal(TdhGetPropertySize(&er, 0, NULL, 1, &d, &size), ERROR_SUCCESS);
+    assert_true(size <= sizeof wide);
+    assert_int_equal(TdhGetProperty(&er, 0, NULL, 1, &d, size, (PBYTE)wide), ERROR_SUCCESS);
+    size_t i = 0;
+    for (; i < size / 2 && wide[i]; i++)
+        nic[i] = (char)wide[i];
+    nic[i] = '\0';
+}
+
+/* tshark, when installed, names each packet's interface as the file does. */
+static void tshark_names(const char *path, const char *want)
+{
+    if (system("command -v tshark > /dev/null 2>&1") != 0)
+        return;
+    char cmd[512], got[512] = "", line[128];
+    snprintf(cmd, sizeof cmd, "tshark -r %s -T fields -e frame.interface_name -e frame.len 2>/dev/null", path);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    while (fgets(line, sizeof line, p) && strlen(got) + strlen(line) < sizeof got)
+        strcat(got, line);
+    assert_int_equal(pclose(p), 0);
+    assert_string_equal(got, want);
+}
+
+#define KW_VMSWITCH 0x1000000ull
+
+static void vmswitch_fragments_join(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/etwire-test-pcapng-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    FILE *f = fdopen(fd, "w+b");
+    assert_non_null(f);
+    export_context cx = {f, "(test)", etwire_process_tracker_create()};
+    void *st = export_pcapng_format.begin(&cx);
+    assert_non_null(st);
+    uint8_t bytes[90], p[256], tdh_bytes[256], single_tdh[64];
+    for (unsigned i = 0; i < sizeof bytes; i++)
+        bytes[i] = (uint8_t)(i * 7 + 1);
+    size_t tdh_len = 0, single_len = 0;
+    char nic[64], single_nic[64];
+    /* One packet in three fragments from port 5 (sent), and between them a whole packet from
+     * port 6 (received); then a 1003 whose counts run past its bytes. */
+    static const uint32_t cuts[] = {0, 30, 75, 90};
+    static const uint64_t kws[] = {KW_START | KW_SEND | KW_VMSWITCH, KW_SEND | KW_VMSWITCH, KW_END | KW_SEND | KW_VMSWITCH};
+    for (int i = 0; i < 3; i++) {
+        size_t n = vmswitch_fragment(p, 5, "VM1 Network Adapter", bytes + cuts[i], cuts[i + 1] - cuts[i]);
+        tdh_fragment(p, n, kws[i], tdh_bytes, &tdh_len, nic);
+        feed(&export_pcapng_format, st, &cx, &ndiscap, 1003, kws[i], 200 + i, p, n);
+        if (i == 0) {
+            n = vmswitch_fragment(p, 6, "", bytes, 20);
+            tdh_fragment(p, n, KW_START | KW_END | KW_RECEIVE | KW_VMSWITCH, single_tdh, &single_len, single_nic);
+            feed(&export_pcapng_format, st, &cx, &ndiscap, 1003, KW_START | KW_END | KW_RECEIVE | KW_VMSWITCH, 210, p, n);
+        }
+    }
+    size_t n = vmswitch_fragment(p, 8, "X", bytes, 4);
+    p[12 + 2 * 10 + 2 * 2 + 2 * 10] = 0xFF; /* DestinationCount 255: 2040 bytes that are not there */
+    feed(&export_pcapng_format, st, &cx, &ndiscap, 1003, KW_START | KW_END | KW_VMSWITCH, 220, p, n);
+    feed(&export_pcapng_format, st, &cx, &ndiscap, 1003, KW_START | KW_END | KW_VMSWITCH, 221, p, 17);
+    assert_int_equal(export_pcapng_format.end(st, &cx), 0);
+
+    capture cap;
+    fflush(f);
+    read_capture(f, &cap);
+    fclose(f);
+    tshark_names(path, "Port-5F3A\t20\nVM1 Network Adapter\t90\n");
+    unlink(path);
+    etwire_process_tracker_destroy(cx.processes);
+    assert_int_equal(cap.n_packets, 2);
+    packet *single = &cap.packets[0], *joined = &cap.packets[1];
+    /* The exported bytes are what TDH decodes as Fragment, joined in order. */
+    assert_int_equal(tdh_len, sizeof bytes);
+    assert_memory_equal(tdh_bytes, bytes, sizeof bytes);
+    assert_int_equal(joined->captured, tdh_len);
+    assert_memory_equal(joined->data, tdh_bytes, tdh_len);
+    assert_int_equal(joined->time, 202);
+    assert_int_equal(joined->flags & 3, 2);
+    assert_int_equal(cap.linktypes[joined->iface], 1);
+    assert_string_equal(cap.names[joined->iface], nic);
+    assert_string_equal(nic, "VM1 Network Adapter");
+    assert_non_null(strstr(joined->comment, "vmswitch port 5 destinations 2"));
+    assert_int_equal(single->captured, single_len);
+    assert_memory_equal(single->data, single_tdh, single_len);
+    assert_int_equal(single->flags & 3, 1);
+    /* No NIC name: the port's name. */
+    assert_string_equal(single_nic, "");
+    assert_string_equal(cap.names[single->iface], "Port-5F3A");
+    assert_int_not_equal(single->iface, joined->iface);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(ndis_fragments_join),
+        cmocka_unit_test(vmswitch_fragments_join),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
