@@ -39,7 +39,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FILE *out = fopen("/dev/null", "wb");
     if (!out)
         return 0;
-    export_context cx = {out, "/dev/null", etwire_process_tracker_create()};
+    export_context cx = {.out = out, .out_path = "/dev/null", .processes = etwire_process_tracker_create()};
     void *st = cx.processes ? export_pcapng_format.begin(&cx) : NULL;
     void *tl = st ? export_timeline_format.begin(&cx) : NULL;
     size_t off = 0;

@@ -84,12 +84,6 @@ int cli_open_live(cli_traces *t, const char *name, const ETW_OPEN_TRACE_OPTIONS 
     return 0;
 }
 
-void cli_restore_diagnostics(cli_traces *t)
-{
-    for (unsigned i = 0; i < t->count; i++)
-        etwire_session_set_diagnostic_callback(t->handles[i], print_diagnostic, (void *)t->paths[i]);
-}
-
 void cli_close_traces(cli_traces *t)
 {
     for (unsigned i = 0; i < t->count; i++)

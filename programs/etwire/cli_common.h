@@ -26,8 +26,6 @@ int cli_live_tls(void);
 /* Attaches to the live session SOURCE/SESSION (OpenTraceFromRealTimeLogger, $ETWIRE_LIVE). */
 int cli_open_live(cli_traces *t, const char *name, const ETW_OPEN_TRACE_OPTIONS *opts);
 void cli_close_traces(cli_traces *t);
-/* Diagnostics of every handle printed on stderr again (after a quiet pass had them off). */
-void cli_restore_diagnostics(cli_traces *t);
 /* Runs ProcessTrace over all handles; prints the result on failure; returns the exit code. */
 int cli_process(cli_traces *t, LPFILETIME start, LPFILETIME end);
 

@@ -1,7 +1,7 @@
 /* etwire export FORMAT TRACE... -o OUT: converts traces into another tool's format (export.h)
- * while reading them in time order, with the process of every event known. A format with a
- * scan function gets a first pass over the same handles before (ProcessTrace on a file handle
- * reads the file again: docs/api/lifetime.md). */
+ * while reading them once, in time order, with the process of every event known. A format that
+ * finds it needs facts the traces state later asks for a scan: the same files are opened again
+ * and read through once, nested in the reading that writes, before it goes on. */
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +19,9 @@ typedef struct export_run {
     export_context cx;
     event_filter filter;
     int filtering;
-    int scanning; /* the first pass: events go to format->scan only */
+    char **paths;
+    int n_paths;
+    int scanned;
     uint64_t events, buffers, bytes, total;
 } export_run;
 
@@ -32,10 +34,6 @@ uint64_t export_unix_100ns(int64_t filetime)
 static void WINAPI on_event(PEVENT_RECORD er)
 {
     export_run *r = er->UserContext;
-    if (r->scanning) {
-        r->format->scan(r->state, er);
-        return;
-    }
     etwire_process_tracker_add(r->cx.processes, er);
     r->events++;
     if (r->filtering && !event_filter_match(&r->filter, er))
@@ -55,16 +53,35 @@ static BOOL WINAPI on_buffer(const ETW_BUFFER_HEADER *b, ULONG size,
     return !ferror(r->cx.out);
 }
 
-/* The first pass: every event of every file, quietly (the diagnostics of a damaged file are
- * printed once, by the pass that writes). Progress counts both passes. */
-static void scan_pass(export_run *r, cli_traces *t)
+static void WINAPI on_scan_event(PEVENT_RECORD er)
 {
-    for (unsigned i = 0; i < t->count; i++)
-        etwire_session_set_diagnostic_callback(t->handles[i], NULL, NULL);
-    r->scanning = 1;
-    (void)ProcessTrace(t->handles, t->count, NULL, NULL); /* the writing pass reports errors */
-    r->scanning = 0;
-    cli_restore_diagnostics(t);
+    export_run *r = er->UserContext;
+    r->format->scan(r->state, er);
+}
+
+/* export_context.scan_traces: every event of every file to the format's scan, once, quietly
+ * (the reading that writes reports what is wrong with the files). Progress is not shown. */
+static void scan_traces(export_context *cx)
+{
+    export_run *r = cx->run;
+    if (r->scanned || !r->format->scan)
+        return;
+    r->scanned = 1;
+    ETW_OPEN_TRACE_OPTIONS opts = {0};
+    opts.EventCallback = on_scan_event;
+    opts.EventCallbackContext = r;
+    cli_traces t;
+    t.count = 0;
+    for (int i = 0; i < r->n_paths; i++) {
+        t.handles[i] = etwire_trace_open_file(r->paths[i], &opts, &t.headers[i]);
+        t.count = (unsigned)i;
+        if (t.handles[i] == INVALID_PROCESSTRACE_HANDLE)
+            break;
+        t.count = (unsigned)i + 1;
+    }
+    if (t.count == (unsigned)r->n_paths)
+        (void)ProcessTrace(t.handles, t.count, NULL, NULL);
+    cli_close_traces(&t);
 }
 
 static void usage(FILE *out)
@@ -128,7 +145,11 @@ int cmd_export(int argc, char **argv)
     cli_traces t;
     if (cli_open_traces(&t, argv + optind, argc - optind, &opts) != 0)
         return 1;
-    r.total = r.format->scan ? 2 * t.total_bytes : t.total_bytes;
+    r.total = t.total_bytes;
+    r.paths = argv + optind;
+    r.n_paths = argc - optind;
+    r.cx.scan_traces = scan_traces;
+    r.cx.run = &r;
     r.cx.out_path = out_path;
     r.cx.out = strcmp(out_path, "-") ? fopen(out_path, "wb") : stdout;
     r.cx.processes = etwire_process_tracker_create();
@@ -146,8 +167,6 @@ int cmd_export(int argc, char **argv)
     int rc = 1;
     r.state = r.format->begin(&r.cx);
     if (r.state) {
-        if (r.format->scan)
-            scan_pass(&r, &t);
         rc = cli_process(&t, event_filter_start(&r.filter), event_filter_end(&r.filter));
         if (r.format->end(r.state, &r.cx) != 0)
             rc = 1;

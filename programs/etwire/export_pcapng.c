@@ -2,7 +2,8 @@
  * Microsoft-Windows-NDIS-PacketCapture (1001 packet fragment, 1003 VMSwitch packet fragment, in
  * export_pcapng_ndis.c) as pcapng packets. Layouts: docs/export.md. One interface per pktmon
  * component and packet type, or per NDIS miniport and media type, or per VMSwitch port. pktmon
- * names its components when the capture stops, so they are read in a first pass (scan). */
+ * names its components when the capture stops, so the first packet of a component not named
+ * yet has the traces scanned for component events (pcapng_scan). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -141,6 +142,13 @@ static void pktmon_packet(pcapng_state *st, const EVENT_RECORD *er, export_conte
     uint32_t original = etw_rd16(p + 30), logged = etw_rd16(p + 32);
     if (logged > n - PKTMON_HEADER)
         logged = (uint32_t)(n - PKTMON_HEADER); /* never past the event's bytes */
+    /* pktmon names its components when the capture stops: the first packet of a component
+     * not named yet has the whole trace scanned for the names (once). */
+    if (!st->scanned && !find_component(st, component_id)) {
+        st->scanned = 1;
+        if (cx->scan_traces)
+            cx->scan_traces(cx);
+    }
     int64_t if_id = pktmon_interface(st, component_id, packet_type);
     if (if_id < 0) {
         st->skipped++;
@@ -199,8 +207,8 @@ static void pcapng_event(void *state, const EVENT_RECORD *er, export_context *cx
     }
 }
 
-/* The first pass: pktmon names its components (event 20) when the capture stops, after the
- * packets; knowing them up front gives the interfaces their names. */
+/* The scan: pktmon names its components (event 20) when the capture stops, after the packets;
+ * knowing them before the first packet is written gives the interfaces their names. */
 static void pcapng_scan(void *state, const EVENT_RECORD *er)
 {
     const GUID *g = &er->EventHeader.ProviderId;

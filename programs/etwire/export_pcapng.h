@@ -50,6 +50,7 @@ typedef struct pcapng_state {
     pcapng_pending pend[PCAPNG_MAX_PENDING];
     etw_strbuf comment, name, desc;
     uint64_t packets, drops, fragments_joined, skipped;
+    int scanned; /* the traces were scanned for pktmon's component names */
 } pcapng_state;
 
 void pcapng_put_u(etw_strbuf *s, const char *label, uint64_t v);

@@ -1,6 +1,6 @@
-/* TraceLogging providers noted per decode scope (see tdh_learned_tlg.h). Every delivered event
- * passes here, so the common case - an event without extended items, or of a provider this
- * thread noted recently - takes no lock. */
+/* TraceLogging providers noted per decode scope (see tdh_learned_tlg.h). Every TraceLogging
+ * event passes here, so the common case - a provider this thread noted recently - takes no
+ * lock. */
 #include "winapi/tdh_learned_tlg.h"
 
 #include <pthread.h>
@@ -79,11 +79,10 @@ static void add_locked(uint32_t scope, const GUID *g, const EVENT_RECORD *er)
     }
 }
 
-void etw_tlg_learned_note(const EVENT_RECORD *er)
+void etw_tlg_learned_add(const EVENT_RECORD *er)
 {
     uint32_t scope = etw_decode_scope;
-    if (!er->ExtendedDataCount || !er->ExtendedData || scope == 0 ||
-        !ext_item(er, EVENT_HEADER_EXT_TYPE_EVENT_SCHEMA_TL))
+    if (scope == 0)
         return;
     const GUID *g = &er->EventHeader.ProviderId;
     if (seen_recently(scope, g))

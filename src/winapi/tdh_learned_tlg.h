@@ -11,9 +11,22 @@
 
 #define ETW_TLG_LEARNED_MAX 4096
 
-/* Notes er's provider when er is a TraceLogging event (an EVENT_SCHEMA_TL extended item),
- * with the name its PROV_TRAITS item gives, under the calling thread's decode scope. */
-void etw_tlg_learned_note(const EVENT_RECORD *er);
+/* Notes er's provider, with the name its PROV_TRAITS item gives, under the calling thread's
+ * decode scope; er is a TraceLogging event. */
+void etw_tlg_learned_add(const EVENT_RECORD *er);
+
+/* Every delivered event comes here: only a TraceLogging event (one with an EVENT_SCHEMA_TL
+ * extended item) goes further. */
+static inline void etw_tlg_learned_note(const EVENT_RECORD *er)
+{
+    const EVENT_HEADER_EXTENDED_DATA_ITEM *x = er->ExtendedData;
+    for (USHORT i = 0, n = x ? er->ExtendedDataCount : 0; i < n; i++) {
+        if (x[i].ExtType == EVENT_HEADER_EXT_TYPE_EVENT_SCHEMA_TL) {
+            etw_tlg_learned_add(er);
+            return;
+        }
+    }
+}
 /* Calls fn for each provider noted under scope (name "" when the event had no traits). fn
  * must not call back in. */
 void etw_tlg_learned_each(uint32_t scope, void (*fn)(const GUID *g, const char *name, void *ctx), void *ctx);

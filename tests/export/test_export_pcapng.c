@@ -160,7 +160,7 @@ static void ndis_fragments_join(void **state)
     assert_true(fd >= 0);
     FILE *f = fdopen(fd, "w+b");
     assert_non_null(f);
-    export_context cx = {f, "(test)", etwire_process_tracker_create()};
+    export_context cx = {.out = f, .out_path = "(test)", .processes = etwire_process_tracker_create()};
     void *st = export_pcapng_format.begin(&cx);
     assert_non_null(st);
     uint8_t a[40], b[40], c[40], p[64];
@@ -226,6 +226,83 @@ static void ndis_fragments_join(void **state)
     assert_int_equal(drop->flags & 3, 2);
     assert_non_null(strstr(drop->comment, "dropped: reason 7"));
     assert_non_null(strstr(drop->comment, "component 42"));
+}
+
+/* pktmon names its components when the capture stops: the first packet of a component not
+ * named yet asks for a scan of the traces (export_context.scan_traces), once; the component
+ * events the scan shows name the interfaces, the description standing in for pktmon's "NULL". */
+static void *scan_state;
+static unsigned scans;
+
+static void component_event(EVENT_RECORD *er, uint8_t *p, uint16_t id, const char *name, const char *desc)
+{
+    size_t o = 4;
+    memset(er, 0, sizeof *er);
+    er->EventHeader.ProviderId = pktmon;
+    er->EventHeader.EventDescriptor.Id = 20;
+    p[0] = (uint8_t)id;
+    p[1] = (uint8_t)(id >> 8);
+    p[2] = 1;
+    p[3] = 0;
+    for (const char *strings[2] = {name, desc}, **str = strings; str < strings + 2; str++)
+        for (const char *c = *str;; c++) {
+            p[o++] = (uint8_t)*c;
+            p[o++] = 0;
+            if (!*c)
+                break;
+        }
+    er->UserData = p;
+    er->UserDataLength = (USHORT)o;
+}
+
+static void scan_stub(export_context *cx)
+{
+    (void)cx;
+    scans++;
+    EVENT_RECORD er;
+    uint8_t p[128];
+    component_event(&er, p, 42, "netvsc.sys", "Microsoft Hyper-V Network Adapter #3");
+    export_pcapng_format.scan(scan_state, &er);
+    component_event(&er, p, 50, "NULL", "NETVSCVFPP");
+    export_pcapng_format.scan(scan_state, &er);
+}
+
+static void pktmon_names_from_scan(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/etwire-test-pcapng-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    FILE *f = fdopen(fd, "w+b");
+    assert_non_null(f);
+    export_context cx = {.out = f, .out_path = "(test)", .processes = etwire_process_tracker_create(),
+                         .scan_traces = scan_stub};
+    scan_state = export_pcapng_format.begin(&cx);
+    assert_non_null(scan_state);
+    scans = 0;
+    uint8_t pm[34 + 4];
+    memset(pm, 0, sizeof pm);
+    pm[14] = 1; /* Ethernet */
+    pm[30] = pm[32] = 4;
+    static const uint8_t components[] = {42, 50, 77, 42};
+    for (unsigned i = 0; i < 4; i++) {
+        pm[16] = components[i];
+        feed(&export_pcapng_format, scan_state, &cx, &pktmon, 160, 0, 300 + i, pm, sizeof pm);
+    }
+    assert_int_equal(export_pcapng_format.end(scan_state, &cx), 0);
+    capture cap;
+    fflush(f);
+    read_capture(f, &cap);
+    fclose(f);
+    unlink(path);
+    etwire_process_tracker_destroy(cx.processes);
+    assert_int_equal(scans, 1);
+    assert_int_equal(cap.n_packets, 4);
+    assert_int_equal(cap.n_ifaces, 3);
+    assert_string_equal(cap.names[cap.packets[0].iface], "netvsc.sys");
+    assert_string_equal(cap.names[cap.packets[1].iface], "NETVSCVFPP");
+    assert_string_equal(cap.names[cap.packets[2].iface], "pktmon component 77");
+    assert_int_equal(cap.packets[3].iface, cap.packets[0].iface);
 }
 
 /* A 1003 payload as the provider's manifest lays it out: MiniportIfIndex, LowerIfIndex,
@@ -317,7 +394,7 @@ static void vmswitch_fragments_join(void **state)
     assert_true(fd >= 0);
     FILE *f = fdopen(fd, "w+b");
     assert_non_null(f);
-    export_context cx = {f, "(test)", etwire_process_tracker_create()};
+    export_context cx = {.out = f, .out_path = "(test)", .processes = etwire_process_tracker_create()};
     void *st = export_pcapng_format.begin(&cx);
     assert_non_null(st);
     uint8_t bytes[90], p[256], tdh_bytes[256], single_tdh[64];
@@ -379,6 +456,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(ndis_fragments_join),
         cmocka_unit_test(vmswitch_fragments_join),
+        cmocka_unit_test(pktmon_names_from_scan),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
