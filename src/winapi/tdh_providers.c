@@ -29,14 +29,11 @@ typedef struct prov_list {
     prov *v;
     size_t n, cap;
     int failed;
-    int filter; /* a DECODING_SOURCE, or -1 for all */
 } prov_list;
 
 static void add(prov_list *l, const GUID *g, ULONG source, const void *blob, size_t size, uint32_t off,
                 const char *utf8)
 {
-    if (l->filter >= 0 && (ULONG)l->filter != source)
-        return;
     for (size_t i = 0; i < l->n; i++)
         if (etw_guid_equal(&l->v[i].guid, g))
             return;
@@ -91,12 +88,21 @@ static void each_tlg(const GUID *g, const char *name, void *ctx)
 static ULONG enumerate(int filter, PPROVIDER_ENUMERATION_INFO pBuffer, ULONG size, ULONG *need_out)
 {
     prov_list l = {0};
-    l.filter = filter;
     etw_schema_each(each, &l);
     for (size_t i = 0; i < etw_kclass_count; i++)
         add(&l, &etw_kclasses[i].guid, DecodingSourceWbem, NULL, 0, 0, etw_kclasses[i].task);
     etw_pack_sources_each_provider(each_packed, &l);
     etw_tlg_learned_each(etw_decode_scope, each_tlg, &l);
+    /* One source's list: the providers the full list gives that source (a provider known to
+     * two sources is in one list only). */
+    size_t kept = 0;
+    for (size_t i = 0; i < l.n; i++) {
+        if (filter < 0 || l.v[i].source == (ULONG)filter)
+            l.v[kept++] = l.v[i];
+        else
+            etw_strbuf_free(&l.v[i].name);
+    }
+    l.n = kept;
     size_t need = 8 + 24 * l.n;
     for (size_t i = 0; i < l.n; i++)
         need += (l.v[i].name.len + 1) * 2; /* UTF-16 units never exceed UTF-8 bytes */
