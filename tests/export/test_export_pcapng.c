@@ -244,13 +244,15 @@ static void component_event(EVENT_RECORD *er, uint8_t *p, uint16_t id, const cha
     p[1] = (uint8_t)(id >> 8);
     p[2] = 1;
     p[3] = 0;
-    for (const char *strings[2] = {name, desc}, **str = strings; str < strings + 2; str++)
-        for (const char *c = *str;; c++) {
+    const char *strings[2] = {name, desc};
+    for (int k = 0; k < 2; k++) {
+        for (const char *c = strings[k];; c++) { /* UTF-16LE, NUL-terminated */
             p[o++] = (uint8_t)*c;
             p[o++] = 0;
             if (!*c)
                 break;
         }
+    }
     er->UserData = p;
     er->UserDataLength = (USHORT)o;
 }

@@ -3,11 +3,14 @@
  * TraceLogging providers it delivered (primitive-types.etl, SelfDescribingSingleEvent.etl:
  * SchemaSource 3, the name TDH gives the event) and the providers of its embedded EventInfo
  * schemas (the pktmon capture, with the built-in schemas off) - and after ProcessTrace or
- * CloseTrace only the registered equivalents, whatever was decoded. */
+ * CloseTrace only the registered equivalents, whatever was decoded. Two sessions processed at
+ * once on two threads each see only their own trace's (ETWIRE_TEST_THREADS). */
 #include "tdh_test_util.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include <etwire/etwire.h>
 
@@ -191,6 +194,107 @@ static void embedded_schemas_listed_while_processed(void **state)
     etwire_tdh_reset();
 }
 
+/* One of two sessions processed at once: the TraceLogging list seen in its callbacks holds
+ * exactly the providers of its own trace delivered so far, also while the other session's are
+ * noted. No cmocka asserts off the main thread: failures are counted. */
+typedef struct concurrent {
+    char path[1024];
+    GUID mine[MAX_GUIDS];
+    unsigned n_mine, checks, failures, met;
+    ULONG rc;
+} concurrent;
+
+static pthread_mutex_t meet_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t meet_cv = PTHREAD_COND_INITIALIZER;
+static unsigned arrived;
+
+/* Waits (30 s at most) until both sessions have delivered a TraceLogging event. */
+static int meet_other(void)
+{
+    struct timespec deadline;
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += 30;
+    pthread_mutex_lock(&meet_mu);
+    arrived++;
+    pthread_cond_broadcast(&meet_cv);
+    int rc = 0;
+    while (arrived < 2 && rc == 0)
+        rc = pthread_cond_timedwait(&meet_cv, &meet_mu, &deadline);
+    int met = arrived >= 2;
+    pthread_mutex_unlock(&meet_mu);
+    return met;
+}
+
+static void WINAPI on_concurrent_event(PEVENT_RECORD er)
+{
+    concurrent *c = er->UserContext;
+    if (!is_tlg(er))
+        return;
+    unsigned i = 0;
+    while (i < c->n_mine && memcmp(&c->mine[i], &er->EventHeader.ProviderId, sizeof(GUID)))
+        i++;
+    if (i == c->n_mine && c->n_mine < MAX_GUIDS)
+        c->mine[c->n_mine++] = er->EventHeader.ProviderId;
+    if (!c->met)
+        c->met = meet_other() ? 1 : 2;
+    ULONG size = 0, need = 0;
+    if (TdhEnumerateProvidersForDecodingSource(DecodingSourceTlg, NULL, 0, &size) != ERROR_INSUFFICIENT_BUFFER) {
+        c->failures++;
+        return;
+    }
+    PROVIDER_ENUMERATION_INFO *p = malloc(size);
+    if (!p || TdhEnumerateProvidersForDecodingSource(DecodingSourceTlg, p, size, &need) != ERROR_SUCCESS ||
+        p->NumberOfProviders != c->n_mine) {
+        c->failures++;
+    } else {
+        for (unsigned k = 0; k < c->n_mine; k++)
+            if (!listed(p, &c->mine[k]))
+                c->failures++;
+    }
+    c->checks++;
+    free(p);
+}
+
+static void *process_concurrently(void *arg)
+{
+    concurrent *c = arg;
+    ETW_OPEN_TRACE_OPTIONS opts = {0};
+    opts.EventCallback = on_concurrent_event;
+    opts.EventCallbackContext = c;
+    TRACE_LOGFILE_HEADER hdr;
+    PROCESSTRACE_HANDLE h = etwire_trace_open_file(c->path, &opts, &hdr);
+    c->rc = h == INVALID_PROCESSTRACE_HANDLE ? etwire_last_error() : ProcessTrace(&h, 1, NULL, NULL);
+    if (h != INVALID_PROCESSTRACE_HANDLE)
+        CloseTrace(h);
+    return NULL;
+}
+
+static void sessions_see_only_their_own(void **state)
+{
+    (void)state;
+    static concurrent c[2];
+    memset(c, 0, sizeof c);
+    if (!corpus_trace("traceevent/primitive-types.etl", c[0].path, sizeof c[0].path) ||
+        !corpus_trace("traceevent/SelfDescribingSingleEvent.etl", c[1].path, sizeof c[1].path))
+        skip();
+    arrived = 0;
+    pthread_t threads[2];
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(pthread_create(&threads[i], NULL, process_concurrently, &c[i]), 0);
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(pthread_join(threads[i], NULL), 0);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(c[i].rc, ERROR_SUCCESS);
+        assert_int_equal(c[i].met, 1); /* both sessions were open at once */
+        assert_true(c[i].n_mine >= 1 && c[i].checks >= 1);
+        assert_int_equal(c[i].failures, 0);
+    }
+    /* The two traces have no TraceLogging provider in common. */
+    for (unsigned a = 0; a < c[0].n_mine; a++)
+        for (unsigned b = 0; b < c[1].n_mine; b++)
+            assert_memory_not_equal(&c[0].mine[a], &c[1].mine[b], sizeof(GUID));
+}
+
 /* The decoding-source lists partition the full one; bad arguments are refused. */
 static void decoding_sources(void **state)
 {
@@ -223,6 +327,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(tracelogging_providers_listed_while_processed),
         cmocka_unit_test(embedded_schemas_listed_while_processed),
+        cmocka_unit_test(sessions_see_only_their_own),
         cmocka_unit_test(decoding_sources),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
