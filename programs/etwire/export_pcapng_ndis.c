@@ -158,20 +158,32 @@ static void fragment_packet(pcapng_state *st, const EVENT_RECORD *er, export_con
     st->packets++;
 }
 
+/* What both events begin with (MiniportIfIndex, LowerIfIndex, then for 1003 SourcePortId):
+ * the interface key. 0 when the event is too short (counted as not converted). */
+static int fragment_begin(pcapng_state *st, const EVENT_RECORD *er, uint32_t kind, fragment *f)
+{
+    const uint8_t *p = er->UserData;
+    memset(f, 0, sizeof *f);
+    if (!p || er->UserDataLength < 12) {
+        st->skipped++;
+        return 0;
+    }
+    uint32_t miniport = etw_rd32(p), lower = etw_rd32(p + 4);
+    uint16_t linktype = media_linktype(er->EventHeader.EventDescriptor.Keyword);
+    f->key = kind == IFACE_NDIS ? (pcapng_iface_key){IFACE_NDIS, miniport, lower, 0, linktype}
+                                : (pcapng_iface_key){IFACE_VMSWITCH, etw_rd32(p + 8), miniport, lower, linktype};
+    return 1;
+}
+
 /* Event 1001: MiniportIfIndex, LowerIfIndex, FragmentSize, Fragment (then, on newer systems,
  * GFT fields, not used). */
 void pcapng_ndis_fragment(pcapng_state *st, const EVENT_RECORD *er, export_context *cx)
 {
+    fragment f;
+    if (!fragment_begin(st, er, IFACE_NDIS, &f))
+        return;
     const uint8_t *p = er->UserData;
     size_t n = er->UserDataLength;
-    if (!p || n < 12) {
-        st->skipped++;
-        return;
-    }
-    fragment f;
-    memset(&f, 0, sizeof f);
-    f.key = (pcapng_iface_key){IFACE_NDIS, etw_rd32(p), etw_rd32(p + 4), 0,
-                               media_linktype(er->EventHeader.EventDescriptor.Keyword)};
     f.size = etw_rd32(p + 8);
     if (f.size > n - 12)
         f.size = (uint32_t)(n - 12); /* never past the event's bytes */
@@ -184,16 +196,11 @@ void pcapng_ndis_fragment(pcapng_state *st, const EVENT_RECORD *er, export_conte
  * FragmentSize, Fragment, OOBDataSize, OOBData. */
 void pcapng_vmswitch_fragment(pcapng_state *st, const EVENT_RECORD *er, export_context *cx)
 {
+    fragment f;
+    if (!fragment_begin(st, er, IFACE_VMSWITCH, &f))
+        return;
     const uint8_t *p = er->UserData;
     size_t n = er->UserDataLength;
-    if (!p || n < 12) {
-        st->skipped++;
-        return;
-    }
-    fragment f;
-    memset(&f, 0, sizeof f);
-    f.key = (pcapng_iface_key){IFACE_VMSWITCH, etw_rd32(p + 8), etw_rd32(p), etw_rd32(p + 4),
-                               media_linktype(er->EventHeader.EventDescriptor.Keyword)};
     size_t off = 12;
     f.port_name = string_field(p, n, &off, &f.port_name_len);
     f.nic_name = string_field(p, n, &off, &f.nic_name_len);

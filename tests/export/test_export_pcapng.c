@@ -152,35 +152,60 @@ static void tshark_reads(const char *path, const capture *cap)
     assert_string_equal(got, want);
 }
 
+/* A pcapng export into a temporary file; scan_traces as given (NULL: none). */
+typedef struct test_export {
+    char path[64];
+    FILE *f;
+    export_context cx;
+    void *st;
+} test_export;
+
+static void export_open(test_export *e, void (*scan_traces)(export_context *))
+{
+    snprintf(e->path, sizeof e->path, "/tmp/etwire-test-pcapng-XXXXXX");
+    int fd = mkstemp(e->path);
+    assert_true(fd >= 0);
+    e->f = fdopen(fd, "w+b");
+    assert_non_null(e->f);
+    e->cx = (export_context){.out = e->f, .out_path = "(test)", .processes = etwire_process_tracker_create(),
+                             .scan_traces = scan_traces};
+    e->st = export_pcapng_format.begin(&e->cx);
+    assert_non_null(e->st);
+}
+
+/* Ends the export and reads the file back; the file stays (unlink e->path). */
+static void export_close(test_export *e, capture *cap)
+{
+    assert_int_equal(export_pcapng_format.end(e->st, &e->cx), 0);
+    fflush(e->f);
+    read_capture(e->f, cap);
+    fclose(e->f);
+    etwire_process_tracker_destroy(e->cx.processes);
+}
+
 static void ndis_fragments_join(void **state)
 {
     (void)state;
-    char path[] = "/tmp/etwire-test-pcapng-XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    FILE *f = fdopen(fd, "w+b");
-    assert_non_null(f);
-    export_context cx = {.out = f, .out_path = "(test)", .processes = etwire_process_tracker_create()};
-    void *st = export_pcapng_format.begin(&cx);
-    assert_non_null(st);
+    test_export e;
+    export_open(&e, NULL);
     uint8_t a[40], b[40], c[40], p[64];
     memset(a, 0xA1, sizeof a);
     memset(b, 0xB2, sizeof b);
     memset(c, 0xC3, sizeof c);
     /* One packet in three fragments on miniport 3 (received), interleaved with a whole packet
      * on miniport 4 (Wi-Fi, sent). */
-    feed(&export_pcapng_format, st, &cx, &ndiscap, 1001, KW_START | KW_RECEIVE, 100, p, ndis_fragment(p, 3, a, 14));
-    feed(&export_pcapng_format, st, &cx, &ndiscap, 1001, KW_START | KW_END | KW_SEND | KW_WIFI, 101, p,
+    feed(&export_pcapng_format, e.st, &e.cx, &ndiscap, 1001, KW_START | KW_RECEIVE, 100, p, ndis_fragment(p, 3, a, 14));
+    feed(&export_pcapng_format, e.st, &e.cx, &ndiscap, 1001, KW_START | KW_END | KW_SEND | KW_WIFI, 101, p,
          ndis_fragment(p, 4, c, 30));
-    feed(&export_pcapng_format, st, &cx, &ndiscap, 1001, KW_RECEIVE, 102, p, ndis_fragment(p, 3, b, 20));
-    feed(&export_pcapng_format, st, &cx, &ndiscap, 1001, KW_END | KW_RECEIVE, 103, p, ndis_fragment(p, 3, c, 6));
+    feed(&export_pcapng_format, e.st, &e.cx, &ndiscap, 1001, KW_RECEIVE, 102, p, ndis_fragment(p, 3, b, 20));
+    feed(&export_pcapng_format, e.st, &e.cx, &ndiscap, 1001, KW_END | KW_RECEIVE, 103, p, ndis_fragment(p, 3, c, 6));
     /* A fragment whose FragmentSize claims more than the event holds: cut to what is there. */
     uint8_t cut[20];
     ndis_fragment(cut, 5, a, 8);
     cut[8] = 200;
-    feed(&export_pcapng_format, st, &cx, &ndiscap, 1001, KW_START | KW_END, 104, cut, sizeof cut);
+    feed(&export_pcapng_format, e.st, &e.cx, &ndiscap, 1001, KW_START | KW_END, 104, cut, sizeof cut);
     /* A start that never ends, then the end of nothing. */
-    feed(&export_pcapng_format, st, &cx, &ndiscap, 1001, KW_START, 105, p, ndis_fragment(p, 6, a, 5));
+    feed(&export_pcapng_format, e.st, &e.cx, &ndiscap, 1001, KW_START, 105, p, ndis_fragment(p, 6, a, 5));
     /* pktmon: a dropped packet (event 170) of packet type 3 (IP) that logged 10 of 60 bytes. */
     uint8_t pm[34 + 10];
     memset(pm, 0, sizeof pm);
@@ -191,18 +216,14 @@ static void ndis_fragments_join(void **state)
     pm[30] = 60; /* OriginalPayloadSize */
     pm[32] = 10; /* LoggedPayloadSize */
     memset(pm + 34, 0x45, 10);
-    feed(&export_pcapng_format, st, &cx, &pktmon, 170, 0, 106, pm, sizeof pm);
+    feed(&export_pcapng_format, e.st, &e.cx, &pktmon, 170, 0, 106, pm, sizeof pm);
     /* A pktmon event shorter than its fixed header is not a packet. */
-    feed(&export_pcapng_format, st, &cx, &pktmon, 160, 0, 107, pm, 20);
-    assert_int_equal(export_pcapng_format.end(st, &cx), 0);
+    feed(&export_pcapng_format, e.st, &e.cx, &pktmon, 160, 0, 107, pm, 20);
 
     capture cap;
-    fflush(f);
-    read_capture(f, &cap);
-    fclose(f);
-    tshark_reads(path, &cap);
-    unlink(path);
-    etwire_process_tracker_destroy(cx.processes);
+    export_close(&e, &cap);
+    tshark_reads(e.path, &cap);
+    unlink(e.path);
     assert_int_equal(cap.n_packets, 4);
     /* Packets go out when complete: the Wi-Fi one first, then the joined one. */
     packet *wifi = &cap.packets[0], *joined = &cap.packets[1], *short_one = &cap.packets[2], *drop = &cap.packets[3];
@@ -272,15 +293,9 @@ static void scan_stub(export_context *cx)
 static void pktmon_names_from_scan(void **state)
 {
     (void)state;
-    char path[] = "/tmp/etwire-test-pcapng-XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    FILE *f = fdopen(fd, "w+b");
-    assert_non_null(f);
-    export_context cx = {.out = f, .out_path = "(test)", .processes = etwire_process_tracker_create(),
-                         .scan_traces = scan_stub};
-    scan_state = export_pcapng_format.begin(&cx);
-    assert_non_null(scan_state);
+    test_export e;
+    export_open(&e, scan_stub);
+    scan_state = e.st;
     scans = 0;
     uint8_t pm[34 + 4];
     memset(pm, 0, sizeof pm);
@@ -289,15 +304,11 @@ static void pktmon_names_from_scan(void **state)
     static const uint8_t components[] = {42, 50, 77, 42};
     for (unsigned i = 0; i < 4; i++) {
         pm[16] = components[i];
-        feed(&export_pcapng_format, scan_state, &cx, &pktmon, 160, 0, 300 + i, pm, sizeof pm);
+        feed(&export_pcapng_format, e.st, &e.cx, &pktmon, 160, 0, 300 + i, pm, sizeof pm);
     }
-    assert_int_equal(export_pcapng_format.end(scan_state, &cx), 0);
     capture cap;
-    fflush(f);
-    read_capture(f, &cap);
-    fclose(f);
-    unlink(path);
-    etwire_process_tracker_destroy(cx.processes);
+    export_close(&e, &cap);
+    unlink(e.path);
     assert_int_equal(scans, 1);
     assert_int_equal(cap.n_packets, 4);
     assert_int_equal(cap.n_ifaces, 3);
@@ -391,14 +402,8 @@ static void tshark_names(const char *path, const char *want)
 static void vmswitch_fragments_join(void **state)
 {
     (void)state;
-    char path[] = "/tmp/etwire-test-pcapng-XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    FILE *f = fdopen(fd, "w+b");
-    assert_non_null(f);
-    export_context cx = {.out = f, .out_path = "(test)", .processes = etwire_process_tracker_create()};
-    void *st = export_pcapng_format.begin(&cx);
-    assert_non_null(st);
+    test_export e;
+    export_open(&e, NULL);
     uint8_t bytes[90], p[256], tdh_bytes[256], single_tdh[64];
     for (unsigned i = 0; i < sizeof bytes; i++)
         bytes[i] = (uint8_t)(i * 7 + 1);
@@ -411,26 +416,22 @@ static void vmswitch_fragments_join(void **state)
     for (int i = 0; i < 3; i++) {
         size_t n = vmswitch_fragment(p, 5, "VM1 Network Adapter", bytes + cuts[i], cuts[i + 1] - cuts[i]);
         tdh_fragment(p, n, kws[i], tdh_bytes, &tdh_len, nic);
-        feed(&export_pcapng_format, st, &cx, &ndiscap, 1003, kws[i], 200 + i, p, n);
+        feed(&export_pcapng_format, e.st, &e.cx, &ndiscap, 1003, kws[i], 200 + i, p, n);
         if (i == 0) {
             n = vmswitch_fragment(p, 6, "", bytes, 20);
             tdh_fragment(p, n, KW_START | KW_END | KW_RECEIVE | KW_VMSWITCH, single_tdh, &single_len, single_nic);
-            feed(&export_pcapng_format, st, &cx, &ndiscap, 1003, KW_START | KW_END | KW_RECEIVE | KW_VMSWITCH, 210, p, n);
+            feed(&export_pcapng_format, e.st, &e.cx, &ndiscap, 1003, KW_START | KW_END | KW_RECEIVE | KW_VMSWITCH, 210, p, n);
         }
     }
     size_t n = vmswitch_fragment(p, 8, "X", bytes, 4);
     p[12 + 2 * 10 + 2 * 2 + 2 * 10] = 0xFF; /* DestinationCount 255: 2040 bytes that are not there */
-    feed(&export_pcapng_format, st, &cx, &ndiscap, 1003, KW_START | KW_END | KW_VMSWITCH, 220, p, n);
-    feed(&export_pcapng_format, st, &cx, &ndiscap, 1003, KW_START | KW_END | KW_VMSWITCH, 221, p, 17);
-    assert_int_equal(export_pcapng_format.end(st, &cx), 0);
+    feed(&export_pcapng_format, e.st, &e.cx, &ndiscap, 1003, KW_START | KW_END | KW_VMSWITCH, 220, p, n);
+    feed(&export_pcapng_format, e.st, &e.cx, &ndiscap, 1003, KW_START | KW_END | KW_VMSWITCH, 221, p, 17);
 
     capture cap;
-    fflush(f);
-    read_capture(f, &cap);
-    fclose(f);
-    tshark_names(path, "Port-5F3A\t20\nVM1 Network Adapter\t90\n");
-    unlink(path);
-    etwire_process_tracker_destroy(cx.processes);
+    export_close(&e, &cap);
+    tshark_names(e.path, "Port-5F3A\t20\nVM1 Network Adapter\t90\n");
+    unlink(e.path);
     assert_int_equal(cap.n_packets, 2);
     packet *single = &cap.packets[0], *joined = &cap.packets[1];
     /* The exported bytes are what TDH decodes as Fragment, joined in order. */
