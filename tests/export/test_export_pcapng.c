@@ -134,19 +134,29 @@ static size_t ndis_fragment(uint8_t *p, uint32_t miniport, const uint8_t *data, 
     return 12 + n;
 }
 
+/* What tshark prints for these fields of every packet (tab-separated lines) into got; 0 when
+ * tshark is not installed. */
+static int tshark_fields(const char *path, const char *fields, char *got, size_t cap)
+{
+    if (system("command -v tshark > /dev/null 2>&1") != 0)
+        return 0;
+    char cmd[512], line[128];
+    snprintf(cmd, sizeof cmd, "tshark -r %s -T fields %s 2>/dev/null", path, fields);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    got[0] = '\0';
+    while (fgets(line, sizeof line, p) && strlen(got) + strlen(line) < cap)
+        strcat(got, line);
+    assert_int_equal(pclose(p), 0);
+    return 1;
+}
+
 /* tshark, when installed, opens the file too and sees the same frame lengths. */
 static void tshark_reads(const char *path, const capture *cap)
 {
-    if (system("command -v tshark > /dev/null 2>&1") != 0)
+    char got[256], want[256] = "";
+    if (!tshark_fields(path, "-e frame.len", got, sizeof got))
         return;
-    char cmd[512], want[256] = "", line[32];
-    snprintf(cmd, sizeof cmd, "tshark -r %s -T fields -e frame.len 2>/dev/null", path);
-    FILE *p = popen(cmd, "r");
-    assert_non_null(p);
-    char got[256] = "";
-    while (fgets(line, sizeof line, p) && strlen(got) + strlen(line) < sizeof got)
-        strcat(got, line);
-    assert_int_equal(pclose(p), 0);
     for (unsigned i = 0; i < cap->n_packets; i++)
         snprintf(want + strlen(want), sizeof want - strlen(want), "%u\n", cap->packets[i].original);
     assert_string_equal(got, want);
@@ -385,16 +395,9 @@ static void tdh_fragment(const uint8_t *payload, size_t n, uint64_t keyword, uin
 /* tshark, when installed, names each packet's interface as the file does. */
 static void tshark_names(const char *path, const char *want)
 {
-    if (system("command -v tshark > /dev/null 2>&1") != 0)
-        return;
-    char cmd[512], got[512] = "", line[128];
-    snprintf(cmd, sizeof cmd, "tshark -r %s -T fields -e frame.interface_name -e frame.len 2>/dev/null", path);
-    FILE *p = popen(cmd, "r");
-    assert_non_null(p);
-    while (fgets(line, sizeof line, p) && strlen(got) + strlen(line) < sizeof got)
-        strcat(got, line);
-    assert_int_equal(pclose(p), 0);
-    assert_string_equal(got, want);
+    char got[512];
+    if (tshark_fields(path, "-e frame.interface_name -e frame.len", got, sizeof got))
+        assert_string_equal(got, want);
 }
 
 #define KW_VMSWITCH 0x1000000ull
