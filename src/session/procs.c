@@ -117,11 +117,10 @@ void etw_proc_load(etw_run *r, etw_session *s, uint32_t slot)
                 break; /* the size cannot be trusted: go on with the next buffer */
             b->cursor += (uint32_t)etw_align8(p->rec.size);
         }
-        b->events_done = 1;
         p->head = b->next_proc;
         if (!p->head)
             p->tail = NULL;
-        etw_complete_ready(r, s);
+        etw_buffer_events_done(r, s, b);
     }
 }
 
@@ -162,8 +161,7 @@ void etw_session_integrate(etw_run *r, etw_session *s, etw_buf *b)
     etw_proc *p = etw_proc_slot(s, slot);
     if (!p) {
         r->nomem = 1;
-        b->events_done = 1;
-        etw_complete_ready(r, s);
+        etw_buffer_events_done(r, s, b);
         return;
     }
     b->proc = slot;
@@ -189,8 +187,7 @@ void etw_session_integrate(etw_run *r, etw_session *s, etw_buf *b)
     r->bounds_changed = 1;
     /* No event consumer: nothing to merge, the buffer is done on arrival (relay mode). */
     if (!s->merges) {
-        b->events_done = 1;
-        etw_complete_ready(r, s);
+        etw_buffer_events_done(r, s, b);
         return;
     }
     if (p->tail)

@@ -45,5 +45,8 @@ void etw_deliver(etw_run *r, etw_session *s, etw_proc *p);
 
 /* complete.c */
 void etw_complete_ready(etw_run *r, etw_session *s);
+/* Every event of b went out (or none can): b completes when its turn comes, meanwhile giving
+ * its memory back to a source that can read it again. */
+void etw_buffer_events_done(etw_run *r, etw_session *s, etw_buf *b);
 
 #endif
