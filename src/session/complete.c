@@ -194,7 +194,7 @@ void etw_session_release_all(etw_session *s)
     for (uint32_t i = 0; i < s->nprocs; i++) {
         s->procs[i].head = s->procs[i].tail = NULL;
         s->procs[i].has_rec = 0;
-        s->procs[i].heap_pos = -1;
+        s->procs[i].in_heap = 0;
     }
     pthread_mutex_lock(&s->mu);
     b = s->in_head;

@@ -34,8 +34,6 @@ etw_proc *etw_proc_slot(etw_session *s, uint32_t slot)
     if (!grown)
         return NULL;
     memset(grown + s->nprocs, 0, (size_t)(n - s->nprocs) * sizeof *grown);
-    for (uint32_t i = s->nprocs; i < n; i++)
-        grown[i].heap_pos = -1;
     s->procs = grown;
     s->nprocs = n;
     return &s->procs[slot];
@@ -197,7 +195,7 @@ void etw_session_integrate(etw_run *r, etw_session *s, etw_buf *b)
     p->tail = b;
     if (p->head == b) {
         etw_proc_load(r, s, slot);
-        if (p->has_rec && p->heap_pos < 0 && etw_heap_push(r, s, slot) != 0)
+        if (p->has_rec && !p->in_heap && etw_heap_push(r, s, slot) != 0)
             r->nomem = 1;
     }
 }

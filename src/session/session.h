@@ -71,8 +71,8 @@ typedef struct etw_proc {
     etw_key key;
     uint64_t last_ts;      /* for WPP records that carry no timestamp */
     uint32_t unfed;        /* file sessions: buffers of this processor not yet read */
-    int32_t heap_pos;      /* -1 when not in the merge heap */
     uint8_t seen, finished, has_rec;
+    uint8_t in_heap;       /* in the merge heap (run.h) */
 } etw_proc;
 
 typedef enum etw_api { ETW_API_OPTIONS, ETW_API_LOGFILE_W, ETW_API_LOGFILE_A } etw_api;
