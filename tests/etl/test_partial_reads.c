@@ -253,6 +253,75 @@ static void many_processors_bounded(void **state)
                 (uint64_t)(c.processors + ETW_WAITING_KEPT + 2) * c.buffer_size);
 }
 
+/* The file is cut while buffers wait, out of memory, for their callbacks: those that cannot be
+ * read again are reported (with their number and offset) and skipped, every other buffer is
+ * still handed over, and ProcessTrace ends with ERROR_FILE_CORRUPT. */
+typedef struct cut_state {
+    const char *path;
+    off_t keep;           /* bytes left after the cut: the header buffer */
+    uint64_t events, cut_at;
+    unsigned reread_failures, other_reports;
+    uint64_t buffers;
+} cut_state;
+
+static VOID WINAPI cut_on_event(PEVENT_RECORD er)
+{
+    cut_state *c = er->UserContext;
+    if (++c->events == c->cut_at)
+        assert_int_equal(truncate(c->path, c->keep), 0);
+}
+
+static BOOL WINAPI cut_on_buffer(const ETW_BUFFER_HEADER *b, ULONG size,
+                                 const ETW_BUFFER_CALLBACK_INFORMATION *info, void *ctx)
+{
+    (void)b, (void)size, (void)info;
+    ((cut_state *)ctx)->buffers++;
+    return TRUE;
+}
+
+static void cut_on_diag(const ETWIRE_DIAGNOSTIC *d, void *ctx)
+{
+    cut_state *c = ctx;
+    if (strstr(d->Message, "read again"))
+        c->reread_failures++;
+    else
+        c->other_reports++;
+}
+
+static void cut_while_buffers_wait(void **state)
+{
+    (void)state;
+    etw_gen_config g = gen_config(540, 20000);
+    g.processors = 32;
+    g.buffer_size = 16u << 10;
+    g.max_lag = etw_gen_ticks_per_second(&g) / 20;
+    char path[] = "/tmp/etwire-gen-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    etw_gen_summary sum;
+    assert_int_equal(etw_gen_write_file_ex(&g, path, &sum), 0);
+    cut_state c = {path, (off_t)g.buffer_size, 0, sum.events / 2, 0, 0, 0};
+    ETW_OPEN_TRACE_OPTIONS o = {0};
+    o.EventCallback = cut_on_event;
+    o.EventCallbackContext = &c;
+    o.BufferCallback = cut_on_buffer;
+    o.BufferCallbackContext = &c;
+    PROCESSTRACE_HANDLE h = etwire_trace_open_file(path, &o, NULL);
+    assert_true(h != INVALID_PROCESSTRACE_HANDLE);
+    assert_int_equal(etwire_session_set_diagnostic_callback(h, cut_on_diag, &c), ERROR_SUCCESS);
+    assert_int_equal(ProcessTrace(&h, 1, NULL, NULL), ERROR_FILE_CORRUPT);
+    ETWIRE_SESSION_STATS st;
+    assert_int_equal(etwire_session_get_stats(h, &st), ERROR_SUCCESS);
+    CloseTrace(h);
+    unlink(path);
+    assert_true(c.reread_failures > 0); /* the cut found buffers waiting out of memory */
+    assert_true(c.other_reports > 0);   /* and buffers not read yet */
+    assert_int_equal(st.BuffersCompleted, st.BuffersAccepted);
+    assert_int_equal(c.buffers + c.reread_failures, st.BuffersAccepted);
+    assert_int_equal(st.BuffersAccepted + st.BuffersRejected, sum.buffers);
+}
+
 static void corpus_buffers_as_relay(void **state)
 {
     (void)state;
@@ -288,6 +357,7 @@ int main(void)
         cmocka_unit_test(appended_overlapping_sessions),
         cmocka_unit_test(corpus),
         cmocka_unit_test(many_processors_bounded),
+        cmocka_unit_test(cut_while_buffers_wait),
         cmocka_unit_test(corpus_buffers_as_relay),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
