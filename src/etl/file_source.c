@@ -359,7 +359,6 @@ int etw_file_source_next(etw_file_source *f, uint32_t processor, const etw_file_
     f->entries[i].taken = 1;
     *e = &f->entries[i];
     *p = NULL;
-    *st = ETW_OK;
     *st = read_entry(f, *e, p, n_read);
     return 1;
 }
