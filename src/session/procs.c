@@ -12,6 +12,10 @@
 #include "base/bytes.h"
 #include "session/run.h"
 
+/* From how many processors with records in the merge the next record is prefetched (below,
+ * the hardware prefetcher follows the buffers being read). */
+#define PREFETCH_FROM_PROCESSORS 8u
+
 /* Processor indexes are 11 bits (ETW_PROCESSOR_INDEX_MASK); a header may claim more. */
 #define MAX_PROCESSOR_SLOTS (ETW_PROCESSOR_INDEX_MASK + 2u)
 
@@ -106,13 +110,14 @@ void etw_proc_load(etw_run *r, etw_session *s, uint32_t slot)
                 p->key.tie = etw_key_tie(s->index_in_call, slot);
                 p->has_rec = 1;
                 /* This processor's next record is parsed after the other processors' records
-                 * that sort before it: ask for its first bytes now, so that with many
-                 * processors (many interleaved buffers) they are in cache by then. */
+                 * that sort before it: with many processors (many interleaved buffers, more
+                 * streams than the hardware prefetcher follows) ask for its first bytes now,
+                 * so that they are in cache by then. */
                 uint32_t next = b->cursor + (uint32_t)etw_align8(p->rec.size);
-                if (next < b->hdr.filled)
+                if (r->heap_len > PREFETCH_FROM_PROCESSORS && next + 64 < b->hdr.filled) {
                     __builtin_prefetch(b->data + next);
-                if (next + 64 < b->hdr.filled)
                     __builtin_prefetch(b->data + next + 64);
+                }
                 return;
             }
             s->live.bad_records++;
