@@ -282,8 +282,10 @@ static BOOL WINAPI cut_on_buffer(const ETW_BUFFER_HEADER *b, ULONG size,
 static void cut_on_diag(const ETWIRE_DIAGNOSTIC *d, void *ctx)
 {
     cut_state *c = ctx;
-    if (strstr(d->Message, "read again"))
+    if (strstr(d->Message, "read again")) {
+        assert_int_equal(d->Code, ERROR_READ_FAULT);
         c->reread_failures++;
+    }
     else
         c->other_reports++;
 }
