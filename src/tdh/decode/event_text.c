@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "base/text.h"
+#include "tdh/decode/event_plan.h"
 #include "tdh/decode/prop_value.h"
 #include "tdh/decode/prop_walk.h"
 #include "tdh/store/pack_sources.h"
@@ -35,6 +36,33 @@ static void put_guid(etw_strbuf *out, const GUID *g)
     etw_strbuf_append(out, s, (size_t)(o - s));
 }
 
+/* The event name from a schema's plan (the rules of etw_event_describe in event_text.h). */
+static int plan_event_name(const etw_event_plan *pl, const EVENT_DESCRIPTOR *d, etw_strbuf *event_name)
+{
+    if (pl->task.s) {
+        etw_strbuf_append(event_name, pl->task.s, pl->task.n);
+        if (d->Opcode == 0)
+            return 1;
+        if (pl->opcode.s) {
+            etw_strbuf_putc(event_name, '/');
+            etw_strbuf_append(event_name, pl->opcode.s, pl->opcode.n);
+        } else if (pl->wbem) {
+            /* Kernel classes name every opcode they know; TraceEvent prints the rest as
+             * Opcode(n), manifest events just drop an unnamed opcode. */
+            etw_strbuf_puts(event_name, "/Opcode(");
+            etw_strbuf_u64(event_name, d->Opcode);
+            etw_strbuf_putc(event_name, ')');
+        }
+        return 1;
+    }
+    if (!pl->wbem && pl->event_name.s) {
+        /* named by the manifest or TraceLogging metadata */
+        etw_strbuf_append(event_name, pl->event_name.s, pl->event_name.n);
+        return 1;
+    }
+    return 0;
+}
+
 int etw_event_describe(const EVENT_RECORD *rec, etw_strbuf *provider, etw_strbuf *event_name)
 {
     etw_schema s;
@@ -49,44 +77,51 @@ int etw_event_describe(const EVENT_RECORD *rec, etw_strbuf *provider, etw_strbuf
     if (!have && etw_kernel_class_names(&rec->EventHeader.ProviderId, &kprov, &ktask)) {
         /* A built-in class with an event type the tables do not know. */
         etw_strbuf_puts(provider, kprov);
-        etw_strbuf_printf(event_name, "%s/Opcode(%u)", ktask, d->Opcode);
+        etw_strbuf_puts(event_name, ktask);
+        etw_strbuf_puts(event_name, "/Opcode(");
+        etw_strbuf_u64(event_name, d->Opcode);
+        etw_strbuf_putc(event_name, ')');
         return 0;
     }
+    const etw_event_plan *pl = have ? etw_event_plan_get(&s) : NULL;
     const char *packed_name = NULL;
-    if (have && etw_blob_wstr_append(provider, t, s.size, t->ProviderNameOffset, 0))
+    if (pl && pl->provider.s)
+        etw_strbuf_append(provider, pl->provider.s, pl->provider.n);
+    else if (!pl && have && etw_blob_wstr_append(provider, t, s.size, t->ProviderNameOffset, 0))
         ; /* named by its schema */
     else if (!have && (packed_name = etw_pack_sources_provider_name(&rec->EventHeader.ProviderId)) != NULL)
         etw_strbuf_puts(provider, packed_name); /* a known provider, an event no manifest lists */
     else
         put_guid(provider, &rec->EventHeader.ProviderId);
-    if (have && etw_blob_wstr_append(event_name, t, s.size, t->TaskNameOffset, 0)) {
+    if (pl) {
+        if (plan_event_name(pl, d, event_name))
+            return have;
+    } else if (have && etw_blob_wstr_append(event_name, t, s.size, t->TaskNameOffset, 0)) {
         if (d->Opcode != 0) {
             size_t mark = event_name->len;
             etw_strbuf_putc(event_name, '/');
             if (!etw_blob_wstr_append(event_name, t, s.size, t->OpcodeNameOffset, 0)) {
-                /* Kernel classes name every opcode they know; TraceEvent prints the rest as
-                 * Opcode(n), manifest events just drop an unnamed opcode. */
-                if (t->DecodingSource == DecodingSourceWbem)
-                    etw_strbuf_printf(event_name, "Opcode(%u)", d->Opcode);
-                else {
+                if (t->DecodingSource == DecodingSourceWbem) {
+                    etw_strbuf_puts(event_name, "Opcode(");
+                    etw_strbuf_u64(event_name, d->Opcode);
+                    etw_strbuf_putc(event_name, ')');
+                } else {
                     event_name->len = mark;
                     event_name->data[mark] = 0;
                 }
             } else if (event_name->len - mark > 5 && memcmp(event_name->data + mark + 1, "win:", 4) == 0) {
-                /* A standard opcode without a message string: TDH gives its QName
-                 * ("win:Start"); show the name alone, as the standard messages do. */
                 memmove(event_name->data + mark + 1, event_name->data + mark + 5, event_name->len - mark - 4);
                 event_name->len -= 4;
             }
         }
+        return have;
     } else if (have && t->DecodingSource != DecodingSourceWbem &&
                etw_blob_wstr_append(event_name, t, s.size, t->EventNameOffset, 0)) {
-        /* named by the manifest or TraceLogging metadata */
-    } else {
-        etw_strbuf_puts(event_name, classic ? "Opcode(" : "EventID(");
-        etw_strbuf_u64(event_name, classic ? d->Opcode : d->Id);
-        etw_strbuf_putc(event_name, ')');
+        return have;
     }
+    etw_strbuf_puts(event_name, classic ? "Opcode(" : "EventID(");
+    etw_strbuf_u64(event_name, classic ? d->Opcode : d->Id);
+    etw_strbuf_putc(event_name, ')');
     return have;
 }
 
@@ -94,6 +129,7 @@ typedef struct fmt {
     etw_strbuf *out;
     int json;
     const TRACE_EVENT_INFO *t;
+    const etw_event_plan *pl; /* NULL: names converted per event (no memory for a plan) */
     uint32_t tsize;
     const uint8_t *p;
     unsigned ptr;
@@ -112,10 +148,21 @@ static void sep(fmt *f, int in_array)
 
 static void key(fmt *f, const etw_walk_item *it)
 {
+    if (f->pl) {
+        const etw_plan_prop *pp = &f->pl->props[it->index];
+        if (f->json)
+            etw_strbuf_append(f->out, pp->key_json.s, pp->key_json.n);
+        else
+            etw_strbuf_append(f->out, pp->key_text.s, pp->key_text.n);
+        return;
+    }
     if (f->json)
         etw_strbuf_putc(f->out, '"');
     if (!etw_blob_wstr_append(f->out, f->t, f->tsize, it->epi->NameOffset, f->json))
-        etw_strbuf_printf(f->out, "Field%u", it->index);
+    {
+        etw_strbuf_puts(f->out, "Field");
+        etw_strbuf_u64(f->out, it->index);
+    }
     etw_strbuf_puts(f->out, f->json ? "\":" : "=");
 }
 
@@ -137,6 +184,15 @@ const EVENT_MAP_INFO *etw_event_property_map(const TRACE_EVENT_INFO *tei, size_t
         return NULL;
     size_t len = etw_blob_wstr(tei, tei_size, e->nonStructType.MapNameOffset, &name);
     if (!len || !etw_map_for_provider(&tei->ProviderGuid, name, len, &m))
+        return NULL;
+    *size = m.size;
+    return m.info;
+}
+
+static const EVENT_MAP_INFO *plan_map(const TRACE_EVENT_INFO *tei, const etw_plan_prop *pp, size_t *size)
+{
+    etw_schema m;
+    if (!etw_map_for_provider(&tei->ProviderGuid, pp->map_name, pp->map_name_bytes, &m))
         return NULL;
     *size = m.size;
     return m.info;
@@ -179,7 +235,11 @@ static int format_fn(void *ctx, const etw_walk_item *it)
         if (!element)
             key(f, it);
         size_t msize = 0;
-        const EVENT_MAP_INFO *map = etw_event_property_map(f->t, f->tsize, it->epi, &msize);
+        const EVENT_MAP_INFO *map = NULL;
+        if (!f->pl)
+            map = etw_event_property_map(f->t, f->tsize, it->epi, &msize);
+        else if (f->pl->props[it->index].map_name)
+            map = plan_map(f->t, &f->pl->props[it->index], &msize);
         if (etw_value_format(f->out, f->json ? ETW_FMT_JSON : 0, it->in_type, it->out_type,
                              f->p + it->off, it->size, f->ptr, map, msize) != ETW_TDH_OK) {
             etw_strbuf_puts(f->out, f->json ? "\"0x" : "0x");
@@ -211,6 +271,7 @@ int etw_event_format_fields(const EVENT_RECORD *rec, int json, etw_strbuf *out)
     f.json = json;
     f.t = s.info;
     f.tsize = s.size;
+    f.pl = etw_event_plan_get(&s);
     f.p = p;
     f.ptr = etw_event_pointer_size(rec, 0, NULL);
     f.first[0] = 1;
