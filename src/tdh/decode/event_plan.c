@@ -6,7 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tdh/decode/prop_value.h"
 #include "tdh/decode/tei_text.h"
+#include "tdh/store/tei_build.h"
 #include "tdh/decode/text_out.h"
 
 /* Offsets into the scratch string while building; made pointers once the block exists. */
@@ -38,13 +40,44 @@ static void put_name(etw_strbuf *sb, const TRACE_EVENT_INFO *t, size_t size, uin
 static str_ref key(etw_strbuf *sb, const TRACE_EVENT_INFO *t, size_t size, uint32_t i, int json)
 {
     str_ref r = {(uint32_t)sb->len, 0, 1};
-    if (json)
-        etw_strbuf_putc(sb, '"');
+    etw_strbuf_puts(sb, json ? ",\"" : "; ");
     put_name(sb, t, size, i, json);
     etw_strbuf_puts(sb, json ? "\":" : "=");
     r.n = (uint32_t)(sb->len - r.off);
     etw_strbuf_putc(sb, '\0');
     return r;
+}
+
+/* How etw_value_format renders an integral in-type without a map (format_integer), for the
+ * out-types that only choose the base and sign; anything else goes through etw_value_format. */
+static uint8_t fast_kind(uint16_t in, uint16_t out, uint8_t *size)
+{
+    int hex_in = in == TDH_INTYPE_HEXINT32 || in == TDH_INTYPE_HEXINT64 || in == TDH_INTYPE_POINTER ||
+                 in == TDH_INTYPE_SIZET;
+    int signed_in = in == TDH_INTYPE_INT8 || in == TDH_INTYPE_INT16 || in == TDH_INTYPE_INT32 ||
+                    in == TDH_INTYPE_INT64;
+    switch (in) {
+    case TDH_INTYPE_INT8: case TDH_INTYPE_UINT8: *size = 1; break;
+    case TDH_INTYPE_INT16: case TDH_INTYPE_UINT16: *size = 2; break;
+    case TDH_INTYPE_INT32: case TDH_INTYPE_UINT32: case TDH_INTYPE_HEXINT32: *size = 4; break;
+    case TDH_INTYPE_INT64: case TDH_INTYPE_UINT64: case TDH_INTYPE_HEXINT64: *size = 8; break;
+    case TDH_INTYPE_POINTER: case TDH_INTYPE_SIZET: *size = 0; break;
+    default: return ETW_PLAN_FAST_NONE;
+    }
+    switch (out) {
+    case TDH_OUTTYPE_NULL:
+        return hex_in ? ETW_PLAN_FAST_HEX : signed_in ? ETW_PLAN_FAST_SIGNED : ETW_PLAN_FAST_UNSIGNED;
+    case TDH_OUTTYPE_HEXINT8: case TDH_OUTTYPE_HEXINT16: case TDH_OUTTYPE_HEXINT32:
+    case TDH_OUTTYPE_HEXINT64: case TDH_OUTTYPE_CODE_POINTER:
+        return ETW_PLAN_FAST_HEX;
+    case TDH_OUTTYPE_BYTE: case TDH_OUTTYPE_SHORT: case TDH_OUTTYPE_INT: case TDH_OUTTYPE_LONG:
+        return ETW_PLAN_FAST_SIGNED;
+    case TDH_OUTTYPE_UNSIGNEDBYTE: case TDH_OUTTYPE_UNSIGNEDSHORT: case TDH_OUTTYPE_UNSIGNEDINT:
+    case TDH_OUTTYPE_UNSIGNEDLONG: case TDH_OUTTYPE_PID: case TDH_OUTTYPE_TID: case TDH_OUTTYPE_ETWTIME:
+        return ETW_PLAN_FAST_UNSIGNED;
+    default:
+        return ETW_PLAN_FAST_NONE;
+    }
 }
 
 static etw_plan_str resolve(const char *base, str_ref r)
@@ -88,6 +121,7 @@ static etw_event_plan *build(const TRACE_EVENT_INFO *t, size_t size)
         p->event_name = resolve(base, event_name);
         p->wbem = t->DecodingSource == DecodingSourceWbem;
         p->nprops = n;
+        p->flat = t->TopLevelPropertyCount == n && n <= ETW_TEIB_MAX_PROPS;
         for (uint32_t i = 0; i < n; i++) {
             const EVENT_PROPERTY_INFO *e = &t->EventPropertyInfoArray[i];
             etw_plan_prop *pp = &p->props[i];
@@ -95,6 +129,16 @@ static etw_event_plan *build(const TRACE_EVENT_INFO *t, size_t size)
             pp->key_text = resolve(base, keys[2 * i + 1]);
             pp->map_name = NULL;
             pp->map_name_bytes = 0;
+            if ((e->Flags & (PropertyStruct | PropertyParamCount | PropertyParamFixedCount)) || e->count != 1 ||
+                ((e->Flags & PropertyParamLength) && e->lengthPropertyIndex >= i))
+                p->flat = 0;
+            pp->in_type = e->nonStructType.InType;
+            pp->out_type = e->nonStructType.OutType;
+            pp->length = e->length;
+            pp->length_ref = (e->Flags & PropertyParamLength) != 0;
+            pp->has_length = pp->length_ref || (e->Flags & PropertyParamFixedLength) || e->length != 0;
+            pp->noprint = pp->out_type == TDH_OUTTYPE_NOPRINT;
+            pp->countable = (uint8_t)etw_value_is_countable(pp->in_type);
             if (!(e->Flags & (PropertyStruct | PropertyHasCustomSchema)) && e->nonStructType.MapNameOffset) {
                 const uint8_t *name;
                 size_t len = etw_blob_wstr(t, size, e->nonStructType.MapNameOffset, &name);
@@ -103,6 +147,8 @@ static etw_event_plan *build(const TRACE_EVENT_INFO *t, size_t size)
                     pp->map_name_bytes = (uint32_t)len;
                 }
             }
+            pp->fixed_size = 0;
+            pp->fast = pp->map_name ? ETW_PLAN_FAST_NONE : fast_kind(pp->in_type, pp->out_type, &pp->fixed_size);
         }
     }
     free(keys);

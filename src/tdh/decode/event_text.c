@@ -151,9 +151,9 @@ static void key(fmt *f, const etw_walk_item *it)
     if (f->pl) {
         const etw_plan_prop *pp = &f->pl->props[it->index];
         if (f->json)
-            etw_strbuf_append(f->out, pp->key_json.s, pp->key_json.n);
+            etw_strbuf_append(f->out, pp->key_json.s + ETW_PLAN_SEP_JSON, pp->key_json.n - ETW_PLAN_SEP_JSON);
         else
-            etw_strbuf_append(f->out, pp->key_text.s, pp->key_text.n);
+            etw_strbuf_append(f->out, pp->key_text.s + ETW_PLAN_SEP_TEXT, pp->key_text.n - ETW_PLAN_SEP_TEXT);
         return;
     }
     if (f->json)
@@ -184,15 +184,6 @@ const EVENT_MAP_INFO *etw_event_property_map(const TRACE_EVENT_INFO *tei, size_t
         return NULL;
     size_t len = etw_blob_wstr(tei, tei_size, e->nonStructType.MapNameOffset, &name);
     if (!len || !etw_map_for_provider(&tei->ProviderGuid, name, len, &m))
-        return NULL;
-    *size = m.size;
-    return m.info;
-}
-
-static const EVENT_MAP_INFO *plan_map(const TRACE_EVENT_INFO *tei, const etw_plan_prop *pp, size_t *size)
-{
-    etw_schema m;
-    if (!etw_map_for_provider(&tei->ProviderGuid, pp->map_name, pp->map_name_bytes, &m))
         return NULL;
     *size = m.size;
     return m.info;
@@ -238,8 +229,8 @@ static int format_fn(void *ctx, const etw_walk_item *it)
         const EVENT_MAP_INFO *map = NULL;
         if (!f->pl)
             map = etw_event_property_map(f->t, f->tsize, it->epi, &msize);
-        else if (f->pl->props[it->index].map_name)
-            map = plan_map(f->t, &f->pl->props[it->index], &msize);
+        else
+            map = etw_plan_map(f->t, &f->pl->props[it->index], &msize);
         if (etw_value_format(f->out, f->json ? ETW_FMT_JSON : 0, it->in_type, it->out_type,
                              f->p + it->off, it->size, f->ptr, map, msize) != ETW_TDH_OK) {
             etw_strbuf_puts(f->out, f->json ? "\"0x" : "0x");
@@ -276,6 +267,13 @@ int etw_event_format_fields(const EVENT_RECORD *rec, int json, etw_strbuf *out)
     f.ptr = etw_event_pointer_size(rec, 0, NULL);
     f.first[0] = 1;
     size_t used = 0;
+    if (f.pl && f.pl->flat) {
+        int wrote = 0;
+        if (etw_plan_format_flat(f.pl, f.t, p, n, f.ptr, json, out, &used, &wrote))
+            return 1;
+        f.first[0] = !wrote;
+        goto undecoded;
+    }
     if (etw_walk(f.t, p, n, f.ptr, format_fn, &f, &used) == ETW_TDH_OK)
         return 1;
     /* Close whatever the walk left open, then show what could not be decoded. */
@@ -284,6 +282,7 @@ int etw_event_format_fields(const EVENT_RECORD *rec, int json, etw_strbuf *out)
         f.lvl--;
     }
     f.lvl = 0;
+undecoded:
     sep(&f, 0);
     etw_strbuf_puts(out, json ? "\"_undecoded\":\"" : "_undecoded=");
     etw_strbuf_hex(out, p + used, n - used);

@@ -1,0 +1,181 @@
+/* Formatting an event's fields from its schema's plan (see event_plan.h). A flat schema - only
+ * top-level scalars, the common case - needs none of the general walk's bookkeeping (arrays,
+ * structs, depth, visit budget, a callback per value): one loop over the plan's properties
+ * sizes each value by the same rules (etw_value_size), formats it by the same function
+ * (etw_value_format) and writes the precomputed key. */
+#include "tdh/decode/event_plan.h"
+
+#include <string.h>
+
+#include "base/bytes.h"
+#include "base/decode_scope.h"
+#include "tdh/decode/prop_value.h"
+#include "tdh/store/schema_lookup.h"
+#include "tdh/store/tei_build.h"
+
+/* Map lookups of the calling thread, by plan property: a store lookup hashes the map name and
+ * takes the store's lock, for every value of every mapped property. An answer holds while the
+ * store's generation and the decoding scope are the ones it was found under (the generation
+ * also changes when entries, and with them plans, are freed, so a stale property address is
+ * never matched). */
+#define MAP_MEMO_SLOTS 64
+
+typedef struct map_memo {
+    const etw_plan_prop *pp;
+    uint64_t gen;
+    uint32_t scope;
+    uint32_t size;
+    const EVENT_MAP_INFO *map;
+} map_memo;
+
+static _Thread_local map_memo memo[MAP_MEMO_SLOTS];
+
+const EVENT_MAP_INFO *etw_plan_map(const TRACE_EVENT_INFO *tei, const etw_plan_prop *pp, size_t *map_size)
+{
+    if (!pp->map_name)
+        return NULL;
+    uint64_t gen = etw_schema_generation();
+    map_memo *m = &memo[((uintptr_t)pp / sizeof *pp * 0x9E3779B1u >> 16) & (MAP_MEMO_SLOTS - 1)];
+    if (m->pp != pp || m->gen != gen || m->scope != etw_decode_scope) {
+        etw_schema s;
+        int found = etw_map_for_provider(&tei->ProviderGuid, pp->map_name, pp->map_name_bytes, &s);
+        /* Kept under the generation read before the lookup: whatever was stored meanwhile (by
+         * this lookup remembering a miss, or by another thread) makes the next call ask again. */
+        m->pp = pp;
+        m->gen = gen;
+        m->scope = etw_decode_scope;
+        m->map = found ? s.info : NULL;
+        m->size = found ? s.size : 0;
+    }
+    *map_size = m->size;
+    return m->map;
+}
+
+/* An integer of a fast kind, as format_integer writes it (value_format.c): decimal, quoted in
+ * JSON beyond 2^53, or "0x" and lower-case hex digits, quoted in JSON. */
+static void put_fast(etw_strbuf *out, int json, uint8_t kind, const uint8_t *p, size_t size)
+{
+    uint64_t v;
+    switch (size) {
+    case 1: v = p[0]; break;
+    case 2: v = etw_rd16(p); break;
+    case 4: v = etw_rd32(p); break;
+    default: v = etw_rd64(p); break;
+    }
+    if (etw_strbuf_reserve(out, 24) != 0)
+        return;
+    char *o = out->data + out->len;
+    if (kind == ETW_PLAN_FAST_HEX) {
+        char b[16];
+        size_t i = sizeof b;
+        do {
+            b[--i] = "0123456789abcdef"[v & 15];
+            v >>= 4;
+        } while (v);
+        if (json)
+            *o++ = '"';
+        *o++ = '0';
+        *o++ = 'x';
+        memcpy(o, b + i, sizeof b - i);
+        o += sizeof b - i;
+        if (json)
+            *o++ = '"';
+        out->len = (size_t)(o - out->data);
+        *o = '\0';
+        return;
+    }
+    int quote, negative = 0;
+    if (kind == ETW_PLAN_FAST_SIGNED) {
+        if (size < 8) {
+            uint64_t m = 1ull << (size * 8 - 1);
+            v = (v ^ m) - m;
+        }
+        int64_t sv = (int64_t)v;
+        quote = json && (sv > (int64_t)(1ll << 53) || sv < -(int64_t)(1ll << 53));
+        if (sv < 0) {
+            negative = 1;
+            v = (uint64_t)0 - v;
+        }
+    } else {
+        quote = json && v > (1ull << 53);
+    }
+    if (quote)
+        *o++ = '"';
+    if (negative)
+        *o++ = '-';
+    out->len = (size_t)(o - out->data);
+    etw_strbuf_u64(out, v);
+    if (quote)
+        etw_strbuf_putc(out, '"');
+}
+
+int etw_plan_format_flat(const etw_event_plan *pl, const TRACE_EVENT_INFO *tei, const uint8_t *p, size_t n,
+                         unsigned ptr, int json, etw_strbuf *out, size_t *used, int *wrote)
+{
+    static const uint8_t none[1];
+    /* Values that later lengths refer to; a flat plan only refers back, so every property a
+     * length names was sized (and, being countable, recorded) before. */
+    uint32_t ints[ETW_TEIB_MAX_PROPS];
+    size_t off = 0;
+    int first = 1;
+    if (!p) {
+        p = none;
+        n = 0;
+    }
+    ptr = ptr == 4 ? 4 : 8;
+    for (uint32_t i = 0; i < pl->nprops; i++) {
+        const etw_plan_prop *pp = &pl->props[i];
+        /* A payload that ends exactly between two properties comes from an older layout of
+         * the event: the fields present decode (as in the walk, notes §5.4). */
+        if (i > 0 && off == n)
+            break;
+        uint32_t length = pp->length;
+        if (pp->length_ref) {
+            if (!pl->props[pp->length].countable)
+                goto partial;
+            length = ints[pp->length] > 0xFFFF ? 0xFFFF : ints[pp->length];
+        }
+        size_t sz;
+        if (pp->fast) {
+            sz = pp->fixed_size ? pp->fixed_size : ptr;
+            if (sz > n - off)
+                goto partial;
+        } else {
+            sz = etw_value_size(pp->in_type, pp->out_type, length, pp->has_length, ptr, p + off, n - off);
+            if (sz == ETW_SIZE_BAD)
+                goto partial;
+        }
+        if (pp->countable)
+            ints[i] = (uint32_t)etw_value_uint(pp->in_type, p + off, sz);
+        if (!pp->noprint) {
+            size_t skip = first ? (json ? ETW_PLAN_SEP_JSON : ETW_PLAN_SEP_TEXT) : 0;
+            if (json)
+                etw_strbuf_append(out, pp->key_json.s + skip, pp->key_json.n - skip);
+            else
+                etw_strbuf_append(out, pp->key_text.s + skip, pp->key_text.n - skip);
+            first = 0;
+            if (pp->fast) {
+                put_fast(out, json, pp->fast, p + off, sz);
+                off += sz;
+                continue;
+            }
+            size_t msize = 0;
+            const EVENT_MAP_INFO *map = etw_plan_map(tei, pp, &msize);
+            if (etw_value_format(out, json ? ETW_FMT_JSON : 0, pp->in_type, pp->out_type, p + off, sz, ptr, map,
+                                 msize) != ETW_TDH_OK) {
+                etw_strbuf_puts(out, json ? "\"0x" : "0x");
+                etw_strbuf_hex(out, p + off, sz);
+                if (json)
+                    etw_strbuf_putc(out, '"');
+            }
+        }
+        off += sz;
+    }
+    *used = off;
+    *wrote = !first;
+    return 1;
+partial:
+    *used = off;
+    *wrote = !first;
+    return 0;
+}
