@@ -5,6 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "base/text.h"
 #include "cli_common.h"
@@ -283,24 +286,59 @@ int event_view_decode(const EVENT_RECORD *er, int json)
     return decoded;
 }
 
-/* One event, one line: control characters inside decoded strings are escaped. */
-static void append_one_line(etw_strbuf *out, const char *s, size_t n)
+/* How many bytes at the start of s[0..n) pass unchanged into a text line or CSV field: no
+ * control character (nor DEL) and, for CSV, no quote. 16 bytes at a time: decoded fields are
+ * almost all plain text, and every byte of every text and CSV line goes through here. */
+static size_t plain_prefix(const char *s, size_t n, int csv)
 {
-    size_t start = 0;
-    for (size_t i = 0; i < n; i++) {
+    size_t i = 0;
+#ifdef __SSE2__
+    const __m128i space = _mm_set1_epi8(0x20), del = _mm_set1_epi8(0x7F),
+                  quote = _mm_set1_epi8(csv ? '"' : 0x7F);
+    for (; i + 16 <= n; i += 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+        /* unsigned v >= 0x20 (bytes of UTF-8 sequences pass), not DEL, not the quote */
+        __m128i printable = _mm_cmpeq_epi8(_mm_max_epu8(v, space), v);
+        __m128i special = _mm_or_si128(_mm_cmpeq_epi8(v, del), _mm_cmpeq_epi8(v, quote));
+        unsigned ok = (unsigned)_mm_movemask_epi8(_mm_andnot_si128(special, printable));
+        if (ok != 0xFFFFu)
+            return i + (size_t)__builtin_ctz(~ok);
+    }
+#endif
+    for (; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c != 0x7F)
-            continue;
-        etw_strbuf_append(out, s + start, i - start);
-        if (c == '\n' || c == '\t') {
-            etw_strbuf_puts(out, c == '\n' ? "\\n" : "\\t");
+        if (c < 0x20 || c == 0x7F || (csv && c == '"'))
+            return i;
+    }
+    return n;
+}
+
+/* One event, one line: control characters inside decoded strings are escaped; in a CSV field
+ * (csv) quotes are doubled too. */
+static void append_escaped(etw_strbuf *out, const char *s, size_t n, int csv)
+{
+    for (;;) {
+        size_t k = plain_prefix(s, n, csv);
+        etw_strbuf_append(out, s, k);
+        if (k == n)
+            return;
+        unsigned char c = (unsigned char)s[k];
+        if (c == '"') {
+            etw_strbuf_append(out, "\"\"", 2);
+        } else if (c == '\n' || c == '\t') {
+            etw_strbuf_append(out, c == '\n' ? "\\n" : "\\t", 2);
         } else {
             char x[4] = {'\\', 'x', "0123456789abcdef"[c >> 4], "0123456789abcdef"[c & 15]};
             etw_strbuf_append(out, x, 4);
         }
-        start = i + 1;
+        s += k + 1;
+        n -= k + 1;
     }
-    etw_strbuf_append(out, s + start, n - start);
+}
+
+static void append_one_line(etw_strbuf *out, const char *s, size_t n)
+{
+    append_escaped(out, s, n, 0);
 }
 
 void event_view_text(etw_strbuf *out, const EVENT_RECORD *er)
@@ -328,15 +366,7 @@ void event_view_text(etw_strbuf *out, const EVENT_RECORD *er)
 static void csv_field(etw_strbuf *out, const char *s, size_t n)
 {
     etw_strbuf_putc(out, '"');
-    size_t start = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] != '"')
-            continue;
-        append_one_line(out, s + start, i + 1 - start);
-        etw_strbuf_putc(out, '"');
-        start = i + 1;
-    }
-    append_one_line(out, s + start, n - start);
+    append_escaped(out, s, n, 1);
     etw_strbuf_putc(out, '"');
 }
 

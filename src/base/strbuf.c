@@ -23,7 +23,7 @@ void etw_strbuf_free(etw_strbuf *sb)
     sb->failed = 0;
 }
 
-int etw_strbuf_reserve(etw_strbuf *sb, size_t extra)
+int etw_strbuf_grow(etw_strbuf *sb, size_t extra)
 {
     if (extra < sb->cap - sb->len)
         return 0;
@@ -44,7 +44,7 @@ int etw_strbuf_reserve(etw_strbuf *sb, size_t extra)
     return 0;
 }
 
-void etw_strbuf_append(etw_strbuf *sb, const char *s, size_t n)
+void etw_strbuf_append_grow(etw_strbuf *sb, const char *s, size_t n)
 {
     if (etw_strbuf_reserve(sb, n) != 0)
         return;

@@ -16,8 +16,27 @@ typedef struct etw_strbuf {
 
 void etw_strbuf_reset(etw_strbuf *sb);
 void etw_strbuf_free(etw_strbuf *sb);
-int etw_strbuf_reserve(etw_strbuf *sb, size_t extra);
-void etw_strbuf_append(etw_strbuf *sb, const char *s, size_t n);
+/* The out-of-line halves of reserve and append: growing the buffer. */
+int etw_strbuf_grow(etw_strbuf *sb, size_t extra);
+void etw_strbuf_append_grow(etw_strbuf *sb, const char *s, size_t n);
+
+/* Room for extra more bytes and a NUL; 0, or -1 (failed set) when memory runs out. Inline, as
+ * append: every key, value and separator of every event goes through them. */
+static inline int etw_strbuf_reserve(etw_strbuf *sb, size_t extra)
+{
+    return extra < sb->cap - sb->len ? 0 : etw_strbuf_grow(sb, extra);
+}
+
+static inline void etw_strbuf_append(etw_strbuf *sb, const char *s, size_t n)
+{
+    if (n < sb->cap - sb->len) {
+        __builtin_memcpy(sb->data + sb->len, s, n);
+        sb->len += n;
+        sb->data[sb->len] = '\0';
+    } else {
+        etw_strbuf_append_grow(sb, s, n);
+    }
+}
 
 /* The two calls every formatted field makes several times: inline, so that appending a
  * separator or a quote costs a compare and a store (a call only when the buffer grows). */
