@@ -277,8 +277,7 @@ int event_view_decode(const EVENT_RECORD *er, int json)
     etw_strbuf_reset(&fields);
     /* Describe every event, decodable or not: embedded schema events are learned this way
      * before the events they describe. */
-    etw_event_describe(er, &provider_name, &event_name);
-    int decoded = etw_event_format_fields(er, json, &fields);
+    int decoded = etw_event_decode(er, json, &provider_name, &event_name, &fields);
     /* WinSAT events: the compressed XML the schema stops before, shown inflated as "Xml"
      * (an event whose XML does not inflate counts as undecoded). */
     if (decoded && etw_winsat_append_xml(er, json, &scratch()->winsat, &fields) == 0)

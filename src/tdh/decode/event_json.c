@@ -62,8 +62,7 @@ static void format(json_scratch *s, const EVENT_RECORD *er)
     etw_strbuf_reset(&s->event);
     etw_strbuf_reset(&s->fields);
     etw_strbuf_reset(&s->out);
-    etw_event_describe(er, &s->provider, &s->event);
-    int decoded = etw_event_format_fields(er, 1, &s->fields);
+    int decoded = etw_event_decode(er, 1, &s->provider, &s->event, &s->fields);
     /* WinSAT and PerfTrack events: the compressed XML after the schema's fields, inflated as
      * "Xml" (dump does the same; an XML that does not inflate counts as undecoded). */
     if (decoded && etw_winsat_append_xml(er, 1, &s->winsat, &s->fields) == 0)

@@ -7,6 +7,7 @@
 #include "base/text.h"
 #include "tdh/decode/event_plan.h"
 #include "tdh/decode/prop_value.h"
+#include "tdh/decode/schema_memo.h"
 #include "tdh/decode/prop_walk.h"
 #include "tdh/store/pack_sources.h"
 #include "tdh/store/schema_lookup.h"
@@ -63,15 +64,11 @@ static int plan_event_name(const etw_event_plan *pl, const EVENT_DESCRIPTOR *d, 
     return 0;
 }
 
-int etw_event_describe(const EVENT_RECORD *rec, etw_strbuf *provider, etw_strbuf *event_name)
+/* etw_event_describe once the schema is known (have, s). */
+static int describe(const EVENT_RECORD *rec, int have, etw_schema s, etw_strbuf *provider, etw_strbuf *event_name)
 {
-    etw_schema s;
     const EVENT_DESCRIPTOR *d = &rec->EventHeader.EventDescriptor;
     int classic = (rec->EventHeader.Flags & EVENT_HEADER_FLAG_CLASSIC_HEADER) != 0;
-    if (rec->EventHeader.Flags & EVENT_HEADER_FLAG_TRACE_MESSAGE)
-        return etw_wpp_describe(rec, provider, event_name);
-    etw_metadata_observe(rec);
-    int have = etw_schema_for_record(rec, &s);
     const TRACE_EVENT_INFO *t = have ? s.info : NULL;
     const char *kprov, *ktask;
     if (!have && etw_kernel_class_names(&rec->EventHeader.ProviderId, &kprov, &ktask)) {
@@ -244,36 +241,38 @@ static int format_fn(void *ctx, const etw_walk_item *it)
     return 0;
 }
 
-int etw_event_format_fields(const EVENT_RECORD *rec, int json, etw_strbuf *out)
+/* etw_event_format_fields once the schema is known (have, s). */
+static int format(const EVENT_RECORD *rec, int have, etw_schema s, int json, etw_strbuf *out)
 {
-    etw_schema s;
     const uint8_t *p = rec->UserData;
     size_t n = p ? rec->UserDataLength : 0;
-    if (rec->EventHeader.Flags & EVENT_HEADER_FLAG_TRACE_MESSAGE)
-        return etw_wpp_format_fields(rec, json, out);
-    etw_metadata_observe(rec);
-    if (!etw_schema_for_record(rec, &s)) {
+    if (!have) {
         etw_strbuf_hex(out, p, n);
         return 0;
     }
+    const etw_event_plan *pl = etw_event_plan_get(&s);
+    unsigned ptr = etw_event_pointer_size(rec, 0, NULL);
+    size_t used = 0;
     fmt f;
+    if (pl && pl->flat) {
+        int wrote = 0;
+        if (etw_plan_format_flat(pl, s.info, p, n, ptr, json, out, &used, &wrote))
+            return 1;
+        f.out = out;
+        f.json = json;
+        f.lvl = 0;
+        f.first[0] = !wrote;
+        goto undecoded;
+    }
     memset(&f, 0, sizeof f);
     f.out = out;
     f.json = json;
     f.t = s.info;
     f.tsize = s.size;
-    f.pl = etw_event_plan_get(&s);
+    f.pl = pl;
     f.p = p;
-    f.ptr = etw_event_pointer_size(rec, 0, NULL);
+    f.ptr = ptr;
     f.first[0] = 1;
-    size_t used = 0;
-    if (f.pl && f.pl->flat) {
-        int wrote = 0;
-        if (etw_plan_format_flat(f.pl, f.t, p, n, f.ptr, json, out, &used, &wrote))
-            return 1;
-        f.first[0] = !wrote;
-        goto undecoded;
-    }
     if (etw_walk(f.t, p, n, f.ptr, format_fn, &f, &used) == ETW_TDH_OK)
         return 1;
     /* Close whatever the walk left open, then show what could not be decoded. */
@@ -289,4 +288,38 @@ undecoded:
     if (json)
         etw_strbuf_putc(out, '"');
     return 0;
+}
+
+int etw_event_describe(const EVENT_RECORD *rec, etw_strbuf *provider, etw_strbuf *event_name)
+{
+    etw_schema s;
+    if (rec->EventHeader.Flags & EVENT_HEADER_FLAG_TRACE_MESSAGE)
+        return etw_wpp_describe(rec, provider, event_name);
+    etw_metadata_observe(rec);
+    int have = etw_event_schema(rec, &s);
+    return describe(rec, have, s, provider, event_name);
+}
+
+int etw_event_format_fields(const EVENT_RECORD *rec, int json, etw_strbuf *out)
+{
+    etw_schema s;
+    if (rec->EventHeader.Flags & EVENT_HEADER_FLAG_TRACE_MESSAGE)
+        return etw_wpp_format_fields(rec, json, out);
+    etw_metadata_observe(rec);
+    int have = etw_event_schema(rec, &s);
+    return format(rec, have, s, json, out);
+}
+
+int etw_event_decode(const EVENT_RECORD *rec, int json, etw_strbuf *provider, etw_strbuf *event_name,
+                     etw_strbuf *fields)
+{
+    etw_schema s;
+    if (rec->EventHeader.Flags & EVENT_HEADER_FLAG_TRACE_MESSAGE) {
+        etw_wpp_describe(rec, provider, event_name);
+        return etw_wpp_format_fields(rec, json, fields);
+    }
+    etw_metadata_observe(rec);
+    int have = etw_event_schema(rec, &s);
+    describe(rec, have, s, provider, event_name);
+    return format(rec, have, s, json, fields);
 }
