@@ -129,6 +129,31 @@ void etw_strbuf_i64(etw_strbuf *sb, int64_t v)
     }
 }
 
+void etw_strbuf_u64_pad(etw_strbuf *sb, uint64_t v, unsigned width)
+{
+    static const char zeros[20] = "00000000000000000000";
+    unsigned n = decimal_digits(v);
+    if (width > n)
+        etw_strbuf_append(sb, zeros, width - n < sizeof zeros ? width - n : sizeof zeros);
+    etw_strbuf_u64(sb, v);
+}
+
+void etw_strbuf_hex_u64(etw_strbuf *sb, uint64_t v, unsigned width, int upper)
+{
+    const char *digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
+    char b[16];
+    unsigned n = 1;
+    for (uint64_t rest = v >> 4; rest; rest >>= 4)
+        n++;
+    if (n < width)
+        n = width < sizeof b ? width : sizeof b;
+    for (unsigned k = n; k-- > 0;) { /* the padding digits read v's zero high nibbles */
+        b[k] = digits[v & 15];
+        v >>= 4;
+    }
+    etw_strbuf_append(sb, b, n);
+}
+
 #define HEX_ROW(h) h "0" h "1" h "2" h "3" h "4" h "5" h "6" h "7" h "8" h "9" h "a" h "b" h "c" h "d" h "e" h "f"
 /* The two digits of every byte value, so each byte is one 2-byte copy. */
 static const char hex_pairs[513] = HEX_ROW("0") HEX_ROW("1") HEX_ROW("2") HEX_ROW("3") HEX_ROW("4")

@@ -63,6 +63,11 @@ static inline void etw_strbuf_putc(etw_strbuf *sb, char c)
 void etw_strbuf_printf(etw_strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void etw_strbuf_u64(etw_strbuf *sb, uint64_t v);
 void etw_strbuf_i64(etw_strbuf *sb, int64_t v);
+/* Decimal with at least width digits, zero-padded (printf's %0*llu; width <= 20). */
+void etw_strbuf_u64_pad(etw_strbuf *sb, uint64_t v, unsigned width);
+/* Hex digits with at least width of them, zero-padded, lower or upper case (printf's %0*llx and
+ * %0*llX; width <= 16), without a prefix. */
+void etw_strbuf_hex_u64(etw_strbuf *sb, uint64_t v, unsigned width, int upper);
 /* n bytes as lower-case hex digits (undecoded payloads: every byte of every unknown event). */
 void etw_strbuf_hex(etw_strbuf *sb, const uint8_t *p, size_t n);
 /* Appends s (n bytes of UTF-8) as the inside of a JSON string: quotes, backslashes and control
