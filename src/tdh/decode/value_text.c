@@ -64,11 +64,18 @@ void etw_format_sid(etw_strbuf *out, const uint8_t *p, size_t n)
 
 void etw_format_ipv4(etw_strbuf *out, const uint8_t *p)
 {
+    char s[16], *o = s; /* network events carry two per event: no call per byte */
     for (int i = 0; i < 4; i++) {
+        unsigned b = p[i];
         if (i)
-            etw_strbuf_putc(out, '.');
-        etw_strbuf_u64(out, p[i]);
+            *o++ = '.';
+        if (b >= 100)
+            *o++ = (char)('0' + b / 100);
+        if (b >= 10)
+            *o++ = (char)('0' + b / 10 % 10);
+        *o++ = (char)('0' + b % 10);
     }
+    etw_strbuf_append(out, s, (size_t)(o - s));
 }
 
 void etw_format_ipv6(etw_strbuf *out, const uint8_t *p)
