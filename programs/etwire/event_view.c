@@ -104,16 +104,22 @@ void event_view_release(void)
 
 static void put_hex(etw_strbuf *o, uint64_t v)
 {
-    char b[18];
-    char *e = b + sizeof b, *p = e;
-    do {
-        *--p = "0123456789abcdef"[v & 15];
-        v >>= 4;
-    } while (v);
-    *--p = 'x';
-    *--p = '0';
-    etw_strbuf_append(o, p, (size_t)(e - p));
+    /* In place, from the last digit (a local copy read back stalls on the bytes just stored). */
+    unsigned digits = (unsigned)(64 - __builtin_clzll(v | 1) + 3) / 4;
+    if (etw_strbuf_reserve(o, digits + 2) != 0)
+        return;
+    char *p = o->data + o->len;
+    p[0] = '0';
+    p[1] = 'x';
+    for (unsigned k = digits + 2; k-- > 2; v >>= 4)
+        p[k] = "0123456789abcdef"[v & 15];
+    o->len += digits + 2;
+    o->data[o->len] = '\0';
 }
+
+#define D10(d) d "0", d "1", d "2", d "3", d "4", d "5", d "6", d "7", d "8", d "9"
+static const char digit_pair[100][2] = {D10("0"), D10("1"), D10("2"), D10("3"), D10("4"), D10("5"),
+                                        D10("6"), D10("7"), D10("8"), D10("9")};
 
 static void put_digits(char *p, unsigned v, int n)
 {
@@ -188,16 +194,27 @@ static void put_time(etw_strbuf *o, int64_t ft)
     }
     char t[28];
     memcpy(t, cached_prefix, 20);
-    put_digits(t + 20, (unsigned)frac, 7);
+    unsigned f = (unsigned)frac; /* 7 digits: 3 pairs and one */
+    t[26] = (char)('0' + f % 10);
+    f /= 10;
+    for (int i = 24; i >= 20; i -= 2, f /= 100)
+        memcpy(t + i, digit_pair[f % 100], 2);
     t[27] = 'Z';
     etw_strbuf_append(o, t, sizeof t);
 }
 
+/* The provider GUID of the last event formatted, per thread: runs of events share their
+ * provider, and formatting a GUID costs more than comparing one. */
+static _Thread_local GUID cached_guid;
+static _Thread_local char cached_guid_text[37];
+
 static void put_guid(etw_strbuf *o, const GUID *g)
 {
-    char t[37];
-    etw_guid_format(g, t);
-    etw_strbuf_append(o, t, 36);
+    if (memcmp(g, &cached_guid, sizeof *g) != 0 || !cached_guid_text[0]) {
+        etw_guid_format(g, cached_guid_text);
+        cached_guid = *g;
+    }
+    etw_strbuf_append(o, cached_guid_text, 36);
 }
 
 /* "<name><value>" pairs of the common fields; most values are below 100. The name is a

@@ -66,18 +66,16 @@ static void put_fast(etw_strbuf *out, int json, uint8_t kind, const uint8_t *p, 
         return;
     char *o = out->data + out->len;
     if (kind == ETW_PLAN_FAST_HEX) {
-        char b[16];
-        size_t i = sizeof b;
-        do {
-            b[--i] = "0123456789abcdef"[v & 15];
-            v >>= 4;
-        } while (v);
+        /* Digits written in place from the last: assembling them in a local array and copying
+         * that stalled on reading back bytes just stored. */
+        unsigned digits = (unsigned)(64 - __builtin_clzll(v | 1) + 3) / 4;
         if (json)
             *o++ = '"';
         *o++ = '0';
         *o++ = 'x';
-        memcpy(o, b + i, sizeof b - i);
-        o += sizeof b - i;
+        for (unsigned k = digits; k-- > 0; v >>= 4)
+            o[k] = "0123456789abcdef"[v & 15];
+        o += digits;
         if (json)
             *o++ = '"';
         out->len = (size_t)(o - out->data);
