@@ -33,6 +33,7 @@ static const char *process_name(const EVENT_RECORD *er)
  * is freed when the thread ends. */
 typedef struct view_scratch {
     etw_strbuf provider, event, fields;
+    int names_plain; /* provider and event need no JSON escaping (etw_event_decode) */
     etw_winsat_scratch winsat; /* inflated WinSAT XML */
 } view_scratch;
 
@@ -294,7 +295,7 @@ int event_view_decode(const EVENT_RECORD *er, int json)
     etw_strbuf_reset(&fields);
     /* Describe every event, decodable or not: embedded schema events are learned this way
      * before the events they describe. */
-    int decoded = etw_event_decode(er, json, &provider_name, &event_name, &fields);
+    int decoded = etw_event_decode(er, json, &provider_name, &event_name, &fields, &scratch()->names_plain);
     /* WinSAT events: the compressed XML the schema stops before, shown inflated as "Xml"
      * (an event whose XML does not inflate counts as undecoded). */
     if (decoded && etw_winsat_append_xml(er, json, &scratch()->winsat, &fields) == 0)
@@ -425,21 +426,30 @@ void event_view_csv(etw_strbuf *out, const EVENT_RECORD *er)
     csv_field(out, process ? process : "", process ? strlen(process) : 0);
 }
 
+/* A name inside a JSON string: escaped unless the decoder said it needs none. */
+static void json_name(etw_strbuf *out, const etw_strbuf *name)
+{
+    if (!name->data)
+        return;
+    if (scratch()->names_plain)
+        etw_strbuf_append(out, name->data, name->len);
+    else
+        etw_strbuf_json_string(out, name->data, name->len);
+}
+
 void event_view_json(etw_strbuf *out, const EVENT_RECORD *er)
 {
     int decoded = event_view_decode(er, 1);
     common_fields(out, er, 1);
     etw_strbuf_puts(out, ",\"provider\":\"");
-    if (provider_name.data)
-        etw_strbuf_json_string(out, provider_name.data, provider_name.len);
+    json_name(out, &provider_name);
     const char *process = process_name(er);
     if (process) {
         etw_strbuf_puts(out, "\",\"process\":\"");
         etw_strbuf_json_string(out, process, strlen(process));
     }
     etw_strbuf_puts(out, "\",\"event\":\"");
-    if (event_name.data)
-        etw_strbuf_json_string(out, event_name.data, event_name.len);
+    json_name(out, &event_name);
     etw_strbuf_puts(out, decoded ? "\",\"decoded\":true" : "\",\"decoded\":false");
     if (decoded || (fields.data && strchr(fields.data, '"'))) {
         etw_strbuf_puts(out, ",\"fields\":{");

@@ -80,6 +80,17 @@ static uint8_t fast_kind(uint16_t in, uint16_t out, uint8_t *size)
     }
 }
 
+/* No byte of the string would be escaped in JSON. */
+static int json_plain(const char *base, str_ref r)
+{
+    for (uint32_t i = 0; r.present && i < r.n; i++) {
+        unsigned char c = (unsigned char)base[r.off + i];
+        if (c < 0x20 || c == '"' || c == '\\')
+            return 0;
+    }
+    return 1;
+}
+
 static etw_plan_str resolve(const char *base, str_ref r)
 {
     return r.present ? (etw_plan_str){base + r.off, r.n} : (etw_plan_str){NULL, 0};
@@ -120,6 +131,8 @@ static etw_event_plan *build(const TRACE_EVENT_INFO *t, size_t size)
         p->opcode = resolve(base, opcode);
         p->event_name = resolve(base, event_name);
         p->wbem = t->DecodingSource == DecodingSourceWbem;
+        p->names_plain = json_plain(base, provider) && json_plain(base, task) && json_plain(base, opcode) &&
+                         json_plain(base, event_name);
         p->nprops = n;
         p->flat = t->TopLevelPropertyCount == n && n <= ETW_TEIB_MAX_PROPS;
         for (uint32_t i = 0; i < n; i++) {

@@ -46,6 +46,7 @@ typedef struct etw_event_plan {
     etw_plan_str provider, task, event_name;
     etw_plan_str opcode; /* a standard opcode's "win:" prefix already dropped */
     int wbem;            /* DecodingSourceWbem: unnamed opcodes show as Opcode(n) */
+    int names_plain;     /* provider, task, opcode and event names need no JSON escaping */
     /* Every property is a top-level scalar (no struct, no array): the fields can be formatted
      * straight from this table (plan_format.c) instead of through the general walk. */
     int flat;

@@ -64,9 +64,12 @@ static int plan_event_name(const etw_event_plan *pl, const EVENT_DESCRIPTOR *d, 
     return 0;
 }
 
-/* etw_event_describe once the schema is known (have, s). */
-static int describe(const EVENT_RECORD *rec, int have, etw_schema s, etw_strbuf *provider, etw_strbuf *event_name)
+/* etw_event_describe once the schema is known (have, s); *plain = 1 when the names need no
+ * JSON escaping (0 when not known). */
+static int describe(const EVENT_RECORD *rec, int have, etw_schema s, etw_strbuf *provider, etw_strbuf *event_name,
+                    int *plain)
 {
+    *plain = 0;
     const EVENT_DESCRIPTOR *d = &rec->EventHeader.EventDescriptor;
     int classic = (rec->EventHeader.Flags & EVENT_HEADER_FLAG_CLASSIC_HEADER) != 0;
     const TRACE_EVENT_INFO *t = have ? s.info : NULL;
@@ -90,6 +93,8 @@ static int describe(const EVENT_RECORD *rec, int have, etw_schema s, etw_strbuf 
         etw_strbuf_puts(provider, packed_name); /* a known provider, an event no manifest lists */
     else
         put_guid(provider, &rec->EventHeader.ProviderId);
+    /* Names from the plan, or a GUID and a number. */
+    *plain = pl ? pl->names_plain : !have && !packed_name;
     if (pl) {
         if (plan_event_name(pl, d, event_name))
             return have;
@@ -297,7 +302,8 @@ int etw_event_describe(const EVENT_RECORD *rec, etw_strbuf *provider, etw_strbuf
         return etw_wpp_describe(rec, provider, event_name);
     etw_metadata_observe(rec);
     int have = etw_event_schema(rec, &s);
-    return describe(rec, have, s, provider, event_name);
+    int plain;
+    return describe(rec, have, s, provider, event_name, &plain);
 }
 
 int etw_event_format_fields(const EVENT_RECORD *rec, int json, etw_strbuf *out)
@@ -311,15 +317,16 @@ int etw_event_format_fields(const EVENT_RECORD *rec, int json, etw_strbuf *out)
 }
 
 int etw_event_decode(const EVENT_RECORD *rec, int json, etw_strbuf *provider, etw_strbuf *event_name,
-                     etw_strbuf *fields)
+                     etw_strbuf *fields, int *names_plain)
 {
     etw_schema s;
+    *names_plain = 0;
     if (rec->EventHeader.Flags & EVENT_HEADER_FLAG_TRACE_MESSAGE) {
         etw_wpp_describe(rec, provider, event_name);
         return etw_wpp_format_fields(rec, json, fields);
     }
     etw_metadata_observe(rec);
     int have = etw_event_schema(rec, &s);
-    describe(rec, have, s, provider, event_name);
+    describe(rec, have, s, provider, event_name, names_plain);
     return format(rec, have, s, json, fields);
 }

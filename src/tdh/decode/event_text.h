@@ -23,9 +23,11 @@ int etw_event_describe(const EVENT_RECORD *rec, etw_strbuf *provider, etw_strbuf
 int etw_event_format_fields(const EVENT_RECORD *rec, int json, etw_strbuf *out);
 
 /* Both of the above for one event (what dump shows), learning from it and looking its schema
- * up once; returns what etw_event_format_fields returns. */
+ * up once; returns what etw_event_format_fields returns. *names_plain = 1 when the names
+ * appended hold nothing JSON escapes (no control character, quote or backslash), 0 when they
+ * may. */
 int etw_event_decode(const EVENT_RECORD *rec, int json, etw_strbuf *provider, etw_strbuf *event_name,
-                     etw_strbuf *fields);
+                     etw_strbuf *fields, int *names_plain);
 
 /* The value map a property names (looked up for the schema's provider), or NULL. */
 const EVENT_MAP_INFO *etw_event_property_map(const TRACE_EVENT_INFO *tei, size_t tei_size,
