@@ -101,16 +101,22 @@ void etw_strbuf_u64(etw_strbuf *sb, uint64_t v)
     if (sb->cap - sb->len <= n && etw_strbuf_reserve(sb, n) != 0)
         return;
     char *end = sb->data + sb->len + n, *p = end;
-    while (v >= 100) {
+    while (v > UINT32_MAX) {
         p -= 2;
         memcpy(p, digit_pairs + 2 * (v % 100), 2);
         v /= 100;
     }
-    if (v >= 10) {
+    uint32_t w = (uint32_t)v; /* 32-bit division by 100 is a cheaper multiply */
+    while (w >= 100) {
         p -= 2;
-        memcpy(p, digit_pairs + 2 * v, 2);
+        memcpy(p, digit_pairs + 2 * (w % 100), 2);
+        w /= 100;
+    }
+    if (w >= 10) {
+        p -= 2;
+        memcpy(p, digit_pairs + 2 * w, 2);
     } else {
-        *--p = (char)('0' + v);
+        *--p = (char)('0' + w);
     }
     *end = '\0';
     sb->len += n;

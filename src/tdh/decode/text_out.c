@@ -140,7 +140,22 @@ void etw_text_ansi(etw_strbuf *out, const uint8_t *p, size_t n, int utf8, int js
     if (n > SIZE_MAX / 8 || etw_strbuf_reserve(out, n * 6 + 1) != 0)
         return;
     char *o = out->data + out->len;
-    for (size_t i = 0; i < n && p[i]; i++) {
+    size_t i = 0;
+#ifdef __SSE2__
+    /* Sixteen printable ASCII bytes (no quote, backslash or NUL) at a time: most 8-bit strings
+     * are paths and names. The reserve above leaves room for them. */
+    const __m128i space = _mm_set1_epi8(0x1F), quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\');
+    for (; i + 16 <= n; i += 16, o += 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+        /* signed compare: bytes >= 0x80 are negative, so "> 0x1F" also rules them out */
+        __m128i ok = _mm_cmpgt_epi8(v, space);
+        __m128i special = _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash));
+        if (_mm_movemask_epi8(_mm_andnot_si128(special, ok)) != 0xFFFF)
+            break;
+        _mm_storeu_si128((__m128i *)(void *)o, v);
+    }
+#endif
+    for (; i < n && p[i]; i++) {
         uint32_t c = p[i];
         if (c >= 0x80 && utf8)
             *o++ = (char)c; /* UTF-8 continuation and lead bytes pass through */
