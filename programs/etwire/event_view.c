@@ -204,18 +204,25 @@ static void put_time(etw_strbuf *o, int64_t ft)
     etw_strbuf_append(o, t, sizeof t);
 }
 
-/* The provider GUID of the last event formatted, per thread: runs of events share their
- * provider, and formatting a GUID costs more than comparing one. */
-static _Thread_local GUID cached_guid;
-static _Thread_local char cached_guid_text[37];
+/* Provider GUIDs as text, per thread, by GUID: a trace has few providers, and formatting a
+ * GUID costs more than comparing one. */
+#define GUID_SLOTS 16
+
+typedef struct guid_text {
+    GUID guid;
+    char text[37]; /* "" while empty */
+} guid_text;
+
+static _Thread_local guid_text guid_texts[GUID_SLOTS];
 
 static void put_guid(etw_strbuf *o, const GUID *g)
 {
-    if (memcmp(g, &cached_guid, sizeof *g) != 0 || !cached_guid_text[0]) {
-        etw_guid_format(g, cached_guid_text);
-        cached_guid = *g;
+    guid_text *t = &guid_texts[(g->Data1 ^ g->Data1 >> 8 ^ g->Data2) & (GUID_SLOTS - 1)];
+    if (!t->text[0] || memcmp(g, &t->guid, sizeof *g) != 0) {
+        etw_guid_format(g, t->text);
+        t->guid = *g;
     }
-    etw_strbuf_append(o, cached_guid_text, 36);
+    etw_strbuf_append(o, t->text, 36);
 }
 
 /* "<name><value>" pairs of the common fields; most values are below 100. The name is a
