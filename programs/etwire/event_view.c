@@ -118,10 +118,6 @@ static void put_hex(etw_strbuf *o, uint64_t v)
     o->data[o->len] = '\0';
 }
 
-#define D10(d) d "0", d "1", d "2", d "3", d "4", d "5", d "6", d "7", d "8", d "9"
-static const char digit_pair[100][2] = {D10("0"), D10("1"), D10("2"), D10("3"), D10("4"), D10("5"),
-                                        D10("6"), D10("7"), D10("8"), D10("9")};
-
 static void put_digits(char *p, unsigned v, int n)
 {
     while (n-- > 0) {
@@ -199,7 +195,7 @@ static void put_time(etw_strbuf *o, int64_t ft)
     t[26] = (char)('0' + f % 10);
     f /= 10;
     for (int i = 24; i >= 20; i -= 2, f /= 100)
-        memcpy(t + i, digit_pair[f % 100], 2);
+        memcpy(t + i, etw_digit_pairs + 2 * (f % 100), 2);
     t[27] = 'Z';
     etw_strbuf_append(o, t, sizeof t);
 }

@@ -76,7 +76,7 @@ void etw_strbuf_printf(etw_strbuf *sb, const char *fmt, ...)
 
 #define D10(d) d "0" d "1" d "2" d "3" d "4" d "5" d "6" d "7" d "8" d "9"
 /* "00" .. "99": numbers are written two digits per division. */
-static const char digit_pairs[201] = D10("0") D10("1") D10("2") D10("3") D10("4") D10("5") D10("6") D10("7")
+const char etw_digit_pairs[201] = D10("0") D10("1") D10("2") D10("3") D10("4") D10("5") D10("6") D10("7")
     D10("8") D10("9");
 
 /* Digits of v: the bit length gives log10 within one (1233 / 4096 ~ log10 2), one compare
@@ -93,7 +93,7 @@ static unsigned decimal_digits(uint64_t v)
     return t + 1 - ((v | 1) < pow10[t]);
 }
 
-void etw_strbuf_u64(etw_strbuf *sb, uint64_t v)
+void etw_strbuf_u64_any(etw_strbuf *sb, uint64_t v)
 {
     /* Straight into the buffer, two digits per step from the end: numbers are most of what a
      * dump writes. */
@@ -103,18 +103,18 @@ void etw_strbuf_u64(etw_strbuf *sb, uint64_t v)
     char *end = sb->data + sb->len + n, *p = end;
     while (v > UINT32_MAX) {
         p -= 2;
-        memcpy(p, digit_pairs + 2 * (v % 100), 2);
+        memcpy(p, etw_digit_pairs + 2 * (v % 100), 2);
         v /= 100;
     }
     uint32_t w = (uint32_t)v; /* 32-bit division by 100 is a cheaper multiply */
     while (w >= 100) {
         p -= 2;
-        memcpy(p, digit_pairs + 2 * (w % 100), 2);
+        memcpy(p, etw_digit_pairs + 2 * (w % 100), 2);
         w /= 100;
     }
     if (w >= 10) {
         p -= 2;
-        memcpy(p, digit_pairs + 2 * w, 2);
+        memcpy(p, etw_digit_pairs + 2 * w, 2);
     } else {
         *--p = (char)('0' + w);
     }

@@ -61,7 +61,40 @@ static inline void etw_strbuf_putc(etw_strbuf *sb, char c)
     }
 }
 void etw_strbuf_printf(etw_strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void etw_strbuf_u64(etw_strbuf *sb, uint64_t v);
+/* "00".."99": numbers are written two digits at a time. */
+extern const char etw_digit_pairs[201];
+void etw_strbuf_u64_any(etw_strbuf *sb, uint64_t v);
+
+/* Decimal digits of v. Inline for values below 10000 (most counts, ids, sizes and levels):
+ * no call, no digit count. */
+static inline void etw_strbuf_u64(etw_strbuf *sb, uint64_t v)
+{
+    if (v >= 10000 || sb->cap - sb->len <= 4) {
+        etw_strbuf_u64_any(sb, v);
+        return;
+    }
+    char *p = sb->data + sb->len;
+    unsigned w = (unsigned)v, n;
+    if (w < 100) {
+        if (w < 10) {
+            p[0] = (char)('0' + w);
+            n = 1;
+        } else {
+            __builtin_memcpy(p, etw_digit_pairs + 2 * w, 2);
+            n = 2;
+        }
+    } else if (w < 1000) {
+        p[0] = (char)('0' + w / 100);
+        __builtin_memcpy(p + 1, etw_digit_pairs + 2 * (w % 100), 2);
+        n = 3;
+    } else {
+        __builtin_memcpy(p, etw_digit_pairs + 2 * (w / 100), 2);
+        __builtin_memcpy(p + 2, etw_digit_pairs + 2 * (w % 100), 2);
+        n = 4;
+    }
+    p[n] = '\0';
+    sb->len += n;
+}
 void etw_strbuf_i64(etw_strbuf *sb, int64_t v);
 /* Decimal with at least width digits, zero-padded (printf's %0*llu; width <= 20). */
 void etw_strbuf_u64_pad(etw_strbuf *sb, uint64_t v, unsigned width);
