@@ -120,12 +120,13 @@ static etw_event_plan *build(const TRACE_EVENT_INFO *t, size_t size)
         keys[2 * i + 1] = key(&sb, t, size, i, 0);
     }
     size_t table = sizeof(etw_event_plan) + (size_t)n * sizeof(etw_plan_prop);
-    etw_event_plan *p = sb.failed ? NULL : malloc(table + sb.len + 1);
+    /* ETW_PLAN_PAD zero bytes after the strings: a key can be copied in fixed 32-byte moves. */
+    etw_event_plan *p = sb.failed ? NULL : malloc(table + sb.len + ETW_PLAN_PAD);
     if (p) {
         char *base = (char *)p + table;
         if (sb.len)
             memcpy(base, sb.data, sb.len);
-        base[sb.len] = '\0';
+        memset(base + sb.len, 0, ETW_PLAN_PAD);
         p->provider = resolve(base, provider);
         p->task = resolve(base, task);
         p->opcode = resolve(base, opcode);

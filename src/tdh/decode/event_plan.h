@@ -35,6 +35,10 @@ typedef struct etw_plan_prop {
     uint8_t fixed_size;    /* bytes of a fast integer (0: the event's pointer size) */
 } etw_plan_prop;
 
+/* Readable bytes after the start of any plan string (the block is padded): keys up to 32
+ * bytes are copied with two fixed 16-byte moves. */
+#define ETW_PLAN_PAD 33u
+
 #define ETW_PLAN_SEP_JSON 1u /* "," */
 #define ETW_PLAN_SEP_TEXT 2u /* "; " */
 

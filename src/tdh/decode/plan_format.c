@@ -51,6 +51,23 @@ const EVENT_MAP_INFO *etw_plan_map(const TRACE_EVENT_INFO *tei, const etw_plan_p
     return m->map;
 }
 
+/* The separator and key: most keys are short, and the plan block is padded (ETW_PLAN_PAD), so
+ * 32 bytes are moved whatever the length, without a call. */
+static inline void put_key(etw_strbuf *out, const etw_plan_str *k, size_t skip)
+{
+    const char *s = k->s + skip;
+    size_t n = k->n - skip;
+    if (n <= 32 && out->cap - out->len > 33) {
+        char *o = out->data + out->len;
+        memcpy(o, s, 16);
+        memcpy(o + 16, s + 16, 16);
+        out->len += n;
+        out->data[out->len] = '\0';
+    } else {
+        etw_strbuf_append(out, s, n);
+    }
+}
+
 /* An integer of a fast kind, as format_integer writes it (value_format.c): decimal, quoted in
  * JSON beyond 2^53, or "0x" and lower-case hex digits, quoted in JSON. */
 static void put_fast(etw_strbuf *out, int json, uint8_t kind, const uint8_t *p, size_t size)
@@ -147,10 +164,7 @@ int etw_plan_format_flat(const etw_event_plan *pl, const TRACE_EVENT_INFO *tei, 
             ints[i] = (uint32_t)etw_value_uint(pp->in_type, p + off, sz);
         if (!pp->noprint) {
             size_t skip = first ? (json ? ETW_PLAN_SEP_JSON : ETW_PLAN_SEP_TEXT) : 0;
-            if (json)
-                etw_strbuf_append(out, pp->key_json.s + skip, pp->key_json.n - skip);
-            else
-                etw_strbuf_append(out, pp->key_text.s + skip, pp->key_text.n - skip);
+            put_key(out, json ? &pp->key_json : &pp->key_text, skip);
             first = 0;
             if (pp->fast) {
                 put_fast(out, json, pp->fast, p + off, sz);
