@@ -96,8 +96,8 @@ static void unknown_names(const GUID *g, const char **kprov, const char **ktask,
 
 /* etw_event_describe once the schema is known (have, s); *plain = 1 when the names need no
  * JSON escaping (0 when not known). */
-static int describe(const EVENT_RECORD *rec, int have, etw_schema s, etw_strbuf *provider, etw_strbuf *event_name,
-                    int *plain)
+static int describe(const EVENT_RECORD *rec, int have, etw_schema s, int use_plan, etw_strbuf *provider,
+                    etw_strbuf *event_name, int *plain)
 {
     *plain = 0;
     const EVENT_DESCRIPTOR *d = &rec->EventHeader.EventDescriptor;
@@ -115,7 +115,7 @@ static int describe(const EVENT_RECORD *rec, int have, etw_schema s, etw_strbuf 
         etw_strbuf_putc(event_name, ')');
         return 0;
     }
-    const etw_event_plan *pl = have ? etw_event_plan_get(&s) : NULL;
+    const etw_event_plan *pl = have && use_plan ? etw_event_plan_get(&s) : NULL;
     if (pl && pl->provider.s)
         etw_strbuf_append(provider, pl->provider.s, pl->provider.n);
     else if (!pl && have && etw_blob_wstr_append(provider, t, s.size, t->ProviderNameOffset, 0))
@@ -278,7 +278,7 @@ static int format_fn(void *ctx, const etw_walk_item *it)
 }
 
 /* etw_event_format_fields once the schema is known (have, s). */
-static int format(const EVENT_RECORD *rec, int have, etw_schema s, int json, etw_strbuf *out)
+static int format(const EVENT_RECORD *rec, int have, etw_schema s, int use_plan, int json, etw_strbuf *out)
 {
     const uint8_t *p = rec->UserData;
     size_t n = p ? rec->UserDataLength : 0;
@@ -286,7 +286,7 @@ static int format(const EVENT_RECORD *rec, int have, etw_schema s, int json, etw
         etw_strbuf_hex(out, p, n);
         return 0;
     }
-    const etw_event_plan *pl = etw_event_plan_get(&s);
+    const etw_event_plan *pl = use_plan ? etw_event_plan_get(&s) : NULL;
     unsigned ptr = etw_event_pointer_size(rec, 0, NULL);
     size_t used = 0;
     fmt f;
@@ -334,7 +334,7 @@ int etw_event_describe(const EVENT_RECORD *rec, etw_strbuf *provider, etw_strbuf
     etw_metadata_observe(rec);
     int have = etw_event_schema(rec, &s);
     int plain;
-    return describe(rec, have, s, provider, event_name, &plain);
+    return describe(rec, have, s, 1, provider, event_name, &plain);
 }
 
 int etw_event_format_fields(const EVENT_RECORD *rec, int json, etw_strbuf *out)
@@ -344,7 +344,7 @@ int etw_event_format_fields(const EVENT_RECORD *rec, int json, etw_strbuf *out)
         return etw_wpp_format_fields(rec, json, out);
     etw_metadata_observe(rec);
     int have = etw_event_schema(rec, &s);
-    return format(rec, have, s, json, out);
+    return format(rec, have, s, 1, json, out);
 }
 
 int etw_event_decode(const EVENT_RECORD *rec, int json, etw_strbuf *provider, etw_strbuf *event_name,
@@ -358,6 +358,21 @@ int etw_event_decode(const EVENT_RECORD *rec, int json, etw_strbuf *provider, et
     }
     etw_metadata_observe(rec);
     int have = etw_event_schema(rec, &s);
-    describe(rec, have, s, provider, event_name, names_plain);
-    return format(rec, have, s, json, fields);
+    describe(rec, have, s, 1, provider, event_name, names_plain);
+    return format(rec, have, s, 1, json, fields);
+}
+
+int etw_event_decode_unplanned(const EVENT_RECORD *rec, int json, etw_strbuf *provider, etw_strbuf *event_name,
+                               etw_strbuf *fields)
+{
+    etw_schema s;
+    int plain;
+    if (rec->EventHeader.Flags & EVENT_HEADER_FLAG_TRACE_MESSAGE) {
+        etw_wpp_describe(rec, provider, event_name);
+        return etw_wpp_format_fields(rec, json, fields);
+    }
+    etw_metadata_observe(rec);
+    int have = etw_schema_for_record(rec, &s); /* the store itself, not the memo */
+    describe(rec, have, s, 0, provider, event_name, &plain);
+    return format(rec, have, s, 0, json, fields);
 }
