@@ -70,15 +70,18 @@ static inline void put_key(etw_strbuf *out, const etw_plan_str *k, size_t skip)
 
 /* An integer of a fast kind, as format_integer writes it (value_format.c): decimal, quoted in
  * JSON beyond 2^53, or "0x" and lower-case hex digits, quoted in JSON. */
-static void put_fast(etw_strbuf *out, int json, uint8_t kind, const uint8_t *p, size_t size)
+static inline uint64_t read_le(const uint8_t *p, size_t size)
 {
-    uint64_t v;
     switch (size) {
-    case 1: v = p[0]; break;
-    case 2: v = etw_rd16(p); break;
-    case 4: v = etw_rd32(p); break;
-    default: v = etw_rd64(p); break;
+    case 1: return p[0];
+    case 2: return etw_rd16(p);
+    case 4: return etw_rd32(p);
+    default: return etw_rd64(p);
     }
+}
+
+static void put_fast(etw_strbuf *out, int json, uint8_t kind, uint64_t v, size_t size)
+{
     if (etw_strbuf_reserve(out, 24) != 0)
         return;
     char *o = out->data + out->len;
@@ -152,25 +155,31 @@ int etw_plan_format_flat(const etw_event_plan *pl, const TRACE_EVENT_INFO *tei, 
         }
         size_t sz;
         if (pp->fast) {
+            /* An integer: read once, for a later length and for the output. */
             sz = pp->fixed_size ? pp->fixed_size : ptr;
             if (sz > n - off)
                 goto partial;
-        } else {
-            sz = etw_value_size(pp->in_type, pp->out_type, length, pp->has_length, ptr, p + off, n - off);
-            if (sz == ETW_SIZE_BAD)
-                goto partial;
+            uint64_t v = read_le(p + off, sz);
+            if (pp->countable)
+                ints[i] = (uint32_t)v;
+            if (!pp->noprint) {
+                put_key(out, json ? &pp->key_json : &pp->key_text,
+                        first ? (json ? ETW_PLAN_SEP_JSON : ETW_PLAN_SEP_TEXT) : 0);
+                first = 0;
+                put_fast(out, json, pp->fast, v, sz);
+            }
+            off += sz;
+            continue;
         }
+        sz = etw_value_size(pp->in_type, pp->out_type, length, pp->has_length, ptr, p + off, n - off);
+        if (sz == ETW_SIZE_BAD)
+            goto partial;
         if (pp->countable)
             ints[i] = (uint32_t)etw_value_uint(pp->in_type, p + off, sz);
         if (!pp->noprint) {
             size_t skip = first ? (json ? ETW_PLAN_SEP_JSON : ETW_PLAN_SEP_TEXT) : 0;
             put_key(out, json ? &pp->key_json : &pp->key_text, skip);
             first = 0;
-            if (pp->fast) {
-                put_fast(out, json, pp->fast, p + off, sz);
-                off += sz;
-                continue;
-            }
             size_t msize = 0;
             const EVENT_MAP_INFO *map = etw_plan_map(tei, pp, &msize);
             if (etw_value_format(out, json ? ETW_FMT_JSON : 0, pp->in_type, pp->out_type, p + off, sz, ptr, map,
