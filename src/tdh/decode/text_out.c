@@ -64,6 +64,15 @@ static inline int ascii8(const uint8_t *p)
                                    _mm_cmpeq_epi16(v, _mm_set1_epi16('\\')));
     return _mm_movemask_epi8(_mm_andnot_si128(special, ascii)) == 0xFFFF;
 }
+
+/* The eight units at p are printable ASCII, quotes and backslashes allowed (paths). */
+static inline int printable8(const uint8_t *p)
+{
+    __m128i v = load8(p);
+    __m128i ascii = _mm_and_si128(_mm_cmpgt_epi16(v, _mm_set1_epi16(0x1F)),
+                                  _mm_cmplt_epi16(v, _mm_set1_epi16(0x80)));
+    return _mm_movemask_epi8(ascii) == 0xFFFF;
+}
 #endif
 
 void etw_text_utf16(etw_strbuf *out, const uint8_t *p, size_t nbytes, int json)
@@ -100,6 +109,17 @@ void etw_text_utf16(etw_strbuf *out, const uint8_t *p, size_t nbytes, int json)
                 __m128i v = load8(p + 2 * i);
                 _mm_storel_epi64((__m128i *)(void *)o, _mm_packus_epi16(v, v));
                 o += 8;
+                i += 8;
+                continue;
+            }
+            if (printable8(p + 2 * i)) {
+                /* Printable ASCII with a quote or backslash (a path): only those escaped. */
+                for (size_t k = 0; k < 8; k++) {
+                    char c = (char)p[2 * (i + k)];
+                    if (json && (c == '"' || c == '\\'))
+                        *o++ = '\\';
+                    *o++ = c;
+                }
                 i += 8;
                 continue;
             }
