@@ -103,19 +103,43 @@ void event_view_release(void)
  * printf family was half of `dump`'s time (issue 11). */
 #define FILETIME_UNIX_EPOCH 116444736000000000LL /* 1970-01-01 */
 
-static void put_hex(etw_strbuf *o, uint64_t v)
+/* The common fields are written through a raw cursor after one reserve (HEADER_ROOM covers
+ * the longest header line: its literals, 28 time characters, a GUID, twelve numbers); the
+ * helpers below write at p and return the end. */
+#define HEADER_ROOM 512
+#define RAW(p, lit) (memcpy((p), (lit), sizeof(lit) - 1), (p) + sizeof(lit) - 1)
+
+static char *raw_u(char *p, uint64_t v)
 {
-    /* In place, from the last digit (a local copy read back stalls on the bytes just stored). */
+    if (v < 10) {
+        *p = (char)('0' + v);
+        return p + 1;
+    }
+    if (v < 100) {
+        memcpy(p, etw_digit_pairs + 2 * v, 2);
+        return p + 2;
+    }
+    return etw_u64_put(p, v);
+}
+
+static char *raw_i(char *p, int64_t v)
+{
+    if (v >= 0)
+        return raw_u(p, (uint64_t)v);
+    *p++ = '-';
+    return raw_u(p, (uint64_t)0 - (uint64_t)v);
+}
+
+/* "0x" and lower-case digits, in place from the last (a local copy read back stalls on the
+ * bytes just stored). */
+static char *raw_hex(char *p, uint64_t v)
+{
     unsigned digits = (unsigned)(64 - __builtin_clzll(v | 1) + 3) / 4;
-    if (etw_strbuf_reserve(o, digits + 2) != 0)
-        return;
-    char *p = o->data + o->len;
     p[0] = '0';
     p[1] = 'x';
     for (unsigned k = digits + 2; k-- > 2; v >>= 4)
         p[k] = "0123456789abcdef"[v & 15];
-    o->len += digits + 2;
-    o->data[o->len] = '\0';
+    return p + digits + 2;
 }
 
 static void put_digits(char *p, unsigned v, int n)
@@ -147,12 +171,10 @@ static _Thread_local char cached_prefix[20];
 
 /* The event's time as every output format prints it: ISO-8601 UTC with 100 ns digits, or the
  * raw value with --raw-time. Years outside 0..9999 fall back to the library formatter. */
-static void put_time(etw_strbuf *o, int64_t ft)
+static char *raw_time(char *o, int64_t ft)
 {
-    if (event_view_raw_time) {
-        etw_strbuf_i64(o, ft);
-        return;
-    }
+    if (event_view_raw_time)
+        return raw_i(o, ft);
     int64_t rel = ft - FILETIME_UNIX_EPOCH;
     int64_t secs = rel / 10000000, frac = rel % 10000000;
     if (frac < 0) {
@@ -171,8 +193,9 @@ static void put_time(etw_strbuf *o, int64_t ft)
         if (y < 0 || y > 9999) {
             char t[40];
             cli_format_filetime(ft, t, sizeof t);
-            etw_strbuf_puts(o, t);
-            return;
+            size_t n = strnlen(t, sizeof t - 1);
+            memcpy(o, t, n);
+            return o + n;
         }
         char *p = cached_prefix;
         put_digits(p, (unsigned)y, 4);
@@ -189,16 +212,16 @@ static void put_time(etw_strbuf *o, int64_t ft)
         p[19] = '.';
         cached_second = secs;
     }
-    char t[28];
-    memcpy(t, cached_prefix, 20);
+    memcpy(o, cached_prefix, 20);
     unsigned f = (unsigned)frac; /* 7 digits: 3 pairs and one */
-    t[26] = (char)('0' + f % 10);
+    o[26] = (char)('0' + f % 10);
     f /= 10;
     for (int i = 24; i >= 20; i -= 2, f /= 100)
-        memcpy(t + i, etw_digit_pairs + 2 * (f % 100), 2);
-    t[27] = 'Z';
-    etw_strbuf_append(o, t, sizeof t);
+        memcpy(o + i, etw_digit_pairs + 2 * (f % 100), 2);
+    o[27] = 'Z';
+    return o + 28;
 }
+
 
 /* Provider GUIDs as text, per thread, by GUID: a trace has few providers, and formatting a
  * GUID costs more than comparing one. */
@@ -211,40 +234,15 @@ typedef struct guid_text {
 
 static _Thread_local guid_text guid_texts[GUID_SLOTS];
 
-static void put_guid(etw_strbuf *o, const GUID *g)
+static char *raw_guid(char *p, const GUID *g)
 {
     guid_text *t = &guid_texts[(g->Data1 ^ g->Data1 >> 8 ^ g->Data2) & (GUID_SLOTS - 1)];
     if (!t->text[0] || memcmp(g, &t->guid, sizeof *g) != 0) {
         etw_guid_format(g, t->text);
         t->guid = *g;
     }
-    etw_strbuf_append(o, t->text, 36);
-}
-
-/* "<name><value>" pairs of the common fields; most values are below 100. The name is a
- * literal: its length is known here, with no strlen per field. */
-#define put_u(o, name, v) put_u_n((o), (name), sizeof(name) - 1, (v))
-
-static inline void put_u_n(etw_strbuf *o, const char *name, size_t n, uint64_t v)
-{
-    if (o->cap - o->len <= n + 3) {
-        etw_strbuf_append(o, name, n);
-        etw_strbuf_u64(o, v);
-        return;
-    }
-    char *p = o->data + o->len;
-    memcpy(p, name, n);
-    p += n;
-    if (v >= 100) {
-        o->len = (size_t)(p - o->data);
-        etw_strbuf_u64(o, v);
-        return;
-    }
-    if (v >= 10)
-        *p++ = (char)('0' + v / 10);
-    *p++ = (char)('0' + v % 10);
-    *p = '\0';
-    o->len = (size_t)(p - o->data);
+    memcpy(p, t->text, 36);
+    return p + 36;
 }
 
 static void common_fields(etw_strbuf *o, const EVENT_RECORD *er, int json)
@@ -252,43 +250,42 @@ static void common_fields(etw_strbuf *o, const EVENT_RECORD *er, int json)
     const EVENT_HEADER *h = &er->EventHeader;
     const EVENT_DESCRIPTOR *d = &h->EventDescriptor;
     unsigned cpu = GetEventProcessorIndex(er);
-    if (json) {
-        etw_strbuf_puts(o, "{\"time\":\"");
-        put_time(o, h->TimeStamp.QuadPart);
-        etw_strbuf_puts(o, "\",\"provider_guid\":\"");
-        put_guid(o, &h->ProviderId);
-        put_u(o, "\",\"id\":", d->Id);
-        put_u(o, ",\"version\":", d->Version);
-        put_u(o, ",\"level\":", d->Level);
-        put_u(o, ",\"opcode\":", d->Opcode);
-        put_u(o, ",\"task\":", d->Task);
-        etw_strbuf_puts(o, ",\"keyword\":\"");
-        put_hex(o, d->Keyword);
-        put_u(o, "\",\"pid\":", h->ProcessId);
-        put_u(o, ",\"tid\":", h->ThreadId);
-        put_u(o, ",\"cpu\":", cpu);
-        put_u(o, ",\"flags\":", h->Flags);
-        put_u(o, ",\"payload_length\":", er->UserDataLength);
+    if (etw_strbuf_reserve(o, HEADER_ROOM) != 0)
         return;
+    char *p = o->data + o->len;
+    if (json) {
+        p = RAW(p, "{\"time\":\"");
+        p = raw_time(p, h->TimeStamp.QuadPart);
+        p = RAW(p, "\",\"provider_guid\":\"");
+        p = raw_guid(p, &h->ProviderId);
+        p = raw_u(RAW(p, "\",\"id\":"), d->Id);
+        p = raw_u(RAW(p, ",\"version\":"), d->Version);
+        p = raw_u(RAW(p, ",\"level\":"), d->Level);
+        p = raw_u(RAW(p, ",\"opcode\":"), d->Opcode);
+        p = raw_u(RAW(p, ",\"task\":"), d->Task);
+        p = raw_hex(RAW(p, ",\"keyword\":\""), d->Keyword);
+        p = raw_u(RAW(p, "\",\"pid\":"), h->ProcessId);
+        p = raw_u(RAW(p, ",\"tid\":"), h->ThreadId);
+        p = raw_u(RAW(p, ",\"cpu\":"), cpu);
+        p = raw_u(RAW(p, ",\"flags\":"), h->Flags);
+        p = raw_u(RAW(p, ",\"payload_length\":"), er->UserDataLength);
+    } else {
+        p = raw_time(p, h->TimeStamp.QuadPart);
+        p = raw_guid(RAW(p, " {"), &h->ProviderId);
+        p = raw_u(RAW(p, "} id="), d->Id);
+        p = raw_u(RAW(p, " v="), d->Version);
+        p = raw_u(RAW(p, " lvl="), d->Level);
+        p = raw_u(RAW(p, " op="), d->Opcode);
+        p = raw_u(RAW(p, " task="), d->Task);
+        p = raw_hex(RAW(p, " kw="), d->Keyword);
+        p = raw_i(RAW(p, " pid="), (int)h->ProcessId);
+        p = raw_i(RAW(p, " tid="), (int)h->ThreadId);
+        p = raw_u(RAW(p, " cpu="), cpu);
+        p = raw_hex(RAW(p, " flags="), h->Flags);
+        p = raw_u(RAW(p, " len="), er->UserDataLength);
     }
-    put_time(o, h->TimeStamp.QuadPart);
-    etw_strbuf_puts(o, " {");
-    put_guid(o, &h->ProviderId);
-    put_u(o, "} id=", d->Id);
-    put_u(o, " v=", d->Version);
-    put_u(o, " lvl=", d->Level);
-    put_u(o, " op=", d->Opcode);
-    put_u(o, " task=", d->Task);
-    etw_strbuf_puts(o, " kw=");
-    put_hex(o, d->Keyword);
-    etw_strbuf_puts(o, " pid=");
-    etw_strbuf_i64(o, (int)h->ProcessId);
-    etw_strbuf_puts(o, " tid=");
-    etw_strbuf_i64(o, (int)h->ThreadId);
-    put_u(o, " cpu=", cpu);
-    etw_strbuf_puts(o, " flags=");
-    put_hex(o, h->Flags);
-    put_u(o, " len=", er->UserDataLength);
+    o->len = (size_t)(p - o->data);
+    *p = '\0';
 }
 
 int event_view_decode(const EVENT_RECORD *er, int json)
@@ -401,27 +398,33 @@ void event_view_csv(etw_strbuf *out, const EVENT_RECORD *er)
     const EVENT_HEADER *h = &er->EventHeader;
     const EVENT_DESCRIPTOR *d = &h->EventDescriptor;
     int decoded = event_view_decode(er, 0);
-    put_time(out, h->TimeStamp.QuadPart);
-    etw_strbuf_putc(out, ',');
-    put_guid(out, &h->ProviderId);
-    etw_strbuf_putc(out, ',');
+    if (etw_strbuf_reserve(out, HEADER_ROOM) != 0)
+        return;
+    char *p = raw_time(out->data + out->len, h->TimeStamp.QuadPart);
+    p = raw_guid(RAW(p, ","), &h->ProviderId);
+    *p++ = ',';
+    out->len = (size_t)(p - out->data);
     csv_field(out, provider_name.data ? provider_name.data : "", provider_name.len);
     etw_strbuf_putc(out, ',');
     csv_field(out, event_name.data ? event_name.data : "", event_name.len);
-    put_u(out, ",", d->Id);
-    put_u(out, ",", d->Version);
-    put_u(out, ",", d->Level);
-    put_u(out, ",", d->Opcode);
-    put_u(out, ",", d->Task);
-    etw_strbuf_putc(out, ',');
-    put_hex(out, d->Keyword);
-    put_u(out, ",", h->ProcessId);
-    put_u(out, ",", h->ThreadId);
-    put_u(out, ",", GetEventProcessorIndex(er));
-    put_u(out, ",", h->Flags);
-    put_u(out, ",", er->UserDataLength);
-    put_u(out, ",", (unsigned)decoded);
-    etw_strbuf_putc(out, ',');
+    if (etw_strbuf_reserve(out, HEADER_ROOM) != 0)
+        return;
+    p = out->data + out->len;
+    p = raw_u(RAW(p, ","), d->Id);
+    p = raw_u(RAW(p, ","), d->Version);
+    p = raw_u(RAW(p, ","), d->Level);
+    p = raw_u(RAW(p, ","), d->Opcode);
+    p = raw_u(RAW(p, ","), d->Task);
+    p = raw_hex(RAW(p, ","), d->Keyword);
+    p = raw_u(RAW(p, ","), h->ProcessId);
+    p = raw_u(RAW(p, ","), h->ThreadId);
+    p = raw_u(RAW(p, ","), GetEventProcessorIndex(er));
+    p = raw_u(RAW(p, ","), h->Flags);
+    p = raw_u(RAW(p, ","), er->UserDataLength);
+    p = raw_u(RAW(p, ","), (unsigned)decoded);
+    *p++ = ',';
+    out->len = (size_t)(p - out->data);
+    *p = '\0';
     csv_field(out, fields.data ? fields.data : "", fields.len);
     /* The process last: the columns before it keep their places. */
     const char *process = process_name(er);

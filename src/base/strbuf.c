@@ -93,6 +93,27 @@ static unsigned decimal_digits(uint64_t v)
     return t + 1 - ((v | 1) < pow10[t]);
 }
 
+char *etw_u64_put(char *p, uint64_t v)
+{
+    char *end = p + decimal_digits(v), *q = end;
+    while (v > UINT32_MAX) {
+        q -= 2;
+        memcpy(q, etw_digit_pairs + 2 * (v % 100), 2);
+        v /= 100;
+    }
+    uint32_t w = (uint32_t)v;
+    while (w >= 100) {
+        q -= 2;
+        memcpy(q, etw_digit_pairs + 2 * (w % 100), 2);
+        w /= 100;
+    }
+    if (w >= 10)
+        memcpy(q - 2, etw_digit_pairs + 2 * w, 2);
+    else
+        q[-1] = (char)('0' + w);
+    return end;
+}
+
 void etw_strbuf_u64_any(etw_strbuf *sb, uint64_t v)
 {
     /* Straight into the buffer, two digits per step from the end: numbers are most of what a

@@ -64,6 +64,9 @@ void etw_strbuf_printf(etw_strbuf *sb, const char *fmt, ...) __attribute__((form
 /* "00".."99": numbers are written two digits at a time. */
 extern const char etw_digit_pairs[201];
 void etw_strbuf_u64_any(etw_strbuf *sb, uint64_t v);
+/* Writes v's decimal digits at p (room for 20 assumed, no NUL); returns the end. For callers
+ * that reserve once for a run of fields. */
+char *etw_u64_put(char *p, uint64_t v);
 
 /* Decimal digits of v. Inline for values below 10000 (most counts, ids, sizes and levels):
  * no call, no digit count. */
