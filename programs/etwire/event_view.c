@@ -130,16 +130,13 @@ static char *raw_i(char *p, int64_t v)
     return raw_u(p, (uint64_t)0 - (uint64_t)v);
 }
 
-/* "0x" and lower-case digits, in place from the last (a local copy read back stalls on the
- * bytes just stored). */
+/* "0x" and lower-case digits, in place (a local copy read back stalls on the bytes just
+ * stored). */
 static char *raw_hex(char *p, uint64_t v)
 {
-    unsigned digits = (unsigned)(64 - __builtin_clzll(v | 1) + 3) / 4;
     p[0] = '0';
     p[1] = 'x';
-    for (unsigned k = digits + 2; k-- > 2; v >>= 4)
-        p[k] = "0123456789abcdef"[v & 15];
-    return p + digits + 2;
+    return etw_hex_put(p + 2, v);
 }
 
 static void put_digits(char *p, unsigned v, int n)

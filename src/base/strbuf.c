@@ -180,7 +180,7 @@ void etw_strbuf_hex_u64(etw_strbuf *sb, uint64_t v, unsigned width, int upper)
 
 #define HEX_ROW(h) h "0" h "1" h "2" h "3" h "4" h "5" h "6" h "7" h "8" h "9" h "a" h "b" h "c" h "d" h "e" h "f"
 /* The two digits of every byte value, so each byte is one 2-byte copy. */
-static const char hex_pairs[513] = HEX_ROW("0") HEX_ROW("1") HEX_ROW("2") HEX_ROW("3") HEX_ROW("4")
+const char etw_hex_pairs[513] = HEX_ROW("0") HEX_ROW("1") HEX_ROW("2") HEX_ROW("3") HEX_ROW("4")
     HEX_ROW("5") HEX_ROW("6") HEX_ROW("7") HEX_ROW("8") HEX_ROW("9") HEX_ROW("a") HEX_ROW("b")
     HEX_ROW("c") HEX_ROW("d") HEX_ROW("e") HEX_ROW("f");
 
@@ -205,7 +205,7 @@ void etw_strbuf_hex(etw_strbuf *sb, const uint8_t *p, size_t n)
     }
 #endif
     for (; i < n; i++, o += 2)
-        memcpy(o, hex_pairs + 2 * p[i], 2);
+        memcpy(o, etw_hex_pairs + 2 * p[i], 2);
     sb->len += 2 * n;
     sb->data[sb->len] = 0;
 }

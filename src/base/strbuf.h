@@ -63,6 +63,20 @@ static inline void etw_strbuf_putc(etw_strbuf *sb, char c)
 void etw_strbuf_printf(etw_strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* "00".."99": numbers are written two digits at a time. */
 extern const char etw_digit_pairs[201];
+/* "00".."ff": the two lower-case hex digits of every byte value. */
+extern const char etw_hex_pairs[513];
+
+/* The lower-case hex digits of v, without leading zeros, written at p (room for 16 assumed,
+ * no NUL), two per step from the last; returns the end. */
+static inline char *etw_hex_put(char *p, uint64_t v)
+{
+    unsigned k = (unsigned)(64 - __builtin_clzll(v | 1) + 3) / 4, digits = k;
+    for (; k >= 2; k -= 2, v >>= 8)
+        __builtin_memcpy(p + k - 2, etw_hex_pairs + 2 * (v & 0xFF), 2);
+    if (k)
+        p[0] = etw_hex_pairs[2 * (v & 15) + 1];
+    return p + digits;
+}
 void etw_strbuf_u64_any(etw_strbuf *sb, uint64_t v);
 /* Writes v's decimal digits at p (room for 20 assumed, no NUL); returns the end. For callers
  * that reserve once for a run of fields. */

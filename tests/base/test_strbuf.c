@@ -92,6 +92,20 @@ static void test_padded(void **state)
                     assert_string_equal(sb.data, want);
                 }
         }
+    /* The raw writers the event view uses after one reserve. */
+    for (int bits = 0; bits <= 64; bits++) {
+        uint64_t v = bits == 64 ? UINT64_MAX : ((uint64_t)1 << bits) - 1;
+        uint64_t cases[3] = {v, v + 1, v / 3};
+        for (int k = 0; k < 3; k++) {
+            char got[24];
+            *etw_hex_put(got, cases[k]) = '\0';
+            snprintf(want, sizeof want, "%" PRIx64, cases[k]);
+            assert_string_equal(got, want);
+            *etw_u64_put(got, cases[k]) = '\0';
+            snprintf(want, sizeof want, "%" PRIu64, cases[k]);
+            assert_string_equal(got, want);
+        }
+    }
     etw_strbuf_free(&sb);
 }
 

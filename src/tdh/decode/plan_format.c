@@ -88,14 +88,11 @@ static void put_fast(etw_strbuf *out, int json, uint8_t kind, uint64_t v, size_t
     if (kind == ETW_PLAN_FAST_HEX) {
         /* Digits written in place from the last: assembling them in a local array and copying
          * that stalled on reading back bytes just stored. */
-        unsigned digits = (unsigned)(64 - __builtin_clzll(v | 1) + 3) / 4;
         if (json)
             *o++ = '"';
         *o++ = '0';
         *o++ = 'x';
-        for (unsigned k = digits; k-- > 0; v >>= 4)
-            o[k] = "0123456789abcdef"[v & 15];
-        o += digits;
+        o = etw_hex_put(o, v);
         if (json)
             *o++ = '"';
         out->len = (size_t)(o - out->data);
