@@ -9,7 +9,6 @@
 #include "tdh/decode/prop_value.h"
 #include "tdh/decode/schema_memo.h"
 #include "tdh/decode/prop_walk.h"
-#include "tdh/store/pack_sources.h"
 #include "tdh/store/schema_lookup.h"
 #include "tdh/decode/tei_text.h"
 #include "tdh/decode/text_out.h"
@@ -64,36 +63,6 @@ static int plan_event_name(const etw_event_plan *pl, const EVENT_DESCRIPTOR *d, 
     return 0;
 }
 
-/* How an event without a schema is named: TraceEvent's names of a built-in kernel class
- * (*kprov, *ktask), else the provider's name in a schema pack (*packed), else neither. Both
- * searches (a table scan, a search of every pack) are remembered per thread by provider, while
- * the store's generation holds (packs come and go with store changes). */
-#define UNKNOWN_SLOTS 16
-
-typedef struct unknown_slot {
-    GUID guid;
-    uint64_t gen; /* 0: empty */
-    const char *kprov, *ktask, *packed;
-} unknown_slot;
-
-static _Thread_local unknown_slot unknown[UNKNOWN_SLOTS];
-
-static void unknown_names(const GUID *g, const char **kprov, const char **ktask, const char **packed)
-{
-    uint64_t gen = etw_schema_generation();
-    unknown_slot *u = &unknown[(g->Data1 ^ g->Data1 >> 8 ^ g->Data2) & (UNKNOWN_SLOTS - 1)];
-    if (u->gen != gen || memcmp(&u->guid, g, sizeof *g) != 0) {
-        u->kprov = u->ktask = u->packed = NULL;
-        if (!etw_kernel_class_names(g, &u->kprov, &u->ktask))
-            u->packed = etw_pack_sources_provider_name(g);
-        u->guid = *g;
-        u->gen = gen;
-    }
-    *kprov = u->kprov;
-    *ktask = u->ktask;
-    *packed = u->packed;
-}
-
 /* etw_event_describe once the schema is known (have, s); *plain = 1 when the names need no
  * JSON escaping (0 when not known). */
 static int describe(const EVENT_RECORD *rec, int have, etw_schema s, int use_plan, etw_strbuf *provider,
@@ -105,7 +74,7 @@ static int describe(const EVENT_RECORD *rec, int have, etw_schema s, int use_pla
     const TRACE_EVENT_INFO *t = have ? s.info : NULL;
     const char *kprov = NULL, *ktask = NULL, *packed_name = NULL;
     if (!have)
-        unknown_names(&rec->EventHeader.ProviderId, &kprov, &ktask, &packed_name);
+        etw_unknown_provider_names(&rec->EventHeader.ProviderId, &kprov, &ktask, &packed_name);
     if (kprov) {
         /* A built-in class with an event type the tables do not know. */
         etw_strbuf_puts(provider, kprov);

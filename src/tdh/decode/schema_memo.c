@@ -1,9 +1,10 @@
-/* Per-thread memo of schema lookups (see schema_memo.h). */
+/* Per-thread memos of schema lookups and of unknown providers' names (see schema_memo.h). */
 #include "tdh/decode/schema_memo.h"
 
 #include <string.h>
 
 #include "base/decode_scope.h"
+#include "tdh/store/pack_sources.h"
 #include "tdh/store/schema_lookup.h"
 
 #define MEMO_SLOTS 256
@@ -60,4 +61,34 @@ int etw_event_schema(const EVENT_RECORD *rec, etw_schema *out)
     m->gen = gen;
     m->s = have ? *out : (etw_schema){0};
     return have;
+}
+
+/* How an event without a schema is named: TraceEvent's names of a built-in kernel class
+ * (*kprov, *ktask), else the provider's name in a schema pack (*packed), else neither. Both
+ * searches (a table scan, a search of every pack) are remembered per thread by provider, while
+ * the store's generation holds (packs come and go with store changes). */
+#define UNKNOWN_SLOTS 16
+
+typedef struct unknown_slot {
+    GUID guid;
+    uint64_t gen; /* 0: empty */
+    const char *kprov, *ktask, *packed;
+} unknown_slot;
+
+static _Thread_local unknown_slot unknown[UNKNOWN_SLOTS];
+
+void etw_unknown_provider_names(const GUID *g, const char **kprov, const char **ktask, const char **packed)
+{
+    uint64_t gen = etw_schema_generation();
+    unknown_slot *u = &unknown[(g->Data1 ^ g->Data1 >> 8 ^ g->Data2) & (UNKNOWN_SLOTS - 1)];
+    if (u->gen != gen || memcmp(&u->guid, g, sizeof *g) != 0) {
+        u->kprov = u->ktask = u->packed = NULL;
+        if (!etw_kernel_class_names(g, &u->kprov, &u->ktask))
+            u->packed = etw_pack_sources_provider_name(g);
+        u->guid = *g;
+        u->gen = gen;
+    }
+    *kprov = u->kprov;
+    *ktask = u->ktask;
+    *packed = u->packed;
 }

@@ -1,6 +1,6 @@
-/* The schema of an event record for the formatters, remembered per thread: a store lookup
- * hashes the key and takes the store's lock for every event, while a trace has few distinct
- * (provider, event) pairs. */
+/* Lookups the formatters make for every event, remembered per thread: the schema of an event
+ * record (a store lookup hashes the key and takes the store's lock, while a trace has few
+ * distinct (provider, event) pairs) and the names of providers without a schema. */
 #ifndef ETWIRE_TDH_SCHEMA_MEMO_H
 #define ETWIRE_TDH_SCHEMA_MEMO_H
 
@@ -13,5 +13,11 @@
  * scope are those the answer was found under; TraceLogging, WPP and string-only events (whose
  * keys are not the descriptor's) always ask the store. */
 int etw_event_schema(const EVENT_RECORD *rec, etw_schema *out);
+
+/* How an event without a schema is named: TraceEvent's names of a built-in kernel class
+ * (*kprov, *ktask), else the provider's name in a schema pack (*packed), else all NULL;
+ * remembered per thread by provider while the store's generation holds. */
+void etw_unknown_provider_names(const GUID *provider, const char **kprov, const char **ktask,
+                                const char **packed);
 
 #endif
