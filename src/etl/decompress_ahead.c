@@ -54,12 +54,13 @@ struct etw_ahead {
     size_t raw_size;
 };
 
+/* Off unless asked for: on the shared two-vCPU machine where it was measured (docs/
+ * benchmarks.md) the thread seldom found a free processor, and no whole-process gain could be
+ * shown, so it is not paid for (about 1 MB of memory, a thread) by default. */
 int etw_ahead_wanted(void)
 {
     const char *env = getenv("ETWIRE_DECOMPRESS_AHEAD");
-    if (env && *env)
-        return *env != '0';
-    return sysconf(_SC_NPROCESSORS_ONLN) > 1;
+    return env && *env && *env != '0';
 }
 
 /* When events are merged, a processor's next buffer is wanted when the one before it is used

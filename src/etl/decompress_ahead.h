@@ -26,8 +26,8 @@
 
 typedef struct etw_ahead etw_ahead;
 
-/* Whether a session on this machine should decompress ahead: ETWIRE_DECOMPRESS_AHEAD=0 turns it
- * off, =1 on; otherwise on when more than one processor is online. */
+/* Whether a session should decompress ahead: only when ETWIRE_DECOMPRESS_AHEAD is set to
+ * something other than 0 (see decompress_ahead.c). */
 int etw_ahead_wanted(void);
 
 /* Starts the thread over the file's index (entries 1..count-1 in flush order, read with pread
