@@ -4,15 +4,15 @@
  *
  * The thread guesses the order in which the reader will want buffers: a processor's next
  * buffer is wanted when the events of the one before it run out, i.e. around that one's flush
- * time. It reads and decompresses buffers in that order into a few slots (up to 1 MiB of them), never
- * more: memory stays a few buffers whatever the file. The reader takes a buffer's result when
- * it reaches that buffer: ready, or else (not taken up by the thread yet, a wrong guess, or
- * still being decoded) it gets NULL and decompresses the buffer itself, never waiting for the
- * thread, which may be off the processor on a busy machine; the thread then skips it or drops
- * its copy. Either way the bytes are those of etw_xca_decompress on the same input, so the output
- * of a session does not depend on the thread; a buffer the thread cannot decompress (corrupt,
- * sizes out of range, read error) also yields NULL, and the reader's own attempt reports it as
- * before.
+ * time. It reads and decompresses buffers in that order into a few slots (up to 1 MiB of
+ * them), never more: memory stays a few buffers whatever the file. The reader takes a
+ * buffer's result when it reaches that buffer: ready, or else (not taken up by the thread yet,
+ * a wrong guess, or still being decoded) it gets NULL and decompresses the buffer itself,
+ * never waiting for the thread, which may be off the processor on a busy machine; the thread
+ * then skips it or drops its copy. Either way the bytes are those of etw_xca_decompress on the
+ * same input, so the output of a session does not depend on the thread; a buffer the thread
+ * cannot decompress (corrupt, sizes out of range, read error) also yields NULL, and the
+ * reader's own attempt reports it as before.
  *
  * One reader thread calls take; start and stop are called by that thread too (or by the
  * thread that opens and closes the trace, never at the same time as take). */
@@ -32,9 +32,9 @@ int etw_ahead_wanted(void);
 
 /* Starts the thread over the file's index (entries 1..count-1 in flush order, read with pread
  * on fd; the index must not change until stop). merged: the reader asks for each processor's
- * next buffer as the merge needs it (file_session.c), else in flush order. format is the MS-XCA format number; out_size
- * the session's buffer size, which bounds a decompressed buffer and is the size of the blocks
- * take returns. NULL when the thread or its memory cannot be had (the reader then does all the
+ * next buffer as the merge needs it (file_session.c), else in flush order. format is the
+ * MS-XCA format number; out_size the session's buffer size, which bounds a decompressed buffer
+ * and is the size of the blocks take returns. NULL when the thread or its memory cannot be had (the reader then does all the
  * work itself). */
 etw_ahead *etw_ahead_start(int fd, const etw_file_entry *entries, size_t count, uint32_t nprocs,
                            int merged, int format, size_t out_size);
