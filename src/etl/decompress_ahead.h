@@ -34,8 +34,8 @@ int etw_ahead_wanted(void);
  * on fd; the index must not change until stop). merged: the reader asks for each processor's
  * next buffer as the merge needs it (file_session.c), else in flush order. format is the
  * MS-XCA format number; out_size the session's buffer size, which bounds a decompressed buffer
- * and is the size of the blocks take returns. NULL when the thread or its memory cannot be had (the reader then does all the
- * work itself). */
+ * and is the size of the blocks take returns. NULL when the thread or its memory cannot be
+ * had (the reader then does all the work itself). */
 etw_ahead *etw_ahead_start(int fd, const etw_file_entry *entries, size_t count, uint32_t nprocs,
                            int merged, int format, size_t out_size);
 
