@@ -104,7 +104,7 @@ ETWIRE_RELAY_API int etwire_relay_sender_push(etwire_relay_sender *x, const void
         return -1;
     }
     relay_input_clock clk = {.frequency = frequency};
-    int ms = relay_pace_delay_ms(&x->pace, buffer, &clk);
+    int ms = relay_pace_delay_ms(&x->pace, buffer, size, &clk);
     if (ms > 0 && relay_sender_idle(x->s, ms) != 0)
         return -1;
     return relay_sender_push(x->s, buffer, size);

@@ -1,25 +1,60 @@
 /* Pacing by buffer flush times (see pace.h). */
 #include "relay/pace.h"
 
+#include <time.h>
+
 #include "base/bytes.h"
 
-int relay_pace_delay_ms(relay_pace *p, const uint8_t *buf, const relay_input_clock *clk)
+#define BUFFER_HEADER 0x48u
+#define FLUSH_TIME 0x10u   /* WMI_BUFFER_HEADER.TimeStamp (etw-format.md B.2) */
+#define FILLED 0x30u       /* WMI_BUFFER_HEADER.Offset: valid bytes, header included */
+#define SYSTEM_HEADER 0x20u /* SYSTEM_TRACE_HEADER: marker, size, hook, tid, pid, time, ... */
+
+uint64_t relay_pace_buffer_time(const uint8_t *buf, uint32_t size)
 {
-    uint64_t ts = etw_rd64(buf + 0x10); /* flush time, etw-format.md B.2 */
-    if (p->rate <= 0 || ts == 0 || clk->frequency == 0)
+    if (size < BUFFER_HEADER)
         return 0;
-    if (p->ts_first == 0) {
-        p->ts_first = ts;
-        clock_gettime(CLOCK_MONOTONIC, &p->wall_first);
+    uint64_t flushed = etw_rd64(buf + FLUSH_TIME);
+    if (flushed)
+        return flushed;
+    /* The header buffer: its first record is the log-file header event, a SYSTEM header
+     * (marker flags 0xC0, type 1 or 2, HookId 0) whose SystemTime is the session's start. */
+    uint32_t filled = etw_rd32(buf + FILLED);
+    if (filled > size || filled < BUFFER_HEADER + SYSTEM_HEADER)
+        return 0;
+    const uint8_t *r = buf + BUFFER_HEADER;
+    uint32_t marker = etw_rd32(r);
+    uint32_t type = (marker >> 16) & 0xFF;
+    if ((marker >> 24) != 0xC0 || (type != 1 && type != 2) || etw_rd16(r + 6) != 0)
+        return 0;
+    return etw_rd64(r + 0x10);
+}
+
+double relay_pace_delay_at(relay_pace *p, const uint8_t *buf, uint32_t size, uint64_t frequency,
+                           double now)
+{
+    if (p->rate <= 0 || frequency == 0)
+        return 0;
+    uint64_t ts = relay_pace_buffer_time(buf, size);
+    if (ts == 0)
+        return 0; /* no time: sent as soon as the one before */
+    if (!p->started) {
+        p->started = 1;
+        p->ts_origin = ts;
+        p->wall_origin = now;
         return 0;
     }
-    if (ts <= p->ts_first)
+    if (ts <= p->ts_origin)
         return 0;
-    double due = (double)(ts - p->ts_first) / (double)clk->frequency / p->rate;
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    double elapsed = (double)(now.tv_sec - p->wall_first.tv_sec) + (now.tv_nsec - p->wall_first.tv_nsec) / 1e9;
-    /* Capped so that a bogus flush time cannot stall the sender for ever (24 days). */
-    double ms = (due - elapsed) * 1000;
+    double due = p->wall_origin + (double)(ts - p->ts_origin) / (double)frequency / p->rate;
+    return due > now ? due - now : 0;
+}
+
+int relay_pace_delay_ms(relay_pace *p, const uint8_t *buf, uint32_t size, const relay_input_clock *clk)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    double s = relay_pace_delay_at(p, buf, size, clk->frequency, (double)ts.tv_sec + ts.tv_nsec / 1e9);
+    double ms = s * 1000;
     return ms <= 0 ? 0 : ms >= 2e9 ? 2000000000 : (int)ms;
 }
