@@ -1,9 +1,11 @@
-/* A file written by a thread of its own, in large blocks: the thread that formats output
- * appends to one block while the writer thread hands the previous one to the kernel, so the
- * formatting and the copy into the page cache (a quarter of a collector session's JSON work)
- * run on two cores. Two blocks in all: appending waits only while the writer is a whole block
- * behind, and every wait has a deadline: a writer stuck that long (a dead disk) fails the file
- * instead of hanging the caller. */
+/* A file written in large blocks by writer threads: the thread that formats output appends to
+ * one block while a writer thread hands the previous one to the kernel, so the formatting and
+ * the copy into the page cache (a quarter of a collector session's JSON work) run on two
+ * cores. The writer threads are a pool shared by all open files, one per core at most. Two
+ * blocks per file: appending waits only while its previous block is not yet written, and
+ * every wait has a deadline: a write stuck that long (a dead disk) fails the file instead of
+ * hanging the caller. Each file is used by one thread at a time; different files may be used
+ * from different threads. */
 #ifndef ETWIRE_ASYNC_WRITER_H
 #define ETWIRE_ASYNC_WRITER_H
 

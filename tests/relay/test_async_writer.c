@@ -4,6 +4,7 @@
  * that cannot be written fails put or close instead of hanging.
  * ETWIRE_TEST_THREADS: the formatter and the writer thread share the blocks (TSan runs it). */
 #include <setjmp.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -16,40 +17,65 @@
 
 #include "async_writer.h"
 
-static void test_pieces_in_order(void **state)
+/* Writes 12 MB in pieces of 1 byte .. 600 KB (more than a block) to a new file; 0 when it then
+ * holds exactly them (no cmocka asserts here: threads call it). Seed picks the pattern. */
+static int write_and_check(uint32_t seed)
 {
-    (void)state;
     char path[] = "/tmp/etwire-async-XXXXXX";
     int fd = mkstemp(path);
-    assert_true(fd >= 0);
+    if (fd < 0)
+        return -1;
     close(fd);
     char err[256];
     async_writer *w = async_writer_open(path, err, sizeof err);
-    assert_non_null(w);
-    /* 12 MB in pieces of 1 byte .. 600 KB (more than a block), a pseudo-random pattern. */
     size_t total = 0, cap = 12u << 20;
-    uint8_t *want = malloc(cap + (1u << 20));
-    assert_non_null(want);
-    uint32_t x = 12345;
-    while (total < cap) {
+    uint8_t *want = malloc(cap + (1u << 20)), *got = malloc(cap + (1u << 20));
+    int rc = w && want && got ? 0 : -1;
+    uint32_t x = seed;
+    while (rc == 0 && total < cap) {
         x = x * 1103515245u + 12345u;
         size_t n = (x >> 8) % 7 == 0 ? 600000 + (x & 4095) : 1 + ((x >> 4) % 700);
         for (size_t i = 0; i < n; i++)
             want[total + i] = (uint8_t)(total + i * 7 + (x >> 16));
-        assert_int_equal(async_writer_put(w, want + total, n), 0);
+        rc = async_writer_put(w, want + total, n);
         total += n;
     }
-    assert_int_equal(async_writer_close(w), 0);
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    uint8_t *got = malloc(total + 1);
-    assert_non_null(got);
-    assert_int_equal(fread(got, 1, total + 1, f), total);
-    fclose(f);
-    assert_memory_equal(got, want, total);
+    if (async_writer_close(w) != 0)
+        rc = -1;
+    FILE *f = rc == 0 ? fopen(path, "rb") : NULL;
+    if (!f || fread(got, 1, total + 1, f) != total || memcmp(got, want, total) != 0)
+        rc = -1;
+    if (f)
+        fclose(f);
     free(got);
     free(want);
     unlink(path);
+    return rc;
+}
+
+static void test_pieces_in_order(void **state)
+{
+    (void)state;
+    assert_int_equal(write_and_check(12345), 0);
+}
+
+static void *writer_thread(void *arg)
+{
+    return write_and_check((uint32_t)(uintptr_t)arg) == 0 ? arg : NULL;
+}
+
+/* Files of several sessions at once, from their own threads, through the shared pool. */
+static void test_files_in_parallel(void **state)
+{
+    (void)state;
+    pthread_t t[5];
+    for (uintptr_t i = 0; i < 5; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, writer_thread, (void *)(i * 7919 + 1)), 0);
+    for (int i = 0; i < 5; i++) {
+        void *ok = NULL;
+        pthread_join(t[i], &ok);
+        assert_non_null(ok);
+    }
 }
 
 static void test_failures_are_reported(void **state)
@@ -74,6 +100,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pieces_in_order),
+        cmocka_unit_test(test_files_in_parallel),
         cmocka_unit_test(test_failures_are_reported),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
