@@ -11,25 +11,32 @@
 #
 # Per case: median MB/s of buffers over RUNS runs, the ratio to the plain read, and where the
 # CPU went (medians): the collector's (user+sys seconds per wall second: 2.0 = both cores of
-# this machine), the senders' together, and the machine's share (collector + senders over the
-# cores: 1.00 = every core busy). On a 2-core machine the senders need CPU too, so "8 senders
-# use both cores" shows as a machine share near 1.00 with the collector's part spread over its
-# threads; the JSON cases also split the collector's CPU by thread (from its --stats lines):
-# receiving (etw-conn: socket, .etl), processing (etw-session: merge, decode, JSON), and the
-# rest (etw-write JSON writers, the main thread). The senders run at nice 10 (--nice N to
-# change) so that on a small machine they do not starve the collector they are measuring.
+# this machine) with the MB it handled per CPU-second (robust against other load, which
+# stretches wall times), the senders' together, and the machine's share (collector + senders
+# over the cores: 1.00 = every core busy). On a 2-core machine the senders need CPU too, so
+# "8 senders use both cores" shows as a machine share near 1.00, the collector's part spread
+# over its threads. The JSON cases split the collector's CPU by thread (from its --stats
+# lines): receiving (etw-conn: socket, .etl), processing (etw-session: merge, decode, JSON)
+# and the rest (etw-write JSON writers, the main thread); and they give what one session's
+# processing thread does with a core to itself (its MB per CPU-second): the ceiling of one
+# sender with JSON on an idle machine, where the other threads share the other core.
+# The senders run at nice 10 (--nice N to change) so that on a small machine they do not
+# starve the collector they are measuring. The collector's .etl and JSON files go to a tmpfs
+# (/dev/shm when it has room; --out DIR to choose), so that the disk's writeback, shared with
+# every other process, does not set the pace: 8 senders with JSON write about 3 GB per run.
 # The load average before and after is printed: compare ratios, not absolute figures.
 # The aims (issue #11): .etl >= 1000 MB/s and .etl+JSON >= 300 MB/s with one sender; 8
 # senders use both cores.
-# Usage: scripts/bench-relay.sh [--before DIR] [--runs N] [--nice N] [BUILD-DIR]
+# Usage: scripts/bench-relay.sh [--before DIR] [--runs N] [--nice N] [--out DIR] [BUILD-DIR]
 set -euo pipefail
-build=build before="" runs=3 nice_senders=10
+build=build before="" runs=3 nice_senders=10 outbase=""
 while [ $# -gt 0 ]; do
     case $1 in
     --before) before=$2; shift 2 ;;
     --runs) runs=$2; shift 2 ;;
     --nice) nice_senders=$2; shift 2 ;;
-    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
+    --out) outbase=$2; shift 2 ;;
+    -h|--help) sed -n '2,/^# Usage/p' "$0"; exit 0 ;;
     *) build=$1; shift ;;
     esac
 done
@@ -38,8 +45,13 @@ for b in "$build" ${before:+"$before"}; do
 done
 [ -x /usr/bin/time ] || { echo "needs /usr/bin/time (Debian package time)"; exit 1; }
 tmp=$(mktemp -d)
+if [ -z "$outbase" ] && [ "$(stat -f -c %T /dev/shm 2>/dev/null)" = tmpfs ] &&
+    [ "$(df -k --output=avail /dev/shm | tail -1)" -gt $((4 << 20)) ]; then
+    outbase=/dev/shm
+fi
+files=$(mktemp -d "${outbase:-${TMPDIR:-/tmp}}/bench-relay.XXXXXX")
 collector=""
-trap '[ -n "$collector" ] && kill "$collector" 2>/dev/null; rm -rf "$tmp"' EXIT
+trap '[ -n "$collector" ] && kill "$collector" 2>/dev/null; rm -rf "$tmp" "$files"' EXIT
 variants=(now)
 declare -A bin=([now]="$build/etwire")
 if [ -n "$before" ]; then
@@ -53,6 +65,7 @@ cores=$(nproc)
 echo "machine: $cores cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "trace: $bytes bytes (generated, 64 KiB buffers); $runs runs each, medians; senders at nice $nice_senders"
+echo "collector output: $files ($(stat -f -c %T "$files"))"
 for v in "${variants[@]}"; do echo "$v: ${bin[$v]}"; done
 now() { date +%s.%N; }
 median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
@@ -79,19 +92,19 @@ printf "%-44s %8.1f MB/s  %6.2fx a plain read\n" "file: etwire dump -f json" "$(
 once() {
     local v=$1 n=$2 e=${bin[$1]}
     shift 2
-    rm -rf "$tmp/out" "$tmp/json" "$tmp/port" "$tmp/stats" "$tmp/ready"
+    rm -rf "$files/out" "$files/json" "$tmp/port" "$tmp/stats" "$tmp/ready"
     local ready=()
     if "$e" collect --help | grep -q -- --ready-fd; then
         mkfifo "$tmp/ready"
         ready=(--ready-fd 3)
     fi
     if [ ${#ready[@]} -gt 0 ]; then
-        "$e" collect --listen 127.0.0.1:0 --plain --out "$tmp/out" --reorder unbounded "${ready[@]}" \
+        "$e" collect --listen 127.0.0.1:0 --plain --out "$files/out" --reorder unbounded "${ready[@]}" \
             "$@" 3>"$tmp/ready" 2>"$tmp/collect.log" &
         collector=$!
         read -r -t 20 port <"$tmp/ready" || { echo "collector did not start" >&2; exit 1; }
     else # a build from before --ready-fd: its port file, polled
-        "$e" collect --listen 127.0.0.1:0 --plain --out "$tmp/out" --reorder unbounded \
+        "$e" collect --listen 127.0.0.1:0 --plain --out "$files/out" --reorder unbounded \
             --port-file "$tmp/port" "$@" 2>"$tmp/collect.log" &
         collector=$!
         for _ in $(seq 400); do [ -s "$tmp/port" ] && break; sleep 0.05; done
@@ -138,18 +151,20 @@ run() { # run NAME SENDERS COLLECT-OPTIONS...
         rx=$(cut -d' ' -f4 "$tmp/runs.$v" | median)
         proc=$(cut -d' ' -f5 "$tmp/runs.$v" | median)
         if [ "$proc" != 0 ]; then # CPU-seconds per wall second, by thread
-            split=$(printf "  (receive %.2f, process %.2f, rest %.2f)" "$(calc "$rx / 1000 / $secs")" \
-                "$(calc "$proc / 1000 / $secs")" "$(calc "$ccpu - ($rx + $proc) / 1000 / $secs")")
+            split=$(printf "  (receive %.2f, process %.2f, rest %.2f; a session thread with a core: %.0f MB/s)" \
+                "$(calc "$rx / 1000 / $secs")" "$(calc "$proc / 1000 / $secs")" \
+                "$(calc "$ccpu - ($rx + $proc) / 1000 / $secs")" "$(calc "$total / ($proc / 1000) / 1e6")")
         fi
         [ -n "$base" ] && ratio=$(printf "  %.2fx before" "$(calc "$base / $secs")")
         [ "$v" = before ] && base=$secs
-        printf "%-44s %8.1f MB/s  %6.2fx a plain read  CPU: collector %.2f, senders %.2f, machine %.2f%s%s\n" \
+        printf "%-44s %8.1f MB/s  %6.2fx a plain read  CPU: collector %.2f (%.0f MB per CPU-second), senders %.2f, machine %.2f%s%s\n" \
             "$name${before:+ [$v]}" "$(mbs "$total" "$secs")" "$(calc "($secs / $n) / $read_s")" \
-            "$ccpu" "$scpu" "$(calc "($ccpu + $scpu) / $cores")" "$ratio" "$split"
+            "$ccpu" "$(calc "$total / 1e6 / ($secs * $ccpu)")" "$scpu" "$(calc "($ccpu + $scpu) / $cores")" \
+            "$ratio" "$split"
     done
 }
 run "send->collect .etl, 1 sender" 1
 run "send->collect .etl, 8 senders" 8
-run "send->collect .etl+JSON, 1 sender" 1 --json "$tmp/json" --stats "$tmp/stats"
-run "send->collect .etl+JSON, 8 senders" 8 --json "$tmp/json" --stats "$tmp/stats"
+run "send->collect .etl+JSON, 1 sender" 1 --json "$files/json" --stats "$tmp/stats"
+run "send->collect .etl+JSON, 8 senders" 8 --json "$files/json" --stats "$tmp/stats"
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
