@@ -56,7 +56,7 @@ struct relay_sink {
                                         the join) */
 };
 
-static uint64_t thread_cpu_ns(void)
+uint64_t relay_thread_cpu_ns(void)
 {
     struct timespec ts;
     if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
@@ -67,11 +67,6 @@ static uint64_t thread_cpu_ns(void)
 void relay_sink_add_receive_cpu(relay_sink *k, uint64_t ns)
 {
     atomic_fetch_add(&k->receive_cpu_ns, ns);
-}
-
-uint64_t relay_thread_cpu_ns(void)
-{
-    return thread_cpu_ns();
 }
 
 static void WINAPI on_event(PEVENT_RECORD r)
@@ -125,7 +120,7 @@ static void *trace_thread(void *arg)
         k->trace_rc = k->o.cb->Run(k->user, &k->who, k->h);
     else
         k->trace_rc = ProcessTrace(&k->h, 1, NULL, NULL);
-    k->process_cpu_ns = thread_cpu_ns();
+    k->process_cpu_ns = relay_thread_cpu_ns();
     return NULL;
 }
 
@@ -422,8 +417,7 @@ void relay_sink_close(relay_sink *k, FILE *stats)
             return;
         ETWIRE_SESSION_STATS st;
         int have = etwire_session_get_stats(k->h, &st) == ERROR_SUCCESS;
-        if (stats && have)
-        {
+        if (stats && have) {
             uint64_t cpu_ms[2] = {atomic_load(&k->receive_cpu_ns) / 1000000,
                                   k->joined ? k->process_cpu_ns / 1000000 : 0};
             relay_sink_files_stats(&k->files, stats, &st, k->events, k->completed, cpu_ms);
