@@ -2,7 +2,8 @@
  * back as time waited, so the simulated replay must last the trace's own span divided by the
  * rate — from the session's start (the header event), not from the first flushed buffer. The
  * shutdown logger of the corpus waited eight hours between its start and its first full
- * buffer; before the fix its replay lasted 4.2 s at rate 1 instead of 29,524 s. */
+ * buffer; before the fix its replay lasted 4.2 s at rate 1 instead of 29,524 s. Standard input
+ * and raw files, whose header nobody read, were not paced at all. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -101,6 +102,40 @@ static void test_generated_file_through_index(void **state)
     gen_trace_free(&t);
 }
 
+/* Standard input and --raw files come without the header read: the pacer learns the clock from
+ * the header buffer, for each clock type and both header layouts (32- and 64-bit). */
+static void test_raw_stream_learns_clock(void **state)
+{
+    (void)state;
+    const struct { unsigned pointer_size, clock; } kinds[] = {
+        {8, ETW_GEN_CLOCK_QPC}, {4, ETW_GEN_CLOCK_CYCLES}, {8, ETW_GEN_CLOCK_SYSTEM}};
+    for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+        etw_gen_config c = gen_config(13 + k, 3000);
+        c.pointer_size = kinds[k].pointer_size;
+        c.kinds = 0;
+        c.clock_type = kinds[k].clock;
+        c.max_lag = 0;
+        c.buffer_size = 1u << 20;
+        assert_null(etw_gen_config_check(&c));
+        gen_trace t;
+        assert_int_equal(gen_trace_make(&c, &t), 0);
+        assert_int_equal(gen_trace_write_file(&t), 0);
+        uint64_t freq = etw_gen_ticks_per_second(&c);
+        double span = (double)(t.summary.last_flush_ts - t.summary.first_ts) / (double)freq;
+        sim s;
+        sim_init(&s, 0.5);
+        FILE *f = fopen(t.path, "rb");
+        assert_non_null(f);
+        char err[256] = "";
+        assert_int_equal(relay_input_stream(f, on_file_buffer, &s, err, sizeof err), 0);
+        fclose(f);
+        assert_true(s.pace.frequency == freq);
+        assert_lasted(&s, span, 0.5);
+        remove(t.path);
+        gen_trace_free(&t);
+    }
+}
+
 static void test_corpus_shutdown_logger(void **state)
 {
     (void)state;
@@ -163,6 +198,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_generated_span_from_header_event),
         cmocka_unit_test(test_generated_file_through_index),
+        cmocka_unit_test(test_raw_stream_learns_clock),
         cmocka_unit_test(test_corpus_shutdown_logger),
         cmocka_unit_test(test_no_pacing_without_time),
     };
