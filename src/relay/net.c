@@ -40,6 +40,19 @@ static int split_addr(const char *addr, char *host, size_t hostlen, char *port, 
     return 0;
 }
 
+int relay_addr_check(const char *addr, char *err, size_t errlen)
+{
+    char host[256], port[16], *end = "";
+    long n = 0;
+    if (split_addr(addr, host, sizeof host, port, sizeof port) == 0)
+        n = strtol(port, &end, 10);
+    if (n < 1 || n > 65535 || *end) {
+        snprintf(err, errlen, "bad address '%s' (want HOST:PORT)", addr);
+        return -1;
+    }
+    return 0;
+}
+
 static int resolve(const char *addr, int passive, struct addrinfo **out, char *err, size_t errlen)
 {
     char host[256], port[16];

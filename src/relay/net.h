@@ -14,6 +14,9 @@ typedef struct relay_conn {
     char why[192]; /* TLS: what OpenSSL said when a read or write failed (an alert), or "" */
 } relay_conn;
 
+/* 0 when addr has the form "HOST:PORT", "[V6]:PORT" or ":PORT" with a port number 1..65535;
+ * -1 with err filled otherwise (an address no retry would ever reach). */
+int relay_addr_check(const char *addr, char *err, size_t errlen);
 /* "HOST:PORT", "[V6]:PORT" or ":PORT" (loopback). Returns a listening fd or -1 (err filled). */
 int relay_listen(const char *addr, char *err, size_t errlen);
 /* Waits up to timeout_ms for a connection; returns its fd, -1 on timeout or error. */
