@@ -13,8 +13,8 @@
 #include "event_view.h"
 
 typedef struct json_session {
-    async_writer *out; /* NULL: shared stdout. Written on its own thread: formatting runs on */
-                       /* the session's thread while the previous block is written */
+    async_writer *out; /* NULL: shared stdout. Written by the writer pool: formatting goes on */
+                       /* on the session's thread while its previous block is written */
     etw_strbuf line;
     ETWIRE_PROCESS_TRACKER *processes; /* the session's process names, learned from its stream */
     char prefix[320]; /* {"source":..,"session":.., on shared stdout */
