@@ -26,7 +26,9 @@ typedef enum etw_field_kind {
 
 /* The offset of the top-level property `name` of that kind in er's user data when every
  * property before it has a fixed size; -1 otherwise (also for records without a pointer-size
- * flag). One memo serves one property name of one provider. */
+ * flag). One memo serves one property name of one provider. A layout, once learned, is kept
+ * for the tracker's life: the kernel classes' layouts are fixed by (opcode, version, pointer
+ * size), whichever source (built-in pack, a trace's own EventInfo) describes them. */
 int32_t etw_fixed_field_offset(etw_fixed_field_memo *m, PCEVENT_RECORD er, const uint16_t *name,
                                etw_field_kind kind);
 
