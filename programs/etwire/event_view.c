@@ -119,6 +119,22 @@ static char *raw_u(char *p, uint64_t v)
         memcpy(p, etw_digit_pairs + 2 * v, 2);
         return p + 2;
     }
+    /* Payload lengths and flags are mostly 3-4 digits; kernel events carry no process and
+     * thread (0xFFFFFFFF): no call for those. */
+    if (v < 1000) {
+        *p = (char)('0' + v / 100);
+        memcpy(p + 1, etw_digit_pairs + 2 * (v % 100), 2);
+        return p + 3;
+    }
+    if (v < 10000) {
+        memcpy(p, etw_digit_pairs + 2 * (v / 100), 2);
+        memcpy(p + 2, etw_digit_pairs + 2 * (v % 100), 2);
+        return p + 4;
+    }
+    if (v == 0xFFFFFFFFu) {
+        memcpy(p, "4294967295", 10);
+        return p + 10;
+    }
     return etw_u64_put(p, v);
 }
 
