@@ -119,6 +119,22 @@ static char *raw_u(char *p, uint64_t v)
         memcpy(p, etw_digit_pairs + 2 * v, 2);
         return p + 2;
     }
+    /* Payload lengths and flags are mostly 3-4 digits; kernel events carry no process and
+     * thread (0xFFFFFFFF): no call for those. */
+    if (v < 1000) {
+        *p = (char)('0' + v / 100);
+        memcpy(p + 1, etw_digit_pairs + 2 * (v % 100), 2);
+        return p + 3;
+    }
+    if (v < 10000) {
+        memcpy(p, etw_digit_pairs + 2 * (v / 100), 2);
+        memcpy(p + 2, etw_digit_pairs + 2 * (v % 100), 2);
+        return p + 4;
+    }
+    if (v == 0xFFFFFFFFu) {
+        memcpy(p, "4294967295", 10);
+        return p + 10;
+    }
     return etw_u64_put(p, v);
 }
 
@@ -300,40 +316,64 @@ int event_view_decode(const EVENT_RECORD *er, int json)
     return decoded;
 }
 
-/* How many bytes at the start of s[0..n) pass unchanged into a text line or CSV field: no
- * control character (nor DEL) and, for CSV, no quote. 16 bytes at a time: decoded fields are
- * almost all plain text, and every byte of every text and CSV line goes through here. */
-static size_t plain_prefix(const char *s, size_t n, int csv)
-{
-    size_t i = 0;
-#ifdef __SSE2__
-    const __m128i space = _mm_set1_epi8(0x20), del = _mm_set1_epi8(0x7F),
-                  quote = _mm_set1_epi8(csv ? '"' : 0x7F);
-    for (; i + 16 <= n; i += 16) {
-        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
-        /* unsigned v >= 0x20 (bytes of UTF-8 sequences pass), not DEL, not the quote */
-        __m128i printable = _mm_cmpeq_epi8(_mm_max_epu8(v, space), v);
-        __m128i special = _mm_or_si128(_mm_cmpeq_epi8(v, del), _mm_cmpeq_epi8(v, quote));
-        unsigned ok = (unsigned)_mm_movemask_epi8(_mm_andnot_si128(special, printable));
-        if (ok != 0xFFFFu)
-            return i + (size_t)__builtin_ctz(~ok);
-    }
-#endif
-    for (; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c < 0x20 || c == 0x7F || (csv && c == '"'))
-            return i;
-    }
-    return n;
-}
-
-/* One event, one line: control characters inside decoded strings are escaped; in a CSV field
- * (csv) quotes are doubled too. */
+/* One event, one line: control characters (and DEL) inside decoded strings are escaped; in a
+ * CSV field (csv) quotes are doubled too. Bytes of UTF-8 sequences pass. 16 bytes at a time:
+ * decoded fields are almost all plain text, and every byte of every text and CSV line goes
+ * through here. */
 static void append_escaped(etw_strbuf *out, const char *s, size_t n, int csv)
 {
     for (;;) {
-        size_t k = plain_prefix(s, n, csv);
-        etw_strbuf_append(out, s, k);
+        /* Copy while scanning (one pass over the bytes, not a scan then a copy): room for
+         * the rest plus one 16-byte store past it. */
+        if (etw_strbuf_reserve(out, n + 16) != 0)
+            return;
+        char *o = out->data + out->len;
+        size_t k = 0;
+#ifdef __SSE2__
+        const __m128i space = _mm_set1_epi8(0x20), del = _mm_set1_epi8(0x7F),
+                      quote = _mm_set1_epi8(csv ? '"' : 0x7F);
+        for (;;) {
+            __m128i v;
+            unsigned skip = 0; /* low lanes already copied and checked, or past the end */
+            if (k + 16 <= n) {
+                v = _mm_loadu_si128((const __m128i *)(const void *)(s + k));
+            } else if (k == n) {
+                break;
+            } else if (n >= 16) {
+                /* The last bytes: one load ending at the end, overlapping checked ones. */
+                skip = (unsigned)(k - (n - 16));
+                k = n - 16;
+                v = _mm_loadu_si128((const __m128i *)(const void *)(s + k));
+            } else {
+                /* Shorter than 16 (names): through a padded copy, never reading past s + n. */
+                char tmp[16];
+                memset(tmp, 'a', sizeof tmp);
+                memcpy(tmp, s, n);
+                v = _mm_loadu_si128((const __m128i *)(const void *)tmp);
+            }
+            _mm_storeu_si128((__m128i *)(void *)(o + k), v);
+            __m128i printable = _mm_cmpeq_epi8(_mm_max_epu8(v, space), v);
+            __m128i special = _mm_or_si128(_mm_cmpeq_epi8(v, del), _mm_cmpeq_epi8(v, quote));
+            unsigned ok = (unsigned)_mm_movemask_epi8(_mm_andnot_si128(special, printable));
+            ok |= (1u << skip) - 1;
+            if (ok != 0xFFFFu) {
+                k += (size_t)__builtin_ctz(~ok);
+                break;
+            }
+            k += 16;
+            if (k > n)
+                k = n;
+        }
+#else
+        for (; k < n; k++) {
+            unsigned char c = (unsigned char)s[k];
+            if (c < 0x20 || c == 0x7F || (csv && c == '"'))
+                break;
+            o[k] = (char)c;
+        }
+#endif
+        out->len += k;
+        out->data[out->len] = '\0';
         if (k == n)
             return;
         unsigned char c = (unsigned char)s[k];

@@ -70,9 +70,17 @@ void *etw_id_table_find(const etw_id_table *t, uint32_t id)
 {
     if (!t->slots)
         return NULL;
+    /* Ids are unique in the table, so a used slot holding id is id's slot wherever moves and
+     * growth put it since. */
+    id_slot *s = slot_at(t, t->last);
+    if (s->used && s->id == id)
+        return (uint8_t *)s + sizeof(id_slot);
     int found;
     size_t i = find_index(t, id, &found);
-    return found ? (uint8_t *)slot_at(t, i) + sizeof(id_slot) : NULL;
+    if (!found)
+        return NULL;
+    ((etw_id_table *)t)->last = i;
+    return (uint8_t *)slot_at(t, i) + sizeof(id_slot);
 }
 
 void *etw_id_table_slot(const etw_id_table *t, size_t i, uint32_t *id)

@@ -13,11 +13,13 @@ typedef struct etw_id_table {
     uint32_t *ended_ids, *ended_stamps; /* ring of ended ids, oldest first */
     size_t ended_cap, ended_head, ended_len;
     uint32_t stamp;     /* last stamp handed out */
+    size_t last;        /* slot of the last id found: events come in runs of one thread */
 } etw_id_table;
 
 int etw_id_table_init(etw_id_table *t, size_t value_size, size_t max_count, size_t keep_ended);
 void etw_id_table_free(etw_id_table *t);
-/* The value of id, or NULL. */
+/* The value of id, or NULL. Remembers where it was found (a table is used by one thread at
+ * a time). */
 void *etw_id_table_find(const etw_id_table *t, uint32_t id);
 /* The value of id, inserted zeroed (and marked alive) if absent; NULL when full or out of memory. */
 void *etw_id_table_put(etw_id_table *t, uint32_t id);

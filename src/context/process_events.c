@@ -6,6 +6,7 @@
 #include <etwire/tdh.h>
 
 #include "base/bytes.h"
+#include "base/text.h"
 #include "context/process_tracker.h"
 
 const GUID etw_kernel_process_class = {0x3d6fa8d0, 0xfe05, 0x11d0, {0x9d, 0xda, 0x00, 0xc0, 0x4f, 0xd7, 0xba, 0x7c}};
@@ -82,12 +83,28 @@ static int image_load(ETWIRE_PROCESS_TRACKER *t, uint32_t pid, const uint8_t *na
 static int classic_image(ETWIRE_PROCESS_TRACKER *t, PCEVENT_RECORD er)
 {
     uint32_t pid;
-    if (!get_u32_property(er, u"ProcessId", &pid) || pid == 0)
+    int32_t at = etw_fixed_field_offset(&t->image_pid, er, u"ProcessId", ETW_FIELD_U32);
+    if (at >= 0 && (uint32_t)at + 4 <= er->UserDataLength && er->UserData)
+        pid = etw_rd32((const uint8_t *)er->UserData + at);
+    else if (!get_u32_property(er, u"ProcessId", &pid))
+        return 0;
+    if (pid == 0)
         return 0;
     etw_process_info *p = etw_id_table_find(&t->processes, pid);
     if (p && p->name[0])
         return 0;
     uint8_t raw[1024];
+    at = etw_fixed_field_offset(&t->image_file, er, u"FileName", ETW_FIELD_WSTR);
+    if (at >= 0 && (uint32_t)at <= er->UserDataLength) {
+        /* TdhGetProperty's size: up to and with the NUL, or the rest of the data; too long
+         * for raw reads as nothing. */
+        const uint8_t *s = (const uint8_t *)er->UserData + at;
+        size_t rest = er->UserDataLength - (uint32_t)at;
+        int term = 0;
+        size_t n = rest ? etw_utf16_span(s, rest, &term) : 0;
+        n = term ? n + 2 : rest;
+        return image_load(t, pid, s, n > sizeof raw ? 0 : n);
+    }
     ULONG n = get_property(er, u"FileName", raw, sizeof raw);
     return image_load(t, pid, raw, n);
 }

@@ -5,6 +5,7 @@
 
 #include <etwire/context.h>
 
+#include "context/fixed_field.h"
 #include "context/id_table.h"
 #include "context/image_name.h"
 
@@ -23,6 +24,8 @@ typedef struct etw_process_info {
 struct ETWIRE_PROCESS_TRACKER {
     etw_id_table processes; /* pid -> etw_process_info */
     etw_id_table threads;   /* tid -> pid */
+    etw_fixed_field_memo image_pid;  /* where Image events carry ProcessId */
+    etw_fixed_field_memo image_file; /* ... and FileName */
 };
 
 extern const GUID etw_kernel_process_class, etw_kernel_thread_class, etw_kernel_image_class,

@@ -1,7 +1,8 @@
 /* The built-in schema pack (docs/format/schema-pack.md §7): the compiled Windows provider
  * manifests, embedded in the library's read-only data with .incbin so that they are found
  * without configuration and paged in by the kernel only where lookups touch them. Opened (its
- * index checked, no body read) on the first lookup that reaches it, never at start-up. */
+ * index checked, each provider's entry on its first use, no body read) on the first lookup
+ * that reaches it, never at start-up. */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -38,7 +39,9 @@ static void open_pack(void)
     const char *env = getenv("ETWIRE_BUILTIN_SCHEMAS");
     if (env && strcmp(env, "0") == 0)
         disabled = 1;
-    usable = etw_pack_open(&pack, etw_builtin_pack_begin, (size_t)(etw_builtin_pack_end - etw_builtin_pack_begin),
+    /* Providers are checked on first use: checking all ~1,000 at open cost every process
+     * 1.4 M instructions, a third of a small trace's events path. */
+    usable = etw_pack_open_deferred(&pack, etw_builtin_pack_begin, (size_t)(etw_builtin_pack_end - etw_builtin_pack_begin),
                            NULL, 0);
 }
 

@@ -89,7 +89,10 @@ int etw_metadata_observe(const EVENT_RECORD *rec)
         return 0;
     if (rec->EventHeader.EventDescriptor.Id == 0xFFFE)
         return seen_before(rec) ? 0 : etw_eventsource_observe(rec);
-    if (!etw_guid_equal(&rec->EventHeader.ProviderId, &etw_metadata_guid) || !rec->UserData || seen_before(rec))
+    /* Called several times per event (session hook, filter, decoder): the first four bytes of
+     * the GUID turn other providers away without a call. */
+    if (rec->EventHeader.ProviderId.Data1 != etw_metadata_guid.Data1 ||
+        !etw_guid_equal(&rec->EventHeader.ProviderId, &etw_metadata_guid) || !rec->UserData || seen_before(rec))
         return 0;
     const uint8_t *p = rec->UserData;
     switch (rec->EventHeader.EventDescriptor.Opcode) {

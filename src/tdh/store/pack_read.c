@@ -3,6 +3,7 @@
  * Every offset read from the pack is checked against its section before use. */
 #include "tdh/store/pack_read.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,7 +83,7 @@ static int check_provider(const etw_pack *pk, uint32_t i, char *why, size_t len)
     return 1;
 }
 
-int etw_pack_open(etw_pack *pk, const uint8_t *p, size_t n, char *why, size_t len)
+static int open_index(etw_pack *pk, const uint8_t *p, size_t n, char *why, size_t len)
 {
     memset(pk, 0, sizeof *pk);
     if (!p || n < ETW_PACK_HEADER_SIZE || memcmp(p, ETW_PACK_MAGIC, 8) != 0)
@@ -122,10 +123,46 @@ int etw_pack_open(etw_pack *pk, const uint8_t *p, size_t n, char *why, size_t le
         !table(&pk->events, ETW_PACK_EVENT_SIZE, why, len, "event table size") ||
         !table(&pk->maps, ETW_PACK_MAP_SIZE, why, len, "map table size"))
         return 0;
+    return 1;
+}
+
+int etw_pack_open(etw_pack *pk, const uint8_t *p, size_t n, char *why, size_t len)
+{
+    if (!open_index(pk, p, n, why, len))
+        return 0;
     for (uint32_t i = 0; i < pk->providers.count; i++)
         if (!check_provider(pk, i, why, len))
             return 0;
     return 1;
+}
+
+int etw_pack_open_deferred(etw_pack *pk, const uint8_t *p, size_t n, char *why, size_t len)
+{
+    if (!open_index(pk, p, n, why, len))
+        return 0;
+    pk->verdicts = calloc(pk->providers.count ? pk->providers.count : 1, sizeof *pk->verdicts);
+    if (!pk->verdicts)
+        return fail(why, len, 0, "out of memory");
+    return 1;
+}
+
+void etw_pack_close_deferred(etw_pack *pk)
+{
+    free((void *)pk->verdicts);
+    pk->verdicts = NULL;
+}
+
+/* Checks a deferred pack's provider on first use; racing threads reach the same verdict. */
+static int provider_sound(const etw_pack *pk, uint32_t i)
+{
+    if (!pk->verdicts)
+        return 1;
+    unsigned char v = atomic_load_explicit(&pk->verdicts[i], memory_order_relaxed);
+    if (!v) {
+        v = check_provider(pk, i, NULL, 0) ? 1 : 2;
+        atomic_store_explicit(&pk->verdicts[i], v, memory_order_relaxed);
+    }
+    return v == 1;
 }
 
 int etw_pack_verify_crc(const etw_pack *pk)
@@ -149,7 +186,7 @@ int etw_pack_find_provider(const etw_pack *pk, const GUID *guid, uint32_t *index
         int c = memcmp(provider_rec(pk, mid), key, 16);
         if (c == 0) {
             *index = mid;
-            return 1;
+            return provider_sound(pk, mid);
         }
         if (c < 0)
             lo = mid + 1;
@@ -163,6 +200,11 @@ void etw_pack_provider(const etw_pack *pk, uint32_t index, etw_pack_provider_inf
 {
     const uint8_t *r = provider_rec(pk, index);
     memcpy(&out->guid, r, 16);
+    if (!provider_sound(pk, index)) {
+        out->name = out->origin = "";
+        out->event_count = out->map_count = 0;
+        return;
+    }
     out->name = string_at(pk, etw_rd32(r + 16));
     out->origin = string_at(pk, etw_rd32(r + 20));
     out->event_count = etw_rd32(r + 28);

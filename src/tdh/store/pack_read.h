@@ -17,7 +17,7 @@
  *         ... free(tei);
  *     }
  *
- * An etw_pack holds no allocation and may be shared by threads once opened (every call only
+ * An etw_pack (but a deferred one) holds no allocation and may be shared by threads once opened (every call only
  * reads). The bytes must outlive it. */
 #ifndef ETWIRE_TDH_PACK_READ_H
 #define ETWIRE_TDH_PACK_READ_H
@@ -36,6 +36,9 @@ typedef struct etw_pack {
     size_t n;
     etw_pack_span strings, providers, events, maps, bodies;
     uint32_t nsections, dir; /* directory: nsections entries at offset dir */
+    /* NULL: every provider's entry was checked at open. Else (etw_pack_open_deferred) one
+     * verdict per provider, set on its first use: 0 unchecked, 1 good, 2 corrupt. */
+    _Atomic(unsigned char) *verdicts;
 } etw_pack;
 
 /* One provider's index entry. Strings point into the pack (NUL-terminated UTF-8). */
@@ -49,13 +52,21 @@ typedef struct etw_pack_provider_info {
 /* Validates the header, directory and index tables; 1 if usable, else 0 with why (offset and
  * reason). Does not read bodies. */
 int etw_pack_open(etw_pack *pk, const uint8_t *p, size_t n, char *why, size_t why_len);
+/* Like etw_pack_open, but each provider's entry (its name, its runs of events and maps, their
+ * order) is checked on the provider's first use instead of all at open: for a large pack of
+ * which a process uses a few providers (the built-in one). A provider found corrupt then is
+ * treated as absent. Holds one allocation (the verdicts): etw_pack_close_deferred. */
+int etw_pack_open_deferred(etw_pack *pk, const uint8_t *p, size_t n, char *why, size_t why_len);
+void etw_pack_close_deferred(etw_pack *pk);
 /* 1 if the CRC-32 in the header matches every byte after it (a whole-file read; not done by
  * open, so opening stays cheap). */
 int etw_pack_verify_crc(const etw_pack *pk);
 
 uint32_t etw_pack_provider_count(const etw_pack *pk);
-/* Index of the provider with guid (binary search); 1 if present. */
+/* Index of the provider with guid (binary search); 1 if present (and, in a deferred pack,
+ * its entry is sound). */
 int etw_pack_find_provider(const etw_pack *pk, const GUID *guid, uint32_t *index);
+/* In a deferred pack, a corrupt entry reads as a provider without name, events or maps. */
 void etw_pack_provider(const etw_pack *pk, uint32_t index, etw_pack_provider_info *out);
 /* The i-th event key of a provider (in (kind, a, b) order). */
 void etw_pack_event_key(const etw_pack *pk, uint32_t provider, uint32_t i, uint8_t *kind, uint16_t *a,
