@@ -19,9 +19,9 @@ M=$((8 << 20))
 stat_of() { # stat_of FILE SOURCE FIELD
     grep "\"source\":\"$2\",\"memory_quota\"" "$1" | grep -o "\"$3\":[0-9]*" | cut -d: -f2
 }
-send() { # send NAME SOURCE SESSION
+send() { # send NAME SOURCE SESSION [OPTION...]
     timeout 120 "$ETWIRE" send --to "127.0.0.1:$PORT" --plain --source "$2" --session "$3" --window 64 \
-        --retry 60 "$WORK/q.etl" 2>"$WORK/$1.log"
+        --retry 60 "${@:4}" "$WORK/q.etl" 2>"$WORK/$1.log"
 }
 
 # 1a. Control: per-connection limits only (a source rate too high to matter turns the
@@ -38,17 +38,24 @@ CONTROL=$(stat_of "$WORK/stats0" a bytes_in_flight_peak)
 
 # 1b. The same with a source quota of M: each session's reserve is M/2, so two fit, three do not.
 #     s1 connects first and alone, so it borrows the whole pool (M - M/2) before s2 takes its
-#     reserve: the order that once let the source overshoot by a reserve.
+#     reserve: the order that once let the source overshoot by a reserve. s1 and s2 replay the
+#     trace's 0.3 s at a twelfth of its pace, so both are still connected when s3 comes, however
+#     fast the collector drains them (the collector holds everything, so memory still fills).
 start_collector mem1 --out "$WORK/out1" --json "$WORK/json1" --max-memory $M --source-memory $M --reorder unbounded \
     --stats "$WORK/stats1" -v
 PIDS3=()
-send bs1 a s1 & PIDS3+=($!)
+send bs1 a s1 --rate=0.08 & PIDS3+=($!)
 for _ in $(seq 400); do
     grep -q "a/s1 connected" "$WORK/mem1.log" && break
     sleep 0.05
 done
 grep -q "a/s1 connected" "$WORK/mem1.log" || fail "session s1 did not connect"
-for s in s2 s3; do send "b$s" a "$s" & PIDS3+=($!); done
+send bs2 a s2 --rate=0.08 & PIDS3+=($!)
+for _ in $(seq 400); do
+    grep -q "a/s2 connected" "$WORK/mem1.log" && break
+    sleep 0.05
+done
+send bs3 a s3 & PIDS3+=($!)
 for p in "${PIDS3[@]}"; do wait "$p" || fail "a sender of the quota run failed"; done
 stop_collector
 PEAK=$(stat_of "$WORK/stats1" a bytes_in_flight_peak)
