@@ -3,11 +3,14 @@
  * $ETWIRE_LIVE. The handle is a buffer-stream session, fed by a reader thread of its own with
  * the buffers that arrive after the attach; ProcessTrace runs it as any stream. The reader
  * stops at END (the stream ends: ProcessTrace returns ERROR_SUCCESS), when the connection is
- * lost (ProcessTrace returns ERROR_FILE_CORRUPT after a diagnostic saying so), or once
- * CloseTrace made the handle invalid. Flow control: at most IN_FLIGHT buffers are handed to the
- * session and not completed; beyond that the reader stops reading, the collector's queue for
- * this subscriber fills, and the collector drops whole buffers for it alone (counted: DROPPED,
- * reported through the diagnostic callback and the header's BuffersLost). */
+ * lost (ProcessTrace returns ERROR_FILE_CORRUPT after a diagnostic saying so), or at once
+ * when the session is gone (CloseTrace: its source's close writes the reader's wake-up pipe).
+ * Slow consumers, as Windows' real-time delivery treats them: events only ever in time order,
+ * memory bounded, whole buffers lost and counted. The reader always reads; the session holds at
+ * most MAX_HELD buffers, and one arriving beyond that is lost; the merge loses a buffer that
+ * would come late (session.h, lose_late). Both, and the collector's drops for this subscriber
+ * (DROPPED: its reader fell behind), are added to the header's BuffersLost and told to the
+ * diagnostic callback (ERROR_BUSY). */
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -25,23 +28,48 @@
 #include "winapi/references.h"
 #include "winapi/tdh_session_hooks.h"
 
-#define IN_FLIGHT 128u
+/* The default memory limit (etwire_stream_set_memory_limit): 64 buffers, at least 16 MiB (a
+ * time-ordered merge of small buffers needs a flush timer's worth of them). At the limit the
+ * merge lets events go without waiting for a processor gone quiet (in time order: session.h,
+ * lose_late); the session holds at most a quarter more (buffers handed to it, not completed),
+ * and a buffer arriving beyond that is lost whole, as a Windows real-time session loses the
+ * buffers a slow consumer leaves no room for. */
+#define DEFAULT_HELD_BUFFERS 64u
+#define DEFAULT_HELD_MIN (16ull << 20)
+/* Each buffer the reader hands over is preceded by its size, for the completion. */
+#define SIZE_PREFIX 8u
 
 typedef struct rt_reader {
     int fd;
+    int wake[2];          /* written when the session goes away: the reader stops at once */
     PROCESSTRACE_HANDLE h;
     pthread_mutex_t mu;
-    pthread_cond_t cv;
     uint32_t outstanding; /* (mu) buffers handed to the session, not yet completed */
-    int reader_gone;      /* (mu) the last completion after this frees the reader */
+    uint64_t bytes_out;   /* (mu) their bytes */
+    int reader_gone;      /* (mu) the reader thread let go of it */
+    int session_gone;     /* (mu) the session closed its source */
     etw_live_client pc;
     uint64_t received;
+    uint64_t lost_untold; /* buffers lost here since the first of their run, not yet told */
+    int losing;           /* the last buffer was lost here */
 } rt_reader;
+
 static void reader_free(rt_reader *r)
 {
-    pthread_cond_destroy(&r->cv);
+    close(r->wake[0]);
+    close(r->wake[1]);
     pthread_mutex_destroy(&r->mu);
     free(r);
+}
+
+/* Frees the reader once the thread, the session and every buffer let go of it; call with mu
+ * held, which it releases. */
+static void unlock_maybe_free(rt_reader *r)
+{
+    int last = r->reader_gone && r->session_gone && r->outstanding == 0;
+    pthread_mutex_unlock(&r->mu);
+    if (last)
+        reader_free(r);
 }
 
 /* Every buffer the session took comes back here exactly once (processed, released early, or
@@ -49,15 +77,40 @@ static void reader_free(rt_reader *r)
 static void WINAPI on_complete(const ETW_BUFFER_HEADER *b, void *ctx)
 {
     rt_reader *r = ctx;
-    free((void *)b);
+    uint8_t *block = (uint8_t *)(uintptr_t)b - SIZE_PREFIX;
+    uint64_t size;
+    memcpy(&size, block, sizeof size);
+    free(block);
     pthread_mutex_lock(&r->mu);
     r->outstanding--;
-    int last = r->reader_gone && r->outstanding == 0;
-    pthread_cond_signal(&r->cv);
-    pthread_mutex_unlock(&r->mu);
-    if (last)
-        reader_free(r);
+    r->bytes_out -= size;
+    unlock_maybe_free(r);
 }
+
+/* The session is destroyed (CloseTrace, or after ProcessTrace for a handle closed while it
+ * ran): the reader wakes up and stops. */
+static void source_close(void *impl)
+{
+    rt_reader *r = impl;
+    pthread_mutex_lock(&r->mu);
+    r->session_gone = 1;
+    etw_wake_signal(r->wake[1]);
+    unlock_maybe_free(r);
+}
+
+static etw_source_result source_next(void *impl, etw_session *s, uint32_t slot)
+{
+    (void)impl, (void)s, (void)slot;
+    return ETW_SOURCE_WAIT; /* only the reader adds */
+}
+
+/* A buffer stream whose closing the reader hears of. */
+static const etw_source_ops realtime_source_ops = {
+    .caller_adds = 1,
+    .next = source_next,
+    .close = source_close,
+};
+
 /* The session behind a handle, locked, or NULL once closed. */
 static etw_session *lock_handle(PROCESSTRACE_HANDLE h)
 {
@@ -96,14 +149,12 @@ static void lost(rt_reader *r, const char *why)
     pthread_mutex_unlock(&s->mu);
 }
 
-/* The collector dropped buffers for this consumer: counted in the header's BuffersLost. */
-static void dropped(rt_reader *r, uint64_t n)
+/* Buffers lost before they reached the session (`who` lost them: the collector's queue for
+ * this subscriber, or this reader's bound): counted in the header's BuffersLost, told to the
+ * diagnostic callback. */
+static void count_lost(rt_reader *r, uint64_t n, const char *who)
 {
-    etw_handles_lock();
-    etw_session *s = etw_handle_find_locked(r->h);
-    if (s)
-        pthread_mutex_lock(&s->mu);
-    etw_handles_unlock();
+    etw_session *s = lock_handle(r->h);
     if (!s)
         return;
     s->header.BuffersLost += (ULONG)n;
@@ -118,35 +169,67 @@ static void dropped(rt_reader *r, uint64_t n)
     pthread_mutex_unlock(&s->mu);
     if (cb) {
         char msg[200];
-        snprintf(msg, sizeof msg, "live session: %llu buffers dropped by the collector (%lu in all): this consumer fell behind",
-                 (unsigned long long)n, (unsigned long)total);
+        snprintf(msg, sizeof msg, "live session: %llu buffers lost by %s (%lu in all): this consumer fell behind",
+                 (unsigned long long)n, who, (unsigned long)total);
         ETWIRE_DIAGNOSTIC d = {ERROR_BUSY, r->received + 1, offset, 0, msg};
         cb(&d, ctx);
     }
 }
 
-/* Waits until the session has room for one more buffer; 0, or -2 once the handle is closed. */
-static int wait_room(rt_reader *r)
+/* The rest of a run of buffers lost here, once it ends (the first was told at once). */
+static void tell_lost_here(rt_reader *r)
 {
+    if (r->lost_untold)
+        count_lost(r, r->lost_untold, "the consumer (its session was full)");
+    r->lost_untold = 0;
+    r->losing = 0;
+}
+
+/* The most the session may hold: its memory limit and a quarter (no bound when unbounded). */
+static uint64_t held_bound(rt_reader *r)
+{
+    etw_session *s = lock_handle(r->h);
+    if (!s)
+        return UINT64_MAX;
+    uint64_t limit = s->mem_limit;
+    pthread_mutex_unlock(&s->mu);
+    return limit > UINT64_MAX / 5 * 4 ? UINT64_MAX : limit + limit / 4;
+}
+
+/* Hands the buffer at block + SIZE_PREFIX to the session, or loses it whole when the session
+ * holds what it may; 0, or -1 once the handle is closed. */
+static int hand_over(rt_reader *r, uint8_t *block, uint32_t len)
+{
+    r->received++;
+    uint64_t bound = held_bound(r), size = len;
+    memcpy(block, &size, sizeof size);
     pthread_mutex_lock(&r->mu);
-    while (r->outstanding >= IN_FLIGHT) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_nsec += ALIVE_CHECK_MS * 1000000L;
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
-        }
-        if (pthread_cond_timedwait(&r->cv, &r->mu, &ts) != 0) {
-            pthread_mutex_unlock(&r->mu);
-            if (!rt_handle_alive(r->h))
-                return -2;
-            pthread_mutex_lock(&r->mu);
-        }
+    int room = r->bytes_out + size <= bound;
+    if (room) {
+        r->outstanding++;
+        r->bytes_out += size;
     }
-    r->outstanding++;
     pthread_mutex_unlock(&r->mu);
-    return 0;
+    if (!room) {
+        free(block);
+        if (r->losing) {
+            r->lost_untold++;
+        } else { /* told at once, so a consumer hears of it while still behind */
+            r->losing = 1;
+            count_lost(r, 1, "the consumer (its session was full)");
+        }
+        return 0;
+    }
+    tell_lost_here(r); /* before the buffer after the gap */
+    ULONG arc = ProcessTraceAddBufferToBufferStream(r->h, (const ETW_BUFFER_HEADER *)(void *)(block + SIZE_PREFIX), len);
+    if (arc == ERROR_SUCCESS)
+        return 0;
+    free(block); /* refused (reported by the session), or closed: no completion comes */
+    pthread_mutex_lock(&r->mu);
+    r->outstanding--;
+    r->bytes_out -= size;
+    pthread_mutex_unlock(&r->mu);
+    return arc == ERROR_INVALID_HANDLE ? -1 : 0;
 }
 
 static void *reader_main(void *arg)
@@ -156,37 +239,30 @@ static void *reader_main(void *arg)
         uint8_t type, *body;
         uint32_t len;
         const char *why = NULL;
-        int rc = rt_read_frame(r->fd, -1, r->h, &type, &body, &len, &why);
+        /* A quiet session may stay quiet: no deadline for the next frame, only the wake-up. */
+        int rc = rt_read_frame(r->fd, ETW_FD_NO_DEADLINE, r->wake[0], SIZE_PREFIX, &type, &body,
+                               &len, &why);
         if (rc == -2)
             break; /* CloseTrace */
         etw_live_msg m;
-        if (rc != 0 || etw_live_client_frame(&r->pc, type, body, len, &m, &why) != 0) {
+        if (rc != 0 || etw_live_client_frame(&r->pc, type, body ? body + SIZE_PREFIX : NULL, len, &m, &why) != 0) {
             free(body);
+            tell_lost_here(r);
             lost(r, why);
             break;
         }
         if (type == ETW_LIVE_BUFFER) {
-            if (wait_room(r) != 0) {
-                free(body);
+            if (hand_over(r, body, len) != 0)
                 break;
-            }
-            r->received++;
-            ULONG arc = ProcessTraceAddBufferToBufferStream(r->h, (const ETW_BUFFER_HEADER *)(void *)body, len);
-            if (arc != ERROR_SUCCESS) { /* refused (reported by the session), or closed */
-                free(body);
-                pthread_mutex_lock(&r->mu);
-                r->outstanding--;
-                pthread_mutex_unlock(&r->mu);
-                if (arc == ERROR_INVALID_HANDLE)
-                    break;
-            }
             continue;
         }
         free(body);
         if (type == ETW_LIVE_DROPPED) {
-            dropped(r, m.dropped_new);
+            tell_lost_here(r);
+            count_lost(r, m.dropped_new, "the collector");
             continue;
         }
+        tell_lost_here(r); /* counted before ProcessTrace may return */
         if (type == ETW_LIVE_END) {
             if (m.code == ETW_LIVE_END_SENDER)
                 etwire_stream_end(r->h);
@@ -198,10 +274,7 @@ static void *reader_main(void *arg)
     close(r->fd);
     pthread_mutex_lock(&r->mu);
     r->reader_gone = 1;
-    int last = r->outstanding == 0;
-    pthread_mutex_unlock(&r->mu);
-    if (last)
-        reader_free(r);
+    unlock_maybe_free(r);
     return NULL;
 }
 
@@ -215,7 +288,8 @@ static int is_kernel_logger(const TRACE_LOGFILE_HEADER *h)
     return 1;
 }
 
-/* Subscribes and waits for ATTACHED: the header buffer (malloc'd) and its size, or the last
+/* Subscribes and waits for ATTACHED: the header buffer (malloc'd after SIZE_PREFIX bytes holding
+ * its size, as every buffer handed over) and its size, or the last
  * error set and -1. */
 static int subscribe(int fd, const char *name, uint8_t **hdr, uint32_t *hdr_size)
 {
@@ -230,7 +304,7 @@ static int subscribe(int fd, const char *name, uint8_t **hdr, uint32_t *hdr_size
     etw_live_client pc;
     etw_live_msg m;
     etw_live_client_init(&pc, 0);
-    int rc = rt_read_frame(fd, rt_mono_ms() + ATTACH_DEADLINE_MS, 0, &type, &body, &len, &why);
+    int rc = rt_read_frame(fd, etw_mono_ms() + ATTACH_DEADLINE_MS, -1, 0, &type, &body, &len, &why);
     if (rc == 0 && etw_live_client_frame(&pc, type, body, len, &m, &why) == 0) {
         if (type == ETW_LIVE_REFUSED) {
             snprintf(msg, sizeof msg, "%.*s", (int)(m.size > 400 ? 400 : m.size), (const char *)m.data);
@@ -238,12 +312,14 @@ static int subscribe(int fd, const char *name, uint8_t **hdr, uint32_t *hdr_size
             free(body);
             return -1;
         }
-        if (!(*hdr = malloc(m.size))) {
+        if (!(*hdr = malloc(SIZE_PREFIX + m.size))) {
             free(body);
             etw_set_last_win32(ERROR_NOT_ENOUGH_MEMORY, NULL);
             return -1;
         }
-        memcpy(*hdr, m.data, m.size);
+        uint64_t size = m.size;
+        memcpy(*hdr, &size, sizeof size);
+        memcpy(*hdr + SIZE_PREFIX, m.data, m.size);
         *hdr_size = m.size;
         free(body);
         return 0;
@@ -274,8 +350,16 @@ PROCESSTRACE_HANDLE etw_realtime_open(const char *name, etw_api api,
         return INVALID_PROCESSTRACE_HANDLE;
     }
     rt_reader *r = calloc(1, sizeof *r);
-    etw_session *s = r ? etw_session_create((etw_source){&etw_stream_source_ops, NULL}) : NULL;
+    if (r && etw_wake_pipe(r->wake) != 0) {
+        free(r);
+        r = NULL;
+    }
+    etw_session *s = r ? etw_session_create((etw_source){&realtime_source_ops, r}) : NULL;
     if (!s) {
+        if (r) {
+            close(r->wake[0]);
+            close(r->wake[1]);
+        }
         free(r);
         free(hdr);
         close(fd);
@@ -284,10 +368,11 @@ PROCESSTRACE_HANDLE etw_realtime_open(const char *name, etw_api api,
     }
     r->fd = fd;
     pthread_mutex_init(&r->mu, NULL);
-    pthread_cond_init(&r->cv, NULL);
     etw_live_client_init(&r->pc, 0);
     r->pc.state = ETW_LIVE_C_STREAMING;
     r->outstanding = 1; /* the header buffer */
+    r->bytes_out = hdr_size;
+    s->lose_late = 1;
     s->api = api;
     s->completion_cb = on_complete;
     s->completion_ctx = r;
@@ -302,7 +387,7 @@ PROCESSTRACE_HANDLE etw_realtime_open(const char *name, etw_api api,
         s->raw_timestamp = (s->logfile_a->ProcessTraceMode & PROCESS_TRACE_MODE_RAW_TIMESTAMP) != 0;
     }
     pthread_mutex_lock(&s->mu);
-    etw_status st = etw_session_accept(s, hdr, hdr_size, 0, UINT64_MAX, 0, 1);
+    etw_status st = etw_session_accept(s, hdr + SIZE_PREFIX, hdr_size, 0, UINT64_MAX, 0, 1);
     if (st == ETW_OK)
         s->next_offset += hdr_size;
     pthread_mutex_unlock(&s->mu);
@@ -310,9 +395,9 @@ PROCESSTRACE_HANDLE etw_realtime_open(const char *name, etw_api api,
         snprintf(msg, sizeof msg, "%s: header buffer: %s", name, etw_status_message(st));
         free(hdr);
         r->outstanding = 0;
-        etw_session_destroy(s);
+        r->reader_gone = 1;
         close(fd);
-        reader_free(r);
+        etw_session_destroy(s); /* closes its source: frees the reader */
         etw_set_last_win32(etw_status_win32(st), msg);
         return INVALID_PROCESSTRACE_HANDLE;
     }
@@ -341,14 +426,13 @@ PROCESSTRACE_HANDLE etw_realtime_open(const char *name, etw_api api,
         r->reader_gone = 1;
         pthread_mutex_unlock(&r->mu);
         close(fd);
-        etw_session_destroy(s); /* completes the header buffer: frees the reader */
+        etw_session_destroy(s); /* completes the header buffer, closes the source: frees it */
         etw_set_last_win32(ERROR_NOT_ENOUGH_MEMORY, NULL);
         return INVALID_PROCESSTRACE_HANDLE;
     }
     r->h = h;
-    /* The session releases early before the reader would stop at IN_FLIGHT buffers, so
-     * ProcessTrace never waits for a buffer the reader waits to hand over. */
-    etwire_stream_set_memory_limit(h, (ULONG64)(IN_FLIGHT / 2) * buffer_size);
+    uint64_t limit = (uint64_t)DEFAULT_HELD_BUFFERS * buffer_size;
+    etwire_stream_set_memory_limit(h, limit > DEFAULT_HELD_MIN ? limit : DEFAULT_HELD_MIN);
     pthread_attr_t attr;
     pthread_t t;
     pthread_attr_init(&attr);
@@ -356,10 +440,10 @@ PROCESSTRACE_HANDLE etw_realtime_open(const char *name, etw_api api,
     int trc = pthread_create(&t, &attr, reader_main, r);
     pthread_attr_destroy(&attr);
     if (trc != 0) {
+        close(fd);
         pthread_mutex_lock(&r->mu);
         r->reader_gone = 1;
-        pthread_mutex_unlock(&r->mu);
-        close(fd);
+        unlock_maybe_free(r);
         etwire_stream_end(h); /* ProcessTrace delivers the header and returns */
     }
     etw_set_last_win32(ERROR_SUCCESS, NULL);

@@ -151,12 +151,15 @@ typedef struct consumer {
     EVENT_TRACE_LOGFILEW lfw;
     EVENT_TRACE_LOGFILEA lfa;
     WCHAR wname[64];
-    /* a slow one: its first BufferCallback blocks until released */
+    /* a slow one: its first BufferCallback blocks until drops_reported */
     int slow;
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    int released;
     uint64_t drops_reported;
+    /* which of `all`'s buffers its BufferCallback saw, in order (the slow one) */
+    const test_buffers *all;
+    size_t *got, ngot, next_search;
+    int returned; /* (mu) ProcessTrace returned */
 } consumer;
 
 static consumer *current_for_lfw; /* EVENT_TRACE_LOGFILEW callbacks carry no context */
@@ -178,15 +181,36 @@ static void WINAPI on_event_a(PEVENT_RECORD er)
     test_events_add(er->UserContext, er);
 }
 
+/* Which of c->all's buffers b is: buffers complete in the order they were sent, so the search
+ * goes on from the last one found. */
+static void note_buffer(consumer *c, const ETW_BUFFER_HEADER *b, ULONG size)
+{
+    for (size_t i = c->next_search; i < c->all->n; i++)
+        if (c->all->size[i] == size && !memcmp(c->all->data[i], b, size)) {
+            c->got[c->ngot++] = i;
+            c->next_search = i + 1;
+            return;
+        }
+    fail_msg("BufferCallback: buffer %zu is none of the sent ones after %zu", c->ngot, c->next_search);
+}
+
+/* Blocks in its first call until its session lost a buffer for want of room. */
 static BOOL WINAPI on_buffer_slow(const ETW_BUFFER_HEADER *b, ULONG size,
                                   const ETW_BUFFER_CALLBACK_INFORMATION *info, void *ctx)
 {
     consumer *c = ctx;
-    (void)b, (void)size, (void)info;
+    (void)info;
     c->ev.buffer_callbacks++;
+    note_buffer(c, b, size);
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += DEADLINE_MS / 1000;
     pthread_mutex_lock(&c->mu);
-    while (!c->released)
-        pthread_cond_wait(&c->cv, &c->mu);
+    while (!c->drops_reported)
+        if (pthread_cond_timedwait(&c->cv, &c->mu, &ts) != 0) {
+            pthread_mutex_unlock(&c->mu);
+            fail_msg("the slow consumer's session never lost a buffer");
+        }
     pthread_mutex_unlock(&c->mu);
     return TRUE;
 }
@@ -200,26 +224,72 @@ static BOOL WINAPI on_buffer_fast(const ETW_BUFFER_HEADER *b, ULONG size,
     return test_on_buffer(b, size, info, ctx);
 }
 
-static int by_event(const void *a, const void *b)
+/* Counts BufferCallbacks under the consumer's lock, for a test waiting on them. */
+static BOOL WINAPI on_buffer_counted(const ETW_BUFFER_HEADER *b, ULONG size,
+                                     const ETW_BUFFER_CALLBACK_INFORMATION *info, void *ctx)
 {
-    const test_event *x = a, *y = b;
-    if (x->time != y->time)
-        return x->time < y->time ? -1 : 1;
-    return memcmp(x, y, sizeof *x);
+    consumer *c = ctx;
+    (void)b, (void)size, (void)info;
+    pthread_mutex_lock(&c->mu);
+    c->ev.buffer_callbacks++;
+    pthread_cond_broadcast(&c->cv);
+    pthread_mutex_unlock(&c->mu);
+    return TRUE;
+}
+
+static int has_returned(const consumer *c)
+{
+    return c->returned;
 }
 
 static void on_diag(const ETWIRE_DIAGNOSTIC *d, void *ctx)
 {
     consumer *c = ctx;
-    if (d->Code == ERROR_BUSY)
-        __atomic_fetch_add(&c->drops_reported, 1, __ATOMIC_RELAXED);
+    if (getenv("LIVE_VERBOSE"))
+        fprintf(stderr, "diagnostic %lu: %s\n", (unsigned long)d->Code, d->Message);
+    if (d->Code == ERROR_BUSY) {
+        pthread_mutex_lock(&c->mu);
+        c->drops_reported++;
+        pthread_cond_broadcast(&c->cv);
+        pthread_mutex_unlock(&c->mu);
+    }
 }
 
 static void *consume(void *arg)
 {
     consumer *c = arg;
-    c->rc = ProcessTrace(&c->h, 1, NULL, NULL);
+    ULONG rc = ProcessTrace(&c->h, 1, NULL, NULL);
+    pthread_mutex_lock(&c->mu);
+    c->rc = rc;
+    c->returned = 1;
+    pthread_cond_broadcast(&c->cv);
+    pthread_mutex_unlock(&c->mu);
     return NULL;
+}
+
+/* Waits on c->cv until cond(c) holds; fails the test at the deadline. */
+static void wait_for(consumer *c, int (*cond)(const consumer *), const char *what)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += DEADLINE_MS / 1000;
+    pthread_mutex_lock(&c->mu);
+    while (!cond(c))
+        if (pthread_cond_timedwait(&c->cv, &c->mu, &ts) != 0) {
+            pthread_mutex_unlock(&c->mu);
+            fail_msg("%s: not within %d ms", what, DEADLINE_MS);
+        }
+    pthread_mutex_unlock(&c->mu);
+}
+
+/* Events in time order: each not older than the one before (after the header buffer's, which
+ * come first by definition). */
+static void assert_time_order(const test_events *ev, size_t header_records, const char *who)
+{
+    for (size_t i = header_records + 1; i < ev->n; i++)
+        if (ev->v[i].time < ev->v[i - 1].time)
+            fail_msg("%s: event %zu (time %lld) before event %zu (time %lld)", who, i,
+                     (long long)ev->v[i].time, i - 1, (long long)ev->v[i - 1].time);
 }
 
 static void consumer_open_options(consumer *c, const char *name)
@@ -255,23 +325,32 @@ static void finish(consumer *c)
     pthread_cond_destroy(&c->cv);
 }
 
-/* What a buffer stream delivers for the header buffer and buffers [from, n). */
-static void expected_from(const test_buffers *all, size_t from, test_events *out)
+/* What a buffer stream delivers for the buffers which[0..n) of all (the header buffer first). */
+static void expected_of(const test_buffers *all, const size_t *which, size_t n, test_events *out)
 {
     test_buffers part = {0};
-    size_t n = all->n - from + 1;
     part.data = calloc(n, sizeof *part.data);
     part.size = calloc(n, sizeof *part.size);
-    part.data[0] = all->data[0];
-    part.size[0] = all->size[0];
-    for (size_t i = from; i < all->n; i++) {
-        part.data[i - from + 1] = all->data[i];
-        part.size[i - from + 1] = all->size[i];
+    for (size_t i = 0; i < n; i++) {
+        part.data[i] = all->data[which[i]];
+        part.size[i] = all->size[which[i]];
     }
     part.n = part.cap = n;
     assert_int_equal(test_collect_stream(&part, ETWIRE_REORDER_UNBOUNDED, out, NULL), ERROR_SUCCESS);
     free(part.data);
     free(part.size);
+}
+
+/* What a buffer stream delivers for the header buffer and buffers [from, n). */
+static void expected_from(const test_buffers *all, size_t from, test_events *out)
+{
+    size_t n = all->n - from + 1;
+    size_t *which = calloc(n, sizeof *which);
+    which[0] = 0;
+    for (size_t i = from; i < all->n; i++)
+        which[i - from + 1] = i;
+    expected_of(all, which, n, out);
+    free(which);
 }
 
 static void assert_same_events(const test_events *got, const test_events *want, const char *who)
@@ -311,6 +390,8 @@ static void attach_mid_stream(void **state)
     push(s, &t.buffers, 1, 5);
     wait_published("host-1/mid", 5);
     memset(&b, 0, sizeof b);
+    pthread_mutex_init(&b.mu, NULL);
+    pthread_cond_init(&b.cv, NULL);
     b.lfw.LoggerName = (LPWSTR)u"host-1/mid";
     b.lfw.ProcessTraceMode = PROCESS_TRACE_MODE_REAL_TIME | PROCESS_TRACE_MODE_EVENT_RECORD;
     b.lfw.EventRecordCallback = on_event_w;
@@ -325,6 +406,8 @@ static void attach_mid_stream(void **state)
     push(s, &t.buffers, 5, 12);
     wait_published("host-1/mid", 12);
     memset(&c, 0, sizeof c);
+    pthread_mutex_init(&c.mu, NULL);
+    pthread_cond_init(&c.cv, NULL);
     c.lfa.LoggerName = "host-1/mid";
     c.lfa.ProcessTraceMode = PROCESS_TRACE_MODE_REAL_TIME | PROCESS_TRACE_MODE_EVENT_RECORD;
     c.lfa.EventRecordCallback = on_event_a;
@@ -371,9 +454,14 @@ static void attach_mid_stream(void **state)
     gen_trace_free(&t);
 }
 
-/* A consumer blocked in its BufferCallback: the sender still finishes, a second consumer gets
- * everything, and the blocked one, once released, has lost whole buffers, counted in its
- * header and reported to its diagnostic callback, and still ends with ERROR_SUCCESS. */
+/* A consumer blocked in its first BufferCallback until its session, full (a memory limit of 64
+ * buffers: it holds 80), lost a buffer, then going on while the rest of the trace (7,000
+ * buffers) arrives; beside it a second consumer the sender keeps pace with. That one gets every
+ * event in order and loses nothing. The slow one got events in strict time order, exactly those
+ * of the buffers its BufferCallback saw, and lost the others whole (when full, and where the
+ * memory limit let events go before a quiet processor's next buffer came): what it got plus
+ * what its header counts as lost is every buffer sent, and its diagnostic callback heard of
+ * the losses. */
 static void slow_consumer(void **state)
 {
     (void)state;
@@ -384,7 +472,7 @@ static void slow_consumer(void **state)
     assert_int_equal(gen_trace_make(&cfg, &t), 0);
     assert_true(t.buffers.n > 600);
     live_env e;
-    env_start(&e, 128);
+    env_start(&e, 1024); /* above what the sender may be ahead of the fast consumer */
     etwire_relay_sender *s = sender_new(&e, "slow");
     push(s, &t.buffers, 0, 1);
     wait_published("host-1/slow", 1);
@@ -393,6 +481,8 @@ static void slow_consumer(void **state)
     memset(&slow, 0, sizeof slow);
     pthread_mutex_init(&slow.mu, NULL);
     pthread_cond_init(&slow.cv, NULL);
+    slow.all = &t.buffers;
+    slow.got = calloc(t.buffers.n, sizeof *slow.got);
     ETW_OPEN_TRACE_OPTIONS o = {0};
     o.EventCallback = test_on_event;
     o.EventCallbackContext = &slow.ev;
@@ -400,10 +490,14 @@ static void slow_consumer(void **state)
     o.BufferCallbackContext = &slow;
     slow.h = OpenTraceFromRealTimeLogger(u"host-1/slow", &o, NULL);
     assert_true(slow.h != INVALID_PROCESSTRACE_HANDLE);
+    /* 64 of its 4 KiB buffers: it holds at most 80, ProcessTrace blocked, of 600 and more. */
+    assert_int_equal(etwire_stream_set_memory_limit(slow.h, 64 * 4096), ERROR_SUCCESS);
     etwire_session_set_diagnostic_callback(slow.h, on_diag, &slow);
     assert_int_equal(pthread_create(&slow.thread, NULL, consume, &slow), 0);
 
     memset(&fast, 0, sizeof fast);
+    pthread_mutex_init(&fast.mu, NULL);
+    pthread_cond_init(&fast.cv, NULL);
     ETW_OPEN_TRACE_OPTIONS fo = {0};
     fo.EventCallback = test_on_event;
     fo.EventCallbackContext = &fast.ev;
@@ -411,11 +505,13 @@ static void slow_consumer(void **state)
     fo.BufferCallbackContext = &fast.ev;
     fast.h = OpenTraceFromRealTimeLogger(u"host-1/slow", &fo, NULL);
     assert_true(fast.h != INVALID_PROCESSTRACE_HANDLE);
+    etwire_session_set_diagnostic_callback(fast.h, on_diag, &fast);
     start(&fast);
 
-    /* The whole trace goes through while the slow consumer is stuck in its first callback;
-     * the sender keeps within LAG buffers of the fast consumer (which never drops then). */
-    const size_t LAG = 64;
+    /* The sender keeps within LAG buffers of the fast consumer (enough for its merge to prove
+     * the order: a processor's buffer comes up to a flush timer late; far below its memory
+     * limit, 16 MiB by default), so that one loses nothing. */
+    const size_t LAG = 256;
     int64_t deadline = now_ms() + DEADLINE_MS;
     for (size_t i = 1; i < t.buffers.n; i += 8) {
         while (i > LAG && __atomic_load_n(&fast_buffers, __ATOMIC_ACQUIRE) + LAG < i) {
@@ -428,36 +524,95 @@ static void slow_consumer(void **state)
         push(s, &t.buffers, i, i + 8 < t.buffers.n ? i + 8 : t.buffers.n);
     }
     assert_int_equal(etwire_relay_sender_finish(s), 0);
+    wait_for(&fast, has_returned, "the fast consumer's ProcessTrace");
     pthread_join(fast.thread, NULL);
     assert_int_equal(fast.rc, ERROR_SUCCESS);
     test_events want = {0};
     expected_from(&t.buffers, 1, &want);
-    /* Every event; the order may differ where its memory bound released buffers early. */
-    assert_int_equal(fast.ev.n, want.n);
-    qsort(fast.ev.v, fast.ev.n, sizeof *fast.ev.v, by_event);
-    qsort(want.v, want.n, sizeof *want.v, by_event);
     assert_same_events(&fast.ev, &want, "fast consumer beside a stuck one");
+    TRACE_LOGFILE_HEADER hdr;
+    assert_int_equal(etwire_session_get_header(fast.h, &hdr), ERROR_SUCCESS);
+    assert_int_equal(hdr.BuffersLost, 0);
 
-    pthread_mutex_lock(&slow.mu);
-    slow.released = 1;
-    pthread_cond_broadcast(&slow.cv);
-    pthread_mutex_unlock(&slow.mu);
+    wait_for(&slow, has_returned, "the slow consumer's ProcessTrace");
     pthread_join(slow.thread, NULL);
     assert_int_equal(slow.rc, ERROR_SUCCESS);
-    TRACE_LOGFILE_HEADER hdr;
     assert_int_equal(etwire_session_get_header(slow.h, &hdr), ERROR_SUCCESS);
     assert_true(hdr.BuffersLost > 0);
-    assert_true(__atomic_load_n(&slow.drops_reported, __ATOMIC_RELAXED) > 0);
+    assert_true(slow.drops_reported > 0);
     /* What it got plus what it lost is every buffer: whole buffers only. */
+    assert_int_equal(slow.ngot, slow.ev.buffer_callbacks);
     assert_int_equal(slow.ev.buffer_callbacks + hdr.BuffersLost, t.buffers.n);
+    /* In strict time order, and exactly the events of the buffers it saw. */
+    assert_time_order(&slow.ev, t.expected.header_records, "slow consumer");
+    test_events got_want = {0};
+    expected_of(&t.buffers, slow.got, slow.ngot, &got_want);
+    assert_same_events(&slow.ev, &got_want, "slow consumer, the buffers it kept");
     assert_true(slow.ev.n < want.n);
     CloseTrace(slow.h);
     CloseTrace(fast.h);
     pthread_mutex_destroy(&slow.mu);
     pthread_cond_destroy(&slow.cv);
+    pthread_mutex_destroy(&fast.mu);
+    pthread_cond_destroy(&fast.cv);
+    free(slow.got);
+    test_events_free(&got_want);
     test_events_free(&want);
     test_events_free(&slow.ev);
     test_events_free(&fast.ev);
+    etwire_relay_sender_free(s);
+    env_stop(&e);
+    gen_trace_free(&t);
+}
+
+static int has_header_buffer(const consumer *c)
+{
+    return c->ev.buffer_callbacks >= 1;
+}
+
+/* CloseTrace from another thread while ProcessTrace waits for data (the one published buffer,
+ * the header buffer, is delivered and the session is quiet): ProcessTrace returns at once with
+ * exactly the header buffer's events (its reader is woken, not polling, to let go). */
+static void close_while_waiting(void **state)
+{
+    (void)state;
+    gen_trace t;
+    etw_gen_config cfg = gen_config(24, 3000);
+    assert_int_equal(gen_trace_make(&cfg, &t), 0);
+    live_env e;
+    env_start(&e, 0);
+    etwire_relay_sender *s = sender_new(&e, "quiet");
+    push(s, &t.buffers, 0, 1);
+    wait_published("host-1/quiet", 1);
+    consumer a;
+    memset(&a, 0, sizeof a);
+    pthread_mutex_init(&a.mu, NULL);
+    pthread_cond_init(&a.cv, NULL);
+    ETW_OPEN_TRACE_OPTIONS o = {0};
+    o.EventCallback = test_on_event;
+    o.EventCallbackContext = &a.ev;
+    o.BufferCallback = on_buffer_counted;
+    o.BufferCallbackContext = &a;
+    a.h = OpenTraceFromRealTimeLogger(u"host-1/quiet", &o, NULL);
+    assert_true(a.h != INVALID_PROCESSTRACE_HANDLE);
+    assert_int_equal(pthread_create(&a.thread, NULL, consume, &a), 0);
+    wait_for(&a, has_header_buffer, "the header buffer");
+    /* Nothing more comes: ProcessTrace is waiting for data. */
+    assert_int_equal(CloseTrace(a.h), ERROR_CTX_CLOSE_PENDING);
+    wait_for(&a, has_returned, "ProcessTrace after CloseTrace");
+    pthread_join(a.thread, NULL);
+    assert_int_equal(a.rc, ERROR_SUCCESS);
+    test_events want = {0};
+    const size_t header_only[] = {0};
+    expected_of(&t.buffers, header_only, 1, &want);
+    assert_true(want.n > 0);
+    assert_same_events(&a.ev, &want, "closed while waiting");
+    assert_int_equal(a.ev.buffer_callbacks, 1);
+    test_events_free(&want);
+    test_events_free(&a.ev);
+    pthread_mutex_destroy(&a.mu);
+    pthread_cond_destroy(&a.cv);
+    assert_int_equal(etwire_relay_sender_finish(s), 0);
     etwire_relay_sender_free(s);
     env_stop(&e);
     gen_trace_free(&t);
@@ -517,6 +672,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(attach_mid_stream),
         cmocka_unit_test(slow_consumer),
+        cmocka_unit_test(close_while_waiting),
         cmocka_unit_test(close_and_collector_gone),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
