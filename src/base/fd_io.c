@@ -114,3 +114,14 @@ void etw_wake_signal(int write_fd)
     while (w < 0 && errno == EINTR);
     /* EAGAIN: the pipe is full, so it is readable already. */
 }
+
+void etw_wake_drain(int read_fd)
+{
+    char b[64];
+    for (;;) {
+        ssize_t r = read(read_fd, b, sizeof b);
+        if (r > 0 || (r < 0 && errno == EINTR))
+            continue;
+        return; /* empty (EAGAIN), or the write end is gone */
+    }
+}

@@ -37,5 +37,7 @@ etw_fd_result etw_fd_send_all(int fd, const void *p, size_t n, int64_t deadline)
 int etw_wake_pipe(int fds[2]);
 /* Makes the wake-up end readable (once is enough; a full pipe is already readable). */
 void etw_wake_signal(int write_fd);
+/* Empties the wake-up end, so the next wait sleeps until the next signal. */
+void etw_wake_drain(int read_fd);
 
 #endif

@@ -243,8 +243,6 @@ void *relay_live_sub_main(void *arg)
     }
     s->finished = 1;
     pthread_mutex_unlock(&l->mu);
-    char c = 1;
-    ssize_t w = write(l->wake[1], &c, 1);
-    (void)w;
+    etw_wake_signal(l->wake[1]);
     return NULL;
 }
