@@ -160,6 +160,7 @@ typedef struct consumer {
     const test_buffers *all;
     size_t *got, ngot, next_search;
     int returned; /* (mu) ProcessTrace returned */
+    uint64_t wanted_buffers; /* (mu) what has_wanted_buffers waits for */
 } consumer;
 
 static consumer *current_for_lfw; /* EVENT_TRACE_LOGFILEW callbacks carry no context */
@@ -215,13 +216,21 @@ static BOOL WINAPI on_buffer_slow(const ETW_BUFFER_HEADER *b, ULONG size,
     return TRUE;
 }
 
-static uint64_t fast_buffers; /* the fast consumer's BufferCallbacks, read by the sender */
-
+/* test_on_buffer under the consumer's lock, told to whoever waits for its progress. */
 static BOOL WINAPI on_buffer_fast(const ETW_BUFFER_HEADER *b, ULONG size,
                                   const ETW_BUFFER_CALLBACK_INFORMATION *info, void *ctx)
 {
-    __atomic_fetch_add(&fast_buffers, 1, __ATOMIC_RELEASE);
-    return test_on_buffer(b, size, info, ctx);
+    consumer *c = ctx;
+    pthread_mutex_lock(&c->mu);
+    BOOL rc = test_on_buffer(b, size, info, &c->ev);
+    pthread_cond_broadcast(&c->cv);
+    pthread_mutex_unlock(&c->mu);
+    return rc;
+}
+
+static int has_wanted_buffers(const consumer *c)
+{
+    return c->ev.buffer_callbacks >= c->wanted_buffers;
 }
 
 /* Counts BufferCallbacks under the consumer's lock, for a test waiting on them. */
@@ -493,7 +502,7 @@ static void slow_consumer(void **state)
     assert_int_equal(etwire_stream_set_memory_limit(slow.h, 64 * 4096), ERROR_SUCCESS);
     etwire_session_set_diagnostic_callback(slow.h, on_diag, &slow);
     assert_int_equal(pthread_create(&slow.thread, NULL, consume, &slow), 0);
-    consumer_open(&fast, "host-1/slow", on_buffer_fast, &fast.ev, NULL);
+    consumer_open(&fast, "host-1/slow", on_buffer_fast, &fast, NULL);
     etwire_session_set_diagnostic_callback(fast.h, on_diag, &fast);
     start(&fast);
 
@@ -501,14 +510,12 @@ static void slow_consumer(void **state)
      * the order: a processor's buffer comes up to a flush timer late; far below its memory
      * limit, 16 MiB by default), so that one loses nothing. */
     const size_t LAG = 256;
-    int64_t deadline = now_ms() + DEADLINE_MS;
     for (size_t i = 1; i < t.buffers.n; i += 8) {
-        while (i > LAG && __atomic_load_n(&fast_buffers, __ATOMIC_ACQUIRE) + LAG < i) {
-            if (now_ms() > deadline)
-                fail_msg("the fast consumer stalled at %llu buffers",
-                         (unsigned long long)__atomic_load_n(&fast_buffers, __ATOMIC_ACQUIRE));
-            struct timespec ts = {0, 1000000};
-            nanosleep(&ts, NULL); /* waiting on the fast consumer's progress, with a deadline */
+        if (i > LAG) {
+            pthread_mutex_lock(&fast.mu);
+            fast.wanted_buffers = i - LAG;
+            pthread_mutex_unlock(&fast.mu);
+            wait_for(&fast, has_wanted_buffers, "the fast consumer's progress");
         }
         push(s, &t.buffers, i, i + 8 < t.buffers.n ? i + 8 : t.buffers.n);
     }
