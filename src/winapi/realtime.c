@@ -154,6 +154,9 @@ PROCESSTRACE_HANDLE etw_realtime_open(const char *name, etw_api api,
     }
     uint64_t limit = (uint64_t)DEFAULT_HELD_BUFFERS * buffer_size;
     etwire_stream_set_memory_limit(h, limit > DEFAULT_HELD_MIN ? limit : DEFAULT_HELD_MIN);
+    /* As any buffer stream: a processor that has gone quiet holds events back at most this
+     * long in trace time (and what it sends later than that is lost whole, see above). */
+    etwire_stream_set_reorder_window(h, ETWIRE_REORDER_DEFAULT);
     if (rt_reader_start(r, h) != 0) {
         rt_reader_abandon(r);
         etwire_stream_end(h); /* ProcessTrace delivers the header and returns */

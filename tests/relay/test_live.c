@@ -566,6 +566,57 @@ static int has_header_buffer(const consumer *c)
     return c->ev.buffer_callbacks >= 1;
 }
 
+/* A processor the header announces never logs, and the session stays open: the reorder window
+ * (real-time handles have one, 2 s of trace time by default; 10 ms here, for a trace of 0.15 s
+ * whose buffers come at most 1 ms late) lets the consumer get events while the session still
+ * runs, not only at its end; at the end it has every event, in order, and lost nothing. */
+static void quiet_processor(void **state)
+{
+    (void)state;
+    etw_gen_config cfg = gen_config(25, 30000);
+    cfg.processors = 4;
+    cfg.idle_processors = 1;
+    cfg.max_lag = etw_gen_ticks_per_second(&cfg) / 1000;
+    gen_trace t;
+    assert_int_equal(gen_trace_make(&cfg, &t), 0);
+    live_env e;
+    env_start(&e, 1024);
+    etwire_relay_sender *s = sender_new(&e, "quiet");
+    push(s, &t.buffers, 0, 1);
+    wait_published("host-1/quiet", 1);
+    consumer c;
+    consumer_open(&c, "host-1/quiet", on_buffer_fast, &c, NULL);
+    assert_int_equal(etwire_stream_set_reorder_window(c.h, 100000), ERROR_SUCCESS);
+    /* Room for the whole trace: only the window can let events go before the end. */
+    assert_int_equal(etwire_stream_set_memory_limit(c.h, ETWIRE_MEMORY_LIMIT_DEFAULT), ERROR_SUCCESS);
+    assert_int_equal(pthread_create(&c.thread, NULL, consume, &c), 0);
+    push(s, &t.buffers, 1, t.buffers.n);
+    /* No END yet: the header buffer and a data buffer complete only if the window let the
+     * other processors' events go without the quiet one. */
+    pthread_mutex_lock(&c.mu);
+    c.wanted_buffers = 2;
+    pthread_mutex_unlock(&c.mu);
+    wait_for(&c, has_wanted_buffers, "events before the end");
+    assert_int_equal(etwire_relay_sender_finish(s), 0);
+    wait_for(&c, has_returned, "ProcessTrace at the end");
+    pthread_join(c.thread, NULL);
+    assert_int_equal(c.rc, ERROR_SUCCESS);
+    test_events want = {0};
+    expected_from(&t.buffers, 1, &want);
+    assert_same_events(&c.ev, &want, "consumer of a session with a quiet processor");
+    TRACE_LOGFILE_HEADER hdr;
+    assert_int_equal(etwire_session_get_header(c.h, &hdr), ERROR_SUCCESS);
+    assert_int_equal(hdr.BuffersLost, 0);
+    CloseTrace(c.h);
+    pthread_mutex_destroy(&c.mu);
+    pthread_cond_destroy(&c.cv);
+    test_events_free(&want);
+    test_events_free(&c.ev);
+    etwire_relay_sender_free(s);
+    env_stop(&e);
+    gen_trace_free(&t);
+}
+
 /* CloseTrace from another thread while ProcessTrace waits for data (the one published buffer,
  * the header buffer, is delivered and the session is quiet): ProcessTrace returns at once with
  * exactly the header buffer's events (its reader is woken, not polling, to let go). Then the
@@ -630,6 +681,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(attach_mid_stream),
         cmocka_unit_test(slow_consumer),
+        cmocka_unit_test(quiet_processor),
         cmocka_unit_test(close_and_collector_gone),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
