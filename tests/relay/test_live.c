@@ -4,8 +4,12 @@
  * PROCESS_TRACE_MODE_REAL_TIME, OpenTraceFromRealTimeLogger) attaching mid-stream. Each must
  * get exactly the events a buffer stream delivers for the header buffer and the buffers
  * published after its attach, ProcessTrace returning ERROR_SUCCESS when the sender ends; a
- * consumer that stops reading loses whole buffers (counted) without slowing the sender or the
- * others. ETWIRE_TEST_THREADS: collector, sender and consumers run on their own threads. */
+ * consumer that falls behind gets events in strict time order and loses whole buffers
+ * (counted exactly) without slowing the sender or the others; a quiet processor holds events
+ * back only the reorder window; CloseTrace from another thread ends a ProcessTrace waiting for
+ * data at once. Waits are on events (condition variables) with deadlines, except for the
+ * collector's published count, which is asked again every 2 ms until a deadline.
+ * ETWIRE_TEST_THREADS: collector, sender and consumers run on their own threads. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
