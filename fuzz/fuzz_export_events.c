@@ -1,9 +1,10 @@
-/* Fuzz target: a run of events given to the process tracker and both exporters (pcapng and
- * timeline), the readers of event payloads that etwire export adds. Input: records of [u8 kind,
- * u8 id/opcode, u8 flags, u16 length, payload]; kind selects pktmon, NDIS packet capture,
- * Kernel-Process, the classic kernel Process/Thread/Image classes and PerfInfo (each event is
- * also formatted by etwire_event_format_json); flags bit 0 the
- * 32-bit header, bits 1-3 the NDIS start/end/direction keywords, bits 4-7 the version. */
+/* Fuzz target: a run of events given to the process tracker and both exporters (pcapng, its
+ * first-pass scan, and timeline), the readers of event payloads that etwire export adds.
+ * Input: records of [u8 kind, u8 id/opcode, u8 flags, u16 length, payload]; kind selects
+ * pktmon, NDIS packet capture (1001 fragments, 1003 VMSwitch fragments), Kernel-Process, the
+ * classic kernel Process/Thread/Image classes and PerfInfo (each event is also formatted by
+ * etwire_event_format_json); flags bit 0 the 32-bit header, bits 1-3 the NDIS
+ * start/end/direction keywords, bits 4-7 the version. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,7 +39,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FILE *out = fopen("/dev/null", "wb");
     if (!out)
         return 0;
-    export_context cx = {out, "/dev/null", etwire_process_tracker_create()};
+    export_context cx = {.out = out, .out_path = "/dev/null", .processes = etwire_process_tracker_create()};
     void *st = cx.processes ? export_pcapng_format.begin(&cx) : NULL;
     void *tl = st ? export_timeline_format.begin(&cx) : NULL;
     size_t off = 0;
@@ -79,6 +80,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         er.UserDataLength = (USHORT)len;
         etwire_process_tracker_add(cx.processes, &er);
         (void)etwire_process_tracker_name(cx.processes, &er);
+        export_pcapng_format.scan(st, &er); /* the first pass's reader, on the same bytes */
         export_pcapng_format.event(st, &er, &cx);
         export_timeline_format.event(tl, &er, &cx);
         /* The Python package's decoding entry: a short buffer first, then the retry. */

@@ -47,10 +47,8 @@ check_decoded() { # trace
     fi
 }
 
-# TdhEnumerateProviders must list the provider of every event TDH decoded. Not yet for the
-# schemas a merged trace embeds (KernelTraceControl EventInfo events: the .NET runtime providers
-# of net.4.5.2.x86.etl and msbuild-PerfViewData-ptr32-compressed.etl), which are decoded but not
-# listed: those two are left out here until the session learns embedded schemas up front.
+# TdhEnumerateProviders must list the provider of every event TDH decoded (asked in the event
+# callback, where the schemas a trace embeds and its TraceLogging providers are listed too).
 check_providers() { # [trace]
     local out rc
     out=$("$bin/enum_providers" "$@" 2>&1)
@@ -67,10 +65,7 @@ check_providers() { # [trace]
 run_all() {
     check tdh_consumer "$1" 0
     check_decoded "$1"
-    case "$1" in
-        *net.4.5.2.x86.etl|*msbuild-PerfViewData-ptr32-compressed.etl) ;;
-        *) check_providers "$1" ;;
-    esac
+    check_providers "$1"
     check classic_consumer "$1"
     check stream_consumer "$1" "$tmp/spool"
 }

@@ -368,8 +368,18 @@ ETWIRE_API TDHSTATUS WINAPI TdhLoadManifest(PWSTR Manifest);
  * ERROR_FILE_NOT_FOUND, ERROR_RESOURCE_TYPE_NOT_FOUND, ERROR_INVALID_DATA. */
 ETWIRE_API TDHSTATUS WINAPI TdhLoadManifestFromBinary(PWSTR BinaryPath);
 ETWIRE_API TDHSTATUS WINAPI TdhUnloadManifest(PWSTR Manifest);
-/* The providers etwire has schemas for (learned, loaded and built in). */
+/* The providers TDH can decode by provider on the calling thread: loaded (manifests, MOF),
+ * built in (kernel classes, the built-in pack) and the schema store's; from inside a session's
+ * callbacks also what its trace taught (embedded EventInfo schemas, EventSource manifests,
+ * TraceLogging providers it delivered). SchemaSource is a DECODING_SOURCE: 0 manifest, 1 MOF,
+ * 3 TraceLogging. docs/api/tdh-providers.md. */
 ETWIRE_API TDHSTATUS WINAPI TdhEnumerateProviders(PPROVIDER_ENUMERATION_INFO pBuffer, ULONG *pBufferSize);
+/* The same list, only the providers of one decoding source (DecodingSourceWPP: none).
+ * ERROR_INVALID_PARAMETER for another filter or a NULL bufferRequired; *bufferRequired gets
+ * the size needed (ERROR_INSUFFICIENT_BUFFER when bufferSize is less). */
+ETWIRE_API TDHSTATUS WINAPI TdhEnumerateProvidersForDecodingSource(DECODING_SOURCE filter,
+                                                                    PPROVIDER_ENUMERATION_INFO buffer,
+                                                                    ULONG bufferSize, PULONG bufferRequired);
 
 /* etwire extensions. */
 

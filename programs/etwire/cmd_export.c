@@ -1,5 +1,7 @@
 /* etwire export FORMAT TRACE... -o OUT: converts traces into another tool's format (export.h)
- * while reading them once, in time order, with the process of every event known. */
+ * while reading them once, in time order, with the process of every event known. A format that
+ * finds it needs facts the traces state later asks for a scan: the same files are opened again
+ * and read through once, nested in the reading that writes, before it goes on. */
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +19,9 @@ typedef struct export_run {
     export_context cx;
     event_filter filter;
     int filtering;
+    char **paths;
+    int n_paths;
+    int scanned;
     uint64_t events, buffers, bytes, total;
 } export_run;
 
@@ -46,6 +51,37 @@ static BOOL WINAPI on_buffer(const ETW_BUFFER_HEADER *b, ULONG size,
     r->bytes += size;
     cli_progress(r->buffers, r->bytes, r->total, r->events);
     return !ferror(r->cx.out);
+}
+
+static void WINAPI on_scan_event(PEVENT_RECORD er)
+{
+    export_run *r = er->UserContext;
+    r->format->scan(r->state, er);
+}
+
+/* export_context.scan_traces: every event of every file to the format's scan, once, quietly
+ * (the reading that writes reports what is wrong with the files). Progress is not shown. */
+static void scan_traces(export_context *cx)
+{
+    export_run *r = cx->run;
+    if (r->scanned || !r->format->scan)
+        return;
+    r->scanned = 1;
+    ETW_OPEN_TRACE_OPTIONS opts = {0};
+    opts.EventCallback = on_scan_event;
+    opts.EventCallbackContext = r;
+    cli_traces t;
+    t.count = 0;
+    for (int i = 0; i < r->n_paths; i++) {
+        t.handles[i] = etwire_trace_open_file(r->paths[i], &opts, &t.headers[i]);
+        t.count = (unsigned)i;
+        if (t.handles[i] == INVALID_PROCESSTRACE_HANDLE)
+            break;
+        t.count = (unsigned)i + 1;
+    }
+    if (t.count == (unsigned)r->n_paths)
+        (void)ProcessTrace(t.handles, t.count, NULL, NULL);
+    cli_close_traces(&t);
 }
 
 static void usage(FILE *out)
@@ -110,6 +146,10 @@ int cmd_export(int argc, char **argv)
     if (cli_open_traces(&t, argv + optind, argc - optind, &opts) != 0)
         return 1;
     r.total = t.total_bytes;
+    r.paths = argv + optind;
+    r.n_paths = argc - optind;
+    r.cx.scan_traces = scan_traces;
+    r.cx.run = &r;
     r.cx.out_path = out_path;
     r.cx.out = strcmp(out_path, "-") ? fopen(out_path, "wb") : stdout;
     r.cx.processes = etwire_process_tracker_create();

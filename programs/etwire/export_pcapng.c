@@ -1,76 +1,33 @@
 /* etwire export pcapng: packet events of Microsoft-Windows-PktMon (160 flow, 170 drop) and
- * Microsoft-Windows-NDIS-PacketCapture (1001 packet fragment) as pcapng packets. Layouts:
- * docs/export.md. One interface per pktmon component and packet type, or per NDIS miniport and
- * media type; NDIS fragments between a PACKET_START and a PACKET_END keyword are joined. */
+ * Microsoft-Windows-NDIS-PacketCapture (1001 packet fragment, 1003 VMSwitch packet fragment, in
+ * export_pcapng_ndis.c) as pcapng packets. Layouts: docs/export.md. One interface per pktmon
+ * component and packet type, or per NDIS miniport and media type, or per VMSwitch port. pktmon
+ * names its components when the capture stops, so the first packet of a component not named
+ * yet has the traces scanned for component events (pcapng_scan). */
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/bytes.h"
-#include "base/strbuf.h"
 #include "base/text.h"
-#include "export.h"
-#include "pcapng_writer.h"
+#include "export_pcapng.h"
 
 static const GUID pktmon_guid = {0x4d4f80d9, 0xc8bd, 0x4d73, {0xbb, 0x5b, 0x19, 0xc9, 0x04, 0x02, 0xc5, 0xac}};
 static const GUID ndiscap_guid = {0x2ed6006e, 0x4729, 0x4609, {0xb4, 0x23, 0x3e, 0xe7, 0xbc, 0xd6, 0x78, 0xef}};
 
-/* NDIS-PacketCapture keywords: media type, fragment position, direction. */
-#define NDIS_KW_MEDIA_WIRELESS_WAN 0x200ull
-#define NDIS_KW_MEDIA_NATIVE_802_11 0x10000ull
-#define NDIS_KW_PACKET_START 0x40000000ull
-#define NDIS_KW_PACKET_END 0x80000000ull
-#define NDIS_KW_SEND 0x100000000ull
-#define NDIS_KW_RECEIVE 0x200000000ull
-
 #define PKTMON_HEADER 34 /* PktGroupId .. LoggedPayloadSize, then the bytes */
-#define MAX_INTERFACES 1024
-#define MAX_COMPONENTS 1024
-#define MAX_PENDING 16
-#define MAX_PACKET (1u << 20)
 
-typedef struct iface {
-    uint32_t kind;      /* 1 pktmon component, 2 NDIS miniport */
-    uint32_t a, b;      /* component id / miniport and lower interface index */
-    uint16_t linktype;
-    uint32_t id;
-} iface;
-
-typedef struct component {
-    uint16_t id;
-    char name[96];
-    char description[96];
-} component;
-
-typedef struct pending {
-    int used;
-    uint32_t miniport, lower;
-    uint8_t *data;
-    uint32_t len, cap;
-} pending;
-
-typedef struct pcapng_state {
-    pcapng_writer w;
-    iface ifaces[MAX_INTERFACES];
-    unsigned n_ifaces;
-    component components[MAX_COMPONENTS];
-    unsigned n_components;
-    pending pend[MAX_PENDING];
-    etw_strbuf comment, name, desc;
-    uint64_t packets, drops, fragments_joined, skipped;
-} pcapng_state;
-
-static void put_u(etw_strbuf *s, const char *label, uint64_t v)
+void pcapng_put_u(etw_strbuf *s, const char *label, uint64_t v)
 {
     etw_strbuf_puts(s, label);
     etw_strbuf_u64(s, v);
 }
 
-static void process_comment(pcapng_state *st, const EVENT_RECORD *er, export_context *cx)
+void pcapng_process_comment(pcapng_state *st, const EVENT_RECORD *er, export_context *cx)
 {
     etw_strbuf_reset(&st->comment);
     ULONG pid = etwire_process_tracker_pid(cx->processes, er);
     if (pid != 0xFFFFFFFFu) {
-        put_u(&st->comment, "pid ", pid);
+        pcapng_put_u(&st->comment, "pid ", pid);
         const char *name = etwire_process_tracker_name_of(cx->processes, pid);
         if (name[0]) {
             etw_strbuf_puts(&st->comment, " (");
@@ -79,10 +36,10 @@ static void process_comment(pcapng_state *st, const EVENT_RECORD *er, export_con
         }
         etw_strbuf_putc(&st->comment, ' ');
     }
-    put_u(&st->comment, "tid ", er->EventHeader.ThreadId);
+    pcapng_put_u(&st->comment, "tid ", er->EventHeader.ThreadId);
 }
 
-static const component *find_component(const pcapng_state *st, uint16_t id)
+static const pcapng_component *find_component(const pcapng_state *st, uint16_t id)
 {
     for (unsigned i = 0; i < st->n_components; i++)
         if (st->components[i].id == id)
@@ -100,39 +57,50 @@ static uint16_t pktmon_linktype(uint16_t packet_type)
     }
 }
 
-/* The interface for (kind, a, b, linktype), described on first use. Returns -1 when full. */
-static int64_t interface_for(pcapng_state *st, uint32_t kind, uint32_t a, uint32_t b, uint16_t linktype)
+int64_t pcapng_interface_find(const pcapng_state *st, const pcapng_iface_key *key)
 {
     for (unsigned i = 0; i < st->n_ifaces; i++) {
-        const iface *f = &st->ifaces[i];
-        if (f->kind == kind && f->a == a && f->b == b && f->linktype == linktype)
-            return f->id;
+        const pcapng_iface_key *k = &st->ifaces[i].key;
+        if (k->kind == key->kind && k->a == key->a && k->b == key->b && k->c == key->c &&
+            k->linktype == key->linktype)
+            return st->ifaces[i].id;
     }
-    if (st->n_ifaces == MAX_INTERFACES)
+    return -1;
+}
+
+int64_t pcapng_interface_add(pcapng_state *st, const pcapng_iface_key *key)
+{
+    if (st->n_ifaces == PCAPNG_MAX_INTERFACES)
         return -1;
-    etw_strbuf_reset(&st->name);
-    etw_strbuf_reset(&st->desc);
-    if (kind == 1) {
-        const component *c = find_component(st, (uint16_t)a);
-        if (c && c->name[0]) {
-            etw_strbuf_puts(&st->name, c->name);
-            etw_strbuf_puts(&st->desc, c->description);
-            etw_strbuf_puts(&st->desc, c->description[0] ? ", " : "");
-        } else {
-            put_u(&st->name, "pktmon component ", a);
-        }
-        put_u(&st->desc, "pktmon component ", a);
-        put_u(&st->desc, ", packet type ", b);
-    } else {
-        put_u(&st->name, "ndis miniport ", a);
-        put_u(&st->desc, "NDIS miniport interface ", a);
-        put_u(&st->desc, ", lower interface ", b);
-    }
-    int id = pcapng_write_interface(&st->w, linktype, st->name.data, st->desc.data);
+    int id = pcapng_write_interface(&st->w, key->linktype, st->name.data, st->desc.data);
     if (id < 0)
         return -1;
-    st->ifaces[st->n_ifaces++] = (iface){kind, a, b, linktype, (uint32_t)id};
+    st->ifaces[st->n_ifaces++] = (pcapng_iface){*key, (uint32_t)id};
     return id;
+}
+
+/* The interface of a pktmon component and packet type, named after the component. */
+static int64_t pktmon_interface(pcapng_state *st, uint16_t component_id, uint16_t packet_type)
+{
+    pcapng_iface_key key = {IFACE_PKTMON, component_id, packet_type, 0, pktmon_linktype(packet_type)};
+    int64_t id = pcapng_interface_find(st, &key);
+    if (id >= 0)
+        return id;
+    etw_strbuf_reset(&st->name);
+    etw_strbuf_reset(&st->desc);
+    const pcapng_component *c = find_component(st, component_id);
+    /* pktmon names a protocol component "NULL" and says what it is in the description. */
+    const char *label = !c ? "" : c->name[0] && strcmp(c->name, "NULL") ? c->name : c->description;
+    if (label[0]) {
+        etw_strbuf_puts(&st->name, label);
+        etw_strbuf_puts(&st->desc, c->description);
+        etw_strbuf_puts(&st->desc, c->description[0] ? ", " : "");
+    } else {
+        pcapng_put_u(&st->name, "pktmon component ", component_id);
+    }
+    pcapng_put_u(&st->desc, "pktmon component ", component_id);
+    pcapng_put_u(&st->desc, ", packet type ", packet_type);
+    return pcapng_interface_add(st, &key);
 }
 
 /* UTF-16 string at p (bytes left n) into out as UTF-8; returns the bytes consumed. */
@@ -140,25 +108,19 @@ static size_t utf16_field(const uint8_t *p, size_t n, char *out, size_t cap)
 {
     int terminated;
     size_t span = etw_utf16_span(p, n, &terminated);
-    etw_strbuf s = {0};
-    etw_utf16_to_utf8(&s, p, span);
-    size_t len = s.len < cap - 1 ? s.len : cap - 1;
-    if (s.data)
-        memcpy(out, s.data, len);
-    out[len] = '\0';
-    etw_strbuf_free(&s);
+    etw_utf16_to_utf8_cut(p, span, out, cap);
     return span + (terminated ? 2 : 0);
 }
 
 /* Event 20: ComponentId, Type, Name (UTF-16), Description (UTF-16). */
 static void pktmon_component(pcapng_state *st, const uint8_t *p, size_t n)
 {
-    if (n < 4 || st->n_components == MAX_COMPONENTS)
+    if (n < 4 || st->n_components == PCAPNG_MAX_COMPONENTS)
         return;
     uint16_t id = etw_rd16(p);
     if (find_component(st, id))
         return;
-    component *c = &st->components[st->n_components++];
+    pcapng_component *c = &st->components[st->n_components++];
     memset(c, 0, sizeof *c);
     c->id = id;
     size_t used = utf16_field(p + 4, n - 4, c->name, sizeof c->name);
@@ -180,120 +142,37 @@ static void pktmon_packet(pcapng_state *st, const EVENT_RECORD *er, export_conte
     uint32_t original = etw_rd16(p + 30), logged = etw_rd16(p + 32);
     if (logged > n - PKTMON_HEADER)
         logged = (uint32_t)(n - PKTMON_HEADER); /* never past the event's bytes */
-    int64_t if_id = interface_for(st, 1, component_id, packet_type, pktmon_linktype(packet_type));
+    /* pktmon names its components when the capture stops: the first packet of a component
+     * not named yet has the whole trace scanned for the names (once). */
+    if (!st->scanned && !find_component(st, component_id)) {
+        st->scanned = 1;
+        if (cx->scan_traces)
+            cx->scan_traces(cx);
+    }
+    int64_t if_id = pktmon_interface(st, component_id, packet_type);
     if (if_id < 0) {
         st->skipped++;
         return;
     }
-    process_comment(st, er, cx);
-    put_u(&st->comment, "; pktmon group ", etw_rd64(p));
-    put_u(&st->comment, " packet ", etw_rd16(p + 8));
-    put_u(&st->comment, " appearance ", etw_rd16(p + 10));
-    put_u(&st->comment, " component ", component_id);
-    put_u(&st->comment, " edge ", etw_rd16(p + 18));
-    put_u(&st->comment, " filter ", etw_rd16(p + 20));
+    pcapng_process_comment(st, er, cx);
+    pcapng_put_u(&st->comment, "; pktmon group ", etw_rd64(p));
+    pcapng_put_u(&st->comment, " packet ", etw_rd16(p + 8));
+    pcapng_put_u(&st->comment, " appearance ", etw_rd16(p + 10));
+    pcapng_put_u(&st->comment, " component ", component_id);
+    pcapng_put_u(&st->comment, " edge ", etw_rd16(p + 18));
+    pcapng_put_u(&st->comment, " filter ", etw_rd16(p + 20));
     /* DirTag: 1 ingress, 2 egress, 3 receive, 4 send (the corpus capture's echo request climbs
      * the stack with 3 and its reply descends with 4). */
     static const char *const dirs[] = {"", " ingress", " egress", " rx", " tx"};
     etw_strbuf_puts(&st->comment, dir < 5 ? dirs[dir] : "");
     uint32_t flags = dir == 1 || dir == 3 ? PCAPNG_FLAG_INBOUND : dir == 2 || dir == 4 ? PCAPNG_FLAG_OUTBOUND : 0;
     if (drop_event || drop_reason) {
-        put_u(&st->comment, "; dropped: reason ", drop_reason);
-        put_u(&st->comment, " location ", drop_location);
+        pcapng_put_u(&st->comment, "; dropped: reason ", drop_reason);
+        pcapng_put_u(&st->comment, " location ", drop_location);
         st->drops++;
     }
     pcapng_write_packet(&st->w, (uint32_t)if_id, export_unix_100ns(er->EventHeader.TimeStamp.QuadPart),
                         p + PKTMON_HEADER, logged, original, flags, st->comment.data);
-    st->packets++;
-}
-
-static pending *pending_for(pcapng_state *st, uint32_t miniport, uint32_t lower, int create)
-{
-    pending *free_slot = NULL;
-    for (unsigned i = 0; i < MAX_PENDING; i++) {
-        pending *q = &st->pend[i];
-        if (q->used && q->miniport == miniport && q->lower == lower)
-            return q;
-        if (!q->used && !free_slot)
-            free_slot = q;
-    }
-    if (!create || !free_slot)
-        return NULL;
-    free_slot->used = 1;
-    free_slot->miniport = miniport;
-    free_slot->lower = lower;
-    free_slot->len = 0;
-    return free_slot;
-}
-
-static int pending_append(pending *q, const uint8_t *p, uint32_t n)
-{
-    if (n > MAX_PACKET - q->len)
-        return -1;
-    if (q->len + n > q->cap) {
-        uint32_t cap = q->cap ? q->cap : 2048;
-        while (cap < q->len + n)
-            cap *= 2;
-        uint8_t *d = realloc(q->data, cap);
-        if (!d)
-            return -1;
-        q->data = d;
-        q->cap = cap;
-    }
-    memcpy(q->data + q->len, p, n);
-    q->len += n;
-    return 0;
-}
-
-/* Event 1001: MiniportIfIndex, LowerIfIndex, FragmentSize, Fragment. */
-static void ndis_fragment(pcapng_state *st, const EVENT_RECORD *er, export_context *cx)
-{
-    const uint8_t *p = er->UserData;
-    size_t n = er->UserDataLength;
-    if (n < 12) {
-        st->skipped++;
-        return;
-    }
-    uint32_t miniport = etw_rd32(p), lower = etw_rd32(p + 4), size = etw_rd32(p + 8);
-    if (size > n - 12)
-        size = (uint32_t)(n - 12);
-    uint64_t kw = er->EventHeader.EventDescriptor.Keyword;
-    int start = (kw & NDIS_KW_PACKET_START) != 0, end = (kw & NDIS_KW_PACKET_END) != 0;
-    const uint8_t *data = p + 12;
-    uint32_t len = size;
-    pending *q = pending_for(st, miniport, lower, 0);
-    if (start && q) {
-        st->skipped++; /* a packet whose end never came */
-        q->len = 0;
-    }
-    if (!end || q) {
-        if (!q)
-            q = pending_for(st, miniport, lower, 1);
-        if (!q || pending_append(q, data, size) != 0) {
-            st->skipped++;
-            if (q)
-                q->used = 0;
-            return;
-        }
-        if (!end)
-            return;
-        data = q->data;
-        len = q->len;
-        q->used = 0;
-        st->fragments_joined++;
-    }
-    uint16_t linktype = kw & NDIS_KW_MEDIA_NATIVE_802_11   ? PCAPNG_LINKTYPE_IEEE802_11
-                        : kw & NDIS_KW_MEDIA_WIRELESS_WAN ? PCAPNG_LINKTYPE_RAW
-                                                          : PCAPNG_LINKTYPE_ETHERNET;
-    int64_t if_id = interface_for(st, 2, miniport, lower, linktype);
-    if (if_id < 0) {
-        st->skipped++;
-        return;
-    }
-    process_comment(st, er, cx);
-    uint32_t flags = kw & NDIS_KW_SEND ? PCAPNG_FLAG_OUTBOUND : kw & NDIS_KW_RECEIVE ? PCAPNG_FLAG_INBOUND : 0;
-    pcapng_write_packet(&st->w, (uint32_t)if_id, export_unix_100ns(er->EventHeader.TimeStamp.QuadPart),
-                        data, len, len, flags, st->comment.data);
     st->packets++;
 }
 
@@ -322,20 +201,26 @@ static void pcapng_event(void *state, const EVENT_RECORD *er, export_context *cx
             pktmon_component(st, er->UserData, er->UserDataLength);
     } else if (g->Data1 == ndiscap_guid.Data1 && etw_guid_equal(g, &ndiscap_guid)) {
         if (id == 1001)
-            ndis_fragment(st, er, cx);
+            pcapng_ndis_fragment(st, er, cx);
         else if (id == 1003)
-            st->skipped++; /* VMSwitch fragments: not converted yet */
+            pcapng_vmswitch_fragment(st, er, cx);
     }
+}
+
+/* The scan: pktmon names its components (event 20) when the capture stops, after the packets;
+ * knowing them before the first packet is written gives the interfaces their names. */
+static void pcapng_scan(void *state, const EVENT_RECORD *er)
+{
+    const GUID *g = &er->EventHeader.ProviderId;
+    if (er->EventHeader.EventDescriptor.Id == 20 && g->Data1 == pktmon_guid.Data1 &&
+        etw_guid_equal(g, &pktmon_guid) && er->UserData)
+        pktmon_component(state, er->UserData, er->UserDataLength);
 }
 
 static int pcapng_end(void *state, export_context *cx)
 {
     pcapng_state *st = state;
-    for (unsigned i = 0; i < MAX_PENDING; i++) {
-        if (st->pend[i].used)
-            st->skipped++;
-        free(st->pend[i].data);
-    }
+    pcapng_ndis_finish(st);
     int failed = st->w.failed;
     fprintf(stderr, "etwire export: %llu packets (%llu dropped, %llu joined from fragments) on %u interfaces to %s",
             (unsigned long long)st->packets, (unsigned long long)st->drops,
@@ -353,5 +238,5 @@ static int pcapng_end(void *state, export_context *cx)
 
 const export_format export_pcapng_format = {
     "pcapng", "packets of pktmon and NDIS packet-capture traces, for Wireshark",
-    pcapng_begin, pcapng_event, pcapng_end,
+    pcapng_begin, pcapng_event, pcapng_end, pcapng_scan,
 };

@@ -334,5 +334,5 @@ static int timeline_end(void *state, export_context *cx)
 
 const export_format export_timeline_format = {
     "timeline", "Chrome trace-event JSON for the Perfetto UI and chrome://tracing",
-    timeline_begin, timeline_event, timeline_end,
+    timeline_begin, timeline_event, timeline_end, NULL,
 };

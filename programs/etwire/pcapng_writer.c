@@ -17,21 +17,19 @@
 #define IF_TSRESOL 9
 #define EPB_FLAGS 2
 
+/* Room for a block of n bytes at block_of(w). */
 static int reserve(pcapng_writer *w, size_t n)
 {
-    if (n <= w->cap)
-        return 0;
-    size_t cap = w->cap ? w->cap : 4096;
-    while (cap < n)
-        cap *= 2;
-    uint8_t *b = realloc(w->block, cap);
-    if (!b) {
+    if (etw_strbuf_reserve(&w->block, n) != 0) {
         w->failed = 1;
         return -1;
     }
-    w->block = b;
-    w->cap = cap;
     return 0;
+}
+
+static uint8_t *block_of(pcapng_writer *w)
+{
+    return (uint8_t *)w->block.data;
 }
 
 static size_t pad4(size_t n)
@@ -64,13 +62,14 @@ static size_t put_text_option(uint8_t *p, uint16_t code, const char *s)
 /* Closes the block of body length n at w->block: end-of-options, trailing length, write. */
 static int finish_block(pcapng_writer *w, uint32_t type, size_t n)
 {
-    etw_wr32(w->block + n, 0); /* opt_endofopt */
+    uint8_t *b = block_of(w);
+    etw_wr32(b + n, 0); /* opt_endofopt */
     n += 4;
     uint32_t total = (uint32_t)(n + 4);
-    etw_wr32(w->block, type);
-    etw_wr32(w->block + 4, total);
-    etw_wr32(w->block + n, total);
-    if (fwrite(w->block, 1, total, w->out) != total)
+    etw_wr32(b, type);
+    etw_wr32(b + 4, total);
+    etw_wr32(b + n, total);
+    if (fwrite(b, 1, total, w->out) != total)
         w->failed = 1;
     return w->failed ? -1 : 0;
 }
@@ -81,7 +80,7 @@ int pcapng_writer_open(pcapng_writer *w, FILE *out, const char *application)
     w->out = out;
     if (reserve(w, 64 + option_size(application)) != 0)
         return -1;
-    uint8_t *p = w->block;
+    uint8_t *p = block_of(w);
     etw_wr32(p + 8, 0x1A2B3C4Du);                 /* byte-order magic */
     etw_wr16(p + 12, 1);                          /* version 1.0 */
     etw_wr16(p + 14, 0);
@@ -92,16 +91,14 @@ int pcapng_writer_open(pcapng_writer *w, FILE *out, const char *application)
 
 void pcapng_writer_close(pcapng_writer *w)
 {
-    free(w->block);
-    w->block = NULL;
-    w->cap = 0;
+    etw_strbuf_free(&w->block);
 }
 
 int pcapng_write_interface(pcapng_writer *w, uint16_t linktype, const char *name, const char *description)
 {
     if (reserve(w, 64 + option_size(name) + option_size(description)) != 0)
         return -1;
-    uint8_t *p = w->block;
+    uint8_t *p = block_of(w);
     etw_wr16(p + 8, linktype);
     etw_wr16(p + 10, 0);
     etw_wr32(p + 12, 0); /* no snap length limit */
@@ -120,7 +117,7 @@ int pcapng_write_packet(pcapng_writer *w, uint32_t interface_id, uint64_t time_1
 {
     if (reserve(w, 64 + pad4(captured) + option_size(comment)) != 0)
         return -1;
-    uint8_t *p = w->block;
+    uint8_t *p = block_of(w);
     etw_wr32(p + 8, interface_id);
     etw_wr32(p + 12, (uint32_t)(time_100ns >> 32));
     etw_wr32(p + 16, (uint32_t)time_100ns);

@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "base/strbuf.h"
+
 #define PCAPNG_LINKTYPE_ETHERNET 1
 #define PCAPNG_LINKTYPE_RAW 101       /* IPv4 or IPv6, no link header */
 #define PCAPNG_LINKTYPE_IEEE802_11 105
@@ -18,8 +20,7 @@
 
 typedef struct pcapng_writer {
     FILE *out;
-    uint8_t *block;     /* one block is built here, then written with one fwrite */
-    size_t cap;
+    etw_strbuf block;   /* one block is built here, then written with one fwrite */
     uint32_t interfaces;
     int failed;
 } pcapng_writer;

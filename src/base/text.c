@@ -37,30 +37,34 @@ size_t etw_utf16_span(const uint8_t *p, size_t n, int *terminated)
     return n;
 }
 
+size_t etw_utf8_encode(uint32_t cp, char out[4])
+{
+    if (cp < 0x80) {
+        out[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        out[0] = (char)(0xC0 | (cp >> 6));
+        out[1] = (char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        out[0] = (char)(0xE0 | (cp >> 12));
+        out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        out[2] = (char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    out[0] = (char)(0xF0 | (cp >> 18));
+    out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+    out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+    out[3] = (char)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
 static void put_utf8(etw_strbuf *out, uint32_t cp)
 {
     char b[4];
-    size_t n;
-    if (cp < 0x80) {
-        b[0] = (char)cp;
-        n = 1;
-    } else if (cp < 0x800) {
-        b[0] = (char)(0xC0 | (cp >> 6));
-        b[1] = (char)(0x80 | (cp & 0x3F));
-        n = 2;
-    } else if (cp < 0x10000) {
-        b[0] = (char)(0xE0 | (cp >> 12));
-        b[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        b[2] = (char)(0x80 | (cp & 0x3F));
-        n = 3;
-    } else {
-        b[0] = (char)(0xF0 | (cp >> 18));
-        b[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-        b[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        b[3] = (char)(0x80 | (cp & 0x3F));
-        n = 4;
-    }
-    etw_strbuf_append(out, b, n);
+    etw_strbuf_append(out, b, etw_utf8_encode(cp, b));
 }
 
 void etw_utf16_to_utf8(etw_strbuf *out, const uint8_t *p, size_t nbytes)
@@ -82,6 +86,32 @@ void etw_utf16_to_utf8(etw_strbuf *out, const uint8_t *p, size_t nbytes)
         }
         put_utf8(out, (u >= 0xD800 && u <= 0xDFFF) ? 0xFFFD : u);
     }
+}
+
+size_t etw_utf16_to_utf8_cut(const uint8_t *p, size_t nbytes, char *out, size_t cap)
+{
+    size_t o = 0;
+    if (cap == 0)
+        return 0;
+    nbytes &= ~(size_t)1;
+    for (size_t i = 0; i < nbytes; i += 2) {
+        uint32_t u = etw_rd16(p + i);
+        if (u >= 0xD800 && u <= 0xDBFF && i + 4 <= nbytes) {
+            uint32_t lo = etw_rd16(p + i + 2);
+            if (lo >= 0xDC00 && lo <= 0xDFFF) {
+                u = 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00);
+                i += 2;
+            }
+        }
+        char b[4];
+        size_t len = etw_utf8_encode(u >= 0xD800 && u <= 0xDFFF ? 0xFFFD : u, b);
+        if (len >= cap - o)
+            break; /* whole characters only, and room for the NUL */
+        memcpy(out + o, b, len);
+        o += len;
+    }
+    out[o] = '\0';
+    return o;
 }
 
 size_t etw_utf8_to_utf16(const char *s, WCHAR *out, size_t cap)

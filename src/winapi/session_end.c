@@ -2,6 +2,7 @@
 #include "winapi/session_end.h"
 
 #include "tdh/store/schema_lookup.h"
+#include "winapi/tdh_learned_tlg.h"
 
 void etw_api_session_destroy(etw_session *s)
 {
@@ -12,4 +13,5 @@ void etw_api_session_destroy(etw_session *s)
     uint32_t scope = s->decode_scope;
     etw_session_destroy(s);
     etw_tdh_forget_scope(scope);
+    etw_tlg_learned_forget(scope);
 }

@@ -49,6 +49,34 @@ tshark -r "$tmp/p.pcapng" -T fields -e frame.comment > "$tmp/comments"
 # Directions from the pktmon direction tag: a ping and its reply, so both.
 tshark -r "$tmp/p.pcapng" -T fields -e frame.interface_id -e frame.packet_flags_direction > "$tmp/dirs"
 grep -q '0x0*1$' "$tmp/dirs" && grep -q '0x0*2$' "$tmp/dirs" || fail "directions: $(sort -u "$tmp/dirs" | head -3)"
+# Interface names: pktmon names its components (event 20) when the capture stops, after every
+# packet; each packet's interface carries the name of the component its comment names, as the
+# component events say it (the description where pktmon's name is the placeholder "NULL").
+"$etwire" dump -f json "$trace" |
+    jq -r 'select(.provider_guid == "4d4f80d9-c8bd-4d73-bb5b-19c90402c5ac" and .id == 20) |
+           "\(.fields.Id)\t\(if .fields.Name == "NULL" then .fields.Description else .fields.Name end)"' |
+    LC_ALL=C sort -u -k1,1 > "$tmp/components"
+[ "$(wc -l < "$tmp/components")" -gt 3 ] || fail "the capture's component events no longer decode"
+last_packet=$(tail -1 "$tmp/events" | jq -r .time)
+first_component=$("$etwire" dump -f json "$trace" | jq -r 'select(.id == 20) | .time' | head -1)
+[[ "$first_component" > "$last_packet" ]] || fail "the corpus capture names components before its packets now"
+names_match() { # $1: pcapng
+    tshark -r "$1" -T fields -E separator=/t -e frame.comment -e frame.interface_name |
+        sed -E 's/.* component ([0-9]+) .*\t/\1\t/' | LC_ALL=C sort -u -k1,1 > "$tmp/got_names"
+    [ "$(wc -l < "$tmp/got_names")" -ge 2 ] || fail "interfaces: $(cat "$tmp/got_names")"
+    LC_ALL=C join -t "$(printf '\t')" "$tmp/got_names" "$tmp/components" | awk -F '\t' '$2 != $3 {bad = 1} END {exit bad}' ||
+        fail "interface names differ from the component events: $(cat "$tmp/got_names")"
+    [ "$(LC_ALL=C join -t "$(printf '\t')" "$tmp/got_names" "$tmp/components" | wc -l)" -eq "$(wc -l < "$tmp/got_names")" ] ||
+        fail "an interface without its component's name: $(cat "$tmp/got_names")"
+}
+names_match "$tmp/p.pcapng"
+# ... also when the filters and the time window leave the component events out.
+"$etwire" export pcapng "$trace" --event 160 --end "$last_packet" -o "$tmp/f.pcapng" 2> "$tmp/err" ||
+    fail "filtered export: $(cat "$tmp/err")"
+[ "$(tshark -r "$tmp/f.pcapng" | wc -l)" -eq "$(jq -s 'map(select(.id == 160)) | length' "$tmp/events")" ] ||
+    fail "filtered export: packet count"
+names_match "$tmp/f.pcapng"
+
 # Interfaces: Ethernet link type for pktmon packet type 1.
 capinfos "$tmp/p.pcapng" 2>/dev/null | grep -q "Encapsulation = Ethernet" || fail "interface link type"
 
