@@ -621,6 +621,72 @@ static void quiet_processor(void **state)
     gen_trace_free(&t);
 }
 
+/* Processor of a generated buffer (ClientContext.ProcessorIndex, buffer flag 0x20 set). */
+static unsigned buffer_processor(const uint8_t *b)
+{
+    return (unsigned)(b[0x28] | b[0x29] << 8) & 0x7FFu;
+}
+
+/* A malformed stream: one processor's buffers sent in the wrong order, so that processor goes
+ * back in time. The consumer still gets events in strict time order, each one of the trace's
+ * in the trace's order, and what it cannot place is counted (BuffersLost or EventsLate). */
+static void processor_back_in_time(void **state)
+{
+    (void)state;
+    gen_trace t;
+    etw_gen_config cfg = gen_config(26, 8000);
+    assert_int_equal(gen_trace_make(&cfg, &t), 0);
+    size_t i = 2, j = 0;
+    for (; i < t.buffers.n && !j; i++)
+        for (size_t k = i + 1; k < t.buffers.n && !j; k++)
+            if (buffer_processor(t.buffers.data[k]) == buffer_processor(t.buffers.data[i]))
+                j = k;
+    assert_true(j > 0);
+    i--; /* buffers i and j of one processor, j sent first */
+    uint8_t *d = t.buffers.data[i];
+    uint32_t n = t.buffers.size[i];
+    test_events want = {0};
+    expected_from(&t.buffers, 1, &want);
+    t.buffers.data[i] = t.buffers.data[j], t.buffers.size[i] = t.buffers.size[j];
+    t.buffers.data[j] = d, t.buffers.size[j] = n;
+
+    live_env e;
+    env_start(&e, 1024);
+    etwire_relay_sender *s = sender_new(&e, "back");
+    push(s, &t.buffers, 0, 1);
+    wait_published("host-1/back", 1);
+    consumer c;
+    consumer_open(&c, "host-1/back", on_buffer_fast, &c, NULL);
+    assert_int_equal(pthread_create(&c.thread, NULL, consume, &c), 0);
+    push(s, &t.buffers, 1, t.buffers.n);
+    assert_int_equal(etwire_relay_sender_finish(s), 0);
+    wait_for(&c, has_returned, "ProcessTrace at the end");
+    pthread_join(c.thread, NULL);
+    assert_int_equal(c.rc, ERROR_SUCCESS);
+    assert_time_order(&c.ev, t.expected.header_records, "consumer of a processor going back");
+    size_t at = 0; /* each delivered event is the trace's next one it has not passed */
+    for (size_t k = 0; k < c.ev.n; k++) {
+        while (at < want.n && !test_event_same(&want.v[at], &c.ev.v[k]))
+            at++;
+        if (at++ >= want.n)
+            fail_msg("event %zu is not the trace's next one", k);
+    }
+    TRACE_LOGFILE_HEADER hdr;
+    ETWIRE_SESSION_STATS st;
+    assert_int_equal(etwire_session_get_header(c.h, &hdr), ERROR_SUCCESS);
+    assert_int_equal(etwire_session_get_stats(c.h, &st), ERROR_SUCCESS);
+    assert_true(c.ev.n < want.n);
+    assert_true(hdr.BuffersLost > 0 || st.EventsLate > 0);
+    CloseTrace(c.h);
+    pthread_mutex_destroy(&c.mu);
+    pthread_cond_destroy(&c.cv);
+    test_events_free(&want);
+    test_events_free(&c.ev);
+    etwire_relay_sender_free(s);
+    env_stop(&e);
+    gen_trace_free(&t);
+}
+
 /* CloseTrace from another thread while ProcessTrace waits for data (the one published buffer,
  * the header buffer, is delivered and the session is quiet): ProcessTrace returns at once with
  * exactly the header buffer's events (its reader is woken, not polling, to let go). Then the
@@ -686,6 +752,7 @@ int main(void)
         cmocka_unit_test(attach_mid_stream),
         cmocka_unit_test(slow_consumer),
         cmocka_unit_test(quiet_processor),
+        cmocka_unit_test(processor_back_in_time),
         cmocka_unit_test(close_and_collector_gone),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
