@@ -146,6 +146,20 @@ static void push(etwire_relay_sender *s, const test_buffers *b, size_t from, siz
             fail_msg("push %zu: %s", i, etwire_relay_sender_error(s));
 }
 
+/* A collector (its queues `queue` buffers deep) and a sender of host-1/SESSION whose header
+ * buffer (b's first) is published. */
+static etwire_relay_sender *start_live(live_env *e, ULONG queue, const char *session,
+                                       const test_buffers *b)
+{
+    env_start(e, queue);
+    etwire_relay_sender *s = sender_new(e, session);
+    push(s, b, 0, 1);
+    char name[160];
+    snprintf(name, sizeof name, "host-1/%s", session);
+    wait_published(name, 1);
+    return s;
+}
+
 /* A consumer: the handle and what ProcessTrace delivered, on its own thread. */
 typedef struct consumer {
     PROCESSTRACE_HANDLE h;
@@ -293,6 +307,40 @@ static void wait_for(consumer *c, int (*cond)(const consumer *), const char *wha
             fail_msg("%s: not within %d ms", what, DEADLINE_MS);
         }
     pthread_mutex_unlock(&c->mu);
+}
+
+/* Waits until c's BufferCallbacks (on_buffer_fast) reached n. */
+static void wait_buffers(consumer *c, uint64_t n, const char *what)
+{
+    pthread_mutex_lock(&c->mu);
+    c->wanted_buffers = n;
+    pthread_mutex_unlock(&c->mu);
+    wait_for(c, has_wanted_buffers, what);
+}
+
+/* Waits for c's ProcessTrace to return (deadline), joins its thread, checks the result. */
+static void join_consumer(consumer *c, ULONG rc, const char *what)
+{
+    wait_for(c, has_returned, what);
+    pthread_join(c->thread, NULL);
+    assert_int_equal(c->rc, rc);
+}
+
+/* Buffers lost in c's session, as its header counts them. */
+static ULONG buffers_lost(consumer *c)
+{
+    TRACE_LOGFILE_HEADER hdr;
+    assert_int_equal(etwire_session_get_header(c->h, &hdr), ERROR_SUCCESS);
+    return hdr.BuffersLost;
+}
+
+/* Closes c and frees what it holds. */
+static void consumer_free(consumer *c)
+{
+    CloseTrace(c->h);
+    pthread_mutex_destroy(&c->mu);
+    pthread_cond_destroy(&c->cv);
+    test_events_free(&c->ev);
 }
 
 /* Events in time order: each not older than the one before (after the header buffer's, which
@@ -493,10 +541,8 @@ static void slow_consumer(void **state)
     assert_int_equal(gen_trace_make(&cfg, &t), 0);
     assert_true(t.buffers.n > 600);
     live_env e;
-    env_start(&e, 1024); /* above what the sender may be ahead of the fast consumer */
-    etwire_relay_sender *s = sender_new(&e, "slow");
-    push(s, &t.buffers, 0, 1);
-    wait_published("host-1/slow", 1);
+    /* Queues above what the sender may be ahead of the fast consumer. */
+    etwire_relay_sender *s = start_live(&e, 1024, "slow", &t.buffers);
 
     consumer slow, fast;
     consumer_open(&slow, "host-1/slow", on_buffer_slow, &slow, NULL);
@@ -515,51 +561,35 @@ static void slow_consumer(void **state)
      * limit, 16 MiB by default), so that one loses nothing. */
     const size_t LAG = 256;
     for (size_t i = 1; i < t.buffers.n; i += 8) {
-        if (i > LAG) {
-            pthread_mutex_lock(&fast.mu);
-            fast.wanted_buffers = i - LAG;
-            pthread_mutex_unlock(&fast.mu);
-            wait_for(&fast, has_wanted_buffers, "the fast consumer's progress");
-        }
+        if (i > LAG)
+            wait_buffers(&fast, i - LAG, "the fast consumer's progress");
         push(s, &t.buffers, i, i + 8 < t.buffers.n ? i + 8 : t.buffers.n);
     }
     assert_int_equal(etwire_relay_sender_finish(s), 0);
-    wait_for(&fast, has_returned, "the fast consumer's ProcessTrace");
-    pthread_join(fast.thread, NULL);
-    assert_int_equal(fast.rc, ERROR_SUCCESS);
+    join_consumer(&fast, ERROR_SUCCESS, "the fast consumer's ProcessTrace");
     test_events want = {0};
     expected_from(&t.buffers, 1, &want);
     assert_same_events(&fast.ev, &want, "fast consumer beside a stuck one");
-    TRACE_LOGFILE_HEADER hdr;
-    assert_int_equal(etwire_session_get_header(fast.h, &hdr), ERROR_SUCCESS);
-    assert_int_equal(hdr.BuffersLost, 0);
+    assert_int_equal(buffers_lost(&fast), 0);
 
-    wait_for(&slow, has_returned, "the slow consumer's ProcessTrace");
-    pthread_join(slow.thread, NULL);
-    assert_int_equal(slow.rc, ERROR_SUCCESS);
-    assert_int_equal(etwire_session_get_header(slow.h, &hdr), ERROR_SUCCESS);
-    assert_true(hdr.BuffersLost > 0);
+    join_consumer(&slow, ERROR_SUCCESS, "the slow consumer's ProcessTrace");
+    ULONG lost = buffers_lost(&slow);
+    assert_true(lost > 0);
     assert_true(slow.drops_reported > 0);
     /* What it got plus what it lost is every buffer: whole buffers only. */
     assert_int_equal(slow.ngot, slow.ev.buffer_callbacks);
-    assert_int_equal(slow.ev.buffer_callbacks + hdr.BuffersLost, t.buffers.n);
+    assert_int_equal(slow.ev.buffer_callbacks + lost, t.buffers.n);
     /* In strict time order, and exactly the events of the buffers it saw. */
     assert_time_order(&slow.ev, t.expected.header_records, "slow consumer");
     test_events got_want = {0};
     expected_of(&t.buffers, slow.got, slow.ngot, &got_want);
     assert_same_events(&slow.ev, &got_want, "slow consumer, the buffers it kept");
     assert_true(slow.ev.n < want.n);
-    CloseTrace(slow.h);
-    CloseTrace(fast.h);
-    pthread_mutex_destroy(&slow.mu);
-    pthread_cond_destroy(&slow.cv);
-    pthread_mutex_destroy(&fast.mu);
-    pthread_cond_destroy(&fast.cv);
+    consumer_free(&slow);
+    consumer_free(&fast);
     free(slow.got);
     test_events_free(&got_want);
     test_events_free(&want);
-    test_events_free(&slow.ev);
-    test_events_free(&fast.ev);
     etwire_relay_sender_free(s);
     env_stop(&e);
     gen_trace_free(&t);
@@ -584,10 +614,7 @@ static void quiet_processor(void **state)
     gen_trace t;
     assert_int_equal(gen_trace_make(&cfg, &t), 0);
     live_env e;
-    env_start(&e, 1024);
-    etwire_relay_sender *s = sender_new(&e, "quiet");
-    push(s, &t.buffers, 0, 1);
-    wait_published("host-1/quiet", 1);
+    etwire_relay_sender *s = start_live(&e, 1024, "quiet", &t.buffers);
     consumer c;
     consumer_open(&c, "host-1/quiet", on_buffer_fast, &c, NULL);
     assert_int_equal(etwire_stream_set_reorder_window(c.h, 100000), ERROR_SUCCESS);
@@ -597,25 +624,15 @@ static void quiet_processor(void **state)
     push(s, &t.buffers, 1, t.buffers.n);
     /* No END yet: the header buffer and a data buffer complete only if the window let the
      * other processors' events go without the quiet one. */
-    pthread_mutex_lock(&c.mu);
-    c.wanted_buffers = 2;
-    pthread_mutex_unlock(&c.mu);
-    wait_for(&c, has_wanted_buffers, "events before the end");
+    wait_buffers(&c, 2, "events before the end");
     assert_int_equal(etwire_relay_sender_finish(s), 0);
-    wait_for(&c, has_returned, "ProcessTrace at the end");
-    pthread_join(c.thread, NULL);
-    assert_int_equal(c.rc, ERROR_SUCCESS);
+    join_consumer(&c, ERROR_SUCCESS, "ProcessTrace at the end");
     test_events want = {0};
     expected_from(&t.buffers, 1, &want);
     assert_same_events(&c.ev, &want, "consumer of a session with a quiet processor");
-    TRACE_LOGFILE_HEADER hdr;
-    assert_int_equal(etwire_session_get_header(c.h, &hdr), ERROR_SUCCESS);
-    assert_int_equal(hdr.BuffersLost, 0);
-    CloseTrace(c.h);
-    pthread_mutex_destroy(&c.mu);
-    pthread_cond_destroy(&c.cv);
+    assert_int_equal(buffers_lost(&c), 0);
+    consumer_free(&c);
     test_events_free(&want);
-    test_events_free(&c.ev);
     etwire_relay_sender_free(s);
     env_stop(&e);
     gen_trace_free(&t);
@@ -651,18 +668,13 @@ static void processor_back_in_time(void **state)
     t.buffers.data[j] = d, t.buffers.size[j] = n;
 
     live_env e;
-    env_start(&e, 1024);
-    etwire_relay_sender *s = sender_new(&e, "back");
-    push(s, &t.buffers, 0, 1);
-    wait_published("host-1/back", 1);
+    etwire_relay_sender *s = start_live(&e, 1024, "back", &t.buffers);
     consumer c;
     consumer_open(&c, "host-1/back", on_buffer_fast, &c, NULL);
     assert_int_equal(pthread_create(&c.thread, NULL, consume, &c), 0);
     push(s, &t.buffers, 1, t.buffers.n);
     assert_int_equal(etwire_relay_sender_finish(s), 0);
-    wait_for(&c, has_returned, "ProcessTrace at the end");
-    pthread_join(c.thread, NULL);
-    assert_int_equal(c.rc, ERROR_SUCCESS);
+    join_consumer(&c, ERROR_SUCCESS, "ProcessTrace at the end");
     assert_time_order(&c.ev, t.expected.header_records, "consumer of a processor going back");
     size_t at = 0; /* each delivered event is the trace's next one it has not passed */
     for (size_t k = 0; k < c.ev.n; k++) {
@@ -671,17 +683,12 @@ static void processor_back_in_time(void **state)
         if (at++ >= want.n)
             fail_msg("event %zu is not the trace's next one", k);
     }
-    TRACE_LOGFILE_HEADER hdr;
     ETWIRE_SESSION_STATS st;
-    assert_int_equal(etwire_session_get_header(c.h, &hdr), ERROR_SUCCESS);
     assert_int_equal(etwire_session_get_stats(c.h, &st), ERROR_SUCCESS);
     assert_true(c.ev.n < want.n);
-    assert_true(hdr.BuffersLost > 0 || st.EventsLate > 0);
-    CloseTrace(c.h);
-    pthread_mutex_destroy(&c.mu);
-    pthread_cond_destroy(&c.cv);
+    assert_true(buffers_lost(&c) > 0 || st.EventsLate > 0);
+    consumer_free(&c);
     test_events_free(&want);
-    test_events_free(&c.ev);
     etwire_relay_sender_free(s);
     env_stop(&e);
     gen_trace_free(&t);
@@ -698,10 +705,7 @@ static void close_and_collector_gone(void **state)
     etw_gen_config cfg = gen_config(23, 3000);
     assert_int_equal(gen_trace_make(&cfg, &t), 0);
     live_env e;
-    env_start(&e, 0);
-    etwire_relay_sender *s = sender_new(&e, "gone");
-    push(s, &t.buffers, 0, 1);
-    wait_published("host-1/gone", 1);
+    etwire_relay_sender *s = start_live(&e, 0, "gone", &t.buffers);
     consumer a, b;
     consumer_open(&a, "host-1/gone", on_buffer_counted, &a, NULL);
     assert_int_equal(pthread_create(&a.thread, NULL, consume, &a), 0);
@@ -710,9 +714,7 @@ static void close_and_collector_gone(void **state)
     wait_for(&a, has_header_buffer, "the header buffer");
     /* Nothing more comes: ProcessTrace is waiting for data. */
     assert_int_equal(CloseTrace(a.h), ERROR_CTX_CLOSE_PENDING);
-    wait_for(&a, has_returned, "ProcessTrace after CloseTrace");
-    pthread_join(a.thread, NULL);
-    assert_int_equal(a.rc, ERROR_SUCCESS);
+    join_consumer(&a, ERROR_SUCCESS, "ProcessTrace after CloseTrace");
     test_events want = {0};
     const size_t header_only[] = {0};
     expected_of(&t.buffers, header_only, 1, &want);
@@ -724,10 +726,7 @@ static void close_and_collector_gone(void **state)
     etwire_relay_collector_stop(e.c);
     pthread_join(e.runner, NULL);
     etwire_relay_collector_free(e.c);
-    wait_for(&b, has_returned, "ProcessTrace after the collector went away");
-    pthread_join(b.thread, NULL);
-    assert_int_not_equal(b.rc, ERROR_SUCCESS);
-    CloseTrace(b.h);
+    join_consumer(&b, ERROR_FILE_CORRUPT, "ProcessTrace after the collector went away");
 
     /* No collector at all: a clear error. */
     ETW_OPEN_TRACE_OPTIONS o = {0};
@@ -736,12 +735,8 @@ static void close_and_collector_gone(void **state)
     assert_int_equal(etwire_last_error(), ERROR_CONNECTION_REFUSED);
     assert_non_null(strstr(etwire_last_error_message(), e.dir));
     test_events_free(&want);
-    test_events_free(&a.ev);
-    test_events_free(&b.ev);
-    pthread_mutex_destroy(&a.mu);
-    pthread_cond_destroy(&a.cv);
-    pthread_mutex_destroy(&b.mu);
-    pthread_cond_destroy(&b.cv);
+    consumer_free(&a); /* closed already: CloseTrace only says so */
+    consumer_free(&b);
     rmdir(e.dir);
     gen_trace_free(&t);
 }
