@@ -12,8 +12,10 @@
  * multiple of events are the medians of the ratios taken within each run (the two processes
  * ran back to back). Also the events process's peak RSS and the most buffer bytes the session
  * held at once (BytesHeldPeak, measured once with this build's library: the "buffers in
- * flight" of the memory aim). Several builds can run side by side in the same run
- * (--variant), e.g. before and after a change.
+ * flight" of the memory aim), and the same two with a BufferCallback as well (cb RSS: each
+ * build's min_consumer --buffers, once; cb held: this build's library), where buffers complete
+ * in flush order. Several builds can run side by side in the same run (--variant), e.g. before
+ * and after a change.
  *
  * usage: bench_process [--runs N] [--gen-mb N] [--gen-dump] [--corpus DIR]
  *                      [--variant NAME CONSUMER ETWIRE]... [FILE...]
@@ -226,7 +228,14 @@ static VOID WINAPI no_op(PEVENT_RECORD er)
 
 /* The most buffer bytes the session held at once (BytesHeldPeak) for the events path: what
  * "buffers in flight" means in the memory aim. Measured in a child, like everything else. */
-static double held_mb(const char *path)
+static BOOL WINAPI no_buffer_op(const ETW_BUFFER_HEADER *b, ULONG size,
+                                const ETW_BUFFER_CALLBACK_INFORMATION *info, void *ctx)
+{
+    (void)b, (void)size, (void)info, (void)ctx;
+    return TRUE;
+}
+
+static double held_mb(const char *path, int buffers)
 {
     int fds[2];
     if (pipe(fds) != 0)
@@ -237,6 +246,8 @@ static double held_mb(const char *path)
         ETW_OPEN_TRACE_OPTIONS o;
         memset(&o, 0, sizeof o);
         o.EventCallback = no_op;
+        if (buffers)
+            o.BufferCallback = no_buffer_op;
         ETWIRE_SESSION_STATS st;
         memset(&st, 0, sizeof st);
         PROCESSTRACE_HANDLE h = etwire_trace_open_file(path, &o, NULL);
@@ -291,14 +302,27 @@ static void bench_file(const char *path, const variant *v, unsigned nv, int runs
             }
         }
     }
+    /* With a BufferCallback too (min_consumer --buffers), once, untimed: its memory. A build
+     * whose min_consumer has no --buffers shows "-". */
+    timing cb[MAX_VARIANTS];
+    memset(cb, 0, sizeof cb);
+    for (unsigned k = 0; k < nv; k++) {
+        char *a[] = {(char *)v[k].consumer, "--buffers", (char *)path, NULL};
+        run_timed(a, &cb[k]);
+    }
     double c = median_s(&cat);
-    double held = held_mb(path);
+    double held = held_mb(path, 0), cb_held = held_mb(path, 1);
     for (unsigned k = 0; k < nv; k++) {
         double e = median_s(&t[k][T_EVENTS]);
         printf("%-30.30s %7.1f %7.2f  %-6s %8.2f %6.2f %7.1f %6.1f", base_name(path),
                (double)st.st_size / 1e6, c * 1e3, v[k].name, e * 1e3,
                median_ratio(&t[k][T_EVENTS], &cat),
                (double)median_rss(&t[k][T_EVENTS]) / 1024.0, held);
+        if (cb[k].failed || !cb[k].n)
+            printf(" %7s", "-");
+        else
+            printf(" %7.1f", (double)cb[k].rss_kb[0] / 1024.0);
+        printf(" %7.1f", cb_held);
         for (int f = T_JSON; f < T_COUNT; f++) {
             if (dumps)
                 printf(" %6.2f%s", median_ratio(&t[k][f], &t[k][T_EVENTS]),
@@ -365,8 +389,9 @@ int main(int argc, char **argv)
     printf("whole processes, %d runs; times are medians, ratios medians of the ratio within each "
            "run;\nevents = min_consumer (x cat), json/text/csv = etwire dump (x events)\n",
            runs);
-    printf("%-30s %7s %7s  %-6s %8s %6s %7s %6s %7s %7s %7s\n", "file", "MB", "cat ms", "build",
-           "events ms", "x cat", "RSS MB", "held", "json", "text", "csv");
+    printf("%-30s %7s %7s  %-6s %8s %6s %7s %6s %7s %7s %7s %7s %7s\n", "file", "MB", "cat ms",
+           "build", "events ms", "x cat", "RSS MB", "held", "cb RSS", "cb held", "json", "text",
+           "csv");
     for (size_t i = 0; i < nfiles; i++)
         bench_file(files[i], v, nv, runs, 1);
     if (gen_mb) {

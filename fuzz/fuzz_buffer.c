@@ -3,7 +3,8 @@
  * marker), expands each record's extended items and parses the first record's payload as a
  * log-file header. Beyond what ASan/UBSan catch, it aborts when a parser reports a span (record,
  * payload, extended item, name) that does not lie inside the bytes it was given, since every
- * consumer trusts those spans without checking again. */
+ * consumer trusts those spans without checking again, and when etw_record_check (how a buffer
+ * stream checks records at Add) gives another verdict or size than etw_record_parse. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -74,7 +75,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int first = 1;
     while (off + 4 <= end && etw_rd32(data + off) != 0xFFFFFFFFu) {
         etw_record rec;
-        if (etw_record_parse(data + off, end - off, &rec) != ETW_OK)
+        uint16_t checked_size = 0;
+        etw_status st = etw_record_parse(data + off, end - off, &rec);
+        /* The cheap check a buffer stream takes buffers with must give parse's verdict. */
+        if (etw_record_check(data + off, end - off, &checked_size) != st ||
+            (st == ETW_OK && checked_size != rec.size))
+            abort();
+        if (st != ETW_OK)
             break;
         check_record(data + off, end - off, &rec);
         if (first)

@@ -64,6 +64,11 @@ static uint64_t file_first_pending(void *impl)
     return etw_file_source_first_untaken(impl);
 }
 
+static etw_status file_reread(void *impl, uint64_t pos, const uint8_t **p, size_t *n)
+{
+    return etw_file_source_reread(impl, pos, p, n);
+}
+
 static void file_done(void *impl, const uint8_t *p)
 {
     etw_file_source_done(impl, p);
@@ -84,6 +89,7 @@ static const etw_source_ops file_ops = {
     .begin = file_begin,
     .next = file_next,
     .first_pending = file_first_pending,
+    .reread = file_reread,
     .done = file_done,
     .keep = file_keep,
     .close = file_close,

@@ -1,4 +1,5 @@
-/* File reader: index, then read buffers in flush order into recycled blocks (see
+/* File reader: index, then read buffers in flush order or per processor into recycled blocks,
+ * and again when a buffer's callback is due after its block was given back (see
  * file_source.h). */
 #include "etl/file_source.h"
 
@@ -324,6 +325,31 @@ void etw_file_source_keep_blocks(etw_file_source *f)
     __atomic_store_n(&f->keep_blocks, 1, __ATOMIC_RELAXED);
 }
 
+/* Reads e into a free block (whole, or up to its filled offset: see whole_buffers). */
+static etw_status read_entry(etw_file_source *f, const etw_file_entry *e, const uint8_t **p,
+                             size_t *n_read)
+{
+    uint8_t *block = take_block(f);
+    if (!block)
+        return ETW_E_NOMEM;
+    size_t want = f->whole_buffers ? e->size : e->used, got = 0;
+    while (got < want) {
+        ssize_t n = pread(f->fd, block + got, want - got, (off_t)(e->offset + got));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+    }
+    if (got < want) { /* the file shrank or the device failed since it was indexed */
+        f->spare[f->nspare++] = block;
+        return ETW_E_IO;
+    }
+    *p = block;
+    *n_read = want;
+    return ETW_OK;
+}
+
 int etw_file_source_next(etw_file_source *f, uint32_t processor, const etw_file_entry **e,
                          const uint8_t **p, size_t *n_read, etw_status *st)
 {
@@ -333,27 +359,14 @@ int etw_file_source_next(etw_file_source *f, uint32_t processor, const etw_file_
     f->entries[i].taken = 1;
     *e = &f->entries[i];
     *p = NULL;
-    *st = ETW_OK;
-    uint8_t *block = take_block(f);
-    if (!block) {
-        *st = ETW_E_NOMEM;
-        return 1;
-    }
-    size_t want = f->whole_buffers ? (*e)->size : (*e)->used, got = 0;
-    while (got < want) {
-        ssize_t n = pread(f->fd, block + got, want - got, (off_t)((*e)->offset + got));
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        got += (size_t)n;
-    }
-    if (got < want) { /* the file shrank or the device failed since it was indexed */
-        f->spare[f->nspare++] = block;
-        *st = ETW_E_IO;
-        return 1;
-    }
-    *p = block;
-    *n_read = want;
+    *st = read_entry(f, *e, p, n_read);
     return 1;
+}
+
+etw_status etw_file_source_reread(etw_file_source *f, uint64_t pos, const uint8_t **p, size_t *n)
+{
+    *p = NULL;
+    if (pos >= f->count)
+        return ETW_E_IO;
+    return read_entry(f, &f->entries[pos], p, n);
 }

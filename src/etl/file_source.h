@@ -71,7 +71,12 @@ void etw_file_source_close(etw_file_source *f);
  * still consumed). */
 int etw_file_source_next(etw_file_source *f, uint32_t processor, const etw_file_entry **e,
                          const uint8_t **p, size_t *n, etw_status *st);
-/* The buffer at p (from next) is finished with: its block is read into again. */
+/* Reads the buffer at flush position pos (an entry index, as next() numbers them) again into a
+ * block, as next() read it: a buffer whose events are out but whose callback must wait for
+ * earlier-flushed buffers gives its block back and is read again when the callback is due.
+ * *p is NULL when the read fails. */
+etw_status etw_file_source_reread(etw_file_source *f, uint64_t pos, const uint8_t **p, size_t *n);
+/* The buffer at p (from next or reread) is finished with: its block is read into again. */
 void etw_file_source_done(etw_file_source *f, const uint8_t *p);
 /* Whether next() reads each buffer whole (the default) or only up to its filled offset, which
  * is all the events need: a buffer callback sees whole buffers, a consumer without one does

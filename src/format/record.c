@@ -18,37 +18,33 @@ typedef struct header_kind {
     uint8_t is64;
 } header_kind;
 
-static int lookup_kind(uint8_t type, header_kind *k)
-{
-    switch (type) {
-    case 0x01: *k = (header_kind){ETW_REC_SYSTEM, 0x20, 4, 0}; return 1;
-    case 0x02: *k = (header_kind){ETW_REC_SYSTEM, 0x20, 4, 1}; return 1;
-    case 0x03: *k = (header_kind){ETW_REC_COMPACT, 0x18, 4, 0}; return 1;
-    case 0x04: *k = (header_kind){ETW_REC_COMPACT, 0x18, 4, 1}; return 1;
-    case 0x0A: *k = (header_kind){ETW_REC_FULL, 0x30, 0, 0}; return 1;
-    case 0x14: *k = (header_kind){ETW_REC_FULL, 0x30, 0, 1}; return 1;
-    case 0x0B: *k = (header_kind){ETW_REC_INSTANCE, 0x48, 0, 0}; return 1;
-    case 0x15: *k = (header_kind){ETW_REC_INSTANCE, 0x48, 0, 1}; return 1;
-    case 0x10: *k = (header_kind){ETW_REC_PERFINFO, 0x10, 4, 0}; return 1;
-    case 0x11: *k = (header_kind){ETW_REC_PERFINFO, 0x10, 4, 1}; return 1;
-    case 0x12: *k = (header_kind){ETW_REC_EVENT, 0x50, 0, 0}; return 1;
-    case 0x13: *k = (header_kind){ETW_REC_EVENT, 0x50, 0, 1}; return 1;
+/* Indexed by header type; fixed 0 marks a type that is not a record kind. */
+static const header_kind kinds[0x16] = {
+    [0x01] = {ETW_REC_SYSTEM, 0x20, 4, 0},   [0x02] = {ETW_REC_SYSTEM, 0x20, 4, 1},
+    [0x03] = {ETW_REC_COMPACT, 0x18, 4, 0},  [0x04] = {ETW_REC_COMPACT, 0x18, 4, 1},
+    [0x0A] = {ETW_REC_FULL, 0x30, 0, 0},     [0x14] = {ETW_REC_FULL, 0x30, 0, 1},
+    [0x0B] = {ETW_REC_INSTANCE, 0x48, 0, 0}, [0x15] = {ETW_REC_INSTANCE, 0x48, 0, 1},
+    [0x10] = {ETW_REC_PERFINFO, 0x10, 4, 0}, [0x11] = {ETW_REC_PERFINFO, 0x10, 4, 1},
+    [0x12] = {ETW_REC_EVENT, 0x50, 0, 0},    [0x13] = {ETW_REC_EVENT, 0x50, 0, 1},
     /* TIMED, ERROR and WNODE records: layout unknown beyond a leading size (B.5). */
-    case 0x0C:
-    case 0x0D:
-    case 0x0E: *k = (header_kind){ETW_REC_SKIP, 0x08, 0, 0}; return 1;
-    default: return 0;
-    }
+    [0x0C] = {ETW_REC_SKIP, 0x08, 0, 0},     [0x0D] = {ETW_REC_SKIP, 0x08, 0, 0},
+    [0x0E] = {ETW_REC_SKIP, 0x08, 0, 0},
+};
+
+/* SYSTEM/COMPACT/PERFINFO: bytes of PEBS index and PMC counters after the fixed header, from
+ * the version word (B.7). */
+static uint32_t kernel_ext_len(uint16_t version)
+{
+    return ((version & 0x8000) ? 8u : 0u) + 8u * ((version >> 8) & 7u);
 }
 
-/* SYSTEM/COMPACT/PERFINFO: PEBS index and PMC counters after the fixed header (B.7). */
 static etw_status parse_kernel_ext(const uint8_t *p, etw_record *rec, uint32_t fixed)
 {
     uint16_t version = etw_rd16(p);
     rec->has_pebs = (version & 0x8000) != 0;
     rec->pmc_count = (uint8_t)((version >> 8) & 7);
     rec->desc.Version = (UCHAR)(version & 0xFF);
-    uint32_t ext = (rec->has_pebs ? 8u : 0u) + 8u * rec->pmc_count;
+    uint32_t ext = kernel_ext_len(version);
     if (fixed + ext > rec->size)
         return ETW_E_REC_EXT;
     rec->ext_off = fixed;
@@ -63,23 +59,35 @@ static etw_status parse_kernel_ext(const uint8_t *p, etw_record *rec, uint32_t f
 
 /* EVENT_HEADER extended items: 8-byte item headers whose first u16 is the item's total
  * (aligned) size and whose Linkage bit says another follows (B.8). */
-static etw_status parse_event_ext(const uint8_t *p, etw_record *rec)
+static etw_status walk_event_ext(const uint8_t *p, uint16_t size, uint32_t *end, uint16_t *n)
 {
     uint32_t off = 0x50;
     uint16_t count = 0;
     for (;;) {
-        if (!etw_range_ok(rec->size, off, 8))
+        if (!etw_range_ok(size, off, 8))
             return ETW_E_REC_EXT;
         uint16_t total = etw_rd16(p + off);
         uint16_t linkage = etw_rd16(p + off + 4) & 1;
         uint16_t data = etw_rd16(p + off + 6);
-        if (total < 8 || data > total - 8u || !etw_range_ok(rec->size, off, total))
+        if (total < 8 || data > total - 8u || !etw_range_ok(size, off, total))
             return ETW_E_REC_EXT;
         off += total;
         count++;
         if (!linkage)
             break;
     }
+    *end = off;
+    *n = count;
+    return ETW_OK;
+}
+
+static etw_status parse_event_ext(const uint8_t *p, etw_record *rec)
+{
+    uint32_t off;
+    uint16_t count;
+    etw_status st = walk_event_ext(p, rec->size, &off, &count);
+    if (st != ETW_OK)
+        return st;
     rec->ext_off = 0x50;
     rec->ext_len = off - 0x50;
     rec->ext_count = count;
@@ -165,32 +173,87 @@ static etw_status parse_message(const uint8_t *p, etw_record *rec)
     return ETW_OK;
 }
 
-etw_status etw_record_parse(const uint8_t *p, size_t n, etw_record *rec)
+/* The marker, the kind and the record's size: what both parse and check decide first. */
+static inline etw_status frame(const uint8_t *p, size_t n, header_kind *k, uint16_t *size)
 {
-    memset(rec, 0, sizeof *rec);
     if (n < 8)
         return ETW_E_REC_SHORT;
     uint8_t marker = p[3];
-    header_kind k;
     if ((marker & (MARKER_TRACE_HEADER | MARKER_EVENT_TRACE)) ==
         (MARKER_TRACE_HEADER | MARKER_EVENT_TRACE)) {
-        if (!lookup_kind(p[2], &k))
+        if (p[2] >= sizeof kinds / sizeof kinds[0] || !kinds[p[2]].fixed)
             return ETW_E_REC_MARKER;
+        *k = kinds[p[2]];
     } else if ((marker & (MARKER_TRACE_HEADER | MARKER_MESSAGE)) ==
                (MARKER_TRACE_HEADER | MARKER_MESSAGE)) {
-        k = (header_kind){ETW_REC_MESSAGE, 0x08, 0, 0};
+        *k = (header_kind){ETW_REC_MESSAGE, 0x08, 0, 0};
     } else {
         return ETW_E_REC_MARKER;
     }
+    *size = etw_rd16(p + k->size_at);
+    if (*size < k->fixed)
+        return ETW_E_REC_SIZE;
+    if (*size > n)
+        return ETW_E_REC_SHORT;
+    return ETW_OK;
+}
+
+/* WPP: the optional items' total length (parse_message reads them in this order). */
+static uint32_t message_items_len(uint16_t opts)
+{
+    uint32_t len = 0;
+    if (opts & ETW_MSG_SEQUENCE)
+        len += 4;
+    if (opts & ETW_MSG_COMPONENTID)
+        len += 4;
+    else if (opts & ETW_MSG_GUID)
+        len += 16;
+    if (opts & (ETW_MSG_TIMESTAMP | ETW_MSG_PERF_TIMESTAMP))
+        len += 8;
+    if (opts & ETW_MSG_SYSTEMINFO)
+        len += 8;
+    return len;
+}
+
+etw_status etw_record_check(const uint8_t *p, size_t n, uint16_t *size)
+{
+    header_kind k;
+    etw_status st = frame(p, n, &k, size);
+    if (st != ETW_OK)
+        return st;
+    uint32_t end;
+    uint16_t count;
+    switch (k.kind) {
+    case ETW_REC_SYSTEM:
+    case ETW_REC_COMPACT:
+    case ETW_REC_PERFINFO:
+        return k.fixed + kernel_ext_len(etw_rd16(p)) > *size ? ETW_E_REC_EXT : ETW_OK;
+    case ETW_REC_EVENT:
+        if (etw_rd16(p + 4) & EVENT_HEADER_FLAG_EXTENDED_INFO)
+            return walk_event_ext(p, *size, &end, &count);
+        return ETW_OK;
+    case ETW_REC_MESSAGE:
+        return 8u + message_items_len(etw_rd16(p + 6)) > *size ? ETW_E_REC_SIZE : ETW_OK;
+    default:
+        return ETW_OK;
+    }
+}
+
+etw_status etw_record_parse(const uint8_t *p, size_t n, etw_record *rec)
+{
+    memset(rec, 0, sizeof *rec);
+    header_kind k;
+    etw_status fst = frame(p, n, &k, &rec->size);
+    if (fst == ETW_E_REC_SHORT && n < 8)
+        return fst;
+    if (fst == ETW_E_REC_MARKER)
+        return fst;
     rec->kind = k.kind;
     rec->header_type = p[2];
     rec->is64 = k.is64;
-    rec->size = etw_rd16(p + k.size_at);
     rec->has_timestamp = 1;
-    if (rec->size < k.fixed)
-        return ETW_E_REC_SIZE;
-    if (rec->size > n)
-        return ETW_E_REC_SHORT;
+    if (fst != ETW_OK)
+        return fst;
 
     etw_status st = ETW_OK;
     switch (k.kind) {

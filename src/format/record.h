@@ -63,6 +63,11 @@ typedef struct etw_record {
  * rec->size <= n. Reads nothing past n. */
 etw_status etw_record_parse(const uint8_t *p, size_t n, etw_record *rec);
 
+/* The verdict etw_record_parse gives on p[0..n), and the record's size when it is ETW_OK,
+ * without reading the fields a consumer sees: what a buffer's records are checked with when a
+ * buffer stream takes it (the merge parses each record when it delivers it). */
+etw_status etw_record_check(const uint8_t *p, size_t n, uint16_t *size);
+
 /* Fills up to cap extended items for a parsed record, pointing into p (the record's bytes).
  * Returns the number written (rec->ext_count when cap suffices). */
 unsigned etw_record_ext_items(const etw_record *rec, const uint8_t *p,

@@ -5,6 +5,7 @@
  * completes as soon as its events are out. */
 #include <stdlib.h>
 
+#include "format/buffer_header.h"
 #include "session/run.h"
 
 void etw_session_fold_live(etw_session *s)
@@ -26,15 +27,24 @@ int etw_session_wants_buffers(const etw_session *s)
     }
 }
 
+/* Adds (or, negative, takes away) bytes from what the session holds; the caller holds mu. */
+static void count_held(etw_session *s, int64_t bytes)
+{
+    uint64_t held = atomic_fetch_add_explicit(&s->bytes_held, (uint64_t)bytes,
+                                              memory_order_relaxed) + (uint64_t)bytes;
+    s->stats.BytesHeld = held;
+    if (held > s->stats.BytesHeldPeak)
+        s->stats.BytesHeldPeak = held;
+}
+
 static void recycle(etw_session *s, etw_buf *b)
 {
+    if (b->waiting_kept)
+        s->waiting_kept--;
     if (s->src.ops->done)
         s->src.ops->done(s->src.impl, b->orig);
     pthread_mutex_lock(&s->mu);
-    s->stats.BytesHeld = atomic_fetch_sub_explicit(&s->bytes_held,
-                                                   b->orig_size + (b->owned ? b->hdr.filled : 0),
-                                                   memory_order_relaxed) -
-                         (b->orig_size + (b->owned ? b->hdr.filled : 0));
+    count_held(s, -(int64_t)(b->orig_size + (b->owned ? b->hdr.filled : 0)));
     s->stats.BuffersCompleted++;
     etw_session_fold_live(s);
     etw_session_drop_inflated(s, b->owned);
@@ -77,9 +87,53 @@ static int buffer_callback(etw_session *s, const etw_buf *b)
     return lf->BufferCallback ? lf->BufferCallback(lf) != 0 : 1;
 }
 
+/* The buffer's events are out but its callbacks wait for an earlier-flushed buffer: its memory
+ * (and its decompressed copy) goes back to the source, which reads it again when the callbacks
+ * are due (reload). Kept, such buffers were most of a many-processor trace's memory: with a
+ * 1 s flush timer a slow processor's buffer holds back a second of every other processor's. */
+static void evict(etw_session *s, etw_buf *b)
+{
+    s->src.ops->done(s->src.impl, b->orig);
+    pthread_mutex_lock(&s->mu);
+    count_held(s, -(int64_t)(b->orig_size + (b->owned ? b->hdr.filled : 0)));
+    etw_session_drop_inflated(s, b->owned);
+    pthread_mutex_unlock(&s->mu);
+    b->orig = b->data = b->owned = NULL;
+    b->orig_size = 0;
+}
+
+/* Reads an evicted buffer again for its callbacks; 0 (reported) when it cannot be read or is
+ * no longer the buffer it was. */
+static int reload(etw_session *s, etw_buf *b)
+{
+    const uint8_t *p = NULL;
+    size_t n = 0;
+    const char *detail = "could not be read again for its buffer callback";
+    etw_status st = s->src.ops->reread(s->src.impl, b->pos, &p, &n);
+    etw_buffer_header h;
+    if (st == ETW_OK && (etw_buffer_header_parse(p, n, &h) != ETW_OK ||
+                         h.timestamp != b->hdr.timestamp || h.filled != b->hdr.filled ||
+                         h.buffer_size != b->hdr.buffer_size || h.processor != b->hdr.processor)) {
+        s->src.ops->done(s->src.impl, p);
+        st = ETW_E_IO;
+        detail = "changed since it was first read";
+    }
+    if (st != ETW_OK) {
+        s->corrupt = 1;
+        etw_session_report(s, st, b->index, b->offset, 0, detail);
+        return 0;
+    }
+    b->orig = p;
+    b->orig_size = (uint32_t)n;
+    pthread_mutex_lock(&s->mu);
+    count_held(s, (int64_t)n);
+    pthread_mutex_unlock(&s->mu);
+    return 1;
+}
+
 static void finish(etw_session *s, etw_buf *b)
 {
-    if (s->completion_cb)
+    if (s->completion_cb && (b->orig || reload(s, b)))
         s->completion_cb((const ETW_BUFFER_HEADER *)(const void *)b->orig, s->completion_ctx);
     recycle(s, b);
 }
@@ -117,6 +171,10 @@ void etw_complete_ready(etw_run *r, etw_session *s)
         s->arr_head = b->next_arrival;
         if (!s->arr_head)
             s->arr_tail = NULL;
+        if (!b->orig && !reload(s, b)) {
+            recycle(s, b); /* reported: no callback can see it */
+            continue;
+        }
         if (!r->stop && !buffer_callback(s, b)) {
             r->stop = 1;
             r->stop_status = ETW_E_STOPPED;
@@ -138,7 +196,7 @@ void etw_session_release_all(etw_session *s)
     for (uint32_t i = 0; i < s->nprocs; i++) {
         s->procs[i].head = s->procs[i].tail = NULL;
         s->procs[i].has_rec = 0;
-        s->procs[i].heap_pos = -1;
+        s->procs[i].in_heap = 0;
     }
     pthread_mutex_lock(&s->mu);
     b = s->in_head;
@@ -149,4 +207,23 @@ void etw_session_release_all(etw_session *s)
         finish(s, b);
         b = next;
     }
+}
+
+void etw_buffer_events_done(etw_run *r, etw_session *s, etw_buf *b)
+{
+    b->events_done = 1;
+    /* It completes now only as the first buffer not completed, with every earlier-flushed one
+     * read (etw_complete_ready); nothing else changes when its events end. */
+    if (s->observed && s->src.ops->reread && b->orig &&
+        (s->arr_head != b ||
+         (s->src.ops->first_pending && b->pos >= s->src.ops->first_pending(s->src.impl)))) {
+        /* A few such buffers stay: most complete soon, and reading each again costs a copy. */
+        if (s->waiting_kept < ETW_WAITING_KEPT) {
+            s->waiting_kept++;
+            b->waiting_kept = 1;
+        } else {
+            evict(s, b);
+        }
+    }
+    etw_complete_ready(r, s);
 }

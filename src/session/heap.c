@@ -1,50 +1,42 @@
 /* The merge heap (docs/design.md "One ProcessTrace call"): one entry per processor of every
  * session in the call that has a record ready, keyed by that record's (time, raw time, handle
- * position, processor). Each processor knows its place in the heap (heap_pos), so a processor
- * whose next record is still the earliest costs two comparisons and no moves. */
+ * position, processor). Each entry carries a copy of its key, so sifting reads only the heap's
+ * own array (not each processor's entry in its session's table), and a processor only knows
+ * whether it is in the heap (in_heap), not where: moving an entry writes nothing else. The
+ * top's key is refreshed from its processor when its next record is loaded (fix_top). */
 #include <stdlib.h>
 
 #include "session/run.h"
-
-static const etw_key *item_key(const etw_heap_item *it)
-{
-    return &it->s->procs[it->slot].key;
-}
-
-static void heap_set(etw_run *r, size_t i, etw_heap_item it)
-{
-    r->heap[i] = it;
-    it.s->procs[it.slot].heap_pos = (int32_t)i;
-}
 
 static void sift_up(etw_run *r, size_t i)
 {
     etw_heap_item it = r->heap[i];
     while (i > 0) {
         size_t parent = (i - 1) / 2;
-        if (!etw_key_less(item_key(&it), item_key(&r->heap[parent])))
+        if (!etw_key_less(&it.key, &r->heap[parent].key))
             break;
-        heap_set(r, i, r->heap[parent]);
+        r->heap[i] = r->heap[parent];
         i = parent;
     }
-    heap_set(r, i, it);
+    r->heap[i] = it;
 }
 
 static void sift_down(etw_run *r, size_t i)
 {
     etw_heap_item it = r->heap[i];
+    size_t len = r->heap_len;
     for (;;) {
         size_t c = 2 * i + 1;
-        if (c >= r->heap_len)
+        if (c >= len)
             break;
-        if (c + 1 < r->heap_len && etw_key_less(item_key(&r->heap[c + 1]), item_key(&r->heap[c])))
+        if (c + 1 < len && etw_key_less(&r->heap[c + 1].key, &r->heap[c].key))
             c++;
-        if (!etw_key_less(item_key(&r->heap[c]), item_key(&it)))
+        if (!etw_key_less(&r->heap[c].key, &it.key))
             break;
-        heap_set(r, i, r->heap[c]);
+        r->heap[i] = r->heap[c];
         i = c;
     }
-    heap_set(r, i, it);
+    r->heap[i] = it;
 }
 
 int etw_heap_push(etw_run *r, etw_session *s, uint32_t slot)
@@ -57,27 +49,29 @@ int etw_heap_push(etw_run *r, etw_session *s, uint32_t slot)
         r->heap = grown;
         r->heap_cap = cap;
     }
-    r->heap[r->heap_len] = (etw_heap_item){s, slot};
+    etw_proc *p = &s->procs[slot];
+    p->in_heap = 1;
+    r->heap[r->heap_len] = (etw_heap_item){p->key, s, slot};
     sift_up(r, r->heap_len++);
     return 0;
 }
 
 void etw_heap_fix_top(etw_run *r)
 {
+    etw_heap_item *top = &r->heap[0];
+    top->key = top->s->procs[top->slot].key;
     /* Most of the time the same processor stays earliest: two comparisons, no moves. */
-    const etw_key *k = item_key(&r->heap[0]);
-    if ((r->heap_len < 2 || etw_key_less(k, item_key(&r->heap[1]))) &&
-        (r->heap_len < 3 || etw_key_less(k, item_key(&r->heap[2]))))
+    if ((r->heap_len < 2 || etw_key_less(&top->key, &r->heap[1].key)) &&
+        (r->heap_len < 3 || etw_key_less(&top->key, &r->heap[2].key)))
         return;
     sift_down(r, 0);
 }
 
 void etw_heap_pop_top(etw_run *r)
 {
-    r->heap[0].s->procs[r->heap[0].slot].heap_pos = -1;
+    r->heap[0].s->procs[r->heap[0].slot].in_heap = 0;
     if (--r->heap_len > 0) {
         r->heap[0] = r->heap[r->heap_len];
         sift_down(r, 0);
     }
 }
-

@@ -158,7 +158,7 @@ static etw_session *release_from(etw_run *r)
             if (!r->heap_len || r->stop || r->nomem)
                 return blocker;
             const etw_heap_item *top = &r->heap[0];
-            const etw_key *k = &top->s->procs[top->slot].key;
+            const etw_key *k = &top->key;
             if (blocker && !etw_key_less(k, &bound) && !forced(r, top->s, k))
                 return blocker;
             deliver_top(r);

@@ -6,6 +6,7 @@
 #include "session/session.h"
 
 typedef struct etw_heap_item {
+    etw_key key; /* a copy of the processor's key (heap.c) */
     etw_session *s;
     uint32_t slot;
 } etw_heap_item;
@@ -29,6 +30,7 @@ typedef struct etw_run {
 
 /* heap.c */
 int etw_heap_push(etw_run *r, etw_session *s, uint32_t slot);
+/* The top's processor loaded its next record (its key changed). */
 void etw_heap_fix_top(etw_run *r);
 void etw_heap_pop_top(etw_run *r);
 
@@ -46,5 +48,8 @@ void etw_deliver(etw_run *r, etw_session *s, etw_proc *p);
 
 /* complete.c */
 void etw_complete_ready(etw_run *r, etw_session *s);
+/* Every event of b went out (or none can): b completes when its turn comes, meanwhile giving
+ * its memory back to a source that can read it again. */
+void etw_buffer_events_done(etw_run *r, etw_session *s, etw_buf *b);
 
 #endif

@@ -143,18 +143,20 @@ static etw_status decompress(etw_session *s, const uint8_t *p, size_t n,
     return ETW_OK;
 }
 
-/* Records walk from offset 72 in 8-byte steps to the filled offset or 0xFFFFFFFF (B.4). */
+/* Records walk from offset 72 in 8-byte steps to the filled offset or 0xFFFFFFFF (B.4). Each
+ * gets the verdict the merge's parse will give it, without reading its fields: the merge
+ * parses every record once, when it delivers it. */
 static etw_status walk_records(const uint8_t *d, uint32_t filled, uint32_t *bad_at)
 {
     uint32_t off = ETW_BUFFER_HEADER_SIZE;
-    etw_record rec;
+    uint16_t size;
     while (off + 4 <= filled && etw_rd32(d + off) != 0xFFFFFFFFu) {
-        etw_status st = etw_record_parse(d + off, filled - off, &rec);
+        etw_status st = etw_record_check(d + off, filled - off, &size);
         if (st != ETW_OK) {
             *bad_at = off;
             return st;
         }
-        off += (uint32_t)etw_align8(rec.size);
+        off += (uint32_t)etw_align8(size);
     }
     return ETW_OK;
 }

@@ -37,7 +37,12 @@ struct etw_buf {
     uint8_t events_done;
     uint8_t last_of_proc;  /* a file knows no later buffer of this processor follows */
     uint8_t lost;          /* lose_late dropped it: no BufferCallback, counted in BuffersLost */
+    uint8_t waiting_kept;  /* its events are out, it waits for its callbacks in memory */
 };
+
+/* Buffers whose events are out and that wait for earlier-flushed ones before their callbacks
+ * stay in memory up to this many; beyond it they are read again when due (complete.c). */
+#define ETW_WAITING_KEPT 4u
 
 /* Merge order key: trace time, then raw time, then handle position, then processor (the last
  * two in one word: tie = position << 32 | processor slot, so a key compares in three steps). */
@@ -67,8 +72,8 @@ typedef struct etw_proc {
     etw_key key;
     uint64_t last_ts;      /* for WPP records that carry no timestamp */
     uint32_t unfed;        /* file sessions: buffers of this processor not yet read */
-    int32_t heap_pos;      /* -1 when not in the merge heap */
     uint8_t seen, finished, has_rec;
+    uint8_t in_heap;       /* in the merge heap (run.h) */
 } etw_proc;
 
 typedef enum etw_api { ETW_API_OPTIONS, ETW_API_LOGFILE_W, ETW_API_LOGFILE_A } etw_api;
@@ -154,6 +159,7 @@ typedef struct etw_session {
     ULONG64 buffers_read;
     EVENT_HEADER_EXTENDED_DATA_ITEM ext_items[64];
     etw_buf *free_bufs;
+    unsigned waiting_kept; /* buffers with waiting_kept set */
     /* (mu) decompression blocks of BufferSize bytes kept for reuse: a fresh allocation per
      * compressed buffer costs page faults every time. */
     uint8_t *spare_inflated[8];

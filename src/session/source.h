@@ -6,6 +6,7 @@
 #ifndef ETWIRE_SESSION_SOURCE_H
 #define ETWIRE_SESSION_SOURCE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "base/status.h"
@@ -40,6 +41,11 @@ typedef struct etw_source_ops {
      * has, so a source that reads out of flush order holds later ones back this way. NULL:
      * buffers arrive in flush order. */
     uint64_t (*first_pending)(void *impl);
+    /* Reads the buffer at flush position pos (as given to etw_session_accept) again, into
+     * memory given back with done(): a buffer whose events are out but whose callbacks must
+     * wait for earlier-flushed buffers gives its memory back meanwhile (complete.c), so what
+     * is held stays about one buffer per processor. NULL: buffers cannot be read again. */
+    etw_status (*reread)(void *impl, uint64_t pos, const uint8_t **p, size_t *n);
     /* The buffer at p completed: its memory may be used again. May be NULL. */
     void (*done)(void *impl, const uint8_t *p);
     /* A consumer referenced a buffer (ProcessTraceBufferIncrementReference): from now on no
