@@ -5,6 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "base/text.h"
 #include "cli_common.h"
@@ -30,6 +33,7 @@ static const char *process_name(const EVENT_RECORD *er)
  * is freed when the thread ends. */
 typedef struct view_scratch {
     etw_strbuf provider, event, fields;
+    int names_plain; /* provider and event need no JSON escaping (etw_event_decode) */
     etw_winsat_scratch winsat; /* inflated WinSAT XML */
 } view_scratch;
 
@@ -99,17 +103,40 @@ void event_view_release(void)
  * printf family was half of `dump`'s time (issue 11). */
 #define FILETIME_UNIX_EPOCH 116444736000000000LL /* 1970-01-01 */
 
-static void put_hex(etw_strbuf *o, uint64_t v)
+/* The common fields are written through a raw cursor after one reserve (HEADER_ROOM covers
+ * the longest header line: its literals, 28 time characters, a GUID, twelve numbers); the
+ * helpers below write at p and return the end. */
+#define HEADER_ROOM 512
+#define RAW(p, lit) (memcpy((p), (lit), sizeof(lit) - 1), (p) + sizeof(lit) - 1)
+
+static char *raw_u(char *p, uint64_t v)
 {
-    char b[18];
-    char *e = b + sizeof b, *p = e;
-    do {
-        *--p = "0123456789abcdef"[v & 15];
-        v >>= 4;
-    } while (v);
-    *--p = 'x';
-    *--p = '0';
-    etw_strbuf_append(o, p, (size_t)(e - p));
+    if (v < 10) {
+        *p = (char)('0' + v);
+        return p + 1;
+    }
+    if (v < 100) {
+        memcpy(p, etw_digit_pairs + 2 * v, 2);
+        return p + 2;
+    }
+    return etw_u64_put(p, v);
+}
+
+static char *raw_i(char *p, int64_t v)
+{
+    if (v >= 0)
+        return raw_u(p, (uint64_t)v);
+    *p++ = '-';
+    return raw_u(p, (uint64_t)0 - (uint64_t)v);
+}
+
+/* "0x" and lower-case digits, in place (a local copy read back stalls on the bytes just
+ * stored). */
+static char *raw_hex(char *p, uint64_t v)
+{
+    p[0] = '0';
+    p[1] = 'x';
+    return etw_hex_put(p + 2, v);
 }
 
 static void put_digits(char *p, unsigned v, int n)
@@ -141,12 +168,10 @@ static _Thread_local char cached_prefix[20];
 
 /* The event's time as every output format prints it: ISO-8601 UTC with 100 ns digits, or the
  * raw value with --raw-time. Years outside 0..9999 fall back to the library formatter. */
-static void put_time(etw_strbuf *o, int64_t ft)
+static char *raw_time(char *o, int64_t ft)
 {
-    if (event_view_raw_time) {
-        etw_strbuf_i64(o, ft);
-        return;
-    }
+    if (event_view_raw_time)
+        return raw_i(o, ft);
     int64_t rel = ft - FILETIME_UNIX_EPOCH;
     int64_t secs = rel / 10000000, frac = rel % 10000000;
     if (frac < 0) {
@@ -165,8 +190,9 @@ static void put_time(etw_strbuf *o, int64_t ft)
         if (y < 0 || y > 9999) {
             char t[40];
             cli_format_filetime(ft, t, sizeof t);
-            etw_strbuf_puts(o, t);
-            return;
+            size_t n = strnlen(t, sizeof t - 1);
+            memcpy(o, t, n);
+            return o + n;
         }
         char *p = cached_prefix;
         put_digits(p, (unsigned)y, 4);
@@ -183,44 +209,37 @@ static void put_time(etw_strbuf *o, int64_t ft)
         p[19] = '.';
         cached_second = secs;
     }
-    char t[28];
-    memcpy(t, cached_prefix, 20);
-    put_digits(t + 20, (unsigned)frac, 7);
-    t[27] = 'Z';
-    etw_strbuf_append(o, t, sizeof t);
+    memcpy(o, cached_prefix, 20);
+    unsigned f = (unsigned)frac; /* 7 digits: 3 pairs and one */
+    o[26] = (char)('0' + f % 10);
+    f /= 10;
+    for (int i = 24; i >= 20; i -= 2, f /= 100)
+        memcpy(o + i, etw_digit_pairs + 2 * (f % 100), 2);
+    o[27] = 'Z';
+    return o + 28;
 }
 
-static void put_guid(etw_strbuf *o, const GUID *g)
-{
-    char t[37];
-    etw_guid_format(g, t);
-    etw_strbuf_append(o, t, 36);
-}
 
-/* "<name><value>" pairs of the common fields; most values are below 100. The name is a
- * literal: its length is known here, with no strlen per field. */
-#define put_u(o, name, v) put_u_n((o), (name), sizeof(name) - 1, (v))
+/* Provider GUIDs as text, per thread, by GUID: a trace has few providers, and formatting a
+ * GUID costs more than comparing one. */
+#define GUID_SLOTS 16
 
-static inline void put_u_n(etw_strbuf *o, const char *name, size_t n, uint64_t v)
+typedef struct guid_text {
+    GUID guid;
+    char text[37]; /* "" while empty */
+} guid_text;
+
+static _Thread_local guid_text guid_texts[GUID_SLOTS];
+
+static char *raw_guid(char *p, const GUID *g)
 {
-    if (o->cap - o->len <= n + 3) {
-        etw_strbuf_append(o, name, n);
-        etw_strbuf_u64(o, v);
-        return;
+    guid_text *t = &guid_texts[(g->Data1 ^ g->Data1 >> 8 ^ g->Data2) & (GUID_SLOTS - 1)];
+    if (!t->text[0] || memcmp(g, &t->guid, sizeof *g) != 0) {
+        etw_guid_format(g, t->text);
+        t->guid = *g;
     }
-    char *p = o->data + o->len;
-    memcpy(p, name, n);
-    p += n;
-    if (v >= 100) {
-        o->len = (size_t)(p - o->data);
-        etw_strbuf_u64(o, v);
-        return;
-    }
-    if (v >= 10)
-        *p++ = (char)('0' + v / 10);
-    *p++ = (char)('0' + v % 10);
-    *p = '\0';
-    o->len = (size_t)(p - o->data);
+    memcpy(p, t->text, 36);
+    return p + 36;
 }
 
 static void common_fields(etw_strbuf *o, const EVENT_RECORD *er, int json)
@@ -228,43 +247,42 @@ static void common_fields(etw_strbuf *o, const EVENT_RECORD *er, int json)
     const EVENT_HEADER *h = &er->EventHeader;
     const EVENT_DESCRIPTOR *d = &h->EventDescriptor;
     unsigned cpu = GetEventProcessorIndex(er);
-    if (json) {
-        etw_strbuf_puts(o, "{\"time\":\"");
-        put_time(o, h->TimeStamp.QuadPart);
-        etw_strbuf_puts(o, "\",\"provider_guid\":\"");
-        put_guid(o, &h->ProviderId);
-        put_u(o, "\",\"id\":", d->Id);
-        put_u(o, ",\"version\":", d->Version);
-        put_u(o, ",\"level\":", d->Level);
-        put_u(o, ",\"opcode\":", d->Opcode);
-        put_u(o, ",\"task\":", d->Task);
-        etw_strbuf_puts(o, ",\"keyword\":\"");
-        put_hex(o, d->Keyword);
-        put_u(o, "\",\"pid\":", h->ProcessId);
-        put_u(o, ",\"tid\":", h->ThreadId);
-        put_u(o, ",\"cpu\":", cpu);
-        put_u(o, ",\"flags\":", h->Flags);
-        put_u(o, ",\"payload_length\":", er->UserDataLength);
+    if (etw_strbuf_reserve(o, HEADER_ROOM) != 0)
         return;
+    char *p = o->data + o->len;
+    if (json) {
+        p = RAW(p, "{\"time\":\"");
+        p = raw_time(p, h->TimeStamp.QuadPart);
+        p = RAW(p, "\",\"provider_guid\":\"");
+        p = raw_guid(p, &h->ProviderId);
+        p = raw_u(RAW(p, "\",\"id\":"), d->Id);
+        p = raw_u(RAW(p, ",\"version\":"), d->Version);
+        p = raw_u(RAW(p, ",\"level\":"), d->Level);
+        p = raw_u(RAW(p, ",\"opcode\":"), d->Opcode);
+        p = raw_u(RAW(p, ",\"task\":"), d->Task);
+        p = raw_hex(RAW(p, ",\"keyword\":\""), d->Keyword);
+        p = raw_u(RAW(p, "\",\"pid\":"), h->ProcessId);
+        p = raw_u(RAW(p, ",\"tid\":"), h->ThreadId);
+        p = raw_u(RAW(p, ",\"cpu\":"), cpu);
+        p = raw_u(RAW(p, ",\"flags\":"), h->Flags);
+        p = raw_u(RAW(p, ",\"payload_length\":"), er->UserDataLength);
+    } else {
+        p = raw_time(p, h->TimeStamp.QuadPart);
+        p = raw_guid(RAW(p, " {"), &h->ProviderId);
+        p = raw_u(RAW(p, "} id="), d->Id);
+        p = raw_u(RAW(p, " v="), d->Version);
+        p = raw_u(RAW(p, " lvl="), d->Level);
+        p = raw_u(RAW(p, " op="), d->Opcode);
+        p = raw_u(RAW(p, " task="), d->Task);
+        p = raw_hex(RAW(p, " kw="), d->Keyword);
+        p = raw_i(RAW(p, " pid="), (int)h->ProcessId);
+        p = raw_i(RAW(p, " tid="), (int)h->ThreadId);
+        p = raw_u(RAW(p, " cpu="), cpu);
+        p = raw_hex(RAW(p, " flags="), h->Flags);
+        p = raw_u(RAW(p, " len="), er->UserDataLength);
     }
-    put_time(o, h->TimeStamp.QuadPart);
-    etw_strbuf_puts(o, " {");
-    put_guid(o, &h->ProviderId);
-    put_u(o, "} id=", d->Id);
-    put_u(o, " v=", d->Version);
-    put_u(o, " lvl=", d->Level);
-    put_u(o, " op=", d->Opcode);
-    put_u(o, " task=", d->Task);
-    etw_strbuf_puts(o, " kw=");
-    put_hex(o, d->Keyword);
-    etw_strbuf_puts(o, " pid=");
-    etw_strbuf_i64(o, (int)h->ProcessId);
-    etw_strbuf_puts(o, " tid=");
-    etw_strbuf_i64(o, (int)h->ThreadId);
-    put_u(o, " cpu=", cpu);
-    etw_strbuf_puts(o, " flags=");
-    put_hex(o, h->Flags);
-    put_u(o, " len=", er->UserDataLength);
+    o->len = (size_t)(p - o->data);
+    *p = '\0';
 }
 
 int event_view_decode(const EVENT_RECORD *er, int json)
@@ -274,8 +292,7 @@ int event_view_decode(const EVENT_RECORD *er, int json)
     etw_strbuf_reset(&fields);
     /* Describe every event, decodable or not: embedded schema events are learned this way
      * before the events they describe. */
-    etw_event_describe(er, &provider_name, &event_name);
-    int decoded = etw_event_format_fields(er, json, &fields);
+    int decoded = etw_event_decode(er, json, &provider_name, &event_name, &fields, &scratch()->names_plain);
     /* WinSAT events: the compressed XML the schema stops before, shown inflated as "Xml"
      * (an event whose XML does not inflate counts as undecoded). */
     if (decoded && etw_winsat_append_xml(er, json, &scratch()->winsat, &fields) == 0)
@@ -283,24 +300,59 @@ int event_view_decode(const EVENT_RECORD *er, int json)
     return decoded;
 }
 
-/* One event, one line: control characters inside decoded strings are escaped. */
-static void append_one_line(etw_strbuf *out, const char *s, size_t n)
+/* How many bytes at the start of s[0..n) pass unchanged into a text line or CSV field: no
+ * control character (nor DEL) and, for CSV, no quote. 16 bytes at a time: decoded fields are
+ * almost all plain text, and every byte of every text and CSV line goes through here. */
+static size_t plain_prefix(const char *s, size_t n, int csv)
 {
-    size_t start = 0;
-    for (size_t i = 0; i < n; i++) {
+    size_t i = 0;
+#ifdef __SSE2__
+    const __m128i space = _mm_set1_epi8(0x20), del = _mm_set1_epi8(0x7F),
+                  quote = _mm_set1_epi8(csv ? '"' : 0x7F);
+    for (; i + 16 <= n; i += 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+        /* unsigned v >= 0x20 (bytes of UTF-8 sequences pass), not DEL, not the quote */
+        __m128i printable = _mm_cmpeq_epi8(_mm_max_epu8(v, space), v);
+        __m128i special = _mm_or_si128(_mm_cmpeq_epi8(v, del), _mm_cmpeq_epi8(v, quote));
+        unsigned ok = (unsigned)_mm_movemask_epi8(_mm_andnot_si128(special, printable));
+        if (ok != 0xFFFFu)
+            return i + (size_t)__builtin_ctz(~ok);
+    }
+#endif
+    for (; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c != 0x7F)
-            continue;
-        etw_strbuf_append(out, s + start, i - start);
-        if (c == '\n' || c == '\t') {
-            etw_strbuf_puts(out, c == '\n' ? "\\n" : "\\t");
+        if (c < 0x20 || c == 0x7F || (csv && c == '"'))
+            return i;
+    }
+    return n;
+}
+
+/* One event, one line: control characters inside decoded strings are escaped; in a CSV field
+ * (csv) quotes are doubled too. */
+static void append_escaped(etw_strbuf *out, const char *s, size_t n, int csv)
+{
+    for (;;) {
+        size_t k = plain_prefix(s, n, csv);
+        etw_strbuf_append(out, s, k);
+        if (k == n)
+            return;
+        unsigned char c = (unsigned char)s[k];
+        if (c == '"') {
+            etw_strbuf_append(out, "\"\"", 2);
+        } else if (c == '\n' || c == '\t') {
+            etw_strbuf_append(out, c == '\n' ? "\\n" : "\\t", 2);
         } else {
             char x[4] = {'\\', 'x', "0123456789abcdef"[c >> 4], "0123456789abcdef"[c & 15]};
             etw_strbuf_append(out, x, 4);
         }
-        start = i + 1;
+        s += k + 1;
+        n -= k + 1;
     }
-    etw_strbuf_append(out, s + start, n - start);
+}
+
+static void append_one_line(etw_strbuf *out, const char *s, size_t n)
+{
+    append_escaped(out, s, n, 0);
 }
 
 void event_view_text(etw_strbuf *out, const EVENT_RECORD *er)
@@ -328,15 +380,7 @@ void event_view_text(etw_strbuf *out, const EVENT_RECORD *er)
 static void csv_field(etw_strbuf *out, const char *s, size_t n)
 {
     etw_strbuf_putc(out, '"');
-    size_t start = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] != '"')
-            continue;
-        append_one_line(out, s + start, i + 1 - start);
-        etw_strbuf_putc(out, '"');
-        start = i + 1;
-    }
-    append_one_line(out, s + start, n - start);
+    append_escaped(out, s, n, 1);
     etw_strbuf_putc(out, '"');
 }
 
@@ -351,27 +395,33 @@ void event_view_csv(etw_strbuf *out, const EVENT_RECORD *er)
     const EVENT_HEADER *h = &er->EventHeader;
     const EVENT_DESCRIPTOR *d = &h->EventDescriptor;
     int decoded = event_view_decode(er, 0);
-    put_time(out, h->TimeStamp.QuadPart);
-    etw_strbuf_putc(out, ',');
-    put_guid(out, &h->ProviderId);
-    etw_strbuf_putc(out, ',');
+    if (etw_strbuf_reserve(out, HEADER_ROOM) != 0)
+        return;
+    char *p = raw_time(out->data + out->len, h->TimeStamp.QuadPart);
+    p = raw_guid(RAW(p, ","), &h->ProviderId);
+    *p++ = ',';
+    out->len = (size_t)(p - out->data);
     csv_field(out, provider_name.data ? provider_name.data : "", provider_name.len);
     etw_strbuf_putc(out, ',');
     csv_field(out, event_name.data ? event_name.data : "", event_name.len);
-    put_u(out, ",", d->Id);
-    put_u(out, ",", d->Version);
-    put_u(out, ",", d->Level);
-    put_u(out, ",", d->Opcode);
-    put_u(out, ",", d->Task);
-    etw_strbuf_putc(out, ',');
-    put_hex(out, d->Keyword);
-    put_u(out, ",", h->ProcessId);
-    put_u(out, ",", h->ThreadId);
-    put_u(out, ",", GetEventProcessorIndex(er));
-    put_u(out, ",", h->Flags);
-    put_u(out, ",", er->UserDataLength);
-    put_u(out, ",", (unsigned)decoded);
-    etw_strbuf_putc(out, ',');
+    if (etw_strbuf_reserve(out, HEADER_ROOM) != 0)
+        return;
+    p = out->data + out->len;
+    p = raw_u(RAW(p, ","), d->Id);
+    p = raw_u(RAW(p, ","), d->Version);
+    p = raw_u(RAW(p, ","), d->Level);
+    p = raw_u(RAW(p, ","), d->Opcode);
+    p = raw_u(RAW(p, ","), d->Task);
+    p = raw_hex(RAW(p, ","), d->Keyword);
+    p = raw_u(RAW(p, ","), h->ProcessId);
+    p = raw_u(RAW(p, ","), h->ThreadId);
+    p = raw_u(RAW(p, ","), GetEventProcessorIndex(er));
+    p = raw_u(RAW(p, ","), h->Flags);
+    p = raw_u(RAW(p, ","), er->UserDataLength);
+    p = raw_u(RAW(p, ","), (unsigned)decoded);
+    *p++ = ',';
+    out->len = (size_t)(p - out->data);
+    *p = '\0';
     csv_field(out, fields.data ? fields.data : "", fields.len);
     /* The process last: the columns before it keep their places. */
     const char *process = process_name(er);
@@ -379,21 +429,30 @@ void event_view_csv(etw_strbuf *out, const EVENT_RECORD *er)
     csv_field(out, process ? process : "", process ? strlen(process) : 0);
 }
 
+/* A name inside a JSON string: escaped unless the decoder said it needs none. */
+static void json_name(etw_strbuf *out, const etw_strbuf *name)
+{
+    if (!name->data)
+        return;
+    if (scratch()->names_plain)
+        etw_strbuf_append(out, name->data, name->len);
+    else
+        etw_strbuf_json_string(out, name->data, name->len);
+}
+
 void event_view_json(etw_strbuf *out, const EVENT_RECORD *er)
 {
     int decoded = event_view_decode(er, 1);
     common_fields(out, er, 1);
     etw_strbuf_puts(out, ",\"provider\":\"");
-    if (provider_name.data)
-        etw_strbuf_json_string(out, provider_name.data, provider_name.len);
+    json_name(out, &provider_name);
     const char *process = process_name(er);
     if (process) {
         etw_strbuf_puts(out, "\",\"process\":\"");
         etw_strbuf_json_string(out, process, strlen(process));
     }
     etw_strbuf_puts(out, "\",\"event\":\"");
-    if (event_name.data)
-        etw_strbuf_json_string(out, event_name.data, event_name.len);
+    json_name(out, &event_name);
     etw_strbuf_puts(out, decoded ? "\",\"decoded\":true" : "\",\"decoded\":false");
     if (decoded || (fields.data && strchr(fields.data, '"'))) {
         etw_strbuf_puts(out, ",\"fields\":{");

@@ -18,6 +18,8 @@ typedef struct json_session {
     char prefix[320]; /* {"source":..,"session":.., on shared stdout */
 } json_session;
 
+#define JSON_BLOCK (128u << 10)
+
 /* Lines from many sessions share stdout: one lock keeps each line whole. */
 static pthread_mutex_t stdout_mu = PTHREAD_MUTEX_INITIALIZER;
 
@@ -45,6 +47,9 @@ static void *on_open(void *ctx, const ETWIRE_RELAY_SESSION *s)
         free(j);
         return NULL;
     }
+    /* Lines go out in blocks of JSON_BLOCK bytes, not stdio's default 4 KiB (a session's lines
+     * are written as fast as its events decode). */
+    setvbuf(j->out, NULL, _IOFBF, JSON_BLOCK);
     return j;
 }
 

@@ -23,7 +23,7 @@ void etw_strbuf_free(etw_strbuf *sb)
     sb->failed = 0;
 }
 
-int etw_strbuf_reserve(etw_strbuf *sb, size_t extra)
+int etw_strbuf_grow(etw_strbuf *sb, size_t extra)
 {
     if (extra < sb->cap - sb->len)
         return 0;
@@ -44,7 +44,7 @@ int etw_strbuf_reserve(etw_strbuf *sb, size_t extra)
     return 0;
 }
 
-void etw_strbuf_append(etw_strbuf *sb, const char *s, size_t n)
+void etw_strbuf_append_grow(etw_strbuf *sb, const char *s, size_t n)
 {
     if (etw_strbuf_reserve(sb, n) != 0)
         return;
@@ -76,27 +76,45 @@ void etw_strbuf_printf(etw_strbuf *sb, const char *fmt, ...)
 
 #define D10(d) d "0" d "1" d "2" d "3" d "4" d "5" d "6" d "7" d "8" d "9"
 /* "00" .. "99": numbers are written two digits per division. */
-static const char digit_pairs[201] = D10("0") D10("1") D10("2") D10("3") D10("4") D10("5") D10("6") D10("7")
+const char etw_digit_pairs[201] = D10("0") D10("1") D10("2") D10("3") D10("4") D10("5") D10("6") D10("7")
     D10("8") D10("9");
 
+/* Digits of v: the bit length gives log10 within one (1233 / 4096 ~ log10 2), one compare
+ * with a power of ten settles it (v | 1: zero has one digit). */
 static unsigned decimal_digits(uint64_t v)
 {
-    unsigned n = 1;
-    for (;;) {
-        if (v < 10)
-            return n;
-        if (v < 100)
-            return n + 1;
-        if (v < 1000)
-            return n + 2;
-        if (v < 10000)
-            return n + 3;
-        v /= 10000;
-        n += 4;
-    }
+    static const uint64_t pow10[20] = {1ull, 10ull, 100ull, 1000ull, 10000ull, 100000ull, 1000000ull,
+                                       10000000ull, 100000000ull, 1000000000ull, 10000000000ull,
+                                       100000000000ull, 1000000000000ull, 10000000000000ull,
+                                       100000000000000ull, 1000000000000000ull, 10000000000000000ull,
+                                       100000000000000000ull, 1000000000000000000ull,
+                                       10000000000000000000ull};
+    unsigned t = (unsigned)(64 - __builtin_clzll(v | 1)) * 1233 >> 12;
+    return t + 1 - ((v | 1) < pow10[t]);
 }
 
-void etw_strbuf_u64(etw_strbuf *sb, uint64_t v)
+char *etw_u64_put(char *p, uint64_t v)
+{
+    char *end = p + decimal_digits(v), *q = end;
+    while (v > UINT32_MAX) {
+        q -= 2;
+        memcpy(q, etw_digit_pairs + 2 * (v % 100), 2);
+        v /= 100;
+    }
+    uint32_t w = (uint32_t)v;
+    while (w >= 100) {
+        q -= 2;
+        memcpy(q, etw_digit_pairs + 2 * (w % 100), 2);
+        w /= 100;
+    }
+    if (w >= 10)
+        memcpy(q - 2, etw_digit_pairs + 2 * w, 2);
+    else
+        q[-1] = (char)('0' + w);
+    return end;
+}
+
+void etw_strbuf_u64_any(etw_strbuf *sb, uint64_t v)
 {
     /* Straight into the buffer, two digits per step from the end: numbers are most of what a
      * dump writes. */
@@ -104,16 +122,22 @@ void etw_strbuf_u64(etw_strbuf *sb, uint64_t v)
     if (sb->cap - sb->len <= n && etw_strbuf_reserve(sb, n) != 0)
         return;
     char *end = sb->data + sb->len + n, *p = end;
-    while (v >= 100) {
+    while (v > UINT32_MAX) {
         p -= 2;
-        memcpy(p, digit_pairs + 2 * (v % 100), 2);
+        memcpy(p, etw_digit_pairs + 2 * (v % 100), 2);
         v /= 100;
     }
-    if (v >= 10) {
+    uint32_t w = (uint32_t)v; /* 32-bit division by 100 is a cheaper multiply */
+    while (w >= 100) {
         p -= 2;
-        memcpy(p, digit_pairs + 2 * v, 2);
+        memcpy(p, etw_digit_pairs + 2 * (w % 100), 2);
+        w /= 100;
+    }
+    if (w >= 10) {
+        p -= 2;
+        memcpy(p, etw_digit_pairs + 2 * w, 2);
     } else {
-        *--p = (char)('0' + v);
+        *--p = (char)('0' + w);
     }
     *end = '\0';
     sb->len += n;
@@ -129,9 +153,34 @@ void etw_strbuf_i64(etw_strbuf *sb, int64_t v)
     }
 }
 
+void etw_strbuf_u64_pad(etw_strbuf *sb, uint64_t v, unsigned width)
+{
+    static const char zeros[20] = "00000000000000000000";
+    unsigned n = decimal_digits(v);
+    if (width > n)
+        etw_strbuf_append(sb, zeros, width - n < sizeof zeros ? width - n : sizeof zeros);
+    etw_strbuf_u64(sb, v);
+}
+
+void etw_strbuf_hex_u64(etw_strbuf *sb, uint64_t v, unsigned width, int upper)
+{
+    const char *digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
+    char b[16];
+    unsigned n = 1;
+    for (uint64_t rest = v >> 4; rest; rest >>= 4)
+        n++;
+    if (n < width)
+        n = width < sizeof b ? width : sizeof b;
+    for (unsigned k = n; k-- > 0;) { /* the padding digits read v's zero high nibbles */
+        b[k] = digits[v & 15];
+        v >>= 4;
+    }
+    etw_strbuf_append(sb, b, n);
+}
+
 #define HEX_ROW(h) h "0" h "1" h "2" h "3" h "4" h "5" h "6" h "7" h "8" h "9" h "a" h "b" h "c" h "d" h "e" h "f"
 /* The two digits of every byte value, so each byte is one 2-byte copy. */
-static const char hex_pairs[513] = HEX_ROW("0") HEX_ROW("1") HEX_ROW("2") HEX_ROW("3") HEX_ROW("4")
+const char etw_hex_pairs[513] = HEX_ROW("0") HEX_ROW("1") HEX_ROW("2") HEX_ROW("3") HEX_ROW("4")
     HEX_ROW("5") HEX_ROW("6") HEX_ROW("7") HEX_ROW("8") HEX_ROW("9") HEX_ROW("a") HEX_ROW("b")
     HEX_ROW("c") HEX_ROW("d") HEX_ROW("e") HEX_ROW("f");
 
@@ -156,7 +205,7 @@ void etw_strbuf_hex(etw_strbuf *sb, const uint8_t *p, size_t n)
     }
 #endif
     for (; i < n; i++, o += 2)
-        memcpy(o, hex_pairs + 2 * p[i], 2);
+        memcpy(o, etw_hex_pairs + 2 * p[i], 2);
     sb->len += 2 * n;
     sb->data[sb->len] = 0;
 }

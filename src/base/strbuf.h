@@ -16,8 +16,27 @@ typedef struct etw_strbuf {
 
 void etw_strbuf_reset(etw_strbuf *sb);
 void etw_strbuf_free(etw_strbuf *sb);
-int etw_strbuf_reserve(etw_strbuf *sb, size_t extra);
-void etw_strbuf_append(etw_strbuf *sb, const char *s, size_t n);
+/* The out-of-line halves of reserve and append: growing the buffer. */
+int etw_strbuf_grow(etw_strbuf *sb, size_t extra);
+void etw_strbuf_append_grow(etw_strbuf *sb, const char *s, size_t n);
+
+/* Room for extra more bytes and a NUL; 0, or -1 (failed set) when memory runs out. Inline, as
+ * append: every key, value and separator of every event goes through them. */
+static inline int etw_strbuf_reserve(etw_strbuf *sb, size_t extra)
+{
+    return extra < sb->cap - sb->len ? 0 : etw_strbuf_grow(sb, extra);
+}
+
+static inline void etw_strbuf_append(etw_strbuf *sb, const char *s, size_t n)
+{
+    if (n < sb->cap - sb->len) {
+        __builtin_memcpy(sb->data + sb->len, s, n);
+        sb->len += n;
+        sb->data[sb->len] = '\0';
+    } else {
+        etw_strbuf_append_grow(sb, s, n);
+    }
+}
 
 /* The two calls every formatted field makes several times: inline, so that appending a
  * separator or a quote costs a compare and a store (a call only when the buffer grows). */
@@ -42,8 +61,63 @@ static inline void etw_strbuf_putc(etw_strbuf *sb, char c)
     }
 }
 void etw_strbuf_printf(etw_strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void etw_strbuf_u64(etw_strbuf *sb, uint64_t v);
+/* "00".."99": numbers are written two digits at a time. */
+extern const char etw_digit_pairs[201];
+/* "00".."ff": the two lower-case hex digits of every byte value. */
+extern const char etw_hex_pairs[513];
+
+/* The lower-case hex digits of v, without leading zeros, written at p (room for 16 assumed,
+ * no NUL), two per step from the last; returns the end. */
+static inline char *etw_hex_put(char *p, uint64_t v)
+{
+    unsigned k = (unsigned)(64 - __builtin_clzll(v | 1) + 3) / 4, digits = k;
+    for (; k >= 2; k -= 2, v >>= 8)
+        __builtin_memcpy(p + k - 2, etw_hex_pairs + 2 * (v & 0xFF), 2);
+    if (k)
+        p[0] = etw_hex_pairs[2 * (v & 15) + 1];
+    return p + digits;
+}
+void etw_strbuf_u64_any(etw_strbuf *sb, uint64_t v);
+/* Writes v's decimal digits at p (room for 20 assumed, no NUL); returns the end. For callers
+ * that reserve once for a run of fields. */
+char *etw_u64_put(char *p, uint64_t v);
+
+/* Decimal digits of v. Inline for values below 10000 (most counts, ids, sizes and levels):
+ * no call, no digit count. */
+static inline void etw_strbuf_u64(etw_strbuf *sb, uint64_t v)
+{
+    if (v >= 10000 || sb->cap - sb->len <= 4) {
+        etw_strbuf_u64_any(sb, v);
+        return;
+    }
+    char *p = sb->data + sb->len;
+    unsigned w = (unsigned)v, n;
+    if (w < 100) {
+        if (w < 10) {
+            p[0] = (char)('0' + w);
+            n = 1;
+        } else {
+            __builtin_memcpy(p, etw_digit_pairs + 2 * w, 2);
+            n = 2;
+        }
+    } else if (w < 1000) {
+        p[0] = (char)('0' + w / 100);
+        __builtin_memcpy(p + 1, etw_digit_pairs + 2 * (w % 100), 2);
+        n = 3;
+    } else {
+        __builtin_memcpy(p, etw_digit_pairs + 2 * (w / 100), 2);
+        __builtin_memcpy(p + 2, etw_digit_pairs + 2 * (w % 100), 2);
+        n = 4;
+    }
+    p[n] = '\0';
+    sb->len += n;
+}
 void etw_strbuf_i64(etw_strbuf *sb, int64_t v);
+/* Decimal with at least width digits, zero-padded (printf's %0*llu; width <= 20). */
+void etw_strbuf_u64_pad(etw_strbuf *sb, uint64_t v, unsigned width);
+/* Hex digits with at least width of them, zero-padded, lower or upper case (printf's %0*llx and
+ * %0*llX; width <= 16), without a prefix. */
+void etw_strbuf_hex_u64(etw_strbuf *sb, uint64_t v, unsigned width, int upper);
 /* n bytes as lower-case hex digits (undecoded payloads: every byte of every unknown event). */
 void etw_strbuf_hex(etw_strbuf *sb, const uint8_t *p, size_t n);
 /* Appends s (n bytes of UTF-8) as the inside of a JSON string: quotes, backslashes and control

@@ -191,12 +191,6 @@ void etw_guid_format(const GUID *g, char out[37])
      * digits go to a fixed place; the dashes are fixed too. */
     static const char hex[] = "0123456789abcdef";
     static const uint8_t at[16] = {0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34};
-    uint8_t b[16];
-    for (int i = 0; i < 4; i++)
-        b[i] = (uint8_t)(g->Data1 >> (24 - 8 * i));
-    b[4] = (uint8_t)(g->Data2 >> 8), b[5] = (uint8_t)g->Data2;
-    b[6] = (uint8_t)(g->Data3 >> 8), b[7] = (uint8_t)g->Data3;
-    memcpy(b + 8, g->Data4, 8);
 #ifdef __SSE2__
     /* All 32 digits in two vectors (each nibble n becomes '0' + n, plus 'a' - '0' - 10 where
      * n > 9), then copied around the dashes. */
@@ -204,7 +198,13 @@ void etw_guid_format(const GUID *g, char out[37])
     (void)at;
     const __m128i mask = _mm_set1_epi8(0x0f), nine = _mm_set1_epi8(9), zero = _mm_set1_epi8('0'),
                   letters = _mm_set1_epi8('a' - '0' - 10);
-    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)b);
+    /* The bytes in big-endian field order, assembled in registers (storing them one by one and
+     * loading the 16 at once stalls on store forwarding). */
+    uint64_t b_lo = (uint64_t)__builtin_bswap32(g->Data1) | (uint64_t)__builtin_bswap16(g->Data2) << 32 |
+                  (uint64_t)__builtin_bswap16(g->Data3) << 48,
+             b_hi;
+    memcpy(&b_hi, g->Data4, 8);
+    __m128i v = _mm_set_epi64x((long long)b_hi, (long long)b_lo);
     __m128i hi = _mm_and_si128(_mm_srli_epi16(v, 4), mask), lo = _mm_and_si128(v, mask);
     hi = _mm_add_epi8(_mm_add_epi8(hi, zero), _mm_and_si128(_mm_cmpgt_epi8(hi, nine), letters));
     lo = _mm_add_epi8(_mm_add_epi8(lo, zero), _mm_and_si128(_mm_cmpgt_epi8(lo, nine), letters));
@@ -217,6 +217,12 @@ void etw_guid_format(const GUID *g, char out[37])
     memcpy(out + 19, d + 16, 4);
     memcpy(out + 24, d + 20, 12);
 #else
+    uint8_t b[16];
+    for (int i = 0; i < 4; i++)
+        b[i] = (uint8_t)(g->Data1 >> (24 - 8 * i));
+    b[4] = (uint8_t)(g->Data2 >> 8), b[5] = (uint8_t)g->Data2;
+    b[6] = (uint8_t)(g->Data3 >> 8), b[7] = (uint8_t)g->Data3;
+    memcpy(b + 8, g->Data4, 8);
     for (int i = 0; i < 16; i++) {
         out[at[i]] = hex[b[i] >> 4];
         out[at[i] + 1] = hex[b[i] & 15];

@@ -1,4 +1,5 @@
-/* Output text primitives: numbers at every digit-count boundary against printf, hex of every
+/* Output text primitives: numbers at every digit-count boundary against printf (plain and
+ * zero-padded to every width), hex of every
  * byte value at every length and alignment around the 16-byte blocks against a plain
  * reference, and the inline put helpers across buffer growth. */
 #include <inttypes.h>
@@ -59,6 +60,55 @@ static void test_hex(void **state)
     etw_strbuf_free(&sb);
 }
 
+/* Padded decimal and hex (what replaced printf's %0*llu, %0*llx and %0*llX in the value
+ * formatters) against printf, at every digit-count boundary and every width. */
+static void test_padded(void **state)
+{
+    (void)state;
+    etw_strbuf sb = {0};
+    char want[64];
+    for (unsigned width = 0; width <= 20; width++) {
+        uint64_t v = 1;
+        for (int d = 0; d < 20; d++, v *= 10) {
+            uint64_t cases[3] = {v - 1, v, v + 1};
+            for (int k = 0; k < 3; k++) {
+                etw_strbuf_reset(&sb);
+                etw_strbuf_u64_pad(&sb, cases[k], width);
+                snprintf(want, sizeof want, "%0*" PRIu64, (int)width, cases[k]);
+                assert_string_equal(sb.data, want);
+            }
+        }
+    }
+    for (unsigned width = 0; width <= 16; width++)
+        for (int bits = 0; bits <= 64; bits++) {
+            uint64_t v = bits == 64 ? UINT64_MAX : ((uint64_t)1 << bits) - 1;
+            uint64_t cases[2] = {v, v + 1};
+            for (int k = 0; k < 2; k++)
+                for (int upper = 0; upper < 2; upper++) {
+                    etw_strbuf_reset(&sb);
+                    etw_strbuf_hex_u64(&sb, cases[k] * 0x9Du, width, upper);
+                    snprintf(want, sizeof want, upper ? "%0*" PRIX64 : "%0*" PRIx64, (int)width,
+                             cases[k] * 0x9Du);
+                    assert_string_equal(sb.data, want);
+                }
+        }
+    /* The raw writers the event view uses after one reserve. */
+    for (int bits = 0; bits <= 64; bits++) {
+        uint64_t v = bits == 64 ? UINT64_MAX : ((uint64_t)1 << bits) - 1;
+        uint64_t cases[3] = {v, v + 1, v / 3};
+        for (int k = 0; k < 3; k++) {
+            char got[24];
+            *etw_hex_put(got, cases[k]) = '\0';
+            snprintf(want, sizeof want, "%" PRIx64, cases[k]);
+            assert_string_equal(got, want);
+            *etw_u64_put(got, cases[k]) = '\0';
+            snprintf(want, sizeof want, "%" PRIu64, cases[k]);
+            assert_string_equal(got, want);
+        }
+    }
+    etw_strbuf_free(&sb);
+}
+
 static void test_put_helpers_grow(void **state)
 {
     (void)state;
@@ -82,6 +132,6 @@ static void test_put_helpers_grow(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {cmocka_unit_test(test_u64), cmocka_unit_test(test_hex),
-                                       cmocka_unit_test(test_put_helpers_grow)};
+                                       cmocka_unit_test(test_padded), cmocka_unit_test(test_put_helpers_grow)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -56,24 +56,33 @@ static json_scratch *scratch(void)
     return s;
 }
 
+/* A name inside a JSON string (escaped unless the decoder said it needs none). */
+static void json_name(etw_strbuf *out, const etw_strbuf *name, int plain)
+{
+    if (!name->data)
+        return;
+    if (plain)
+        etw_strbuf_append(out, name->data, name->len);
+    else
+        etw_strbuf_json_string(out, name->data, name->len);
+}
+
 static void format(json_scratch *s, const EVENT_RECORD *er)
 {
     etw_strbuf_reset(&s->provider);
     etw_strbuf_reset(&s->event);
     etw_strbuf_reset(&s->fields);
     etw_strbuf_reset(&s->out);
-    etw_event_describe(er, &s->provider, &s->event);
-    int decoded = etw_event_format_fields(er, 1, &s->fields);
+    int plain;
+    int decoded = etw_event_decode(er, 1, &s->provider, &s->event, &s->fields, &plain);
     /* WinSAT and PerfTrack events: the compressed XML after the schema's fields, inflated as
      * "Xml" (dump does the same; an XML that does not inflate counts as undecoded). */
     if (decoded && etw_winsat_append_xml(er, 1, &s->winsat, &s->fields) == 0)
         decoded = 0;
     etw_strbuf_puts(&s->out, "{\"provider\":\"");
-    if (s->provider.data)
-        etw_strbuf_json_string(&s->out, s->provider.data, s->provider.len);
+    json_name(&s->out, &s->provider, plain);
     etw_strbuf_puts(&s->out, "\",\"event\":\"");
-    if (s->event.data)
-        etw_strbuf_json_string(&s->out, s->event.data, s->event.len);
+    json_name(&s->out, &s->event, plain);
     etw_strbuf_puts(&s->out, decoded ? "\",\"decoded\":true" : "\",\"decoded\":false");
     /* As dump: a schema that did not fit still gives its fields (and "_undecoded"). */
     if (decoded || (s->fields.data && strchr(s->fields.data, '"'))) {

@@ -5,9 +5,10 @@
 #include <string.h>
 
 #include "base/text.h"
+#include "tdh/decode/event_plan.h"
 #include "tdh/decode/prop_value.h"
+#include "tdh/decode/schema_memo.h"
 #include "tdh/decode/prop_walk.h"
-#include "tdh/store/pack_sources.h"
 #include "tdh/store/schema_lookup.h"
 #include "tdh/decode/tei_text.h"
 #include "tdh/decode/text_out.h"
@@ -35,58 +36,94 @@ static void put_guid(etw_strbuf *out, const GUID *g)
     etw_strbuf_append(out, s, (size_t)(o - s));
 }
 
-int etw_event_describe(const EVENT_RECORD *rec, etw_strbuf *provider, etw_strbuf *event_name)
+/* The event name from a schema's plan (the rules of etw_event_describe in event_text.h). */
+static int plan_event_name(const etw_event_plan *pl, const EVENT_DESCRIPTOR *d, etw_strbuf *event_name)
 {
-    etw_schema s;
+    if (pl->task.s) {
+        etw_strbuf_append(event_name, pl->task.s, pl->task.n);
+        if (d->Opcode == 0)
+            return 1;
+        if (pl->opcode.s) {
+            etw_strbuf_putc(event_name, '/');
+            etw_strbuf_append(event_name, pl->opcode.s, pl->opcode.n);
+        } else if (pl->wbem) {
+            /* Kernel classes name every opcode they know; TraceEvent prints the rest as
+             * Opcode(n), manifest events just drop an unnamed opcode. */
+            etw_strbuf_puts(event_name, "/Opcode(");
+            etw_strbuf_u64(event_name, d->Opcode);
+            etw_strbuf_putc(event_name, ')');
+        }
+        return 1;
+    }
+    if (!pl->wbem && pl->event_name.s) {
+        /* named by the manifest or TraceLogging metadata */
+        etw_strbuf_append(event_name, pl->event_name.s, pl->event_name.n);
+        return 1;
+    }
+    return 0;
+}
+
+/* etw_event_describe once the schema is known (have, s); *plain = 1 when the names need no
+ * JSON escaping (0 when not known). */
+static int describe(const EVENT_RECORD *rec, int have, etw_schema s, int use_plan, etw_strbuf *provider,
+                    etw_strbuf *event_name, int *plain)
+{
+    *plain = 0;
     const EVENT_DESCRIPTOR *d = &rec->EventHeader.EventDescriptor;
     int classic = (rec->EventHeader.Flags & EVENT_HEADER_FLAG_CLASSIC_HEADER) != 0;
-    if (rec->EventHeader.Flags & EVENT_HEADER_FLAG_TRACE_MESSAGE)
-        return etw_wpp_describe(rec, provider, event_name);
-    etw_metadata_observe(rec);
-    int have = etw_schema_for_record(rec, &s);
     const TRACE_EVENT_INFO *t = have ? s.info : NULL;
-    const char *kprov, *ktask;
-    if (!have && etw_kernel_class_names(&rec->EventHeader.ProviderId, &kprov, &ktask)) {
+    const char *kprov = NULL, *ktask = NULL, *packed_name = NULL;
+    if (!have)
+        etw_unknown_provider_names(&rec->EventHeader.ProviderId, &kprov, &ktask, &packed_name);
+    if (kprov) {
         /* A built-in class with an event type the tables do not know. */
         etw_strbuf_puts(provider, kprov);
-        etw_strbuf_printf(event_name, "%s/Opcode(%u)", ktask, d->Opcode);
+        etw_strbuf_puts(event_name, ktask);
+        etw_strbuf_puts(event_name, "/Opcode(");
+        etw_strbuf_u64(event_name, d->Opcode);
+        etw_strbuf_putc(event_name, ')');
         return 0;
     }
-    const char *packed_name = NULL;
-    if (have && etw_blob_wstr_append(provider, t, s.size, t->ProviderNameOffset, 0))
+    const etw_event_plan *pl = have && use_plan ? etw_event_plan_get(&s) : NULL;
+    if (pl && pl->provider.s)
+        etw_strbuf_append(provider, pl->provider.s, pl->provider.n);
+    else if (!pl && have && etw_blob_wstr_append(provider, t, s.size, t->ProviderNameOffset, 0))
         ; /* named by its schema */
-    else if (!have && (packed_name = etw_pack_sources_provider_name(&rec->EventHeader.ProviderId)) != NULL)
+    else if (packed_name)
         etw_strbuf_puts(provider, packed_name); /* a known provider, an event no manifest lists */
     else
         put_guid(provider, &rec->EventHeader.ProviderId);
-    if (have && etw_blob_wstr_append(event_name, t, s.size, t->TaskNameOffset, 0)) {
+    /* Names from the plan, or a GUID and a number. */
+    *plain = pl ? pl->names_plain : !have && !packed_name;
+    if (pl) {
+        if (plan_event_name(pl, d, event_name))
+            return have;
+    } else if (have && etw_blob_wstr_append(event_name, t, s.size, t->TaskNameOffset, 0)) {
         if (d->Opcode != 0) {
             size_t mark = event_name->len;
             etw_strbuf_putc(event_name, '/');
             if (!etw_blob_wstr_append(event_name, t, s.size, t->OpcodeNameOffset, 0)) {
-                /* Kernel classes name every opcode they know; TraceEvent prints the rest as
-                 * Opcode(n), manifest events just drop an unnamed opcode. */
-                if (t->DecodingSource == DecodingSourceWbem)
-                    etw_strbuf_printf(event_name, "Opcode(%u)", d->Opcode);
-                else {
+                if (t->DecodingSource == DecodingSourceWbem) {
+                    etw_strbuf_puts(event_name, "Opcode(");
+                    etw_strbuf_u64(event_name, d->Opcode);
+                    etw_strbuf_putc(event_name, ')');
+                } else {
                     event_name->len = mark;
                     event_name->data[mark] = 0;
                 }
             } else if (event_name->len - mark > 5 && memcmp(event_name->data + mark + 1, "win:", 4) == 0) {
-                /* A standard opcode without a message string: TDH gives its QName
-                 * ("win:Start"); show the name alone, as the standard messages do. */
                 memmove(event_name->data + mark + 1, event_name->data + mark + 5, event_name->len - mark - 4);
                 event_name->len -= 4;
             }
         }
+        return have;
     } else if (have && t->DecodingSource != DecodingSourceWbem &&
                etw_blob_wstr_append(event_name, t, s.size, t->EventNameOffset, 0)) {
-        /* named by the manifest or TraceLogging metadata */
-    } else {
-        etw_strbuf_puts(event_name, classic ? "Opcode(" : "EventID(");
-        etw_strbuf_u64(event_name, classic ? d->Opcode : d->Id);
-        etw_strbuf_putc(event_name, ')');
+        return have;
     }
+    etw_strbuf_puts(event_name, classic ? "Opcode(" : "EventID(");
+    etw_strbuf_u64(event_name, classic ? d->Opcode : d->Id);
+    etw_strbuf_putc(event_name, ')');
     return have;
 }
 
@@ -94,6 +131,7 @@ typedef struct fmt {
     etw_strbuf *out;
     int json;
     const TRACE_EVENT_INFO *t;
+    const etw_event_plan *pl; /* NULL: names converted per event (no memory for a plan) */
     uint32_t tsize;
     const uint8_t *p;
     unsigned ptr;
@@ -112,10 +150,21 @@ static void sep(fmt *f, int in_array)
 
 static void key(fmt *f, const etw_walk_item *it)
 {
+    if (f->pl) {
+        const etw_plan_prop *pp = &f->pl->props[it->index];
+        if (f->json)
+            etw_strbuf_append(f->out, pp->key_json.s + ETW_PLAN_SEP_JSON, pp->key_json.n - ETW_PLAN_SEP_JSON);
+        else
+            etw_strbuf_append(f->out, pp->key_text.s + ETW_PLAN_SEP_TEXT, pp->key_text.n - ETW_PLAN_SEP_TEXT);
+        return;
+    }
     if (f->json)
         etw_strbuf_putc(f->out, '"');
     if (!etw_blob_wstr_append(f->out, f->t, f->tsize, it->epi->NameOffset, f->json))
-        etw_strbuf_printf(f->out, "Field%u", it->index);
+    {
+        etw_strbuf_puts(f->out, "Field");
+        etw_strbuf_u64(f->out, it->index);
+    }
     etw_strbuf_puts(f->out, f->json ? "\":" : "=");
 }
 
@@ -179,7 +228,11 @@ static int format_fn(void *ctx, const etw_walk_item *it)
         if (!element)
             key(f, it);
         size_t msize = 0;
-        const EVENT_MAP_INFO *map = etw_event_property_map(f->t, f->tsize, it->epi, &msize);
+        const EVENT_MAP_INFO *map = NULL;
+        if (!f->pl)
+            map = etw_event_property_map(f->t, f->tsize, it->epi, &msize);
+        else
+            map = etw_plan_map(f->t, &f->pl->props[it->index], &msize);
         if (etw_value_format(f->out, f->json ? ETW_FMT_JSON : 0, it->in_type, it->out_type,
                              f->p + it->off, it->size, f->ptr, map, msize) != ETW_TDH_OK) {
             etw_strbuf_puts(f->out, f->json ? "\"0x" : "0x");
@@ -193,28 +246,38 @@ static int format_fn(void *ctx, const etw_walk_item *it)
     return 0;
 }
 
-int etw_event_format_fields(const EVENT_RECORD *rec, int json, etw_strbuf *out)
+/* etw_event_format_fields once the schema is known (have, s). */
+static int format(const EVENT_RECORD *rec, int have, etw_schema s, int use_plan, int json, etw_strbuf *out)
 {
-    etw_schema s;
     const uint8_t *p = rec->UserData;
     size_t n = p ? rec->UserDataLength : 0;
-    if (rec->EventHeader.Flags & EVENT_HEADER_FLAG_TRACE_MESSAGE)
-        return etw_wpp_format_fields(rec, json, out);
-    etw_metadata_observe(rec);
-    if (!etw_schema_for_record(rec, &s)) {
+    if (!have) {
         etw_strbuf_hex(out, p, n);
         return 0;
     }
+    const etw_event_plan *pl = use_plan ? etw_event_plan_get(&s) : NULL;
+    unsigned ptr = etw_event_pointer_size(rec, 0, NULL);
+    size_t used = 0;
     fmt f;
+    if (pl && pl->flat) {
+        int wrote = 0;
+        if (etw_plan_format_flat(pl, s.info, p, n, ptr, json, out, &used, &wrote))
+            return 1;
+        f.out = out;
+        f.json = json;
+        f.lvl = 0;
+        f.first[0] = !wrote;
+        goto undecoded;
+    }
     memset(&f, 0, sizeof f);
     f.out = out;
     f.json = json;
     f.t = s.info;
     f.tsize = s.size;
+    f.pl = pl;
     f.p = p;
-    f.ptr = etw_event_pointer_size(rec, 0, NULL);
+    f.ptr = ptr;
     f.first[0] = 1;
-    size_t used = 0;
     if (etw_walk(f.t, p, n, f.ptr, format_fn, &f, &used) == ETW_TDH_OK)
         return 1;
     /* Close whatever the walk left open, then show what could not be decoded. */
@@ -223,10 +286,62 @@ int etw_event_format_fields(const EVENT_RECORD *rec, int json, etw_strbuf *out)
         f.lvl--;
     }
     f.lvl = 0;
+undecoded:
     sep(&f, 0);
     etw_strbuf_puts(out, json ? "\"_undecoded\":\"" : "_undecoded=");
     etw_strbuf_hex(out, p + used, n - used);
     if (json)
         etw_strbuf_putc(out, '"');
     return 0;
+}
+
+int etw_event_describe(const EVENT_RECORD *rec, etw_strbuf *provider, etw_strbuf *event_name)
+{
+    etw_schema s;
+    if (rec->EventHeader.Flags & EVENT_HEADER_FLAG_TRACE_MESSAGE)
+        return etw_wpp_describe(rec, provider, event_name);
+    etw_metadata_observe(rec);
+    int have = etw_event_schema(rec, &s);
+    int plain;
+    return describe(rec, have, s, 1, provider, event_name, &plain);
+}
+
+int etw_event_format_fields(const EVENT_RECORD *rec, int json, etw_strbuf *out)
+{
+    etw_schema s;
+    if (rec->EventHeader.Flags & EVENT_HEADER_FLAG_TRACE_MESSAGE)
+        return etw_wpp_format_fields(rec, json, out);
+    etw_metadata_observe(rec);
+    int have = etw_event_schema(rec, &s);
+    return format(rec, have, s, 1, json, out);
+}
+
+int etw_event_decode(const EVENT_RECORD *rec, int json, etw_strbuf *provider, etw_strbuf *event_name,
+                     etw_strbuf *fields, int *names_plain)
+{
+    etw_schema s;
+    *names_plain = 0;
+    if (rec->EventHeader.Flags & EVENT_HEADER_FLAG_TRACE_MESSAGE) {
+        etw_wpp_describe(rec, provider, event_name);
+        return etw_wpp_format_fields(rec, json, fields);
+    }
+    etw_metadata_observe(rec);
+    int have = etw_event_schema(rec, &s);
+    describe(rec, have, s, 1, provider, event_name, names_plain);
+    return format(rec, have, s, 1, json, fields);
+}
+
+int etw_event_decode_unplanned(const EVENT_RECORD *rec, int json, etw_strbuf *provider, etw_strbuf *event_name,
+                               etw_strbuf *fields)
+{
+    etw_schema s;
+    int plain;
+    if (rec->EventHeader.Flags & EVENT_HEADER_FLAG_TRACE_MESSAGE) {
+        etw_wpp_describe(rec, provider, event_name);
+        return etw_wpp_format_fields(rec, json, fields);
+    }
+    etw_metadata_observe(rec);
+    int have = etw_schema_for_record(rec, &s); /* the store itself, not the memo */
+    describe(rec, have, s, 0, provider, event_name, &plain);
+    return format(rec, have, s, 0, json, fields);
 }

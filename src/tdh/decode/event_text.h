@@ -22,6 +22,19 @@ int etw_event_describe(const EVENT_RECORD *rec, etw_strbuf *provider, etw_strbuf
  * `_undecoded` holding the rest of the payload in hex. */
 int etw_event_format_fields(const EVENT_RECORD *rec, int json, etw_strbuf *out);
 
+/* Both of the above for one event (what dump shows), learning from it and looking its schema
+ * up once; returns what etw_event_format_fields returns. *names_plain = 1 when the names
+ * appended hold nothing JSON escapes (no control character, quote or backslash), 0 when they
+ * may. */
+int etw_event_decode(const EVENT_RECORD *rec, int json, etw_strbuf *provider, etw_strbuf *event_name,
+                     etw_strbuf *fields, int *names_plain);
+
+/* etw_event_decode the long way, as before plans (issue 11): the schema asked from the store,
+ * names converted from UTF-16 for this event, every payload through the general property
+ * walk. The same text by definition; tests compare the two on real traces. */
+int etw_event_decode_unplanned(const EVENT_RECORD *rec, int json, etw_strbuf *provider, etw_strbuf *event_name,
+                               etw_strbuf *fields);
+
 /* The value map a property names (looked up for the schema's provider), or NULL. */
 const EVENT_MAP_INFO *etw_event_property_map(const TRACE_EVENT_INFO *tei, size_t tei_size,
                                              const EVENT_PROPERTY_INFO *epi, size_t *map_size);

@@ -128,7 +128,12 @@ etw_tdh_status etw_map_format(etw_strbuf *out, int json, uint32_t value, const E
     if (left || first) {
         if (!first)
             etw_strbuf_putc(out, '|');
-        etw_strbuf_printf(out, left ? "0x%x" : "0", left);
+        if (left) {
+            etw_strbuf_puts(out, "0x");
+            etw_strbuf_hex_u64(out, left, 1, 0);
+        } else {
+            etw_strbuf_putc(out, '0');
+        }
     }
     if (json)
         etw_strbuf_putc(out, '"');

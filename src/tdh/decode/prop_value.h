@@ -43,6 +43,7 @@ etw_tdh_status etw_value_format(etw_strbuf *out, unsigned flags, uint16_t in_typ
 void etw_format_filetime(etw_strbuf *out, uint64_t ft);
 void etw_format_sid(etw_strbuf *out, const uint8_t *p, size_t n);
 void etw_format_systemtime(etw_strbuf *out, const uint8_t *p); /* 16 bytes */
+void etw_format_ipv4(etw_strbuf *out, const uint8_t *p);       /* 4 bytes, dotted decimal */
 void etw_format_ipv6(etw_strbuf *out, const uint8_t *p);       /* 16 bytes */
 void etw_format_sockaddr(etw_strbuf *out, const uint8_t *p, size_t n);
 void etw_format_guid(etw_strbuf *out, const uint8_t *p);       /* 16 bytes, no braces */

@@ -64,6 +64,15 @@ static inline int ascii8(const uint8_t *p)
                                    _mm_cmpeq_epi16(v, _mm_set1_epi16('\\')));
     return _mm_movemask_epi8(_mm_andnot_si128(special, ascii)) == 0xFFFF;
 }
+
+/* The eight units at p are printable ASCII, quotes and backslashes allowed (paths). */
+static inline int printable8(const uint8_t *p)
+{
+    __m128i v = load8(p);
+    __m128i ascii = _mm_and_si128(_mm_cmpgt_epi16(v, _mm_set1_epi16(0x1F)),
+                                  _mm_cmplt_epi16(v, _mm_set1_epi16(0x80)));
+    return _mm_movemask_epi8(ascii) == 0xFFFF;
+}
 #endif
 
 void etw_text_utf16(etw_strbuf *out, const uint8_t *p, size_t nbytes, int json)
@@ -100,6 +109,17 @@ void etw_text_utf16(etw_strbuf *out, const uint8_t *p, size_t nbytes, int json)
                 __m128i v = load8(p + 2 * i);
                 _mm_storel_epi64((__m128i *)(void *)o, _mm_packus_epi16(v, v));
                 o += 8;
+                i += 8;
+                continue;
+            }
+            if (printable8(p + 2 * i)) {
+                /* Printable ASCII with a quote or backslash (a path): only those escaped. */
+                for (size_t k = 0; k < 8; k++) {
+                    char c = (char)p[2 * (i + k)];
+                    if (json && (c == '"' || c == '\\'))
+                        *o++ = '\\';
+                    *o++ = c;
+                }
                 i += 8;
                 continue;
             }
@@ -140,7 +160,22 @@ void etw_text_ansi(etw_strbuf *out, const uint8_t *p, size_t n, int utf8, int js
     if (n > SIZE_MAX / 8 || etw_strbuf_reserve(out, n * 6 + 1) != 0)
         return;
     char *o = out->data + out->len;
-    for (size_t i = 0; i < n && p[i]; i++) {
+    size_t i = 0;
+#ifdef __SSE2__
+    /* Sixteen printable ASCII bytes (no quote, backslash or NUL) at a time: most 8-bit strings
+     * are paths and names. The reserve above leaves room for them. */
+    const __m128i space = _mm_set1_epi8(0x1F), quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\');
+    for (; i + 16 <= n; i += 16, o += 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+        /* signed compare: bytes >= 0x80 are negative, so "> 0x1F" also rules them out */
+        __m128i ok = _mm_cmpgt_epi8(v, space);
+        __m128i special = _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash));
+        if (_mm_movemask_epi8(_mm_andnot_si128(special, ok)) != 0xFFFF)
+            break;
+        _mm_storeu_si128((__m128i *)(void *)o, v);
+    }
+#endif
+    for (; i < n && p[i]; i++) {
         uint32_t c = p[i];
         if (c >= 0x80 && utf8)
             *o++ = (char)c; /* UTF-8 continuation and lead bytes pass through */

@@ -20,18 +20,6 @@ static void format_double(etw_strbuf *out, double v, int json, int single)
     etw_strbuf_printf(out, single ? "%.9g" : "%.17g", v);
 }
 
-/* Text of string-like values goes through a scratch buffer so JSON can escape it. */
-static void put_text(etw_strbuf *out, int json, const char *s, size_t n)
-{
-    if (json) {
-        etw_strbuf_putc(out, '"');
-        etw_strbuf_json_string(out, s, n);
-        etw_strbuf_putc(out, '"');
-    } else {
-        etw_strbuf_append(out, s, n);
-    }
-}
-
 /* Quotes around text that never needs JSON escaping (dates, addresses, SIDs, GUIDs). */
 static void quote(etw_strbuf *out, int json)
 {
@@ -60,26 +48,14 @@ static void put_i64(etw_strbuf *out, int json, int64_t v)
         etw_strbuf_putc(out, '"');
 }
 
-/* "0x" + lower-case hex without leading zeros; fmt "0x%08llX"-style widths go through printf
- * (error codes are rare), the common pointer/hex path does not. */
-static void put_hex(etw_strbuf *out, int json, uint64_t v, const char *fmt)
+/* "0x" and hex digits: lower case without leading zeros, or (error codes) upper case with at
+ * least width digits. */
+static void put_hex(etw_strbuf *out, int json, uint64_t v, unsigned width)
 {
     if (json)
         etw_strbuf_putc(out, '"');
-    if (strcmp(fmt, "0x%llx") == 0) {
-        static const char digits[] = "0123456789abcdef";
-        char b[18];
-        size_t i = sizeof b;
-        do {
-            b[--i] = digits[v & 15];
-            v >>= 4;
-        } while (v);
-        b[--i] = 'x';
-        b[--i] = '0';
-        etw_strbuf_append(out, b + i, sizeof b - i);
-    } else {
-        etw_strbuf_printf(out, fmt, (unsigned long long)v);
-    }
+    etw_strbuf_puts(out, "0x");
+    etw_strbuf_hex_u64(out, v, width, width > 1);
     if (json)
         etw_strbuf_putc(out, '"');
 }
@@ -122,13 +98,13 @@ static etw_tdh_status format_integer(etw_strbuf *out, int json, uint16_t in, uin
     case TDH_OUTTYPE_HEXINT32:
     case TDH_OUTTYPE_HEXINT64:
     case TDH_OUTTYPE_CODE_POINTER:
-        put_hex(out, json, v, "0x%llx");
+        put_hex(out, json, v, 1);
         return 0;
     case TDH_OUTTYPE_WIN32ERROR:
     case TDH_OUTTYPE_NTSTATUS:
     case TDH_OUTTYPE_HRESULT:
     case TDH_OUTTYPE_ERRORCODE:
-        put_hex(out, json, v, size == 8 ? "0x%016llX" : "0x%08llX");
+        put_hex(out, json, v, size == 8 ? 16 : 8);
         return 0;
     case TDH_OUTTYPE_PORT:
         if (size == 2) {
@@ -137,10 +113,10 @@ static etw_tdh_status format_integer(etw_strbuf *out, int json, uint16_t in, uin
         }
         break;
     case TDH_OUTTYPE_IPV4:
-        if (size == 4) {
-            char b[16];
-            int k = snprintf(b, sizeof b, "%u.%u.%u.%u", p[0], p[1], p[2], p[3]);
-            put_text(out, json, b, (size_t)k);
+        if (size == 4) { /* digits and dots: nothing to escape */
+            quote(out, json);
+            etw_format_ipv4(out, p);
+            quote(out, json);
             return 0;
         }
         break;
@@ -175,7 +151,7 @@ static etw_tdh_status format_integer(etw_strbuf *out, int json, uint16_t in, uin
     /* Unrecognised pairing: as if out-type were NULL (notes §1.6). */
     if (in == TDH_INTYPE_HEXINT32 || in == TDH_INTYPE_HEXINT64 || in == TDH_INTYPE_POINTER ||
         in == TDH_INTYPE_SIZET)
-        put_hex(out, json, v, "0x%llx");
+        put_hex(out, json, v, 1);
     else if (is_signed_in(in))
         put_i64(out, json, sign_extend(v, size));
     else

@@ -21,8 +21,21 @@ void etw_format_filetime(etw_strbuf *out, uint64_t ft)
     int64_t y = yoe + era * 400, doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
     int64_t mp = (5 * doy + 2) / 153, d = doy - (153 * mp + 2) / 5 + 1, m = mp < 10 ? mp + 3 : mp - 9;
     y += m <= 2;
-    etw_strbuf_printf(out, "%04lld-%02lld-%02lldT%02u:%02u:%02u.%07lluZ", (long long)y, (long long)m,
-                      (long long)d, sod / 3600, sod / 60 % 60, sod % 60, (unsigned long long)frac);
+    /* y >= 1601: every field is non-negative */
+    etw_strbuf_u64_pad(out, (uint64_t)y, 4);
+    etw_strbuf_putc(out, '-');
+    etw_strbuf_u64_pad(out, (uint64_t)m, 2);
+    etw_strbuf_putc(out, '-');
+    etw_strbuf_u64_pad(out, (uint64_t)d, 2);
+    etw_strbuf_putc(out, 'T');
+    etw_strbuf_u64_pad(out, sod / 3600, 2);
+    etw_strbuf_putc(out, ':');
+    etw_strbuf_u64_pad(out, sod / 60 % 60, 2);
+    etw_strbuf_putc(out, ':');
+    etw_strbuf_u64_pad(out, sod % 60, 2);
+    etw_strbuf_putc(out, '.');
+    etw_strbuf_u64_pad(out, frac, 7);
+    etw_strbuf_putc(out, 'Z');
 }
 
 void etw_format_sid(etw_strbuf *out, const uint8_t *p, size_t n)
@@ -34,13 +47,35 @@ void etw_format_sid(etw_strbuf *out, const uint8_t *p, size_t n)
     uint64_t auth = 0;
     for (int i = 2; i < 8; i++)
         auth = auth << 8 | p[i];
-    etw_strbuf_printf(out, "S-%u-", p[0]);
-    if (auth >> 32)
-        etw_strbuf_printf(out, "0x%012llX", (unsigned long long)auth);
-    else
+    etw_strbuf_puts(out, "S-");
+    etw_strbuf_u64(out, p[0]);
+    etw_strbuf_putc(out, '-');
+    if (auth >> 32) {
+        etw_strbuf_puts(out, "0x");
+        etw_strbuf_hex_u64(out, auth, 12, 1);
+    } else {
         etw_strbuf_u64(out, auth);
-    for (unsigned i = 0; i < p[1]; i++)
-        etw_strbuf_printf(out, "-%u", etw_rd32(p + 8 + 4 * i));
+    }
+    for (unsigned i = 0; i < p[1]; i++) {
+        etw_strbuf_putc(out, '-');
+        etw_strbuf_u64(out, etw_rd32(p + 8 + 4 * i));
+    }
+}
+
+void etw_format_ipv4(etw_strbuf *out, const uint8_t *p)
+{
+    char s[16], *o = s; /* network events carry two per event: no call per byte */
+    for (int i = 0; i < 4; i++) {
+        unsigned b = p[i];
+        if (i)
+            *o++ = '.';
+        if (b >= 100)
+            *o++ = (char)('0' + b / 100);
+        if (b >= 10)
+            *o++ = (char)('0' + b / 10 % 10);
+        *o++ = (char)('0' + b % 10);
+    }
+    etw_strbuf_append(out, s, (size_t)(o - s));
 }
 
 void etw_format_ipv6(etw_strbuf *out, const uint8_t *p)
@@ -65,7 +100,7 @@ void etw_format_ipv6(etw_strbuf *out, const uint8_t *p)
         }
         if (i && i != best + bestlen)
             etw_strbuf_putc(out, ':');
-        etw_strbuf_printf(out, "%x", (unsigned)(p[2 * i] << 8 | p[2 * i + 1]));
+        etw_strbuf_hex_u64(out, (unsigned)(p[2 * i] << 8 | p[2 * i + 1]), 1, 0);
     }
 }
 
@@ -73,11 +108,14 @@ void etw_format_sockaddr(etw_strbuf *out, const uint8_t *p, size_t n)
 {
     uint16_t family = n >= 2 ? etw_rd16(p) : 0;
     if (family == 2 && n >= 8) {
-        etw_strbuf_printf(out, "%u.%u.%u.%u:%u", p[4], p[5], p[6], p[7], (unsigned)(p[2] << 8 | p[3]));
+        etw_format_ipv4(out, p + 4);
+        etw_strbuf_putc(out, ':');
+        etw_strbuf_u64(out, (unsigned)(p[2] << 8 | p[3]));
     } else if (family == 23 && n >= 24) {
         etw_strbuf_putc(out, '[');
         etw_format_ipv6(out, p + 8);
-        etw_strbuf_printf(out, "]:%u", (unsigned)(p[2] << 8 | p[3]));
+        etw_strbuf_puts(out, "]:");
+        etw_strbuf_u64(out, (unsigned)(p[2] << 8 | p[3]));
     } else {
         etw_strbuf_puts(out, "0x");
         etw_strbuf_hex(out, p, n);
@@ -86,9 +124,14 @@ void etw_format_sockaddr(etw_strbuf *out, const uint8_t *p, size_t n)
 
 void etw_format_systemtime(etw_strbuf *out, const uint8_t *p)
 {
-    etw_strbuf_printf(out, "%04u-%02u-%02uT%02u:%02u:%02u.%03u", etw_rd16(p), etw_rd16(p + 2),
-                      etw_rd16(p + 6), etw_rd16(p + 8), etw_rd16(p + 10), etw_rd16(p + 12),
-                      etw_rd16(p + 14));
+    /* year, month, (day of week skipped), day, hour, minute, second, milliseconds */
+    static const uint8_t at[7] = {0, 2, 6, 8, 10, 12, 14}, width[7] = {4, 2, 2, 2, 2, 2, 3};
+    static const char after[7] = {'-', '-', 'T', ':', ':', '.', 0};
+    for (int i = 0; i < 7; i++) {
+        etw_strbuf_u64_pad(out, etw_rd16(p + at[i]), width[i]);
+        if (after[i])
+            etw_strbuf_putc(out, after[i]);
+    }
 }
 
 void etw_format_guid(etw_strbuf *out, const uint8_t *p)

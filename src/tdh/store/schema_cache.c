@@ -9,17 +9,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct entry {
+typedef struct etw_schema_entry {
     etw_schema_key key; /* key.blob points into blob_copy */
     uint8_t *blob_copy;
     uint64_t hash;
-    etw_schema s;
+    etw_schema s; /* s.entry points back here */
+    void *_Atomic plan; /* etw_schema_set_plan */
 } entry;
 
 static pthread_rwlock_t lock = PTHREAD_RWLOCK_INITIALIZER;
 static entry **slots;
 static size_t nslots, nused;
-static void **retired;
+static entry **retired; /* replaced or dropped entries, freed (with their blobs) by clear */
 static _Atomic uint64_t generation = 1;
 
 uint64_t etw_schema_generation(void)
@@ -122,18 +123,42 @@ int etw_schema_find(const etw_schema_key *key, etw_schema *out)
     return found;
 }
 
-static int retire(const void *p)
+static int retire(entry *e)
 {
     if (nretired == capretired) {
         size_t cap = capretired ? capretired * 2 : 16;
-        void **r = realloc(retired, cap * sizeof *r);
+        entry **r = realloc(retired, cap * sizeof *r);
         if (!r)
             return 0;
         retired = r;
         capretired = cap;
     }
-    retired[nretired++] = (void *)(uintptr_t)p;
+    retired[nretired++] = e;
     return 1;
+}
+
+static void free_entry(entry *e)
+{
+    free((void *)e->s.info);
+    free(atomic_load_explicit(&e->plan, memory_order_acquire));
+    free(e);
+}
+
+void *etw_schema_plan(const etw_schema *s)
+{
+    return s->entry ? atomic_load_explicit(&s->entry->plan, memory_order_acquire) : NULL;
+}
+
+void *etw_schema_set_plan(const etw_schema *s, void *plan)
+{
+    void *expected = NULL;
+    if (!s->entry)
+        return plan;
+    if (atomic_compare_exchange_strong_explicit(&s->entry->plan, &expected, plan, memory_order_acq_rel,
+                                                memory_order_acquire))
+        return plan;
+    free(plan); /* another thread published its plan first: both were built from one schema */
+    return expected;
 }
 
 static int grow(void)
@@ -167,7 +192,7 @@ int etw_schema_put(const etw_schema_key *key, void *info, uint32_t size, uint8_t
     n->key = *key;
     n->key.blob = n->blob_copy;
     n->hash = key_hash(key);
-    n->s = (etw_schema){info, size, source, origin};
+    n->s = (etw_schema){info, size, source, origin, n};
     int ok = 1;
     pthread_rwlock_wrlock(&lock);
     if ((nused + 1) * 2 > nslots && !grow()) {
@@ -179,7 +204,7 @@ int etw_schema_put(const etw_schema_key *key, void *info, uint32_t size, uint8_t
                        (size == 0 || memcmp((*slot)->s.info, info, size) == 0)))) {
             ok = 2; /* keep the higher-precedence (or identical) schema: nothing retires */
         } else if (*slot) {
-            if (!retire((*slot)->s.info) || !retire(*slot))
+            if (!retire(*slot))
                 ok = 0;
             else
                 *slot = n;
@@ -232,15 +257,14 @@ static size_t rebuild_without(int (*drop)(entry *e, uint32_t arg), uint32_t arg)
 
 static int retire_origin(entry *e, uint32_t origin)
 {
-    return origin && e->s.origin == origin && retire(e->s.info) && retire(e);
+    return origin && e->s.origin == origin && retire(e);
 }
 
 static int free_scope(entry *e, uint32_t scope)
 {
     if (e->key.scope != scope)
         return 0;
-    free((void *)e->s.info);
-    free(e);
+    free_entry(e);
     return 1;
 }
 
@@ -271,7 +295,7 @@ static int retire_source(entry *e, uint32_t source)
         free(e);
         return 1;
     }
-    return retire(e->s.info) && retire(e);
+    return retire(e);
 }
 
 size_t etw_schema_drop_source(uint8_t source)
@@ -295,17 +319,15 @@ void etw_schema_clear(void)
 {
     pthread_rwlock_wrlock(&lock);
     for (size_t i = 0; i < nslots; i++) {
-        if (slots[i]) {
-            free((void *)slots[i]->s.info);
-            free(slots[i]);
-        }
+        if (slots[i])
+            free_entry(slots[i]);
     }
     free(slots);
     slots = NULL;
     nslots = nused = 0;
     nscoped = nany = 0;
     for (size_t i = 0; i < nretired; i++)
-        free(retired[i]);
+        free_entry(retired[i]);
     free(retired);
     retired = NULL;
     nretired = capretired = 0;

@@ -46,11 +46,14 @@ typedef struct etw_schema_key {
     uint32_t blob_len;
 } etw_schema_key;
 
+struct etw_schema_entry;
+
 typedef struct etw_schema {
     const void *info; /* TRACE_EVENT_INFO or EVENT_MAP_INFO */
     uint32_t size;
     uint8_t source;
     uint32_t origin; /* manifest load id (for TdhUnloadManifest), 0 otherwise */
+    struct etw_schema_entry *entry; /* the store entry holding info (its plan), NULL if none */
 } etw_schema;
 
 /* Returns 1 and fills *out if found. */
@@ -75,6 +78,13 @@ size_t etw_schema_drop_source(uint8_t source);
 /* Calls fn for every stored entry under the read lock (fn must not call back in). */
 void etw_schema_each(void (*fn)(const etw_schema_key *key, const etw_schema *s, void *ctx), void *ctx);
 void etw_schema_clear(void);
+/* A decoder's precomputed form of a schema (the output plan, tdh/decode/event_plan.h), kept
+ * with the entry and freed (with free()) when the entry is: built once per schema, not per
+ * event. etw_schema_plan returns it or NULL; etw_schema_set_plan publishes plan (one malloc'd
+ * block) unless another thread did first, then frees plan and returns the one published.
+ * Returns plan itself for a schema without an entry (the caller keeps it). */
+void *etw_schema_plan(const etw_schema *s);
+void *etw_schema_set_plan(const etw_schema *s, void *plan);
 /* Changes whenever an entry is stored, replaced or dropped (for memos of lookups). */
 uint64_t etw_schema_generation(void);
 

@@ -1,0 +1,199 @@
+/* Formatting an event's fields from its schema's plan (see event_plan.h). A flat schema - only
+ * top-level scalars, the common case - needs none of the general walk's bookkeeping (arrays,
+ * structs, depth, visit budget, a callback per value): one loop over the plan's properties
+ * sizes each value by the same rules (etw_value_size), formats it by the same function
+ * (etw_value_format) and writes the precomputed key. */
+#include "tdh/decode/event_plan.h"
+
+#include <string.h>
+
+#include "base/bytes.h"
+#include "base/decode_scope.h"
+#include "tdh/decode/prop_value.h"
+#include "tdh/store/schema_lookup.h"
+#include "tdh/store/tei_build.h"
+
+/* Map lookups of the calling thread, by plan property: a store lookup hashes the map name and
+ * takes the store's lock, for every value of every mapped property. An answer holds while the
+ * store's generation and the decoding scope are the ones it was found under (the generation
+ * also changes when entries, and with them plans, are freed, so a stale property address is
+ * never matched). */
+#define MAP_MEMO_SLOTS 64
+
+typedef struct map_memo {
+    const etw_plan_prop *pp;
+    uint64_t gen;
+    uint32_t scope;
+    uint32_t size;
+    const EVENT_MAP_INFO *map;
+} map_memo;
+
+static _Thread_local map_memo memo[MAP_MEMO_SLOTS];
+
+const EVENT_MAP_INFO *etw_plan_map(const TRACE_EVENT_INFO *tei, const etw_plan_prop *pp, size_t *map_size)
+{
+    if (!pp->map_name)
+        return NULL;
+    uint64_t gen = etw_schema_generation();
+    map_memo *m = &memo[((uintptr_t)pp / sizeof *pp * 0x9E3779B1u >> 16) & (MAP_MEMO_SLOTS - 1)];
+    if (m->pp != pp || m->gen != gen || m->scope != etw_decode_scope) {
+        etw_schema s;
+        int found = etw_map_for_provider(&tei->ProviderGuid, pp->map_name, pp->map_name_bytes, &s);
+        /* Kept under the generation read before the lookup: whatever was stored meanwhile (by
+         * this lookup remembering a miss, or by another thread) makes the next call ask again. */
+        m->pp = pp;
+        m->gen = gen;
+        m->scope = etw_decode_scope;
+        m->map = found ? s.info : NULL;
+        m->size = found ? s.size : 0;
+    }
+    *map_size = m->size;
+    return m->map;
+}
+
+/* The separator and key: most keys are short, and the plan block is padded (ETW_PLAN_PAD), so
+ * 32 bytes are moved whatever the length, without a call. */
+static inline void put_key(etw_strbuf *out, const etw_plan_str *k, size_t skip)
+{
+    const char *s = k->s + skip;
+    size_t n = k->n - skip;
+    if (n <= 32 && out->cap - out->len > 33) {
+        char *o = out->data + out->len;
+        memcpy(o, s, 16);
+        memcpy(o + 16, s + 16, 16);
+        out->len += n;
+        out->data[out->len] = '\0';
+    } else {
+        etw_strbuf_append(out, s, n);
+    }
+}
+
+/* An integer of a fast kind, as format_integer writes it (value_format.c): decimal, quoted in
+ * JSON beyond 2^53, or "0x" and lower-case hex digits, quoted in JSON. */
+static inline uint64_t read_le(const uint8_t *p, size_t size)
+{
+    switch (size) {
+    case 1: return p[0];
+    case 2: return etw_rd16(p);
+    case 4: return etw_rd32(p);
+    default: return etw_rd64(p);
+    }
+}
+
+static void put_fast(etw_strbuf *out, int json, uint8_t kind, uint64_t v, size_t size)
+{
+    if (etw_strbuf_reserve(out, 24) != 0)
+        return;
+    char *o = out->data + out->len;
+    if (kind == ETW_PLAN_FAST_HEX) {
+        /* Digits written in place from the last: assembling them in a local array and copying
+         * that stalled on reading back bytes just stored. */
+        if (json)
+            *o++ = '"';
+        *o++ = '0';
+        *o++ = 'x';
+        o = etw_hex_put(o, v);
+        if (json)
+            *o++ = '"';
+        out->len = (size_t)(o - out->data);
+        *o = '\0';
+        return;
+    }
+    int quote, negative = 0;
+    if (kind == ETW_PLAN_FAST_SIGNED) {
+        if (size < 8) {
+            uint64_t m = 1ull << (size * 8 - 1);
+            v = (v ^ m) - m;
+        }
+        int64_t sv = (int64_t)v;
+        quote = json && (sv > (int64_t)(1ll << 53) || sv < -(int64_t)(1ll << 53));
+        if (sv < 0) {
+            negative = 1;
+            v = (uint64_t)0 - v;
+        }
+    } else {
+        quote = json && v > (1ull << 53);
+    }
+    if (quote)
+        *o++ = '"';
+    if (negative)
+        *o++ = '-';
+    out->len = (size_t)(o - out->data);
+    etw_strbuf_u64(out, v);
+    if (quote)
+        etw_strbuf_putc(out, '"');
+}
+
+int etw_plan_format_flat(const etw_event_plan *pl, const TRACE_EVENT_INFO *tei, const uint8_t *p, size_t n,
+                         unsigned ptr, int json, etw_strbuf *out, size_t *used, int *wrote)
+{
+    static const uint8_t none[1];
+    /* Values that later lengths refer to; a flat plan only refers back, so every property a
+     * length names was sized (and, being countable, recorded) before. */
+    uint32_t ints[ETW_TEIB_MAX_PROPS];
+    size_t off = 0;
+    int first = 1;
+    if (!p) {
+        p = none;
+        n = 0;
+    }
+    ptr = ptr == 4 ? 4 : 8;
+    for (uint32_t i = 0; i < pl->nprops; i++) {
+        const etw_plan_prop *pp = &pl->props[i];
+        /* A payload that ends exactly between two properties comes from an older layout of
+         * the event: the fields present decode (as in the walk, notes §5.4). */
+        if (i > 0 && off == n)
+            break;
+        uint32_t length = pp->length;
+        if (pp->length_ref) {
+            if (!pl->props[pp->length].countable)
+                goto partial;
+            length = ints[pp->length] > 0xFFFF ? 0xFFFF : ints[pp->length];
+        }
+        size_t sz;
+        if (pp->fast) {
+            /* An integer: read once, for a later length and for the output. */
+            sz = pp->fixed_size ? pp->fixed_size : ptr;
+            if (sz > n - off)
+                goto partial;
+            uint64_t v = read_le(p + off, sz);
+            if (pp->countable)
+                ints[i] = (uint32_t)v;
+            if (!pp->noprint) {
+                put_key(out, json ? &pp->key_json : &pp->key_text,
+                        first ? (json ? ETW_PLAN_SEP_JSON : ETW_PLAN_SEP_TEXT) : 0);
+                first = 0;
+                put_fast(out, json, pp->fast, v, sz);
+            }
+            off += sz;
+            continue;
+        }
+        sz = etw_value_size(pp->in_type, pp->out_type, length, pp->has_length, ptr, p + off, n - off);
+        if (sz == ETW_SIZE_BAD)
+            goto partial;
+        if (pp->countable)
+            ints[i] = (uint32_t)etw_value_uint(pp->in_type, p + off, sz);
+        if (!pp->noprint) {
+            size_t skip = first ? (json ? ETW_PLAN_SEP_JSON : ETW_PLAN_SEP_TEXT) : 0;
+            put_key(out, json ? &pp->key_json : &pp->key_text, skip);
+            first = 0;
+            size_t msize = 0;
+            const EVENT_MAP_INFO *map = etw_plan_map(tei, pp, &msize);
+            if (etw_value_format(out, json ? ETW_FMT_JSON : 0, pp->in_type, pp->out_type, p + off, sz, ptr, map,
+                                 msize) != ETW_TDH_OK) {
+                etw_strbuf_puts(out, json ? "\"0x" : "0x");
+                etw_strbuf_hex(out, p + off, sz);
+                if (json)
+                    etw_strbuf_putc(out, '"');
+            }
+        }
+        off += sz;
+    }
+    *used = off;
+    *wrote = !first;
+    return 1;
+partial:
+    *used = off;
+    *wrote = !first;
+    return 0;
+}
