@@ -173,7 +173,7 @@ static void lose_buffer(etw_run *r, etw_session *s, uint32_t slot, etw_buf *b)
     pthread_mutex_unlock(&s->mu);
     if (s->diag_cb) {
         char msg[200];
-        snprintf(msg, sizeof msg, "live session: buffer lost (%lu in all): its events are older than ones already delivered, this consumer fell behind",
+        snprintf(msg, sizeof msg, "live session: buffer lost (%lu in all): its events are older than ones already delivered (it came later than the reorder window or the memory limit waited)",
                  (unsigned long)total);
         ETWIRE_DIAGNOSTIC d = {ERROR_BUSY, b->index, b->offset, 0, msg};
         s->diag_cb(&d, s->diag_ctx);
