@@ -1,87 +1,170 @@
 #!/usr/bin/env bash
-# Collector and sender throughput on loopback, whole processes, side by side in one run with a
-# plain read of the same file (`cat FILE > /dev/null`, page cache) and the file pipeline
-# (`etwire dump -f json`): one generated trace (~100 MB, 64 KiB buffers), sent by `etwire send`
-# (buffers straight from the file index) to `etwire collect` (plain TCP on 127.0.0.1) by 1 and
-# 8 concurrent senders, saving .etl only, then .etl + decoded JSON. Each case runs RUNS times
-# (default 3); the table shows the median MB/s of buffers, the ratio to the plain read, and the
-# collector's CPU (user+sys seconds per wall second: 2.0 = both cores) and its MB per CPU-second;
-# the load average is printed since other processes stretch wall times. The aims (issue #11):
-# .etl >= 1000 MB/s and .etl+JSON >= 300 MB/s with one sender; 8 senders use both cores.
-# Usage: scripts/bench-relay.sh [build] [runs]
+# Collector and sender throughput on loopback, whole processes: one generated trace (~100 MB,
+# 64 KiB buffers) sent by `etwire send` (buffers straight from the file index) to `etwire
+# collect` (plain TCP on 127.0.0.1) by 1 and 8 concurrent senders, saving .etl only, then .etl
+# + decoded JSON lines; a plain read of the file (`cat FILE > /dev/null`, page cache) and the
+# file pipeline (`etwire dump -f json`) in the same run for scale.
+#
+# With --before DIR, every case also runs with the build in DIR (main's, say), runs of the two
+# interleaved, and the table gives the ratio of their medians: side by side in one run, so that
+# the load of other processes stretches both alike.
+#
+# Per case: median MB/s of buffers over RUNS runs, the ratio to the plain read, and where the
+# CPU went (medians): the collector's (user+sys seconds per wall second: 2.0 = both cores of
+# this machine) with the MB it handled per CPU-second (robust against other load, which
+# stretches wall times), the senders' together, and the machine's share (collector + senders
+# over the cores: 1.00 = every core busy). On a 2-core machine the senders need CPU too, so
+# "8 senders use both cores" shows as a machine share near 1.00, the collector's part spread
+# over its threads. The JSON cases split the collector's CPU by thread (from its --stats
+# lines): receiving (etw-conn: socket, .etl), processing (etw-session: merge, decode, JSON)
+# and the rest (etw-write JSON writers, the main thread); and they give what one session's
+# processing thread does with a core to itself (its MB per CPU-second): the ceiling of one
+# sender with JSON on an idle machine, where the other threads share the other core.
+# The senders run at nice 10 (--nice N to change) so that on a small machine they do not
+# starve the collector they are measuring. The collector's .etl and JSON files go to a tmpfs
+# (/dev/shm when it has room; --out DIR to choose), so that the disk's writeback, shared with
+# every other process, does not set the pace: 8 senders with JSON write about 3 GB per run.
+# The load average before and after is printed: compare ratios, not absolute figures.
+# The aims (issue #11): .etl >= 1000 MB/s and .etl+JSON >= 300 MB/s with one sender; 8
+# senders use both cores.
+# Usage: scripts/bench-relay.sh [--before DIR] [--runs N] [--nice N] [--out DIR] [BUILD-DIR]
 set -euo pipefail
-build=${1:-build}
-runs=${2:-3}
-etwire="$build/etwire"
-[ -x "$etwire" ] || { echo "no $etwire: build first (cmake -S . -B build && cmake --build build)"; exit 1; }
+build=build before="" runs=3 nice_senders=10 outbase=""
+while [ $# -gt 0 ]; do
+    case $1 in
+    --before) before=$2; shift 2 ;;
+    --runs) runs=$2; shift 2 ;;
+    --nice) nice_senders=$2; shift 2 ;;
+    --out) outbase=$2; shift 2 ;;
+    -h|--help) sed -n '2,/^# Usage/p' "$0"; exit 0 ;;
+    *) build=$1; shift ;;
+    esac
+done
+for b in "$build" ${before:+"$before"}; do
+    [ -x "$b/etwire" ] || { echo "no $b/etwire: build first (cmake -S . -B build && cmake --build build)"; exit 1; }
+done
 [ -x /usr/bin/time ] || { echo "needs /usr/bin/time (Debian package time)"; exit 1; }
 tmp=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$tmp"' EXIT
+if [ -z "$outbase" ] && [ "$(stat -f -c %T /dev/shm 2>/dev/null)" = tmpfs ] &&
+    [ "$(df -k --output=avail /dev/shm | tail -1)" -gt $((4 << 20)) ]; then
+    outbase=/dev/shm
+fi
+files=$(mktemp -d "${outbase:-${TMPDIR:-/tmp}}/bench-relay.XXXXXX")
+collector=""
+trap '[ -n "$collector" ] && kill "$collector" 2>/dev/null; rm -rf "$tmp" "$files"' EXIT
+variants=(now)
+declare -A bin=([now]="$build/etwire")
+if [ -n "$before" ]; then
+    variants=(before now)
+    bin[before]="$before/etwire"
+fi
 
-"$etwire" generate --seed 42 --events 400000 -o "$tmp/t.etl" 2>/dev/null
+"${bin[now]}" generate --seed 42 --events 400000 -o "$tmp/t.etl" 2>/dev/null
 bytes=$(stat -c %s "$tmp/t.etl")
-echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
-echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "trace: $bytes bytes (generated, 64 KiB buffers); $runs runs each, medians"
+cores=$(nproc)
+echo "machine: $cores cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "trace: $bytes bytes (generated, 64 KiB buffers); $runs runs each, medians; senders at nice $nice_senders"
+echo "collector output: $files ($(stat -f -c %T "$files"))"
+for v in "${variants[@]}"; do echo "$v: ${bin[$v]}"; done
 now() { date +%s.%N; }
 median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { print b - a }'; }
+calc() { awk "BEGIN { print $* }"; }
+ticks=$(getconf CLK_TCK)
 
 timed() { # timed CMD...: median wall seconds of RUNS runs
-  for _ in $(seq "$runs"); do
-    local t0 t1
-    t0=$(now); "$@" >/dev/null; t1=$(now)
-    elapsed "$t0" "$t1"
-  done | median
+    for _ in $(seq "$runs"); do
+        local t0 t1
+        t0=$(now); "$@" >/dev/null; t1=$(now)
+        calc "$t1 - $t0"
+    done | median
 }
 cat "$tmp/t.etl" >/dev/null # into the page cache
 read_s=$(timed cat "$tmp/t.etl")
-dump_s=$(timed "$etwire" dump -f json "$tmp/t.etl")
-row() { # row NAME BYTES SECONDS [CPU]
-  printf "%-36s %9.1f MB/s  %6.2fx a plain read  %s\n" "$1" "$(awk -v b="$2" -v s="$3" 'BEGIN { print b / s / 1e6 }')" \
-      "$(awk -v r="$read_s" -v b="$2" -v s="$3" -v o="$bytes" 'BEGIN { print (s / (b / o)) / r }')" "${4:-}"
-}
-row "plain read (cat)" "$bytes" "$read_s"
-row "file: etwire dump -f json" "$bytes" "$dump_s"
+dump_s=$(timed "${bin[now]}" dump -f json "$tmp/t.etl")
+mbs() { calc "$1 / $2 / 1e6"; }
+printf "%-44s %8.1f MB/s  %6.2fx a plain read\n" "plain read (cat)" "$(mbs "$bytes" "$read_s")" 1
+printf "%-44s %8.1f MB/s  %6.2fx a plain read\n" "file: etwire dump -f json" "$(mbs "$bytes" "$dump_s")" \
+    "$(calc "$dump_s / $read_s")"
 
-once() { # once SENDERS COLLECT-OPTIONS...: prints "seconds cpu"
-  local n=$1
-  shift
-  rm -rf "$tmp/out" "$tmp/json" "$tmp/port"
-  /usr/bin/time -f "%U %S" -o "$tmp/cpu" "$etwire" collect --listen 127.0.0.1:0 --plain \
-      --port-file "$tmp/port" --out "$tmp/out" --reorder unbounded "$@" 2>"$tmp/collect.log" &
-  local timer=$!
-  for _ in $(seq 200); do [ -s "$tmp/port" ] && break; sleep 0.05; done
-  local port pids=() t0 t1 collector
-  port=$(cat "$tmp/port")
-  collector=$(pgrep -P "$timer")
-  t0=$(now)
-  for i in $(seq "$n"); do
-    "$etwire" send --to "127.0.0.1:$port" --plain --source "s$i" "$tmp/t.etl" 2>"$tmp/send$i.log" &
-    pids+=($!)
-  done
-  for p in "${pids[@]}"; do wait "$p"; done
-  t1=$(now) # every session is acknowledged: saved (and with JSON, decoded) whole
-  kill -TERM "$collector"
-  wait "$timer" || true
-  local secs
-  secs=$(elapsed "$t0" "$t1")
-  echo "$secs $(awk -v s="$secs" '{ print ($1 + $2) / s }' "$tmp/cpu")"
+# once VARIANT SENDERS COLLECT-OPTIONS...: one run; prints
+# "seconds collector-cpu senders-cpu receive-ms process-ms" (CPU in seconds per wall second).
+once() {
+    local v=$1 n=$2 e=${bin[$1]}
+    shift 2
+    rm -rf "$files/out" "$files/json" "$tmp/port" "$tmp/stats" "$tmp/ready"
+    local ready=()
+    if "$e" collect --help | grep -q -- --ready-fd; then
+        mkfifo "$tmp/ready"
+        ready=(--ready-fd 3)
+    fi
+    if [ ${#ready[@]} -gt 0 ]; then
+        "$e" collect --listen 127.0.0.1:0 --plain --out "$files/out" --reorder unbounded "${ready[@]}" \
+            "$@" 3>"$tmp/ready" 2>"$tmp/collect.log" &
+        collector=$!
+        read -r -t 20 port <"$tmp/ready" || { echo "collector did not start" >&2; exit 1; }
+    else # a build from before --ready-fd: its port file, polled
+        "$e" collect --listen 127.0.0.1:0 --plain --out "$files/out" --reorder unbounded \
+            --port-file "$tmp/port" "$@" 2>"$tmp/collect.log" &
+        collector=$!
+        for _ in $(seq 400); do [ -s "$tmp/port" ] && break; sleep 0.05; done
+        port=$(cat "$tmp/port")
+    fi
+    local pids=() t0 t1 cpu0 cpu1
+    cpu0=$(awk '{ print $14 + $15 }' "/proc/$collector/stat")
+    t0=$(now)
+    for i in $(seq "$n"); do
+        nice -n "$nice_senders" /usr/bin/time -f "%U %S" -o "$tmp/send$i.cpu" \
+            "$e" send --to "127.0.0.1:$port" --plain --source "s$i" "$tmp/t.etl" 2>"$tmp/send$i.log" &
+        pids+=($!)
+    done
+    for p in "${pids[@]}"; do wait "$p"; done
+    t1=$(now) # every session is acknowledged: saved (and with JSON, decoded) whole
+    cpu1=$(awk '{ print $14 + $15 }' "/proc/$collector/stat")
+    kill -TERM "$collector"
+    wait "$collector" || true
+    collector=""
+    local secs senders rx=0 proc=0
+    secs=$(calc "$t1 - $t0")
+    senders=$(cat "$tmp"/send*.cpu | awk '{ s += $1 + $2 } END { print s }')
+    if [ -s "$tmp/stats" ] && grep -q cpu_receive_ms "$tmp/stats"; then
+        rx=$(grep -o '"cpu_receive_ms":[0-9]*' "$tmp/stats" | cut -d: -f2 | awk '{ s += $1 } END { print s }')
+        proc=$(grep -o '"cpu_process_ms":[0-9]*' "$tmp/stats" | cut -d: -f2 | awk '{ s += $1 } END { print s }')
+    fi
+    rm -f "$tmp"/send*.cpu
+    echo "$secs $(calc "($cpu1 - $cpu0) / $ticks / $secs") $(calc "$senders / $secs") $rx $proc"
 }
 
 run() { # run NAME SENDERS COLLECT-OPTIONS...
-  local name=$1 n=$2
-  shift 2
-  for _ in $(seq "$runs"); do once "$n" "$@"; done >"$tmp/runs"
-  local secs cpu
-  secs=$(cut -d' ' -f1 "$tmp/runs" | median)
-  cpu=$(cut -d' ' -f2 "$tmp/runs" | median)
-  # MB per collector CPU-second: what the collector would do with a core to itself (robust
-  # against other load on the machine, which stretches the wall time).
-  row "$name" $((bytes * n)) "$secs" "$(printf 'collector CPU %.2f, %.0f MB per CPU-second' "$cpu" \
-      "$(awk -v b=$((bytes * n)) -v s="$secs" -v c="$cpu" 'BEGIN { print b / (s * c) / 1e6 }')")"
+    local name=$1 n=$2
+    shift 2
+    for v in "${variants[@]}"; do : >"$tmp/runs.$v"; done
+    for _ in $(seq "$runs"); do
+        for v in "${variants[@]}"; do once "$v" "$n" "$@" >>"$tmp/runs.$v"; done
+    done
+    local total=$((bytes * n)) base=""
+    for v in "${variants[@]}"; do
+        local secs ccpu scpu rx proc split="" ratio=""
+        secs=$(cut -d' ' -f1 "$tmp/runs.$v" | median)
+        ccpu=$(cut -d' ' -f2 "$tmp/runs.$v" | median)
+        scpu=$(cut -d' ' -f3 "$tmp/runs.$v" | median)
+        rx=$(cut -d' ' -f4 "$tmp/runs.$v" | median)
+        proc=$(cut -d' ' -f5 "$tmp/runs.$v" | median)
+        if [ "$proc" != 0 ]; then # CPU-seconds per wall second, by thread
+            split=$(printf "  (receive %.2f, process %.2f, rest %.2f; a session thread with a core: %.0f MB/s)" \
+                "$(calc "$rx / 1000 / $secs")" "$(calc "$proc / 1000 / $secs")" \
+                "$(calc "$ccpu - ($rx + $proc) / 1000 / $secs")" "$(calc "$total / ($proc / 1000) / 1e6")")
+        fi
+        [ -n "$base" ] && ratio=$(printf "  %.2fx before" "$(calc "$base / $secs")")
+        [ "$v" = before ] && base=$secs
+        printf "%-44s %8.1f MB/s  %6.2fx a plain read  CPU: collector %.2f (%.0f MB per CPU-second), senders %.2f, machine %.2f%s%s\n" \
+            "$name${before:+ [$v]}" "$(mbs "$total" "$secs")" "$(calc "($secs / $n) / $read_s")" \
+            "$ccpu" "$(calc "$total / 1e6 / ($secs * $ccpu)")" "$scpu" "$(calc "($ccpu + $scpu) / $cores")" \
+            "$ratio" "$split"
+    done
 }
 run "send->collect .etl, 1 sender" 1
 run "send->collect .etl, 8 senders" 8
-run "send->collect .etl+JSON, 1 sender" 1 --json "$tmp/json"
-run "send->collect .etl+JSON, 8 senders" 8 --json "$tmp/json"
+run "send->collect .etl+JSON, 1 sender" 1 --json "$files/json" --stats "$tmp/stats"
+run "send->collect .etl+JSON, 8 senders" 8 --json "$files/json" --stats "$tmp/stats"
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -2,6 +2,7 @@
  * certificates, or plain TCP on loopback for tests), runs one buffer-stream session and one
  * ProcessTrace thread per source/session, and writes .etl, JSON lines and statistics. SIGTERM
  * or SIGINT: stop accepting, drain every session, acknowledge, close the files, exit 0. */
+#include <fcntl.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -66,7 +67,11 @@ static void usage(FILE *out)
             "  --zstd                accept zstd-compressed frames\n"
             "  --reorder 100NS|unbounded   reorder window of each buffer stream (default 2 s);\n"
             "                        unbounded makes a replay match reading the file\n"
-            "  --port-file FILE      write the port listened on (for --listen HOST:0)\n"
+            "  --port-file FILE      write the port listened on (for --listen HOST:0); the file\n"
+            "                        appears whole (written aside, then renamed)\n"
+            "  --ready-fd N          once listening (live socket included), write the port and a\n"
+            "                        newline to descriptor N and close it: a script waits for that\n"
+            "                        line (a pipe or FIFO), or for end of file if startup failed\n"
             "  --live unix:PATH|default  publish every session live to real-time consumers\n"
             "                        (OpenTraceFromRealTimeLogger, etwire dump --live, etwire\n"
             "                        sessions); default: unix:$XDG_RUNTIME_DIR/etwire/live.sock\n"
@@ -154,6 +159,22 @@ static int collect_kafka(const char *brokers, const char *topic, const char *gro
     return rc;
 }
 
+/* Written aside and renamed, so that whoever sees the file sees it whole. */
+static void write_port_file(const char *path, int port)
+{
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid());
+    FILE *pf = fopen(tmp, "w");
+    if (!pf)
+        return;
+    int ok = fprintf(pf, "%d\n", port) > 0;
+    ok &= fclose(pf) == 0;
+    if (!ok || rename(tmp, path) != 0) {
+        fprintf(stderr, "etwire collect: %s: cannot write the port file\n", path);
+        unlink(tmp);
+    }
+}
+
 static ULONG seconds_ms(const char *s)
 {
     long v = atol(s);
@@ -165,6 +186,7 @@ int cmd_collect(int argc, char **argv)
     ETWIRE_RELAY_COLLECTOR_OPTIONS o = {0};
     cli_tls_files tls = {0};
     const char *stats = NULL, *port_file = NULL;
+    int ready_fd = -1;
     const char *kafka = NULL, *topic = NULL, *group = NULL, *json_dir = NULL, *schemas = NULL;
     const char *allow[MAX_ALLOW + 1] = {0}, *live_allow[MAX_ALLOW + 1] = {0};
     int nlive_allow = 0;
@@ -240,6 +262,11 @@ int cmd_collect(int argc, char **argv)
             bad |= o.LiveQueue == 0;
         } else if (!strcmp(a, "--port-file") && more) {
             port_file = argv[++i];
+        } else if (!strcmp(a, "--ready-fd") && more) {
+            char *end;
+            long fd = strtol(argv[++i], &end, 10);
+            bad |= *end || fd < 0 || fd > 65535 || fcntl((int)fd, F_GETFD) < 0;
+            ready_fd = (int)fd;
         } else if (!strcmp(a, "--plain")) {
             o.Plain = 1;
         } else if (!strcmp(a, "--zstd")) {
@@ -282,12 +309,12 @@ int cmd_collect(int argc, char **argv)
             fclose(o.Stats);
         return strstr(err, "listen on") ? 1 : 2;
     }
-    if (port_file) {
-        FILE *pf = fopen(port_file, "w");
-        if (pf) {
-            fprintf(pf, "%d\n", etwire_relay_collector_port(c));
-            fclose(pf);
-        }
+    if (port_file)
+        write_port_file(port_file, etwire_relay_collector_port(c));
+    if (ready_fd >= 0) {
+        /* A reader that went away costs nothing: SIGPIPE is ignored by main. */
+        dprintf(ready_fd, "%d\n", etwire_relay_collector_port(c));
+        close(ready_fd);
     }
     running = c;
     struct sigaction sa = {.sa_handler = on_signal};

@@ -8,17 +8,17 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "async_writer.h"
 #include "base/strbuf.h"
 #include "event_view.h"
 
 typedef struct json_session {
-    FILE *out;      /* NULL: shared stdout */
+    async_writer *out; /* NULL: shared stdout. Written by the writer pool: formatting goes on */
+                       /* on the session's thread while its previous block is written */
     etw_strbuf line;
     ETWIRE_PROCESS_TRACKER *processes; /* the session's process names, learned from its stream */
     char prefix[320]; /* {"source":..,"session":.., on shared stdout */
 } json_session;
-
-#define JSON_BLOCK (128u << 10)
 
 /* Lines from many sessions share stdout: one lock keeps each line whole. */
 static pthread_mutex_t stdout_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -42,14 +42,12 @@ static void *on_open(void *ctx, const ETWIRE_RELAY_SESSION *s)
     }
     snprintf(path, sizeof path, "%s/%s/%s.jsonl", dir, s->Source, s->Label);
     /* Rewritten whole: a resumed session delivers its saved buffers' events again. */
-    if (!(j->out = fopen(path, "w"))) {
-        fprintf(stderr, "etwire collect: %s: %s\n", path, strerror(errno));
+    char err[600];
+    if (!(j->out = async_writer_open(path, err, sizeof err))) {
+        fprintf(stderr, "etwire collect: %s\n", err);
         free(j);
         return NULL;
     }
-    /* Lines go out in blocks of JSON_BLOCK bytes, not stdio's default 4 KiB (a session's lines
-     * are written as fast as its events decode). */
-    setvbuf(j->out, NULL, _IOFBF, JSON_BLOCK);
     return j;
 }
 
@@ -69,7 +67,7 @@ static void on_event(void *ctx, PEVENT_RECORD r)
     event_view_set_processes(NULL);
     etw_strbuf_putc(sb, '\n');
     if (j->out) {
-        fwrite(sb->data, 1, sb->len, j->out);
+        async_writer_put(j->out, sb->data, sb->len);
         return;
     }
     /* The event object's own '{' gives way to the session prefix. */
@@ -86,7 +84,7 @@ static void on_close(void *ctx, const ETWIRE_RELAY_SESSION *s, const ETWIRE_SESS
     if (!j)
         return;
     if (j->out)
-        fclose(j->out);
+        async_writer_close(j->out);
     else
         fflush(stdout);
     etw_strbuf_free(&j->line);

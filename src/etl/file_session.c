@@ -4,7 +4,10 @@
 #include "etl/file_session.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
+#include "etl/decompress_ahead.h"
 #include "etl/file_source.h"
 
 static etw_status count_buffers(etw_file_source *f, etw_session *s)
@@ -17,10 +20,32 @@ static etw_status count_buffers(etw_file_source *f, etw_session *s)
     return ETW_OK;
 }
 
+/* A compressed file's buffers are decompressed ahead on a second thread, in the order the
+ * reader will want them (decompress_ahead.h). It starts when the file is opened, guessing that
+ * events will be merged (the common consumer), so that it is ahead when ProcessTrace begins;
+ * ProcessTrace restarts it when the guess was wrong or the file is read again, and it ends
+ * when the last buffer was read or the trace is closed. */
+static void start_ahead(etw_file_source *f, etw_session *s, int merged)
+{
+    etw_ahead_stop(f->ahead);
+    f->ahead = NULL;
+    if ((s->header.LogFileMode & EVENT_TRACE_COMPRESSED_MODE) && etw_ahead_wanted())
+        f->ahead = etw_ahead_start(f->fd, f->entries, f->count, f->nprocs, merged,
+                                   s->compression, s->header.BufferSize);
+}
+
+static void stop_ahead(etw_file_source *f)
+{
+    etw_ahead_stop(f->ahead);
+    f->ahead = NULL;
+}
+
 static etw_status file_begin(void *impl, etw_session *s, int again)
 {
     etw_file_source *f = impl;
     etw_file_source_whole_buffers(f, s->observed);
+    if (again || !f->ahead || etw_ahead_merged(f->ahead) != s->merges)
+        start_ahead(f, s, s->merges);
     if (again) {
         etw_file_source_rewind(f);
         etw_session_restart(s);
@@ -48,6 +73,7 @@ static etw_source_result file_next(void *impl, etw_session *s, uint32_t slot)
      * see first_pending). Without events, buffers are done on arrival: read in flush order. */
     uint32_t processor = s->merges && slot != UINT32_MAX && slot > 0 ? slot - 1 : UINT32_MAX;
     while (etw_file_source_next(f, processor, &e, &p, &n, &st)) {
+        f->ahead_entry = (size_t)(e - f->entries);
         if (p)
             st = etw_session_add(s, p, n, e->offset, (uint64_t)(e - f->entries), e->last_of_proc, 0);
         if (st == ETW_OK)
@@ -56,7 +82,21 @@ static etw_source_result file_next(void *impl, etw_session *s, uint32_t slot)
         etw_file_source_done(f, p);
         etw_session_skip_buffer(s, st, UINT64_MAX, e->offset, e->proc, NULL);
     }
+    stop_ahead(f);
     return ETW_SOURCE_END;
+}
+
+static uint8_t *file_inflated(void *impl, const uint8_t *p, size_t n)
+{
+    etw_file_source *f = impl;
+    uint8_t *d = etw_ahead_take(f->ahead, f->ahead_entry);
+    /* The thread read the buffer on its own: only a header identical to the one the session
+     * checked (a file rewritten meanwhile would differ) vouches for the bytes behind it. */
+    if (d && (n < ETW_BUFFER_HEADER_SIZE || memcmp(d, p, ETW_BUFFER_HEADER_SIZE) != 0)) {
+        free(d);
+        d = NULL;
+    }
+    return d;
 }
 
 static uint64_t file_first_pending(void *impl)
@@ -81,6 +121,7 @@ static void file_keep(void *impl)
 
 static void file_close(void *impl)
 {
+    stop_ahead(impl);
     etw_file_source_close(impl);
 }
 
@@ -93,6 +134,7 @@ static const etw_source_ops file_ops = {
     .done = file_done,
     .keep = file_keep,
     .close = file_close,
+    .inflated = file_inflated,
 };
 
 etw_session *etw_file_session_open(const char *path, etw_status *st, char *err, size_t errlen)
@@ -121,5 +163,6 @@ etw_session *etw_file_session_open(const char *path, etw_status *st, char *err, 
         etw_session_destroy(s);
         return NULL;
     }
+    start_ahead(f, s, 1);
     return s;
 }

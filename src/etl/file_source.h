@@ -59,6 +59,8 @@ typedef struct etw_file_source {
     size_t narenas, arena_used;
     int keep_blocks;      /* a consumer took a buffer reference: never reuse a block */
     int whole_buffers;    /* read each buffer whole, not only up to its filled offset */
+    struct etw_ahead *ahead; /* compressed buffers decompressed ahead (file_session.c) */
+    size_t ahead_entry;   /* the entry just given to the session */
 } etw_file_source;
 
 /* Opens and indexes a file. A file whose first buffer cannot be read fails with the status and

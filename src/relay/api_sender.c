@@ -7,6 +7,7 @@
 
 #include "relay/input.h"
 #include "relay/names.h"
+#include "relay/net.h"
 #include "relay/pace.h"
 #include "relay/sender.h"
 #include "relay/spool.h"
@@ -32,6 +33,8 @@ static int make_opts(const ETWIRE_RELAY_SENDER_OPTIONS *p, relay_sender_opts *o,
         snprintf(err, errlen, "no collector address");
         return -1;
     }
+    if (relay_addr_check(p->To, err, errlen) != 0)
+        return -1;
     if (p->Plain && !relay_addr_is_loopback(p->To)) {
         snprintf(err, errlen, "plain TCP is only for loopback addresses; use TLS");
         return -1;
@@ -104,7 +107,7 @@ ETWIRE_RELAY_API int etwire_relay_sender_push(etwire_relay_sender *x, const void
         return -1;
     }
     relay_input_clock clk = {.frequency = frequency};
-    int ms = relay_pace_delay_ms(&x->pace, buffer, &clk);
+    int ms = relay_pace_delay_ms(&x->pace, buffer, size, &clk);
     if (ms > 0 && relay_sender_idle(x->s, ms) != 0)
         return -1;
     return relay_sender_push(x->s, buffer, size);

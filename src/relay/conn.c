@@ -17,6 +17,11 @@
 
 #define IO_TIMEOUT_MS 10000
 #define STORAGE_PAD 4 /* puts the ETW buffer after the 12-byte body prefix on an 8-byte boundary */
+/* Large BUFFER payloads are received straight into their storage; what follows one (the next
+ * frame's header and first bytes) is read into the connection's buffer, at most SMALL_READ
+ * bytes, so little of the next payload is copied twice. */
+#define BIG_FRAME 32768u
+#define SMALL_READ 4096u
 
 typedef struct conn_state {
     relay_conn_job *job;
@@ -32,6 +37,8 @@ typedef struct conn_state {
     relay_quota_src *qs;    /* the source's shared budgets */
     uint64_t q_mine;        /* this connection's bytes in flight as last reported to qs */
     uint32_t pending;       /* bytes of the BUFFER frame being read */
+    int big_frames;         /* the last BUFFER frame was large: read its successors' headers in
+                               small reads, their payloads straight into their storage */
     char err[512];
 } conn_state;
 
@@ -85,6 +92,7 @@ static int on_hello(void *ctx, const etw_relay_hello *h, etw_relay_welcome *w)
 static uint8_t *on_alloc(void *ctx, uint32_t len)
 {
     ((conn_state *)ctx)->pending = len;
+    ((conn_state *)ctx)->big_frames = len >= BIG_FRAME;
     uint8_t *p = malloc((size_t)len + STORAGE_PAD);
     return p ? p + STORAGE_PAD : NULL;
 }
@@ -239,7 +247,11 @@ static uint32_t serve(conn_state *c, int64_t hello_deadline)
                 frame_start = last_rx;
             continue;
         }
-        ssize_t got = relay_conn_read(&c->conn, buf, sizeof buf, 200);
+        uint8_t *dst;
+        size_t due = etw_relay_collector_direct(&c->col, &dst);
+        size_t room = c->big_frames ? SMALL_READ : sizeof buf;
+        ssize_t got = due ? relay_conn_read2(&c->conn, dst, due, buf, room, 200)
+                          : relay_conn_read(&c->conn, buf, room, 200);
         if (got < 0) {
             snprintf(c->err, sizeof c->err, "connection closed by the sender");
             return ETW_RELAY_CLOSE_COUNT_; /* nobody to tell */
@@ -257,7 +269,10 @@ static uint32_t serve(conn_state *c, int64_t hello_deadline)
         rate_bytes += (uint64_t)got;
         if (c->qs)
             relay_quota_rate_take(c->qs, (uint64_t)got);
-        int st = etw_relay_collector_feed(&c->col, buf, (size_t)got);
+        size_t direct = (size_t)got < due ? (size_t)got : due;
+        int st = direct ? etw_relay_collector_direct_done(&c->col, direct) : ETW_RELAY_OK;
+        if (st == ETW_RELAY_OK && (size_t)got > direct)
+            st = etw_relay_collector_feed(&c->col, buf, (size_t)got - direct);
         if (c->col.welcome_due) {
             uint8_t f[ETW_RELAY_HEADER_SIZE + 20];
             c->col.welcome_due = 0;
@@ -285,6 +300,7 @@ void *relay_collect_conn_main(void *arg)
 {
     relay_conn_job *job = arg;
     const relay_collect_cfg *cfg = job->cfg;
+    pthread_setname_np(pthread_self(), "etw-conn"); /* per-thread CPU in top, perf */
     conn_state *c = calloc(1, sizeof *c);
     if (!c) {
         close(job->fd);
@@ -319,8 +335,10 @@ void *relay_collect_conn_main(void *arg)
                       reason == ETW_RELAY_CLOSE_DONE ? "session complete" : "closed",
                       (unsigned long long)c->col.next_seq, (unsigned long long)c->col.duplicates);
     }
-    if (c->sink)
+    if (c->sink) {
+        relay_sink_add_receive_cpu(c->sink, relay_thread_cpu_ns());
         relay_registry_release(job->reg, cfg, c->sink, reason == ETW_RELAY_CLOSE_DONE);
+    }
     relay_quota_leave(cfg->quota, c->qs, &c->q_mine);
     relay_conn_close(&c->conn);
     free(c);

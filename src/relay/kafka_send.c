@@ -154,9 +154,9 @@ static uint8_t *buffer_record(uint64_t seq, const uint8_t *buf, uint32_t size, s
 }
 
 /* --rate: waits until the buffer is due, serving delivery reports meanwhile. */
-static void pace(send_state *s, const uint8_t *buf, const relay_input_clock *clk)
+static void pace(send_state *s, const uint8_t *buf, uint32_t size, const relay_input_clock *clk)
 {
-    int ms = relay_pace_delay_ms(&s->pace, buf, clk);
+    int ms = relay_pace_delay_ms(&s->pace, buf, size, clk);
     struct timespec t0, t;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     for (int left = ms; left > 0;) {
@@ -171,7 +171,7 @@ static int on_buffer(void *ctx, const uint8_t *buf, uint32_t size, const relay_i
     send_state *s = ctx;
     if (size < ETW_RELAY_MIN_ETW_BUFFER || size > ETW_RELAY_MAX_ETW_BUFFER)
         return -1;
-    pace(s, buf, clk);
+    pace(s, buf, size, clk);
     size_t len;
     uint8_t *v = buffer_record(s->seq, buf, size, &len);
     if (!v || produce(s->p, s->p->topic, s->key, v, len) != 0)

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "relay/tls.h"
@@ -36,6 +37,19 @@ static int split_addr(const char *addr, char *host, size_t hostlen, char *port, 
     memcpy(host, h, hl);
     host[hl] = 0;
     strcpy(port, colon + 1);
+    return 0;
+}
+
+int relay_addr_check(const char *addr, char *err, size_t errlen)
+{
+    char host[256], port[16], *end = "";
+    long n = 0;
+    if (split_addr(addr, host, sizeof host, port, sizeof port) == 0)
+        n = strtol(port, &end, 10);
+    if (n < 1 || n > 65535 || *end) {
+        snprintf(err, errlen, "bad address '%s' (want HOST:PORT)", addr);
+        return -1;
+    }
     return 0;
 }
 
@@ -166,6 +180,30 @@ ssize_t relay_conn_read(relay_conn *c, void *buf, size_t n, int timeout_ms)
         return relay_tls_read(c, buf, n, timeout_ms);
     for (;;) {
         ssize_t got = recv(c->fd, buf, n, 0);
+        if (got > 0)
+            return got;
+        if (got == 0)
+            return -1;
+        if (errno == EINTR)
+            continue;
+        if (errno != EAGAIN && errno != EWOULDBLOCK)
+            return -1;
+        struct pollfd p = {.fd = c->fd, .events = POLLIN};
+        int rc = poll(&p, 1, timeout_ms);
+        if (rc == 0)
+            return 0;
+        if (rc < 0 && errno != EINTR)
+            return -1;
+    }
+}
+
+ssize_t relay_conn_read2(relay_conn *c, void *dst1, size_t n1, void *dst2, size_t n2, int timeout_ms)
+{
+    if (c->ssl)
+        return relay_tls_read(c, dst1, n1, timeout_ms);
+    struct iovec iov[2] = {{dst1, n1}, {dst2, n2}};
+    for (;;) {
+        ssize_t got = readv(c->fd, iov, n2 ? 2 : 1);
         if (got > 0)
             return got;
         if (got == 0)

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -50,7 +51,23 @@ struct relay_sink {
     relay_live_entry *live;      /* the adding thread's: created with the first buffer */
     relay_live_entry *live_seen; /* (mu) the same, for the completion side's event counts */
     int complete;                /* the sender ended the session */
+    _Atomic uint64_t receive_cpu_ns; /* its connection threads' CPU, summed as they end */
+    uint64_t process_cpu_ns;         /* its processing thread's CPU (written by it, read after
+                                        the join) */
 };
+
+uint64_t relay_thread_cpu_ns(void)
+{
+    struct timespec ts;
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+        return 0;
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+void relay_sink_add_receive_cpu(relay_sink *k, uint64_t ns)
+{
+    atomic_fetch_add(&k->receive_cpu_ns, ns);
+}
 
 static void WINAPI on_event(PEVENT_RECORD r)
 {
@@ -95,6 +112,7 @@ static void WINAPI on_complete(const ETW_BUFFER_HEADER *buffer, void *ctx)
 static void *trace_thread(void *arg)
 {
     relay_sink *k = arg;
+    pthread_setname_np(pthread_self(), "etw-session"); /* per-thread CPU in top, perf */
     if (k->o.cb && k->o.cb->Open)
         k->user = k->o.cb->Open(k->o.cb->Context, &k->who);
     k->user_open = 1;
@@ -102,6 +120,7 @@ static void *trace_thread(void *arg)
         k->trace_rc = k->o.cb->Run(k->user, &k->who, k->h);
     else
         k->trace_rc = ProcessTrace(&k->h, 1, NULL, NULL);
+    k->process_cpu_ns = relay_thread_cpu_ns();
     return NULL;
 }
 
@@ -398,8 +417,11 @@ void relay_sink_close(relay_sink *k, FILE *stats)
             return;
         ETWIRE_SESSION_STATS st;
         int have = etwire_session_get_stats(k->h, &st) == ERROR_SUCCESS;
-        if (stats && have)
-            relay_sink_files_stats(&k->files, stats, &st, k->events, k->completed);
+        if (stats && have) {
+            uint64_t cpu_ms[2] = {atomic_load(&k->receive_cpu_ns) / 1000000,
+                                  k->joined ? k->process_cpu_ns / 1000000 : 0};
+            relay_sink_files_stats(&k->files, stats, &st, k->events, k->completed, cpu_ms);
+        }
         if (k->user_open && k->o.cb && k->o.cb->Close)
             k->o.cb->Close(k->user, &k->who, have ? &st : NULL);
         CloseTrace(k->h); /* fires any completion still owed, freeing storage */

@@ -56,6 +56,10 @@ void relay_sink_mark_complete(relay_sink *k);
 void relay_sink_set_ended(relay_sink *k);
 /* True once a write failed: the session must be closed (it resumes from its .etl). */
 int relay_sink_failed(relay_sink *k);
+/* A connection thread of this session ends after ns of CPU (its statistics line shows it). */
+void relay_sink_add_receive_cpu(relay_sink *k, uint64_t ns);
+/* The calling thread's CPU time so far. */
+uint64_t relay_thread_cpu_ns(void);
 /* Ends the stream, drains ProcessTrace, closes files, prints statistics when asked. */
 void relay_sink_close(relay_sink *k, FILE *stats);
 

@@ -134,16 +134,17 @@ int relay_sink_files_write(relay_sink_files *f, const uint8_t *buf, uint32_t siz
 }
 
 void relay_sink_files_stats(relay_sink_files *f, FILE *out, const ETWIRE_SESSION_STATS *st,
-                            uint64_t events, uint64_t buffers)
+                            uint64_t events, uint64_t buffers, const uint64_t cpu_ms[2])
 {
     fprintf(out,
             "{\"source\":\"%s\",\"session\":\"%s\",\"buffers\":%llu,\"etl_bytes\":%llu,"
             "\"events\":%llu,\"events_late\":%llu,\"bad_records\":%llu,\"buffers_rejected\":%llu,"
-            "\"bytes_held_peak\":%llu}\n",
+            "\"bytes_held_peak\":%llu,\"cpu_receive_ms\":%llu,\"cpu_process_ms\":%llu}\n",
             f->source, f->label, (unsigned long long)buffers, (unsigned long long)f->etl_bytes,
             (unsigned long long)events, (unsigned long long)st->EventsLate,
             (unsigned long long)st->BadRecords, (unsigned long long)st->BuffersRejected,
-            (unsigned long long)st->BytesHeldPeak);
+            (unsigned long long)st->BytesHeldPeak, (unsigned long long)cpu_ms[0],
+            (unsigned long long)cpu_ms[1]);
     fflush(out);
 }
 

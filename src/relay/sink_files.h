@@ -27,8 +27,10 @@ int relay_sink_files_read(relay_sink_files *f, uint64_t *offset, uint8_t **buf, 
 /* Appends a buffer (creating the file at the first); 0, or -1 with err. A failed write is cut
  * back off, so the file always ends with a whole buffer. */
 int relay_sink_files_write(relay_sink_files *f, const uint8_t *buf, uint32_t size, char *err, size_t errlen);
+/* cpu_ms: CPU time of the session's connection threads ([0], receiving and saving) and of its
+ * processing thread ([1], merging and the program's event callbacks). */
 void relay_sink_files_stats(relay_sink_files *f, FILE *out, const ETWIRE_SESSION_STATS *st,
-                            uint64_t events, uint64_t buffers);
+                            uint64_t events, uint64_t buffers, const uint64_t cpu_ms[2]);
 void relay_sink_files_close(relay_sink_files *f);
 
 #endif

@@ -123,8 +123,15 @@ static etw_status decompress(etw_session *s, const uint8_t *p, size_t n,
      * never more than the session's buffer size, and ETW buffers are at most 16 MiB. */
     if (h->filled > ETW_MAX_BUFFER_SIZE || h->filled > s->header.BufferSize)
         return ETW_E_BUF_FILLED;
-    uint8_t *d = s->nspare_inflated ? s->spare_inflated[--s->nspare_inflated]
-                                    : malloc(s->header.BufferSize);
+    uint8_t *d = s->src.ops->inflated ? s->src.ops->inflated(s->src.impl, p, n) : NULL;
+    if (d) { /* decompressed ahead by the source, into a block like the ones below */
+        s->stats.BuffersCompressed++;
+        s->stats.CompressedBytes += stored - ETW_BUFFER_HEADER_SIZE;
+        s->stats.DecompressedBytes += h->filled - ETW_BUFFER_HEADER_SIZE;
+        *out = d;
+        return ETW_OK;
+    }
+    d = s->nspare_inflated ? s->spare_inflated[--s->nspare_inflated] : malloc(s->header.BufferSize);
     if (!d)
         return ETW_E_NOMEM;
     memcpy(d, p, ETW_BUFFER_HEADER_SIZE);

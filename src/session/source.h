@@ -52,6 +52,11 @@ typedef struct etw_source_ops {
      * buffer's memory is used again before close. NULL: buffers cannot be referenced. */
     void (*keep)(void *impl);
     void (*close)(void *impl);
+    /* The compressed buffer at p (n bytes) just given to etw_session_accept, already
+     * decompressed by the source (etl/decompress_ahead.h): a malloc'd block of the session's
+     * BufferSize holding its header and filled - 72 decompressed bytes, now the session's; NULL
+     * when the source has none (the session decompresses it). May be NULL. */
+    uint8_t *(*inflated)(void *impl, const uint8_t *p, size_t n);
 } etw_source_ops;
 
 typedef struct etw_source {

@@ -44,6 +44,25 @@ grep -q "AUTH" "$WORK/evil.log" || fail "the refused sender was not told why"
 wait "$GOOD" || fail "the good sender failed while others misbehaved"
 timeout 10 cat <&4 >/dev/null
 exec 4>&-
+
+# An address no retry can reach fails at once, not after --retry seconds.
+for bad in "127.0.0.1:" "127.0.0.1:0" "127.0.0.1:http" "[::1]:99999"; do
+    rc=0
+    timeout 20 "$ETWIRE" send --to "$bad" --plain --retry 30 "$WORK/g.etl" 2>"$WORK/badaddr.err" || rc=$?
+    [ "$rc" = 1 ] || fail "send --to '$bad' exited $rc (124: it retried)"
+    grep -q "bad address" "$WORK/badaddr.err" || fail "send --to '$bad' did not say why: $(cat "$WORK/badaddr.err")"
+done
+
+# A collector that cannot start (its port is taken) closes its --ready-fd: whoever waits for
+# the ready line reads end of file at once, not at the deadline.
+ready_fifo taken
+"$ETWIRE" collect --listen "127.0.0.1:$PORT" --plain --ready-fd 3 3>"$WORK/taken.ready" 2>"$WORK/taken.err" &
+TAKEN=$!
+START=$SECONDS
+read -r -t 30 line <"$WORK/taken.ready" && fail "a collector on a taken port said it was ready ($line)"
+[ $((SECONDS - START)) -lt 20 ] || fail "the failed collector's ready descriptor was not closed"
+wait_exit "$TAKEN" 20 && fail "a collector on a taken port exited 0"
+grep -q "listen" "$WORK/taken.err" || fail "the failed collector did not say why: $(cat "$WORK/taken.err")"
 stop_collector
 
 cmp -s "$WORK/g.etl" "$(ls "$WORK"/out/good-src/g-*.etl)" || fail "the good session's .etl differs"

@@ -9,14 +9,12 @@
 
 make_trace g --seed 13 --events 4000 --processors 2 --buffer-size 4K
 BUFFERS_OF="$WORK/g.etl"
-rm -f "$WORK/fd.port"
-(ulimit -Sn 40 && ulimit -Hn 80 && exec "$ETWIRE" collect --listen 127.0.0.1:0 --plain --port-file "$WORK/fd.port" \
-    --out "$WORK/out" --session-idle 1 2>"$WORK/fd.log") &
+ready_fifo fd
+(ulimit -Sn 40 && ulimit -Hn 80 && exec "$ETWIRE" collect --listen 127.0.0.1:0 --plain --ready-fd 3 \
+    --out "$WORK/out" --session-idle 1 2>"$WORK/fd.log") 3>"$WORK/fd.ready" &
 COLLECTOR_PID=$!
 PIDS+=("$COLLECTOR_PID")
-for _ in $(seq 100); do [ -s "$WORK/fd.port" ] && break; sleep 0.05; done
-[ -s "$WORK/fd.port" ] || fail "collector did not start"
-PORT=$(cat "$WORK/fd.port")
+wait_ready fd
 grep -q "descriptors allow [0-9]* connections and [0-9]* sessions" "$WORK/fd.log" ||
     fail "no warning that the limits were lowered"
 [ "$(awk '/Max open files/ {print $4}' "/proc/$COLLECTOR_PID/limits")" = 80 ] ||

@@ -19,32 +19,59 @@ fail() {
     exit 1
 }
 
+# ready_fifo NAME: a fresh FIFO $WORK/NAME.ready for a collector's --ready-fd (see wait_ready).
+ready_fifo() {
+    rm -f "$WORK/$1.ready"
+    mkfifo "$WORK/$1.ready" || fail "mkfifo"
+}
+
+# wait_ready NAME [SECONDS]: waits (20 s at most) for the line a collector started with
+# `--ready-fd 3 3>"$WORK/NAME.ready"` writes once it listens, and sets PORT. A collector that
+# exits first closes the FIFO: end of file, and the test fails at once.
+wait_ready() {
+    local line
+    read -r -t "${2:-20}" line <"$WORK/$1.ready" || fail "collector $1 did not start"
+    PORT=$line
+}
+
 # start_collector NAME ARGS...: starts a plain loopback collector (on $LISTEN_PORT, default
-# any free port), sets COLLECTOR_PID and PORT.
+# any free port), sets COLLECTOR_PID and PORT once it listens.
 start_collector() {
     local name=$1; shift
-    rm -f "$WORK/$name.port"
-    "$ETWIRE" collect --listen "127.0.0.1:${LISTEN_PORT:-0}" --plain --port-file "$WORK/$name.port" "$@" \
-        >"$WORK/$name.out" 2>>"$WORK/$name.log" &
+    ready_fifo "$name"
+    "$ETWIRE" collect --listen "127.0.0.1:${LISTEN_PORT:-0}" --plain --ready-fd 3 "$@" \
+        3>"$WORK/$name.ready" >"$WORK/$name.out" 2>>"$WORK/$name.log" &
     COLLECTOR_PID=$!
     PIDS+=("$COLLECTOR_PID")
-    for _ in $(seq 100); do
-        [ -s "$WORK/$name.port" ] && break
-        sleep 0.05
-    done
-    [ -s "$WORK/$name.port" ] || fail "collector $name did not start"
-    PORT=$(cat "$WORK/$name.port")
+    wait_ready "$name"
+}
+
+# wait_exit PID SECONDS: waits for PID (a child) to exit, at most SECONDS: a watchdog kills it
+# then. Returns the child's status, or 254 if the watchdog had to kill it.
+wait_exit() {
+    local pid=$1 rc=0 mark="$WORK/.watchdog.$1"
+    rm -f "$mark"
+    # The watchdog must not run the test's EXIT trap if it is stopped before it started: the
+    # trap is off while it forks.
+    trap - EXIT
+    bash -c 'trap "kill \$s 2>/dev/null; exit 0" TERM; sleep "$1" & s=$!; wait $s && kill -9 "$2" && : >"$3"' \
+        _ "$2" "$pid" "$mark" >/dev/null 2>&1 &
+    local dog=$!
+    trap cleanup EXIT
+    wait "$pid" || rc=$?
+    kill "$dog" 2>/dev/null
+    wait "$dog" 2>/dev/null
+    [ -e "$mark" ] && { rm -f "$mark"; return 254; }
+    return "$rc"
 }
 
 # stop_collector: SIGTERM, then at most 20 s for a clean exit.
 stop_collector() {
     kill -TERM "$COLLECTOR_PID"
-    for _ in $(seq 200); do
-        kill -0 "$COLLECTOR_PID" 2>/dev/null || break
-        sleep 0.1
-    done
-    kill -0 "$COLLECTOR_PID" 2>/dev/null && fail "collector did not exit on SIGTERM"
-    wait "$COLLECTOR_PID" || fail "collector exited with an error"
+    local rc=0
+    wait_exit "$COLLECTOR_PID" 20 || rc=$?
+    [ "$rc" -ne 254 ] || fail "collector did not exit on SIGTERM"
+    [ "$rc" -eq 0 ] || fail "collector exited with an error"
 }
 
 # A synthetic trace, or the first suitable corpus file, in $WORK/$1.etl; 77 when neither exists.

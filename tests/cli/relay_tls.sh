@@ -37,13 +37,14 @@ leaf rogue host-a-rogue "DNS:host-a"
 
 make_trace t --seed 41 --events 8000 --processors 2
 LISTEN=127.0.0.1:0
+ready_fifo tls
 "$ETWIRE" collect --listen "$LISTEN" --tls-cert "$C/collector.pem" --tls-key "$C/collector.key" \
     --tls-ca "$C/ca.pem" --allow host-a --out "$WORK/out" --port-file "$WORK/tls.port" --zstd \
-    2>"$WORK/tls.log" &
+    --ready-fd 3 3>"$WORK/tls.ready" 2>"$WORK/tls.log" &
 COLLECTOR_PID=$!
 PIDS+=("$COLLECTOR_PID")
-for _ in $(seq 100); do [ -s "$WORK/tls.port" ] && break; sleep 0.05; done
-PORT=$(cat "$WORK/tls.port")
+wait_ready tls
+[ "$(cat "$WORK/tls.port")" = "$PORT" ] || fail "the port file and the ready line disagree"
 
 send() { # send CERT [args...]
     local cert=$1; shift
@@ -76,18 +77,17 @@ grep -q "certificate verify failed: hostname mismatch" "$WORK/r4.log" ||
     fail "the sender did not say why the collector's certificate failed: $(cat "$WORK/r4.log")"
 [ "$(ls "$WORK/out")" = "host-a" ] || fail "a refused source left output"
 
-kill -TERM "$COLLECTOR_PID"
-wait "$COLLECTOR_PID" || fail "collector exit status"
+stop_collector
 
 # A TLS sender refused for want of a slot (one connection, held by a silent stranger) neither
 # dies of SIGPIPE (exit 141) nor exits silently: it retries for --retry, then says why.
+ready_fifo tls2
 "$ETWIRE" collect --listen "$LISTEN" --tls-cert "$C/collector.pem" --tls-key "$C/collector.key" \
-    --tls-ca "$C/ca.pem" --allow host-a --out "$WORK/out2" --port-file "$WORK/tls2.port" \
-    --max-connections 1 --handshake-deadline 30 2>"$WORK/tls2.log" &
+    --tls-ca "$C/ca.pem" --allow host-a --out "$WORK/out2" --ready-fd 3 \
+    --max-connections 1 --handshake-deadline 30 3>"$WORK/tls2.ready" 2>"$WORK/tls2.log" &
 COLLECTOR_PID=$!
 PIDS+=("$COLLECTOR_PID")
-for _ in $(seq 100); do [ -s "$WORK/tls2.port" ] && break; sleep 0.05; done
-PORT=$(cat "$WORK/tls2.port")
+wait_ready tls2
 exec 5<>"/dev/tcp/127.0.0.1/$PORT"
 send host-a --source host-a 2>"$WORK/r6.log"
 rc=$?
@@ -95,6 +95,5 @@ exec 5>&-
 [ "$rc" = 1 ] || fail "the refused TLS sender exited with $rc (141 = SIGPIPE): $(cat "$WORK/r6.log")"
 grep -q "TLS handshake\|closed the connection" "$WORK/r6.log" || fail "the refused TLS sender did not say why"
 grep -q "refused: 1 connections already" "$WORK/tls2.log" || fail "the collector did not log the refusal"
-kill -TERM "$COLLECTOR_PID"
-wait "$COLLECTOR_PID" || fail "collector exit status"
+stop_collector
 echo "relay TLS: ok ($(grep -o '[0-9]* bytes ([0-9]* on the wire)' "$WORK/good.log"))"

@@ -211,6 +211,22 @@ static int reference_lz77(const uint8_t *in, size_t in_n, uint8_t *out, size_t c
     }
 }
 
+/* Decodes with both decoders into exactly `cap` bytes: same status, same bytes. */
+static void check_against_reference(const uint8_t *c, size_t c_n, size_t cap)
+{
+    uint8_t *want = xmalloc(cap), *got;
+    size_t want_n, got_n;
+    int want_rc = reference_lz77(c, c_n, want, cap, &want_n);
+    int got_rc = decode(c, c_n, cap, &got, &got_n);
+    assert_int_equal(got_rc, want_rc);
+    if (want_rc == ETW_XCA_OK) {
+        assert_int_equal(got_n, want_n);
+        assert_memory_equal(got, want, want_n);
+    }
+    free(got);
+    free(want);
+}
+
 static void expect_decode(const uint8_t *c, size_t c_n, size_t cap, int want, const void *want_out,
                           size_t want_n)
 {
@@ -523,6 +539,39 @@ static void test_errors_distance_before_start(void **state)
     etw_test_lz77_put_match(&w, 8192, 3);
     size_t c_n = etw_test_lz77_finish(&w);
     expect_decode(c, c_n, 9000, ETW_XCA_ECORRUPT, NULL, 0);
+
+    /* The same limit deep in a long stream, where the decoder's fast loop meets it: a match
+     * reaching exactly to the first byte is fine, one byte further is corrupt; short and long
+     * periods, short and long lengths. */
+    static const size_t prefixes[] = {1, 3, 7, 8, 15, 16, 31, 100, 2000};
+    static const uint64_t lens[] = {3, 10, 40, 300};
+    uint8_t big[4096];
+    for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++) {
+        for (size_t k = 0; k < sizeof lens / sizeof lens[0]; k++) {
+            for (size_t beyond = 0; beyond <= 1; beyond++) {
+                etw_test_lz77_writer_init(&w, big, sizeof big);
+                for (size_t b = 0; b < prefixes[i]; b++)
+                    etw_test_lz77_put_literal(&w, (uint8_t)(b * 7 + 1));
+                etw_test_lz77_put_match(&w, prefixes[i] + beyond, lens[k]);
+                for (size_t b = 0; b < 600; b++)
+                    etw_test_lz77_put_literal(&w, (uint8_t)b);
+                c_n = etw_test_lz77_finish(&w);
+                assert_true(c_n > 600);
+                uint8_t *exact = xmalloc(c_n);
+                memcpy(exact, big, c_n);
+                size_t want_n = prefixes[i] + (size_t)lens[k] + 600;
+                uint8_t *out;
+                size_t out_n;
+                int rc = decode(exact, c_n, want_n + 100, &out, &out_n);
+                assert_int_equal(rc, beyond ? ETW_XCA_ECORRUPT : ETW_XCA_OK);
+                if (!beyond)
+                    assert_int_equal(out_n, want_n);
+                free(out);
+                check_against_reference(exact, c_n, want_n);
+                free(exact);
+            }
+        }
+    }
 }
 
 static void test_errors_output_overflow(void **state)
@@ -576,21 +625,6 @@ static void test_errors_hostile_lengths(void **state)
 
 /* ---- differential check against the reference decoder ------------------------------------ */
 
-static void check_against_reference(const uint8_t *c, size_t c_n, size_t cap)
-{
-    uint8_t *want = xmalloc(cap), *got;
-    size_t want_n, got_n;
-    int want_rc = reference_lz77(c, c_n, want, cap, &want_n);
-    int got_rc = decode(c, c_n, cap, &got, &got_n);
-    assert_int_equal(got_rc, want_rc);
-    if (want_rc == ETW_XCA_OK) {
-        assert_int_equal(got_n, want_n);
-        assert_memory_equal(got, want, want_n);
-    }
-    free(got);
-    free(want);
-}
-
 static void test_random_streams_match_reference(void **state)
 {
     (void)state;
@@ -610,6 +644,42 @@ static void test_random_streams_match_reference(void **state)
         }
         check_against_reference(c, c_n, rng() % 3000);
     }
+}
+
+/* Streams long enough for the decoder's fast loop (it runs while a flag word's worth of input,
+ * a few hundred bytes, is left), made by the test compressor from every kind of data, then
+ * damaged: bytes changed at random places (tokens, flag words, length fields), cut short, or
+ * decoded into a too small, exact or roomy output. Every one must decode exactly as the
+ * byte-at-a-time reference does, status and bytes, whichever loop meets the damage. */
+static void test_damaged_long_streams_match_reference(void **state)
+{
+    (void)state;
+    enum { SRC_MAX = 24 << 10 };
+    uint8_t *src = xmalloc(SRC_MAX);
+    for (unsigned iter = 0; iter < 600; iter++) {
+        size_t n = 600 + (size_t)(iter * 7919u) % (SRC_MAX - 600);
+        fill(src, n, (enum data_kind)(iter % DATA_KINDS), iter);
+        etw_test_lz77_opts opts = {1 + (size_t)(iter * 131u) % 8192, iter % 3 ? 0 : 300, 8};
+        size_t c_n;
+        uint8_t *c = compress(src, n, &c_n, &opts);
+        rng_state = 0xDA7A5EEDull + iter;
+        uint8_t *bad = xmalloc(c_n);
+        memcpy(bad, c, c_n);
+        unsigned changes = iter % 4 == 0 ? 0 : 1 + rng() % 6;
+        for (unsigned k = 0; k < changes; k++)
+            bad[rng() % c_n] ^= (uint8_t)(1u << (rng() % 8));
+        size_t cut = iter % 5 == 1 ? c_n - 1 - rng() % (c_n < 64 ? c_n - 4 : 60) : c_n;
+        size_t caps[3] = {n, n + 1 + rng() % 200, n > 100 ? n - 1 - rng() % 100 : n / 2};
+        for (size_t k = 0; k < 3; k++) {
+            uint8_t *exact = xmalloc(cut);
+            memcpy(exact, bad, cut);
+            check_against_reference(exact, cut, caps[k]);
+            free(exact);
+        }
+        free(bad);
+        free(c);
+    }
+    free(src);
 }
 
 /* ---- LZNT1 ([MS-XCA] §2.5, example §3.3) ------------------------------------------------- */
@@ -1056,6 +1126,12 @@ static void test_corpus_compressed_buffers(void **state)
                                                     again, want, &out_n),
                                  ETW_XCA_OK);
                 assert_memory_equal(again, buf + 72, want);
+                /* And byte for byte what the reference decoder makes of it. */
+                size_t ref_n;
+                assert_int_equal(reference_lz77(d + off + 72, size - 72, again, want, &ref_n),
+                                 ETW_XCA_OK);
+                assert_int_equal(ref_n, want);
+                assert_memory_equal(again, buf + 72, want);
                 if (want > 0)
                     assert_int_equal(etw_xca_decompress(ETW_XCA_XPRESS, d + off + 72, size - 72,
                                                         again, want - 1, &out_n),
@@ -1090,6 +1166,7 @@ int main(void)
         cmocka_unit_test(test_errors_output_overflow),
         cmocka_unit_test(test_errors_hostile_lengths),
         cmocka_unit_test(test_random_streams_match_reference),
+        cmocka_unit_test(test_damaged_long_streams_match_reference),
         cmocka_unit_test(test_lznt1_spec_example),
         cmocka_unit_test(test_lznt1_chunks_and_errors),
         cmocka_unit_test(test_huffman_spec_example),

@@ -85,8 +85,10 @@ static void check_frame(int index, const etw_relay_frame *f, const uint8_t *raw)
     }
 }
 
-/* Feeds the stream in chunks cut at `a` and `b`, checking each frame as it completes. */
-static int decode_split(const uint8_t *s, size_t n, size_t a, size_t b, const uint8_t *raw)
+/* Feeds the stream in chunks cut at `a` and `b`, checking each frame as it completes; with
+ * `direct`, BUFFER payload bytes are written straight into the target as the collector
+ * receives them (etw_relay_decoder_direct), the rest fed. */
+static int decode_split(const uint8_t *s, size_t n, size_t a, size_t b, const uint8_t *raw, int direct)
 {
     static etw_relay_decoder d;
     uint8_t target[BUF_LEN + 64];
@@ -98,7 +100,16 @@ static int decode_split(const uint8_t *s, size_t n, size_t a, size_t b, const ui
         while (pos < end) {
             size_t used;
             etw_relay_frame f;
-            int rc = etw_relay_decoder_feed(&d, s + pos, end - pos, &used, &f);
+            uint8_t *dst;
+            size_t due = direct ? etw_relay_decoder_direct(&d, &dst) : 0;
+            int rc;
+            if (due) {
+                used = due < end - pos ? due : end - pos;
+                memcpy(dst, s + pos, used);
+                rc = etw_relay_decoder_direct_done(&d, used, &f);
+            } else {
+                rc = etw_relay_decoder_feed(&d, s + pos, end - pos, &used, &f);
+            }
             pos += used;
             assert_true(rc > 0);
             if (rc == ETW_RELAY_NEED_TARGET) {
@@ -118,12 +129,28 @@ static void round_trip_every_split(void **state)
     uint8_t s[2048], raw[BUF_LEN];
     size_t n = build_stream(s, sizeof s, raw);
     assert_true(n > 300);
-    for (size_t a = 0; a <= n; a++)
-        assert_int_equal(decode_split(s, n, a, a, raw), 7);
-    /* Two cuts: every pair within the first frames plus a stride over the rest. */
-    for (size_t a = 0; a <= n; a += 3)
-        for (size_t b = a; b <= n; b += 5)
-            assert_int_equal(decode_split(s, n, a, b, raw), 7);
+    for (int direct = 0; direct < 2; direct++) {
+        for (size_t a = 0; a <= n; a++)
+            assert_int_equal(decode_split(s, n, a, a, raw, direct), 7);
+        /* Two cuts: every pair within the first frames plus a stride over the rest. */
+        for (size_t a = 0; a <= n; a += 3)
+            for (size_t b = a; b <= n; b += 5)
+                assert_int_equal(decode_split(s, n, a, b, raw, direct), 7);
+    }
+    /* Outside a BUFFER payload nothing is direct, and claiming too much fails the decoder. */
+    etw_relay_decoder d;
+    etw_relay_decoder_init(&d, ETW_RELAY_MAX_FRAME_DEFAULT);
+    uint8_t *dst, target[BUF_LEN + 64];
+    assert_int_equal(etw_relay_decoder_direct(&d, &dst), 0);
+    size_t used, buffer_at = 0;
+    etw_relay_frame f;
+    while (buffer_at < n && etw_relay_decoder_feed(&d, s + buffer_at, n - buffer_at, &used, &f) != ETW_RELAY_NEED_TARGET)
+        buffer_at += used;
+    buffer_at += used;
+    etw_relay_decoder_set_target(&d, target);
+    assert_int_equal(etw_relay_decoder_direct(&d, &dst), d.h.length);
+    assert_ptr_equal(dst, target);
+    assert_true(etw_relay_decoder_direct_done(&d, d.h.length + 1, &f) < 0);
 }
 
 static void byte_at_a_time(void **state)

@@ -30,6 +30,7 @@
 
 #include <etwire/etwire.h>
 
+#include "relay/pace.h"
 #include "relay/wire/msg.h"
 
 #define ETWIRE ETWIRE_BINARY_DIR "/etwire"
@@ -618,7 +619,8 @@ static void test_takeover_without_header(void **state)
                          "\"records_skipped\":3' '%s/out.stats'", w->dir), 0);
 }
 
-/* Buffer flush times of an .etl and its clock, to know how long --rate must take. */
+/* The trace time an .etl spans as --rate paces it (from the session's start, the header
+ * buffer's header event, to the last flush) and its clock, to know how long --rate must take. */
 typedef struct flush_span {
     uint64_t first, last, freq;
 } flush_span;
@@ -627,9 +629,7 @@ static BOOL WINAPI on_span_buffer(const ETW_BUFFER_HEADER *buf, ULONG size,
                                   const ETW_BUFFER_CALLBACK_INFORMATION *info, void *ctx)
 {
     flush_span *f = ctx;
-    uint64_t ts;
-    (void)size;
-    memcpy(&ts, (const uint8_t *)buf + 0x10, 8);
+    uint64_t ts = relay_pace_buffer_time((const uint8_t *)buf, size);
     if (!f->freq && info && info->LogfileHeader)
         f->freq = (uint64_t)info->LogfileHeader->PerfFreq.QuadPart;
     if (ts && !f->first)
@@ -653,8 +653,8 @@ static double flush_seconds(const char *path)
     return (double)(f.last - f.first) / (double)f.freq;
 }
 
-/* --rate=F paces publishing by the buffers' flush times: F is picked so that the trace takes
- * 1.5 s; the records still arrive whole. */
+/* --rate=F paces publishing by the buffers' flush times: F is picked so that the trace (from
+ * its start) takes 1.5 s; the records still arrive whole. */
 static void test_send_rate(void **state)
 {
     world *w = *state;
@@ -670,7 +670,7 @@ static void test_send_rate(void **state)
     assert_int_equal(run("timeout 60 " ETWIRE " send --kafka '%s' --topic paced --source p --rate=%.9f "
                          "'%s' 2>>%s/send.log", w->bootstraps, rate, path, w->dir), 0);
     double took = (double)(now_ms() - t0) / 1000;
-    print_message("flush span %.3f s, --rate=%.4f: published in %.3f s (at least %.3f)\n", span, rate,
+    print_message("trace span %.3f s, --rate=%.4f: published in %.3f s (at least %.3f)\n", span, rate,
                   took, want);
     static const char *const sessions[] = {"p", "paced"};
     int saved = wait_saved(w, sessions, 1, 30000);

@@ -153,6 +153,30 @@ int etw_relay_collector_feed(etw_relay_collector *c, const uint8_t *p, size_t n)
     return ETW_RELAY_OK;
 }
 
+size_t etw_relay_collector_direct(etw_relay_collector *c, uint8_t **dst)
+{
+    if (c->state != ETW_RELAY_COL_STREAM)
+        return 0;
+    return etw_relay_decoder_direct(&c->dec, dst);
+}
+
+int etw_relay_collector_direct_done(etw_relay_collector *c, size_t n)
+{
+    if (c->state == ETW_RELAY_COL_FAILED)
+        return c->error;
+    etw_relay_frame f;
+    int rc = etw_relay_decoder_direct_done(&c->dec, n, &f);
+    if (rc < 0)
+        return fail(c, rc);
+    if (rc == ETW_RELAY_FRAME) {
+        int st = on_buffer(c, &f);
+        c->frames++;
+        if (st != ETW_RELAY_OK)
+            return fail(c, st);
+    }
+    return ETW_RELAY_OK;
+}
+
 void etw_relay_collector_acked(etw_relay_collector *c, uint64_t acked)
 {
     if (acked > c->acked && acked <= c->next_seq)

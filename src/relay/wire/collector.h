@@ -58,6 +58,12 @@ void etw_relay_collector_init(etw_relay_collector *c, const etw_relay_collector_
 /* Feeds received bytes; returns ETW_RELAY_OK when all were consumed, or an error status (the
  * caller then sends CLOSE with etw_relay_status_close_reason and closes). */
 int etw_relay_collector_feed(etw_relay_collector *c, const uint8_t *p, size_t n);
+/* Receiving a BUFFER payload straight into its storage (frame.h, etw_relay_decoder_direct):
+ * where the next bytes go and how many are due (0: feed bytes through _feed instead); then
+ * _direct_done with how many were written, which delivers the buffer once it is complete.
+ * Same results as passing those bytes to _feed. */
+size_t etw_relay_collector_direct(etw_relay_collector *c, uint8_t **dst);
+int etw_relay_collector_direct_done(etw_relay_collector *c, size_t n);
 /* The caller sent an ACK with this value (moves the window). */
 void etw_relay_collector_acked(etw_relay_collector *c, uint64_t acked);
 /* Releases the storage of a frame cut short (call before discarding the collector). */

@@ -146,6 +146,23 @@ void etw_relay_decoder_set_target(etw_relay_decoder *d, uint8_t *target)
     d->state = ST_PAYLOAD;
 }
 
+size_t etw_relay_decoder_direct(const etw_relay_decoder *d, uint8_t **dst)
+{
+    if (d->state != ST_PAYLOAD || d->h.type != ETW_RELAY_BUFFER)
+        return 0;
+    *dst = d->target + d->got;
+    return d->h.length - d->got;
+}
+
+int etw_relay_decoder_direct_done(etw_relay_decoder *d, size_t n, etw_relay_frame *out)
+{
+    if (d->state != ST_PAYLOAD || d->h.type != ETW_RELAY_BUFFER || n > d->h.length - d->got)
+        return fail(d, ETW_RELAY_E_FAILED); /* a caller bug: never silently */
+    d->got += (uint32_t)n;
+    d->offset += n;
+    return d->got == d->h.length ? finish(d, out) : ETW_RELAY_NEED_MORE;
+}
+
 int etw_relay_decoder_idle(const etw_relay_decoder *d)
 {
     return d->state == ST_HEADER && d->hdr_got == 0;

@@ -80,6 +80,13 @@ int etw_relay_decoder_feed(etw_relay_decoder *d, const uint8_t *p, size_t n, siz
                            etw_relay_frame *out);
 /* Storage for the pending BUFFER frame's d->h.length payload bytes; the caller keeps it. */
 void etw_relay_decoder_set_target(etw_relay_decoder *d, uint8_t *target);
+/* While a BUFFER frame's payload is being read into the caller's storage: where its next byte
+ * goes (*dst) and how many are still due; 0 otherwise. The caller may receive straight into
+ * it (no copy through its own read buffer), then report with etw_relay_decoder_direct_done. */
+size_t etw_relay_decoder_direct(const etw_relay_decoder *d, uint8_t **dst);
+/* n bytes (at most what _direct returned) were written at *dst: ETW_RELAY_FRAME with *out
+ * once the payload is complete, else ETW_RELAY_NEED_MORE. */
+int etw_relay_decoder_direct_done(etw_relay_decoder *d, size_t n, etw_relay_frame *out);
 /* True between frames (nothing partial buffered): a clean place for the stream to end. */
 int etw_relay_decoder_idle(const etw_relay_decoder *d);
 

@@ -1,0 +1,68 @@
+/* Decompressing a file's compressed buffers ahead, on a second thread, while the merge works
+ * on the buffers before them (docs/benchmarks.md: on a compressed trace MS-XCA decoding was
+ * about half of the events path).
+ *
+ * The thread guesses the order in which the reader will want buffers: a processor's next
+ * buffer is wanted when the events of the one before it run out, i.e. around that one's flush
+ * time. It reads and decompresses buffers in that order into a few slots (up to 1 MiB of
+ * them), never more: memory stays a few buffers whatever the file. The reader takes a
+ * buffer's result when it reaches that buffer: ready, or else (not taken up by the thread yet,
+ * a wrong guess, or still being decoded) it gets NULL and decompresses the buffer itself,
+ * never waiting for the thread, which may be off the processor on a busy machine; the thread
+ * then skips it or drops its copy. Either way the bytes are those of etw_xca_decompress on the
+ * same input, so the output of a session does not depend on the thread; a buffer the thread
+ * cannot decompress (corrupt, sizes out of range, read error) also yields NULL, and the
+ * reader's own attempt reports it as before.
+ *
+ * One reader thread calls take; start and stop are called by that thread too (or by the
+ * thread that opens and closes the trace, never at the same time as take). */
+#ifndef ETWIRE_ETL_DECOMPRESS_AHEAD_H
+#define ETWIRE_ETL_DECOMPRESS_AHEAD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "etl/file_source.h"
+
+typedef struct etw_ahead etw_ahead;
+
+/* Whether a session should decompress ahead: only when ETWIRE_DECOMPRESS_AHEAD is set to
+ * something other than 0 (see decompress_ahead.c). */
+int etw_ahead_wanted(void);
+
+/* Starts the thread over the file's index (entries 1..count-1 in flush order, read with pread
+ * on fd; the index must not change until stop). merged: the reader asks for each processor's
+ * next buffer as the merge needs it (file_session.c), else in flush order. format is the
+ * MS-XCA format number; out_size the session's buffer size, which bounds a decompressed buffer
+ * and is the size of the blocks take returns. NULL when the thread or its memory cannot be
+ * had (the reader then does all the work itself). */
+etw_ahead *etw_ahead_start(int fd, const etw_file_entry *entries, size_t count, uint32_t nprocs,
+                           int merged, int format, size_t out_size);
+
+/* The merged flag a was started with. */
+int etw_ahead_merged(const etw_ahead *a);
+
+/* The decompressed buffer of entry `index`: a malloc'd block of out_size bytes holding the
+ * 72-byte header and `filled - 72` decompressed bytes, which the caller now owns (free it with
+ * free()); NULL when the thread has not decompressed this entry. Never waits for the thread.
+ * Each entry is asked for at most once. */
+uint8_t *etw_ahead_take(etw_ahead *a, size_t index);
+
+/* Stops and joins the thread and frees everything not taken. NULL is allowed. */
+void etw_ahead_stop(etw_ahead *a);
+
+/* Waits until the thread can do no more for now (its slots full, or nothing left to take up),
+ * so that tests know what is ready. */
+void etw_ahead_settle(etw_ahead *a);
+
+/* How take went, for benchmarks and tests. */
+typedef struct etw_ahead_counts {
+    uint64_t ready;   /* decompressed before it was asked for */
+    uint64_t busy;    /* still being decompressed when asked for: the reader did it too */
+    uint64_t missed;  /* not taken up by the thread: the reader decompressed it */
+    uint64_t failed;  /* the thread could not decompress it: the reader tried itself */
+    uint64_t dropped; /* decompressed, but given up as asked for far later than guessed */
+} etw_ahead_counts;
+etw_ahead_counts etw_ahead_counts_of(etw_ahead *a);
+
+#endif
