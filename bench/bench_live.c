@@ -114,6 +114,9 @@ static double run(etwire_relay_collector *c, const char *to, const bufs *b, cons
         fprintf(stderr, "attach: %s\n", etwire_last_error_message());
         exit(1);
     }
+    /* Room for the whole trace, as the in-process stream has: a real-time session loses what
+     * does not fit, and a throughput figure wants every buffer. */
+    etwire_stream_set_memory_limit(h, ETWIRE_MEMORY_LIMIT_DEFAULT);
     seen = 0;
     events = 0;
     pthread_t t;
@@ -130,6 +133,9 @@ static double run(etwire_relay_collector *c, const char *to, const bufs *b, cons
     etwire_relay_sender_finish(s);
     pthread_join(t, NULL);
     double elapsed = now_s() - t0;
+    TRACE_LOGFILE_HEADER hdr;
+    if (etwire_session_get_header(h, &hdr) == ERROR_SUCCESS && hdr.BuffersLost)
+        printf("%s: %lu buffers lost\n", session, (unsigned long)hdr.BuffersLost);
     CloseTrace(h);
     etwire_relay_sender_free(s);
     return elapsed;

@@ -9,7 +9,7 @@ packages=(cmake ninja-build gcc clang libclang-rt-14-dev pkgconf libcmocka-dev
           libexpat1-dev libzstd-dev libssl-dev openssl libevent-dev librdkafka-dev jq
           libsasl2-dev liblz4-dev
           gcc-multilib libcmocka-dev:i386 libexpat1-dev:i386 libzstd-dev:i386 libssl-dev:i386
-          librdkafka-dev:i386 tshark python3)
+          librdkafka-dev:i386 tshark python3 inotify-tools)
 new_arch=0
 if ! dpkg --print-foreign-architectures | grep -qx i386; then
   $SUDO dpkg --add-architecture i386

@@ -29,7 +29,8 @@ typedef struct ETWIRE_SESSION_STATS {
     ULONG64 DecompressedBytes;  /* the same payloads decompressed */
     ULONG64 EventsDelivered;    /* EventCallback calls (including the header event) */
     ULONG64 EventsFiltered;     /* outside ProcessTrace's StartTime/EndTime window */
-    ULONG64 EventsLate;         /* delivered older than an event already delivered */
+    ULONG64 EventsLate;         /* older than an event already delivered: delivered by
+                                   buffer streams, dropped by real-time handles */
     ULONG64 EventsLost;         /* the producer's count: log-file header EventsLost */
     ULONG64 BuffersLostFlagged; /* buffers flagged EVENTS_LOST or BUFFER_LOST by the producer */
     ULONG64 BadRecords;         /* records that could not be parsed (reported, then skipped) */

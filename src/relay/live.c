@@ -5,17 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "base/fd_io.h"
 #include "relay/live_impl.h"
 #include "relay/wire/live_proto.h"
-
-int64_t relay_live_mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 void relay_live_item_unref(live_item *it)
 {
@@ -49,7 +42,7 @@ void relay_live_buffer(relay_live *l, relay_live_entry **ep, const char *source,
         e->header = hdr;
         e->header_size = size;
         e->start_unix = (int64_t)time(NULL);
-        e->first_ms = relay_live_mono_ms();
+        e->first_ms = etw_mono_ms();
         e->seq = ++l->seq;
         e->next = l->entries;
         l->entries = e;

@@ -14,6 +14,7 @@
 #include "relay/net.h"
 
 #define REQUEST_DEADLINE_MS 10000 /* a subscriber's request, a remote one's handshake */
+#define SUBSCRIBER_WRITE_DEADLINE_MS 30000 /* a frame to a subscriber that takes nothing */
 
 typedef struct live_item {
     atomic_uint refs;
@@ -78,7 +79,6 @@ struct relay_live {
     int stopping;
 };
 
-int64_t relay_live_mono_ms(void);
 void relay_live_item_unref(live_item *it);
 /* A subscriber's thread: reads its request, then answers or streams (live_sub.c). */
 void *relay_live_sub_main(void *arg);

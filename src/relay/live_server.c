@@ -14,6 +14,7 @@
 
 #include <etwire/etwire.h>
 
+#include "base/fd_io.h"
 #include "relay/collect.h"
 #include "relay/live_impl.h"
 #include "relay/live_tls.h"
@@ -112,9 +113,7 @@ static void *gate_main(void *arg)
     pthread_mutex_lock(&l->mu);
     g->finished = 1;
     pthread_mutex_unlock(&l->mu);
-    char c = 1;
-    ssize_t w = write(l->wake[1], &c, 1);
-    (void)w;
+    etw_wake_signal(l->wake[1]);
     return NULL;
 }
 
@@ -184,9 +183,7 @@ static void *accept_main(void *arg)
         if (l->rfd >= 0 && p[2].revents)
             admit_remote(l);
         if (p[1].revents) {
-            char buf[64];
-            ssize_t r = read(l->wake[0], buf, sizeof buf);
-            (void)r;
+            etw_wake_drain(l->wake[0]);
             reap(l);
             reap_gates(l);
         }
@@ -268,7 +265,7 @@ relay_live *relay_live_start(const relay_live_opts *o, char *err, size_t errlen)
         if ((l->rfd = relay_listen(o->remote, err, errlen)) < 0)
             goto fail;
     }
-    if (pipe(l->wake) != 0) {
+    if (etw_wake_pipe(l->wake) != 0) {
         snprintf(err, errlen, "pipe: %s", strerror(errno));
         goto fail;
     }
@@ -297,9 +294,7 @@ void relay_live_stop(relay_live *l)
         shutdown(g->c.fd, SHUT_RDWR); /* handshakes and bridges return */
     pthread_mutex_unlock(&l->mu);
     if (l->accept_started) {
-        char c = 1;
-        ssize_t w = write(l->wake[1], &c, 1);
-        (void)w;
+        etw_wake_signal(l->wake[1]);
         pthread_join(l->accept_thread, NULL);
     }
     while (l->gates) {

@@ -2,49 +2,29 @@
  * wire/live_proto.c, and for a remote subscriber against its allow-list), then the session's
  * header buffer, its queued buffers in order, drop counts and the end. The thread pops under
  * the hub's lock and writes without it: a stuck consumer blocks only itself. */
-#include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
 #include <etwire/etwire.h>
 
+#include "base/fd_io.h"
 #include "relay/live_impl.h"
 #include "relay/wire/live_proto.h"
 
 /* ---- subscribers ---------------------------------------------------------------------- */
 
-/* Writes a frame whole; 0, or -1 once the consumer is gone. */
+/* Writes a frame whole; 0, or -1 once the consumer is gone or took nothing for
+ * SUBSCRIBER_WRITE_DEADLINE_MS (its reader reads all the time: it is stuck). */
 static int send_frame(int fd, uint8_t type, const void *a, uint32_t alen, const void *b,
                       uint32_t blen)
 {
     uint8_t hdr[ETW_LIVE_HEADER_SIZE];
     etw_live_header_format(hdr, type, alen + blen);
     struct iovec iov[3] = {{hdr, sizeof hdr}, {(void *)a, alen}, {(void *)b, blen}};
-    int n = 3, i = 0;
-    while (i < n) {
-        struct msghdr m = {.msg_iov = iov + i, .msg_iovlen = (size_t)(n - i)};
-        ssize_t w = sendmsg(fd, &m, MSG_NOSIGNAL);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        size_t left = (size_t)w;
-        while (i < n && left >= iov[i].iov_len) {
-            left -= iov[i].iov_len;
-            i++;
-        }
-        if (i < n) {
-            iov[i].iov_base = (uint8_t *)iov[i].iov_base + left;
-            iov[i].iov_len -= left;
-        }
-    }
-    return 0;
+    return etw_fd_sendv_all(fd, iov, 3, etw_mono_ms() + SUBSCRIBER_WRITE_DEADLINE_MS) == ETW_FD_OK ? 0 : -1;
 }
 
 static void le32(uint8_t *p, uint32_t v)
@@ -66,38 +46,14 @@ int relay_live_refuse(int fd, uint32_t code, const char *why)
     return send_frame(fd, ETW_LIVE_REFUSED, c, 4, why, (uint32_t)strlen(why));
 }
 
-/* Reads exactly n bytes before the deadline; 0, or -1. */
-static int read_full(int fd, uint8_t *p, size_t n, int64_t deadline)
-{
-    while (n) {
-        int64_t left = deadline - relay_live_mono_ms();
-        if (left <= 0)
-            return -1;
-        struct pollfd pfd = {.fd = fd, .events = POLLIN};
-        int r = poll(&pfd, 1, (int)left);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            return -1;
-        ssize_t got = recv(fd, p, n, 0);
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got <= 0)
-            return -1;
-        p += got;
-        n -= (size_t)got;
-    }
-    return 0;
-}
-
 static int read_request(int fd, etw_live_request *req, const char **why)
 {
-    int64_t deadline = relay_live_mono_ms() + REQUEST_DEADLINE_MS;
+    int64_t deadline = etw_mono_ms() + REQUEST_DEADLINE_MS;
     uint8_t hdr[ETW_LIVE_HEADER_SIZE], body[ETW_LIVE_MAX_NAME];
     uint8_t type;
     uint32_t len;
     *why = "no request before the deadline";
-    if (read_full(fd, hdr, sizeof hdr, deadline) != 0)
+    if (etw_fd_recv_all(fd, hdr, sizeof hdr, deadline, -1) != ETW_FD_OK)
         return -1;
     if (etw_live_header_parse(hdr, sizeof hdr, &type, &len, why) != 0)
         return -1;
@@ -106,7 +62,7 @@ static int read_request(int fd, etw_live_request *req, const char **why)
         return -1;
     }
     *why = "request cut short";
-    if (read_full(fd, body, len, deadline) != 0)
+    if (etw_fd_recv_all(fd, body, len, deadline, -1) != ETW_FD_OK)
         return -1;
     return etw_live_server_request(type, body, len, req, why);
 }
@@ -142,7 +98,7 @@ static void list_sessions(relay_live *l, int fd, const char *identity)
     if (!f)
         return;
     pthread_mutex_lock(&l->mu);
-    int64_t now = relay_live_mono_ms();
+    int64_t now = etw_mono_ms();
     for (relay_live_entry *e = l->entries; e; e = e->next) {
         if (!allowed(l, identity, e->source))
             continue;
@@ -287,8 +243,6 @@ void *relay_live_sub_main(void *arg)
     }
     s->finished = 1;
     pthread_mutex_unlock(&l->mu);
-    char c = 1;
-    ssize_t w = write(l->wake[1], &c, 1);
-    (void)w;
+    etw_wake_signal(l->wake[1]);
     return NULL;
 }

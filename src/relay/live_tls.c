@@ -19,25 +19,12 @@
 
 #include <etwire/relay.h>
 
+#include "base/fd_io.h"
 #include "relay/net.h"
 #include "relay/tls.h"
 
 #define HANDSHAKE_MS 10000
 #define WRITE_DEADLINE_MS 30000
-
-static int write_all(int fd, const uint8_t *p, size_t n)
-{
-    while (n) {
-        ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
 
 void relay_live_bridge(relay_conn *c, int pair)
 {
@@ -62,7 +49,7 @@ void relay_live_bridge(relay_conn *c, int pair)
                 continue;
         }
         ssize_t n = relay_tls_read(c, buf, size, 0);
-        if (n < 0 || (n > 0 && write_all(pair, buf, (size_t)n) != 0))
+        if (n < 0 || (n > 0 && etw_fd_send_all(pair, buf, (size_t)n, etw_mono_ms() + WRITE_DEADLINE_MS) != ETW_FD_OK))
             break;
         if (n == 0 && !relay_tls_pending(c)) {
             /* readable yet nothing decrypted: a partial record, or the peer closed */

@@ -66,6 +66,8 @@ static void update_logfile(const etw_session *s, const etw_buf *b, ULONG *buffer
 
 static int buffer_callback(etw_session *s, const etw_buf *b)
 {
+    if (b->lost) /* lost whole (lose_late): the consumer never sees it */
+        return 1;
     s->buffers_read++;
     if (s->api == ETW_API_OPTIONS) {
         if (!s->options.BufferCallback)

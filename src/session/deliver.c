@@ -159,10 +159,15 @@ void etw_deliver(etw_run *r, etw_session *s, etw_proc *p)
         }
         /* Late: it sorts before something already delivered (the reorder window or the
          * memory bound let that go first). r->last starts below every key. */
-        if (etw_key_less(&p->key, &r->last))
+        if (etw_key_less(&p->key, &r->last)) {
             s->live.late++;
-        else
+            /* Real-time delivery is never out of order: a processor whose own buffers go back
+             * in time (lose_late catches every other case whole) loses those events. */
+            if (s->lose_late)
+                return;
+        } else {
             r->last = p->key;
+        }
     }
     s->current_time = ft;
     s->live.delivered++;

@@ -62,3 +62,13 @@ etw_session *etw_handle_remove(PROCESSTRACE_HANDLE h)
     pthread_mutex_unlock(&table_mu);
     return s;
 }
+
+etw_session *etw_handle_lock_session(PROCESSTRACE_HANDLE h)
+{
+    pthread_mutex_lock(&table_mu);
+    etw_session *s = etw_handle_find_locked(h);
+    if (s)
+        pthread_mutex_lock(&s->mu);
+    pthread_mutex_unlock(&table_mu);
+    return s;
+}

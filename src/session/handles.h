@@ -11,5 +11,7 @@ void etw_handles_lock(void);
 void etw_handles_unlock(void);
 etw_session *etw_handle_find_locked(PROCESSTRACE_HANDLE h);
 etw_session *etw_handle_remove(PROCESSTRACE_HANDLE h);
+/* The open session behind h with its mu held (the caller unlocks it), or NULL. */
+etw_session *etw_handle_lock_session(PROCESSTRACE_HANDLE h);
 
 #endif

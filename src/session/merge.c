@@ -26,8 +26,11 @@ static void pull(etw_run *r, etw_session *s)
     while (b) {
         etw_buf *next = b->next_arrival;
         etw_session_integrate(r, s, b);
-        if (next)
+        if (next) {
+            r->queued_behind = 1;
             release(r);
+            r->queued_behind = 0;
+        }
         b = next;
     }
     /* The source's end, or CloseTrace while processing (what was queued is delivered,
@@ -102,6 +105,11 @@ static int forced(const etw_run *r, const etw_session *s, const etw_key *k)
     if (s->window_100ns != ETWIRE_REORDER_UNBOUNDED && r->newest_flush_ft > k->ft &&
         (uint64_t)r->newest_flush_ft - (uint64_t)k->ft > s->window_100ns)
         return 1;
+    /* A session that loses late buffers rather than deliver out of order lets the memory
+     * bound force only once everything it holds is in the merge: the buffers that prove the
+     * order may be the ones waiting (they are in memory already). */
+    if (s->lose_late && r->queued_behind)
+        return 0;
     return atomic_load_explicit(&s->bytes_held, memory_order_relaxed) > s->mem_limit;
 }
 

@@ -6,6 +6,7 @@
  * processor that has sent data bounds what may still come by its last event's time; one that
  * never sent anything could send anything. Slot 0 is the header buffer, delivered before
  * everything else; processor p lives in slot p + 1. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -155,6 +156,34 @@ static void insert_arrival(etw_session *s, etw_buf *b)
     *link = b;
 }
 
+/* lose_late: b, just loaded as its idle processor's only buffer, starts before an event already
+ * delivered. It is lost whole: counted in the header's BuffersLost, reported, its records walked
+ * (so the processor's bound moves to its last event) and completed without a BufferCallback. */
+static void lose_buffer(etw_run *r, etw_session *s, uint32_t slot, etw_buf *b)
+{
+    etw_proc *p = &s->procs[slot];
+    b->lost = 1;
+    pthread_mutex_lock(&s->mu); /* a real-time reader adds its own counts under the lock */
+    s->header.BuffersLost++;
+    if (s->logfile_w)
+        s->logfile_w->LogfileHeader.BuffersLost = s->header.BuffersLost;
+    if (s->logfile_a)
+        s->logfile_a->LogfileHeader.BuffersLost = s->header.BuffersLost;
+    ULONG total = s->header.BuffersLost;
+    pthread_mutex_unlock(&s->mu);
+    if (s->diag_cb) {
+        char msg[200];
+        snprintf(msg, sizeof msg, "live session: buffer lost (%lu in all): its events are older than ones already delivered (it came later than the reorder window or the memory limit waited)",
+                 (unsigned long)total);
+        ETWIRE_DIAGNOSTIC d = {ERROR_BUSY, b->index, b->offset, 0, msg};
+        s->diag_cb(&d, s->diag_ctx);
+    }
+    while (p->has_rec && p->head == b) {
+        b->cursor += (uint32_t)etw_align8(p->rec.size);
+        etw_proc_load(r, s, slot); /* completes b once its last record is passed */
+    }
+}
+
 int etw_session_wants_events(const etw_session *s)
 {
     switch (s->api) {
@@ -208,6 +237,11 @@ void etw_session_integrate(etw_run *r, etw_session *s, etw_buf *b)
     p->tail = b;
     if (p->head == b) {
         etw_proc_load(r, s, slot);
+        if (s->lose_late && slot && p->has_rec && p->head == b && etw_key_less(&p->key, &r->last)) {
+            lose_buffer(r, s, slot, b);
+            if (!p->has_rec)
+                return;
+        }
         if (p->has_rec && !p->in_heap && etw_heap_push(r, s, slot) != 0)
             r->nomem = 1;
     }

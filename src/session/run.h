@@ -20,6 +20,7 @@ typedef struct etw_run {
     int64_t start_ft, end_ft; /* delivery window (INT64_MIN / INT64_MAX when absent) */
     etw_key last;             /* the newest delivered event, to count late ones */
     int64_t newest_flush_ft;
+    int queued_behind;  /* pull: more taken buffers wait behind the one being integrated */
     int bounds_changed; /* some session's bound_dirty was set since the last look */
     int stop;
     etw_status stop_status;

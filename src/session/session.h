@@ -36,6 +36,7 @@ struct etw_buf {
     uint32_t proc;         /* slot in the session's processor table */
     uint8_t events_done;
     uint8_t last_of_proc;  /* a file knows no later buffer of this processor follows */
+    uint8_t lost;          /* lose_late dropped it: no BufferCallback, counted in BuffersLost */
     uint8_t waiting_kept;  /* its events are out, it waits for its callbacks in memory */
 };
 
@@ -113,6 +114,11 @@ typedef struct etw_session {
     void *diag_ctx;
     uint64_t window_100ns; /* reorder window in trace time; ETWIRE_REORDER_UNBOUNDED */
     uint64_t mem_limit;
+    /* Real-time delivery (winapi/realtime.c): events only ever in time order. A buffer whose
+     * first event sorts before one already delivered (the memory bound let that go first) is
+     * lost whole, counted in BuffersLost and told to the diagnostic callback, and the memory
+     * bound forces nothing while buffers taken from the queue still wait to enter the merge. */
+    int lose_late;
 
     /* The trace, once the header buffer arrived. */
     int have_header;

@@ -4,22 +4,11 @@
 #include "session/handles.h"
 #include "winapi/references.h"
 
-/* Finds a live session and returns it locked (s->mu), or NULL. */
-static etw_session *lock_session(PROCESSTRACE_HANDLE h)
-{
-    etw_handles_lock();
-    etw_session *s = etw_handle_find_locked(h);
-    if (s)
-        pthread_mutex_lock(&s->mu);
-    etw_handles_unlock();
-    return s;
-}
-
 ETWIRE_API ULONG WMIAPI ProcessTraceAddBufferToBufferStream(PROCESSTRACE_HANDLE TraceHandle,
                                                             const ETW_BUFFER_HEADER *Buffer,
                                                             ULONG BufferSize)
 {
-    etw_session *s = lock_session(TraceHandle);
+    etw_session *s = etw_handle_lock_session(TraceHandle);
     if (!s)
         return ERROR_INVALID_HANDLE;
     ULONG rc = ERROR_SUCCESS;
@@ -56,7 +45,7 @@ ETWIRE_API ULONG WMIAPI ProcessTraceAddBufferToBufferStream(PROCESSTRACE_HANDLE 
 
 ETWIRE_API ULONG etwire_stream_end(PROCESSTRACE_HANDLE TraceHandle)
 {
-    etw_session *s = lock_session(TraceHandle);
+    etw_session *s = etw_handle_lock_session(TraceHandle);
     if (!s)
         return ERROR_INVALID_HANDLE;
     int caller_adds = s->src.ops->caller_adds;
@@ -72,7 +61,7 @@ ETWIRE_API ULONG etwire_stream_end(PROCESSTRACE_HANDLE TraceHandle)
 /* Stream settings can change until ProcessTrace starts. */
 static ULONG set_stream_setting(PROCESSTRACE_HANDLE h, ULONG64 value, int is_window)
 {
-    etw_session *s = lock_session(h);
+    etw_session *s = etw_handle_lock_session(h);
     if (!s)
         return ERROR_INVALID_HANDLE;
     ULONG rc = ERROR_SUCCESS;
@@ -100,7 +89,7 @@ ETWIRE_API ULONG etwire_session_get_stats(PROCESSTRACE_HANDLE TraceHandle, ETWIR
 {
     if (!Stats)
         return ERROR_INVALID_PARAMETER;
-    etw_session *s = lock_session(TraceHandle);
+    etw_session *s = etw_handle_lock_session(TraceHandle);
     if (!s)
         return ERROR_INVALID_HANDLE;
     *Stats = s->stats;
@@ -112,7 +101,7 @@ ETWIRE_API ULONG etwire_session_get_header(PROCESSTRACE_HANDLE TraceHandle, TRAC
 {
     if (!Header)
         return ERROR_INVALID_PARAMETER;
-    etw_session *s = lock_session(TraceHandle);
+    etw_session *s = etw_handle_lock_session(TraceHandle);
     if (!s)
         return ERROR_INVALID_HANDLE;
     ULONG rc = s->have_header ? ERROR_SUCCESS : ERROR_NOT_FOUND;
@@ -126,7 +115,7 @@ ETWIRE_API ULONG etwire_session_set_diagnostic_callback(PROCESSTRACE_HANDLE Trac
                                                         ETWIRE_DIAGNOSTIC_CALLBACK Callback,
                                                         void *Context)
 {
-    etw_session *s = lock_session(TraceHandle);
+    etw_session *s = etw_handle_lock_session(TraceHandle);
     if (!s)
         return ERROR_INVALID_HANDLE;
     s->diag_cb = Callback;

@@ -1,106 +1,53 @@
 /* The consumer's connection to a collector's live publisher (realtime_conn.h): the address
  * ($ETWIRE_LIVE, or the default under XDG_RUNTIME_DIR), unix sockets or a registered connector,
- * whole frames read with deadlines and the handle's liveness checked while waiting, and the
- * LIST request behind etwire_live_sessions. */
+ * whole frames read with deadlines (base/fd_io.c) and a wake-up descriptor that ends a wait at
+ * once, and the LIST request behind etwire_live_sessions. */
 #include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "relay/wire/live_proto.h"
 #include "winapi/last_error.h"
 #include "winapi/realtime_conn.h"
 
-int64_t rt_mono_ms(void)
+/* The reader's results from an etw_fd_result. */
+static int frame_result(etw_fd_result r, const char **why)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    if (r == ETW_FD_WOKEN)
+        return -2;
+    *why = r == ETW_FD_DEADLINE ? "the collector did not answer in time"
+                                : "connection to the collector lost";
+    return -1;
 }
 
-int rt_handle_alive(PROCESSTRACE_HANDLE h)
-{
-    ETWIRE_SESSION_STATS st;
-    return etwire_session_get_stats(h, &st) != ERROR_INVALID_HANDLE;
-}
-
-/* Reads exactly n bytes. Gives up at the deadline (-1: none), or when h (if any) was closed.
- * 0; -1 connection lost or deadline; -2 handle closed. */
-int rt_read_full(int fd, uint8_t *p, size_t n, int64_t deadline, PROCESSTRACE_HANDLE h)
-{
-    while (n) {
-        int wait = ALIVE_CHECK_MS;
-        if (deadline >= 0) {
-            int64_t left = deadline - rt_mono_ms();
-            if (left <= 0)
-                return -1;
-            if (left < wait)
-                wait = (int)left;
-        }
-        struct pollfd pfd = {.fd = fd, .events = POLLIN};
-        int pr = poll(&pfd, 1, wait);
-        if (pr < 0 && errno != EINTR)
-            return -1;
-        if (pr <= 0) {
-            if (h && !rt_handle_alive(h))
-                return -2;
-            continue;
-        }
-        ssize_t got = recv(fd, p, n, 0);
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got <= 0)
-            return -1;
-        p += got;
-        n -= (size_t)got;
-    }
-    return 0;
-}
-
-/* One whole frame, its body malloc'd (NULL when empty). */
-int rt_read_frame(int fd, int64_t deadline, PROCESSTRACE_HANDLE h, uint8_t *type,
-                      uint8_t **body, uint32_t *len, const char **why)
+int rt_read_frame(int fd, int64_t deadline, int wake_fd, size_t prefix, uint8_t *type,
+                  uint8_t **block, uint32_t *len, const char **why)
 {
     uint8_t hdr[ETW_LIVE_HEADER_SIZE];
-    *body = NULL;
-    int rc = rt_read_full(fd, hdr, sizeof hdr, deadline, h);
-    if (rc != 0) {
-        *why = "connection to the collector lost";
-        return rc;
-    }
+    *block = NULL;
+    etw_fd_result r = etw_fd_recv_all(fd, hdr, sizeof hdr, deadline, wake_fd);
+    if (r != ETW_FD_OK)
+        return frame_result(r, why);
     if (etw_live_header_parse(hdr, sizeof hdr, type, len, why) != 0)
         return -1;
     if (*len) {
-        if (!(*body = malloc(*len))) {
+        int64_t body_deadline = etw_mono_ms() + FRAME_DEADLINE_MS;
+        if (deadline != ETW_FD_NO_DEADLINE && deadline < body_deadline)
+            body_deadline = deadline;
+        if (!(*block = malloc(prefix + *len))) {
             *why = "out of memory";
             return -1;
         }
-        rc = rt_read_full(fd, *body, *len, deadline, h);
-        if (rc != 0) {
-            free(*body);
-            *body = NULL;
-            *why = "connection to the collector lost";
-            return rc;
+        r = etw_fd_recv_all(fd, *block + prefix, *len, body_deadline, wake_fd);
+        if (r != ETW_FD_OK) {
+            free(*block);
+            *block = NULL;
+            return frame_result(r, why);
         }
-    }
-    return 0;
-}
-
-static int rt_send_all(int fd, const uint8_t *p, size_t n)
-{
-    while (n) {
-        ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        p += w;
-        n -= (size_t)w;
     }
     return 0;
 }
@@ -114,7 +61,7 @@ int rt_send_request(int fd, uint8_t type, const char *body)
     etw_live_header_format(frame, type, (uint32_t)n);
     if (n)
         memcpy(frame + ETW_LIVE_HEADER_SIZE, body, n);
-    return rt_send_all(fd, frame, ETW_LIVE_HEADER_SIZE + n);
+    return etw_fd_send_all(fd, frame, ETW_LIVE_HEADER_SIZE + n, etw_mono_ms() + ATTACH_DEADLINE_MS) == ETW_FD_OK ? 0 : -1;
 }
 
 static ETWIRE_LIVE_CONNECTOR connector;
@@ -187,7 +134,7 @@ ETWIRE_API ULONG etwire_live_sessions(const char *Address, char **Text)
     etw_live_msg m;
     etw_live_client_init(&pc, 1);
     if (rt_send_request(fd, ETW_LIVE_LIST, NULL) != 0 ||
-        rt_read_frame(fd, rt_mono_ms() + ATTACH_DEADLINE_MS, 0, &type, &body, &len, &why) != 0 ||
+        rt_read_frame(fd, etw_mono_ms() + ATTACH_DEADLINE_MS, -1, 0, &type, &body, &len, &why) != 0 ||
         etw_live_client_frame(&pc, type, body, len, &m, &why) != 0) {
         etw_set_last_win32(ERROR_INVALID_DATA, why ? why : "the collector closed the connection");
         rc = ERROR_INVALID_DATA;

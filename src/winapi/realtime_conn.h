@@ -7,18 +7,18 @@
 
 #include <etwire/etwire.h>
 
-#define ATTACH_DEADLINE_MS 10000
-#define ALIVE_CHECK_MS 200 /* how soon a reader notices CloseTrace while the collector is quiet */
+#include "base/fd_io.h"
 
-int64_t rt_mono_ms(void);
-/* The handle is still open (CloseTrace not called). */
-int rt_handle_alive(PROCESSTRACE_HANDLE h);
-/* Reads exactly n bytes. Gives up at the deadline (-1: none), or when h (if not 0) was closed.
- * 0; -1 connection lost or deadline; -2 handle closed. */
-int rt_read_full(int fd, uint8_t *p, size_t n, int64_t deadline, PROCESSTRACE_HANDLE h);
-/* One whole frame, its body malloc'd (NULL when empty); the same results, why set on -1. */
-int rt_read_frame(int fd, int64_t deadline, PROCESSTRACE_HANDLE h, uint8_t *type, uint8_t **body,
-                  uint32_t *len, const char **why);
+#define ATTACH_DEADLINE_MS 10000
+#define FRAME_DEADLINE_MS 30000 /* the rest of a frame once its header arrived */
+
+/* One whole frame, its body malloc'd (NULL when empty) after `prefix` bytes left for the
+ * caller (the body is at *block + prefix; free(*block)). The header is awaited until deadline
+ * (ETW_FD_NO_DEADLINE: a quiet session may stay quiet), the body until then too, or at most
+ * FRAME_DEADLINE_MS after the header; wake_fd (-1: none) readable ends the wait at once.
+ * 0; -1 connection lost, malformed or deadline (why set); -2 woken. */
+int rt_read_frame(int fd, int64_t deadline, int wake_fd, size_t prefix, uint8_t *type,
+                  uint8_t **block, uint32_t *len, const char **why);
 /* A LIST (body NULL) or SUBSCRIBE request; 0 or -1. */
 int rt_send_request(int fd, uint8_t type, const char *body);
 /* Connects to address, or $ETWIRE_LIVE, or the default; the socket, or -1 with the last error

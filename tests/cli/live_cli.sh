@@ -8,6 +8,7 @@
 # Usage: live_cli.sh ETWIRE SHARED_DIR
 # ETWIRE_TEST_THREADS: collectors publish to several consumer threads at once.
 . "$(dirname "$0")/relay_lib.bash"
+. "$(dirname "$0")/live_lib.bash"
 
 # A generated trace: its buffers' flush times pace `send --rate` (corpus files whose buffers
 # carry no usable flush times would be sent at once).
@@ -22,6 +23,7 @@ echo "trace $TRACE: $(wc -l <"$WORK/full.txt") events over ${span}s, replayed at
 LIVE_SOCK=$WORK/edge.sock
 start_collector central --out "$WORK/central"
 CENTRAL_PID=$COLLECTOR_PID CENTRAL_PORT=$PORT
+mkdir -p "$WORK/edge"
 start_collector edge --out "$WORK/edge" --live "unix:$LIVE_SOCK"
 EDGE_PID=$COLLECTOR_PID EDGE_PORT=$PORT
 export ETWIRE_LIVE=unix:$LIVE_SOCK
@@ -35,12 +37,10 @@ ETWIRE_LIVE=unix:$WORK/absent.sock "$ETWIRE" sessions >/dev/null 2>"$WORK/absent
 grep -q "ERROR_CONNECTION_REFUSED" "$WORK/absent.err" && grep -q absent.sock "$WORK/absent.err" ||
     fail "absent collector: $(cat "$WORK/absent.err")"
 
-wait_listed() { # wait_listed NAME: until `etwire sessions` lists NAME with 2+ buffers (20 s)
-    for _ in $(seq 400); do
-        "$ETWIRE" sessions 2>/dev/null | awk -v n="$1" '$1 == n && $4 >= 2 { ok = 1 } END { exit !ok }' && return 0
-        sleep 0.05
-    done
-    fail "$1 never listed live"
+# wait_listed NAME: until `etwire sessions` lists NAME with 2+ buffers (20 s), looked at again
+# whenever the edge collector writes (it publishes each buffer before it saves it).
+wait_listed() {
+    until_changed 20 "$WORK/edge" listed "$1" 2 || fail "$1 never listed live"
 }
 
 timeout 120 "$ETWIRE" send --to "127.0.0.1:$EDGE_PORT" --plain --source edge-1 --session live \
@@ -65,7 +65,7 @@ PIDS+=($FWD)
 "$ETWIRE" dump --live edge-1/live >"$WORK/killed.txt" 2>/dev/null &
 KILLED=$!
 PIDS+=($KILLED)
-for _ in $(seq 400); do [ -s "$WORK/killed.txt" ] && break; sleep 0.05; done
+until_changed 20 "$WORK" test -s "$WORK/killed.txt" || fail "the consumer to kill printed nothing"
 kill -9 "$KILLED"
 
 wait "$SENDER" || fail "sender failed"
@@ -98,8 +98,7 @@ PIDS+=($!)
 wait_listed edge-1/doomed
 timeout 30 "$ETWIRE" dump --live edge-1/doomed >"$WORK/doomed.txt" 2>"$WORK/doomed.log" &
 DOOMED=$!
-for _ in $(seq 400); do [ -s "$WORK/doomed.txt" ] && break; sleep 0.05; done # attached: printing
-[ -s "$WORK/doomed.txt" ] || fail "the doomed consumer printed nothing"
+until_changed 20 "$WORK" test -s "$WORK/doomed.txt" || fail "the doomed consumer printed nothing"
 kill -9 "$EDGE_PID"
 wait "$DOOMED"
 rc=$?

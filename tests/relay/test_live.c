@@ -4,8 +4,12 @@
  * PROCESS_TRACE_MODE_REAL_TIME, OpenTraceFromRealTimeLogger) attaching mid-stream. Each must
  * get exactly the events a buffer stream delivers for the header buffer and the buffers
  * published after its attach, ProcessTrace returning ERROR_SUCCESS when the sender ends; a
- * consumer that stops reading loses whole buffers (counted) without slowing the sender or the
- * others. ETWIRE_TEST_THREADS: collector, sender and consumers run on their own threads. */
+ * consumer that falls behind gets events in strict time order and loses whole buffers
+ * (counted exactly) without slowing the sender or the others; a quiet processor holds events
+ * back only the reorder window; CloseTrace from another thread ends a ProcessTrace waiting for
+ * data at once. Waits are on events (condition variables) with deadlines, except for the
+ * collector's published count, which is asked again every 2 ms until a deadline.
+ * ETWIRE_TEST_THREADS: collector, sender and consumers run on their own threads. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -142,6 +146,20 @@ static void push(etwire_relay_sender *s, const test_buffers *b, size_t from, siz
             fail_msg("push %zu: %s", i, etwire_relay_sender_error(s));
 }
 
+/* A collector (its queues `queue` buffers deep) and a sender of host-1/SESSION whose header
+ * buffer (b's first) is published. */
+static etwire_relay_sender *start_live(live_env *e, ULONG queue, const char *session,
+                                       const test_buffers *b)
+{
+    env_start(e, queue);
+    etwire_relay_sender *s = sender_new(e, session);
+    push(s, b, 0, 1);
+    char name[160];
+    snprintf(name, sizeof name, "host-1/%s", session);
+    wait_published(name, 1);
+    return s;
+}
+
 /* A consumer: the handle and what ProcessTrace delivered, on its own thread. */
 typedef struct consumer {
     PROCESSTRACE_HANDLE h;
@@ -151,12 +169,16 @@ typedef struct consumer {
     EVENT_TRACE_LOGFILEW lfw;
     EVENT_TRACE_LOGFILEA lfa;
     WCHAR wname[64];
-    /* a slow one: its first BufferCallback blocks until released */
+    /* a slow one: its first BufferCallback blocks until drops_reported */
     int slow;
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    int released;
     uint64_t drops_reported;
+    /* which of `all`'s buffers its BufferCallback saw, in order (the slow one) */
+    const test_buffers *all;
+    size_t *got, ngot, next_search;
+    int returned; /* (mu) ProcessTrace returned */
+    uint64_t wanted_buffers; /* (mu) what has_wanted_buffers waits for */
 } consumer;
 
 static consumer *current_for_lfw; /* EVENT_TRACE_LOGFILEW callbacks carry no context */
@@ -178,51 +200,163 @@ static void WINAPI on_event_a(PEVENT_RECORD er)
     test_events_add(er->UserContext, er);
 }
 
+/* Which of c->all's buffers b is: buffers complete in the order they were sent, so the search
+ * goes on from the last one found. */
+static void note_buffer(consumer *c, const ETW_BUFFER_HEADER *b, ULONG size)
+{
+    for (size_t i = c->next_search; i < c->all->n; i++)
+        if (c->all->size[i] == size && !memcmp(c->all->data[i], b, size)) {
+            c->got[c->ngot++] = i;
+            c->next_search = i + 1;
+            return;
+        }
+    fail_msg("BufferCallback: buffer %zu is none of the sent ones after %zu", c->ngot, c->next_search);
+}
+
+/* Blocks in its first call until its session lost a buffer for want of room. */
 static BOOL WINAPI on_buffer_slow(const ETW_BUFFER_HEADER *b, ULONG size,
                                   const ETW_BUFFER_CALLBACK_INFORMATION *info, void *ctx)
 {
     consumer *c = ctx;
-    (void)b, (void)size, (void)info;
+    (void)info;
     c->ev.buffer_callbacks++;
+    note_buffer(c, b, size);
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += DEADLINE_MS / 1000;
     pthread_mutex_lock(&c->mu);
-    while (!c->released)
-        pthread_cond_wait(&c->cv, &c->mu);
+    while (!c->drops_reported)
+        if (pthread_cond_timedwait(&c->cv, &c->mu, &ts) != 0) {
+            pthread_mutex_unlock(&c->mu);
+            fail_msg("the slow consumer's session never lost a buffer");
+        }
     pthread_mutex_unlock(&c->mu);
     return TRUE;
 }
 
-static uint64_t fast_buffers; /* the fast consumer's BufferCallbacks, read by the sender */
-
+/* test_on_buffer under the consumer's lock, told to whoever waits for its progress. */
 static BOOL WINAPI on_buffer_fast(const ETW_BUFFER_HEADER *b, ULONG size,
                                   const ETW_BUFFER_CALLBACK_INFORMATION *info, void *ctx)
 {
-    __atomic_fetch_add(&fast_buffers, 1, __ATOMIC_RELEASE);
-    return test_on_buffer(b, size, info, ctx);
+    consumer *c = ctx;
+    pthread_mutex_lock(&c->mu);
+    BOOL rc = test_on_buffer(b, size, info, &c->ev);
+    pthread_cond_broadcast(&c->cv);
+    pthread_mutex_unlock(&c->mu);
+    return rc;
 }
 
-static int by_event(const void *a, const void *b)
+static int has_wanted_buffers(const consumer *c)
 {
-    const test_event *x = a, *y = b;
-    if (x->time != y->time)
-        return x->time < y->time ? -1 : 1;
-    return memcmp(x, y, sizeof *x);
+    return c->ev.buffer_callbacks >= c->wanted_buffers;
+}
+
+/* Counts BufferCallbacks under the consumer's lock, for a test waiting on them. */
+static BOOL WINAPI on_buffer_counted(const ETW_BUFFER_HEADER *b, ULONG size,
+                                     const ETW_BUFFER_CALLBACK_INFORMATION *info, void *ctx)
+{
+    consumer *c = ctx;
+    (void)b, (void)size, (void)info;
+    pthread_mutex_lock(&c->mu);
+    c->ev.buffer_callbacks++;
+    pthread_cond_broadcast(&c->cv);
+    pthread_mutex_unlock(&c->mu);
+    return TRUE;
+}
+
+static int has_returned(const consumer *c)
+{
+    return c->returned;
 }
 
 static void on_diag(const ETWIRE_DIAGNOSTIC *d, void *ctx)
 {
     consumer *c = ctx;
-    if (d->Code == ERROR_BUSY)
-        __atomic_fetch_add(&c->drops_reported, 1, __ATOMIC_RELAXED);
+    if (getenv("LIVE_VERBOSE"))
+        fprintf(stderr, "diagnostic %lu: %s\n", (unsigned long)d->Code, d->Message);
+    if (d->Code == ERROR_BUSY) {
+        pthread_mutex_lock(&c->mu);
+        c->drops_reported++;
+        pthread_cond_broadcast(&c->cv);
+        pthread_mutex_unlock(&c->mu);
+    }
 }
 
 static void *consume(void *arg)
 {
     consumer *c = arg;
-    c->rc = ProcessTrace(&c->h, 1, NULL, NULL);
+    ULONG rc = ProcessTrace(&c->h, 1, NULL, NULL);
+    pthread_mutex_lock(&c->mu);
+    c->rc = rc;
+    c->returned = 1;
+    pthread_cond_broadcast(&c->cv);
+    pthread_mutex_unlock(&c->mu);
     return NULL;
 }
 
-static void consumer_open_options(consumer *c, const char *name)
+/* Waits on c->cv until cond(c) holds; fails the test at the deadline. */
+static void wait_for(consumer *c, int (*cond)(const consumer *), const char *what)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += DEADLINE_MS / 1000;
+    pthread_mutex_lock(&c->mu);
+    while (!cond(c))
+        if (pthread_cond_timedwait(&c->cv, &c->mu, &ts) != 0) {
+            pthread_mutex_unlock(&c->mu);
+            fail_msg("%s: not within %d ms", what, DEADLINE_MS);
+        }
+    pthread_mutex_unlock(&c->mu);
+}
+
+/* Waits until c's BufferCallbacks (on_buffer_fast) reached n. */
+static void wait_buffers(consumer *c, uint64_t n, const char *what)
+{
+    pthread_mutex_lock(&c->mu);
+    c->wanted_buffers = n;
+    pthread_mutex_unlock(&c->mu);
+    wait_for(c, has_wanted_buffers, what);
+}
+
+/* Waits for c's ProcessTrace to return (deadline), joins its thread, checks the result. */
+static void join_consumer(consumer *c, ULONG rc, const char *what)
+{
+    wait_for(c, has_returned, what);
+    pthread_join(c->thread, NULL);
+    assert_int_equal(c->rc, rc);
+}
+
+/* Buffers lost in c's session, as its header counts them. */
+static ULONG buffers_lost(consumer *c)
+{
+    TRACE_LOGFILE_HEADER hdr;
+    assert_int_equal(etwire_session_get_header(c->h, &hdr), ERROR_SUCCESS);
+    return hdr.BuffersLost;
+}
+
+/* Closes c and frees what it holds. */
+static void consumer_free(consumer *c)
+{
+    CloseTrace(c->h);
+    pthread_mutex_destroy(&c->mu);
+    pthread_cond_destroy(&c->cv);
+    test_events_free(&c->ev);
+}
+
+/* Events in time order: each not older than the one before (after the header buffer's, which
+ * come first by definition). */
+static void assert_time_order(const test_events *ev, size_t header_records, const char *who)
+{
+    for (size_t i = header_records + 1; i < ev->n; i++)
+        if (ev->v[i].time < ev->v[i - 1].time)
+            fail_msg("%s: event %zu (time %lld) before event %zu (time %lld)", who, i,
+                     (long long)ev->v[i].time, i - 1, (long long)ev->v[i - 1].time);
+}
+
+/* Opens name with OpenTraceFromRealTimeLogger: events into c->ev, buffers to on_buffer(ctx);
+ * the header it gives back in *hdr. */
+static void consumer_open(consumer *c, const char *name, PETW_BUFFER_CALLBACK on_buffer, void *ctx,
+                          TRACE_LOGFILE_HEADER *hdr)
 {
     memset(c, 0, sizeof *c);
     pthread_mutex_init(&c->mu, NULL);
@@ -232,11 +366,16 @@ static void consumer_open_options(consumer *c, const char *name)
     ETW_OPEN_TRACE_OPTIONS o = {0};
     o.EventCallback = test_on_event;
     o.EventCallbackContext = &c->ev;
-    o.BufferCallback = test_on_buffer;
-    o.BufferCallbackContext = &c->ev;
-    TRACE_LOGFILE_HEADER hdr;
-    c->h = OpenTraceFromRealTimeLogger(c->wname, &o, &hdr);
+    o.BufferCallback = on_buffer;
+    o.BufferCallbackContext = ctx;
+    c->h = OpenTraceFromRealTimeLogger(c->wname, &o, hdr);
     assert_true(c->h != INVALID_PROCESSTRACE_HANDLE);
+}
+
+static void consumer_open_options(consumer *c, const char *name)
+{
+    TRACE_LOGFILE_HEADER hdr;
+    consumer_open(c, name, test_on_buffer, &c->ev, &hdr);
     assert_int_equal(hdr.BufferSize, 65536);
     assert_int_equal(hdr.NumberOfProcessors, 4);
 }
@@ -255,23 +394,32 @@ static void finish(consumer *c)
     pthread_cond_destroy(&c->cv);
 }
 
-/* What a buffer stream delivers for the header buffer and buffers [from, n). */
-static void expected_from(const test_buffers *all, size_t from, test_events *out)
+/* What a buffer stream delivers for the buffers which[0..n) of all (the header buffer first). */
+static void expected_of(const test_buffers *all, const size_t *which, size_t n, test_events *out)
 {
     test_buffers part = {0};
-    size_t n = all->n - from + 1;
     part.data = calloc(n, sizeof *part.data);
     part.size = calloc(n, sizeof *part.size);
-    part.data[0] = all->data[0];
-    part.size[0] = all->size[0];
-    for (size_t i = from; i < all->n; i++) {
-        part.data[i - from + 1] = all->data[i];
-        part.size[i - from + 1] = all->size[i];
+    for (size_t i = 0; i < n; i++) {
+        part.data[i] = all->data[which[i]];
+        part.size[i] = all->size[which[i]];
     }
     part.n = part.cap = n;
     assert_int_equal(test_collect_stream(&part, ETWIRE_REORDER_UNBOUNDED, out, NULL), ERROR_SUCCESS);
     free(part.data);
     free(part.size);
+}
+
+/* What a buffer stream delivers for the header buffer and buffers [from, n). */
+static void expected_from(const test_buffers *all, size_t from, test_events *out)
+{
+    size_t n = all->n - from + 1;
+    size_t *which = calloc(n, sizeof *which);
+    which[0] = 0;
+    for (size_t i = from; i < all->n; i++)
+        which[i - from + 1] = i;
+    expected_of(all, which, n, out);
+    free(which);
 }
 
 static void assert_same_events(const test_events *got, const test_events *want, const char *who)
@@ -311,6 +459,8 @@ static void attach_mid_stream(void **state)
     push(s, &t.buffers, 1, 5);
     wait_published("host-1/mid", 5);
     memset(&b, 0, sizeof b);
+    pthread_mutex_init(&b.mu, NULL);
+    pthread_cond_init(&b.cv, NULL);
     b.lfw.LoggerName = (LPWSTR)u"host-1/mid";
     b.lfw.ProcessTraceMode = PROCESS_TRACE_MODE_REAL_TIME | PROCESS_TRACE_MODE_EVENT_RECORD;
     b.lfw.EventRecordCallback = on_event_w;
@@ -325,6 +475,8 @@ static void attach_mid_stream(void **state)
     push(s, &t.buffers, 5, 12);
     wait_published("host-1/mid", 12);
     memset(&c, 0, sizeof c);
+    pthread_mutex_init(&c.mu, NULL);
+    pthread_cond_init(&c.cv, NULL);
     c.lfa.LoggerName = "host-1/mid";
     c.lfa.ProcessTraceMode = PROCESS_TRACE_MODE_REAL_TIME | PROCESS_TRACE_MODE_EVENT_RECORD;
     c.lfa.EventRecordCallback = on_event_a;
@@ -371,9 +523,14 @@ static void attach_mid_stream(void **state)
     gen_trace_free(&t);
 }
 
-/* A consumer blocked in its BufferCallback: the sender still finishes, a second consumer gets
- * everything, and the blocked one, once released, has lost whole buffers, counted in its
- * header and reported to its diagnostic callback, and still ends with ERROR_SUCCESS. */
+/* A consumer blocked in its first BufferCallback until its session, full (a memory limit of 64
+ * buffers: it holds 80), lost a buffer, then going on while the rest of the trace (7,000
+ * buffers) arrives; beside it a second consumer the sender keeps pace with. That one gets every
+ * event in order and loses nothing. The slow one got events in strict time order, exactly those
+ * of the buffers its BufferCallback saw, and lost the others whole (when full, and where the
+ * memory limit let events go before a quiet processor's next buffer came): what it got plus
+ * what its header counts as lost is every buffer sent, and its diagnostic callback heard of
+ * the losses. */
 static void slow_consumer(void **state)
 {
     (void)state;
@@ -384,87 +541,163 @@ static void slow_consumer(void **state)
     assert_int_equal(gen_trace_make(&cfg, &t), 0);
     assert_true(t.buffers.n > 600);
     live_env e;
-    env_start(&e, 128);
-    etwire_relay_sender *s = sender_new(&e, "slow");
-    push(s, &t.buffers, 0, 1);
-    wait_published("host-1/slow", 1);
+    /* Queues above what the sender may be ahead of the fast consumer. */
+    etwire_relay_sender *s = start_live(&e, 1024, "slow", &t.buffers);
 
     consumer slow, fast;
-    memset(&slow, 0, sizeof slow);
-    pthread_mutex_init(&slow.mu, NULL);
-    pthread_cond_init(&slow.cv, NULL);
-    ETW_OPEN_TRACE_OPTIONS o = {0};
-    o.EventCallback = test_on_event;
-    o.EventCallbackContext = &slow.ev;
-    o.BufferCallback = on_buffer_slow;
-    o.BufferCallbackContext = &slow;
-    slow.h = OpenTraceFromRealTimeLogger(u"host-1/slow", &o, NULL);
-    assert_true(slow.h != INVALID_PROCESSTRACE_HANDLE);
+    consumer_open(&slow, "host-1/slow", on_buffer_slow, &slow, NULL);
+    slow.all = &t.buffers;
+    slow.got = calloc(t.buffers.n, sizeof *slow.got);
+    /* 64 of its 4 KiB buffers: it holds at most 80, ProcessTrace blocked, of 600 and more. */
+    assert_int_equal(etwire_stream_set_memory_limit(slow.h, 64 * 4096), ERROR_SUCCESS);
     etwire_session_set_diagnostic_callback(slow.h, on_diag, &slow);
     assert_int_equal(pthread_create(&slow.thread, NULL, consume, &slow), 0);
-
-    memset(&fast, 0, sizeof fast);
-    ETW_OPEN_TRACE_OPTIONS fo = {0};
-    fo.EventCallback = test_on_event;
-    fo.EventCallbackContext = &fast.ev;
-    fo.BufferCallback = on_buffer_fast;
-    fo.BufferCallbackContext = &fast.ev;
-    fast.h = OpenTraceFromRealTimeLogger(u"host-1/slow", &fo, NULL);
-    assert_true(fast.h != INVALID_PROCESSTRACE_HANDLE);
+    consumer_open(&fast, "host-1/slow", on_buffer_fast, &fast, NULL);
+    etwire_session_set_diagnostic_callback(fast.h, on_diag, &fast);
     start(&fast);
 
-    /* The whole trace goes through while the slow consumer is stuck in its first callback;
-     * the sender keeps within LAG buffers of the fast consumer (which never drops then). */
-    const size_t LAG = 64;
-    int64_t deadline = now_ms() + DEADLINE_MS;
+    /* The sender keeps within LAG buffers of the fast consumer (enough for its merge to prove
+     * the order: a processor's buffer comes up to a flush timer late; far below its memory
+     * limit, 16 MiB by default), so that one loses nothing. */
+    const size_t LAG = 256;
     for (size_t i = 1; i < t.buffers.n; i += 8) {
-        while (i > LAG && __atomic_load_n(&fast_buffers, __ATOMIC_ACQUIRE) + LAG < i) {
-            if (now_ms() > deadline)
-                fail_msg("the fast consumer stalled at %llu buffers",
-                         (unsigned long long)__atomic_load_n(&fast_buffers, __ATOMIC_ACQUIRE));
-            struct timespec ts = {0, 1000000};
-            nanosleep(&ts, NULL); /* waiting on the fast consumer's progress, with a deadline */
-        }
+        if (i > LAG)
+            wait_buffers(&fast, i - LAG, "the fast consumer's progress");
         push(s, &t.buffers, i, i + 8 < t.buffers.n ? i + 8 : t.buffers.n);
     }
     assert_int_equal(etwire_relay_sender_finish(s), 0);
-    pthread_join(fast.thread, NULL);
-    assert_int_equal(fast.rc, ERROR_SUCCESS);
+    join_consumer(&fast, ERROR_SUCCESS, "the fast consumer's ProcessTrace");
     test_events want = {0};
     expected_from(&t.buffers, 1, &want);
-    /* Every event; the order may differ where its memory bound released buffers early. */
-    assert_int_equal(fast.ev.n, want.n);
-    qsort(fast.ev.v, fast.ev.n, sizeof *fast.ev.v, by_event);
-    qsort(want.v, want.n, sizeof *want.v, by_event);
     assert_same_events(&fast.ev, &want, "fast consumer beside a stuck one");
+    assert_int_equal(buffers_lost(&fast), 0);
 
-    pthread_mutex_lock(&slow.mu);
-    slow.released = 1;
-    pthread_cond_broadcast(&slow.cv);
-    pthread_mutex_unlock(&slow.mu);
-    pthread_join(slow.thread, NULL);
-    assert_int_equal(slow.rc, ERROR_SUCCESS);
-    TRACE_LOGFILE_HEADER hdr;
-    assert_int_equal(etwire_session_get_header(slow.h, &hdr), ERROR_SUCCESS);
-    assert_true(hdr.BuffersLost > 0);
-    assert_true(__atomic_load_n(&slow.drops_reported, __ATOMIC_RELAXED) > 0);
+    join_consumer(&slow, ERROR_SUCCESS, "the slow consumer's ProcessTrace");
+    ULONG lost = buffers_lost(&slow);
+    assert_true(lost > 0);
+    assert_true(slow.drops_reported > 0);
     /* What it got plus what it lost is every buffer: whole buffers only. */
-    assert_int_equal(slow.ev.buffer_callbacks + hdr.BuffersLost, t.buffers.n);
+    assert_int_equal(slow.ngot, slow.ev.buffer_callbacks);
+    assert_int_equal(slow.ev.buffer_callbacks + lost, t.buffers.n);
+    /* In strict time order, and exactly the events of the buffers it saw. */
+    assert_time_order(&slow.ev, t.expected.header_records, "slow consumer");
+    test_events got_want = {0};
+    expected_of(&t.buffers, slow.got, slow.ngot, &got_want);
+    assert_same_events(&slow.ev, &got_want, "slow consumer, the buffers it kept");
     assert_true(slow.ev.n < want.n);
-    CloseTrace(slow.h);
-    CloseTrace(fast.h);
-    pthread_mutex_destroy(&slow.mu);
-    pthread_cond_destroy(&slow.cv);
+    consumer_free(&slow);
+    consumer_free(&fast);
+    free(slow.got);
+    test_events_free(&got_want);
     test_events_free(&want);
-    test_events_free(&slow.ev);
-    test_events_free(&fast.ev);
     etwire_relay_sender_free(s);
     env_stop(&e);
     gen_trace_free(&t);
 }
 
-/* CloseTrace from another thread ends a consumer that is waiting for buffers; then the
- * collector goes away under a second one, whose ProcessTrace returns an error. */
+static int has_header_buffer(const consumer *c)
+{
+    return c->ev.buffer_callbacks >= 1;
+}
+
+/* A processor the header announces never logs, and the session stays open: the reorder window
+ * (real-time handles have one, 2 s of trace time by default; 10 ms here, for a trace of 0.15 s
+ * whose buffers come at most 1 ms late) lets the consumer get events while the session still
+ * runs, not only at its end; at the end it has every event, in order, and lost nothing. */
+static void quiet_processor(void **state)
+{
+    (void)state;
+    etw_gen_config cfg = gen_config(25, 30000);
+    cfg.processors = 4;
+    cfg.idle_processors = 1;
+    cfg.max_lag = etw_gen_ticks_per_second(&cfg) / 1000;
+    gen_trace t;
+    assert_int_equal(gen_trace_make(&cfg, &t), 0);
+    live_env e;
+    etwire_relay_sender *s = start_live(&e, 1024, "quiet", &t.buffers);
+    consumer c;
+    consumer_open(&c, "host-1/quiet", on_buffer_fast, &c, NULL);
+    assert_int_equal(etwire_stream_set_reorder_window(c.h, 100000), ERROR_SUCCESS);
+    /* Room for the whole trace: only the window can let events go before the end. */
+    assert_int_equal(etwire_stream_set_memory_limit(c.h, ETWIRE_MEMORY_LIMIT_DEFAULT), ERROR_SUCCESS);
+    assert_int_equal(pthread_create(&c.thread, NULL, consume, &c), 0);
+    push(s, &t.buffers, 1, t.buffers.n);
+    /* No END yet: the header buffer and a data buffer complete only if the window let the
+     * other processors' events go without the quiet one. */
+    wait_buffers(&c, 2, "events before the end");
+    assert_int_equal(etwire_relay_sender_finish(s), 0);
+    join_consumer(&c, ERROR_SUCCESS, "ProcessTrace at the end");
+    test_events want = {0};
+    expected_from(&t.buffers, 1, &want);
+    assert_same_events(&c.ev, &want, "consumer of a session with a quiet processor");
+    assert_int_equal(buffers_lost(&c), 0);
+    consumer_free(&c);
+    test_events_free(&want);
+    etwire_relay_sender_free(s);
+    env_stop(&e);
+    gen_trace_free(&t);
+}
+
+/* Processor of a generated buffer (ClientContext.ProcessorIndex, buffer flag 0x20 set). */
+static unsigned buffer_processor(const uint8_t *b)
+{
+    return (unsigned)(b[0x28] | b[0x29] << 8) & 0x7FFu;
+}
+
+/* A malformed stream: one processor's buffers sent in the wrong order, so that processor goes
+ * back in time. The consumer still gets events in strict time order, each one of the trace's
+ * in the trace's order, and what it cannot place is counted (BuffersLost or EventsLate). */
+static void processor_back_in_time(void **state)
+{
+    (void)state;
+    gen_trace t;
+    etw_gen_config cfg = gen_config(26, 8000);
+    assert_int_equal(gen_trace_make(&cfg, &t), 0);
+    size_t i = 2, j = 0;
+    for (; i < t.buffers.n && !j; i++)
+        for (size_t k = i + 1; k < t.buffers.n && !j; k++)
+            if (buffer_processor(t.buffers.data[k]) == buffer_processor(t.buffers.data[i]))
+                j = k;
+    assert_true(j > 0);
+    i--; /* buffers i and j of one processor, j sent first */
+    uint8_t *d = t.buffers.data[i];
+    uint32_t n = t.buffers.size[i];
+    test_events want = {0};
+    expected_from(&t.buffers, 1, &want);
+    t.buffers.data[i] = t.buffers.data[j], t.buffers.size[i] = t.buffers.size[j];
+    t.buffers.data[j] = d, t.buffers.size[j] = n;
+
+    live_env e;
+    etwire_relay_sender *s = start_live(&e, 1024, "back", &t.buffers);
+    consumer c;
+    consumer_open(&c, "host-1/back", on_buffer_fast, &c, NULL);
+    assert_int_equal(pthread_create(&c.thread, NULL, consume, &c), 0);
+    push(s, &t.buffers, 1, t.buffers.n);
+    assert_int_equal(etwire_relay_sender_finish(s), 0);
+    join_consumer(&c, ERROR_SUCCESS, "ProcessTrace at the end");
+    assert_time_order(&c.ev, t.expected.header_records, "consumer of a processor going back");
+    size_t at = 0; /* each delivered event is the trace's next one it has not passed */
+    for (size_t k = 0; k < c.ev.n; k++) {
+        while (at < want.n && !test_event_same(&want.v[at], &c.ev.v[k]))
+            at++;
+        if (at++ >= want.n)
+            fail_msg("event %zu is not the trace's next one", k);
+    }
+    ETWIRE_SESSION_STATS st;
+    assert_int_equal(etwire_session_get_stats(c.h, &st), ERROR_SUCCESS);
+    assert_true(c.ev.n < want.n);
+    assert_true(buffers_lost(&c) > 0 || st.EventsLate > 0);
+    consumer_free(&c);
+    test_events_free(&want);
+    etwire_relay_sender_free(s);
+    env_stop(&e);
+    gen_trace_free(&t);
+}
+
+/* CloseTrace from another thread while ProcessTrace waits for data (the one published buffer,
+ * the header buffer, is delivered and the session is quiet): ProcessTrace returns at once with
+ * exactly the header buffer's events (its reader is woken, not polling, to let go). Then the
+ * collector goes away under a second consumer, whose ProcessTrace returns an error. */
 static void close_and_collector_gone(void **state)
 {
     (void)state;
@@ -472,29 +705,28 @@ static void close_and_collector_gone(void **state)
     etw_gen_config cfg = gen_config(23, 3000);
     assert_int_equal(gen_trace_make(&cfg, &t), 0);
     live_env e;
-    env_start(&e, 0);
-    etwire_relay_sender *s = sender_new(&e, "gone");
-    push(s, &t.buffers, 0, 3);
-    wait_published("host-1/gone", 3);
+    etwire_relay_sender *s = start_live(&e, 0, "gone", &t.buffers);
     consumer a, b;
-    consumer_open_options(&a, "host-1/gone");
-    start(&a);
+    consumer_open(&a, "host-1/gone", on_buffer_counted, &a, NULL);
+    assert_int_equal(pthread_create(&a.thread, NULL, consume, &a), 0);
     consumer_open_options(&b, "host-1/gone");
     start(&b);
-    ULONG rc = CloseTrace(a.h);
-    pthread_join(a.thread, NULL);
-    if (rc == ERROR_CTX_CLOSE_PENDING) /* closed while processing: it drains and returns */
-        assert_int_equal(a.rc, ERROR_SUCCESS);
-    else /* closed before ProcessTrace claimed it */
-        assert_true(rc == ERROR_SUCCESS && a.rc == ERROR_INVALID_HANDLE);
+    wait_for(&a, has_header_buffer, "the header buffer");
+    /* Nothing more comes: ProcessTrace is waiting for data. */
+    assert_int_equal(CloseTrace(a.h), ERROR_CTX_CLOSE_PENDING);
+    join_consumer(&a, ERROR_SUCCESS, "ProcessTrace after CloseTrace");
+    test_events want = {0};
+    const size_t header_only[] = {0};
+    expected_of(&t.buffers, header_only, 1, &want);
+    assert_true(want.n > 0);
+    assert_same_events(&a.ev, &want, "closed while waiting");
+    assert_int_equal(a.ev.buffer_callbacks, 1);
 
     etwire_relay_sender_free(s); /* no END: the session stays open */
     etwire_relay_collector_stop(e.c);
     pthread_join(e.runner, NULL);
     etwire_relay_collector_free(e.c);
-    pthread_join(b.thread, NULL);
-    assert_int_not_equal(b.rc, ERROR_SUCCESS);
-    CloseTrace(b.h);
+    join_consumer(&b, ERROR_FILE_CORRUPT, "ProcessTrace after the collector went away");
 
     /* No collector at all: a clear error. */
     ETW_OPEN_TRACE_OPTIONS o = {0};
@@ -502,12 +734,9 @@ static void close_and_collector_gone(void **state)
     assert_true(OpenTraceFromRealTimeLogger(u"host-1/gone", &o, NULL) == INVALID_PROCESSTRACE_HANDLE);
     assert_int_equal(etwire_last_error(), ERROR_CONNECTION_REFUSED);
     assert_non_null(strstr(etwire_last_error_message(), e.dir));
-    test_events_free(&a.ev);
-    test_events_free(&b.ev);
-    pthread_mutex_destroy(&a.mu);
-    pthread_cond_destroy(&a.cv);
-    pthread_mutex_destroy(&b.mu);
-    pthread_cond_destroy(&b.cv);
+    test_events_free(&want);
+    consumer_free(&a); /* closed already: CloseTrace only says so */
+    consumer_free(&b);
     rmdir(e.dir);
     gen_trace_free(&t);
 }
@@ -517,6 +746,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(attach_mid_stream),
         cmocka_unit_test(slow_consumer),
+        cmocka_unit_test(quiet_processor),
+        cmocka_unit_test(processor_back_in_time),
         cmocka_unit_test(close_and_collector_gone),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

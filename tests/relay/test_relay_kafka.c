@@ -797,9 +797,9 @@ static void test_live_from_kafka(void **state)
     long size;
     uint8_t *data = read_all(w, "t", &size);
     long nbuf = size / 4096, k = nbuf / 3; /* all buffers are 4 KiB */
-    /* What the consumer gets stays below the memory bound of a real-time session (64 buffers,
-     * src/winapi/realtime.c), beyond which it would release in arrival order rather than
-     * wait for the file's time order. */
+    /* What the consumer gets stays far below the memory limit of a real-time session (16 MiB
+     * here, src/winapi/realtime.c), beyond which it would let events go before the file's time
+     * order is proven and lose the buffers that then come late. */
     assert_true(k >= 2 && nbuf - k >= 2 && nbuf - k + 1 < 64);
     char out[128], sock[128], live[160], logp[128];
     snprintf(out, sizeof out, "%s/out", w->dir);
