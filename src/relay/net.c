@@ -174,29 +174,6 @@ int relay_conn_pending(relay_conn *c)
     return c->ssl ? relay_tls_pending(c) : 0;
 }
 
-ssize_t relay_conn_read(relay_conn *c, void *buf, size_t n, int timeout_ms)
-{
-    if (c->ssl)
-        return relay_tls_read(c, buf, n, timeout_ms);
-    for (;;) {
-        ssize_t got = recv(c->fd, buf, n, 0);
-        if (got > 0)
-            return got;
-        if (got == 0)
-            return -1;
-        if (errno == EINTR)
-            continue;
-        if (errno != EAGAIN && errno != EWOULDBLOCK)
-            return -1;
-        struct pollfd p = {.fd = c->fd, .events = POLLIN};
-        int rc = poll(&p, 1, timeout_ms);
-        if (rc == 0)
-            return 0;
-        if (rc < 0 && errno != EINTR)
-            return -1;
-    }
-}
-
 ssize_t relay_conn_read2(relay_conn *c, void *dst1, size_t n1, void *dst2, size_t n2, int timeout_ms)
 {
     if (c->ssl)
@@ -219,6 +196,11 @@ ssize_t relay_conn_read2(relay_conn *c, void *dst1, size_t n1, void *dst2, size_
         if (rc < 0 && errno != EINTR)
             return -1;
     }
+}
+
+ssize_t relay_conn_read(relay_conn *c, void *buf, size_t n, int timeout_ms)
+{
+    return relay_conn_read2(c, buf, n, NULL, 0, timeout_ms);
 }
 
 int relay_conn_writable(relay_conn *c)
