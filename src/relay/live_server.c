@@ -221,17 +221,34 @@ static int listen_unix(relay_live *l, const char *path, char *err, size_t errlen
     }
     close(l->lfd);
     l->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    unlink(path);
-    /* Created with the final permissions: never a moment where others may connect. */
-    mode_t old = umask((mode_t)(~l->o.mode & 0777));
-    int rc = bind(l->lfd, (struct sockaddr *)&a, sizeof a);
-    umask(old);
-    if (rc == 0)
-        snprintf(l->path, sizeof l->path, "%s", path); /* ours: removed at stop */
-    if (rc != 0 || chmod(path, (mode_t)l->o.mode) != 0 || listen(l->lfd, 64) != 0) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+    if (l->lfd < 0) {
+        snprintf(err, errlen, "socket: %s", strerror(errno));
         return -1;
     }
+    /* Bound under a name of its own, made to listen, then renamed over PATH: whoever sees
+     * PATH can connect (a socket file that exists before listen() refuses connections). A
+     * path too long for the side name is bound in place. */
+    struct sockaddr_un b = a;
+    int aside = snprintf(b.sun_path, sizeof b.sun_path, "%s.%ld~", path, (long)getpid()) <
+                (int)sizeof b.sun_path;
+    if (!aside)
+        b = a;
+    unlink(b.sun_path);
+    /* Created with the final permissions: never a moment where others may connect. */
+    mode_t old = umask((mode_t)(~l->o.mode & 0777));
+    int rc = bind(l->lfd, (struct sockaddr *)&b, sizeof b);
+    umask(old);
+    if (rc != 0) {
+        snprintf(err, errlen, "%s: %s", b.sun_path, strerror(errno));
+        return -1;
+    }
+    if (chmod(b.sun_path, (mode_t)l->o.mode) != 0 || listen(l->lfd, 64) != 0 ||
+        (aside && rename(b.sun_path, path) != 0)) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        unlink(b.sun_path);
+        return -1;
+    }
+    snprintf(l->path, sizeof l->path, "%s", path); /* ours: removed at stop */
     return 0;
 }
 
