@@ -56,6 +56,13 @@ ETWIRE_API PROCESSTRACE_HANDLE etwire_trace_open_file(const char *PathUtf8,
 /* Reorder window (100 ns units) and memory bound of a buffer-stream session. */
 ETWIRE_API ULONG etwire_stream_set_reorder_window(PROCESSTRACE_HANDLE TraceHandle, ULONG64 Window);
 ETWIRE_API ULONG etwire_stream_set_memory_limit(PROCESSTRACE_HANDLE TraceHandle, ULONG64 Bytes);
+/* ProcessTraceAddBufferToBufferStream for Count buffers in order, with one wake-up of
+ * ProcessTrace per batch (the lock round trips per buffer are what limits a fast feeder).
+ * Stops at the first buffer not taken and returns its code; *Taken says how many were taken
+ * (each gets its completion callback, the others none). */
+ETWIRE_API ULONG etwire_stream_add_buffers(PROCESSTRACE_HANDLE TraceHandle,
+                                           const ETW_BUFFER_HEADER *const *Buffers, const ULONG *Sizes,
+                                           ULONG Count, ULONG *Taken);
 /* No more buffers will come: ProcessTrace drains what is queued and returns ERROR_SUCCESS,
  * and the handle stays valid (for statistics) until CloseTrace. */
 ETWIRE_API ULONG etwire_stream_end(PROCESSTRACE_HANDLE TraceHandle);

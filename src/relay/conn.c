@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/fd_io.h"
 #include "relay/wire/collector.h"
 #include "relay/collect.h"
 #include "relay/net.h"
@@ -22,6 +23,11 @@
  * bytes, so little of the next payload is copied twice. */
 #define BIG_FRAME 32768u
 #define SMALL_READ 4096u
+/* Buffers go to the session a batch at a time (sink.h); an empty socket makes a batch wait
+ * this long for more before it goes, and then, while what went is not durable yet, the wait
+ * for the sender is this short so that its ACK follows soon. */
+#define BATCH_LINGER_MS 1
+#define DURABLE_POLL_MS 2
 
 typedef struct conn_state {
     relay_conn_job *job;
@@ -37,6 +43,8 @@ typedef struct conn_state {
     relay_quota_src *qs;    /* the source's shared budgets */
     uint64_t q_mine;        /* this connection's bytes in flight as last reported to qs */
     uint32_t pending;       /* bytes of the BUFFER frame being read */
+    int drained;            /* the last read found the socket empty: the sender sends nothing
+                               now (it may wait for an ACK) */
     int big_frames;         /* the last BUFFER frame was large: read its successors' headers in
                                small reads, their payloads straight into their storage */
     char err[512];
@@ -81,6 +89,7 @@ static int on_hello(void *ctx, const etw_relay_hello *h, etw_relay_welcome *w)
         return ETW_RELAY_E_REFUSED;
     w->next_seq = relay_sink_next_seq(c->sink);
     relay_sink_set_window(c->sink, w->max_in_flight);
+    relay_sink_keep_storage(c->sink, 1);
     c->acked = w->next_seq;
     atomic_store(&c->job->authed, 1);
     if (cfg->verbose)
@@ -89,11 +98,30 @@ static int on_hello(void *ctx, const etw_relay_hello *h, etw_relay_welcome *w)
     return ETW_RELAY_OK;
 }
 
+/* Hands the staged buffers to the stream session: ETW_RELAY_OK, or ETW_RELAY_E_BUFFER with
+ * c->err saying which buffer was refused or could not be saved. */
+static int flush(conn_state *c)
+{
+    char err[400];
+    if (relay_sink_flush(c->sink, err, sizeof err) == 0)
+        return ETW_RELAY_OK;
+    if (relay_sink_failed(c->sink)) /* the writer's message names its buffer */
+        relay_sink_write_error(c->sink, c->err, sizeof c->err);
+    else
+        snprintf(c->err, sizeof c->err, "buffer %llu: %s", (unsigned long long)relay_sink_next_seq(c->sink), err);
+    return ETW_RELAY_E_BUFFER;
+}
+
+/* Storage for a BUFFER frame's body: a block of a buffer already retired when the sink kept
+ * one (frames of one session are mostly of one size), so no allocation per buffer. */
 static uint8_t *on_alloc(void *ctx, uint32_t len)
 {
-    ((conn_state *)ctx)->pending = len;
-    ((conn_state *)ctx)->big_frames = len >= BIG_FRAME;
-    uint8_t *p = malloc((size_t)len + STORAGE_PAD);
+    conn_state *c = ctx;
+    c->pending = len;
+    c->big_frames = len >= BIG_FRAME;
+    if ((uint64_t)len + STORAGE_PAD > UINT32_MAX)
+        return NULL;
+    uint8_t *p = relay_sink_storage(c->sink, len + STORAGE_PAD);
     return p ? p + STORAGE_PAD : NULL;
 }
 
@@ -103,10 +131,13 @@ static void on_release(void *ctx, uint8_t *storage)
     free(storage - STORAGE_PAD);
 }
 
+/* A whole BUFFER frame: staged in the sink, handed to the stream session with the others of
+ * its batch (relay_sink_flush: when the batch is full, or the socket has nothing more now). */
 static int on_buffer(void *ctx, const etw_relay_buffer *b, uint16_t flags, uint8_t *storage)
 {
     conn_state *c = ctx;
     uint8_t *base = storage - STORAGE_PAD;
+    uint32_t base_size = c->pending + STORAGE_PAD;
     const uint8_t *buf = b->data;
     c->pending = 0; /* from here on the sink counts it */
     if (flags & ETW_RELAY_FLAG_ZSTD) {
@@ -121,13 +152,12 @@ static int on_buffer(void *ctx, const etw_relay_buffer *b, uint16_t flags, uint8
         }
         free(base);
         base = raw;
+        base_size = 0; /* not a block of the sink's size */
         buf = raw;
     }
-    char err[256];
-    if (relay_sink_add(c->sink, base, buf, b->raw_size, err, sizeof err) != 0) {
-        snprintf(c->err, sizeof c->err, "buffer %llu: %s", (unsigned long long)b->seq, err);
-        return ETW_RELAY_E_BUFFER;
-    }
+    relay_sink_stage(c->sink, base, base_size, buf, b->raw_size);
+    if (relay_sink_batch_full(c->sink))
+        return flush(c);
     return ETW_RELAY_OK;
 }
 
@@ -159,7 +189,8 @@ static int send_ack(conn_state *c)
 
 /* ACKs are coalesced (docs/wire-protocol.md §6): one once a quarter of the window is durable
  * and unacknowledged, or whenever the sender has nothing more in flight to read (it may be
- * waiting for the window), so a fast sender costs one ACK per several buffers. */
+ * waiting for the window) and the last batch went, so a fast sender costs one ACK per
+ * several buffers. */
 static int ack_wanted(conn_state *c)
 {
     if (c->ack_due)
@@ -168,10 +199,14 @@ static int ack_wanted(conn_state *c)
     if (done == c->acked)
         return 0;
     uint32_t window = c->col.welcome.max_in_flight ? c->col.welcome.max_in_flight : 1;
-    if (done - c->acked >= (window / 4 ? window / 4 : 1))
-        return 1;
-    struct pollfd p = {.fd = c->conn.fd, .events = POLLIN};
-    return !relay_conn_pending(&c->conn) && poll(&p, 1, 0) == 0;
+    return done - c->acked >= (window / 4 ? window / 4 : 1) || (c->drained && !relay_sink_staged(c->sink));
+}
+
+/* Half the window unacknowledged: a sender waits for ACKs soon, so batches go at once. */
+static int unacked_high(conn_state *c)
+{
+    uint32_t window = c->col.welcome.max_in_flight ? c->col.welcome.max_in_flight : 1;
+    return relay_sink_next_seq(c->sink) + relay_sink_staged(c->sink) - c->acked >= window / 2;
 }
 
 static void send_close(conn_state *c, uint32_t reason, const char *text)
@@ -220,6 +255,8 @@ static uint32_t serve(conn_state *c, int64_t hello_deadline)
         int64_t now = now_ms();
         /* Our own pauses are not the sender's silence: they restart the idle clock. */
         if (behind(c)) {
+            if (flush(c) != ETW_RELAY_OK) /* what is staged must be processed to retire */
+                return etw_relay_status_close_reason(ETW_RELAY_E_BUFFER);
             if (send_ack(c) != 0) /* before waiting: the sender may be waiting for it */
                 return ETW_RELAY_CLOSE_PROTOCOL;
             if (relay_sink_in_flight(c->sink) || !c->qs)
@@ -247,14 +284,39 @@ static uint32_t serve(conn_state *c, int64_t hello_deadline)
                 frame_start = last_rx;
             continue;
         }
+        if (c->sink && relay_sink_failed(c->sink)) { /* the .etl writer stopped */
+            relay_sink_write_error(c->sink, c->err, sizeof c->err);
+            return etw_relay_status_close_reason(ETW_RELAY_E_BUFFER);
+        }
         uint8_t *dst;
         size_t due = etw_relay_collector_direct(&c->col, &dst);
         size_t room = c->big_frames ? SMALL_READ : sizeof buf;
-        ssize_t got = due ? relay_conn_read2(&c->conn, dst, due, buf, room, 200)
-                          : relay_conn_read(&c->conn, buf, room, 200);
+        /* First without waiting; when the socket is empty, a staged batch waits a moment for
+         * more (a sender that streams sends the next buffer within that), then goes to the
+         * session; then this thread waits for the sender, briefly while what it took is not
+         * yet durable (its ACK may be what the sender waits for). */
+        int wait_ms = 0;
+        if (c->drained && c->sink)
+            wait_ms = relay_sink_staged(c->sink) ? BATCH_LINGER_MS
+                      : relay_sink_durable(c->sink) < relay_sink_next_seq(c->sink) ? DURABLE_POLL_MS
+                                                                                     : 200;
+        else if (c->drained)
+            wait_ms = 200;
+        ssize_t got = due ? relay_conn_read2(&c->conn, dst, due, buf, room, wait_ms)
+                          : relay_conn_read(&c->conn, buf, room, wait_ms);
         if (got < 0) {
             snprintf(c->err, sizeof c->err, "connection closed by the sender");
             return ETW_RELAY_CLOSE_COUNT_; /* nobody to tell */
+        }
+        if (got == 0 && c->sink && relay_sink_staged(c->sink) && (c->drained || unacked_high(c))) {
+            if (flush(c) != ETW_RELAY_OK)
+                return etw_relay_status_close_reason(ETW_RELAY_E_BUFFER);
+            c->drained = 1;
+            continue;
+        }
+        if (got == 0 && !c->drained) {
+            c->drained = 1;
+            continue;
         }
         if (got == 0) {
             if (now_ms() - last_rx > cfg->idle_ms) {
@@ -263,6 +325,7 @@ static uint32_t serve(conn_state *c, int64_t hello_deadline)
             }
             continue;
         }
+        c->drained = 0;
         last_rx = now_ms();
         if (!frame_start)
             frame_start = last_rx;
@@ -291,6 +354,8 @@ static uint32_t serve(conn_state *c, int64_t hello_deadline)
         }
     }
     /* END: drain the stream, then acknowledge everything. */
+    if (flush(c) != ETW_RELAY_OK)
+        return etw_relay_status_close_reason(ETW_RELAY_E_BUFFER);
     relay_sink_end(c->sink);
     send_ack(c);
     return ETW_RELAY_CLOSE_DONE;
@@ -319,6 +384,11 @@ void *relay_collect_conn_main(void *arg)
     } else {
         etw_relay_collector_init(&c->col, &ops, c, 0, cfg->window, cfg->caps);
         reason = serve(c, hello_deadline);
+        if (c->sink) { /* buffers received whole before the end go to the session too */
+            char err[400];
+            if (relay_sink_flush(c->sink, err, sizeof err) != 0 && cfg->verbose)
+                relay_log("%s: %s: %s", job->peer, c->name, err);
+        }
         if (reason == ETW_RELAY_CLOSE_SHUTDOWN && c->sink) {
             /* SIGTERM: drain what was received, acknowledge it all, then say goodbye. */
             relay_sink_end(c->sink);
@@ -336,6 +406,7 @@ void *relay_collect_conn_main(void *arg)
                       (unsigned long long)c->col.next_seq, (unsigned long long)c->col.duplicates);
     }
     if (c->sink) {
+        relay_sink_keep_storage(c->sink, 0); /* a session without a connection keeps no spares */
         relay_sink_add_receive_cpu(c->sink, relay_thread_cpu_ns());
         relay_registry_release(job->reg, cfg, c->sink, reason == ETW_RELAY_CLOSE_DONE);
     }
@@ -343,7 +414,7 @@ void *relay_collect_conn_main(void *arg)
     relay_conn_close(&c->conn);
     free(c);
     atomic_store(&job->finished, 1);
-    if (job->wake_fd >= 0 && write(job->wake_fd, "", 1) < 0) { /* the loop also wakes by itself */
-    }
+    if (job->wake_fd >= 0) /* the loop also wakes by itself */
+        etw_wake_signal(job->wake_fd);
     return NULL;
 }

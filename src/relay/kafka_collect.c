@@ -240,7 +240,8 @@ static void consume(kcollect *c, const rd_kafka_message_t *m)
     }
     /* Bounded memory, as on a TCP connection: wait while the session holds its quota. */
     uint64_t quota = c->o->sink.memory_limit ? c->o->sink.memory_limit : UINT64_MAX;
-    while (relay_sink_bytes_in_flight(s->sink) >= quota && !atomic_load(c->o->stop))
+    while (relay_sink_bytes_in_flight(s->sink) >= quota && !atomic_load(c->o->stop) &&
+           !relay_sink_failed(s->sink))
         relay_sink_wait(s->sink, 100);
     /* A copy, since the sink keeps buffers until their completion; malloc aligns it. */
     uint8_t *copy = malloc(b.data_len);

@@ -18,6 +18,7 @@
 
 #include <etwire/relay.h>
 
+#include "base/fd_io.h"
 #include "relay/collect.h"
 #include "relay/live.h"
 #include "relay/names.h"
@@ -193,7 +194,7 @@ ETWIRE_RELAY_API etwire_relay_collector *etwire_relay_collector_new(
         goto fail;
     if (!(cfg->quota = relay_quota_create(c->o.SourceMemory, c->o.SourceRate, c->o.MaxMemory / 2)) ||
         !(c->reg = relay_registry_create(sessions)) || !(c->jobs = calloc(conns, sizeof *c->jobs)) ||
-        pipe2(c->wake, O_CLOEXEC | O_NONBLOCK) != 0) {
+        etw_wake_pipe(c->wake) != 0) {
         set_err(err, errlen, "out of memory");
         goto fail;
     }
@@ -221,8 +222,7 @@ ETWIRE_RELAY_API int etwire_relay_collector_port(const etwire_relay_collector *c
 ETWIRE_RELAY_API void etwire_relay_collector_stop(etwire_relay_collector *c)
 {
     atomic_store(&c->stop, 1);
-    if (write(c->wake[1], "", 1) < 0) { /* full pipe: the loop is awake already */
-    }
+    etw_wake_signal(c->wake[1]);
 }
 
 /* Joins finished connection threads (all: every one, waiting); c->mu held. */
@@ -331,13 +331,6 @@ ETWIRE_RELAY_API int etwire_relay_collector_serve_fd(etwire_relay_collector *c, 
     return 0;
 }
 
-static void drain_wake(etwire_relay_collector *c)
-{
-    char b[256];
-    while (read(c->wake[0], b, sizeof b) > 0) {
-    }
-}
-
 ETWIRE_RELAY_API int etwire_relay_collector_run(etwire_relay_collector *c)
 {
     if (c->lfd < 0)
@@ -355,7 +348,7 @@ ETWIRE_RELAY_API int etwire_relay_collector_run(etwire_relay_collector *c)
                               {.fd = accept_blocked ? -1 : c->lfd, .events = POLLIN}};
         int ready = poll(p, 2, SWEEP_MS);
         if (p[0].revents) {
-            drain_wake(c);
+            etw_wake_drain(c->wake[0]);
             accept_blocked = 0;
         }
         if (ready == 0)

@@ -1,7 +1,8 @@
-/* One collector session's outputs (see sink.h). Ownership: a buffer's storage belongs to
- * the sink from relay_sink_add until its completion callback, which frees it; the ring keeps
- * completions in sequence so the acknowledged count only covers a contiguous prefix. */
-#include "relay/sink.h"
+/* One collector session's outputs (see sink.h, sink_impl.h). Ownership: a buffer's storage
+ * belongs to the sink from relay_sink_stage (or _add) until it is retired, completed and
+ * written, when it is kept for reuse or freed; the ring keeps buffers in sequence so the
+ * acknowledged count only covers a contiguous prefix. */
+#include "relay/sink_impl.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -13,48 +14,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "relay/live.h"
-#include "relay/sink_files.h"
-
-typedef struct slot {
-    const uint8_t *buf;
-    uint8_t *storage;
-    uint32_t size;
-    int done;
-} slot;
-
-struct relay_sink {
-    relay_sink_opts o;
-    relay_sink_files files;
-    PROCESSTRACE_HANDLE h;
-    pthread_t thread;
-    int started;
-    int joined;
-    int stuck; /* its ProcessTrace thread never returned: the sink is leaked, not freed */
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    slot *ring;
-    uint32_t cap, head, count;
-    uint32_t window;      /* negotiated buffers in flight (bounds memory without an .etl) */
-    uint64_t completed;   /* seq of the ring head: everything below is complete */
-    uint64_t next_seq;    /* seq of the next buffer added */
-    uint64_t bytes_in_flight;
-    uint64_t events;
-    uint64_t written;     /* buffers in the .etl: what may be acknowledged with one */
-    const uint8_t *writing; /* buffer being appended: its completion must not free it yet */
-    int writing_done;       /* ... and it completed meanwhile: the writer frees it */
-    int failed;
-    ETWIRE_RELAY_SESSION who;
-    void *user;           /* what the program's Open returned */
-    int user_open;
-    ULONG trace_rc;
-    relay_live_entry *live;      /* the adding thread's: created with the first buffer */
-    relay_live_entry *live_seen; /* (mu) the same, for the completion side's event counts */
-    int complete;                /* the sender ended the session */
-    _Atomic uint64_t receive_cpu_ns; /* its connection threads' CPU, summed as they end */
-    uint64_t process_cpu_ns;         /* its processing thread's CPU (written by it, read after
-                                        the join) */
-};
 
 uint64_t relay_thread_cpu_ns(void)
 {
@@ -75,38 +34,6 @@ static void WINAPI on_event(PEVENT_RECORD r)
     k->events++;
     if (k->o.cb && k->o.cb->Event)
         k->o.cb->Event(k->user, r);
-}
-
-static void WINAPI on_complete(const ETW_BUFFER_HEADER *buffer, void *ctx)
-{
-    relay_sink *k = ctx;
-    const uint8_t *b = (const uint8_t *)buffer;
-    pthread_mutex_lock(&k->mu);
-    {
-        for (uint32_t i = 0; i < k->count; i++) {
-            slot *s = &k->ring[(k->head + i) % k->cap];
-            if (s->buf == b && !s->done) {
-                s->done = 1;
-                if (b == k->writing)
-                    k->writing_done = 1; /* still being written: the writer frees it */
-                else
-                    free(s->storage);
-                s->storage = NULL;
-                k->bytes_in_flight -= s->size;
-                break;
-            }
-        }
-        while (k->count && k->ring[k->head].done) {
-            k->ring[k->head].done = 0;
-            k->head = (k->head + 1) % k->cap;
-            k->count--;
-            k->completed++;
-        }
-        if (k->live_seen) /* on the processing thread, which alone counts events */
-            relay_live_events(k->o.live, k->live_seen, k->events);
-    }
-    pthread_cond_broadcast(&k->cv);
-    pthread_mutex_unlock(&k->mu);
 }
 
 static void *trace_thread(void *arg)
@@ -146,14 +73,16 @@ static int start(relay_sink *k, uint32_t buffer_size)
     return 0;
 }
 
-/* Room for one more slot; the ring only grows while the connection keeps reading, which
- * stops at the memory limit. */
-static int grow(relay_sink *k)
+/* Room for n more slots; the ring only grows while the connection keeps reading, which
+ * stops at the memory limit. mu held. */
+static int grow(relay_sink *k, uint32_t n)
 {
-    if (k->count < k->cap)
+    if (k->count + n <= k->cap)
         return 0;
-    uint32_t cap = k->cap ? k->cap * 2 : 64;
-    slot *r = calloc(cap, sizeof *r);
+    uint32_t cap = k->cap ? k->cap : 64;
+    while (cap < k->count + n)
+        cap *= 2;
+    relay_slot *r = calloc(cap, sizeof *r);
     if (!r)
         return -1;
     for (uint32_t i = 0; i < k->count; i++)
@@ -165,6 +94,61 @@ static int grow(relay_sink *k)
     return 0;
 }
 
+/* A retired buffer's storage: kept for the adder's next buffer of the same size while a
+ * connection reads (a few blocks, SINK_SPARE_*), freed otherwise. mu held. */
+static void give_back(relay_sink *k, uint8_t *storage, uint32_t size)
+{
+    if (k->spare_on && size && size == k->spare_size && k->nspare < SINK_SPARE_MAX &&
+        (uint64_t)(k->nspare + 1) * size <= SINK_SPARE_BYTES) {
+        k->spare[k->nspare++] = storage;
+        return;
+    }
+    free(storage);
+}
+
+static void drop_spares(relay_sink *k)
+{
+    while (k->nspare)
+        free(k->spare[--k->nspare]);
+}
+
+void relay_sink_retire(relay_sink *k)
+{
+    while (k->count && k->ring[k->head].done && k->completed < k->wdone) {
+        relay_slot *s = &k->ring[k->head];
+        give_back(k, s->storage, s->storage_size);
+        atomic_fetch_sub(&k->bytes_in_flight, s->size);
+        *s = (relay_slot){0};
+        k->head = (k->head + 1) % k->cap;
+        k->count--;
+        k->completed++;
+    }
+    if (!k->o.out_dir)
+        atomic_store(&k->durable, k->completed);
+}
+
+/* The session is done with a buffer: taken buffers complete in the order they were taken, so
+ * the search ends at the first one not done yet. */
+static void WINAPI on_complete(const ETW_BUFFER_HEADER *buffer, void *ctx)
+{
+    relay_sink *k = ctx;
+    const uint8_t *b = (const uint8_t *)buffer;
+    pthread_mutex_lock(&k->mu);
+    for (uint32_t i = 0; i < k->count; i++) {
+        relay_slot *s = &k->ring[(k->head + i) % k->cap];
+        if (s->buf == b && !s->done) {
+            s->done = 1;
+            break;
+        }
+    }
+    relay_sink_retire(k);
+    if (k->live_seen) /* on the processing thread, which alone counts events */
+        relay_live_events(k->o.live, k->live_seen, k->events);
+    if (k->adder_waits)
+        pthread_cond_broadcast(&k->cv);
+    pthread_mutex_unlock(&k->mu);
+}
+
 void relay_sink_set_window(relay_sink *k, uint32_t window)
 {
     if (!k->started)
@@ -173,19 +157,14 @@ void relay_sink_set_window(relay_sink *k, uint32_t window)
 
 uint64_t relay_sink_durable(relay_sink *k)
 {
-    pthread_mutex_lock(&k->mu);
-    uint64_t v = k->o.out_dir ? k->written : k->completed;
-    pthread_mutex_unlock(&k->mu);
-    return v;
+    return atomic_load(&k->durable);
 }
-
-static int add(relay_sink *k, uint8_t *storage, const uint8_t *buf, uint32_t size, int save,
-               char *err, size_t errlen);
 
 /* A resumed session: the new buffer-stream session processes every buffer saved before, in
  * order, so the decoded output (rewritten from the start) has each event exactly once even
  * after a collector crash. Memory stays within the limit: a buffer is read only when the ones
- * in flight hold less. */
+ * in flight hold less. A saved buffer the session refuses was refused the first time too: it
+ * keeps its number and the replay goes on. */
 static int replay(relay_sink *k, uint64_t held, char *err, size_t errlen)
 {
     uint64_t offset = 0;
@@ -198,8 +177,32 @@ static int replay(relay_sink *k, uint64_t held, char *err, size_t errlen)
             snprintf(err, errlen, "cannot read back saved buffer %llu", (unsigned long long)i);
             return -1;
         }
-        /* A saved buffer the session refuses was refused the first time too: go on. */
-        add(k, buf, buf, size, 0, err, errlen);
+        if (!k->started && start(k, size) != 0) {
+            snprintf(err, errlen, "cannot start the processing thread");
+            free(buf);
+            return -1;
+        }
+        pthread_mutex_lock(&k->mu);
+        if (grow(k, 1) != 0) {
+            pthread_mutex_unlock(&k->mu);
+            free(buf);
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+        /* In the ring first: its completion may come before AddBuffer returns. */
+        k->ring[(k->head + k->count) % k->cap] = (relay_slot){.buf = buf, .storage = buf, .size = size};
+        k->count++;
+        k->next_seq++;
+        k->wdone = k->next_seq; /* in the .etl already */
+        atomic_store(&k->durable, k->o.out_dir ? k->wdone : k->completed);
+        atomic_fetch_add(&k->bytes_in_flight, size);
+        pthread_mutex_unlock(&k->mu);
+        ULONG rc = ProcessTraceAddBufferToBufferStream(k->h, (const ETW_BUFFER_HEADER *)buf, size);
+        if (rc == ERROR_SUCCESS && k->o.live)
+            relay_live_buffer(k->o.live, &k->live, k->who.Source, k->who.Session, k->who.Instance,
+                              buf, size, 1);
+        if (rc != ERROR_SUCCESS) /* no completion will come: as if it had */
+            on_complete((const ETW_BUFFER_HEADER *)buf, k);
     }
     return 0;
 }
@@ -214,6 +217,7 @@ relay_sink *relay_sink_open(const relay_sink_opts *o, const char *source, const 
     k->window = o->window ? o->window : 64;
     pthread_mutex_init(&k->mu, NULL);
     pthread_cond_init(&k->cv, NULL);
+    pthread_cond_init(&k->wcv, NULL);
     uint64_t held = 0;
     if (relay_sink_files_open(&k->files, o->out_dir, source, session, instance, &held, err, errlen) != 0)
         goto fail;
@@ -232,83 +236,154 @@ relay_sink *relay_sink_open(const relay_sink_opts *o, const char *source, const 
     }
     if (replay(k, held, err, errlen) != 0)
         goto fail;
+    pthread_mutex_lock(&k->mu);
     *next_seq = k->next_seq;
+    pthread_mutex_unlock(&k->mu);
     return k;
 fail:
     relay_sink_close(k, NULL);
     return NULL;
 }
 
-/* Queues one buffer; `save` says whether it still has to be appended to the .etl (a replayed
- * buffer is already there). The stream session checks the buffer first; only a buffer it took
- * is written, so the .etl never holds bytes the collector refused. */
-static int add(relay_sink *k, uint8_t *storage, const uint8_t *buf, uint32_t size, int save,
-               char *err, size_t errlen)
+uint8_t *relay_sink_storage(relay_sink *k, uint32_t size)
 {
-    if (!k->started && start(k, size) != 0) {
-        snprintf(err, errlen, "cannot start the processing thread");
-        free(storage);
+    uint8_t *p = NULL;
+    pthread_mutex_lock(&k->mu);
+    if (size != k->spare_size) { /* another size from now on: the blocks kept do not fit */
+        drop_spares(k);
+        k->spare_size = size;
+    }
+    if (k->nspare)
+        p = k->spare[--k->nspare];
+    pthread_mutex_unlock(&k->mu);
+    return p ? p : malloc(size);
+}
+
+void relay_sink_keep_storage(relay_sink *k, int on)
+{
+    pthread_mutex_lock(&k->mu);
+    k->spare_on = on;
+    if (!on)
+        drop_spares(k);
+    pthread_mutex_unlock(&k->mu);
+}
+
+void relay_sink_stage(relay_sink *k, uint8_t *storage, uint32_t storage_size, const uint8_t *buf,
+                      uint32_t size)
+{
+    k->staged[k->nstaged++] = (relay_staged){storage, buf, size, storage_size};
+    k->staged_bytes += size;
+}
+
+uint32_t relay_sink_staged(const relay_sink *k)
+{
+    return k->nstaged;
+}
+
+int relay_sink_batch_full(const relay_sink *k)
+{
+    return k->nstaged >= SINK_BATCH_MAX || k->staged_bytes >= SINK_BATCH_BYTES;
+}
+
+static void drop_staged(relay_sink *k, uint32_t from)
+{
+    for (uint32_t i = from; i < k->nstaged; i++)
+        free(k->staged[i].storage);
+    k->nstaged = 0;
+    k->staged_bytes = 0;
+}
+
+/* Hands the staged buffers to the stream session in one call. They enter the ring first (a
+ * completion may come before the call returns); those it refuses leave it again, the newest
+ * slots, which only this thread adds. A buffer reaches the .etl only once the session took it. */
+int relay_sink_flush(relay_sink *k, char *err, size_t errlen)
+{
+    uint32_t n = k->nstaged;
+    if (!n)
+        return 0;
+    if (atomic_load(&k->failed)) {
+        pthread_mutex_lock(&k->mu);
+        snprintf(err, errlen, "%s", k->werr);
+        pthread_mutex_unlock(&k->mu);
+        drop_staged(k, 0);
         return -1;
     }
+    if ((!k->started && start(k, k->staged[0].size) != 0) ||
+        (k->o.out_dir && !k->writer_started && relay_sink_writer_start(k) != 0)) {
+        snprintf(err, errlen, "cannot start the session's threads");
+        drop_staged(k, 0);
+        return -1;
+    }
+    const ETW_BUFFER_HEADER *bufs[SINK_BATCH_MAX];
+    ULONG sizes[SINK_BATCH_MAX];
     pthread_mutex_lock(&k->mu);
-    if (grow(k) != 0) {
+    if (grow(k, n) != 0) {
         pthread_mutex_unlock(&k->mu);
         snprintf(err, errlen, "out of memory");
-        free(storage);
+        drop_staged(k, 0);
         return -1;
     }
-    slot *s = &k->ring[(k->head + k->count) % k->cap];
-    *s = (slot){.buf = buf, .storage = storage, .size = size};
-    k->count++;
-    k->bytes_in_flight += size;
-    k->writing = save ? buf : NULL;
-    k->writing_done = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        const relay_staged *st = &k->staged[i];
+        k->ring[(k->head + k->count + i) % k->cap] =
+            (relay_slot){.buf = st->buf, .storage = st->storage, .size = st->size,
+                         .storage_size = st->storage_size};
+        bufs[i] = (const ETW_BUFFER_HEADER *)(const void *)st->buf;
+        sizes[i] = st->size;
+    }
+    k->count += n;
+    atomic_fetch_add(&k->bytes_in_flight, k->staged_bytes);
     pthread_mutex_unlock(&k->mu);
-    ULONG rc = ProcessTraceAddBufferToBufferStream(k->h, (const ETW_BUFFER_HEADER *)buf, size);
-    if (rc == ERROR_SUCCESS && k->o.live) {
-        /* Published as it arrives, before decoding and saving: live consumers see it now. */
-        int first = k->live == NULL;
-        relay_live_buffer(k->o.live, &k->live, k->who.Source, k->who.Session, k->who.Instance,
-                          buf, size, !save);
-        if (first && k->live) {
-            pthread_mutex_lock(&k->mu);
-            k->live_seen = k->live;
-            pthread_mutex_unlock(&k->mu);
+    ULONG taken = 0;
+    ULONG rc = etwire_stream_add_buffers(k->h, bufs, sizes, n, &taken);
+    if (k->o.live) /* published as they arrive, before decoding and saving */
+        for (ULONG i = 0; i < taken; i++) {
+            int first = k->live == NULL;
+            relay_live_buffer(k->o.live, &k->live, k->who.Source, k->who.Session, k->who.Instance,
+                              k->staged[i].buf, k->staged[i].size, 0);
+            if (first && k->live) {
+                pthread_mutex_lock(&k->mu);
+                k->live_seen = k->live;
+                pthread_mutex_unlock(&k->mu);
+            }
         }
-    }
-    if (rc != ERROR_SUCCESS) {
-        /* Refused: no completion will come, and it was never written. A replayed buffer is in
-         * the .etl all the same (written by an older version): it keeps its number. */
-        snprintf(err, errlen, "buffer refused: %s", etwire_strerror(rc));
-        pthread_mutex_lock(&k->mu);
-        k->writing = NULL;
-        if (save) { /* the newest slot is this one: only this thread adds */
-            k->count--;
-            k->bytes_in_flight -= size;
-            free(storage);
-        }
-        pthread_mutex_unlock(&k->mu);
-        if (!save) {
-            on_complete((const ETW_BUFFER_HEADER *)buf, k);
-            pthread_mutex_lock(&k->mu);
-            k->next_seq++;
-            k->written++;
-            pthread_mutex_unlock(&k->mu);
-        }
-        return -1;
-    }
-    int wrc = save ? relay_sink_files_write(&k->files, buf, size, err, errlen) : 0;
     pthread_mutex_lock(&k->mu);
-    if (k->writing_done)
-        free(storage);
-    k->writing = NULL;
-    k->next_seq++;
-    if (wrc == 0)
-        k->written++;
-    else
-        k->failed = 1;
+    for (uint32_t i = taken; i < n; i++) { /* refused or not offered: out of the ring again */
+        atomic_fetch_sub(&k->bytes_in_flight, k->staged[i].size);
+        k->ring[(k->head + k->count - 1) % k->cap] = (relay_slot){0};
+        k->count--;
+    }
+    k->next_seq += taken;
+    if (!k->o.out_dir)
+        k->wdone = k->next_seq;
+    relay_sink_retire(k); /* without an .etl, some may have completed already */
+    relay_sink_writer_kick(k);
     pthread_mutex_unlock(&k->mu);
-    return wrc;
+    if (taken < n)
+        snprintf(err, errlen, "buffer refused: %s", etwire_strerror(rc));
+    drop_staged(k, taken);
+    return taken < n ? -1 : 0;
+}
+
+int relay_sink_add(relay_sink *k, uint8_t *storage, const uint8_t *buf, uint32_t size,
+                   char *err, size_t errlen)
+{
+    if (relay_sink_flush(k, err, errlen) != 0) { /* whatever was staged goes first */
+        free(storage);
+        return -1;
+    }
+    relay_sink_stage(k, storage, 0, buf, size);
+    if (relay_sink_flush(k, err, errlen) != 0)
+        return -1;
+    /* Saved when this returns, as its callers count on (a write waits for its disk). */
+    uint64_t want = relay_sink_next_seq(k), d;
+    while (k->o.out_dir && (d = relay_sink_durable(k)) < want && !relay_sink_failed(k))
+        relay_sink_wait_durable(k, d, 1000);
+    if (relay_sink_failed(k)) {
+        relay_sink_write_error(k, err, errlen);
+        return -1;
+    }
+    return 0;
 }
 
 void relay_sink_mark_complete(relay_sink *k)
@@ -325,16 +400,7 @@ void relay_sink_set_ended(relay_sink *k)
 
 int relay_sink_failed(relay_sink *k)
 {
-    pthread_mutex_lock(&k->mu);
-    int v = k->failed;
-    pthread_mutex_unlock(&k->mu);
-    return v;
-}
-
-int relay_sink_add(relay_sink *k, uint8_t *storage, const uint8_t *buf, uint32_t size,
-                   char *err, size_t errlen)
-{
-    return add(k, storage, buf, size, 1, err, errlen);
+    return atomic_load(&k->failed);
 }
 
 uint64_t relay_sink_completed(relay_sink *k)
@@ -357,6 +423,9 @@ void relay_sink_end(relay_sink *k)
 {
     if (!k->h || k->h == INVALID_PROCESSTRACE_HANDLE)
         return;
+    char err[256];
+    if (relay_sink_flush(k, err, sizeof err) != 0) { /* refused: as if it never came */
+    }
     etwire_stream_end(k->h);
     if (!k->started || k->joined)
         return;
@@ -366,6 +435,7 @@ void relay_sink_end(relay_sink *k)
     ts.tv_sec += 30;
     if (pthread_timedjoin_np(k->thread, NULL, &ts) == 0) {
         k->joined = 1;
+        relay_sink_writer_stop(k); /* after the session: everything it took is then written */
     } else {
         fprintf(stderr, "etwire collect: %s: ProcessTrace did not return after the stream ended\n",
                 k->files.label);
@@ -378,32 +448,62 @@ uint32_t relay_sink_in_flight(relay_sink *k)
     pthread_mutex_lock(&k->mu);
     uint32_t v = k->count;
     pthread_mutex_unlock(&k->mu);
-    return v;
+    return v + k->nstaged;
 }
 
 uint64_t relay_sink_bytes_in_flight(relay_sink *k)
 {
-    pthread_mutex_lock(&k->mu);
-    uint64_t v = k->bytes_in_flight;
-    pthread_mutex_unlock(&k->mu);
-    return v;
+    return atomic_load(&k->bytes_in_flight) + k->staged_bytes;
+}
+
+/* One wait on cv, said beforehand so that retirements and writes signal it; 0 on a signal,
+ * nonzero at the deadline. mu held. */
+static int wait_until(relay_sink *k, const struct timespec *ts)
+{
+    k->adder_waits++;
+    int rc = pthread_cond_timedwait(&k->cv, &k->mu, ts);
+    k->adder_waits--;
+    return rc;
+}
+
+static void deadline_in(struct timespec *ts, int ms)
+{
+    clock_gettime(CLOCK_REALTIME, ts);
+    ts->tv_sec += ms / 1000;
+    ts->tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (ts->tv_nsec >= 1000000000L) {
+        ts->tv_sec++;
+        ts->tv_nsec -= 1000000000L;
+    }
 }
 
 void relay_sink_wait(relay_sink *k, int ms)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_sec += ms / 1000;
-    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
+    deadline_in(&ts, ms);
     pthread_mutex_lock(&k->mu);
     uint64_t seen = k->completed;
-    while (k->completed == seen && k->count > 0)
-        if (pthread_cond_timedwait(&k->cv, &k->mu, &ts) != 0)
+    while (k->completed == seen && k->count > 0 && !atomic_load(&k->failed))
+        if (wait_until(k, &ts) != 0)
             break;
+    pthread_mutex_unlock(&k->mu);
+}
+
+void relay_sink_wait_durable(relay_sink *k, uint64_t seen, int ms)
+{
+    struct timespec ts;
+    deadline_in(&ts, ms);
+    pthread_mutex_lock(&k->mu);
+    while (atomic_load(&k->durable) == seen && seen < k->next_seq && !atomic_load(&k->failed))
+        if (wait_until(k, &ts) != 0)
+            break;
+    pthread_mutex_unlock(&k->mu);
+}
+
+void relay_sink_write_error(relay_sink *k, char *err, size_t errlen)
+{
+    pthread_mutex_lock(&k->mu);
+    snprintf(err, errlen, "%s", k->werr[0] ? k->werr : "writing the .etl failed");
     pthread_mutex_unlock(&k->mu);
 }
 
@@ -424,15 +524,24 @@ void relay_sink_close(relay_sink *k, FILE *stats)
         }
         if (k->user_open && k->o.cb && k->o.cb->Close)
             k->o.cb->Close(k->user, &k->who, have ? &st : NULL);
-        CloseTrace(k->h); /* fires any completion still owed, freeing storage */
+        CloseTrace(k->h); /* fires any completion still owed */
     }
+    relay_sink_writer_stop(k); /* when the session never started */
+    if (k->stuck)
+        return;
+    drop_staged(k, 0);
     pthread_mutex_lock(&k->mu);
     k->live_seen = NULL;
+    for (uint32_t i = 0; i < k->count; i++) /* never written (a failed .etl): freed all the same */
+        free(k->ring[(k->head + i) % k->cap].storage);
+    k->count = 0;
+    drop_spares(k);
     pthread_mutex_unlock(&k->mu);
     relay_live_close(k->o.live, k->live, k->complete);
     relay_sink_files_close(&k->files);
     pthread_mutex_destroy(&k->mu);
     pthread_cond_destroy(&k->cv);
+    pthread_cond_destroy(&k->wcv);
     free(k->ring);
     free(k);
 }

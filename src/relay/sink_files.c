@@ -3,9 +3,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "base/bytes.h"
@@ -110,15 +112,15 @@ static int create_etl(relay_sink_files *f, char *err, size_t errlen)
     return 0;
 }
 
-int relay_sink_files_write(relay_sink_files *f, const uint8_t *buf, uint32_t size, char *err, size_t errlen)
+int relay_sink_files_writev(relay_sink_files *f, struct iovec *iov, int count, char *err, size_t errlen)
 {
     if (!f->out_dir)
         return 0;
     if (f->etl_fd < 0 && create_etl(f, err, errlen) != 0)
         return -1;
-    size_t done = 0;
-    while (done < size) {
-        ssize_t w = pwrite(f->etl_fd, buf + done, size - done, (off_t)(f->etl_bytes + done));
+    uint64_t done = 0;
+    while (count > 0) {
+        ssize_t w = pwritev(f->etl_fd, iov, count < IOV_MAX ? count : IOV_MAX, (off_t)(f->etl_bytes + done));
         if (w < 0 && errno == EINTR)
             continue;
         if (w <= 0) {
@@ -127,10 +129,26 @@ int relay_sink_files_write(relay_sink_files *f, const uint8_t *buf, uint32_t siz
             }
             return -1;
         }
-        done += (size_t)w;
+        done += (uint64_t)w;
+        size_t left = (size_t)w; /* moves past what was written */
+        while (count > 0 && left >= iov->iov_len) {
+            left -= iov->iov_len;
+            iov++;
+            count--;
+        }
+        if (count > 0) {
+            iov->iov_base = (uint8_t *)iov->iov_base + left;
+            iov->iov_len -= left;
+        }
     }
-    f->etl_bytes += size;
+    f->etl_bytes += done;
     return 0;
+}
+
+int relay_sink_files_write(relay_sink_files *f, const uint8_t *buf, uint32_t size, char *err, size_t errlen)
+{
+    struct iovec iov = {(void *)buf, size};
+    return relay_sink_files_writev(f, &iov, 1, err, errlen);
 }
 
 void relay_sink_files_stats(relay_sink_files *f, FILE *out, const ETWIRE_SESSION_STATS *st,

@@ -6,6 +6,7 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/uio.h>
 
 #include <etwire/etwire.h>
 
@@ -27,6 +28,9 @@ int relay_sink_files_read(relay_sink_files *f, uint64_t *offset, uint8_t **buf, 
 /* Appends a buffer (creating the file at the first); 0, or -1 with err. A failed write is cut
  * back off, so the file always ends with a whole buffer. */
 int relay_sink_files_write(relay_sink_files *f, const uint8_t *buf, uint32_t size, char *err, size_t errlen);
+/* Appends several buffers with as few system calls as the kernel allows (iov is consumed);
+ * 0, or -1 with err, the file cut back to what it held before. */
+int relay_sink_files_writev(relay_sink_files *f, struct iovec *iov, int count, char *err, size_t errlen);
 /* cpu_ms: CPU time of the session's connection threads ([0], receiving and saving) and of its
  * processing thread ([1], merging and the program's event callbacks). */
 void relay_sink_files_stats(relay_sink_files *f, FILE *out, const ETWIRE_SESSION_STATS *st,
