@@ -388,6 +388,8 @@ void *relay_collect_conn_main(void *arg)
             char err[400];
             if (relay_sink_flush(c->sink, err, sizeof err) != 0 && cfg->verbose)
                 relay_log("%s: %s: %s", job->peer, c->name, err);
+            /* Saved before the sender hears of the close: what it sees on disk then is all. */
+            relay_sink_wait_written(c->sink, IO_TIMEOUT_MS);
         }
         if (reason == ETW_RELAY_CLOSE_SHUTDOWN && c->sink) {
             /* SIGTERM: drain what was received, acknowledge it all, then say goodbye. */

@@ -500,6 +500,19 @@ void relay_sink_wait_durable(relay_sink *k, uint64_t seen, int ms)
     pthread_mutex_unlock(&k->mu);
 }
 
+void relay_sink_wait_written(relay_sink *k, int ms)
+{
+    if (!k->o.out_dir)
+        return;
+    struct timespec ts;
+    deadline_in(&ts, ms);
+    pthread_mutex_lock(&k->mu);
+    while (k->wdone < k->next_seq && !atomic_load(&k->failed))
+        if (wait_until(k, &ts) != 0)
+            break;
+    pthread_mutex_unlock(&k->mu);
+}
+
 void relay_sink_write_error(relay_sink *k, char *err, size_t errlen)
 {
     pthread_mutex_lock(&k->mu);

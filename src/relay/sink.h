@@ -75,6 +75,8 @@ void relay_sink_wait(relay_sink *k, int ms);
 /* Waits up to ms for relay_sink_durable to move past seen (returns at once when every buffer
  * taken is durable, or a write failed). */
 void relay_sink_wait_durable(relay_sink *k, uint64_t seen, int ms);
+/* Waits up to ms until every buffer taken is in the .etl (or a write failed). */
+void relay_sink_wait_written(relay_sink *k, int ms);
 /* The failed .etl write's message (relay_sink_failed). */
 void relay_sink_write_error(relay_sink *k, char *err, size_t errlen);
 /* The session ended: its .etl becomes read-only, the mark that it is never reopened. */
