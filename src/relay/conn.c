@@ -24,8 +24,8 @@
 #define BIG_FRAME 32768u
 #define SMALL_READ 4096u
 /* Buffers go to the session a batch at a time (sink.h); an empty socket makes a batch wait
- * this long for more before it goes, and then, while what went is not durable yet, the wait
- * for the sender is this short so that its ACK follows soon. */
+ * this long for more before it goes, and then, while what went is not durable yet and there is
+ * no wake-up pipe, the wait for the sender is this short so that its ACK follows soon. */
 #define BATCH_LINGER_MS 1
 #define DURABLE_POLL_MS 2
 
@@ -45,6 +45,8 @@ typedef struct conn_state {
     uint32_t pending;       /* bytes of the BUFFER frame being read */
     int drained;            /* the last read found the socket empty: the sender sends nothing
                                now (it may wait for an ACK) */
+    int wake[2];            /* the sink's writer and completions end this thread's wait for
+                               data when an ACK is due (relay_sink_arm); -1 when none */
     int big_frames;         /* the last BUFFER frame was large: read its successors' headers in
                                small reads, their payloads straight into their storage */
     char err[512];
@@ -90,6 +92,7 @@ static int on_hello(void *ctx, const etw_relay_hello *h, etw_relay_welcome *w)
     w->next_seq = relay_sink_next_seq(c->sink);
     relay_sink_set_window(c->sink, w->max_in_flight);
     relay_sink_keep_storage(c->sink, 1);
+    relay_sink_set_notify(c->sink, c->wake[1]);
     c->acked = w->next_seq;
     atomic_store(&c->job->authed, 1);
     if (cfg->verbose)
@@ -202,6 +205,30 @@ static int ack_wanted(conn_state *c)
     return done - c->acked >= (window / 4 ? window / 4 : 1) || (c->drained && !relay_sink_staged(c->sink));
 }
 
+/* How long to wait for the sender when its socket is empty: staged buffers wait a moment for
+ * more; while what was taken is not yet durable, until the next ACK is due (the sink signals
+ * the wake-up pipe; without one, briefly); otherwise up to 200 ms (the deadlines are looked at
+ * in between). 0: do not wait, an ACK is due already. *armed: relay_sink_disarm afterwards. */
+static int wait_for_sender_ms(conn_state *c, int *armed)
+{
+    *armed = 0;
+    if (!c->sink)
+        return 200;
+    if (relay_sink_staged(c->sink))
+        return BATCH_LINGER_MS;
+    uint64_t taken = relay_sink_next_seq(c->sink);
+    if (relay_sink_durable(c->sink) >= taken)
+        return 200;
+    if (c->wake[1] < 0)
+        return DURABLE_POLL_MS;
+    uint32_t window = c->col.welcome.max_in_flight ? c->col.welcome.max_in_flight : 1;
+    uint64_t at = c->acked + (window / 4 ? window / 4 : 1);
+    if (!relay_sink_arm(c->sink, at < taken ? at : taken))
+        return 0;
+    *armed = 1;
+    return 200;
+}
+
 /* Half the window unacknowledged: a sender waits for ACKs soon, so batches go at once. */
 static int unacked_high(conn_state *c)
 {
@@ -295,15 +322,13 @@ static uint32_t serve(conn_state *c, int64_t hello_deadline)
          * more (a sender that streams sends the next buffer within that), then goes to the
          * session; then this thread waits for the sender, briefly while what it took is not
          * yet durable (its ACK may be what the sender waits for). */
-        int wait_ms = 0;
-        if (c->drained && c->sink)
-            wait_ms = relay_sink_staged(c->sink) ? BATCH_LINGER_MS
-                      : relay_sink_durable(c->sink) < relay_sink_next_seq(c->sink) ? DURABLE_POLL_MS
-                                                                                     : 200;
-        else if (c->drained)
-            wait_ms = 200;
+        int armed = 0, wait_ms = c->drained ? wait_for_sender_ms(c, &armed) : 0;
+        if (c->drained && !wait_ms)
+            continue; /* an ACK is due: it goes first */
         ssize_t got = due ? relay_conn_read2(&c->conn, dst, due, buf, room, wait_ms)
                           : relay_conn_read(&c->conn, buf, room, wait_ms);
+        if (armed)
+            relay_sink_disarm(c->sink);
         if (got < 0) {
             snprintf(c->err, sizeof c->err, "connection closed by the sender");
             return ETW_RELAY_CLOSE_COUNT_; /* nobody to tell */
@@ -375,6 +400,9 @@ void *relay_collect_conn_main(void *arg)
     c->job = job;
     c->refuse_reason = ETW_RELAY_CLOSE_AUTH;
     relay_conn_init(&c->conn, job->fd);
+    if (etw_wake_pipe(c->wake) != 0) /* short of descriptors: ACKs then follow brief waits */
+        c->wake[0] = c->wake[1] = -1;
+    c->conn.wake_fd = c->wake[0];
     snprintf(c->name, sizeof c->name, "(no HELLO yet)");
     uint32_t reason = ETW_RELAY_CLOSE_COUNT_;
     int64_t hello_deadline = now_ms() + cfg->handshake_ms;
@@ -408,12 +436,16 @@ void *relay_collect_conn_main(void *arg)
                       (unsigned long long)c->col.next_seq, (unsigned long long)c->col.duplicates);
     }
     if (c->sink) {
+        relay_sink_set_notify(c->sink, -1); /* before the pipe closes */
         relay_sink_keep_storage(c->sink, 0); /* a session without a connection keeps no spares */
         relay_sink_add_receive_cpu(c->sink, relay_thread_cpu_ns());
         relay_registry_release(job->reg, cfg, c->sink, reason == ETW_RELAY_CLOSE_DONE);
     }
     relay_quota_leave(cfg->quota, c->qs, &c->q_mine);
     relay_conn_close(&c->conn);
+    for (int i = 0; i < 2; i++)
+        if (c->wake[i] >= 0)
+            close(c->wake[i]);
     free(c);
     atomic_store(&job->finished, 1);
     if (job->wake_fd >= 0) /* the loop also wakes by itself */

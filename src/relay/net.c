@@ -15,6 +15,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "base/fd_io.h"
 #include "relay/tls.h"
 
 static int split_addr(const char *addr, char *host, size_t hostlen, char *port, size_t portlen)
@@ -167,6 +168,7 @@ void relay_conn_init(relay_conn *c, int fd)
 {
     memset(c, 0, sizeof *c);
     c->fd = fd;
+    c->wake_fd = -1;
 }
 
 int relay_conn_pending(relay_conn *c)
@@ -191,10 +193,15 @@ ssize_t relay_conn_read2(relay_conn *c, void *dst1, size_t n1, void *dst2, size_
             return -1;
         if (timeout_ms == 0) /* a look, not a wait: no poll() to say what readv said */
             return 0;
-        struct pollfd p = {.fd = c->fd, .events = POLLIN};
-        int rc = poll(&p, 1, timeout_ms);
+        struct pollfd p[2] = {{.fd = c->fd, .events = POLLIN}, {.fd = c->wake_fd, .events = POLLIN}};
+        int rc = poll(p, c->wake_fd >= 0 ? 2 : 1, timeout_ms);
         if (rc == 0)
             return 0;
+        if (rc > 0 && c->wake_fd >= 0 && p[1].revents) { /* woken: the wait ends now */
+            etw_wake_drain(c->wake_fd);
+            if (!p[0].revents)
+                return 0;
+        }
         if (rc < 0 && errno != EINTR)
             return -1;
     }

@@ -12,6 +12,7 @@ typedef struct relay_conn {
     void *ssl; /* SSL * when the connection is TLS */
     char peer[64];
     char why[192]; /* TLS: what OpenSSL said when a read or write failed (an alert), or "" */
+    int wake_fd;   /* readable: a read's wait for data ends early, returning 0 (-1: none) */
 } relay_conn;
 
 /* 0 when addr has the form "HOST:PORT", "[V6]:PORT" or ":PORT" with a port number 1..65535;

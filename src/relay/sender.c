@@ -57,10 +57,38 @@ void relay_sender_attach_spool(relay_sender *s, struct relay_spool *sp, const st
     }
 }
 
+#define SPARE_BYTES (4u << 20)
+
+/* An acknowledged frame of `size` bytes: kept for the next buffer, or freed. */
+static void give_back(relay_sender *s, uint8_t *frame, size_t size)
+{
+    if (frame && size == s->spare_size && s->nspare < sizeof s->spare / sizeof s->spare[0] &&
+        (s->nspare + 1) * size <= SPARE_BYTES) {
+        s->spare[s->nspare++] = frame;
+        return;
+    }
+    free(frame);
+}
+
+/* A frame of `size` bytes: one kept, or a new one. */
+static uint8_t *frame_block(relay_sender *s, size_t size)
+{
+    if (size != s->spare_size) { /* buffers of another size from now on */
+        while (s->nspare)
+            free(s->spare[--s->nspare]);
+        s->spare_size = size;
+    }
+    return s->nspare ? s->spare[--s->nspare] : malloc(size);
+}
+
 void relay_sender_drop_acked(relay_sender *s)
 {
     while (s->count && s->q[s->head].seq < s->sm.acked) {
-        free(s->q[s->head].frame);
+        entry *e = &s->q[s->head];
+        if (s->sp) /* spooled frames come from the spool reader's blocks */
+            free(e->frame);
+        else
+            give_back(s, e->frame, ETW_RELAY_BUFFER_PREFIX + (size_t)e->size);
         s->q[s->head].frame = NULL;
         s->head = (s->head + 1) % s->o.window;
         s->count--;
@@ -137,7 +165,7 @@ int relay_sender_push(relay_sender *s, const uint8_t *buf, uint32_t size)
         return 0;
     }
     entry *e = &s->q[(s->head + s->count) % s->o.window];
-    e->frame = malloc(ETW_RELAY_BUFFER_PREFIX + (size_t)size);
+    e->frame = frame_block(s, ETW_RELAY_BUFFER_PREFIX + (size_t)size);
     if (!e->frame) {
         relay_sender_note(s, "out of memory");
         return -1;
@@ -242,6 +270,8 @@ void relay_sender_destroy(relay_sender *s)
         s->count--;
     }
     relay_spool_close(s->sp); /* kept on disk for the next run */
+    while (s->nspare)
+        free(s->spare[--s->nspare]);
     free(s->q);
     free(s->zbuf);
     free(s);

@@ -30,6 +30,11 @@ struct relay_sender {
     uint32_t head, count;
     uint8_t *zbuf;
     size_t zcap;
+    /* Frames of acknowledged buffers, kept for the next ones of the same size (no allocation,
+     * and no fresh pages to fault in, per buffer): at most 32 of them, 4 MiB (sender.c). */
+    uint8_t *spare[32];
+    uint32_t nspare;
+    size_t spare_size;
     int64_t last_send_ms;
     struct relay_spool *sp; /* --spool: buffers are read back from disk into the queue */
     uint64_t queued_to;     /* with a spool: one past the newest buffer in the queue */

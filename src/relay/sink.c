@@ -14,6 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/fd_io.h"
+
 
 uint64_t relay_thread_cpu_ns(void)
 {
@@ -123,8 +125,43 @@ void relay_sink_retire(relay_sink *k)
         k->count--;
         k->completed++;
     }
-    if (!k->o.out_dir)
+    if (!k->o.out_dir) {
         atomic_store(&k->durable, k->completed);
+        relay_sink_durable_moved(k, k->completed);
+    }
+}
+
+/* The adder armed notify_at before it looked at durable one last time and slept; this side
+ * stored durable before it looks at notify_at: one of the two sees the other (sequentially
+ * consistent atomics), so no wake-up is lost, and the exchange sends at most one per arming. */
+void relay_sink_durable_moved(relay_sink *k, uint64_t durable)
+{
+    uint64_t at = atomic_load(&k->notify_at);
+    if (durable >= at && k->notify_fd >= 0 &&
+        atomic_compare_exchange_strong(&k->notify_at, &at, UINT64_MAX))
+        etw_wake_signal(k->notify_fd);
+}
+
+void relay_sink_set_notify(relay_sink *k, int fd)
+{
+    pthread_mutex_lock(&k->mu);
+    k->notify_fd = fd;
+    atomic_store(&k->notify_at, UINT64_MAX);
+    pthread_mutex_unlock(&k->mu);
+}
+
+int relay_sink_arm(relay_sink *k, uint64_t at)
+{
+    atomic_store(&k->notify_at, at);
+    if (atomic_load(&k->durable) < at)
+        return 1;
+    atomic_store(&k->notify_at, UINT64_MAX);
+    return 0;
+}
+
+void relay_sink_disarm(relay_sink *k)
+{
+    atomic_store(&k->notify_at, UINT64_MAX);
 }
 
 /* The session is done with a buffer: taken buffers complete in the order they were taken, so
@@ -218,6 +255,8 @@ relay_sink *relay_sink_open(const relay_sink_opts *o, const char *source, const 
     pthread_mutex_init(&k->mu, NULL);
     pthread_cond_init(&k->cv, NULL);
     pthread_cond_init(&k->wcv, NULL);
+    k->notify_fd = -1;
+    atomic_store(&k->notify_at, UINT64_MAX);
     uint64_t held = 0;
     if (relay_sink_files_open(&k->files, o->out_dir, source, session, instance, &held, err, errlen) != 0)
         goto fail;

@@ -75,6 +75,13 @@ void relay_sink_wait(relay_sink *k, int ms);
 /* Waits up to ms for relay_sink_durable to move past seen (returns at once when every buffer
  * taken is durable, or a write failed). */
 void relay_sink_wait_durable(relay_sink *k, uint64_t seen, int ms);
+/* The adding thread's wake-up pipe (etw_wake_pipe's write end; -1: none, before it closes it):
+ * relay_sink_arm(k, at) says it sleeps until durable reaches at (0: it has already, do not
+ * sleep), and then the pipe is signalled once; relay_sink_disarm when it woke for another
+ * reason. */
+void relay_sink_set_notify(relay_sink *k, int fd);
+int relay_sink_arm(relay_sink *k, uint64_t at);
+void relay_sink_disarm(relay_sink *k);
 /* Waits up to ms until every buffer taken is in the .etl (or a write failed). */
 void relay_sink_wait_written(relay_sink *k, int ms);
 /* The failed .etl write's message (relay_sink_failed). */

@@ -54,6 +54,9 @@ struct relay_sink {
     uint64_t wdone;         /* (mu) seq below which the writer is done (all, without an .etl) */
     _Atomic uint64_t bytes_in_flight; /* taken, not retired (written under mu) */
     _Atomic uint64_t durable;         /* what may be acknowledged (sink.h) */
+    _Atomic uint64_t notify_at;       /* the adder sleeps until durable reaches this: signal
+                                         notify_fd then (UINT64_MAX: nobody waits) */
+    int notify_fd;                    /* (mu) the adder's wake-up pipe, or -1 */
     atomic_int failed;                /* an .etl write failed: see werr */
     char werr[320];                   /* (mu) */
     /* The adder's own: staged buffers not yet handed to the stream session. */
@@ -85,6 +88,8 @@ struct relay_sink {
 
 /* Retires the ring's leading buffers that are completed and written; mu held. */
 void relay_sink_retire(relay_sink *k);
+/* durable moved (mu held): wakes the adder if it sleeps until it got this far. */
+void relay_sink_durable_moved(relay_sink *k, uint64_t durable);
 /* The writer (sink_writer.c): started with the first buffer to save, stopped by
  * relay_sink_writer_stop once everything taken is written (bounded wait). */
 int relay_sink_writer_start(relay_sink *k);

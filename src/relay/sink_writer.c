@@ -60,6 +60,7 @@ static void *writer_main(void *arg)
         } else {
             k->wdone = first + (uint64_t)n;
             atomic_store(&k->durable, k->wdone);
+            relay_sink_durable_moved(k, k->wdone);
             relay_sink_retire(k);
         }
         if (k->adder_waits)

@@ -20,6 +20,8 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include "base/fd_io.h"
+
 int relay_tls_available(void)
 {
     return 1;
@@ -148,14 +150,20 @@ static int wait_for(relay_conn *c, int rc, int timeout_ms)
             ERR_error_string_n(code, c->why, sizeof c->why);
         ERR_clear_error();
     }
-    struct pollfd p = {.fd = c->fd};
+    struct pollfd p[2] = {{.fd = c->fd}, {.fd = c->wake_fd, .events = POLLIN}};
     if (e == SSL_ERROR_WANT_READ)
-        p.events = POLLIN;
+        p[0].events = POLLIN;
     else if (e == SSL_ERROR_WANT_WRITE)
-        p.events = POLLOUT;
+        p[0].events = POLLOUT;
     else
         return -1;
-    int n = poll(&p, 1, timeout_ms);
+    int wake = e == SSL_ERROR_WANT_READ && c->wake_fd >= 0; /* only a wait for data ends early */
+    int n = poll(p, wake ? 2 : 1, timeout_ms);
+    if (n > 0 && wake && p[1].revents) {
+        etw_wake_drain(c->wake_fd);
+        if (!p[0].revents)
+            return 0;
+    }
     return n > 0 ? 1 : n == 0 ? 0 : -1;
 }
 
