@@ -226,18 +226,22 @@ static int replay(relay_sink *k, uint64_t held, char *err, size_t errlen)
             snprintf(err, errlen, "out of memory");
             return -1;
         }
-        /* In the ring first: its completion may come before AddBuffer returns. */
+        /* In the ring first: its completion may come before AddBuffer returns. It retires only
+         * once counted as written (below), after the live subscribers had it. */
         k->ring[(k->head + k->count) % k->cap] = (relay_slot){.buf = buf, .storage = buf, .size = size};
         k->count++;
-        k->next_seq++;
-        k->wdone = k->next_seq; /* in the .etl already */
-        atomic_store(&k->durable, k->o.out_dir ? k->wdone : k->completed);
         atomic_fetch_add(&k->bytes_in_flight, size);
         pthread_mutex_unlock(&k->mu);
         ULONG rc = ProcessTraceAddBufferToBufferStream(k->h, (const ETW_BUFFER_HEADER *)buf, size);
         if (rc == ERROR_SUCCESS && k->o.live)
             relay_live_buffer(k->o.live, &k->live, k->who.Source, k->who.Session, k->who.Instance,
                               buf, size, 1);
+        pthread_mutex_lock(&k->mu);
+        k->next_seq++;
+        k->wdone = k->next_seq; /* in the .etl already */
+        atomic_store(&k->durable, k->o.out_dir ? k->wdone : k->completed);
+        relay_sink_retire(k); /* if it completed meanwhile */
+        pthread_mutex_unlock(&k->mu);
         if (rc != ERROR_SUCCESS) /* no completion will come: as if it had */
             on_complete((const ETW_BUFFER_HEADER *)buf, k);
     }
