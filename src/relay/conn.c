@@ -350,7 +350,9 @@ static uint32_t serve(conn_state *c, int64_t hello_deadline)
             }
             continue;
         }
-        c->drained = 0;
+        /* A plain socket that gave less than asked for is empty now: the next read waits
+         * (saves a readv that would only say so). */
+        c->drained = !c->conn.ssl && (size_t)got < due + room;
         last_rx = now_ms();
         if (!frame_start)
             frame_start = last_rx;
