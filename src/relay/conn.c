@@ -286,7 +286,11 @@ static uint32_t serve(conn_state *c, int64_t hello_deadline)
                 return etw_relay_status_close_reason(ETW_RELAY_E_BUFFER);
             if (send_ack(c) != 0) /* before waiting: the sender may be waiting for it */
                 return ETW_RELAY_CLOSE_PROTOCOL;
-            if (relay_sink_in_flight(c->sink) || !c->qs)
+            /* Its own quota full: reading resumes once an eighth of it is free (one wake-up for
+             * many retired buffers, not one each). */
+            if (relay_sink_bytes_in_flight(c->sink) >= cfg->max_memory)
+                relay_sink_wait_below(c->sink, cfg->max_memory - cfg->max_memory / 8, 100);
+            else if (relay_sink_in_flight(c->sink) || !c->qs)
                 relay_sink_wait(c->sink, 100);
             else /* only the source's other sessions hold memory: their completions free it */
                 relay_quota_wait(c->qs, 100);

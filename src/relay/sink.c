@@ -131,6 +131,12 @@ void relay_sink_retire(relay_sink *k)
     }
 }
 
+void relay_sink_wake_adder(relay_sink *k)
+{
+    if (k->adder_waits && (!k->adder_below || atomic_load(&k->bytes_in_flight) < k->adder_below))
+        pthread_cond_broadcast(&k->cv);
+}
+
 /* The adder armed notify_at before it looked at durable one last time and slept; this side
  * stored durable before it looks at notify_at: one of the two sees the other (sequentially
  * consistent atomics), so no wake-up is lost, and the exchange sends at most one per arming. */
@@ -181,8 +187,7 @@ static void WINAPI on_complete(const ETW_BUFFER_HEADER *buffer, void *ctx)
     relay_sink_retire(k);
     if (k->live_seen) /* on the processing thread, which alone counts events */
         relay_live_events(k->o.live, k->live_seen, k->events);
-    if (k->adder_waits)
-        pthread_cond_broadcast(&k->cv);
+    relay_sink_wake_adder(k);
     pthread_mutex_unlock(&k->mu);
 }
 
@@ -529,6 +534,19 @@ void relay_sink_wait(relay_sink *k, int ms)
     while (k->completed == seen && k->count > 0 && !atomic_load(&k->failed))
         if (wait_until(k, &ts) != 0)
             break;
+    pthread_mutex_unlock(&k->mu);
+}
+
+void relay_sink_wait_below(relay_sink *k, uint64_t bytes, int ms)
+{
+    struct timespec ts;
+    deadline_in(&ts, ms);
+    pthread_mutex_lock(&k->mu);
+    k->adder_below = bytes ? bytes : 1;
+    while (atomic_load(&k->bytes_in_flight) >= bytes && k->count > 0 && !atomic_load(&k->failed))
+        if (wait_until(k, &ts) != 0)
+            break;
+    k->adder_below = 0;
     pthread_mutex_unlock(&k->mu);
 }
 

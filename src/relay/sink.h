@@ -72,6 +72,9 @@ uint64_t relay_sink_next_seq(relay_sink *k);
 void relay_sink_end(relay_sink *k);
 /* Waits up to ms for a buffer to retire. */
 void relay_sink_wait(relay_sink *k, int ms);
+/* Waits up to ms for the bytes in flight to drop below `bytes` (staged ones flushed first): the
+ * wake-up comes once, not per retired buffer. */
+void relay_sink_wait_below(relay_sink *k, uint64_t bytes, int ms);
 /* Waits up to ms for relay_sink_durable to move past seen (returns at once when every buffer
  * taken is durable, or a write failed). */
 void relay_sink_wait_durable(relay_sink *k, uint64_t seen, int ms);

@@ -46,6 +46,8 @@ struct relay_sink {
     pthread_mutex_t mu;
     pthread_cond_t cv;      /* retirements and writes, for an adder waiting (adder_waits) */
     int adder_waits;        /* (mu) */
+    uint64_t adder_below;   /* (mu) it waits for bytes in flight to drop below this (0: for
+                               any retirement or write) */
     relay_slot *ring;       /* (mu) the buffers taken, from seq `completed` on */
     uint32_t cap, head, count;
     uint32_t window;        /* negotiated buffers in flight (bounds memory without an .etl) */
@@ -88,6 +90,8 @@ struct relay_sink {
 
 /* Retires the ring's leading buffers that are completed and written; mu held. */
 void relay_sink_retire(relay_sink *k);
+/* Wakes the adder if it waits and what it waits for may have come (mu held). */
+void relay_sink_wake_adder(relay_sink *k);
 /* durable moved (mu held): wakes the adder if it sleeps until it got this far. */
 void relay_sink_durable_moved(relay_sink *k, uint64_t durable);
 /* The writer (sink_writer.c): started with the first buffer to save, stopped by

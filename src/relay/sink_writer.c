@@ -63,8 +63,7 @@ static void *writer_main(void *arg)
             relay_sink_durable_moved(k, k->wdone);
             relay_sink_retire(k);
         }
-        if (k->adder_waits)
-            pthread_cond_broadcast(&k->cv);
+        relay_sink_wake_adder(k);
     }
     pthread_mutex_unlock(&k->mu);
     return NULL;
