@@ -282,7 +282,10 @@ void etw_strbuf_json_string(etw_strbuf *sb, const char *s, size_t n)
         case '\n': etw_strbuf_puts(sb, "\\n"); break;
         case '\r': etw_strbuf_puts(sb, "\\r"); break;
         case '\t': etw_strbuf_puts(sb, "\\t"); break;
-        default: etw_strbuf_printf(sb, "\\u%04x", c); break;
+        default: /* the other control characters: \u00XX, lower-case hex as before */
+            etw_strbuf_puts(sb, "\\u00");
+            etw_strbuf_append(sb, etw_hex_pairs + 2 * c, 2);
+            break;
         }
     }
     etw_strbuf_append(sb, s + start, n - start);
