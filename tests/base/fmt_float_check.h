@@ -11,10 +11,13 @@
 
 #include "base/fmt_float.h"
 
+/* Not every includer uses every helper. */
+#define FMT_CHECK_UNUSED __attribute__((unused))
+
 static unsigned long fmt_check_failures;
 
 /* The printf spec of (conv, precision, flags), e.g. "%+#.17g". */
-static void fmt_check_spec(char *spec, char conv, int precision, unsigned flags)
+static FMT_CHECK_UNUSED void fmt_check_spec(char *spec, char conv, int precision, unsigned flags)
 {
     char *p = spec;
     *p++ = '%';
@@ -31,7 +34,7 @@ static void fmt_check_spec(char *spec, char conv, int precision, unsigned flags)
 }
 
 /* 1 when both agree; prints the first 10 differences. */
-static int fmt_check_one(double v, char conv, int precision, unsigned flags)
+static FMT_CHECK_UNUSED int fmt_check_one(double v, char conv, int precision, unsigned flags)
 {
     static char ours[2048], theirs[2048];
     char spec[32];
@@ -53,7 +56,7 @@ static int fmt_check_one(double v, char conv, int precision, unsigned flags)
     return 0;
 }
 
-static double fmt_check_from_bits(uint64_t bits)
+static FMT_CHECK_UNUSED double fmt_check_from_bits(uint64_t bits)
 {
     double v;
     memcpy(&v, &bits, sizeof v);
@@ -61,7 +64,7 @@ static double fmt_check_from_bits(uint64_t bits)
 }
 
 /* 2^e exactly, e in [-1074, 1023] (libm-free: tests do not link it). */
-static double fmt_check_pow2(int e)
+static FMT_CHECK_UNUSED double fmt_check_pow2(int e)
 {
     if (e >= -1022)
         return fmt_check_from_bits((uint64_t)(e + 1023) << 52);
@@ -69,7 +72,7 @@ static double fmt_check_pow2(int e)
 }
 
 /* The neighbouring double towards +inf (up) or -inf. */
-static double fmt_check_next(double v, int up)
+static FMT_CHECK_UNUSED double fmt_check_next(double v, int up)
 {
     uint64_t b;
     if (v == 0)
@@ -80,14 +83,14 @@ static double fmt_check_next(double v, int up)
 }
 
 /* v scaled by 2^e, e in [-1074, 1023] split into two exact steps where possible. */
-static double fmt_check_scale(double v, int e)
+static FMT_CHECK_UNUSED double fmt_check_scale(double v, int e)
 {
     int half = e / 2;
     return v * fmt_check_pow2(half) * fmt_check_pow2(e - half);
 }
 
 /* The binary exponent of a finite nonzero v (its bits' exponent field, unbiased). */
-static int fmt_check_exponent(double v)
+static FMT_CHECK_UNUSED int fmt_check_exponent(double v)
 {
     uint64_t b;
     memcpy(&b, &v, sizeof b);
@@ -96,7 +99,7 @@ static int fmt_check_exponent(double v)
 }
 
 /* xorshift64*: the same values on every run. */
-static uint64_t fmt_check_rand(uint64_t *s)
+static FMT_CHECK_UNUSED uint64_t fmt_check_rand(uint64_t *s)
 {
     *s ^= *s >> 12;
     *s ^= *s << 25;
@@ -105,7 +108,7 @@ static uint64_t fmt_check_rand(uint64_t *s)
 }
 
 /* A random finite double (random bits), or a random float widened when single. */
-static double fmt_check_random_value(uint64_t *s, int single)
+static FMT_CHECK_UNUSED double fmt_check_random_value(uint64_t *s, int single)
 {
     for (;;) {
         uint64_t r = fmt_check_rand(s);
