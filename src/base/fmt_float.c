@@ -127,21 +127,37 @@ static uint64_t round_half_even(uint64_t q, enum rest rest)
     return q + (rest == REST_ABOVE_HALF || (rest == REST_HALF && (q & 1)));
 }
 
-/* q's decimal digits into dec (q > 0), trailing zeros dropped; returns how many q had. */
-static int put_digits(decimal *dec, uint64_t q)
+/* Exactly four / eight digits of x at d (x below 10^4 / 10^8). */
+static inline void put4(char *d, uint32_t x)
 {
-    int n = 1;
-    while (n < 20 && q >= pow10_u64[n])
-        n++;
-    char *d = dec->d;
-    int i = n;
-    while (i >= 2) {
-        memcpy(d + i - 2, digit_pairs + 2 * (q % 100), 2);
-        q /= 100;
-        i -= 2;
+    memcpy(d, digit_pairs + 2 * (x / 100), 2);
+    memcpy(d + 2, digit_pairs + 2 * (x % 100), 2);
+}
+
+static inline void put8(char *d, uint32_t x)
+{
+    put4(d, x / 10000);
+    put4(d + 4, x % 10000);
+}
+
+/* q's decimal digits into dec (q > 0), trailing zeros dropped; returns how many q had. n is
+ * that count when the caller knows it, else 0. */
+static int put_digits(decimal *dec, uint64_t q, int n)
+{
+    if (!n) {
+        n = 1;
+        while (n < 20 && q >= pow10_u64[n])
+            n++;
     }
-    if (i)
-        d[0] = (char)('0' + q);
+    /* All 20 places in three 32-bit pieces (one 64-bit division each), then the last n. */
+    char t[20];
+    uint64_t hi = q / 100000000;
+    put8(t + 12, (uint32_t)(q - hi * 100000000));
+    uint64_t top = hi / 100000000;
+    put8(t + 4, (uint32_t)(hi - top * 100000000));
+    put4(t, (uint32_t)top);
+    char *d = dec->d;
+    memcpy(d, t + 20 - n, (size_t)n);
     int kept = n;
     while (kept > 1 && d[kept - 1] == '0')
         kept--;
@@ -155,10 +171,18 @@ static int log10_pow2(int b)
     return (b * 78913) >> 18;
 }
 
-/* P significant digits (1..19) of m * 2^e2 (bit 63 of m set); 0 when the fast path cannot. */
-static int fast_significant(uint64_t m, int e2, int P, decimal *dec)
+/* P significant digits (1..19) of m * 2^e2 (bit 63 of m set), which is av; 0 when the fast
+ * path cannot. */
+static int fast_significant(uint64_t m, int e2, double av, int P, decimal *dec)
 {
+    /* The decimal exponent: a guess from the binary one, set right by comparing with 10^e10
+     * as a double (the loop below still checks the digits it gets). */
     int e10 = log10_pow2(e2 + 63);
+    if (e10 + 1 - ETW_POW10_DOUBLE_MIN < (int)(sizeof etw_pow10_double / sizeof etw_pow10_double[0]) &&
+        av >= etw_pow10_double[e10 + 1 - ETW_POW10_DOUBLE_MIN])
+        e10++;
+    else if (e10 > ETW_POW10_DOUBLE_MIN && av < etw_pow10_double[e10 - ETW_POW10_DOUBLE_MIN])
+        e10--;
     for (int tries = 0; tries < 3; tries++) {
         uint64_t q;
         enum rest rest;
@@ -177,7 +201,7 @@ static int fast_significant(uint64_t m, int e2, int P, decimal *dec)
             q = pow10_u64[P - 1];
             e10++;
         }
-        put_digits(dec, q);
+        put_digits(dec, q, P);
         dec->exp10 = e10;
         return 1;
     }
@@ -197,7 +221,7 @@ static int fast_fixed(uint64_t m, int e2, int prec, decimal *dec)
         dec->exp10 = 0;
         return 1;
     }
-    dec->exp10 = put_digits(dec, q) - 1 - prec;
+    dec->exp10 = put_digits(dec, q, 0) - 1 - prec;
     return 1;
 }
 
@@ -461,9 +485,9 @@ static char *layout_hex(char *o, uint64_t frac, unsigned biased, int precision, 
 }
 
 /* Significant digits: fast when few, else exact and rounded. */
-static void significant(uint64_t m, int e2, int P, decimal *dec)
+static void significant(uint64_t m, int e2, double av, int P, decimal *dec)
 {
-    if (P <= 19 && fast_significant(m, e2, P, dec))
+    if (P <= 19 && fast_significant(m, e2, av, P, dec))
         return;
     exact_digits(m, e2, dec);
     round_digits(dec, P);
@@ -518,7 +542,7 @@ size_t etw_fmt_float(char *out, double v, char conv, int precision, unsigned fla
     }
     int P = lc == 'e' ? precision + 1 : precision ? precision : 1;
     if (m)
-        significant(m, e2, P, &dec);
+        significant(m, e2, v < 0 ? -v : v, P, &dec);
     if (lc == 'e')
         return (size_t)(layout_exp(o, &dec, precision, alt, upper) - out);
     int x = dec.n ? dec.exp10 : 0;

@@ -48,4 +48,12 @@ for k in range(K_MIN, K_MAX + 1):
     print(f"    {{0x{c >> 64:016x}u, 0x{c & ((1 << 64) - 1):016x}u, {t}}}, /* 1e{k} */")
 print("};")
 print()
+print("/* 10^k as the nearest double, k in [-323, 308]: a first guess of a value's decimal")
+print(" * exponent (compared against, never trusted: the caller checks the digits it gets). */")
+print("#define ETW_POW10_DOUBLE_MIN (-323)")
+print("static const double etw_pow10_double[] = {")
+for k in range(-323, 309):
+    print(f"    1e{k},")
+print("};")
+print()
 print("#endif")
