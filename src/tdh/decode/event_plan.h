@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/bytes.h"
 #include "base/strbuf.h"
 #include "tdh/store/schema_cache.h"
 
@@ -66,6 +67,21 @@ const etw_event_plan *etw_event_plan_get(const etw_schema *s);
  * schema's provider in the decoding trace's scope, and remembered per thread until the store
  * changes (a map an event teaches later is then found). */
 const EVENT_MAP_INFO *etw_plan_map(const TRACE_EVENT_INFO *tei, const etw_plan_prop *pp, size_t *map_size);
+
+/* A fast integer (ETW_PLAN_FAST_*) of size bytes as etw_value_format writes it without a map:
+ * decimal (quoted in JSON beyond 2^53) or "0x" and lower-case hex (quoted in JSON). For the
+ * flat formatter, and for the scalar values the general walk meets (array elements, struct
+ * members). */
+static inline uint64_t etw_plan_read_le(const uint8_t *p, size_t size)
+{
+    switch (size) {
+    case 1: return p[0];
+    case 2: return etw_rd16(p);
+    case 4: return etw_rd32(p);
+    default: return etw_rd64(p);
+    }
+}
+void etw_plan_put_fast(etw_strbuf *out, int json, uint8_t kind, uint64_t v, size_t size);
 
 /* Formats the fields of a flat plan's event (see etw_event_format_fields: the same text, the
  * same rules as the property walk) from payload p[0..n) with pointer size ptr. Returns 1 when

@@ -70,17 +70,7 @@ static inline void put_key(etw_strbuf *out, const etw_plan_str *k, size_t skip)
 
 /* An integer of a fast kind, as format_integer writes it (value_format.c): decimal, quoted in
  * JSON beyond 2^53, or "0x" and lower-case hex digits, quoted in JSON. */
-static inline uint64_t read_le(const uint8_t *p, size_t size)
-{
-    switch (size) {
-    case 1: return p[0];
-    case 2: return etw_rd16(p);
-    case 4: return etw_rd32(p);
-    default: return etw_rd64(p);
-    }
-}
-
-static void put_fast(etw_strbuf *out, int json, uint8_t kind, uint64_t v, size_t size)
+void etw_plan_put_fast(etw_strbuf *out, int json, uint8_t kind, uint64_t v, size_t size)
 {
     if (etw_strbuf_reserve(out, 24) != 0)
         return;
@@ -156,14 +146,14 @@ int etw_plan_format_flat(const etw_event_plan *pl, const TRACE_EVENT_INFO *tei, 
             sz = pp->fixed_size ? pp->fixed_size : ptr;
             if (sz > n - off)
                 goto partial;
-            uint64_t v = read_le(p + off, sz);
+            uint64_t v = etw_plan_read_le(p + off, sz);
             if (pp->countable)
                 ints[i] = (uint32_t)v;
             if (!pp->noprint) {
                 put_key(out, json ? &pp->key_json : &pp->key_text,
                         first ? (json ? ETW_PLAN_SEP_JSON : ETW_PLAN_SEP_TEXT) : 0);
                 first = 0;
-                put_fast(out, json, pp->fast, v, sz);
+                etw_plan_put_fast(out, json, pp->fast, v, sz);
             }
             off += sz;
             continue;
