@@ -34,6 +34,9 @@ typedef struct etw_plan_prop {
     uint8_t countable;     /* may serve as a later property's length */
     uint8_t fast;          /* ETW_PLAN_FAST_*: an integer formatted without etw_value_format */
     uint8_t fixed_size;    /* bytes of a fast integer (0: the event's pointer size) */
+    uint8_t array;         /* an array of fast integers (flat plans: none of anything else) */
+    uint8_t count_ref;     /* count is a property index (PropertyParamCount) */
+    uint16_t count;        /* the array's elements, or the index of the count property */
 } etw_plan_prop;
 
 /* Readable bytes after the start of any plan string (the block is padded): keys up to 32
@@ -52,8 +55,9 @@ typedef struct etw_event_plan {
     etw_plan_str opcode; /* a standard opcode's "win:" prefix already dropped */
     int wbem;            /* DecodingSourceWbem: unnamed opcodes show as Opcode(n) */
     int names_plain;     /* provider, task, opcode and event names need no JSON escaping */
-    /* Every property is a top-level scalar (no struct, no array): the fields can be formatted
-     * straight from this table (plan_format.c) instead of through the general walk. */
+    /* Every property is a top-level scalar or an array of fast integers (no struct, no other
+     * array): the fields can be formatted straight from this table (plan_format.c) instead of
+     * through the general walk. */
     int flat;
     uint32_t nprops;
     etw_plan_prop props[]; /* PropertyCount entries, then the strings */

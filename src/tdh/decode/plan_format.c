@@ -141,6 +141,33 @@ int etw_plan_format_flat(const etw_event_plan *pl, const TRACE_EVENT_INFO *tei, 
             length = ints[pp->length] > 0xFFFF ? 0xFFFF : ints[pp->length];
         }
         size_t sz;
+        if (pp->array) {
+            /* An array of fast integers: key, [, the elements, ] - as the walk writes it, and
+             * cut where it would stop (the elements that fit, then the rest undecoded). */
+            uint32_t count = pp->count;
+            if (pp->count_ref) {
+                if (!pl->props[pp->count].countable)
+                    goto partial;
+                count = ints[pp->count] > 0xFFFF ? 0xFFFF : ints[pp->count];
+            }
+            sz = pp->fixed_size ? pp->fixed_size : ptr;
+            put_key(out, json ? &pp->key_json : &pp->key_text,
+                    first ? (json ? ETW_PLAN_SEP_JSON : ETW_PLAN_SEP_TEXT) : 0);
+            first = 0;
+            etw_strbuf_putc(out, '[');
+            for (uint32_t k = 0; k < count; k++) {
+                if (sz > n - off) {
+                    etw_strbuf_putc(out, ']');
+                    goto partial;
+                }
+                if (k)
+                    etw_strbuf_puts(out, json ? "," : ", ");
+                etw_plan_put_fast(out, json, pp->fast, etw_plan_read_le(p + off, sz), sz);
+                off += sz;
+            }
+            etw_strbuf_putc(out, ']');
+            continue;
+        }
         if (pp->fast) {
             /* An integer: read once, for a later length and for the output. */
             sz = pp->fixed_size ? pp->fixed_size : ptr;

@@ -78,6 +78,11 @@ static inline int printable8(const uint8_t *p)
 void etw_text_utf16(etw_strbuf *out, const uint8_t *p, size_t nbytes, int json)
 {
     size_t units = nbytes / 2;
+    /* Most strings arrive with their terminator: without it the eight-unit paths below cover
+     * them to the end (the output stops at the first NUL either way, and a NUL fails every
+     * eight-unit check). */
+    if (units && p[2 * units - 2] == 0 && p[2 * units - 1] == 0)
+        units--;
     /* At most 6 output bytes per unit (a JSON \u00xx escape; a surrogate pair gives 4). */
     if (units > SIZE_MAX / 8 || etw_strbuf_reserve(out, units * 6 + 1) != 0)
         return;
