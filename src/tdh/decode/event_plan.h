@@ -85,7 +85,50 @@ static inline uint64_t etw_plan_read_le(const uint8_t *p, size_t size)
     default: return etw_rd64(p);
     }
 }
-void etw_plan_put_fast(etw_strbuf *out, int json, uint8_t kind, uint64_t v, size_t size);
+
+static inline void etw_plan_put_fast(etw_strbuf *out, int json, uint8_t kind, uint64_t v, size_t size)
+{
+    if (etw_strbuf_reserve(out, 24) != 0)
+        return;
+    char *o = out->data + out->len;
+    if (kind == ETW_PLAN_FAST_HEX) {
+        /* Digits written in place from the last: assembling them in a local array and copying
+         * that stalled on reading back bytes just stored. */
+        if (json)
+            *o++ = '"';
+        *o++ = '0';
+        *o++ = 'x';
+        o = etw_hex_put(o, v);
+        if (json)
+            *o++ = '"';
+        out->len = (size_t)(o - out->data);
+        *o = '\0';
+        return;
+    }
+    int quote, negative = 0;
+    if (kind == ETW_PLAN_FAST_SIGNED) {
+        if (size < 8) {
+            uint64_t m = 1ull << (size * 8 - 1);
+            v = (v ^ m) - m;
+        }
+        int64_t sv = (int64_t)v;
+        quote = json && (sv > (int64_t)(1ll << 53) || sv < -(int64_t)(1ll << 53));
+        if (sv < 0) {
+            negative = 1;
+            v = (uint64_t)0 - v;
+        }
+    } else {
+        quote = json && v > (1ull << 53);
+    }
+    if (quote)
+        *o++ = '"';
+    if (negative)
+        *o++ = '-';
+    out->len = (size_t)(o - out->data);
+    etw_strbuf_u64(out, v);
+    if (quote)
+        etw_strbuf_putc(out, '"');
+}
 
 /* Formats the fields of a flat plan's event (see etw_event_format_fields: the same text, the
  * same rules as the property walk) from payload p[0..n) with pointer size ptr. Returns 1 when
