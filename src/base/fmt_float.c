@@ -507,6 +507,8 @@ size_t etw_fmt_float(char *out, double v, char conv, int precision, unsigned fla
     char lc = (char)(upper ? conv + ('a' - 'A') : conv);
     if (lc != 'e' && lc != 'f' && lc != 'g' && lc != 'a')
         return 0;
+    if (precision > ETW_FMT_PRECISION_MAX)
+        precision = ETW_FMT_PRECISION_MAX;
     uint64_t bits;
     memcpy(&bits, &v, sizeof bits);
     unsigned biased = (unsigned)(bits >> 52) & 0x7FF;

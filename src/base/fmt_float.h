@@ -20,6 +20,8 @@
  *   which stay unnormalised: 0x0.0000000000001p-1022), the shortest exact digits without a
  *   precision, rounded half to even with one; a carry raises the leading digit (0x2.0p+0).
  * - Width and the 0 and - flags are the caller's (padding is plain text work).
+ * - Precisions above ETW_FMT_PRECISION_MAX are taken as that (printf would go on; no caller
+ *   asks for a million digits, and the digit arithmetic stays within int).
  * Speed: one 64x128-bit multiplication by a power of ten from a table (fmt_pow10.h) decides
  * the digits of almost every value of up to 19 significant digits; the rest (exact ties, large
  * precisions, %f of large or tiny values) take an exact big-integer expansion. Neither
@@ -35,9 +37,12 @@ enum {
     ETW_FMT_ALT = 4,   /* '#': always a point; %g keeps its trailing zeros */
 };
 
+#define ETW_FMT_PRECISION_MAX 1000000
+
 /* Bytes etw_fmt_float may write for a precision (negative: the default): the sign, 309 integer
  * digits of %f, the point, the precision's digits, an exponent. */
-#define ETW_FMT_FLOAT_MAX(precision) ((size_t)((precision) < 0 ? 0 : (precision)) + 340)
+#define ETW_FMT_FLOAT_MAX(precision)                                                                       \
+    ((size_t)((precision) < 0 ? 0 : (precision) > ETW_FMT_PRECISION_MAX ? ETW_FMT_PRECISION_MAX : (precision)) + 340)
 
 /* Writes v as printf's %<flags>.<precision><conv> would, conv one of e E f F g G a A, a
  * negative precision meaning none (6, or for %a the shortest exact form). out has room for

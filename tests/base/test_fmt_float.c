@@ -163,6 +163,14 @@ static void test_special_values(void **state)
     assert_int_equal(ok, count);
     char out[ETW_FMT_FLOAT_MAX(0)];
     assert_int_equal(etw_fmt_float(out, 1.0, 'd', 3, 0), 0); /* not a float conversion */
+    /* Precisions beyond the maximum are the maximum: within ETW_FMT_FLOAT_MAX of either. */
+    char *big = malloc(ETW_FMT_FLOAT_MAX(2000000));
+    assert_non_null(big);
+    assert_int_equal(ETW_FMT_FLOAT_MAX(2000000), ETW_FMT_FLOAT_MAX(ETW_FMT_PRECISION_MAX));
+    assert_int_equal(etw_fmt_float(big, 1.5, 'f', 2000000, 0), 2 + ETW_FMT_PRECISION_MAX);
+    assert_memory_equal(big, "1.5000", 6);
+    assert_int_equal(etw_fmt_float(big, 0.1, 'e', 2000000, 0), 2 + ETW_FMT_PRECISION_MAX + 4);
+    free(big);
 }
 
 int main(void)
