@@ -118,13 +118,29 @@ void etw_text_utf16(etw_strbuf *out, const uint8_t *p, size_t nbytes, int json)
                 continue;
             }
             if (printable8(p + 2 * i)) {
-                /* Printable ASCII with a quote or backslash (a path): only those escaped. */
-                for (size_t k = 0; k < 8; k++) {
-                    char c = (char)p[2 * (i + k)];
-                    if (json && (c == '"' || c == '\\'))
-                        *o++ = '\\';
-                    *o++ = c;
+                /* Printable ASCII with a quote or backslash (a path): narrowed at once, and in
+                 * JSON copied in runs between the characters to escape. */
+                __m128i v = load8(p + 2 * i);
+                /* b[0..8) the narrowed units (b[8..16) a copy): every copy below moves a fixed
+                 * 8 bytes (no call) and advances by the run it meant; the reserve above leaves
+                 * room past the end. */
+                char b[16];
+                _mm_storeu_si128((__m128i *)(void *)b, _mm_packus_epi16(v, v));
+                unsigned special = json ? (unsigned)_mm_movemask_epi8(
+                                              _mm_or_si128(_mm_cmpeq_epi16(v, _mm_set1_epi16('"')),
+                                                           _mm_cmpeq_epi16(v, _mm_set1_epi16('\\'))))
+                                        : 0;
+                unsigned start = 0;
+                while (special) {
+                    unsigned at = (unsigned)__builtin_ctz(special) / 2; /* two mask bits per unit */
+                    memcpy(o, b + start, 8);
+                    o += at - start;
+                    *o++ = '\\';
+                    start = at;
+                    special &= ~(3u << (2 * at));
                 }
+                memcpy(o, b + start, 8);
+                o += 8 - start;
                 i += 8;
                 continue;
             }
