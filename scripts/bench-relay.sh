@@ -27,15 +27,19 @@
 # The load average before and after is printed: compare ratios, not absolute figures.
 # The aims (issue #11): .etl >= 1000 MB/s and .etl+JSON >= 300 MB/s with one sender; 8
 # senders use both cores.
-# Usage: scripts/bench-relay.sh [--before DIR] [--runs N] [--nice N] [--out DIR] [BUILD-DIR]
+# With --syscalls, each variant's collector is also traced once (strace -f -c, attached once it
+# listens) while one sender sends, and its system calls per buffer are printed: the load of
+# other processes changes timings but hardly these counts.
+# Usage: scripts/bench-relay.sh [--before DIR] [--runs N] [--nice N] [--out DIR] [--syscalls] [BUILD-DIR]
 set -euo pipefail
-build=build before="" runs=3 nice_senders=10 outbase=""
+build=build before="" runs=3 nice_senders=10 outbase="" syscalls=0
 while [ $# -gt 0 ]; do
     case $1 in
     --before) before=$2; shift 2 ;;
     --runs) runs=$2; shift 2 ;;
     --nice) nice_senders=$2; shift 2 ;;
     --out) outbase=$2; shift 2 ;;
+    --syscalls) syscalls=1; shift ;;
     -h|--help) sed -n '2,/^# Usage/p' "$0"; exit 0 ;;
     *) build=$1; shift ;;
     esac
@@ -163,6 +167,34 @@ run() { # run NAME SENDERS COLLECT-OPTIONS...
             "$ratio" "$split"
     done
 }
+# syscalls VARIANT: one sender, the collector under strace -c; calls per buffer.
+syscalls() {
+    local v=$1 e=${bin[$1]}
+    rm -rf "$files/out" "$tmp/ready" "$tmp/strace"
+    mkfifo "$tmp/ready"
+    "$e" collect --listen 127.0.0.1:0 --plain --out "$files/out" --reorder unbounded --ready-fd 3 \
+        3>"$tmp/ready" 2>"$tmp/collect.log" &
+    collector=$!
+    read -r -t 20 port <"$tmp/ready" || { echo "collector did not start" >&2; exit 1; }
+    strace -f -c -p "$collector" -o "$tmp/strace" 2>"$tmp/strace.log" &
+    local st=$!
+    for _ in $(seq 100); do grep -q attached "$tmp/strace.log" 2>/dev/null && break; sleep 0.05; done
+    "$e" send --to "127.0.0.1:$port" --plain --source s1 "$tmp/t.etl" 2>/dev/null
+    kill -INT "$st"
+    wait "$st" || true
+    kill -TERM "$collector"
+    wait "$collector" || true
+    collector=""
+    local nbuf=$((bytes / 65536))
+    awk -v n="$nbuf" -v name="syscalls per buffer, 1 sender .etl [$v]" '
+        $NF == "total" { total = $4 } NF >= 5 && $NF != "total" && $4 ~ /^[0-9]+$/ { c[$NF] = $4 }
+        END { printf "%-44s total %.2f:", name, total / n
+              for (s in c) if (c[s] / n >= 0.01) printf " %s %.2f", s, c[s] / n; print "" }' "$tmp/strace"
+}
+if [ "$syscalls" = 1 ]; then
+    command -v strace >/dev/null || { echo "--syscalls needs strace"; exit 1; }
+    for v in "${variants[@]}"; do syscalls "$v"; done
+fi
 run "send->collect .etl, 1 sender" 1
 run "send->collect .etl, 8 senders" 8
 run "send->collect .etl+JSON, 1 sender" 1 --json "$files/json" --stats "$tmp/stats"
