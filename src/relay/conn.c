@@ -135,7 +135,8 @@ static void on_release(void *ctx, uint8_t *storage)
 }
 
 /* A whole BUFFER frame: staged in the sink, handed to the stream session with the others of
- * its batch (relay_sink_flush: when the batch is full, or the socket has nothing more now). */
+ * its batch (relay_sink_flush: when the batch is full, when a decoding session has nothing
+ * else left to do, or when the socket has nothing more now). */
 static int on_buffer(void *ctx, const etw_relay_buffer *b, uint16_t flags, uint8_t *storage)
 {
     conn_state *c = ctx;
@@ -159,7 +160,7 @@ static int on_buffer(void *ctx, const etw_relay_buffer *b, uint16_t flags, uint8
         buf = raw;
     }
     relay_sink_stage(c->sink, base, base_size, buf, b->raw_size);
-    if (relay_sink_batch_full(c->sink))
+    if (relay_sink_batch_full(c->sink) || relay_sink_hungry(c->sink))
         return flush(c);
     return ETW_RELAY_OK;
 }

@@ -181,6 +181,7 @@ static void WINAPI on_complete(const ETW_BUFFER_HEADER *buffer, void *ctx)
         relay_slot *s = &k->ring[(k->head + i) % k->cap];
         if (s->buf == b && !s->done) {
             s->done = 1;
+            atomic_fetch_add(&k->ndone, 1);
             break;
         }
     }
@@ -274,8 +275,10 @@ relay_sink *relay_sink_open(const relay_sink_opts *o, const char *source, const 
     ETW_OPEN_TRACE_OPTIONS opts = {0};
     /* Nobody wants events: the stream still checks each buffer, but merges nothing (a relay
      * that only saves .etl files runs at the speed of its disk). */
-    if ((o->cb && o->cb->Event) || o->count_events)
+    if ((o->cb && o->cb->Event) || o->count_events) {
         opts.EventCallback = on_event;
+        k->decodes = 1;
+    }
     opts.EventCallbackContext = k;
     k->h = OpenTraceFromBufferStream(&opts, on_complete, k);
     if (k->h == INVALID_PROCESSTRACE_HANDLE) {
@@ -331,6 +334,12 @@ uint32_t relay_sink_staged(const relay_sink *k)
 int relay_sink_batch_full(const relay_sink *k)
 {
     return k->nstaged >= SINK_BATCH_MAX || k->staged_bytes >= SINK_BATCH_BYTES;
+}
+
+int relay_sink_hungry(const relay_sink *k)
+{
+    /* next_seq changes on this (the adding) thread only. */
+    return k->decodes && k->next_seq - atomic_load(&k->ndone) < SINK_HUNGRY;
 }
 
 static void drop_staged(relay_sink *k, uint32_t from)

@@ -52,6 +52,9 @@ void relay_sink_stage(relay_sink *k, uint8_t *storage, uint32_t storage_size, co
 uint32_t relay_sink_staged(const relay_sink *k);
 /* True when the stage holds as many buffers or bytes as one hand-off takes. */
 int relay_sink_batch_full(const relay_sink *k);
+/* True when the session decodes and has (almost) nothing left to process: staged buffers should
+ * go now rather than when the batch is full (its thread would wait for them). */
+int relay_sink_hungry(const relay_sink *k);
 /* Hands the staged buffers to the stream session (one call, one wake-up); the writer thread
  * appends those it took to the .etl. 0, or -1 with err filled: a buffer was refused (the ones
  * before it are taken; it and those after it are dropped), or the .etl cannot be written. */

@@ -18,6 +18,8 @@
 #define SINK_BATCH_MAX 16             /* buffers staged before a hand-off: a quarter of the
                                          default window, so ACKs still come per quarter */
 #define SINK_BATCH_BYTES (1u << 20)   /* ... or this many bytes */
+#define SINK_HUNGRY 2                 /* a decoding session with fewer buffers than this to
+                                         process gets the staged ones at once */
 #define SINK_SPARE_MAX 64             /* storage blocks kept for reuse ... */
 #define SINK_SPARE_BYTES (4u << 20)   /* ... at most this many bytes of them */
 
@@ -60,6 +62,9 @@ struct relay_sink {
                                          notify_fd then (UINT64_MAX: nobody waits) */
     int notify_fd;                    /* (mu) the adder's wake-up pipe, or -1 */
     atomic_int failed;                /* an .etl write failed: see werr */
+    _Atomic uint64_t ndone;           /* buffers completed by the session so far */
+    int decodes;                      /* the session delivers events (its thread has work per
+                                         buffer: it must not wait for a batch to fill) */
     char werr[320];                   /* (mu) */
     /* The adder's own: staged buffers not yet handed to the stream session. */
     relay_staged staged[SINK_BATCH_MAX];
