@@ -220,12 +220,14 @@ static int wait_for_sender_ms(conn_state *c, int *armed)
     uint64_t taken = relay_sink_next_seq(c->sink);
     if (relay_sink_durable(c->sink) >= taken)
         return 200;
-    if (c->wake[1] < 0)
-        return DURABLE_POLL_MS;
     uint32_t window = c->col.welcome.max_in_flight ? c->col.welcome.max_in_flight : 1;
     uint64_t at = c->acked + (window / 4 ? window / 4 : 1);
     if (!relay_sink_arm(c->sink, at < taken ? at : taken))
         return 0;
+    if (c->wake[1] < 0) { /* nothing will signal: look again soon */
+        relay_sink_disarm(c->sink);
+        return DURABLE_POLL_MS;
+    }
     *armed = 1;
     return 200;
 }

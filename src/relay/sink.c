@@ -158,6 +158,9 @@ void relay_sink_set_notify(relay_sink *k, int fd)
 
 int relay_sink_arm(relay_sink *k, uint64_t at)
 {
+    pthread_mutex_lock(&k->mu);
+    relay_sink_writer_kick(k); /* the adder sleeps: what it waits for may need the writer */
+    pthread_mutex_unlock(&k->mu);
     atomic_store(&k->notify_at, at);
     if (atomic_load(&k->durable) < at)
         return 1;
@@ -414,7 +417,10 @@ int relay_sink_flush(relay_sink *k, char *err, size_t errlen)
     if (!k->o.out_dir)
         k->wdone = k->next_seq;
     relay_sink_retire(k); /* without an .etl, some may have completed already */
-    relay_sink_writer_kick(k);
+    /* A decoding session gets small batches (relay_sink_hungry): the writer is woken for a
+     * few of them at once, or by whoever then waits for it (the waits below, relay_sink_arm). */
+    if (!k->decodes || k->next_seq - k->wdone >= SINK_WRITE_KICK)
+        relay_sink_writer_kick(k);
     pthread_mutex_unlock(&k->mu);
     if (taken < n)
         snprintf(err, errlen, "buffer refused: %s", etwire_strerror(rc));
@@ -517,6 +523,7 @@ uint64_t relay_sink_bytes_in_flight(relay_sink *k)
  * nonzero at the deadline. mu held. */
 static int wait_until(relay_sink *k, const struct timespec *ts)
 {
+    relay_sink_writer_kick(k); /* what is waited for may need the writer */
     k->adder_waits++;
     int rc = pthread_cond_timedwait(&k->cv, &k->mu, ts);
     k->adder_waits--;

@@ -20,6 +20,8 @@
 #define SINK_BATCH_BYTES (1u << 20)   /* ... or this many bytes */
 #define SINK_HUNGRY 2                 /* a decoding session with fewer buffers than this to
                                          process gets the staged ones at once */
+#define SINK_WRITE_KICK 8             /* a decoding session's small batches wake the writer
+                                         once this many wait, or when someone waits for it */
 #define SINK_SPARE_MAX 64             /* storage blocks kept for reuse ... */
 #define SINK_SPARE_BYTES (4u << 20)   /* ... at most this many bytes of them */
 
