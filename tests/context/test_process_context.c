@@ -9,6 +9,8 @@
 
 #include <cmocka.h>
 
+#include "harness.h"
+
 #include <etwire/context.h>
 #include <etwire/etwire.h>
 
@@ -77,7 +79,7 @@ static void kernel_rundown_names(void **state)
     (void)state;
     run r;
     if (read_trace("traceevent/diaghub/diaghub.kernel.1.etl", &r) != 0)
-        skip();
+        TEST_SKIP("the corpus trace is absent");
     assert_string_equal(etwire_process_tracker_name_of(r.tracker, 0), "Idle");
     assert_string_equal(etwire_process_tracker_name_of(r.tracker, 4), "System");
     assert_string_equal(etwire_process_tracker_name_of(r.tracker, 540), "smss.exe");
@@ -95,7 +97,7 @@ static void manifest_process_names(void **state)
     (void)state;
     run r;
     if (read_trace("tx/Process.etl", &r) != 0)
-        skip();
+        TEST_SKIP("the corpus trace is absent");
     assert_int_equal(r.starts_seen, 4);
     assert_int_equal(r.starts_named_right, 4);
     assert_string_equal(etwire_process_tracker_name_of(r.tracker, 5864), "devenv.exe");
@@ -173,5 +175,5 @@ int main(void)
         cmocka_unit_test(manifest_process_names),
         cmocka_unit_test(ended_processes_are_forgotten),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_exit(cmocka_run_group_tests(tests, NULL, NULL));
 }

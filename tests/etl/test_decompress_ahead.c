@@ -16,6 +16,8 @@
 
 #include <cmocka.h>
 
+#include "harness.h"
+
 #include "base/bytes.h"
 #include "collect.h"
 #include "etl/decompress_ahead.h"
@@ -98,7 +100,7 @@ static void test_corpus_same_with_and_without(void **state)
 {
     (void)state;
     if (!test_corpus_dir())
-        skip();
+        TEST_SKIP("../shared/corpus (traceevent/net.4.5.2.x86.etl) is absent");
     char **paths;
     size_t n = compressed_files(&paths);
     assert_true(n >= 6); /* docs/format/compression.md */
@@ -114,11 +116,11 @@ static void test_early_stop_and_again(void **state)
 {
     (void)state;
     if (!test_corpus_dir())
-        skip();
+        TEST_SKIP("../shared/corpus (traceevent/net.4.5.2.x86.etl) is absent");
     char path[4096];
     snprintf(path, sizeof path, "%s/traceevent/net.4.5.2.x86.etl", test_corpus_dir());
     if (access(path, R_OK) != 0)
-        skip();
+        TEST_SKIP("../shared/corpus (traceevent/net.4.5.2.x86.etl) is absent");
     for (int stop = 1; stop <= 41; stop += 20)
         same_session(path, WITH_BUFFERS, 0, stop);
     same_session(path, MERGED, 1, 0);
@@ -137,12 +139,12 @@ static void test_damaged_buffers_reported_alike(void **state)
 {
     (void)state;
     if (!test_corpus_dir())
-        skip();
+        TEST_SKIP("../shared/corpus (traceevent/net.4.5.2.x86.etl) is absent");
     char path[4096];
     snprintf(path, sizeof path, "%s/traceevent/net.4.5.2.x86.etl", test_corpus_dir());
     FILE *f = fopen(path, "rb");
     if (!f)
-        skip();
+        TEST_SKIP("../shared/corpus (traceevent/net.4.5.2.x86.etl) is absent");
     fseek(f, 0, SEEK_END);
     long len = ftell(f);
     fseek(f, 0, SEEK_SET);
@@ -187,12 +189,12 @@ static void test_blocks_match_the_decoder(void **state)
 {
     (void)state;
     if (!test_corpus_dir())
-        skip();
+        TEST_SKIP("../shared/corpus (traceevent/net.4.5.2.x86.etl) is absent");
     char path[4096], err[256];
     snprintf(path, sizeof path, "%s/traceevent/net.4.5.2.x86.etl", test_corpus_dir());
     etw_file_source *f;
     if (etw_file_source_open(path, &f, err, sizeof err) != ETW_OK)
-        skip();
+        TEST_SKIP("../shared/corpus (traceevent/net.4.5.2.x86.etl) is absent");
     const size_t out_size = 65536;
     uint8_t *raw = malloc(f->block_size), *want = malloc(out_size);
     assert_non_null(raw);
@@ -244,5 +246,5 @@ int main(void)
         cmocka_unit_test(test_damaged_buffers_reported_alike),
         cmocka_unit_test(test_blocks_match_the_decoder),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_exit(cmocka_run_group_tests(tests, NULL, NULL));
 }

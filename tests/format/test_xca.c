@@ -12,6 +12,8 @@
 
 #include <cmocka.h>
 
+#include "harness.h"
+
 #include "base/bytes.h"
 #include "format/xca.h"
 #include "xca_compress.h"
@@ -1081,9 +1083,7 @@ static void test_corpus_compressed_buffers(void **state)
     snprintf(path, sizeof path, "%s/corpus/MANIFEST.tsv", ETWIRE_SHARED_DIR);
     FILE *probe = fopen(path, "rb");
     if (!probe) {
-        print_message("corpus not found at %s/corpus: skipping the real-file test\n",
-                      ETWIRE_SHARED_DIR);
-        skip();
+        TEST_SKIP("corpus not found at %s/corpus", ETWIRE_SHARED_DIR);
     }
     fclose(probe);
 
@@ -1175,5 +1175,5 @@ int main(void)
         cmocka_unit_test(test_dispatch_and_messages),
         cmocka_unit_test(test_corpus_compressed_buffers),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_exit(cmocka_run_group_tests(tests, NULL, NULL));
 }

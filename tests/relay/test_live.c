@@ -22,6 +22,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include "harness.h"
 #include <pthread.h>
 
 #include <etwire/relay.h>
@@ -750,5 +752,5 @@ int main(void)
         cmocka_unit_test(processor_back_in_time),
         cmocka_unit_test(close_and_collector_gone),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_exit(cmocka_run_group_tests(tests, NULL, NULL));
 }

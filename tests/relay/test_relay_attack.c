@@ -15,6 +15,8 @@
 
 #include <cmocka.h>
 
+#include "harness.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -295,7 +297,7 @@ static size_t hello_frame(uint8_t *out, size_t cap, const char *source, uint64_t
 static void test_slow_frames(void **state)
 {
     if (!have_trace)
-        skip();
+        TEST_SKIP("could not generate the traces (or certificates) it needs");
     collector k;
     ETWIRE_RELAY_COLLECTOR_OPTIONS o = {.Plain = 1, .FrameDeadlineMs = 1000, .HandshakeDeadlineMs = 1000,
                                         .IdleMs = 60000, .UnauthPerAddress = 4};
@@ -305,7 +307,7 @@ static void test_slow_frames(void **state)
         fds[i] = connect_from(i < 10 ? "127.0.0.2" : "127.0.0.3", k.port);
     if (fds[0] < 0) {
         stop_collector(&k);
-        skip(); /* no 127.0.0.2 here */
+        TEST_SKIP("no 127.0.0.2 here");
     }
     /* The last two authenticate, then trickle a buffer frame. */
     uint8_t hello[ETW_RELAY_CONTROL_FRAME_MAX + 64];
@@ -341,7 +343,7 @@ static void test_slow_frames(void **state)
 static void test_slow_tls_handshake(void **state)
 {
     if (!have_trace || !have_certs)
-        skip();
+        TEST_SKIP("could not generate the traces (or certificates) it needs");
     collector k;
     const char *allow[] = {"good", NULL};
     ETWIRE_RELAY_COLLECTOR_OPTIONS o = {.TlsCert = path_in("collector.pem"), .TlsKey = path_in("collector.key"),
@@ -353,7 +355,7 @@ static void test_slow_tls_handshake(void **state)
         fds[i] = connect_from("127.0.0.2", k.port);
     if (fds[0] < 0) {
         stop_collector(&k);
-        skip();
+        TEST_SKIP("could not generate the traces (or certificates) it needs");
     }
     static const uint8_t record[] = {0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03};
     sender s;
@@ -373,7 +375,7 @@ static void test_slow_tls_handshake(void **state)
 static void test_refused_tls_sender_retries(void **state)
 {
     if (!have_trace || !have_certs)
-        skip();
+        TEST_SKIP("could not generate the traces (or certificates) it needs");
     collector k;
     const char *allow[] = {"good", NULL};
     ETWIRE_RELAY_COLLECTOR_OPTIONS o = {.TlsCert = path_in("collector.pem"), .TlsKey = path_in("collector.key"),
@@ -384,7 +386,7 @@ static void test_refused_tls_sender_retries(void **state)
     int holder = connect_from("127.0.0.2", k.port);
     if (holder < 0) {
         stop_collector(&k);
-        skip();
+        TEST_SKIP("could not generate the traces (or certificates) it needs");
     }
     signal(SIGPIPE, SIG_DFL);
     sender s;
@@ -446,7 +448,7 @@ static uint8_t *read_all(const char *p, long *n)
 static void test_sessions(void **state)
 {
     if (!have_trace)
-        skip();
+        TEST_SKIP("could not generate the traces (or certificates) it needs");
     collector k;
     ETWIRE_RELAY_COLLECTOR_OPTIONS o = {.Plain = 1};
     start_collector(&k, &o, "out4");
@@ -485,7 +487,7 @@ static void test_sessions(void **state)
 static void test_abandoned_sessions(void **state)
 {
     if (!have_trace)
-        skip();
+        TEST_SKIP("could not generate the traces (or certificates) it needs");
     collector k;
     ETWIRE_RELAY_COLLECTOR_OPTIONS o = {.Plain = 1, .SessionIdleMs = 500, .MaxSessions = 64};
     start_collector(&k, &o, "out5");
@@ -517,5 +519,5 @@ int main(void)
         cmocka_unit_test(test_sessions),
         cmocka_unit_test(test_abandoned_sessions),
     };
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return test_exit(cmocka_run_group_tests(tests, group_setup, group_teardown));
 }

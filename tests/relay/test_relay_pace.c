@@ -13,6 +13,8 @@
 
 #include <cmocka.h>
 
+#include "harness.h"
+
 #include "base/bytes.h"
 #include "collect.h"
 #include "gen_trace.h"
@@ -141,12 +143,12 @@ static void test_corpus_shutdown_logger(void **state)
     (void)state;
     const char *corpus = test_corpus_dir();
     if (!corpus)
-        skip();
+        TEST_SKIP("airbus-etl-parser/ShutdownPerfDiagLogger.etl absent from ../shared/corpus");
     char path[512];
     snprintf(path, sizeof path, "%s/airbus-etl-parser/ShutdownPerfDiagLogger.etl", corpus);
     FILE *f = fopen(path, "rb");
     if (!f)
-        skip();
+        TEST_SKIP("airbus-etl-parser/ShutdownPerfDiagLogger.etl absent from ../shared/corpus");
     fclose(f);
     /* Its span as `etwire stats` reports it: 09:03:47.7445790 .. 17:15:51.6538124. */
     const double span = 29523.9092334;
@@ -202,5 +204,5 @@ int main(void)
         cmocka_unit_test(test_corpus_shutdown_logger),
         cmocka_unit_test(test_no_pacing_without_time),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_exit(cmocka_run_group_tests(tests, NULL, NULL));
 }

@@ -674,7 +674,7 @@ static void test_oracles(void **state)
 {
     (void)state;
     if (!have_corpus())
-        skip();
+        TEST_SKIP("../shared/corpus/oracles/traceevent is absent");
     totals t = {0};
     run_one("primitive-types", &t);
     run_one("gcevents", &t);
@@ -706,5 +706,5 @@ static void test_oracles(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {cmocka_unit_test(test_oracles)};
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_exit(cmocka_run_group_tests(tests, NULL, NULL));
 }

@@ -125,7 +125,7 @@ static void test_sysconfig_net45(void **state)
 {
     (void)state;
     if (!have_corpus())
-        skip();
+        TEST_SKIP("../shared/corpus/traceevent is absent");
     seen s;
     replay("traceevent/net.4.5.x86-PerfViewData.etl", &s);
     /* 1 Video + 1 Network + 117 PnP v3 + 2 IDEChannel + 1 Platform + 13 IRQ v3 */
@@ -153,7 +153,7 @@ static void test_sysconfig_net452(void **state)
 {
     (void)state;
     if (!have_corpus())
-        skip();
+        TEST_SKIP("../shared/corpus/traceevent is absent");
     seen s;
     replay("traceevent/net.4.5.2.x86.etl", &s);
     assert_int_equal(s.events, s.exact); /* PnP v4, OpticalMedia, Network, IDEChannel, Platform, DPI */
@@ -175,7 +175,7 @@ static void test_sysconfig_diaghub(void **state)
 {
     (void)state;
     if (!have_corpus())
-        skip();
+        TEST_SKIP("../shared/corpus/traceevent is absent");
     seen s;
     replay("traceevent/diaghub/diaghub.kernel.1.etl", &s);
     assert_int_equal(s.events, s.exact);
@@ -201,7 +201,7 @@ static void test_sysconfigex_pktmon(void **state)
 {
     (void)state;
     if (!have_corpus())
-        skip();
+        TEST_SKIP("../shared/corpus/traceevent is absent");
     seen s;
     replay("pktmon/demikernel-PktMon-compressed.etl", &s);
     assert_int_equal(s.events, 26); /* 25 NetworkInterface + 1 DeviceFamily */
@@ -225,7 +225,7 @@ static void test_winsat_corpus(void **state)
 {
     (void)state;
     if (!have_corpus())
-        skip();
+        TEST_SKIP("../shared/corpus/traceevent is absent");
     seen s;
     replay("traceevent/SelfDescribingSingleEvent.etl", &s);
     assert_int_equal(s.winsat_xml, 3);
@@ -244,7 +244,7 @@ static void test_perftrack_corpus(void **state)
 {
     (void)state;
     if (!have_corpus())
-        skip();
+        TEST_SKIP("../shared/corpus/traceevent is absent");
     seen s;
     replay("uiforetw/out-relogged.etl", &s);
     assert_int_equal(s.winsat_xml, 52 + 3);
@@ -378,5 +378,5 @@ int main(void)
         cmocka_unit_test(test_winsat_corpus),      cmocka_unit_test(test_winsat_handbuilt),
         cmocka_unit_test(test_perftrack_corpus),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_exit(cmocka_run_group_tests(tests, NULL, NULL));
 }

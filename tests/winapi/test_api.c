@@ -13,6 +13,8 @@
 
 #include <cmocka.h>
 
+#include "harness.h"
+
 #include "gen_trace.h"
 
 static gen_trace trace;
@@ -331,5 +333,5 @@ int main(void)
         cmocka_unit_test(close_while_processing),
         cmocka_unit_test(buffer_references),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return test_exit(cmocka_run_group_tests(tests, setup, teardown));
 }
