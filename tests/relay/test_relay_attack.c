@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "harness.h"
+#include "waits.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -34,28 +35,13 @@
 
 #include "relay/wire/msg.h"
 
-#define ETWIRE ETWIRE_BINARY_DIR "/etwire"
+#define ETWIRE TEST_ETWIRE
 
 static char dir[64];
 static int have_trace, have_certs;
 
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int run(const char *fmt, ...)
-{
-    char cmd[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    int rc = system(cmd);
-    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
+#define now_ms test_now_ms
+#define run test_run
 
 static char *path_in(const char *name)
 {
@@ -66,16 +52,8 @@ static char *path_in(const char *name)
     return out;
 }
 
-static int same_file(const char *a, const char *b)
-{
-    return run("cmp -s '%s' '%s'", a, b) == 0;
-}
-
-static long file_size(const char *p)
-{
-    struct stat st;
-    return stat(p, &st) == 0 ? (long)st.st_size : -1;
-}
+#define same_file test_same_file
+#define file_size test_file_size
 
 static int group_setup(void **state)
 {
@@ -110,12 +88,37 @@ typedef struct collector {
     etwire_relay_collector *c;
     pthread_t thread;
     int port;
-    atomic_int closes; /* sessions closed (the Close callback) */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int closes; /* (mu) sessions closed (the Close callback) */
+    int want;   /* (mu) what enough_closes waits for */
 } collector;
 
 static void on_close(void *ctx, const ETWIRE_RELAY_SESSION *s, const ETWIRE_SESSION_STATS *st)
 {
-    atomic_fetch_add((atomic_int *)ctx, 1);
+    collector *k = ctx;
+    pthread_mutex_lock(&k->mu);
+    k->closes++;
+    pthread_cond_broadcast(&k->cv);
+    pthread_mutex_unlock(&k->mu);
+}
+
+static int enough_closes(void *ctx)
+{
+    const collector *k = ctx;
+    return k->closes >= k->want;
+}
+
+/* Waits (on the Close callbacks, bounded) until n sessions were closed; the count then. */
+static int wait_closes(collector *k, int n, int ms)
+{
+    struct timespec deadline = test_deadline_ts(ms);
+    pthread_mutex_lock(&k->mu);
+    k->want = n;
+    test_cond_wait(&k->cv, &k->mu, &deadline, enough_closes, k);
+    int closes = k->closes;
+    pthread_mutex_unlock(&k->mu);
+    return closes;
 }
 
 static void *open_session(void *ctx, const ETWIRE_RELAY_SESSION *s)
@@ -133,11 +136,13 @@ static void *collector_main(void *arg)
 static void start_collector(collector *k, ETWIRE_RELAY_COLLECTOR_OPTIONS *o, const char *out)
 {
     memset(k, 0, sizeof *k);
+    pthread_mutex_init(&k->mu, NULL);
+    pthread_cond_init(&k->cv, NULL);
     o->Listen = "127.0.0.1:0";
     o->OutDir = path_in(out);
     o->Sessions.Open = open_session;
     o->Sessions.Close = on_close;
-    o->Sessions.Context = &k->closes;
+    o->Sessions.Context = k;
     char err[512];
     k->c = etwire_relay_collector_new(o, err, sizeof err);
     if (!k->c)
@@ -152,6 +157,8 @@ static void stop_collector(collector *k)
     etwire_relay_collector_stop(k->c);
     pthread_join(k->thread, NULL);
     etwire_relay_collector_free(k->c);
+    pthread_mutex_destroy(&k->mu);
+    pthread_cond_destroy(&k->cv);
 }
 
 /* ---- the good sender, on its own thread ------------------------------------------------- */
@@ -433,13 +440,10 @@ static void raw_session(int port, uint64_t instance, const uint8_t *const *bufs,
 
 static uint8_t *read_all(const char *p, long *n)
 {
-    *n = file_size(p);
-    uint8_t *d = *n > 0 ? malloc((size_t)*n) : NULL;
-    FILE *f = fopen(p, "rb");
+    size_t len = 0;
+    uint8_t *d = test_read_file(p, &len);
     assert_non_null(d);
-    assert_non_null(f);
-    assert_int_equal(fread(d, 1, (size_t)*n, f), (size_t)*n);
-    fclose(f);
+    *n = (long)len;
     return d;
 }
 
@@ -501,9 +505,7 @@ static void test_abandoned_sessions(void **state)
     start_sender(&s, k.port, 0, "t.etl", 0x6666, 0);
     assert_int_equal(join_sender(&s), 0);
     /* Every abandoned session is closed: idle ones by the sweep, the rest to make room. */
-    for (int64_t end = now_ms() + 10000; atomic_load(&k.closes) < 201 && now_ms() < end;)
-        usleep(20000);
-    assert_true(atomic_load(&k.closes) >= 201);
+    assert_true(wait_closes(&k, 201, 10000) >= 201);
     stop_collector(&k);
     assert_saved("out5", "t.etl", 0x6666);
     free(t);
