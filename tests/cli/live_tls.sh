@@ -11,8 +11,8 @@
 # ETWIRE_TEST_THREADS: TLS bridges and subscribers run on their own threads.
 . "$(dirname "$0")/relay_lib.bash"
 . "$(dirname "$0")/live_lib.bash"
-command -v openssl >/dev/null || { echo "no openssl CLI: skipped"; exit 77; }
-command -v python3 >/dev/null || { echo "no python3 to pick a free port: skipped"; exit 77; }
+need_cmd openssl
+need_cmd python3 "to pick a free port"
 
 C="$WORK/certs"
 mkdir -p "$C"
