@@ -52,8 +52,8 @@ wait_exit() {
     # trap is off while it forks. Its sleep is the deadline itself, ended as soon as the child
     # exits.
     trap - EXIT
-    bash -c 'trap "kill \$s 2>/dev/null; exit 0" TERM; sleep "$1" & s=$!; wait $s && kill -9 "$2" && : >"$3"' \
-        _ "$2" "$pid" "$mark" >/dev/null 2>&1 &
+    local timer='trap "kill \$s 2>/dev/null; exit 0" TERM; sleep "$1" & s=$!; wait $s && kill -9 "$2" && : >"$3"' # deadline
+    bash -c "$timer" _ "$2" "$pid" "$mark" >/dev/null 2>&1 &
     local dog=$!
     trap cleanup EXIT
     wait "$pid" || rc=$?
@@ -65,37 +65,47 @@ wait_exit() {
 
 # until_changed SECONDS DIR COMMAND...: runs COMMAND now, and again whenever something below DIR
 # is created, written, moved in or deleted (inotifywait, Debian inotify-tools), until it
-# succeeds (returns 0); 1 once SECONDS have passed. Skips the test without inotifywait.
+# succeeds (returns 0); 1 once SECONDS have passed. A watcher that stops early (it can, when
+# entries vanish while it sets up its watches, or the machine runs out of inotify instances)
+# is started again: only the deadline ends the wait. Skips the test without inotifywait.
 until_changed() {
-    local secs=$1 dir=$2 fifo line="" rc=1 left watcher events
+    local secs=$1 dir=$2 line rc=1 st left watcher events deadline starts=0
     shift 2
     need_cmd inotifywait "Debian inotify-tools"
-    fifo=$(mktemp -u "$WORK/.changes.XXXXXX")
-    mkfifo "$fifo" || fail "mkfifo $fifo"
-    inotifywait -m -r -e create -e modify -e close_write -e moved_to -e delete --format '%w%f' "$dir" \
-        >"$fifo" 2>&1 &
-    watcher=$!
-    exec {events}<"$fifo"
-    rm -f "$fifo"
-    # It says "Watches established." once nothing after that can be missed.
-    until [ "$line" = "Watches established." ]; do
-        read -r -t "$secs" -u "$events" line || break
+    deadline=$((SECONDS + secs))
+    while [ "$rc" -ne 0 ] && [ "$SECONDS" -lt "$deadline" ]; do
+        # A pipe without a name, so that nothing of the watcher's own lives in DIR.
+        exec {events}< <(exec inotifywait -m -r -e create -e modify -e close_write -e moved_to \
+            -e delete --format '%w%f' "$dir" 2>&1)
+        watcher=$!
+        starts=$((starts + 1))
+        # It says "Watches established." once nothing after that can be missed.
+        line=""
+        while [ "$line" != "Watches established." ]; do
+            left=$((deadline - SECONDS))
+            [ "$left" -gt 0 ] && read -r -t "$left" -u "$events" line || break
+        done
+        while [ "$line" = "Watches established." ]; do
+            if "$@"; then
+                rc=0
+                break
+            fi
+            left=$((deadline - SECONDS))
+            [ "$left" -gt 0 ] || break
+            read -r -t "$left" -u "$events" line
+            st=$?
+            [ "$st" -eq 0 ] || break # > 128: the deadline; else the watcher ended: start it again
+            line="Watches established."
+            # What came meanwhile is one change: take it all before checking again.
+            while read -r -t 0 -u "$events" && read -r -u "$events" _; do :; done
+        done
+        kill "$watcher" 2>/dev/null
+        exec {events}<&-
+        [ "$rc" -eq 0 ] || [ "$line" = "Watches established." ] || ! "$@" || rc=0 # it did not start
+        [ "$rc" -eq 0 ] || [ "$starts" -lt 1000 ] || break # a watcher that cannot start at all
     done
-    local deadline=$((SECONDS + secs))
-    while :; do
-        if "$@"; then
-            rc=0
-            break
-        fi
-        left=$((deadline - SECONDS))
-        [ "$left" -gt 0 ] || break
-        read -r -t "$left" -u "$events" line || break
-        # What came meanwhile is one change: take it all before checking again.
-        while read -r -t 0 -u "$events" && read -r -u "$events" line; do :; done
-    done
-    kill "$watcher" 2>/dev/null
-    wait "$watcher" 2>/dev/null
-    exec {events}<&-
+    [ "$rc" -eq 0 ] || "$@" && rc=0 # one last look at the deadline
+    [ "$rc" -eq 0 ] || [ "$starts" -le 1 ] || echo "until_changed: inotifywait started $starts times" >&2
     return $rc
 }
 

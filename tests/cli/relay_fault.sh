@@ -15,9 +15,9 @@ COLLECT_ARGS=(--out "$WORK/out" --json "$WORK/json" --max-rate 2M --stats "$WORK
 saved() { ls "$WORK"/out/src/c-????????????????.etl 2>/dev/null | head -1; }
 saved_size() { local f; f=$(saved); [ -n "$f" ] && stat -c %s "$f" || echo 0; }
 saved_has() { [ "$(saved_size)" -ge "$1" ]; }
-wait_for_bytes() { # wait_for_bytes N: until the saved .etl holds at least N bytes (20 s, inotify)
+wait_for_bytes() { # wait_for_bytes N: until the saved .etl holds at least N bytes (60 s, inotify)
     mkdir -p "$WORK/out"
-    until_changed 20 "$WORK/out" saved_has "$1" || fail "the collector never received $1 bytes (has $(saved_size))"
+    until_changed 60 "$WORK/out" saved_has "$1" || fail "the collector never received $1 bytes (has $(saved_size))"
 }
 
 # 1. Collector SIGKILL and restart.

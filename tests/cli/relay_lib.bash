@@ -10,12 +10,12 @@ ready_fifo() {
     mkfifo "$WORK/$1.ready" || fail "mkfifo"
 }
 
-# wait_ready NAME [SECONDS]: waits (20 s at most) for the line a collector started with
+# wait_ready NAME [SECONDS]: waits (60 s at most) for the line a collector started with
 # `--ready-fd 3 3>"$WORK/NAME.ready"` writes once it listens, and sets PORT. A collector that
 # exits first closes the FIFO: end of file, and the test fails at once.
 wait_ready() {
     local line
-    read -r -t "${2:-20}" line <"$WORK/$1.ready" || fail "collector $1 did not start"
+    read -r -t "${2:-60}" line <"$WORK/$1.ready" || fail "collector $1 did not start"
     PORT=$line
 }
 

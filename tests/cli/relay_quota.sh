@@ -46,9 +46,9 @@ start_collector mem1 --out "$WORK/out1" --json "$WORK/json1" --max-memory $M --s
     --stats "$WORK/stats1" -v
 PIDS3=()
 send bs1 a s1 --rate=0.08 & PIDS3+=($!)
-wait_log 20 "$WORK/mem1.log" "a/s1 connected" || fail "session s1 did not connect"
+wait_log 60 "$WORK/mem1.log" "a/s1 connected" || fail "session s1 did not connect"
 send bs2 a s2 --rate=0.08 & PIDS3+=($!)
-wait_log 20 "$WORK/mem1.log" "a/s2 connected" || fail "session s2 did not connect"
+wait_log 60 "$WORK/mem1.log" "a/s2 connected" || fail "session s2 did not connect"
 send bs3 a s3 & PIDS3+=($!)
 for p in "${PIDS3[@]}"; do wait "$p" || fail "a sender of the quota run failed"; done
 stop_collector

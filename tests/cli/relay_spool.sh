@@ -38,7 +38,7 @@ json_same() { # json_same ETL: the collector's JSON lines are ETL's events, each
 }
 # watchdog SECONDS PID: the deadline of a sender that runs in the background (no pipe held
 # open); its sleep is the deadline only, killed with the test's other children.
-watchdog() { (sleep "$1"; kill -9 "$2") >/dev/null 2>&1 & PIDS+=($!); }
+watchdog() { (sleep "$1"; kill -9 "$2") >/dev/null 2>&1 & PIDS+=($!); } # deadline
 # spool_peak DIR OUT: records in OUT the largest size DIR reaches, measured at each change below
 # it (inotify), never on a timer; stop_peak ends it once the writer is done.
 spool_peak() {
@@ -77,8 +77,8 @@ SENDER=$!
 PIDS+=("$SENDER")
 watchdog 60 "$SENDER"
 # The whole input is spooled long before the slow collector has it.
-wait_until 20 spool_has "$WORK/spool" "$SIZE" || fail "the input never reached the spool"
-wait_until 20 saved_has $((SIZE / 5)) || fail "the collector never received data"
+wait_until 60 spool_has "$WORK/spool" "$SIZE" || fail "the input never reached the spool"
+wait_until 60 saved_has $((SIZE / 5)) || fail "the collector never received data"
 kill -9 "$SENDER"
 wait "$SENDER" 2>/dev/null
 CUT=$(saved_size)
@@ -134,7 +134,7 @@ WHOLE=$((HALF / BUFSIZE))  # complete buffers the sender could read
 # At WHOLE * BUFSIZE bytes (24-byte record headers and one segment header included) all but the
 # last few hundred bytes of the last complete buffer are in the spool, and no later buffer can
 # come: the 1000 bytes cut below tear that record whether or not the kill found it whole.
-wait_until 20 spool_has "$WORK/spool" $((WHOLE * BUFSIZE)) || fail "the partial input never reached the spool"
+wait_until 60 spool_has "$WORK/spool" $((WHOLE * BUFSIZE)) || fail "the partial input never reached the spool"
 kill -9 "$SENDER"
 wait "$SENDER" 2>/dev/null
 exec 3>&-

@@ -72,7 +72,7 @@ refusals_logged() {
         grep -q "unable to get local issuer certificate" "$WORK/tls.log" &&
         grep -q "peer did not return a certificate" "$WORK/tls.log"
 }
-until_changed 20 "$WORK" refusals_logged
+until_changed 60 "$WORK" refusals_logged
 [ "$(grep -c 'refused:' "$WORK/tls.log")" -ge 3 ] || fail "expected handshake refusals in the log"
 # Certificate failures say why, on both sides, and a refused sender says so before exiting 1.
 grep -q "certificate verify failed: unable to get local issuer certificate" "$WORK/tls.log" ||

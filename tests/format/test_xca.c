@@ -1013,27 +1013,6 @@ static void test_dispatch_and_messages(void **state)
 
 /* ---- the real corpus --------------------------------------------------------------------- */
 
-static uint8_t *read_file(const char *path, size_t *n)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    uint8_t *buf = NULL;
-    size_t len = 0, cap = 0, got;
-    do {
-        if (len == cap) {
-            cap = cap ? cap * 2 : 1 << 16;
-            buf = realloc(buf, cap);
-            assert_non_null(buf);
-        }
-        got = fread(buf + len, 1, cap - len, f);
-        len += got;
-    } while (got > 0);
-    fclose(f);
-    *n = len;
-    return buf;
-}
-
 /* Walks the event records of a decompressed buffer (records 8-byte aligned from the 72-byte
  * header; size at +0 or +4 depending on the header type). Returns the record count, or -1 if
  * a record is malformed or the walk does not end exactly at `filled`. */
@@ -1079,18 +1058,11 @@ static void test_corpus_compressed_buffers(void **state)
         {"traceevent/SelfDescribingSingleEvent.etl", 2, 21},
         {"traceevent/smallEtlFile.etl", 1, 1},
     };
-    char path[4096];
-    snprintf(path, sizeof path, "%s/corpus/MANIFEST.tsv", ETWIRE_SHARED_DIR);
-    FILE *probe = fopen(path, "rb");
-    if (!probe) {
-        TEST_SKIP("corpus not found at %s/corpus", ETWIRE_SHARED_DIR);
-    }
-    fclose(probe);
-
+    TEST_NEED_CORPUS();
     for (size_t f = 0; f < sizeof files / sizeof files[0]; f++) {
-        snprintf(path, sizeof path, "%s/corpus/%s", ETWIRE_SHARED_DIR, files[f].name);
+        const char *path = TEST_NEED_CORPUS_FILE(files[f].name);
         size_t n;
-        uint8_t *d = read_file(path, &n);
+        uint8_t *d = test_read_file(path, &n);
         assert_non_null(d);
         /* The log-file header says COMPRESSED_MODE; the header buffer itself is plain. */
         assert_true(n >= 72 + 0x20 + 0x24);

@@ -40,9 +40,6 @@
 static char dir[64];
 static int have_trace, have_certs;
 
-#define now_ms test_now_ms
-#define run test_run
-
 static char *path_in(const char *name)
 {
     static char p[8][256];
@@ -52,20 +49,17 @@ static char *path_in(const char *name)
     return out;
 }
 
-#define same_file test_same_file
-#define file_size test_file_size
-
 static int group_setup(void **state)
 {
     snprintf(dir, sizeof dir, "/tmp/etwire-attack.XXXXXX");
     if (!mkdtemp(dir))
         return -1;
-    have_trace = run(ETWIRE " generate --seed 5 --events 6000 --processors 2 --buffer-size 4K -o '%s/t.etl' "
+    have_trace = test_run(ETWIRE " generate --seed 5 --events 6000 --processors 2 --buffer-size 4K -o '%s/t.etl' "
                      ">/dev/null 2>&1", dir) == 0 &&
-                 run(ETWIRE " generate --seed 6 --events 9000 --processors 2 --buffer-size 4K -o '%s/long.etl' "
+                 test_run(ETWIRE " generate --seed 6 --events 9000 --processors 2 --buffer-size 4K -o '%s/long.etl' "
                      ">/dev/null 2>&1", dir) == 0;
     /* Throwaway certificates: a CA, the collector (IP 127.0.0.1) and one sender (DNS good). */
-    have_certs = run("(cd '%s' && command -v openssl >/dev/null && "
+    have_certs = test_run("(cd '%s' && command -v openssl >/dev/null && "
                      "k() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out $1.key; } && "
                      "k ca && openssl req -x509 -new -key ca.key -out ca.pem -days 1 -subj /CN=ca && "
                      "for n in collector good; do k $n && openssl req -new -key $n.key -out $n.csr -subj /CN=$n && "
@@ -78,7 +72,7 @@ static int group_setup(void **state)
 static int group_teardown(void **state)
 {
     if (!getenv("KEEP"))
-        run("rm -rf '%s'", dir);
+        test_run("rm -rf '%s'", dir);
     return 0;
 }
 
@@ -222,7 +216,7 @@ static void assert_saved(const char *out, const char *file, uint64_t instance)
 {
     char p[512];
     snprintf(p, sizeof p, "%s/good/t-%016llx.etl", path_in(out), (unsigned long long)instance);
-    assert_true(same_file(p, path_in(file)));
+    assert_true(test_same_file(p, path_in(file)));
 }
 
 /* ---- attackers ------------------------------------------------------------------------ */
@@ -254,7 +248,7 @@ static int connect_from(const char *from, int port)
 static int64_t trickle(int *fds, int n, const uint8_t *msg, size_t len, size_t lead, int step_ms,
                        int deadline_ms, int64_t *closed_after)
 {
-    int64_t start = now_ms(), end = start + deadline_ms;
+    int64_t start = test_now_ms(), end = start + deadline_ms;
     size_t at[64] = {0};
     int open_count = 0;
     for (int i = 0; i < n; i++) {
@@ -265,7 +259,7 @@ static int64_t trickle(int *fds, int n, const uint8_t *msg, size_t len, size_t l
         closed_after[i] = -1;
         open_count++;
     }
-    while (open_count > 0 && now_ms() < end) {
+    while (open_count > 0 && test_now_ms() < end) {
         struct pollfd p[64];
         for (int i = 0; i < n; i++)
             p[i] = (struct pollfd){.fd = closed_after[i] < 0 ? fds[i] : -1, .events = POLLIN};
@@ -278,7 +272,7 @@ static int64_t trickle(int *fds, int n, const uint8_t *msg, size_t len, size_t l
                 ssize_t got = recv(fds[i], b, sizeof b, MSG_DONTWAIT);
                 if (got > 0)
                     continue; /* a frame (CLOSE) before the end */
-                closed_after[i] = now_ms() - start;
+                closed_after[i] = test_now_ms() - start;
                 open_count--;
                 continue;
             }
@@ -288,7 +282,7 @@ static int64_t trickle(int *fds, int n, const uint8_t *msg, size_t len, size_t l
             }
         }
     }
-    return open_count == 0 ? now_ms() - start : -1;
+    return open_count == 0 ? test_now_ms() - start : -1;
 }
 
 static size_t hello_frame(uint8_t *out, size_t cap, const char *source, uint64_t instance)
@@ -428,11 +422,11 @@ static void raw_session(int port, uint64_t instance, const uint8_t *const *bufs,
     }
     /* wait_close 1: the WELCOME, ACKs, and the CLOSE (or the connection's end); 2: the
      * WELCOME only (the session is open: abandon it). With a deadline. */
-    int64_t end = now_ms() + 5000;
-    while (wait_close && now_ms() < end) {
+    int64_t end = test_now_ms() + 5000;
+    while (wait_close && test_now_ms() < end) {
         struct pollfd p = {.fd = fd, .events = POLLIN};
         char b[4096];
-        if (poll(&p, 1, (int)(end - now_ms())) <= 0 || recv(fd, b, sizeof b, 0) <= 0 || wait_close == 2)
+        if (poll(&p, 1, (int)(end - test_now_ms())) <= 0 || recv(fd, b, sizeof b, 0) <= 0 || wait_close == 2)
             break;
     }
     close(fd);
@@ -467,7 +461,7 @@ static void test_sessions(void **state)
     raw_session(k.port, 0x4444, bufs, sizes, 2, 1);
     char etl[512];
     snprintf(etl, sizeof etl, "%s/good/t-%016llx.etl", path_in("out4"), 0x4444ull);
-    assert_int_equal(file_size(etl), 4096); /* the header buffer only */
+    assert_int_equal(test_file_size(etl), 4096); /* the header buffer only */
     /* A resumed sender sends buffer 1 again: it was not counted as held. */
     sender s;
     start_sender(&s, k.port, 0, "t.etl", 0x4444, 1);
@@ -482,7 +476,7 @@ static void test_sessions(void **state)
     stop_collector(&k);
     assert_saved("out4", "t.etl", 0x4444);
     snprintf(etl, sizeof etl, "%s/good/t-%016llx.etl", path_in("out4"), 0x5555ull);
-    assert_int_equal(file_size(etl), -1);
+    assert_int_equal(test_file_size(etl), -1);
     free(t);
 }
 

@@ -68,11 +68,6 @@ typedef struct world {
     char dir[64];
 } world;
 
-#define run test_run
-#define now_ms test_now_ms
-#define file_size test_file_size
-#define same_file test_same_file
-
 static void forget(world *w, pid_t pid)
 {
     for (int i = 0; i < 8; i++)
@@ -145,7 +140,7 @@ static int all_saved(void *ctx)
         char etl[512], orig[512];
         snprintf(orig, sizeof orig, "%s/%s.etl", g->w->dir, g->sessions[2 * i + 1]);
         if (!saved_etl(g->w, g->sessions[2 * i], g->sessions[2 * i + 1], etl, sizeof etl) ||
-            file_size(etl) != file_size(orig) || !same_file(etl, orig))
+            test_file_size(etl) != test_file_size(orig) || !test_same_file(etl, orig))
             return 0;
     }
     return 1;
@@ -164,10 +159,10 @@ static void check_dumps(const world *w, const char *const *sessions, int n)
     for (int i = 0; i < n; i++) {
         char etl[512];
         assert_true(saved_etl(w, sessions[2 * i], sessions[2 * i + 1], etl, sizeof etl));
-        assert_int_equal(run(ETWIRE " dump '%s/%s.etl' >'%s/d1.txt' 2>/dev/null", w->dir,
+        assert_int_equal(test_run(ETWIRE " dump '%s/%s.etl' >'%s/d1.txt' 2>/dev/null", w->dir,
                              sessions[2 * i + 1], w->dir), 0);
-        assert_int_equal(run(ETWIRE " dump '%s' >'%s/d2.txt' 2>/dev/null", etl, w->dir), 0);
-        assert_int_equal(run("cmp -s '%s/d1.txt' '%s/d2.txt'", w->dir, w->dir), 0);
+        assert_int_equal(test_run(ETWIRE " dump '%s' >'%s/d2.txt' 2>/dev/null", etl, w->dir), 0);
+        assert_int_equal(test_run("cmp -s '%s/d1.txt' '%s/d2.txt'", w->dir, w->dir), 0);
     }
 }
 
@@ -193,7 +188,7 @@ static pid_t start_collector(world *w, const char *topic, const char *log)
 
 static int log_has(const world *w, const char *log, const char *text)
 {
-    return run("grep -q '%s' '%s/%s'", text, w->dir, log) == 0;
+    return test_run("grep -q '%s' '%s/%s'", text, w->dir, log) == 0;
 }
 
 /* Waits (on the log's writes, bounded) until the log holds text (a fixed string). */
@@ -208,7 +203,7 @@ static int setup(void **state)
 {
     world *w = calloc(1, sizeof *w);
     void *so = dlopen("librdkafka.so.1", RTLD_NOW);
-    if (!w || !so || run(ETWIRE " send --help | grep -q -- --kafka") != 0) {
+    if (!w || !so || test_run(ETWIRE " send --help | grep -q -- --kafka") != 0) {
         free(w);
         *state = NULL;
         return 0;
@@ -258,7 +253,7 @@ static int teardown(void **state)
     w->api.kafka_destroy(w->rk);
     free(w->data);
     if (!getenv("KEEP"))
-        run("rm -rf '%s'", w->dir);
+        test_run("rm -rf '%s'", w->dir);
     free(w);
     return 0;
 }
@@ -284,7 +279,7 @@ static int saved_size_reached(void *ctx)
 {
     size_goal *g = ctx;
     return saved_etl_in(g->w, g->outdir, g->source, g->session, g->etl, sizeof g->etl) &&
-           file_size(g->etl) >= g->total;
+           test_file_size(g->etl) >= g->total;
 }
 
 /* Writes n bytes into the sender's pipe, then waits (bounded) until the saved .etl of
@@ -295,7 +290,7 @@ static void feed_in(world *w, int fd, const uint8_t *p, long n, const char *outd
     assert_int_equal(write(fd, p, (size_t)n), n);
     size_goal g = {w, outdir, source, session, total, ""};
     test_wait_fs(w->dir, 30000, saved_size_reached, &g);
-    assert_int_equal(file_size(g.etl), total);
+    assert_int_equal(test_file_size(g.etl), total);
 }
 
 static void feed(world *w, int fd, const uint8_t *p, long n, const char *source, const char *session,
@@ -343,13 +338,13 @@ static void test_ordered_per_key(void **state)
     static const char *const sessions[] = {"src-a", "k1", "src-a", "k2", "src-a", "k3",
                                            "src-b", "k4", "src-b", "k5"};
     for (int i = 1; i <= 5; i++)
-        assert_int_equal(run(ETWIRE " generate --seed %d --events %d --processors 3 --buffer-size 4K "
+        assert_int_equal(test_run(ETWIRE " generate --seed %d --events %d --processors 3 --buffer-size 4K "
                              "-o '%s/k%d.etl' 2>/dev/null", 20 + i, 800 * i, w->dir, i), 0);
     pid_t c = start_collector(w, "order", "order.log");
-    assert_int_equal(run("timeout 60 " ETWIRE " send --kafka '%s' --topic order --source src-a "
+    assert_int_equal(test_run("timeout 60 " ETWIRE " send --kafka '%s' --topic order --source src-a "
                          "%s/k1.etl %s/k2.etl %s/k3.etl 2>>%s/send.log", w->bootstraps, w->dir,
                          w->dir, w->dir, w->dir), 0);
-    assert_int_equal(run("timeout 60 " ETWIRE " send --kafka '%s' --topic order --source src-b "
+    assert_int_equal(test_run("timeout 60 " ETWIRE " send --kafka '%s' --topic order --source src-b "
                          "%s/k4.etl %s/k5.etl 2>>%s/send.log", w->bootstraps, w->dir, w->dir, w->dir), 0);
     int saved = wait_saved(w, sessions, 5, 40000);
     assert_int_equal(stop(w, c), 0);
@@ -367,10 +362,10 @@ static void test_rebalance_mid_stream(void **state)
     SKIP_WITHOUT_KAFKA(w);
     assert_int_equal(w->api.mock_topic_create(w->mc, "rebal", 4, 3), 0);
     static const char *const sessions[] = {"live", "s", "batch", "b1", "batch", "b2"};
-    assert_int_equal(run(ETWIRE " generate --seed 7 --events 12000 --processors 4 --buffer-size 4K "
+    assert_int_equal(test_run(ETWIRE " generate --seed 7 --events 12000 --processors 4 --buffer-size 4K "
                          "-o '%s/s.etl' 2>/dev/null", w->dir), 0);
     for (int i = 1; i <= 2; i++)
-        assert_int_equal(run(ETWIRE " generate --seed %d --events 4000 --buffer-size 4K "
+        assert_int_equal(test_run(ETWIRE " generate --seed %d --events 4000 --buffer-size 4K "
                              "-o '%s/b%d.etl' 2>/dev/null", 30 + i, w->dir, i), 0);
     long size;
     uint8_t *data = read_all(w, "s", &size);
@@ -380,7 +375,7 @@ static void test_rebalance_mid_stream(void **state)
     pid_t sender = start_pipe_sender(w, "rebal", "live", "s", &fd);
     pid_t a = start_collector(w, "rebal", "a.log");
     feed(w, fd, data, third, "live", "s", third);
-    assert_int_equal(run("timeout 60 " ETWIRE " send --kafka '%s' --topic rebal --source batch "
+    assert_int_equal(test_run("timeout 60 " ETWIRE " send --kafka '%s' --topic rebal --source batch "
                          "%s/b1.etl %s/b2.etl 2>>%s/send.log", w->bootstraps, w->dir, w->dir, w->dir), 0);
 
     pid_t b = start_collector(w, "rebal", "b.log");
@@ -407,7 +402,7 @@ static void test_large_buffers(void **state)
     SKIP_WITHOUT_KAFKA(w);
     assert_int_equal(w->api.mock_topic_create(w->mc, "large", 2, 3), 0);
     static const char *const sessions[] = {"big", "large"};
-    assert_int_equal(run(ETWIRE " generate --seed 3 --events 20000 --processors 2 "
+    assert_int_equal(test_run(ETWIRE " generate --seed 3 --events 20000 --processors 2 "
                          "--buffer-size 16777216 --max-lag 0 -o '%s/large.etl' 2>/dev/null", w->dir), 0);
     /* (Buffers this full of random payload compress little: more events would overflow the
      * mock's 5 MiB per partition, which then loses the newest record.) */
@@ -446,7 +441,7 @@ static void test_takeover_from_headers(void **state)
     SKIP_WITHOUT_KAFKA(w);
     assert_int_equal(w->api.mock_topic_create(w->mc, "take", 2, 3), 0);
     assert_int_equal(w->api.mock_topic_create(w->mc, "take.headers", 3, 3), 0);
-    assert_int_equal(run(ETWIRE " generate --seed 11 --events 8000 --processors 4 --buffer-size 4K "
+    assert_int_equal(test_run(ETWIRE " generate --seed 11 --events 8000 --processors 4 --buffer-size 4K "
                          "-o '%s/t.etl' 2>/dev/null", w->dir), 0);
     long size;
     uint8_t *data = read_all(w, "t", &size);
@@ -466,8 +461,8 @@ static void test_takeover_from_headers(void **state)
     write_file(w, "expect.etl", data, 4096, data + k * 4096, size - k * 4096);
     char expect[256];
     snprintf(expect, sizeof expect, "%s/expect.etl", w->dir);
-    size_goal g = {w, "outB", "live", "t", file_size(expect), ""};
-    int saved = test_wait_fs(w->dir, 30000, saved_size_reached, &g) && same_file(g.etl, expect);
+    size_goal g = {w, "outB", "live", "t", test_file_size(expect), ""};
+    int saved = test_wait_fs(w->dir, 30000, saved_size_reached, &g) && test_same_file(g.etl, expect);
     const char *etl = g.etl;
     assert_int_equal(stop(w, b), 0);
     assert_true(saved);
@@ -475,22 +470,22 @@ static void test_takeover_from_headers(void **state)
     /* A holds exactly buffers 0..k-1. */
     char etl_a[512];
     assert_true(saved_etl_in(w, "outA", "live", "t", etl_a, sizeof etl_a));
-    assert_int_equal(file_size(etl_a), k * 4096);
+    assert_int_equal(test_file_size(etl_a), k * 4096);
     /* B's decoded events are those of the header and buffers k..end, in the same order as
      * `etwire dump` of exactly those buffers; and fewer than the whole trace's. */
-    assert_int_equal(run(ETWIRE " dump -f json '%s' >'%s/expect.json' 2>/dev/null", expect, w->dir), 0);
-    assert_int_equal(run("cmp -s '%s/expect.json' \"$(ls '%s'/outB-json/live/t-*.jsonl)\"", w->dir, w->dir), 0);
-    assert_int_equal(run(ETWIRE " dump -f json '%s/t.etl' | cmp -s - '%s/expect.json'", w->dir, w->dir), 1);
+    assert_int_equal(test_run(ETWIRE " dump -f json '%s' >'%s/expect.json' 2>/dev/null", expect, w->dir), 0);
+    assert_int_equal(test_run("cmp -s '%s/expect.json' \"$(ls '%s'/outB-json/live/t-*.jsonl)\"", w->dir, w->dir), 0);
+    assert_int_equal(test_run(ETWIRE " dump -f json '%s/t.etl' | cmp -s - '%s/expect.json'", w->dir, w->dir), 1);
     /* The saved .etl reopens, and its marker gives the first buffer after the gap. */
-    assert_int_equal(run(ETWIRE " dump '%s' >/dev/null 2>&1", etl), 0);
+    assert_int_equal(test_run(ETWIRE " dump '%s' >/dev/null 2>&1", etl), 0);
     char text[128];
     snprintf(text, sizeof text, "etwire-kafka-takeover 1 first %ld", k);
-    assert_int_equal(run("grep -qx '%s' '%.*s.gap'", text, (int)(strlen(etl) - 4), etl), 0);
+    assert_int_equal(test_run("grep -qx '%s' '%.*s.gap'", text, (int)(strlen(etl) - 4), etl), 0);
     /* The gap is logged with its range and counted in the statistics. */
     snprintf(text, sizeof text, "live/t/[0-9a-f]*: taken over at buffer %ld .*buffers 1..%ld missing", k, k - 1);
     assert_true(log_has(w, "b.log", text));
     snprintf(text, sizeof text, "\"kafka_taken_over_at\":%ld,\"buffers_missing\":%ld", k, k - 1);
-    assert_int_equal(run("grep -q '%s' '%s/outB.stats'", text, w->dir), 0);
+    assert_int_equal(test_run("grep -q '%s' '%s/outB.stats'", text, w->dir), 0);
     assert_false(log_has(w, "b.log", ": skipped"));
     assert_false(log_has(w, "a.log", ": taken over at"));
 }
@@ -544,7 +539,7 @@ static void test_takeover_without_header(void **state)
     SKIP_WITHOUT_KAFKA(w);
     assert_int_equal(w->api.mock_topic_create(w->mc, "nh", 2, 3), 0);
     assert_int_equal(w->api.mock_topic_create(w->mc, "nh.headers", 2, 3), 0);
-    assert_int_equal(run(ETWIRE " generate --seed 5 --events 1500 --buffer-size 4K "
+    assert_int_equal(test_run(ETWIRE " generate --seed 5 --events 1500 --buffer-size 4K "
                          "-o '%s/fine.etl' 2>/dev/null", w->dir), 0);
     long size;
     uint8_t *data = read_all(w, "fine", &size);
@@ -588,9 +583,9 @@ static void test_takeover_without_header(void **state)
     assert_false(saved_etl(w, "x", "gone", etl, sizeof etl));
     assert_false(saved_etl(w, "x", "bad", etl, sizeof etl));
     /* Every record of the two sessions (buffers and END) is counted as skipped. */
-    assert_int_equal(run("grep -q '\"session\":\"gone-00000000000000a1\",\"kafka_no_header\":true,"
+    assert_int_equal(test_run("grep -q '\"session\":\"gone-00000000000000a1\",\"kafka_no_header\":true,"
                          "\"records_skipped\":4' '%s/out.stats'", w->dir), 0);
-    assert_int_equal(run("grep -q '\"session\":\"bad-00000000000000b2\",\"kafka_no_header\":true,"
+    assert_int_equal(test_run("grep -q '\"session\":\"bad-00000000000000b2\",\"kafka_no_header\":true,"
                          "\"records_skipped\":3' '%s/out.stats'", w->dir), 0);
 }
 
@@ -635,16 +630,16 @@ static void test_send_rate(void **state)
     world *w = *state;
     SKIP_WITHOUT_KAFKA(w);
     assert_int_equal(w->api.mock_topic_create(w->mc, "paced", 2, 3), 0);
-    assert_int_equal(run(ETWIRE " generate --seed 13 --events 6000 --buffer-size 4K "
+    assert_int_equal(test_run(ETWIRE " generate --seed 13 --events 6000 --buffer-size 4K "
                          "-o '%s/paced.etl' 2>/dev/null", w->dir), 0);
     char path[256];
     snprintf(path, sizeof path, "%s/paced.etl", w->dir);
     double span = flush_seconds(path), want = 1.5, rate = span / want;
     pid_t c = start_collector(w, "paced", "paced.log");
-    int64_t t0 = now_ms();
-    assert_int_equal(run("timeout 60 " ETWIRE " send --kafka '%s' --topic paced --source p --rate=%.9f "
+    int64_t t0 = test_now_ms();
+    assert_int_equal(test_run("timeout 60 " ETWIRE " send --kafka '%s' --topic paced --source p --rate=%.9f "
                          "'%s' 2>>%s/send.log", w->bootstraps, rate, path, w->dir), 0);
-    double took = (double)(now_ms() - t0) / 1000;
+    double took = (double)(test_now_ms() - t0) / 1000;
     print_message("trace span %.3f s, --rate=%.4f: published in %.3f s (at least %.3f)\n", span, rate,
                   took, want);
     static const char *const sessions[] = {"p", "paced"};
@@ -663,10 +658,10 @@ static void test_send_zstd(void **state)
     assert_int_equal(w->api.mock_topic_create(w->mc, "zs", 2, 3), 0);
     static const char *const sessions[] = {"z", "z1", "z", "z2"};
     for (int i = 1; i <= 2; i++)
-        assert_int_equal(run(ETWIRE " generate --seed %d --events 3000 --buffer-size 4K "
+        assert_int_equal(test_run(ETWIRE " generate --seed %d --events 3000 --buffer-size 4K "
                              "-o '%s/z%d.etl' 2>/dev/null", 40 + i, w->dir, i), 0);
     pid_t c = start_collector(w, "zs", "zs.log");
-    assert_int_equal(run("timeout 60 " ETWIRE " send --kafka '%s' --topic zs --source z --zstd -v "
+    assert_int_equal(test_run("timeout 60 " ETWIRE " send --kafka '%s' --topic zs --source z --zstd -v "
                          "%s/z1.etl %s/z2.etl 2>>%s/zsend.log", w->bootstraps, w->dir, w->dir, w->dir), 0);
     int saved = wait_saved(w, sessions, 2, 30000);
     assert_int_equal(stop(w, c), 0);
@@ -767,7 +762,7 @@ static void test_live_from_kafka(void **state)
     world *w = *state;
     SKIP_WITHOUT_KAFKA(w);
     assert_int_equal(w->api.mock_topic_create(w->mc, "lv", 2, 3), 0);
-    assert_int_equal(run(ETWIRE " generate --seed 17 --events 1000 --processors 2 --buffer-size 4K "
+    assert_int_equal(test_run(ETWIRE " generate --seed 17 --events 1000 --processors 2 --buffer-size 4K "
                          "-o '%s/t.etl' 2>/dev/null", w->dir), 0);
     long size;
     uint8_t *data = read_all(w, "t", &size);

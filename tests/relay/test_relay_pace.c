@@ -141,15 +141,7 @@ static void test_raw_stream_learns_clock(void **state)
 static void test_corpus_shutdown_logger(void **state)
 {
     (void)state;
-    const char *corpus = test_corpus_dir();
-    if (!corpus)
-        TEST_SKIP("airbus-etl-parser/ShutdownPerfDiagLogger.etl absent from ../shared/corpus");
-    char path[512];
-    snprintf(path, sizeof path, "%s/airbus-etl-parser/ShutdownPerfDiagLogger.etl", corpus);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        TEST_SKIP("airbus-etl-parser/ShutdownPerfDiagLogger.etl absent from ../shared/corpus");
-    fclose(f);
+    const char *path = TEST_NEED_CORPUS_FILE("airbus-etl-parser/ShutdownPerfDiagLogger.etl");
     /* Its span as `etwire stats` reports it: 09:03:47.7445790 .. 17:15:51.6538124. */
     const double span = 29523.9092334;
     const double rates[] = {1, 1000};

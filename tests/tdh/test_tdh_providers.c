@@ -103,12 +103,10 @@ static void WINAPI on_tlg_event(PEVENT_RECORD er)
 
 static int corpus_trace(const char *rel, char *out, size_t n)
 {
-    const char *dir = test_corpus_dir();
-    struct stat st;
-    if (!dir)
-        return 0;
-    snprintf(out, n, "%s/%s", dir, rel);
-    return stat(out, &st) == 0;
+    const char *path = test_corpus_file(rel);
+    if (path)
+        snprintf(out, n, "%s", path);
+    return path != NULL;
 }
 
 /* Processes path with cb; checks after ProcessTrace and after CloseTrace that none of the

@@ -133,10 +133,7 @@ static PROCESSTRACE_HANDLE open_with(const char *path, per_trace *t)
 static void test_sessions_scope_what_they_teach(void **state)
 {
     (void)state;
-    const char *path = ETWIRE_SHARED_DIR "/corpus/traceevent/net.4.5.2.x86.etl";
-    struct stat st;
-    if (stat(path, &st) != 0)
-        TEST_SKIP("traceevent/net.4.5.2.x86.etl absent from ../shared/corpus");
+    const char *path = TEST_NEED_CORPUS_FILE("traceevent/net.4.5.2.x86.etl");
     etwire_tdh_reset();
     per_trace alone = {0};
     PROCESSTRACE_HANDLE h = open_with(path, &alone);
