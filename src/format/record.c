@@ -43,7 +43,6 @@ static etw_status parse_kernel_ext(const uint8_t *p, etw_record *rec, uint32_t f
     uint16_t version = etw_rd16(p);
     rec->has_pebs = (version & 0x8000) != 0;
     rec->pmc_count = (uint8_t)((version >> 8) & 7);
-    rec->desc.Version = (UCHAR)(version & 0xFF);
     uint32_t ext = kernel_ext_len(version);
     if (fixed + ext > rec->size)
         return ETW_E_REC_EXT;
@@ -52,8 +51,9 @@ static etw_status parse_kernel_ext(const uint8_t *p, etw_record *rec, uint32_t f
     rec->ext_count = (uint16_t)(rec->has_pebs + (rec->pmc_count ? 1 : 0));
     rec->payload_off = fixed + ext;
     rec->hook_id = etw_rd16(p + 6);
-    rec->desc.Opcode = (UCHAR)(rec->hook_id & 0xFF);
-    rec->provider = etw_kernel_group_guid(rec->hook_id);
+    rec->h.EventDescriptor.Version = (UCHAR)(version & 0xFF);
+    rec->h.EventDescriptor.Opcode = (UCHAR)(rec->hook_id & 0xFF);
+    rec->h.ProviderId = etw_kernel_group_guid(rec->hook_id);
     return ETW_OK;
 }
 
@@ -95,35 +95,53 @@ static etw_status parse_event_ext(const uint8_t *p, etw_record *rec)
     return ETW_OK;
 }
 
-static void parse_classic_common(const uint8_t *p, etw_record *rec)
+static void guid_at(GUID *g, const uint8_t *p)
 {
-    rec->desc.Opcode = p[4];
-    rec->desc.Level = p[5];
-    rec->desc.Version = (UCHAR)etw_rd16(p + 6);
-    rec->thread_id = etw_rd32(p + 8);
-    rec->process_id = etw_rd32(p + 0x0C);
-    rec->timestamp = etw_rd64(p + 0x10);
-    rec->provider = etw_guid_read(p + 0x18);
-    rec->cpu_time = etw_rd64(p + 0x28);
+    g->Data1 = etw_rd32(p);
+    g->Data2 = etw_rd16(p + 4);
+    g->Data3 = etw_rd16(p + 6);
+    memcpy(g->Data4, p + 8, 8);
 }
 
+static void parse_classic_common(const uint8_t *p, etw_record *rec)
+{
+    EVENT_HEADER *h = &rec->h;
+    h->EventDescriptor.Opcode = p[4];
+    h->EventDescriptor.Level = p[5];
+    h->EventDescriptor.Version = (UCHAR)etw_rd16(p + 6);
+    h->ThreadId = etw_rd32(p + 8);
+    h->ProcessId = etw_rd32(p + 0x0C);
+    h->TimeStamp.QuadPart = (LONGLONG)etw_rd64(p + 0x10);
+    guid_at(&h->ProviderId, p + 0x18);
+    h->ProcessorTime = etw_rd64(p + 0x28);
+}
+
+/* An EVENT_HEADER record's first 0x50 bytes are the EVENT_HEADER a consumer sees, but for the
+ * type word and the flags (set by the caller). */
 static etw_status parse_event_header(const uint8_t *p, etw_record *rec)
 {
+    EVENT_HEADER *h = &rec->h;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    _Static_assert(sizeof(EVENT_HEADER) == 0x50 && offsetof(EVENT_HEADER, ActivityId) == 0x40,
+                   "EVENT_HEADER has the stored layout");
+    memcpy(h, p, sizeof *h);
+#else
+    h->EventProperty = etw_rd16(p + 6);
+    h->ThreadId = etw_rd32(p + 8);
+    h->ProcessId = etw_rd32(p + 0x0C);
+    h->TimeStamp.QuadPart = (LONGLONG)etw_rd64(p + 0x10);
+    guid_at(&h->ProviderId, p + 0x18);
+    h->EventDescriptor.Id = etw_rd16(p + 0x28);
+    h->EventDescriptor.Version = p[0x2A];
+    h->EventDescriptor.Channel = p[0x2B];
+    h->EventDescriptor.Level = p[0x2C];
+    h->EventDescriptor.Opcode = p[0x2D];
+    h->EventDescriptor.Task = etw_rd16(p + 0x2E);
+    h->EventDescriptor.Keyword = etw_rd64(p + 0x30);
+    h->ProcessorTime = etw_rd64(p + 0x38);
+    guid_at(&h->ActivityId, p + 0x40);
+#endif
     rec->flags = etw_rd16(p + 4);
-    rec->event_property = etw_rd16(p + 6);
-    rec->thread_id = etw_rd32(p + 8);
-    rec->process_id = etw_rd32(p + 0x0C);
-    rec->timestamp = etw_rd64(p + 0x10);
-    rec->provider = etw_guid_read(p + 0x18);
-    rec->desc.Id = etw_rd16(p + 0x28);
-    rec->desc.Version = p[0x2A];
-    rec->desc.Channel = p[0x2B];
-    rec->desc.Level = p[0x2C];
-    rec->desc.Opcode = p[0x2D];
-    rec->desc.Task = etw_rd16(p + 0x2E);
-    rec->desc.Keyword = etw_rd64(p + 0x30);
-    rec->cpu_time = etw_rd64(p + 0x38);
-    rec->activity_id = etw_guid_read(p + 0x40);
     rec->payload_off = 0x50;
     if (rec->flags & EVENT_HEADER_FLAG_EXTENDED_INFO)
         return parse_event_ext(p, rec);
@@ -135,9 +153,10 @@ static etw_status parse_message(const uint8_t *p, etw_record *rec)
 {
     uint16_t opts = etw_rd16(p + 6);
     uint32_t off = 8;
-    rec->desc.Id = etw_rd16(p + 4);
+    EVENT_HEADER *h = &rec->h;
+    h->EventDescriptor.Id = etw_rd16(p + 4);
     rec->is64 = (opts & ETW_MSG_POINTER64) != 0;
-    rec->thread_id = rec->process_id = 0xFFFFFFFFu;
+    h->ThreadId = h->ProcessId = 0xFFFFFFFFu;
     if (opts & ETW_MSG_SEQUENCE) {
         if (!etw_range_ok(rec->size, off, 4))
             return ETW_E_REC_SIZE;
@@ -147,26 +166,26 @@ static etw_status parse_message(const uint8_t *p, etw_record *rec)
     if (opts & ETW_MSG_COMPONENTID) {
         if (!etw_range_ok(rec->size, off, 4))
             return ETW_E_REC_SIZE;
-        rec->provider.Data1 = etw_rd32(p + off); /* the component id, as a GUID's first field */
+        h->ProviderId.Data1 = etw_rd32(p + off); /* the component id, as a GUID's first field */
         off += 4;
     } else if (opts & ETW_MSG_GUID) {
         if (!etw_range_ok(rec->size, off, 16))
             return ETW_E_REC_SIZE;
-        rec->provider = etw_guid_read(p + off);
+        guid_at(&h->ProviderId, p + off);
         off += 16;
     }
     if (opts & (ETW_MSG_TIMESTAMP | ETW_MSG_PERF_TIMESTAMP)) {
         if (!etw_range_ok(rec->size, off, 8))
             return ETW_E_REC_SIZE;
-        rec->timestamp = etw_rd64(p + off);
+        h->TimeStamp.QuadPart = (LONGLONG)etw_rd64(p + off);
         rec->has_timestamp = (opts & ETW_MSG_TIMESTAMP) != 0;
         off += 8;
     }
     if (opts & ETW_MSG_SYSTEMINFO) {
         if (!etw_range_ok(rec->size, off, 8))
             return ETW_E_REC_SIZE;
-        rec->thread_id = etw_rd32(p + off);
-        rec->process_id = etw_rd32(p + off + 4);
+        h->ThreadId = etw_rd32(p + off);
+        h->ProcessId = etw_rd32(p + off + 4);
         off += 8;
     }
     rec->payload_off = off;
@@ -239,9 +258,38 @@ etw_status etw_record_check(const uint8_t *p, size_t n, uint16_t *size)
     }
 }
 
+/* The flags a consumer sees, but for EVENT_HEADER_FLAG_PROCESSOR_INDEX (the buffer's). */
+static USHORT delivered_flags(const etw_record *rec)
+{
+    USHORT f;
+    switch (rec->kind) {
+    case ETW_REC_EVENT:
+        f = rec->flags & (USHORT) ~(EVENT_HEADER_FLAG_32_BIT_HEADER | EVENT_HEADER_FLAG_64_BIT_HEADER);
+        break;
+    case ETW_REC_MESSAGE:
+        f = EVENT_HEADER_FLAG_TRACE_MESSAGE;
+        break;
+    default:
+        f = EVENT_HEADER_FLAG_CLASSIC_HEADER;
+        break;
+    }
+    f |= rec->is64 ? EVENT_HEADER_FLAG_64_BIT_HEADER : EVENT_HEADER_FLAG_32_BIT_HEADER;
+    if (rec->ext_count)
+        f |= EVENT_HEADER_FLAG_EXTENDED_INFO;
+    return f;
+}
+
 etw_status etw_record_parse(const uint8_t *p, size_t n, etw_record *rec)
 {
-    memset(rec, 0, sizeof *rec);
+    /* Every field starts at zero; each kind fills what its header holds (fixed-size stores,
+     * no call: this runs once per event). */
+    rec->h = (EVENT_HEADER){0};
+    rec->size = 0;
+    rec->kind = rec->header_type = rec->is64 = rec->has_timestamp = 0;
+    rec->pmc_count = rec->has_pebs = 0;
+    rec->hook_id = rec->flags = rec->ext_count = 0;
+    rec->ext_off = rec->ext_len = rec->payload_off = rec->payload_len = 0;
+    rec->instance_off = rec->wpp_sequence = 0;
     header_kind k;
     etw_status fst = frame(p, n, &k, &rec->size);
     if (fst == ETW_E_REC_SHORT && n < 8)
@@ -255,21 +303,22 @@ etw_status etw_record_parse(const uint8_t *p, size_t n, etw_record *rec)
     if (fst != ETW_OK)
         return fst;
 
+    EVENT_HEADER *h = &rec->h;
     etw_status st = ETW_OK;
     switch (k.kind) {
     case ETW_REC_SYSTEM:
     case ETW_REC_COMPACT:
-        rec->thread_id = etw_rd32(p + 8);
-        rec->process_id = etw_rd32(p + 0x0C);
-        rec->timestamp = etw_rd64(p + 0x10);
+        h->ThreadId = etw_rd32(p + 8);
+        h->ProcessId = etw_rd32(p + 0x0C);
+        h->TimeStamp.QuadPart = (LONGLONG)etw_rd64(p + 0x10);
         if (k.kind == ETW_REC_SYSTEM)
-            rec->cpu_time = etw_rd64(p + 0x18);
+            h->ProcessorTime = etw_rd64(p + 0x18);
         st = parse_kernel_ext(p, rec, k.fixed);
         break;
     case ETW_REC_PERFINFO:
         /* No thread or process in the header: consumers see -1 for both. */
-        rec->thread_id = rec->process_id = 0xFFFFFFFFu;
-        rec->timestamp = etw_rd64(p + 8);
+        h->ThreadId = h->ProcessId = 0xFFFFFFFFu;
+        h->TimeStamp.QuadPart = (LONGLONG)etw_rd64(p + 8);
         st = parse_kernel_ext(p, rec, k.fixed);
         break;
     case ETW_REC_FULL:
@@ -296,6 +345,9 @@ etw_status etw_record_parse(const uint8_t *p, size_t n, etw_record *rec)
     if (st != ETW_OK)
         return st;
     rec->payload_len = rec->size - rec->payload_off;
+    h->Size = rec->size;
+    h->HeaderType = 0;
+    h->Flags = delivered_flags(rec);
     return ETW_OK;
 }
 

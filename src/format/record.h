@@ -33,24 +33,20 @@ typedef enum etw_record_kind {
 #define ETW_MSG_POINTER64 0x0080
 
 typedef struct etw_record {
+    /* What a consumer's EVENT_RECORD carries as its header, filled once when the record is
+     * parsed (the merge copies it): Flags as delivered except EVENT_HEADER_FLAG_PROCESSOR_INDEX
+     * (a buffer's flag), TimeStamp the raw session clock (0 when a WPP message has none). */
+    EVENT_HEADER h;
+    uint16_t size;         /* whole record, header included (h.Size) */
     uint8_t kind;          /* etw_record_kind */
     uint8_t header_type;   /* raw type byte (byte 2 of the marker) */
     uint8_t is64;          /* the producer's pointer size is 8 */
     uint8_t has_timestamp; /* WPP messages may carry none */
-    uint16_t size;         /* whole record, header included */
-    uint16_t hook_id;      /* SYSTEM/COMPACT/PERFINFO: group << 8 | type */
-    uint16_t flags;        /* EVENT_HEADER_FLAG_* as stored (EVENT_HEADER only) */
-    uint16_t event_property;
-    uint16_t ext_count;    /* extended items a consumer will see */
     uint8_t pmc_count;     /* SYSTEM/PERFINFO: PMC counters after the fixed header */
     uint8_t has_pebs;
-    uint32_t thread_id;
-    uint32_t process_id;
-    uint64_t timestamp;    /* raw session clock */
-    uint64_t cpu_time;     /* KernelTime | UserTime << 32 (or ProcessorTime) */
-    GUID provider;
-    GUID activity_id;
-    EVENT_DESCRIPTOR desc;
+    uint16_t hook_id;      /* SYSTEM/COMPACT/PERFINFO: group << 8 | type */
+    uint16_t flags;        /* EVENT_HEADER_FLAG_* as stored (EVENT_HEADER only) */
+    uint16_t ext_count;    /* extended items a consumer will see */
     uint32_t ext_off;      /* record-relative offsets of the stored extended data ... */
     uint32_t ext_len;
     uint32_t payload_off;  /* ... and of the payload */

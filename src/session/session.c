@@ -103,7 +103,8 @@ static etw_status take_header(etw_session *s, const uint8_t *p, const etw_buffer
     s->header.LoggerName = names;
     s->header.LogFileName = names + ln + 1;
     etw_clock_init(&s->clock, s->header.ReservedFlags, (uint64_t)s->header.PerfFreq.QuadPart,
-                   s->header.CpuSpeedInMHz, s->header.StartTime.QuadPart, rec.timestamp);
+                   s->header.CpuSpeedInMHz, s->header.StartTime.QuadPart,
+                   (uint64_t)rec.h.TimeStamp.QuadPart);
     s->stats.EventsLost = s->header.EventsLost;
     /* Which MS-XCA format compressed buffers use: the header buffer's State word names it when
      * it holds a format number (docs/format/compression.md); every real file seen says 3. */
