@@ -1,37 +1,32 @@
-/* Delivering the merge's top record (one ProcessTrace call, run.h): the EVENT_RECORD from the
- * record parsed when it was loaded (etw_proc_keyed: its header is copied whole, TimeStamp
- * already the delivered time), the decoder's hook, the time window, the late count, then the
- * consumer's callback. Inline: it runs once per event, beside the merge loop (merge.c). */
+/* Delivering the merge's top record (one ProcessTrace call, run.h): the EVENT_RECORD filled
+ * when the record was parsed and loaded (etw_proc_keyed), its extended items, the decoder's
+ * hook, the time window, the late count, then the consumer's callback. The consumer gets the
+ * processor's own EVENT_RECORD: nothing is copied, and what a callback might write in it is
+ * never read again (the merge reads the key and the parsed sizes, kept apart). Inline: it runs
+ * once per event, beside the merge loop (merge.c). */
 #ifndef ETWIRE_SESSION_DELIVER_H
 #define ETWIRE_SESSION_DELIVER_H
 
 #include "base/decode_scope.h"
 #include "session/run.h"
 
-static inline void etw_build_record(etw_session *s, const etw_proc *p, EVENT_RECORD *er)
+/* The extended items, when the record has some, go into the session's array (one event out
+ * at a time). */
+static inline void etw_set_ext_items(etw_session *s, etw_proc *p)
 {
     const etw_buf *b = p->head;
-    const etw_record *r = &p->rec;
-    const uint8_t *rp = b->data + b->cursor;
-    er->EventHeader = r->h;
-    er->EventHeader.Flags |= b->event_flags;
-    er->BufferContext = b->context;
-    er->ExtendedDataCount = 0;
-    er->ExtendedData = NULL;
-    if (r->ext_count) {
-        unsigned cap = sizeof s->ext_items / sizeof s->ext_items[0];
-        er->ExtendedDataCount = (USHORT)etw_record_ext_items(r, rp, s->ext_items, cap);
-        er->ExtendedData = s->ext_items;
-    }
-    er->UserDataLength = (USHORT)r->payload_len;
-    er->UserData = (PVOID)(rp + r->payload_off);
-    er->UserContext = s->record_ctx;
+    EVENT_RECORD *er = &p->rec.er;
+    unsigned cap = sizeof s->ext_items / sizeof s->ext_items[0];
+    er->ExtendedDataCount = (USHORT)etw_record_ext_items(&p->rec, b->data + b->cursor,
+                                                         s->ext_items, cap);
+    er->ExtendedData = s->ext_items;
 }
 
 static inline void etw_deliver(etw_run *r, etw_session *s, etw_proc *p)
 {
-    EVENT_RECORD er;
-    etw_build_record(s, p, &er);
+    EVENT_RECORD *er = &p->rec.er; /* filled when it was loaded (etw_proc_keyed) */
+    if (p->rec.ext_count)
+        etw_set_ext_items(s, p);
     /* Decoding inside the hook and the callback uses what this trace taught
      * (base/decode_scope.h); several sessions share one ProcessTrace thread, so the scope
      * follows the session whose event goes out (set only when that changes: a thread-local
@@ -42,7 +37,7 @@ static inline void etw_deliver(etw_run *r, etw_session *s, etw_proc *p)
     }
     /* The layer above learns from every event, filtered or not (session.h). */
     if (s->hooks && s->hooks->event)
-        s->hooks->event(&er);
+        s->hooks->event(er);
     int64_t ft = p->key.ft;
     if (ft == INT64_MIN) {
         /* Header-buffer records: first by definition, never filtered or late. */
@@ -67,9 +62,9 @@ static inline void etw_deliver(etw_run *r, etw_session *s, etw_proc *p)
     s->current_time = ft;
     s->live.delivered++;
     if (s->record_cb)
-        s->record_cb(&er);
+        s->record_cb(er);
     else
-        etw_deliver_classic(s, p, &er);
+        etw_deliver_classic(s, p, er);
 }
 
 #endif

@@ -99,6 +99,7 @@ void etw_proc_load(etw_run *r, etw_session *s, uint32_t slot)
         while (b->cursor + 4u <= b->hdr.filled && etw_rd32(b->data + b->cursor) != 0xFFFFFFFFu) {
             etw_status st = etw_record_parse(b->data + b->cursor, b->hdr.filled - b->cursor, &p->rec);
             if (st == ETW_OK && p->rec.kind != ETW_REC_SKIP) {
+                p->key.tie = etw_key_tie(s->index_in_call, slot); /* etw_proc_next keeps it */
                 etw_proc_keyed(r, s, p, slot);
                 return;
             }

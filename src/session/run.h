@@ -56,33 +56,34 @@ void etw_proc_load(etw_run *r, etw_session *s, uint32_t slot);
  * the hardware prefetcher follows the buffers being read). */
 #define ETW_PREFETCH_FROM_PROCESSORS 8u
 
-/* etw_clock_to_filetime, with its common case (a 10 MHz clock: FILETIME ticks) inline. */
-static inline int64_t etw_proc_filetime(const etw_clock *c, uint64_t ts)
+/* etw_clock_to_filetime(&s->clock, ts), its common case inline (session.h, fast_lo). */
+static inline int64_t etw_proc_filetime(const etw_session *s, uint64_t ts)
 {
-    int64_t d, out;
-    if (c->frequency == 10000000u && !__builtin_sub_overflow(ts, c->ts0, &d) &&
-        !__builtin_add_overflow(c->start_filetime, d, &out) && out != INT64_MIN)
-        return out;
-    return etw_clock_to_filetime(c, ts);
+    if (ts - s->fast_lo <= s->fast_span)
+        return (int64_t)(ts + s->fast_shift);
+    return etw_clock_to_filetime(&s->clock, ts);
 }
 
-/* p->rec was just parsed at the cursor of p's active buffer: its merge key, and the time its
- * consumer sees (deliver.h copies the parsed header). */
+/* p->rec was just parsed at the cursor of p's active buffer: its merge key, and what its
+ * consumer sees that the record does not say (deliver.h hands p->rec.er over). */
 static inline void etw_proc_keyed(etw_run *r, etw_session *s, etw_proc *p, uint32_t slot)
 {
-    uint64_t ts = p->rec.has_timestamp ? (uint64_t)p->rec.h.TimeStamp.QuadPart : p->last_ts;
+    EVENT_RECORD *er = &p->rec.er;
+    uint64_t ts = p->rec.has_timestamp ? (uint64_t)er->EventHeader.TimeStamp.QuadPart : p->last_ts;
     p->last_ts = ts;
-    int64_t ft = etw_proc_filetime(&s->clock, ts);
+    int64_t ft = etw_proc_filetime(s, ts);
     p->key.ft = slot == 0 ? INT64_MIN : ft;
     p->key.raw = ts;
-    p->key.tie = etw_key_tie(s->index_in_call, slot);
-    p->rec.h.TimeStamp.QuadPart = s->raw_timestamp ? (LONGLONG)ts : ft;
     p->has_rec = 1;
+    const etw_buf *b = p->head;
+    er->EventHeader.TimeStamp.QuadPart = s->raw_timestamp ? (LONGLONG)ts : ft;
+    er->EventHeader.Flags |= b->event_flags;
+    er->BufferContext = b->context;
+    er->UserContext = s->record_ctx;
     /* This processor's next record is parsed after the other processors' records that sort
      * before it: with many processors (many interleaved buffers, more streams than the
      * hardware prefetcher follows) ask for its first bytes now, so that they are in cache by
      * then. */
-    const etw_buf *b = p->head;
     uint32_t next = b->cursor + (uint32_t)etw_align8(p->rec.size);
     if (r->heap_len > ETW_PREFETCH_FROM_PROCESSORS && next + 64 < b->hdr.filled) {
         __builtin_prefetch(b->data + next);

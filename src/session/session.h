@@ -128,6 +128,9 @@ typedef struct etw_session {
     TRACE_LOGFILE_HEADER header; /* with LoggerName / LogFileName pointing into names */
     WCHAR *names;
     etw_clock clock;
+    /* etw_clock_to_filetime's common case precomputed (run.h, etw_proc_filetime): a raw time
+     * ts in [fast_lo, fast_lo + fast_span] converts to ts + fast_shift (mod 2^64). */
+    uint64_t fast_lo, fast_span, fast_shift;
     int compression;             /* MS-XCA format of compressed buffers (format/xca.h) */
 
     /* (mu) buffers accepted but not yet taken by ProcessTrace, and the session's state. */
