@@ -13,35 +13,50 @@
 #define CLASSIC32 (EVENT_HEADER_FLAG_CLASSIC_HEADER | EVENT_HEADER_FLAG_32_BIT_HEADER)
 #define CLASSIC64 (EVENT_HEADER_FLAG_CLASSIC_HEADER | EVENT_HEADER_FLAG_64_BIT_HEADER)
 
-/* Per header type: kind, fixed size, where the u16 total size is, producer is 64-bit, and the
- * flags a consumer sees on every record of the type (EVENT_HEADER records add their own). */
-typedef struct header_kind {
+typedef struct header_kind header_kind;
+typedef etw_status (*kind_parser)(const uint8_t *p, etw_record *rec, const header_kind *k);
+
+/* Per header type: kind, fixed size, where the u16 total size is, producer is 64-bit, the
+ * flags a consumer sees on every record of the type (EVENT_HEADER records add their own), and
+ * the parser of its fields (below). */
+struct header_kind {
     uint8_t kind;
     uint8_t fixed;
     uint8_t size_at;
     uint8_t is64;
     uint16_t flags;
-} header_kind;
+    kind_parser parse;
+};
+
+static etw_status parse_event(const uint8_t *p, etw_record *rec, const header_kind *k);
+static etw_status parse_kernel(const uint8_t *p, etw_record *rec, const header_kind *k);
+static etw_status parse_classic(const uint8_t *p, etw_record *rec, const header_kind *k);
+static etw_status parse_message(const uint8_t *p, etw_record *rec, const header_kind *k);
+static etw_status parse_skip(const uint8_t *p, etw_record *rec, const header_kind *k);
 
 /* Indexed by header type; fixed 0 marks a type that is not a record kind. */
 static const header_kind kinds[0x16] = {
-    [0x01] = {ETW_REC_SYSTEM, 0x20, 4, 0, CLASSIC32},
-    [0x02] = {ETW_REC_SYSTEM, 0x20, 4, 1, CLASSIC64},
-    [0x03] = {ETW_REC_COMPACT, 0x18, 4, 0, CLASSIC32},
-    [0x04] = {ETW_REC_COMPACT, 0x18, 4, 1, CLASSIC64},
-    [0x0A] = {ETW_REC_FULL, 0x30, 0, 0, CLASSIC32},
-    [0x14] = {ETW_REC_FULL, 0x30, 0, 1, CLASSIC64},
-    [0x0B] = {ETW_REC_INSTANCE, 0x48, 0, 0, CLASSIC32},
-    [0x15] = {ETW_REC_INSTANCE, 0x48, 0, 1, CLASSIC64},
-    [0x10] = {ETW_REC_PERFINFO, 0x10, 4, 0, CLASSIC32},
-    [0x11] = {ETW_REC_PERFINFO, 0x10, 4, 1, CLASSIC64},
-    [0x12] = {ETW_REC_EVENT, 0x50, 0, 0, EVENT_HEADER_FLAG_32_BIT_HEADER},
-    [0x13] = {ETW_REC_EVENT, 0x50, 0, 1, EVENT_HEADER_FLAG_64_BIT_HEADER},
+    [0x01] = {ETW_REC_SYSTEM, 0x20, 4, 0, CLASSIC32, parse_kernel},
+    [0x02] = {ETW_REC_SYSTEM, 0x20, 4, 1, CLASSIC64, parse_kernel},
+    [0x03] = {ETW_REC_COMPACT, 0x18, 4, 0, CLASSIC32, parse_kernel},
+    [0x04] = {ETW_REC_COMPACT, 0x18, 4, 1, CLASSIC64, parse_kernel},
+    [0x0A] = {ETW_REC_FULL, 0x30, 0, 0, CLASSIC32, parse_classic},
+    [0x14] = {ETW_REC_FULL, 0x30, 0, 1, CLASSIC64, parse_classic},
+    [0x0B] = {ETW_REC_INSTANCE, 0x48, 0, 0, CLASSIC32, parse_classic},
+    [0x15] = {ETW_REC_INSTANCE, 0x48, 0, 1, CLASSIC64, parse_classic},
+    [0x10] = {ETW_REC_PERFINFO, 0x10, 4, 0, CLASSIC32, parse_kernel},
+    [0x11] = {ETW_REC_PERFINFO, 0x10, 4, 1, CLASSIC64, parse_kernel},
+    [0x12] = {ETW_REC_EVENT, 0x50, 0, 0, EVENT_HEADER_FLAG_32_BIT_HEADER, parse_event},
+    [0x13] = {ETW_REC_EVENT, 0x50, 0, 1, EVENT_HEADER_FLAG_64_BIT_HEADER, parse_event},
     /* TIMED, ERROR and WNODE records: layout unknown beyond a leading size (B.5). */
-    [0x0C] = {ETW_REC_SKIP, 0x08, 0, 0, 0},
-    [0x0D] = {ETW_REC_SKIP, 0x08, 0, 0, 0},
-    [0x0E] = {ETW_REC_SKIP, 0x08, 0, 0, 0},
+    [0x0C] = {ETW_REC_SKIP, 0x08, 0, 0, 0, parse_skip},
+    [0x0D] = {ETW_REC_SKIP, 0x08, 0, 0, 0, parse_skip},
+    [0x0E] = {ETW_REC_SKIP, 0x08, 0, 0, 0, parse_skip},
 };
+
+/* WPP messages: any header type under the message marker. */
+static const header_kind message_kind = {ETW_REC_MESSAGE, 0x08, 0, 0,
+                                         EVENT_HEADER_FLAG_TRACE_MESSAGE, parse_message};
 
 /* SYSTEM/COMPACT/PERFINFO: bytes of PEBS index and PMC counters after the fixed header, from
  * the version word (B.7). */
@@ -75,22 +90,24 @@ static etw_status walk_event_ext(const uint8_t *p, uint16_t size, uint32_t *end,
 }
 
 /* The marker, the kind and the record's size: what both parse and check decide first. */
-static inline etw_status frame(const uint8_t *p, size_t n, header_kind *k, uint16_t *size)
+static inline etw_status frame(const uint8_t *p, size_t n, const header_kind **kp, uint16_t *size)
 {
     if (n < 8)
         return ETW_E_REC_SHORT;
     uint8_t marker = p[3];
+    const header_kind *k;
     if ((marker & (MARKER_TRACE_HEADER | MARKER_EVENT_TRACE)) ==
         (MARKER_TRACE_HEADER | MARKER_EVENT_TRACE)) {
         if (p[2] >= sizeof kinds / sizeof kinds[0] || !kinds[p[2]].fixed)
             return ETW_E_REC_MARKER;
-        *k = kinds[p[2]];
+        k = &kinds[p[2]];
     } else if ((marker & (MARKER_TRACE_HEADER | MARKER_MESSAGE)) ==
                (MARKER_TRACE_HEADER | MARKER_MESSAGE)) {
-        *k = (header_kind){ETW_REC_MESSAGE, 0x08, 0, 0, EVENT_HEADER_FLAG_TRACE_MESSAGE};
+        k = &message_kind;
     } else {
         return ETW_E_REC_MARKER;
     }
+    *kp = k;
     *size = etw_rd16(p + k->size_at);
     if (*size < k->fixed)
         return ETW_E_REC_SIZE;
@@ -118,17 +135,17 @@ static uint32_t message_items_len(uint16_t opts)
 
 etw_status etw_record_check(const uint8_t *p, size_t n, uint16_t *size)
 {
-    header_kind k;
+    const header_kind *k = NULL;
     etw_status st = frame(p, n, &k, size);
     if (st != ETW_OK)
         return st;
     uint32_t end;
     uint16_t count;
-    switch (k.kind) {
+    switch (k->kind) {
     case ETW_REC_SYSTEM:
     case ETW_REC_COMPACT:
     case ETW_REC_PERFINFO:
-        return k.fixed + kernel_ext_len(etw_rd16(p)) > *size ? ETW_E_REC_EXT : ETW_OK;
+        return k->fixed + kernel_ext_len(etw_rd16(p)) > *size ? ETW_E_REC_EXT : ETW_OK;
     case ETW_REC_EVENT:
         if (etw_rd16(p + 4) & EVENT_HEADER_FLAG_EXTENDED_INFO)
             return walk_event_ext(p, *size, &end, &count);
@@ -192,9 +209,9 @@ __attribute__((noinline)) static etw_status parse_event_ext(const uint8_t *p, et
 
 /* An EVENT_HEADER record's first 0x50 bytes are the EVENT_HEADER a consumer sees, but for the
  * type word and the flags (finish sets them). */
-__attribute__((noinline)) static etw_status parse_event(const uint8_t *p, etw_record *rec,
-                                                        USHORT flags)
+static etw_status parse_event(const uint8_t *p, etw_record *rec, const header_kind *k)
 {
+    USHORT flags = k->flags;
     EVENT_HEADER *h = &rec->er.EventHeader;
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
     _Static_assert(sizeof(EVENT_HEADER) == 0x50 && offsetof(EVENT_HEADER, ActivityId) == 0x40,
@@ -226,12 +243,11 @@ __attribute__((noinline)) static etw_status parse_event(const uint8_t *p, etw_re
 
 /* SYSTEM, COMPACT and PERFINFO: the hook id names group and type; PEBS index and PMC counters
  * may follow the fixed header (B.7). */
-__attribute__((noinline)) static etw_status parse_kernel(const uint8_t *p, etw_record *rec,
-                                                         header_kind k)
+static etw_status parse_kernel(const uint8_t *p, etw_record *rec, const header_kind *k)
 {
     EVENT_HEADER *h = &rec->er.EventHeader;
     *h = (EVENT_HEADER){0};
-    if (k.kind == ETW_REC_PERFINFO) {
+    if (k->kind == ETW_REC_PERFINFO) {
         /* No thread or process in the header: consumers see -1 for both. */
         h->ThreadId = h->ProcessId = 0xFFFFFFFFu;
         h->TimeStamp.QuadPart = (LONGLONG)etw_rd64(p + 8);
@@ -239,31 +255,30 @@ __attribute__((noinline)) static etw_status parse_kernel(const uint8_t *p, etw_r
         h->ThreadId = etw_rd32(p + 8);
         h->ProcessId = etw_rd32(p + 0x0C);
         h->TimeStamp.QuadPart = (LONGLONG)etw_rd64(p + 0x10);
-        if (k.kind == ETW_REC_SYSTEM)
+        if (k->kind == ETW_REC_SYSTEM)
             h->ProcessorTime = etw_rd64(p + 0x18);
     }
     uint16_t version = etw_rd16(p);
     rec->has_pebs = (version & 0x8000) != 0;
     rec->pmc_count = (uint8_t)((version >> 8) & 7);
     uint32_t ext = kernel_ext_len(version);
-    if (k.fixed + ext > rec->size)
+    if (k->fixed + ext > rec->size)
         return ETW_E_REC_EXT;
-    rec->ext_off = k.fixed;
+    rec->ext_off = k->fixed;
     rec->ext_len = ext;
     rec->ext_count = (uint16_t)(rec->has_pebs + (rec->pmc_count ? 1 : 0));
-    rec->payload_off = k.fixed + ext;
+    rec->payload_off = k->fixed + ext;
     rec->hook_id = etw_rd16(p + 6);
     h->EventDescriptor.Version = (UCHAR)(version & 0xFF);
     h->EventDescriptor.Opcode = (UCHAR)(rec->hook_id & 0xFF);
     const GUID *group = etw_kernel_group_ref(rec->hook_id);
     if (group)
         h->ProviderId = *group;
-    return finish(p, rec, k.flags);
+    return finish(p, rec, k->flags);
 }
 
 /* EVENT_TRACE_HEADER (FULL) and EVENT_INSTANCE_GUID_HEADER (INSTANCE). */
-__attribute__((noinline)) static etw_status parse_classic(const uint8_t *p, etw_record *rec,
-                                                          header_kind k)
+static etw_status parse_classic(const uint8_t *p, etw_record *rec, const header_kind *k)
 {
     EVENT_HEADER *h = &rec->er.EventHeader;
     *h = (EVENT_HEADER){0};
@@ -275,20 +290,20 @@ __attribute__((noinline)) static etw_status parse_classic(const uint8_t *p, etw_
     h->TimeStamp.QuadPart = (LONGLONG)etw_rd64(p + 0x10);
     guid_at(&h->ProviderId, p + 0x18);
     h->ProcessorTime = etw_rd64(p + 0x28);
-    if (k.kind == ETW_REC_INSTANCE) {
+    if (k->kind == ETW_REC_INSTANCE) {
         rec->instance_off = 0x30;
         rec->ext_count = 1;
         rec->payload_off = 0x48;
     } else {
         rec->payload_off = 0x30;
     }
-    return finish(p, rec, k.flags);
+    return finish(p, rec, k->flags);
 }
 
 /* WPP: optional items follow the 8-byte header in a fixed order chosen by OptionFlags. */
-__attribute__((noinline)) static etw_status parse_message(const uint8_t *p, etw_record *rec,
-                                                          USHORT flags)
+static etw_status parse_message(const uint8_t *p, etw_record *rec, const header_kind *k)
 {
+    USHORT flags = k->flags;
     uint16_t opts = etw_rd16(p + 6);
     uint32_t off = 8;
     EVENT_HEADER *h = &rec->er.EventHeader;
@@ -333,51 +348,45 @@ __attribute__((noinline)) static etw_status parse_message(const uint8_t *p, etw_
 }
 
 /* TIMED, ERROR and WNODE records: only their size is known. */
-__attribute__((noinline)) static etw_status parse_skip(const uint8_t *p, etw_record *rec,
-                                                       USHORT flags)
+static etw_status parse_skip(const uint8_t *p, etw_record *rec, const header_kind *k)
 {
     rec->er.EventHeader = (EVENT_HEADER){0};
     rec->has_timestamp = 0;
     rec->payload_off = rec->size;
-    return finish(p, rec, flags);
+    return finish(p, rec, k->flags);
+}
+
+/* A record parse refuses: everything zero but what the framing found. */
+__attribute__((noinline)) static etw_status refused(const uint8_t *p, size_t n, etw_record *rec,
+                                                    etw_status st, const header_kind *k)
+{
+    memset(rec, 0, sizeof *rec);
+    if (st == ETW_E_REC_SIZE || (st == ETW_E_REC_SHORT && n >= 8)) {
+        rec->size = etw_rd16(p + k->size_at);
+        rec->kind = k->kind;
+        rec->header_type = p[2];
+        rec->is64 = k->is64;
+        rec->has_timestamp = 1;
+    }
+    return st;
 }
 
 etw_status etw_record_parse(const uint8_t *p, size_t n, etw_record *rec)
 {
+    const header_kind *k = NULL;
+    uint16_t size;
+    etw_status st = frame(p, n, &k, &size);
+    if (st != ETW_OK)
+        return refused(p, n, rec, st, k);
     /* What only some kinds set starts at zero (a fixed-size clear the compiler writes as a
      * few wide stores); the EVENT_RECORD is each kind parser's. */
     memset(&rec->size, 0, sizeof *rec - offsetof(etw_record, size));
-    header_kind k;
-    etw_status st = frame(p, n, &k, &rec->size);
-    if (st != ETW_OK) {
-        memset(&rec->er, 0, sizeof rec->er);
-        if (st == ETW_E_REC_SIZE || (st == ETW_E_REC_SHORT && n >= 8)) {
-            rec->kind = k.kind;
-            rec->header_type = p[2];
-            rec->is64 = k.is64;
-            rec->has_timestamp = 1;
-        }
-        return st;
-    }
-    rec->kind = k.kind;
+    rec->size = size;
+    rec->kind = k->kind;
     rec->header_type = p[2];
-    rec->is64 = k.is64;
+    rec->is64 = k->is64;
     rec->has_timestamp = 1;
-    switch (k.kind) {
-    case ETW_REC_EVENT:
-        return parse_event(p, rec, k.flags);
-    case ETW_REC_SYSTEM:
-    case ETW_REC_COMPACT:
-    case ETW_REC_PERFINFO:
-        return parse_kernel(p, rec, k);
-    case ETW_REC_FULL:
-    case ETW_REC_INSTANCE:
-        return parse_classic(p, rec, k);
-    case ETW_REC_MESSAGE:
-        return parse_message(p, rec, k.flags);
-    default:
-        return parse_skip(p, rec, k.flags);
-    }
+    return k->parse(p, rec, k);
 }
 
 static void set_item(EVENT_HEADER_EXTENDED_DATA_ITEM *it, uint16_t type, const uint8_t *data,
