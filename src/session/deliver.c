@@ -8,6 +8,7 @@
 
 void etw_session_pick_callback(etw_session *s)
 {
+    s->event_hook = s->hooks ? s->hooks->event : NULL;
     s->record_cb = NULL;
     s->record_ctx = NULL;
     switch (s->api) {

@@ -36,8 +36,8 @@ static inline void etw_deliver(etw_run *r, etw_session *s, etw_proc *p)
         r->scoped = s;
     }
     /* The layer above learns from every event, filtered or not (session.h). */
-    if (s->hooks && s->hooks->event)
-        s->hooks->event(er);
+    if (s->event_hook)
+        s->event_hook(er);
     int64_t ft = p->key.ft;
     if (ft == INT64_MIN) {
         /* Header-buffer records: first by definition, never filtered or late. */

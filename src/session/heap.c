@@ -56,13 +56,6 @@ int etw_heap_push(etw_run *r, const etw_key *k)
     return 0;
 }
 
-size_t etw_heap_runner_up(const etw_run *r)
-{
-    if (r->heap_len < 3)
-        return r->heap_len - 1; /* 0 when the top is alone: no runner-up */
-    return etw_key_less(&r->heap[2], &r->heap[1]) ? 2 : 1;
-}
-
 void etw_heap_sink_top(etw_run *r, const etw_key *k, size_t runner_up)
 {
     sift_down_from(r, k, runner_up);

@@ -25,12 +25,18 @@ typedef struct etw_run {
 
 /* heap.c */
 int etw_heap_push(etw_run *r, const etw_key *k);
-/* Where the second-smallest key is (1 or 2); 0 when the top is alone. heap_len > 0. */
-size_t etw_heap_runner_up(const etw_run *r);
 /* The top's processor loaded its next record, whose key k sorts after the runner-up's (at
  * runner_up, nonzero): the top moves down. */
 void etw_heap_sink_top(etw_run *r, const etw_key *k, size_t runner_up);
 void etw_heap_pop_top(etw_run *r);
+
+/* Where the second-smallest key is (1 or 2); 0 when the top is alone. heap_len > 0. */
+static inline size_t etw_heap_runner_up(const etw_run *r)
+{
+    if (r->heap_len < 3)
+        return r->heap_len - 1;
+    return etw_key_less(&r->heap[2], &r->heap[1]) ? 2 : 1;
+}
 
 /* The session and processor slot a heap key belongs to. */
 static inline etw_session *etw_key_session(const etw_run *r, const etw_key *k)

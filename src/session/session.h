@@ -148,6 +148,7 @@ typedef struct etw_session {
      * whichever API form gave them; NULL when events go to a classic EventCallback. */
     PEVENT_RECORD_CALLBACK record_cb;
     void *record_ctx;
+    void (*event_hook)(const EVENT_RECORD *er); /* hooks->event, or NULL */
     etw_waiter *waiter;
     ETWIRE_SESSION_STATS stats; /* (mu) for the counters AddBuffer touches */
 
@@ -217,7 +218,8 @@ void etw_session_report(etw_session *s, etw_status st, uint64_t buffer_index, ui
 int etw_session_wants_buffers(const etw_session *s);
 /* Whether the session has an event callback (otherwise buffers are done on arrival). */
 int etw_session_wants_events(const etw_session *s);
-/* Sets record_cb and record_ctx from the callbacks the session was opened with. */
+/* Sets record_cb, record_ctx and event_hook from the callbacks the session was opened with
+ * and its hooks. */
 void etw_session_pick_callback(etw_session *s);
 /* Copies the ProcessTrace-only counters into stats; the caller holds mu. */
 void etw_session_fold_live(etw_session *s);
