@@ -3,8 +3,9 @@
  * position, processor). An entry is that key alone: the key's tie word names the session (its
  * position in the call) and the processor slot, so sifting moves 24 bytes per step and reads
  * nothing outside the heap's array, and a processor only knows whether it is in the heap
- * (in_heap), not where. The top entry changes only through etw_heap_replace_top (its processor
- * loaded its next record) and etw_heap_pop_top (it has none). */
+ * (in_heap), not where. When the top processor loads its next record, the merge rewrites the
+ * top entry itself while that record still sorts first (merge.c, deliver_run), and calls
+ * etw_heap_sink_top once it does not; etw_heap_pop_top when the processor has none. */
 #include <stdlib.h>
 
 #include "session/run.h"
@@ -22,8 +23,8 @@ static void sift_up(etw_run *r, size_t i)
     r->heap[i] = it;
 }
 
-/* Moves `it` down from the top to its place; `c` is the top's smaller child. */
-static void sift_down_from(etw_run *r, const etw_key *it, size_t c)
+/* Moves `it` down from the top to its place; `c` is the top's smaller child (the runner-up). */
+void etw_heap_sink_top(etw_run *r, const etw_key *it, size_t c)
 {
     etw_key *h = r->heap;
     size_t len = r->heap_len, i = 0;
@@ -56,11 +57,6 @@ int etw_heap_push(etw_run *r, const etw_key *k)
     return 0;
 }
 
-void etw_heap_sink_top(etw_run *r, const etw_key *k, size_t runner_up)
-{
-    sift_down_from(r, k, runner_up);
-}
-
 void etw_heap_pop_top(etw_run *r)
 {
     if (--r->heap_len > 0) {
@@ -69,6 +65,6 @@ void etw_heap_pop_top(etw_run *r)
         if (c == 0) /* one entry left: it is the top */
             r->heap[0] = last;
         else
-            sift_down_from(r, &last, c);
+            etw_heap_sink_top(r, &last, c);
     }
 }

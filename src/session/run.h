@@ -25,8 +25,9 @@ typedef struct etw_run {
 
 /* heap.c */
 int etw_heap_push(etw_run *r, const etw_key *k);
-/* The top's processor loaded its next record, whose key k sorts after the runner-up's (at
- * runner_up, nonzero): the top moves down. */
+/* The top's processor loaded its next record, whose key k may sort after the runner-up's (at
+ * runner_up, nonzero, from etw_heap_runner_up): the top entry becomes k, moved down to its
+ * place. */
 void etw_heap_sink_top(etw_run *r, const etw_key *k, size_t runner_up);
 void etw_heap_pop_top(etw_run *r);
 
@@ -112,6 +113,7 @@ static inline void etw_proc_next(etw_run *r, etw_session *s, etw_proc *p, uint32
     }
     etw_proc_load(r, s, slot);
 }
+
 void etw_session_integrate(etw_run *r, etw_session *s, etw_buf *b);
 void etw_session_bound(const etw_session *s, etw_key *bound, int *none);
 
