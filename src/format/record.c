@@ -164,10 +164,15 @@ etw_status etw_record_check(const uint8_t *p, size_t n, uint16_t *size)
 
 static void guid_at(GUID *g, const uint8_t *p)
 {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    _Static_assert(sizeof(GUID) == 16, "GUID has the stored layout");
+    memcpy(g, p, sizeof *g); /* the stored fields are little-endian, in GUID's order */
+#else
     g->Data1 = etw_rd32(p);
     g->Data2 = etw_rd16(p + 4);
     g->Data3 = etw_rd16(p + 6);
     memcpy(g->Data4, p + 8, 8);
+#endif
 }
 
 /* What every kind ends with: the flags, the sizes, the payload, and zero for what the
