@@ -264,14 +264,17 @@ static etw_status parse_kernel(const uint8_t *p, etw_record *rec, const header_k
             h->ProcessorTime = etw_rd64(p + 0x18);
     }
     uint16_t version = etw_rd16(p);
-    rec->has_pebs = (version & 0x8000) != 0;
-    rec->pmc_count = (uint8_t)((version >> 8) & 7);
-    uint32_t ext = kernel_ext_len(version);
-    if (k->fixed + ext > rec->size)
-        return ETW_E_REC_EXT;
+    uint32_t ext = 0;
+    if (version & 0x8700) { /* PEBS index or PMC counters (most records have neither) */
+        rec->has_pebs = (version & 0x8000) != 0;
+        rec->pmc_count = (uint8_t)((version >> 8) & 7);
+        ext = kernel_ext_len(version);
+        if (k->fixed + ext > rec->size)
+            return ETW_E_REC_EXT;
+        rec->ext_count = (uint16_t)(rec->has_pebs + (rec->pmc_count ? 1 : 0));
+    }
     rec->ext_off = k->fixed;
     rec->ext_len = ext;
-    rec->ext_count = (uint16_t)(rec->has_pebs + (rec->pmc_count ? 1 : 0));
     rec->payload_off = k->fixed + ext;
     rec->hook_id = etw_rd16(p + 6);
     h->EventDescriptor.Version = (UCHAR)(version & 0xFF);

@@ -78,7 +78,9 @@ GUID etw_kernel_group_guid(uint16_t hook_id);
 
 /* The same, inline (once per kernel event): the group's GUID, or NULL. */
 #define ETW_KERNEL_GROUPS 0x1F
-extern const GUID etw_kernel_groups[ETW_KERNEL_GROUPS]; /* by group (kernel_groups.c) */
+/* By group (kernel_groups.c); hidden like every symbol of the library but its API, said here
+ * so that the inline lookup below addresses it directly. */
+extern const GUID etw_kernel_groups[ETW_KERNEL_GROUPS] __attribute__((visibility("hidden")));
 static inline const GUID *etw_kernel_group_ref(uint16_t hook_id)
 {
     /* The legacy image-load event (0x030A) was logged in the process group (3) but belongs
