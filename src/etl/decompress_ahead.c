@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <etwire/evntrace.h>
@@ -13,11 +14,24 @@
 #include "format/xca.h"
 
 /* Buffers decoded ahead at most: enough to cover the reader's departures from the guessed
- * order (on net.4.5.2.x86.etl 13 of 275 buffers are asked for 5-12 places earlier than
- * guessed) and the thread's delays, few enough to stay in cache: at most AHEAD_BYTES of
- * decompressed buffers, and at least two. */
-#define AHEAD_SLOTS 8
-#define AHEAD_BYTES ((size_t)1 << 20)
+ * order (on net.4.5.2.x86.etl 95 of 275 buffers are asked for 1-12 places earlier than
+ * guessed) after the thread slept until a quarter were free, few enough to stay in the
+ * shared cache: at most AHEAD_BYTES of decompressed buffers, and at least two. With 8 or 16
+ * slots a third of the buffers were not ready when asked for. */
+#define AHEAD_SLOTS 32
+#define AHEAD_BYTES ((size_t)2 << 20)
+
+/* A reader that finds its buffer being decoded waits for it rather than decoding it a second
+ * time (that was a third of the buffers, all decoded twice, when this was measured slower than
+ * no thread): a 64 KiB buffer takes 30-50 us, so a thread that has been at it for longer than
+ * this is off the processor (a busy machine), and the reader then does the buffer itself. */
+#define BUSY_WAIT_NS 120000
+
+/* A thread with all its slots full polls for a free one this long before it sleeps: the reader
+ * takes a buffer every 30-50 us, and waking a sleeping thread on a busy machine was measured
+ * to take milliseconds (the thread is queued behind other processes), during which the reader
+ * decodes every buffer itself. Only a thread that is ahead spins, and for at most this long. */
+#define FULL_SPIN_NS 400000
 
 enum { SLOT_FREE, SLOT_WORKING, SLOT_READY };
 
@@ -25,6 +39,7 @@ typedef struct ahead_slot {
     size_t entry;
     uint32_t rank; /* the entry's place in the guessed order */
     int state;
+    uint64_t started; /* WORKING since (monotonic ns) */
     int abandoned; /* WORKING, but the reader came and did it itself */
     uint8_t *out;  /* the decompressed buffer (READY), handed over by take */
 } ahead_slot;
@@ -47,6 +62,10 @@ struct etw_ahead {
     uint8_t *taken;  /* per entry: claimed by the thread or asked for by the reader */
     ahead_slot slots[AHEAD_SLOTS];
     size_t nslots;
+    size_t nfree;    /* slots FREE */
+    int sleeping;    /* the thread waits for free slots: woken when wake_at are */
+    unsigned takes;  /* counts take() calls, read by the spinning thread (atomic) */
+    size_t wake_at;
     int stop;
     etw_ahead_counts counts;
     /* The thread's own: */
@@ -54,13 +73,52 @@ struct etw_ahead {
     size_t raw_size;
 };
 
-/* Off unless asked for: on the shared two-vCPU machine where it was measured (docs/
- * benchmarks.md) the thread seldom found a free processor, and no whole-process gain could be
- * shown, so it is not paid for (about 1 MB of memory, a thread) by default. */
-int etw_ahead_wanted(void)
+/* ETWIRE_DECOMPRESS_AHEAD=0 never, =1 always (tests use it on small files); unset: when the
+ * machine has a second processor and the file enough compressed buffers to pay for starting a
+ * thread (about 50 us, and its 2 MiB of slots): AHEAD_MIN_BUFFERS buffers take about 1 ms to
+ * decode. */
+#define AHEAD_MIN_BUFFERS 32
+
+int etw_ahead_wanted(size_t compressed_buffers)
 {
     const char *env = getenv("ETWIRE_DECOMPRESS_AHEAD");
-    return env && *env && *env != '0';
+    if (env && *env)
+        return *env != '0';
+    if (compressed_buffers < AHEAD_MIN_BUFFERS)
+        return 0;
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    return cpus > 1;
+}
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
+
+/* Called and returning with mu held: polls, without the lock, until the reader takes another
+ * buffer (which may free a slot), stop is asked for, or FULL_SPIN_NS passed. */
+static void spin_for_take(etw_ahead *a)
+{
+    unsigned seen = __atomic_load_n(&a->takes, __ATOMIC_ACQUIRE);
+    pthread_mutex_unlock(&a->mu);
+    uint64_t until = now_ns() + FULL_SPIN_NS;
+    for (;;) {
+        for (int k = 0; k < 32; k++)
+            cpu_relax();
+        if (__atomic_load_n(&a->takes, __ATOMIC_ACQUIRE) != seen ||
+            __atomic_load_n(&a->stop, __ATOMIC_ACQUIRE) || now_ns() >= until)
+            break;
+    }
+    pthread_mutex_lock(&a->mu);
 }
 
 /* When events are merged, a processor's next buffer is wanted when the one before it is used
@@ -152,11 +210,21 @@ static ahead_slot *free_slot(etw_ahead *a)
         ahead_slot *slot = &a->slots[i];
         if (slot->state == SLOT_READY && slot->rank + a->nslots < a->reader_rank) {
             slot->state = SLOT_FREE;
+            a->nfree++;
             a->counts.dropped++;
             return slot;
         }
     }
     return NULL;
+}
+
+/* Whether a slot could be given up now (see free_slot). */
+static int stale_slot(const etw_ahead *a)
+{
+    for (size_t i = 0; i < a->nslots; i++)
+        if (a->slots[i].state == SLOT_READY && a->slots[i].rank + a->nslots < a->reader_rank)
+            return 1;
+    return 0;
 }
 
 static void *ahead_main(void *arg)
@@ -166,11 +234,22 @@ static void *ahead_main(void *arg)
     for (;;) {
         while (a->cursor < a->norder && a->taken[a->order[a->cursor]])
             a->cursor++;
-        if (a->stop || a->cursor == a->norder)
+        if (__atomic_load_n(&a->stop, __ATOMIC_ACQUIRE) || a->cursor == a->norder)
             break;
         ahead_slot *slot = free_slot(a);
         if (!slot) {
-            pthread_cond_wait(&a->changed, &a->mu);
+            spin_for_take(a);
+            slot = free_slot(a);
+        }
+        if (!slot) {
+            /* All slots full: sleep until several are free, so that the reader wakes the
+             * thread once per few buffers, not for each (a wake-up is a system call for the
+             * reader and a scheduling delay for the thread). */
+            a->sleeping = 1;
+            while (!__atomic_load_n(&a->stop, __ATOMIC_ACQUIRE) && a->nfree < a->wake_at &&
+                   !stale_slot(a))
+                pthread_cond_wait(&a->changed, &a->mu);
+            a->sleeping = 0;
             continue;
         }
         size_t entry = a->order[a->cursor++];
@@ -178,7 +257,9 @@ static void *ahead_main(void *arg)
         slot->entry = entry;
         slot->rank = a->rank[entry];
         slot->state = SLOT_WORKING;
+        a->nfree--;
         slot->abandoned = 0;
+        slot->started = now_ns();
         uint8_t *out = slot->out;
         pthread_mutex_unlock(&a->mu);
 
@@ -191,9 +272,10 @@ static void *ahead_main(void *arg)
         /* A buffer the thread cannot do (or not compressed: never asked for) frees its slot
          * at once; the reader finds no slot for it and does it itself. */
         slot->state = ok && !slot->abandoned ? SLOT_READY : SLOT_FREE;
+        a->nfree += slot->state == SLOT_FREE;
         if (!ok)
             a->counts.failed++;
-        pthread_cond_broadcast(&a->changed);
+        pthread_cond_broadcast(&a->changed); /* a reader may wait for this slot */
     }
     pthread_mutex_unlock(&a->mu);
     return NULL;
@@ -215,6 +297,8 @@ etw_ahead *etw_ahead_start(int fd, const etw_file_entry *entries, size_t count, 
     a->out_size = out_size;
     a->nslots = AHEAD_BYTES / out_size;
     a->nslots = a->nslots < 2 ? 2 : a->nslots > AHEAD_SLOTS ? AHEAD_SLOTS : a->nslots;
+    a->nfree = a->nslots;
+    a->wake_at = a->nslots / 4;
     for (size_t i = 1; i < count; i++)
         if (entries[i].size > a->raw_size)
             a->raw_size = entries[i].size;
@@ -249,29 +333,44 @@ uint8_t *etw_ahead_take(etw_ahead *a, size_t index)
         return NULL;
     uint8_t *result = NULL;
     pthread_mutex_lock(&a->mu);
-    if (index > 0 && a->rank[index] > a->reader_rank) {
+    if (index > 0 && a->rank[index] > a->reader_rank)
         a->reader_rank = a->rank[index];
-        pthread_cond_broadcast(&a->changed); /* slots may have gone stale */
-    }
     ahead_slot *slot = NULL;
     for (size_t i = 0; i < a->nslots; i++)
         if (a->slots[i].state != SLOT_FREE && a->slots[i].entry == index)
             slot = &a->slots[i];
+    if (slot && slot->state == SLOT_WORKING) {
+        /* Being decoded: wait for it while the thread is plausibly on a processor (see
+         * BUSY_WAIT_NS); the thread broadcasts when it is done. The lock is dropped while
+         * spinning, so the thread can finish. */
+        uint64_t deadline = slot->started + BUSY_WAIT_NS;
+        while (slot->state == SLOT_WORKING && slot->entry == index && now_ns() < deadline) {
+            pthread_mutex_unlock(&a->mu);
+            for (int k = 0; k < 64; k++)
+                cpu_relax();
+            pthread_mutex_lock(&a->mu);
+        }
+        if (slot->entry != index || slot->state == SLOT_FREE)
+            slot = NULL; /* the thread could not do it (failed): the reader will */
+    }
     if (!slot) {
         a->taken[index] = 1; /* the thread must not start it now */
         a->counts.missed++;
     } else if (slot->state == SLOT_WORKING) {
-        /* Not waited for: on a busy machine the thread may be off the processor for a whole
-         * time slice, and decoding a buffer takes a few tens of microseconds. */
+        /* Not waited for longer: on a busy machine the thread may be off the processor for a
+         * whole time slice. */
         slot->abandoned = 1;
         a->counts.busy++;
     } else {
         result = slot->out;
         slot->out = NULL;
         slot->state = SLOT_FREE;
+        a->nfree++;
         a->counts.ready++;
-        pthread_cond_broadcast(&a->changed);
     }
+    __atomic_fetch_add(&a->takes, 1, __ATOMIC_RELEASE);
+    if (a->sleeping && (a->nfree >= a->wake_at || stale_slot(a)))
+        pthread_cond_broadcast(&a->changed);
     pthread_mutex_unlock(&a->mu);
     return result;
 }
@@ -281,7 +380,7 @@ void etw_ahead_stop(etw_ahead *a)
     if (!a)
         return;
     pthread_mutex_lock(&a->mu);
-    a->stop = 1;
+    __atomic_store_n(&a->stop, 1, __ATOMIC_RELEASE);
     pthread_cond_broadcast(&a->changed);
     pthread_mutex_unlock(&a->mu);
     pthread_join(a->thread, NULL);
@@ -315,7 +414,8 @@ void etw_ahead_settle(etw_ahead *a)
         size_t c = a->cursor;
         while (c < a->norder && a->taken[a->order[c]])
             c++;
-        if (!working && (!free_slots || c == a->norder || a->stop))
+        if (!working && (!free_slots || a->sleeping || c == a->norder ||
+                         __atomic_load_n(&a->stop, __ATOMIC_ACQUIRE)))
             break;
         pthread_cond_wait(&a->changed, &a->mu);
     }

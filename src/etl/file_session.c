@@ -29,7 +29,7 @@ static void start_ahead(etw_file_source *f, etw_session *s, int merged)
 {
     etw_ahead_stop(f->ahead);
     f->ahead = NULL;
-    if ((s->header.LogFileMode & EVENT_TRACE_COMPRESSED_MODE) && etw_ahead_wanted())
+    if ((s->header.LogFileMode & EVENT_TRACE_COMPRESSED_MODE) && etw_ahead_wanted(f->compressed))
         f->ahead = etw_ahead_start(f->fd, f->entries, f->count, f->nprocs, merged,
                                    s->compression, s->header.BufferSize);
 }

@@ -99,6 +99,7 @@ static etw_status index_buffers(etw_file_source *f)
         e.proc = h.processor;
         if (push_entry(f, &cap, &e) != 0)
             return ETW_E_NOMEM;
+        f->compressed += (h.flags & ETW_BUFFER_FLAG_COMPRESSED) != 0;
         if (e.size > f->block_size)
             f->block_size = e.size;
         /* Relogged files have a small header buffer; the data buffers set the stride. */

@@ -43,6 +43,7 @@ typedef struct etw_file_source {
     size_t size;
     etw_file_entry *entries;
     size_t count;
+    size_t compressed;    /* buffers flagged compressed */
     size_t next;          /* the first entry in flush order not yet taken, or before it */
     uint32_t *proc_first; /* each processor's first data buffer (UINT32_MAX: none) */
     uint32_t *proc_next;  /* each processor's first buffer not yet taken, or before it */
