@@ -2,6 +2,8 @@
 #include "etl/decompress_ahead.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,14 +25,18 @@
 
 /* A reader that finds its buffer being decoded waits for it rather than decoding it a second
  * time (that was a third of the buffers, all decoded twice, when this was measured slower than
- * no thread): a 64 KiB buffer takes 30-50 us, so a thread that has been at it for longer than
- * this is off the processor (a busy machine), and the reader then does the buffer itself. */
-#define BUSY_WAIT_NS 120000
+ * no thread), but only while the thread can still be on a processor: up to twice the thread's
+ * usual time per buffer (30-50 us for 64 KiB) since it started, at most BUSY_WAIT_NS. A
+ * thread that takes longer was preempted (a busy machine), and the reader does the buffer
+ * itself. */
+#define BUSY_WAIT_NS 150000
 
 /* A thread with all its slots full polls for a free one this long before it sleeps: the reader
  * takes a buffer every 30-50 us, and waking a sleeping thread on a busy machine was measured
  * to take milliseconds (the thread is queued behind other processes), during which the reader
- * decodes every buffer itself. Only a thread that is ahead spins, and for at most this long. */
+ * decodes every buffer itself. Only a thread that is ahead polls, for at most this long, and
+ * it yields the processor between polls: spinning in place cost a busy machine's processes
+ * (the reader among them) 4-5 ms of processor time per run of net.4.5.2.x86.etl. */
 #define FULL_SPIN_NS 400000
 
 enum { SLOT_FREE, SLOT_WORKING, SLOT_READY };
@@ -65,19 +71,53 @@ struct etw_ahead {
     size_t nfree;    /* slots FREE */
     int sleeping;    /* the thread waits for free slots: woken when wake_at are */
     unsigned takes;  /* counts take() calls, read by the spinning thread (atomic) */
+    uint64_t usual_ns; /* the thread's time per buffer (a moving average) */
     size_t wake_at;
     int stop;
     etw_ahead_counts counts;
+    uint8_t *given[AHEAD_SLOTS]; /* blocks handed back by the reader (give), for the thread */
+    size_t ngiven;
     /* The thread's own: */
     uint8_t *raw;
     size_t raw_size;
 };
 
-/* ETWIRE_DECOMPRESS_AHEAD=0 never, =1 always (tests use it on small files); unset: when the
- * machine has a second processor and the file enough compressed buffers to pay for starting a
- * thread (about 50 us, and its 2 MiB of slots): AHEAD_MIN_BUFFERS buffers take about 1 ms to
- * decode. */
+/* ETWIRE_DECOMPRESS_AHEAD=0 never, =1 always (tests use it on small files). Unset: when the
+ * file has enough compressed buffers to pay for starting a thread (about 50 us, and its 2 MiB
+ * of slots; AHEAD_MIN_BUFFERS buffers take about 1 ms to decode) and a processor is free to
+ * run it now. On the shared 2-vCPU machine where this was measured (docs/benchmarks.md) the
+ * thread saved up to a quarter of the time when a processor was free, and cost up to a tenth
+ * when others' work kept both busy: it was then preempted for milliseconds at a time while the
+ * reader decoded most buffers anyway. Others' work comes in bursts of seconds, a process that
+ * reads a trace lasts milliseconds: whether a processor is free now (Linux: the count of
+ * runnable threads in /proc/loadavg, this one included) predicts the run; the load average
+ * (minutes) does not. */
 #define AHEAD_MIN_BUFFERS 32
+
+/* Whether fewer threads are runnable now than there are processors; 1 when unknown. */
+static int processor_free(long cpus)
+{
+    int fd = open("/proc/loadavg", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 1;
+    char text[128];
+    ssize_t n = read(fd, text, sizeof text - 1);
+    close(fd);
+    if (n <= 0)
+        return 1;
+    text[n] = 0;
+    /* "0.52 0.61 0.70 2/345 6789": the fourth field is runnable/total. */
+    const char *p = text;
+    for (int field = 0; field < 3 && p; field++) {
+        p = strchr(p, ' ');
+        if (p)
+            p++;
+    }
+    if (!p || *p < '0' || *p > '9')
+        return 1;
+    long running = strtol(p, NULL, 10);
+    return running < cpus;
+}
 
 int etw_ahead_wanted(size_t compressed_buffers)
 {
@@ -87,7 +127,7 @@ int etw_ahead_wanted(size_t compressed_buffers)
     if (compressed_buffers < AHEAD_MIN_BUFFERS)
         return 0;
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    return cpus > 1;
+    return cpus > 1 && processor_free(cpus);
 }
 
 static uint64_t now_ns(void)
@@ -112,8 +152,7 @@ static void spin_for_take(etw_ahead *a)
     pthread_mutex_unlock(&a->mu);
     uint64_t until = now_ns() + FULL_SPIN_NS;
     for (;;) {
-        for (int k = 0; k < 32; k++)
-            cpu_relax();
+        sched_yield();
         if (__atomic_load_n(&a->takes, __ATOMIC_ACQUIRE) != seen ||
             __atomic_load_n(&a->stop, __ATOMIC_ACQUIRE) || now_ns() >= until)
             break;
@@ -261,16 +300,20 @@ static void *ahead_main(void *arg)
         slot->abandoned = 0;
         slot->started = now_ns();
         uint8_t *out = slot->out;
+        if (!out && a->ngiven)
+            out = a->given[--a->ngiven];
         pthread_mutex_unlock(&a->mu);
 
         if (!out)
             out = malloc(a->out_size);
         int ok = out && decode_entry(a, &a->entries[entry], out) == 0;
+        uint64_t took = now_ns() - slot->started; /* slot->started is the thread's own */
 
         pthread_mutex_lock(&a->mu);
         slot->out = out;
         /* A buffer the thread cannot do (or not compressed: never asked for) frees its slot
          * at once; the reader finds no slot for it and does it itself. */
+        a->usual_ns = (a->usual_ns * 7 + took) / 8;
         slot->state = ok && !slot->abandoned ? SLOT_READY : SLOT_FREE;
         a->nfree += slot->state == SLOT_FREE;
         if (!ok)
@@ -298,6 +341,7 @@ etw_ahead *etw_ahead_start(int fd, const etw_file_entry *entries, size_t count, 
     a->nslots = AHEAD_BYTES / out_size;
     a->nslots = a->nslots < 2 ? 2 : a->nslots > AHEAD_SLOTS ? AHEAD_SLOTS : a->nslots;
     a->nfree = a->nslots;
+    a->usual_ns = 50000;
     a->wake_at = a->nslots / 4;
     for (size_t i = 1; i < count; i++)
         if (entries[i].size > a->raw_size)
@@ -341,9 +385,10 @@ uint8_t *etw_ahead_take(etw_ahead *a, size_t index)
             slot = &a->slots[i];
     if (slot && slot->state == SLOT_WORKING) {
         /* Being decoded: wait for it while the thread is plausibly on a processor (see
-         * BUSY_WAIT_NS); the thread broadcasts when it is done. The lock is dropped while
-         * spinning, so the thread can finish. */
-        uint64_t deadline = slot->started + BUSY_WAIT_NS;
+         * BUSY_WAIT_NS). The lock is dropped while polling, so the thread can finish. The
+         * reader does not yield: on a busy machine that can cost it a whole time slice. */
+        uint64_t wait = 2 * a->usual_ns < BUSY_WAIT_NS ? 2 * a->usual_ns : BUSY_WAIT_NS;
+        uint64_t deadline = slot->started + wait;
         while (slot->state == SLOT_WORKING && slot->entry == index && now_ns() < deadline) {
             pthread_mutex_unlock(&a->mu);
             for (int k = 0; k < 64; k++)
@@ -386,6 +431,8 @@ void etw_ahead_stop(etw_ahead *a)
     pthread_join(a->thread, NULL);
     for (size_t i = 0; i < a->nslots; i++)
         free(a->slots[i].out);
+    while (a->ngiven)
+        free(a->given[--a->ngiven]);
     pthread_cond_destroy(&a->changed);
     pthread_mutex_destroy(&a->mu);
     free(a->raw);
@@ -393,6 +440,20 @@ void etw_ahead_stop(etw_ahead *a)
     free(a->order);
     free(a->rank);
     free(a);
+}
+
+int etw_ahead_give(etw_ahead *a, uint8_t *block)
+{
+    if (!a || !block)
+        return 0;
+    int kept = 0;
+    pthread_mutex_lock(&a->mu);
+    if (a->ngiven < a->nslots) {
+        a->given[a->ngiven++] = block;
+        kept = 1;
+    }
+    pthread_mutex_unlock(&a->mu);
+    return kept;
 }
 
 int etw_ahead_merged(const etw_ahead *a)

@@ -90,6 +90,13 @@ static uint8_t *file_inflated(void *impl, const uint8_t *p, size_t n)
 {
     etw_file_source *f = impl;
     uint8_t *d = etw_ahead_take(f->ahead, f->ahead_entry);
+    /* The session keeps the blocks of completed buffers for its own decompressing; with the
+     * thread doing that, one goes back to the thread for each it hands over (called from
+     * etw_session_accept, which holds the session's lock). */
+    etw_session *s = f->session;
+    if (d && s->nspare_inflated &&
+        etw_ahead_give(f->ahead, s->spare_inflated[s->nspare_inflated - 1]))
+        s->nspare_inflated--;
     /* The thread read the buffer on its own: only a header identical to the one the session
      * checked (a file rewritten meanwhile would differ) vouches for the bytes behind it. */
     if (d && (n < ETW_BUFFER_HEADER_SIZE || memcmp(d, p, ETW_BUFFER_HEADER_SIZE) != 0)) {
@@ -148,6 +155,7 @@ etw_session *etw_file_session_open(const char *path, etw_status *st, char *err, 
         *st = ETW_E_NOMEM;
         return NULL;
     }
+    f->session = s;
     const etw_file_entry *e;
     const uint8_t *p;
     size_t n;

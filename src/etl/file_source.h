@@ -62,6 +62,7 @@ typedef struct etw_file_source {
     int whole_buffers;    /* read each buffer whole, not only up to its filled offset */
     struct etw_ahead *ahead; /* compressed buffers decompressed ahead (file_session.c) */
     size_t ahead_entry;   /* the entry just given to the session */
+    struct etw_session *session; /* the session reading this file (file_session.c) */
 } etw_file_source;
 
 /* Opens and indexes a file. A file whose first buffer cannot be read fails with the status and
