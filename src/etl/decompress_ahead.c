@@ -77,8 +77,8 @@ struct etw_ahead {
     etw_ahead_counts counts;
     uint8_t *given[AHEAD_SLOTS]; /* blocks handed back by the reader (give), for the thread */
     size_t ngiven;
-    /* The thread's own: */
-    uint8_t *raw;
+    /* The thread's own, and the reader's when it helps (take): */
+    uint8_t *raw, *reader_raw;
     size_t raw_size;
 };
 
@@ -207,13 +207,13 @@ static int build_order(etw_ahead *a, uint32_t nprocs, int merged)
 }
 
 /* Reads and decompresses one entry into out (out_size bytes); 0 on success. */
-static int decode_entry(etw_ahead *a, const etw_file_entry *e, uint8_t *out)
+static int decode_entry(etw_ahead *a, const etw_file_entry *e, uint8_t *raw, uint8_t *out)
 {
     size_t want = e->size, got = 0;
     if (want > a->raw_size || want < ETW_BUFFER_HEADER_SIZE)
         return -1;
     while (got < want) {
-        ssize_t n = pread(a->fd, a->raw + got, want - got, (off_t)(e->offset + got));
+        ssize_t n = pread(a->fd, raw + got, want - got, (off_t)(e->offset + got));
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
@@ -221,14 +221,14 @@ static int decode_entry(etw_ahead *a, const etw_file_entry *e, uint8_t *out)
         got += (size_t)n;
     }
     etw_buffer_header h;
-    if (etw_buffer_header_parse(a->raw, want, &h) != ETW_OK ||
+    if (etw_buffer_header_parse(raw, want, &h) != ETW_OK ||
         !(h.flags & ETW_BUFFER_FLAG_COMPRESSED) || h.filled < ETW_BUFFER_HEADER_SIZE ||
         h.filled > a->out_size)
         return -1;
     size_t stored = h.buffer_size < want ? h.buffer_size : want, out_n = 0;
-    memcpy(out, a->raw, ETW_BUFFER_HEADER_SIZE);
+    memcpy(out, raw, ETW_BUFFER_HEADER_SIZE);
     size_t expect = h.filled - ETW_BUFFER_HEADER_SIZE;
-    if (etw_xca_decompress(a->format, a->raw + ETW_BUFFER_HEADER_SIZE,
+    if (etw_xca_decompress(a->format, raw + ETW_BUFFER_HEADER_SIZE,
                            stored - ETW_BUFFER_HEADER_SIZE, out + ETW_BUFFER_HEADER_SIZE, expect,
                            &out_n) != ETW_XCA_OK ||
         out_n != expect)
@@ -266,59 +266,80 @@ static int stale_slot(const etw_ahead *a)
     return 0;
 }
 
+/* Under mu: the next entry in the guessed order not taken yet, claimed into a free slot (to
+ * be decoded by whoever claimed it, with work_slot); NULL when there is none or no slot. */
+static ahead_slot *claim_next(etw_ahead *a)
+{
+    while (a->cursor < a->norder && a->taken[a->order[a->cursor]])
+        a->cursor++;
+    if (a->cursor == a->norder)
+        return NULL;
+    ahead_slot *slot = free_slot(a);
+    if (!slot)
+        return NULL;
+    size_t entry = a->order[a->cursor++];
+    a->taken[entry] = 1;
+    slot->entry = entry;
+    slot->rank = a->rank[entry];
+    slot->state = SLOT_WORKING;
+    a->nfree--;
+    slot->abandoned = 0;
+    slot->started = now_ns();
+    if (!slot->out && a->ngiven)
+        slot->out = a->given[--a->ngiven];
+    return slot;
+}
+
+/* Decodes a claimed slot's entry with mu released (raw: the caller's read buffer) and
+ * publishes the result. Called and returns with mu held. */
+static void work_slot(etw_ahead *a, ahead_slot *slot, uint8_t *raw, int by_thread)
+{
+    uint8_t *out = slot->out; /* nobody else touches a WORKING slot's block */
+    const etw_file_entry *e = &a->entries[slot->entry];
+    pthread_mutex_unlock(&a->mu);
+
+    if (!out)
+        out = malloc(a->out_size);
+    int ok = out && decode_entry(a, e, raw, out) == 0;
+    uint64_t took = now_ns() - slot->started;
+
+    pthread_mutex_lock(&a->mu);
+    slot->out = out;
+    if (by_thread)
+        a->usual_ns = (a->usual_ns * 7 + took) / 8;
+    /* A buffer that cannot be done (or not compressed: never asked for) frees its slot at
+     * once; the reader finds no slot for it and does it itself. */
+    slot->state = ok && !slot->abandoned ? SLOT_READY : SLOT_FREE;
+    a->nfree += slot->state == SLOT_FREE;
+    if (!ok)
+        a->counts.failed++;
+    pthread_cond_broadcast(&a->changed); /* a reader may wait for this slot */
+}
+
 static void *ahead_main(void *arg)
 {
     etw_ahead *a = arg;
     pthread_mutex_lock(&a->mu);
-    for (;;) {
-        while (a->cursor < a->norder && a->taken[a->order[a->cursor]])
-            a->cursor++;
-        if (__atomic_load_n(&a->stop, __ATOMIC_ACQUIRE) || a->cursor == a->norder)
-            break;
-        ahead_slot *slot = free_slot(a);
-        if (!slot) {
+    while (!__atomic_load_n(&a->stop, __ATOMIC_ACQUIRE)) {
+        ahead_slot *slot = claim_next(a);
+        if (!slot && a->cursor < a->norder) {
             spin_for_take(a);
-            slot = free_slot(a);
+            slot = claim_next(a);
         }
-        if (!slot) {
-            /* All slots full: sleep until several are free, so that the reader wakes the
-             * thread once per few buffers, not for each (a wake-up is a system call for the
-             * reader and a scheduling delay for the thread). */
-            a->sleeping = 1;
-            while (!__atomic_load_n(&a->stop, __ATOMIC_ACQUIRE) && a->nfree < a->wake_at &&
-                   !stale_slot(a))
-                pthread_cond_wait(&a->changed, &a->mu);
-            a->sleeping = 0;
+        if (slot) {
+            work_slot(a, slot, a->raw, 1);
             continue;
         }
-        size_t entry = a->order[a->cursor++];
-        a->taken[entry] = 1;
-        slot->entry = entry;
-        slot->rank = a->rank[entry];
-        slot->state = SLOT_WORKING;
-        a->nfree--;
-        slot->abandoned = 0;
-        slot->started = now_ns();
-        uint8_t *out = slot->out;
-        if (!out && a->ngiven)
-            out = a->given[--a->ngiven];
-        pthread_mutex_unlock(&a->mu);
-
-        if (!out)
-            out = malloc(a->out_size);
-        int ok = out && decode_entry(a, &a->entries[entry], out) == 0;
-        uint64_t took = now_ns() - slot->started; /* slot->started is the thread's own */
-
-        pthread_mutex_lock(&a->mu);
-        slot->out = out;
-        /* A buffer the thread cannot do (or not compressed: never asked for) frees its slot
-         * at once; the reader finds no slot for it and does it itself. */
-        a->usual_ns = (a->usual_ns * 7 + took) / 8;
-        slot->state = ok && !slot->abandoned ? SLOT_READY : SLOT_FREE;
-        a->nfree += slot->state == SLOT_FREE;
-        if (!ok)
-            a->counts.failed++;
-        pthread_cond_broadcast(&a->changed); /* a reader may wait for this slot */
+        if (a->cursor == a->norder)
+            break;
+        /* All slots full: sleep until several are free, so that the reader wakes the thread
+         * once per few buffers, not for each (a wake-up is a system call for the reader and
+         * a scheduling delay for the thread). */
+        a->sleeping = 1;
+        while (!__atomic_load_n(&a->stop, __ATOMIC_ACQUIRE) && a->nfree < a->wake_at &&
+               !stale_slot(a))
+            pthread_cond_wait(&a->changed, &a->mu);
+        a->sleeping = 0;
     }
     pthread_mutex_unlock(&a->mu);
     return NULL;
@@ -347,8 +368,9 @@ etw_ahead *etw_ahead_start(int fd, const etw_file_entry *entries, size_t count, 
         if (entries[i].size > a->raw_size)
             a->raw_size = entries[i].size;
     a->raw = malloc(a->raw_size ? a->raw_size : 1);
+    a->reader_raw = malloc(a->raw_size ? a->raw_size : 1);
     a->taken = calloc(count, 1);
-    if (!a->raw || !a->taken || build_order(a, nprocs, merged) != 0)
+    if (!a->raw || !a->reader_raw || !a->taken || build_order(a, nprocs, merged) != 0)
         goto fail;
     if (pthread_mutex_init(&a->mu, NULL) != 0)
         goto fail;
@@ -364,6 +386,7 @@ etw_ahead *etw_ahead_start(int fd, const etw_file_entry *entries, size_t count, 
     return a;
 fail:
     free(a->raw);
+    free(a->reader_raw);
     free(a->taken);
     free(a->order);
     free(a->rank);
@@ -385,11 +408,23 @@ uint8_t *etw_ahead_take(etw_ahead *a, size_t index)
             slot = &a->slots[i];
     if (slot && slot->state == SLOT_WORKING) {
         /* Being decoded: wait for it while the thread is plausibly on a processor (see
-         * BUSY_WAIT_NS). The lock is dropped while polling, so the thread can finish. The
+         * BUSY_WAIT_NS). While it has long to go, the reader decodes the next buffer the thread
+         * would have taken instead of idling: when the thread is the slower of the two (the
+         * events of a buffer take less time than decoding it), this shares the decoding
+         * between them. The lock is dropped while polling, so the thread can finish. The
          * reader does not yield: on a busy machine that can cost it a whole time slice. */
         uint64_t wait = 2 * a->usual_ns < BUSY_WAIT_NS ? 2 * a->usual_ns : BUSY_WAIT_NS;
-        uint64_t deadline = slot->started + wait;
-        while (slot->state == SLOT_WORKING && slot->entry == index && now_ns() < deadline) {
+        uint64_t deadline = slot->started + wait, help_until = slot->started + a->usual_ns * 2 / 3;
+        while (slot->state == SLOT_WORKING && slot->entry == index) {
+            uint64_t now = now_ns();
+            if (now >= deadline)
+                break;
+            ahead_slot *help = now < help_until ? claim_next(a) : NULL;
+            if (help) {
+                work_slot(a, help, a->reader_raw, 0);
+                a->counts.helped++;
+                continue;
+            }
             pthread_mutex_unlock(&a->mu);
             for (int k = 0; k < 64; k++)
                 cpu_relax();
@@ -436,6 +471,7 @@ void etw_ahead_stop(etw_ahead *a)
     pthread_cond_destroy(&a->changed);
     pthread_mutex_destroy(&a->mu);
     free(a->raw);
+    free(a->reader_raw);
     free(a->taken);
     free(a->order);
     free(a->rank);
@@ -485,7 +521,7 @@ void etw_ahead_settle(etw_ahead *a)
 
 etw_ahead_counts etw_ahead_counts_of(etw_ahead *a)
 {
-    etw_ahead_counts c = {0, 0, 0, 0, 0};
+    etw_ahead_counts c = {0, 0, 0, 0, 0, 0};
     if (!a)
         return c;
     pthread_mutex_lock(&a->mu);

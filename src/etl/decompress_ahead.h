@@ -73,6 +73,7 @@ typedef struct etw_ahead_counts {
     uint64_t missed;  /* not taken up by the thread: the reader decompressed it */
     uint64_t failed;  /* the thread could not decompress it: the reader tried itself */
     uint64_t dropped; /* decompressed, but given up as asked for far later than guessed */
+    uint64_t helped;  /* decoded ahead by the reader while it waited for the thread */
 } etw_ahead_counts;
 etw_ahead_counts etw_ahead_counts_of(etw_ahead *a);
 
