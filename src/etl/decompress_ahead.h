@@ -8,7 +8,8 @@
  *  them), never more: memory stays a few buffers whatever the file; when they are full it
  * sleeps until a quarter are free again (one wake-up per several buffers). The reader takes a
  * buffer's result when it reaches that buffer: ready; being decoded, then it waits for it
- * unless the thread seems off the processor (a busy machine); else (not taken up by the thread
+ * unless the thread seems off the processor (a busy machine), decoding the thread's next
+ * buffer meanwhile when the wait would be long; else (not taken up by the thread
  * yet, a wrong guess) it gets NULL and decompresses the buffer itself, never waiting for the
  * thread; the thread then skips it or drops its copy. When the thread falls behind, the reader
  * thus does the buffers it reaches first and the two share the work. Either way the bytes are those of etw_xca_decompress on the
