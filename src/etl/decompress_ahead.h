@@ -5,17 +5,16 @@
  * The thread guesses the order in which the reader will want buffers: a processor's next
  * buffer is wanted when the events of the one before it run out, i.e. around that one's flush
  * time. It reads and decompresses buffers in that order into a few slots (up to 2 MiB of
- *  them), never more: memory stays a few buffers whatever the file; when they are full it
- * sleeps until a quarter are free again (one wake-up per several buffers). The reader takes a
- * buffer's result when it reaches that buffer: ready; being decoded, then it waits for it
- * unless the thread seems off the processor (a busy machine), decoding the thread's next
- * buffer meanwhile when the wait would be long; else (not taken up by the thread
- * yet, a wrong guess) it gets NULL and decompresses the buffer itself, never waiting for the
- * thread; the thread then skips it or drops its copy. When the thread falls behind, the reader
- * thus does the buffers it reaches first and the two share the work. Either way the bytes are those of etw_xca_decompress on the
- * same input, so the output of a session does not depend on the thread; a buffer the thread
- * cannot decompress (corrupt, sizes out of range, read error) also yields NULL, and the
- * reader's own attempt reports it as before.
+ * them), never more: memory stays a few buffers whatever the file. When they are full it
+ * polls briefly, then sleeps until a quarter are free again (one wake-up per several buffers).
+ * The reader takes a buffer's result when it reaches that buffer: ready; being decoded, then
+ * it waits for it unless the thread seems off the processor (a busy machine), decoding the
+ * thread's next buffer meanwhile when the wait would be long; else (not taken up by the thread
+ * yet, a wrong guess) it gets NULL and decompresses the buffer itself; the thread then skips
+ * it or drops its copy. When the thread falls behind, the two thus share the work. Either way
+ * the bytes are those of etw_xca_decompress on the same input, so the output of a session
+ * does not depend on the thread; a buffer the thread cannot decompress (corrupt, sizes out of
+ * range, read error) also yields NULL, and the reader's own attempt reports it as before.
  *
  * One reader thread calls take; start and stop are called by that thread too (or by the
  * thread that opens and closes the trace, never at the same time as take). */
