@@ -73,7 +73,7 @@ struct etw_ahead {
     unsigned takes;  /* counts take() calls, read by the spinning thread (atomic) */
     uint64_t usual_ns; /* the thread's time per buffer (a moving average) */
     size_t wake_at;
-    int stop;
+    int stop;        /* read and written atomically: the polling thread reads it unlocked */
     etw_ahead_counts counts;
     uint8_t *given[AHEAD_SLOTS]; /* blocks handed back by the reader (give), for the thread */
     size_t ngiven;
@@ -86,7 +86,7 @@ struct etw_ahead {
  * file has enough compressed buffers to pay for starting a thread (about 50 us, and its 2 MiB
  * of slots; AHEAD_MIN_BUFFERS buffers take about 1 ms to decode) and a processor is free to
  * run it now. On the shared 2-vCPU machine where this was measured (docs/benchmarks.md) the
- * thread saved up to a quarter of the time when a processor was free, and cost up to a tenth
+ * thread saved 13-19% of the time when a processor was free, and cost up to a tenth
  * when others' work kept both busy: it was then preempted for milliseconds at a time while the
  * reader decoded most buffers anyway. Others' work comes in bursts of seconds, a process that
  * reads a trace lasts milliseconds: whether a processor is free now (Linux: the count of
