@@ -93,52 +93,48 @@ static unsigned decimal_digits(uint64_t v)
     return t + 1 - ((v | 1) < pow10[t]);
 }
 
-char *etw_u64_put(char *p, uint64_t v)
+/* v's n decimal digits ending at end: eight at a time from the last while v has more (one
+ * 64-bit division each, then 32-bit arithmetic), then two at a time. */
+static inline void put_digits_before(char *end, uint64_t v)
 {
-    char *end = p + decimal_digits(v), *q = end;
-    while (v > UINT32_MAX) {
-        q -= 2;
-        memcpy(q, etw_digit_pairs + 2 * (v % 100), 2);
-        v /= 100;
+    char *p = end;
+    while (v >= 100000000u) {
+        uint64_t hi = v / 100000000u;
+        uint32_t lo = (uint32_t)(v - hi * 100000000u), a = lo / 10000, b = lo % 10000;
+        p -= 8;
+        memcpy(p, etw_digit_pairs + 2 * (a / 100), 2);
+        memcpy(p + 2, etw_digit_pairs + 2 * (a % 100), 2);
+        memcpy(p + 4, etw_digit_pairs + 2 * (b / 100), 2);
+        memcpy(p + 6, etw_digit_pairs + 2 * (b % 100), 2);
+        v = hi;
     }
-    uint32_t w = (uint32_t)v;
-    while (w >= 100) {
-        q -= 2;
-        memcpy(q, etw_digit_pairs + 2 * (w % 100), 2);
-        w /= 100;
-    }
-    if (w >= 10)
-        memcpy(q - 2, etw_digit_pairs + 2 * w, 2);
-    else
-        q[-1] = (char)('0' + w);
-    return end;
-}
-
-void etw_strbuf_u64_any(etw_strbuf *sb, uint64_t v)
-{
-    /* Straight into the buffer, two digits per step from the end: numbers are most of what a
-     * dump writes. */
-    unsigned n = decimal_digits(v);
-    if (sb->cap - sb->len <= n && etw_strbuf_reserve(sb, n) != 0)
-        return;
-    char *end = sb->data + sb->len + n, *p = end;
-    while (v > UINT32_MAX) {
-        p -= 2;
-        memcpy(p, etw_digit_pairs + 2 * (v % 100), 2);
-        v /= 100;
-    }
-    uint32_t w = (uint32_t)v; /* 32-bit division by 100 is a cheaper multiply */
+    uint32_t w = (uint32_t)v; /* below 10^8 */
     while (w >= 100) {
         p -= 2;
         memcpy(p, etw_digit_pairs + 2 * (w % 100), 2);
         w /= 100;
     }
-    if (w >= 10) {
-        p -= 2;
-        memcpy(p, etw_digit_pairs + 2 * w, 2);
-    } else {
-        *--p = (char)('0' + w);
-    }
+    if (w >= 10)
+        memcpy(p - 2, etw_digit_pairs + 2 * w, 2);
+    else
+        p[-1] = (char)('0' + w);
+}
+
+char *etw_u64_put(char *p, uint64_t v)
+{
+    char *end = p + decimal_digits(v);
+    put_digits_before(end, v);
+    return end;
+}
+
+void etw_strbuf_u64_any(etw_strbuf *sb, uint64_t v)
+{
+    /* Straight into the buffer from the end: numbers are most of what a dump writes. */
+    unsigned n = decimal_digits(v);
+    if (sb->cap - sb->len <= n && etw_strbuf_reserve(sb, n) != 0)
+        return;
+    char *end = sb->data + sb->len + n;
+    put_digits_before(end, v);
     *end = '\0';
     sb->len += n;
 }
@@ -282,7 +278,10 @@ void etw_strbuf_json_string(etw_strbuf *sb, const char *s, size_t n)
         case '\n': etw_strbuf_puts(sb, "\\n"); break;
         case '\r': etw_strbuf_puts(sb, "\\r"); break;
         case '\t': etw_strbuf_puts(sb, "\\t"); break;
-        default: etw_strbuf_printf(sb, "\\u%04x", c); break;
+        default: /* the other control characters: \u00XX, lower-case hex as before */
+            etw_strbuf_puts(sb, "\\u00");
+            etw_strbuf_append(sb, etw_hex_pairs + 2 * c, 2);
+            break;
         }
     }
     etw_strbuf_append(sb, s + start, n - start);

@@ -29,6 +29,19 @@ static void test_u64(void **state)
             assert_string_equal(sb.data, want);
         }
     }
+    /* Random values of every length, through the buffer and through etw_u64_put. */
+    uint64_t x = 88172645463325252ull;
+    for (int i = 0; i < 100000; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        uint64_t r = x >> (x % 64);
+        etw_strbuf_reset(&sb);
+        etw_strbuf_u64(&sb, r);
+        snprintf(want, sizeof want, "%" PRIu64, r);
+        assert_string_equal(sb.data, want);
+        char put[24];
+        *etw_u64_put(put, r) = '\0';
+        assert_string_equal(put, want);
+    }
     etw_strbuf_reset(&sb);
     etw_strbuf_u64(&sb, UINT64_MAX);
     assert_string_equal(sb.data, "18446744073709551615");

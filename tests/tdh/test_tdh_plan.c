@@ -2,7 +2,8 @@
  * provider name, event name and fields - JSON and text - come out the same through the plan
  * (names converted once, flat schemas formatted from the plan, the per-thread schema and map
  * memos) as through the long way (the store asked every time, names converted per event, the
- * general property walk); and names the plan calls plain hold nothing JSON would escape. */
+ * general property walk), also with payloads cut short at every length; and names the plan
+ * calls plain hold nothing JSON would escape. */
 #include "tdh_test_util.h"
 
 #include <stdio.h>
@@ -16,7 +17,7 @@
 
 typedef struct compare {
     etw_strbuf a[3], b[3];
-    unsigned long events, decoded, mismatches;
+    unsigned long events, decoded, mismatches, cut_events;
     const char *file;
 } compare;
 
@@ -35,11 +36,11 @@ static const char *text(const etw_strbuf *s)
     return s->data ? s->data : "";
 }
 
-static void WINAPI on_event(PEVENT_RECORD er)
+/* One event through the plan and the long way, in both formats; returns whether the planned
+ * JSON fields hold an array. */
+static int compare_one(const EVENT_RECORD *er, const char *what)
 {
-    if (c.events >= MAX_EVENTS_PER_FILE)
-        return;
-    c.events++;
+    int array = 0;
     for (int json = 0; json < 2; json++) {
         for (int i = 0; i < 3; i++) {
             etw_strbuf_reset(&c.a[i]);
@@ -55,9 +56,30 @@ static void WINAPI on_event(PEVENT_RECORD er)
         if (plain && (needs_escape(&c.a[0]) || needs_escape(&c.a[1])))
             same = 0;
         if (!same && c.mismatches++ < 5)
-            fprintf(stderr, "%s: event %lu (%s):\n  plan: %s/%s %s\n  walk: %s/%s %s\n", c.file, c.events,
+            fprintf(stderr, "%s: event %lu%s (%s):\n  plan: %s/%s %s\n  walk: %s/%s %s\n", c.file, c.events, what,
                     json ? "json" : "text", text(&c.a[0]), text(&c.a[1]), text(&c.a[2]), text(&c.b[0]),
                     text(&c.b[1]), text(&c.b[2]));
+        array |= json && strstr(text(&c.a[2]), ":[") != NULL;
+    }
+    return array;
+}
+
+static void WINAPI on_event(PEVENT_RECORD er)
+{
+    if (c.events >= MAX_EVENTS_PER_FILE)
+        return;
+    c.events++;
+    int array = compare_one(er, "");
+    /* Payloads cut at every length: arrays (written by the plan when their elements are plain
+     * integers) stop where the walk stops, at the same byte, with the same rest undecoded.
+     * The first events with arrays of each trace, and every 1000th event for the scalars. */
+    if ((array && c.cut_events < 40) || c.events % 1000 == 0) {
+        c.cut_events += array;
+        EVENT_RECORD cut = *er;
+        for (USHORT len = 0; len < er->UserDataLength && len < 400; len++) {
+            cut.UserDataLength = len;
+            compare_one(&cut, " cut");
+        }
     }
 }
 
@@ -71,7 +93,7 @@ static void plan_matches_walk_on_corpus(void **state)
     unsigned long events = 0, decoded = 0;
     for (size_t i = 0; i < n; i++) {
         c.file = paths[i];
-        c.events = c.decoded = 0;
+        c.events = c.decoded = c.cut_events = 0;
         ETW_OPEN_TRACE_OPTIONS opts = {0};
         opts.EventCallback = on_event;
         TRACE_LOGFILE_HEADER hdr;

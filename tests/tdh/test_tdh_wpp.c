@@ -68,6 +68,16 @@ static const char tmf_text[] =
     "    Idle = 0\n"
     "    Running = 1\n"
     "    Stopped = 0x10\n"
+    "}\n"
+    "#typev queue_c320 14 \"%0pad [%10!08.3f!] [%11!-12.2e!] [%12!#o!] [%13!+u!] [%14!#x!] [%15!.0d!] [%16!+010g!]\" // FUNC=QueuePad\n"
+    "{\n"
+    "neg, ItemDouble -- 10\n"
+    "tiny, ItemDouble -- 11\n"
+    "a, ItemLong -- 12\n"
+    "b, ItemLong -- 13\n"
+    "c, ItemLong -- 14\n"
+    "d, ItemLong -- 15\n"
+    "inf, ItemDouble -- 16\n"
     "}\n";
 
 static char tmf_dir[64];
@@ -120,7 +130,7 @@ static void test_parse(void **state)
     char err[200];
     unsigned skipped = 0;
     long n = etw_tmf_parse(tmf_text, sizeof tmf_text - 1, collect_sink, &c, err, sizeof err, &skipped);
-    assert_int_equal(n, 4);
+    assert_int_equal(n, 5);
     /* the noise line and the #typev without a number */
     assert_int_equal(skipped, 2);
     assert_string_equal(err, "line 33: not a GUID, #typev or #enumv line");
@@ -251,6 +261,24 @@ static void test_format(void **state)
     r = wpp_rec(13, p13, o, 0);
     assert_int_equal(decode(&r, 0, &prov, &name, &fields), 1);
     assert_non_null(strstr(fields.data, "Message=counted hi ok    |   +42 abcdef0123 0.125; "));
+
+    /* Specs as C's printf formats them (no printf inside: src/base/fmt_spec.c), checked against
+     * this C library's snprintf of the same specs (%+u prints as %u). */
+    double pad_d[3] = {-2.71828, 6.02e-23, 1.0 / 0.0};
+    int32_t pad_i[4] = {8, 7, 0, 0};
+    uint8_t p14[3 * 8 + 4 * 4];
+    o = 0;
+    memcpy(p14 + o, &pad_d[0], 8), o += 8;
+    memcpy(p14 + o, &pad_d[1], 8), o += 8;
+    for (int k = 0; k < 4; k++)
+        memcpy(p14 + o, &pad_i[k], 4), o += 4;
+    memcpy(p14 + o, &pad_d[2], 8), o += 8;
+    r = wpp_rec(14, p14, o, 0);
+    assert_int_equal(decode(&r, 0, &prov, &name, &fields), 1);
+    char want14[200];
+    snprintf(want14, sizeof want14, "Message=pad [%08.3f] [%-12.2e] [%#o] [%u] [%#x] [%.0d] [%+010g]; ", pad_d[0],
+             pad_d[1], (unsigned)pad_i[0], (unsigned)pad_i[1], (unsigned)pad_i[2], pad_i[3], pad_d[2]);
+    assert_non_null(strstr(fields.data, want14));
 
     /* Arguments that do not fit: what decoded, then the rest raw. */
     r = wpp_rec(10, p10, 6, 0);

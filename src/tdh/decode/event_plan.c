@@ -143,8 +143,13 @@ static etw_event_plan *build(const TRACE_EVENT_INFO *t, size_t size)
             pp->key_text = resolve(base, keys[2 * i + 1]);
             pp->map_name = NULL;
             pp->map_name_bytes = 0;
-            if ((e->Flags & (PropertyStruct | PropertyParamCount | PropertyParamFixedCount)) || e->count != 1 ||
-                ((e->Flags & PropertyParamLength) && e->lengthPropertyIndex >= i))
+            pp->array = (e->Flags & (PropertyParamCount | PropertyParamFixedCount)) || e->count != 1;
+            pp->count_ref = (e->Flags & PropertyParamCount) != 0;
+            pp->count = pp->count_ref ? e->countPropertyIndex : e->count;
+            /* Lengths and counts refer back, to a scalar: the walk only records those. */
+            if ((e->Flags & PropertyStruct) ||
+                ((e->Flags & PropertyParamLength) && (e->lengthPropertyIndex >= i || p->props[e->lengthPropertyIndex].array)) ||
+                (pp->count_ref && (e->countPropertyIndex >= i || p->props[e->countPropertyIndex].array)))
                 p->flat = 0;
             pp->in_type = e->nonStructType.InType;
             pp->out_type = e->nonStructType.OutType;
@@ -163,6 +168,9 @@ static etw_event_plan *build(const TRACE_EVENT_INFO *t, size_t size)
             }
             pp->fixed_size = 0;
             pp->fast = pp->map_name ? ETW_PLAN_FAST_NONE : fast_kind(pp->in_type, pp->out_type, &pp->fixed_size);
+            /* Arrays the flat formatter writes: of integers it writes itself, shown. */
+            if (pp->array && ((e->Flags & PropertyStruct) || !pp->fast || pp->noprint))
+                p->flat = 0;
         }
     }
     free(keys);

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/bytes.h"
 #include "base/strbuf.h"
 #include "tdh/store/schema_cache.h"
 
@@ -33,6 +34,9 @@ typedef struct etw_plan_prop {
     uint8_t countable;     /* may serve as a later property's length */
     uint8_t fast;          /* ETW_PLAN_FAST_*: an integer formatted without etw_value_format */
     uint8_t fixed_size;    /* bytes of a fast integer (0: the event's pointer size) */
+    uint8_t array;         /* an array of fast integers (flat plans: none of anything else) */
+    uint8_t count_ref;     /* count is a property index (PropertyParamCount) */
+    uint16_t count;        /* the array's elements, or the index of the count property */
 } etw_plan_prop;
 
 /* Readable bytes after the start of any plan string (the block is padded): keys up to 32
@@ -51,8 +55,9 @@ typedef struct etw_event_plan {
     etw_plan_str opcode; /* a standard opcode's "win:" prefix already dropped */
     int wbem;            /* DecodingSourceWbem: unnamed opcodes show as Opcode(n) */
     int names_plain;     /* provider, task, opcode and event names need no JSON escaping */
-    /* Every property is a top-level scalar (no struct, no array): the fields can be formatted
-     * straight from this table (plan_format.c) instead of through the general walk. */
+    /* Every property is a top-level scalar or an array of fast integers (no struct, no other
+     * array): the fields can be formatted straight from this table (plan_format.c) instead of
+     * through the general walk. */
     int flat;
     uint32_t nprops;
     etw_plan_prop props[]; /* PropertyCount entries, then the strings */
@@ -66,6 +71,64 @@ const etw_event_plan *etw_event_plan_get(const etw_schema *s);
  * schema's provider in the decoding trace's scope, and remembered per thread until the store
  * changes (a map an event teaches later is then found). */
 const EVENT_MAP_INFO *etw_plan_map(const TRACE_EVENT_INFO *tei, const etw_plan_prop *pp, size_t *map_size);
+
+/* A fast integer (ETW_PLAN_FAST_*) of size bytes as etw_value_format writes it without a map:
+ * decimal (quoted in JSON beyond 2^53) or "0x" and lower-case hex (quoted in JSON). For the
+ * flat formatter, and for the scalar values the general walk meets (array elements, struct
+ * members). */
+static inline uint64_t etw_plan_read_le(const uint8_t *p, size_t size)
+{
+    switch (size) {
+    case 1: return p[0];
+    case 2: return etw_rd16(p);
+    case 4: return etw_rd32(p);
+    default: return etw_rd64(p);
+    }
+}
+
+static inline void etw_plan_put_fast(etw_strbuf *out, int json, uint8_t kind, uint64_t v, size_t size)
+{
+    if (etw_strbuf_reserve(out, 24) != 0)
+        return;
+    char *o = out->data + out->len;
+    if (kind == ETW_PLAN_FAST_HEX) {
+        /* Digits written in place from the last: assembling them in a local array and copying
+         * that stalled on reading back bytes just stored. */
+        if (json)
+            *o++ = '"';
+        *o++ = '0';
+        *o++ = 'x';
+        o = etw_hex_put(o, v);
+        if (json)
+            *o++ = '"';
+        out->len = (size_t)(o - out->data);
+        *o = '\0';
+        return;
+    }
+    int quote, negative = 0;
+    if (kind == ETW_PLAN_FAST_SIGNED) {
+        if (size < 8) {
+            uint64_t m = 1ull << (size * 8 - 1);
+            v = (v ^ m) - m;
+        }
+        int64_t sv = (int64_t)v;
+        quote = json && (sv > (int64_t)(1ll << 53) || sv < -(int64_t)(1ll << 53));
+        if (sv < 0) {
+            negative = 1;
+            v = (uint64_t)0 - v;
+        }
+    } else {
+        quote = json && v > (1ull << 53);
+    }
+    if (quote)
+        *o++ = '"';
+    if (negative)
+        *o++ = '-';
+    out->len = (size_t)(o - out->data);
+    etw_strbuf_u64(out, v);
+    if (quote)
+        etw_strbuf_putc(out, '"');
+}
 
 /* Formats the fields of a flat plan's event (see etw_event_format_fields: the same text, the
  * same rules as the property walk) from payload p[0..n) with pointer size ptr. Returns 1 when

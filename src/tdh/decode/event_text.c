@@ -227,6 +227,14 @@ static int format_fn(void *ctx, const etw_walk_item *it)
         sep(f, element);
         if (!element)
             key(f, it);
+        if (f->pl) {
+            /* Integers that need no map: written directly, as in flat schemas. */
+            const etw_plan_prop *pp = &f->pl->props[it->index];
+            if (pp->fast && it->size == (pp->fixed_size ? pp->fixed_size : f->ptr)) {
+                etw_plan_put_fast(f->out, f->json, pp->fast, etw_plan_read_le(f->p + it->off, it->size), it->size);
+                break;
+            }
+        }
         size_t msize = 0;
         const EVENT_MAP_INFO *map = NULL;
         if (!f->pl)

@@ -68,62 +68,6 @@ static inline void put_key(etw_strbuf *out, const etw_plan_str *k, size_t skip)
     }
 }
 
-/* An integer of a fast kind, as format_integer writes it (value_format.c): decimal, quoted in
- * JSON beyond 2^53, or "0x" and lower-case hex digits, quoted in JSON. */
-static inline uint64_t read_le(const uint8_t *p, size_t size)
-{
-    switch (size) {
-    case 1: return p[0];
-    case 2: return etw_rd16(p);
-    case 4: return etw_rd32(p);
-    default: return etw_rd64(p);
-    }
-}
-
-static void put_fast(etw_strbuf *out, int json, uint8_t kind, uint64_t v, size_t size)
-{
-    if (etw_strbuf_reserve(out, 24) != 0)
-        return;
-    char *o = out->data + out->len;
-    if (kind == ETW_PLAN_FAST_HEX) {
-        /* Digits written in place from the last: assembling them in a local array and copying
-         * that stalled on reading back bytes just stored. */
-        if (json)
-            *o++ = '"';
-        *o++ = '0';
-        *o++ = 'x';
-        o = etw_hex_put(o, v);
-        if (json)
-            *o++ = '"';
-        out->len = (size_t)(o - out->data);
-        *o = '\0';
-        return;
-    }
-    int quote, negative = 0;
-    if (kind == ETW_PLAN_FAST_SIGNED) {
-        if (size < 8) {
-            uint64_t m = 1ull << (size * 8 - 1);
-            v = (v ^ m) - m;
-        }
-        int64_t sv = (int64_t)v;
-        quote = json && (sv > (int64_t)(1ll << 53) || sv < -(int64_t)(1ll << 53));
-        if (sv < 0) {
-            negative = 1;
-            v = (uint64_t)0 - v;
-        }
-    } else {
-        quote = json && v > (1ull << 53);
-    }
-    if (quote)
-        *o++ = '"';
-    if (negative)
-        *o++ = '-';
-    out->len = (size_t)(o - out->data);
-    etw_strbuf_u64(out, v);
-    if (quote)
-        etw_strbuf_putc(out, '"');
-}
-
 int etw_plan_format_flat(const etw_event_plan *pl, const TRACE_EVENT_INFO *tei, const uint8_t *p, size_t n,
                          unsigned ptr, int json, etw_strbuf *out, size_t *used, int *wrote)
 {
@@ -151,19 +95,46 @@ int etw_plan_format_flat(const etw_event_plan *pl, const TRACE_EVENT_INFO *tei, 
             length = ints[pp->length] > 0xFFFF ? 0xFFFF : ints[pp->length];
         }
         size_t sz;
+        if (pp->array) {
+            /* An array of fast integers: key, [, the elements, ] - as the walk writes it, and
+             * cut where it would stop (the elements that fit, then the rest undecoded). */
+            uint32_t count = pp->count;
+            if (pp->count_ref) {
+                if (!pl->props[pp->count].countable)
+                    goto partial;
+                count = ints[pp->count] > 0xFFFF ? 0xFFFF : ints[pp->count];
+            }
+            sz = pp->fixed_size ? pp->fixed_size : ptr;
+            put_key(out, json ? &pp->key_json : &pp->key_text,
+                    first ? (json ? ETW_PLAN_SEP_JSON : ETW_PLAN_SEP_TEXT) : 0);
+            first = 0;
+            etw_strbuf_putc(out, '[');
+            for (uint32_t k = 0; k < count; k++) {
+                if (sz > n - off) {
+                    etw_strbuf_putc(out, ']');
+                    goto partial;
+                }
+                if (k)
+                    etw_strbuf_puts(out, json ? "," : ", ");
+                etw_plan_put_fast(out, json, pp->fast, etw_plan_read_le(p + off, sz), sz);
+                off += sz;
+            }
+            etw_strbuf_putc(out, ']');
+            continue;
+        }
         if (pp->fast) {
             /* An integer: read once, for a later length and for the output. */
             sz = pp->fixed_size ? pp->fixed_size : ptr;
             if (sz > n - off)
                 goto partial;
-            uint64_t v = read_le(p + off, sz);
+            uint64_t v = etw_plan_read_le(p + off, sz);
             if (pp->countable)
                 ints[i] = (uint32_t)v;
             if (!pp->noprint) {
                 put_key(out, json ? &pp->key_json : &pp->key_text,
                         first ? (json ? ETW_PLAN_SEP_JSON : ETW_PLAN_SEP_TEXT) : 0);
                 first = 0;
-                put_fast(out, json, pp->fast, v, sz);
+                etw_plan_put_fast(out, json, pp->fast, v, sz);
             }
             off += sz;
             continue;

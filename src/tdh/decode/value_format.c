@@ -3,10 +3,10 @@
 #include "tdh/decode/prop_value.h"
 
 #include <math.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "base/bytes.h"
+#include "base/fmt_float.h"
 #include "base/text.h"
 #include "tdh/decode/map_format.h"
 #include "tdh/decode/text_out.h"
@@ -17,7 +17,7 @@ static void format_double(etw_strbuf *out, double v, int json, int single)
         etw_strbuf_puts(out, json ? "null" : (isnan(v) ? "nan" : v > 0 ? "inf" : "-inf"));
         return;
     }
-    etw_strbuf_printf(out, single ? "%.9g" : "%.17g", v);
+    etw_strbuf_float(out, v, 'g', single ? 9 : 17, 0); /* printf's %.9g / %.17g, without printf */
 }
 
 /* Quotes around text that never needs JSON escaping (dates, addresses, SIDs, GUIDs). */

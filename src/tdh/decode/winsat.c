@@ -106,9 +106,9 @@ static void field_name(etw_strbuf *out, int json, const char *name)
     if (out->len)
         etw_strbuf_puts(out, json ? "," : "; ");
     if (json)
-        etw_strbuf_printf(out, "\"%s\":", name);
-    else
-        etw_strbuf_printf(out, "%s=", name);
+        etw_strbuf_putc(out, '"');
+    etw_strbuf_puts(out, name);
+    etw_strbuf_puts(out, json ? "\":" : "=");
 }
 
 int etw_winsat_append_xml(const EVENT_RECORD *rec, int json, etw_winsat_scratch *s, etw_strbuf *out)

@@ -6,9 +6,9 @@
  * this runs once per event. */
 #include "tdh/decode/wpp_format.h"
 
-#include <stdio.h>
 #include <string.h>
 
+#include "base/fmt_spec.h"
 #include "base/text.h"
 #include "tdh/store/wpp_table.h"
 
@@ -64,35 +64,35 @@ static uint32_t arg_size(const etw_wpp_arg *a, const uint8_t *p, size_t n, unsig
 }
 
 typedef struct spec {
-    char flags[6];
-    int width, precision; /* -1: none */
-    char conv;            /* 0: none */
-    int wide;             /* S, ws, ls: a UTF-16 string */
+    etw_fmt_spec f; /* flags, width, precision (-1: none) */
+    char conv;      /* 0: none */
+    int wide;       /* S, ws, ls: a UTF-16 string */
 } spec;
 
 static void parse_spec(const char *s, size_t n, spec *sp)
 {
     memset(sp, 0, sizeof *sp);
-    sp->width = sp->precision = -1;
-    size_t i = 0, nf = 0;
-    while (i < n && strchr("-+ #0", s[i]) && nf < sizeof sp->flags - 1)
-        sp->flags[nf++] = s[i++];
+    sp->f.width = sp->f.precision = -1;
+    size_t i = 0;
+    while (i < n && s[i] && strchr("-+ #0", s[i]))
+        i++;
+    sp->f.flags = etw_fmt_flags(s, i);
     if (i < n && s[i] >= '0' && s[i] <= '9') {
-        sp->width = 0;
-        while (i < n && s[i] >= '0' && s[i] <= '9' && sp->width < 1000)
-            sp->width = sp->width * 10 + (s[i++] - '0');
+        sp->f.width = 0;
+        while (i < n && s[i] >= '0' && s[i] <= '9' && sp->f.width < 1000)
+            sp->f.width = sp->f.width * 10 + (s[i++] - '0');
     }
     if (i < n && s[i] == '.') {
         i++;
-        sp->precision = 0;
-        while (i < n && s[i] >= '0' && s[i] <= '9' && sp->precision < 1000)
-            sp->precision = sp->precision * 10 + (s[i++] - '0');
+        sp->f.precision = 0;
+        while (i < n && s[i] >= '0' && s[i] <= '9' && sp->f.precision < 1000)
+            sp->f.precision = sp->f.precision * 10 + (s[i++] - '0');
     }
     for (; i < n; i++) {
         char c = s[i];
         if (c == 'w' || c == 'l')
             sp->wide = 1; /* ws/ls: wide string; l on numbers changes nothing here */
-        if (strchr("diuxXoscSCpeEfgGaAZ", c)) {
+        if (c && strchr("diuxXoscSCpeEfgGaAZ", c)) {
             sp->conv = c;
             sp->wide |= c == 'S' || c == 'C';
             break;
@@ -100,85 +100,33 @@ static void parse_spec(const char *s, size_t n, spec *sp)
     }
 }
 
-static int has_flag(const spec *sp, char f) { return strchr(sp->flags, f) != NULL; }
-
-/* Pads text (already formatted, n bytes) to the spec's width. */
-static void pad(etw_strbuf *out, const spec *sp, const char *text, size_t n, int zero_ok)
-{
-    size_t w = sp->width > 0 ? (size_t)sp->width : 0;
-    int left = has_flag(sp, '-');
-    if (!left && w > n) {
-        char fill = zero_ok && has_flag(sp, '0') && sp->precision < 0 ? '0' : ' ';
-        size_t lead = 0; /* sign or 0x stays before zero padding */
-        if (fill == '0') {
-            if (n && (text[0] == '-' || text[0] == '+' || text[0] == ' '))
-                lead = 1;
-            else if (n >= 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X'))
-                lead = 2;
-        }
-        etw_strbuf_append(out, text, lead);
-        for (size_t i = n; i < w; i++)
-            etw_strbuf_putc(out, fill);
-        etw_strbuf_append(out, text + lead, n - lead);
-        return;
-    }
-    etw_strbuf_append(out, text, n);
-    for (size_t i = n; left && i < w; i++)
-        etw_strbuf_putc(out, ' ');
-}
-
-static void put_int(etw_strbuf *out, const spec *sp, uint64_t v, int negative, unsigned base, int upper)
-{
-    char digits[72], text[96];
-    size_t nd = 0, n = 0;
-    const char *set = upper ? "0123456789ABCDEF" : "0123456789abcdef";
-    do {
-        digits[nd++] = set[v % base];
-        v /= base;
-    } while (v && nd < sizeof digits);
-    if (negative)
-        text[n++] = '-';
-    else if (base == 10 && has_flag(sp, '+'))
-        text[n++] = '+';
-    else if (base == 10 && has_flag(sp, ' '))
-        text[n++] = ' ';
-    if (has_flag(sp, '#') && base == 16) {
-        text[n++] = '0';
-        text[n++] = upper ? 'X' : 'x';
-    }
-    for (int p = sp->precision; p > (int)nd && p < 64; p--)
-        text[n++] = '0';
-    while (nd)
-        text[n++] = digits[--nd];
-    pad(out, sp, text, n, 1);
-}
-
 static void put_text(etw_strbuf *out, const spec *sp, const char *s, size_t n)
 {
-    if (sp->precision >= 0 && (size_t)sp->precision < n)
-        n = (size_t)sp->precision;
-    if (sp->width <= 0 && !has_flag(sp, '-')) {
-        etw_strbuf_append(out, s, n);
-        return;
-    }
-    pad(out, sp, s, n, 0);
+    etw_strbuf_fmt_text(out, &sp->f, s, n);
 }
 
-/* Renders a string-ish value into out through the spec (width, precision). */
-static void put_via(etw_strbuf *out, const spec *sp, etw_strbuf *tmp, size_t mark)
+/* The text appended to out from mark on, cut to the spec's precision and padded to its width
+ * in place. */
+static void put_via(etw_strbuf *out, const spec *sp, size_t mark)
 {
-    /* tmp holds the text from mark on: move it into place with the padding. */
-    size_t n = tmp->len - mark;
-    if (sp->width <= 0 && sp->precision < 0)
+    size_t n = out->len - mark;
+    if (sp->f.precision >= 0 && (size_t)sp->f.precision < n) {
+        n = (size_t)sp->f.precision;
+        out->len = mark + n;
+        out->data[out->len] = 0;
+    }
+    size_t w = sp->f.width > 0 ? (size_t)sp->f.width : 0;
+    if (w <= n || etw_strbuf_reserve(out, w - n) != 0)
         return;
-    char buf[512];
-    if (n >= sizeof buf)
-        return;
-    memcpy(buf, tmp->data + mark, n);
-    tmp->len = mark;
-    if (tmp->data)
-        tmp->data[mark] = 0;
-    put_text(out, sp, buf, n);
+    char *t = out->data + mark;
+    if (sp->f.flags & ETW_FMT_LEFT) {
+        memset(t + n, ' ', w - n);
+    } else {
+        memmove(t + (w - n), t, n);
+        memset(t, ' ', w - n);
+    }
+    out->len = mark + w;
+    out->data[out->len] = 0;
 }
 
 static const char *value_name(const etw_wpp_msg *m, const etw_wpp_arg *a, uint32_t value)
@@ -235,11 +183,10 @@ static void put_number(etw_strbuf *out, const spec *sp, const etw_wpp_arg *a, co
         default:
             c = is_signed(a->type) ? 'd' : 'u';
         }
-        if (c == 'X' && !sp->flags[0] && sp->width < 0) { /* 0x and every digit: 0x0000001F */
-            spec hex = *sp;
-            hex.precision = (int)size * 2;
+        if (c == 'X' && !sp->f.flags && sp->f.width < 0) { /* 0x and every digit: 0x0000001F */
+            etw_fmt_spec hex = {0, -1, (int)size * 2};
             etw_strbuf_puts(out, "0x");
-            put_int(out, &hex, v, 0, 16, 1);
+            etw_strbuf_fmt_int(out, &hex, 'X', v, 0);
             return;
         }
     }
@@ -252,16 +199,15 @@ static void put_number(etw_strbuf *out, const spec *sp, const etw_wpp_arg *a, co
             neg = 1;
             v = (uint64_t)0 - v;
         }
-        put_int(out, sp, v, neg, 10, 0);
+        etw_strbuf_fmt_int(out, &sp->f, 'd', v, neg);
         break;
     }
-    case 'x': case 'X': put_int(out, sp, v, 0, 16, c == 'X'); break;
-    case 'o': put_int(out, sp, v, 0, 8, 0); break;
-    case 'p': {
-        spec ps = *sp;
+    case 'x': case 'X': case 'o': etw_strbuf_fmt_int(out, &sp->f, c, v, 0); break;
+    case 'p': { /* as Windows prints pointers: every digit, upper case */
+        etw_fmt_spec ps = sp->f;
         if (ps.precision < 0)
             ps.precision = (int)size * 2;
-        put_int(out, &ps, v, 0, 16, 1);
+        etw_strbuf_fmt_int(out, &ps, 'X', v, 0);
         break;
     }
     case 'c': {
@@ -269,7 +215,10 @@ static void put_number(etw_strbuf *out, const spec *sp, const etw_wpp_arg *a, co
         put_text(out, sp, &ch, 1);
         break;
     }
-    default: put_int(out, sp, v, 0, 10, 0); break;
+    case 'u': etw_strbuf_fmt_int(out, &sp->f, 'u', v, 0); break;
+    default: /* a conversion for another type (%+.3f of an integer): unsigned, the sign flag kept */
+        etw_strbuf_fmt_int(out, &sp->f, 'd', v, 0);
+        break;
     }
 }
 
@@ -318,18 +267,10 @@ static void put_arg(etw_strbuf *out, const spec *sp, const etw_wpp_msg *m, const
         double d;
         uint64_t bits = rd_le(p, 8);
         memcpy(&d, &bits, sizeof d);
-        char f[32], text[128];
-        char conv = sp->conv && strchr("eEfgGaA", sp->conv) ? sp->conv : 'g';
-        if (sp->precision >= 0)
-            snprintf(f, sizeof f, "%%%s.%d%c", sp->flags, sp->precision > 60 ? 60 : sp->precision, conv);
-        else
-            snprintf(f, sizeof f, "%%%s%c", sp->flags, conv);
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wformat-nonliteral"
-        int n = snprintf(text, sizeof text, f, d);
-#pragma GCC diagnostic pop
-        if (n > 0)
-            pad(out, sp, text, (size_t)n < sizeof text ? (size_t)n : sizeof text - 1, 1);
+        etw_fmt_spec fs = sp->f;
+        if (fs.precision > 60) /* as before: the TMF's precision is capped */
+            fs.precision = 60;
+        etw_strbuf_fmt_float(out, &fs, sp->conv && strchr("eEfFgGaA", sp->conv) ? sp->conv : 'g', d);
         return;
     }
     case ETW_WPP_ENUM: case ETW_WPP_LIST: {
@@ -360,7 +301,7 @@ static void put_arg(etw_strbuf *out, const spec *sp, const etw_wpp_msg *m, const
         put_number(out, sp, a, p, size);
         return;
     }
-    put_via(out, sp, out, mark);
+    put_via(out, sp, mark);
 }
 
 /* %1..%9: what tracefmt's prefix would show. */
