@@ -71,7 +71,9 @@ static void usage(FILE *out)
             "                        appears whole (written aside, then renamed)\n"
             "  --ready-fd N          once listening (live socket included), write the port and a\n"
             "                        newline to descriptor N and close it: a script waits for that\n"
-            "                        line (a pipe or FIFO), or for end of file if startup failed\n"
+            "                        line (a pipe or FIFO), or for end of file if startup failed;\n"
+            "                        with --kafka the line is 0, once the live socket (if any)\n"
+            "                        listens and before the consumer joins its group\n"
             "  --live unix:PATH|default  publish every session live to real-time consumers\n"
             "                        (OpenTraceFromRealTimeLogger, etwire dump --live, etwire\n"
             "                        sessions); default: unix:$XDG_RUNTIME_DIR/etwire/live.sock\n"
@@ -123,7 +125,7 @@ static uint64_t parse_size(const char *s)
 
 /* --kafka: the session options apply as they are; the TCP-only ones are ignored. */
 static int collect_kafka(const char *brokers, const char *topic, const char *group,
-                         const ETWIRE_RELAY_COLLECTOR_OPTIONS *o, const char *stats)
+                         const ETWIRE_RELAY_COLLECTOR_OPTIONS *o, const char *stats, int ready_fd)
 {
     if (!topic || !group || !o->OutDir) {
         usage(stderr);
@@ -144,6 +146,10 @@ static int collect_kafka(const char *brokers, const char *topic, const char *gro
         if (ko.Stats && ko.Stats != stderr)
             fclose(ko.Stats);
         return 2;
+    }
+    if (ready_fd >= 0) { /* no port: "0", so that one reader serves both kinds */
+        dprintf(ready_fd, "0\n");
+        close(ready_fd);
     }
     running_kafka = k;
     struct sigaction sa = {.sa_handler = on_signal};
@@ -289,7 +295,7 @@ int cmd_collect(int argc, char **argv)
         return 2;
     }
     if (kafka)
-        return collect_kafka(kafka, topic, group, &o, stats);
+        return collect_kafka(kafka, topic, group, &o, stats, ready_fd);
     if (!o.Listen) {
         usage(stderr);
         return 2;

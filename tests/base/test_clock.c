@@ -12,6 +12,8 @@
 
 #include <cmocka.h>
 
+#include "harness.h"
+
 #include "base/clock.h"
 
 #define LIMB 1000000000u
@@ -184,5 +186,5 @@ int main(void)
         cmocka_unit_test(realistic_and_hostile_clocks),
         cmocka_unit_test(clock_types),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_exit(cmocka_run_group_tests(tests, NULL, NULL));
 }

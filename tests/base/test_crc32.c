@@ -8,6 +8,8 @@
 
 #include <cmocka.h>
 
+#include "harness.h"
+
 #include "base/crc32.h"
 
 static uint32_t reference(uint32_t crc, const uint8_t *p, size_t n)
@@ -51,5 +53,5 @@ static void test_against_reference(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {cmocka_unit_test(test_check_value), cmocka_unit_test(test_against_reference)};
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_exit(cmocka_run_group_tests(tests, NULL, NULL));
 }

@@ -11,6 +11,8 @@
 #include <string.h>
 
 #include <cmocka.h>
+
+#include "harness.h"
 #include <fcntl.h>
 #include <pthread.h>
 #include <sys/socket.h>
@@ -113,5 +115,5 @@ int main(void)
         cmocka_unit_test(read_deadline_wake_and_close),
         cmocka_unit_test(write_larger_than_the_socket),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_exit(cmocka_run_group_tests(tests, NULL, NULL));
 }

@@ -12,6 +12,8 @@
 
 #include <cmocka.h>
 
+#include "harness.h"
+
 #include "fmt_float_check.h"
 
 static void test_random_g17_g9(void **state)
@@ -183,5 +185,5 @@ int main(void)
         cmocka_unit_test(test_random_specs),
         cmocka_unit_test(test_special_values),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_exit(cmocka_run_group_tests(tests, NULL, NULL));
 }

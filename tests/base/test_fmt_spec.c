@@ -10,6 +10,8 @@
 
 #include <cmocka.h>
 
+#include "harness.h"
+
 #include "base/fmt_spec.h"
 #include "fmt_float_check.h"
 
@@ -159,5 +161,5 @@ int main(void)
         cmocka_unit_test(test_text),
         cmocka_unit_test(test_flag_characters),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_exit(cmocka_run_group_tests(tests, NULL, NULL));
 }

@@ -12,6 +12,8 @@
 
 #include <cmocka.h>
 
+#include "harness.h"
+
 #include "base/strbuf.h"
 
 static void test_u64(void **state)
@@ -146,5 +148,5 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {cmocka_unit_test(test_u64), cmocka_unit_test(test_hex),
                                        cmocka_unit_test(test_padded), cmocka_unit_test(test_put_helpers_grow)};
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_exit(cmocka_run_group_tests(tests, NULL, NULL));
 }

@@ -5,10 +5,8 @@
 # overall one), each for the reason given. Also checks that without the built-in schemas the
 # same corpus decodes less (so the figure is the pack's doing).
 set -uo pipefail
-etwire=$1
-shared=$2
-fail() { echo "FAIL: $*"; exit 1; }
-[ -d "$shared/corpus" ] || { echo "corpus absent: skipped"; exit 77; }
+. "$(dirname "$0")/common.bash"
+need_corpus
 
 # provider GUID, event ids (* = all), reason
 exceptions=(
@@ -34,7 +32,7 @@ excused() { # $1 = the stats line's GUID, $2 = event id
 
 total=0 decoded=0 plain_decoded=0
 while read -r f; do
-    out=$("$etwire" stats --undecoded --top 0 "$shared/corpus/$f") || true
+    out=$("$ETWIRE" stats --undecoded --top 0 "$SHARED/corpus/$f") || true
     line=$(grep '^decoded:' <<<"$out") || fail "$f: no decoded line"
     set -- $line # decoded: X of Y events (P%)
     d=$2 t=$4
@@ -52,10 +50,10 @@ while read -r f; do
     if [ "$counted" -gt 0 ]; then
         [ $((d * 100)) -ge $((counted * 99)) ] || fail "$f: only $d of $counted events decoded ($left_out left out)"
     fi
-    plain=$(ETWIRE_BUILTIN_SCHEMAS=0 "$etwire" stats --undecoded "$shared/corpus/$f" | grep '^decoded:' | awk '{print $2}')
+    plain=$(ETWIRE_BUILTIN_SCHEMAS=0 "$ETWIRE" stats --undecoded "$SHARED/corpus/$f" | grep '^decoded:' | awk '{print $2}')
     total=$((total + t)) decoded=$((decoded + d)) plain_decoded=$((plain_decoded + plain))
     printf '%-62s %7s of %7s (%s left out)  without built-in schemas: %s\n' "$f" "$d" "$t" "$left_out" "$plain"
-done < <(cd "$shared/corpus" && find . -name '*.etl' -not -path './invalid/*' | sed 's|^\./||' | sort)
+done < <(cd "$SHARED/corpus" && find . -name '*.etl' -not -path './invalid/*' | sed 's|^\./||' | sort)
 
 [ "$total" -gt 400000 ] || fail "only $total events in the corpus"
 [ $((decoded * 100)) -ge $((total * 98)) ] || fail "overall only $decoded of $total events decoded"

@@ -5,18 +5,14 @@
 # corpus kernel trace: process names from the rundown, lifetimes from process events, and every
 # instant event's args equal to the fields `etwire dump -f json` decodes.
 set -uo pipefail
-etwire=$1
-shared=$2
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+. "$(dirname "$0")/common.bash"
 py=/usr/bin/python3
-[ -x "$py" ] || { echo "SKIP: Debian's python3 absent"; exit 77; }
+[ -x "$py" ] || skip "Debian's python3 absent"
 
-"$etwire" generate --seed 11 --events 20000 --processors 4 -o "$tmp/g.etl" 2> /dev/null || fail "generate"
-"$etwire" export timeline "$tmp/g.etl" -o "$tmp/g.json" 2> "$tmp/err" || fail "export: $(cat "$tmp/err")"
-"$etwire" dump -f json "$tmp/g.etl" > "$tmp/g.dump" || fail "dump"
-"$py" - "$tmp/g.json" "$tmp/g.dump" <<'PY' || fail "generated trace: structure"
+"$ETWIRE" generate --seed 11 --events 20000 --processors 4 -o "$WORK/g.etl" 2> /dev/null || fail "generate"
+"$ETWIRE" export timeline "$WORK/g.etl" -o "$WORK/g.json" 2> "$WORK/err" || fail "export: $(cat "$WORK/err")"
+"$ETWIRE" dump -f json "$WORK/g.etl" > "$WORK/g.dump" || fail "dump"
+"$py" - "$WORK/g.json" "$WORK/g.dump" <<'PY' || fail "generated trace: structure"
 import json, sys, collections
 doc = json.load(open(sys.argv[1]))
 ev = doc["traceEvents"]
@@ -53,11 +49,11 @@ inst = [e for e in ev if e["ph"] == "i"]
 assert len(inst) == len(dump) - len(cs_all), (len(inst), len(dump), len(cs_all))
 PY
 
-trace=$shared/corpus/traceevent/diaghub/diaghub.kernel.1.etl
-if [ ! -f "$trace" ]; then echo "SKIP: corpus absent (generated trace passed)"; exit 77; fi
-"$etwire" export timeline "$trace" -o "$tmp/k.json" 2> "$tmp/err" || fail "export: $(cat "$tmp/err")"
-"$etwire" dump -f json "$trace" > "$tmp/k.dump" || fail "dump"
-"$py" - "$tmp/k.json" "$tmp/k.dump" <<'PY' || fail "corpus trace: content"
+trace=$SHARED/corpus/traceevent/diaghub/diaghub.kernel.1.etl
+[ -f "$trace" ] || skip "corpus absent (generated trace passed)"
+"$ETWIRE" export timeline "$trace" -o "$WORK/k.json" 2> "$WORK/err" || fail "export: $(cat "$WORK/err")"
+"$ETWIRE" dump -f json "$trace" > "$WORK/k.dump" || fail "dump"
+"$py" - "$WORK/k.json" "$WORK/k.dump" <<'PY' || fail "corpus trace: content"
 import json, sys
 ev = json.load(open(sys.argv[1]))["traceEvents"]
 dump = [json.loads(l) for l in open(sys.argv[2])]

@@ -3,29 +3,25 @@
 # --pid, --tid, --process; repeatable) select exactly the events the same selection over
 # `dump -f json` does; the process name appears as JSON "process", a CSV column and a text field.
 set -uo pipefail
-etwire=$1
-shared=$2
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
-tx=$shared/corpus/tx/Process.etl
-kernel=$shared/corpus/traceevent/diaghub/diaghub.kernel.1.etl
-[ -f "$tx" ] && [ -f "$kernel" ] || { echo "SKIP: corpus absent"; exit 77; }
+. "$(dirname "$0")/common.bash"
+need_corpus tx/Process.etl traceevent/diaghub/diaghub.kernel.1.etl
+tx=$SHARED/corpus/tx/Process.etl
+kernel=$SHARED/corpus/traceevent/diaghub/diaghub.kernel.1.etl
 
 key='[.time, .provider_guid, .id, .opcode, .tid] | @json'
 # check TRACE 'jq selection' FILTER-OPTIONS...: dump with the options = the selection; stats agrees.
 check() {
     local trace=$1 select=$2
     shift 2
-    jq -r "select($select) | $key" "$tmp/$(basename "$trace").json" > "$tmp/want"
-    [ -s "$tmp/want" ] || fail "selection '$select' is empty: the check would prove nothing"
-    "$etwire" dump -f json "$@" "$trace" | jq -r "$key" > "$tmp/got" || fail "dump $*"
-    cmp -s "$tmp/want" "$tmp/got" || fail "dump $*: $(wc -l < "$tmp/got") events, want $(wc -l < "$tmp/want")"
-    n=$("$etwire" stats "$@" "$trace" | awk '/^events:/ {print $2}')
-    [ "$n" -eq "$(wc -l < "$tmp/want")" ] || fail "stats $*: $n events, want $(wc -l < "$tmp/want")"
+    jq -r "select($select) | $key" "$WORK/$(basename "$trace").json" > "$WORK/want"
+    [ -s "$WORK/want" ] || fail "selection '$select' is empty: the check would prove nothing"
+    "$ETWIRE" dump -f json "$@" "$trace" | jq -r "$key" > "$WORK/got" || fail "dump $*"
+    cmp -s "$WORK/want" "$WORK/got" || fail "dump $*: $(wc -l < "$WORK/got") events, want $(wc -l < "$WORK/want")"
+    n=$("$ETWIRE" stats "$@" "$trace" | awk '/^events:/ {print $2}')
+    [ "$n" -eq "$(wc -l < "$WORK/want")" ] || fail "stats $*: $n events, want $(wc -l < "$WORK/want")"
 }
 for t in "$tx" "$kernel"; do
-    "$etwire" dump -f json "$t" > "$tmp/$(basename "$t").json" || fail "dump $t"
+    "$ETWIRE" dump -f json "$t" > "$WORK/$(basename "$t").json" || fail "dump $t"
 done
 
 kp=22fb2cd6-0e7b-422b-a0c7-2fad1fd0e716
@@ -47,21 +43,21 @@ check "$kernel" '.process == "svchost.exe" or .process == "System"' --process sv
 
 # The process name in every format.
 jq -e -s 'all(.[]; has("process")) and ([.[] | select(.process != "")] | length) > 15000' \
-    "$tmp/diaghub.kernel.1.etl.json" > /dev/null || fail "JSON process member"
-"$etwire" dump -f csv "$kernel" > "$tmp/k.csv" || fail "csv"
-head -1 "$tmp/k.csv" | grep -q ',decoded,fields,process$' || fail "CSV process column"
-[ "$(grep -c ',"System"$' "$tmp/k.csv")" -eq "$(jq -s '[.[] | select(.process == "System")] | length' \
-    "$tmp/diaghub.kernel.1.etl.json")" ] || fail "CSV process column disagrees with JSON"
-"$etwire" dump --process devenv "$tx" > "$tmp/t.txt" || fail "text dump"
-[ -s "$tmp/t.txt" ] && ! grep -qv ' process=devenv.exe ' "$tmp/t.txt" || fail "text process field"
+    "$WORK/diaghub.kernel.1.etl.json" > /dev/null || fail "JSON process member"
+"$ETWIRE" dump -f csv "$kernel" > "$WORK/k.csv" || fail "csv"
+head -1 "$WORK/k.csv" | grep -q ',decoded,fields,process$' || fail "CSV process column"
+[ "$(grep -c ',"System"$' "$WORK/k.csv")" -eq "$(jq -s '[.[] | select(.process == "System")] | length' \
+    "$WORK/diaghub.kernel.1.etl.json")" ] || fail "CSV process column disagrees with JSON"
+"$ETWIRE" dump --process devenv "$tx" > "$WORK/t.txt" || fail "text dump"
+[ -s "$WORK/t.txt" ] && ! grep -qv ' process=devenv.exe ' "$WORK/t.txt" || fail "text process field"
 # stats: events by process add up to all events, and agree with dump's process names.
-"$etwire" stats --top 0 "$tx" > "$tmp/s.txt" || fail "stats"
-total=$(awk '/^events:/ {print $2}' "$tmp/s.txt")
-sum=$(awk '/^events by process/ {on=1; next} on {s += $1} END {print s}' "$tmp/s.txt")
+"$ETWIRE" stats --top 0 "$tx" > "$WORK/s.txt" || fail "stats"
+total=$(awk '/^events:/ {print $2}' "$WORK/s.txt")
+sum=$(awk '/^events by process/ {on=1; next} on {s += $1} END {print s}' "$WORK/s.txt")
 [ "$sum" -eq "$total" ] || fail "stats by process: $sum of $total events"
-want=$(jq -s '[.[] | select(.process == "devenv.exe" and .pid == 5864)] | length' "$tmp/Process.etl.json")
-grep -q "^ *$want  devenv.exe  pid=5864\$" "$tmp/s.txt" || fail "stats devenv.exe line, want $want: $(grep devenv "$tmp/s.txt")"
-"$etwire" dump --provider '{not-a-guid}' "$tx" > /dev/null 2>&1 && fail "malformed GUID accepted"
-"$etwire" dump --level loud "$tx" > /dev/null 2>&1 && fail "bad level accepted"
-"$etwire" dump --keyword x "$tx" > /dev/null 2>&1 && fail "bad keyword accepted"
+want=$(jq -s '[.[] | select(.process == "devenv.exe" and .pid == 5864)] | length' "$WORK/Process.etl.json")
+grep -q "^ *$want  devenv.exe  pid=5864\$" "$WORK/s.txt" || fail "stats devenv.exe line, want $want: $(grep devenv "$WORK/s.txt")"
+"$ETWIRE" dump --provider '{not-a-guid}' "$tx" > /dev/null 2>&1 && fail "malformed GUID accepted"
+"$ETWIRE" dump --level loud "$tx" > /dev/null 2>&1 && fail "bad level accepted"
+"$ETWIRE" dump --keyword x "$tx" > /dev/null 2>&1 && fail "bad keyword accepted"
 echo "filters: dump and stats agree with selections over dump -f json"

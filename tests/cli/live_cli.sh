@@ -40,7 +40,7 @@ grep -q "ERROR_CONNECTION_REFUSED" "$WORK/absent.err" && grep -q absent.sock "$W
 # wait_listed NAME: until `etwire sessions` lists NAME with 2+ buffers (20 s), looked at again
 # whenever the edge collector writes (it publishes each buffer before it saves it).
 wait_listed() {
-    until_changed 20 "$WORK/edge" listed "$1" 2 || fail "$1 never listed live"
+    until_changed 60 "$WORK/edge" listed "$1" 2 || fail "$1 never listed live"
 }
 
 timeout 120 "$ETWIRE" send --to "127.0.0.1:$EDGE_PORT" --plain --source edge-1 --session live \
@@ -65,7 +65,7 @@ PIDS+=($FWD)
 "$ETWIRE" dump --live edge-1/live >"$WORK/killed.txt" 2>/dev/null &
 KILLED=$!
 PIDS+=($KILLED)
-until_changed 20 "$WORK" test -s "$WORK/killed.txt" || fail "the consumer to kill printed nothing"
+until_changed 60 "$WORK" test -s "$WORK/killed.txt" || fail "the consumer to kill printed nothing"
 kill -9 "$KILLED"
 
 wait "$SENDER" || fail "sender failed"
@@ -96,9 +96,10 @@ timeout 120 "$ETWIRE" send --to "127.0.0.1:$EDGE_PORT" --plain --source edge-1 -
     --rate="$RATE" --retry 1 "$TRACE" 2>>"$WORK/send2.log" &
 PIDS+=($!)
 wait_listed edge-1/doomed
-timeout 30 "$ETWIRE" dump --live edge-1/doomed >"$WORK/doomed.txt" 2>"$WORK/doomed.log" &
+timeout 90 "$ETWIRE" dump --live edge-1/doomed >"$WORK/doomed.txt" 2>"$WORK/doomed.log" &
 DOOMED=$!
-until_changed 20 "$WORK" test -s "$WORK/doomed.txt" || fail "the doomed consumer printed nothing"
+until_changed 60 "$WORK" test -s "$WORK/doomed.txt" ||
+    fail "the doomed consumer printed nothing ($(kill -0 "$DOOMED" 2>/dev/null && echo running || echo exited))"
 kill -9 "$EDGE_PID"
 wait "$DOOMED"
 rc=$?

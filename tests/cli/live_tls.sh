@@ -11,8 +11,8 @@
 # ETWIRE_TEST_THREADS: TLS bridges and subscribers run on their own threads.
 . "$(dirname "$0")/relay_lib.bash"
 . "$(dirname "$0")/live_lib.bash"
-command -v openssl >/dev/null || { echo "no openssl CLI: skipped"; exit 77; }
-command -v python3 >/dev/null || { echo "no python3 to pick a free port: skipped"; exit 77; }
+need_cmd openssl
+need_cmd python3 "to pick a free port"
 
 C="$WORK/certs"
 mkdir -p "$C"
@@ -41,25 +41,15 @@ LPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); p
 make_trace t --seed 43 --events 30000 --processors 2
 "$ETWIRE" dump "$WORK/t.etl" >"$WORK/full.txt"
 mkdir -p "$WORK/out"
-# The collector says it listens with a line on --ready-fd (relay_lib.bash's wait_ready) where
-# this build has it; otherwise its port file is awaited.
-ready=(--port-file "$WORK/tls.port") ready_to=/dev/null
-if declare -F wait_ready >/dev/null; then
-    ready_fifo tls
-    ready=(--ready-fd 3) ready_to=$WORK/tls.ready
-fi
+# The collector says it listens with a line on --ready-fd (relay_lib.bash's wait_ready).
+ready_fifo tls
 "$ETWIRE" collect --listen 127.0.0.1:0 --tls-cert "$C/collector.pem" --tls-key "$C/collector.key" \
-    --tls-ca "$C/ca.pem" --allow edge-1 "${ready[@]}" --out "$WORK/out" --live "unix:$WORK/live.sock" \
+    --tls-ca "$C/ca.pem" --allow edge-1 --ready-fd 3 --out "$WORK/out" --live "unix:$WORK/live.sock" \
     --live-remote "127.0.0.1:$LPORT" --live-allow mon-a=edge-1 --live-allow mon-b=other \
-    3>"$ready_to" 2>"$WORK/collector.log" &
+    3>"$WORK/tls.ready" 2>"$WORK/collector.log" &
 COLLECTOR_PID=$!
 PIDS+=("$COLLECTOR_PID")
-if [ "$ready_to" = /dev/null ]; then
-    until_changed 10 "$WORK" test -s "$WORK/tls.port" || fail "collector did not start"
-    PORT=$(cat "$WORK/tls.port")
-else
-    wait_ready tls 10
-fi
+wait_ready tls 60
 [ -n "$PORT" ] || fail "collector did not start"
 
 as() { # as CERT COMMAND...: a remote subscriber with that certificate
@@ -76,7 +66,7 @@ SENDER=$!
 PIDS+=($SENDER)
 # Looked at again whenever the collector writes the session (it publishes each buffer first).
 listed_remotely() { as mon-a sessions 2>/dev/null | grep -q '^edge-1/live '; }
-until_changed 20 "$WORK/out" listed_remotely || fail "edge-1/live never listed for mon-a"
+until_changed 60 "$WORK/out" listed_remotely || fail "edge-1/live never listed for mon-a"
 as mon-a dump --live edge-1/live >"$WORK/a.txt" 2>"$WORK/a.log" &
 A=$!
 PIDS+=($A)

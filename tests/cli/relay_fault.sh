@@ -5,6 +5,7 @@
 # decoded JSON lines every event exactly once.
 # Usage: relay_fault.sh ETWIRE SHARED_DIR
 . "$(dirname "$0")/relay_lib.bash"
+need_cmd inotifywait "Debian inotify-tools"
 
 make_trace c --seed 21 --events 60000 --processors 4
 SIZE=$(stat -c %s "$WORK/c.etl")
@@ -13,12 +14,10 @@ COLLECT_ARGS=(--out "$WORK/out" --json "$WORK/json" --max-rate 2M --stats "$WORK
 
 saved() { ls "$WORK"/out/src/c-????????????????.etl 2>/dev/null | head -1; }
 saved_size() { local f; f=$(saved); [ -n "$f" ] && stat -c %s "$f" || echo 0; }
-wait_for_bytes() { # wait_for_bytes N: until the saved .etl holds at least N bytes (10 s)
-    for _ in $(seq 100); do
-        [ "$(saved_size)" -ge "$1" ] && return 0
-        sleep 0.1
-    done
-    fail "the collector never received $1 bytes (has $(saved_size))"
+saved_has() { [ "$(saved_size)" -ge "$1" ]; }
+wait_for_bytes() { # wait_for_bytes N: until the saved .etl holds at least N bytes (60 s, inotify)
+    mkdir -p "$WORK/out"
+    until_changed 60 "$WORK/out" saved_has "$1" || fail "the collector never received $1 bytes (has $(saved_size))"
 }
 
 # 1. Collector SIGKILL and restart.
@@ -32,7 +31,7 @@ kill -9 "$COLLECTOR_PID"
 wait "$COLLECTOR_PID" 2>/dev/null
 CUT=$(saved_size)
 [ "$CUT" -lt "$SIZE" ] || fail "the transfer ended before the collector was killed"
-sleep 0.5
+# The killed collector is reaped: its connection is gone, so the sender must reconnect.
 LISTEN_PORT=$PORT start_collector two "${COLLECT_ARGS[@]}"
 wait "$SENDER" || fail "the sender did not recover from the collector's restart"
 grep -q "reconnects" "$WORK/send1.log" || fail "no sender summary"

@@ -1,23 +1,8 @@
-# Helpers shared by the relay_*.sh tests, sourced by them (named .bash so that the tests/cli
-# glob of *.sh does not run it). Everything listens on 127.0.0.1 only.
+# Helpers shared by the relay_*.sh and live_*.sh tests, sourced by them (named .bash so that
+# the tests/cli glob of *.sh does not run it), over common.bash. Everything listens on
+# 127.0.0.1 only.
 
-ETWIRE=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
-SHARED=$2
-WORK=$(mktemp -d /tmp/etwire-relay.XXXXXX)
-PIDS=()
-
-cleanup() {
-    for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
-    wait 2>/dev/null
-    [ -n "$KEEP" ] || rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-fail() {
-    echo "FAIL: $*" >&2
-    for f in "$WORK"/*.log; do [ -f "$f" ] && { echo "--- $f"; tail -20 "$f"; } >&2; done
-    exit 1
-}
+. "$(dirname "${BASH_SOURCE[0]}")/common.bash"
 
 # ready_fifo NAME: a fresh FIFO $WORK/NAME.ready for a collector's --ready-fd (see wait_ready).
 ready_fifo() {
@@ -25,12 +10,12 @@ ready_fifo() {
     mkfifo "$WORK/$1.ready" || fail "mkfifo"
 }
 
-# wait_ready NAME [SECONDS]: waits (20 s at most) for the line a collector started with
+# wait_ready NAME [SECONDS]: waits (60 s at most) for the line a collector started with
 # `--ready-fd 3 3>"$WORK/NAME.ready"` writes once it listens, and sets PORT. A collector that
 # exits first closes the FIFO: end of file, and the test fails at once.
 wait_ready() {
     local line
-    read -r -t "${2:-20}" line <"$WORK/$1.ready" || fail "collector $1 did not start"
+    read -r -t "${2:-60}" line <"$WORK/$1.ready" || fail "collector $1 did not start"
     PORT=$line
 }
 
@@ -44,25 +29,6 @@ start_collector() {
     COLLECTOR_PID=$!
     PIDS+=("$COLLECTOR_PID")
     wait_ready "$name"
-}
-
-# wait_exit PID SECONDS: waits for PID (a child) to exit, at most SECONDS: a watchdog kills it
-# then. Returns the child's status, or 254 if the watchdog had to kill it.
-wait_exit() {
-    local pid=$1 rc=0 mark="$WORK/.watchdog.$1"
-    rm -f "$mark"
-    # The watchdog must not run the test's EXIT trap if it is stopped before it started: the
-    # trap is off while it forks.
-    trap - EXIT
-    bash -c 'trap "kill \$s 2>/dev/null; exit 0" TERM; sleep "$1" & s=$!; wait $s && kill -9 "$2" && : >"$3"' \
-        _ "$2" "$pid" "$mark" >/dev/null 2>&1 &
-    local dog=$!
-    trap cleanup EXIT
-    wait "$pid" || rc=$?
-    kill "$dog" 2>/dev/null
-    wait "$dog" 2>/dev/null
-    [ -e "$mark" ] && { rm -f "$mark"; return 254; }
-    return "$rc"
 }
 
 # stop_collector: SIGTERM, then at most 20 s for a clean exit.
@@ -82,7 +48,7 @@ make_trace() {
     fi
     local f
     f=$(ls "$SHARED"/corpus/*/*.etl 2>/dev/null | grep -v /invalid/ | head -1)
-    [ -n "$f" ] || { echo "no 'etwire generate' and no corpus: skipped"; exit 77; }
+    [ -n "$f" ] || skip "no 'etwire generate' and no corpus"
     cp "$f" "$out"
 }
 

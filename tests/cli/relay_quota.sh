@@ -12,6 +12,7 @@
 # The per-source figures come from the collector's --stats lines. Usage: relay_quota.sh ETWIRE SHARED_DIR
 # ETWIRE_TEST_THREADS: connection threads share one source's quota, so CI runs this under TSan too.
 . "$(dirname "$0")/relay_lib.bash"
+need_cmd inotifywait "Debian inotify-tools"
 
 make_trace q --seed 21 --events 60000 --processors 4
 SIZE=$(stat -c %s "$WORK/q.etl")
@@ -45,16 +46,9 @@ start_collector mem1 --out "$WORK/out1" --json "$WORK/json1" --max-memory $M --s
     --stats "$WORK/stats1" -v
 PIDS3=()
 send bs1 a s1 --rate=0.08 & PIDS3+=($!)
-for _ in $(seq 400); do
-    grep -q "a/s1 connected" "$WORK/mem1.log" && break
-    sleep 0.05
-done
-grep -q "a/s1 connected" "$WORK/mem1.log" || fail "session s1 did not connect"
+wait_log 60 "$WORK/mem1.log" "a/s1 connected" || fail "session s1 did not connect"
 send bs2 a s2 --rate=0.08 & PIDS3+=($!)
-for _ in $(seq 400); do
-    grep -q "a/s2 connected" "$WORK/mem1.log" && break
-    sleep 0.05
-done
+wait_log 60 "$WORK/mem1.log" "a/s2 connected" || fail "session s2 did not connect"
 send bs3 a s3 & PIDS3+=($!)
 for p in "${PIDS3[@]}"; do wait "$p" || fail "a sender of the quota run failed"; done
 stop_collector

@@ -13,8 +13,9 @@
 # Usage: relay_spool.sh ETWIRE SHARED_DIR
 . "$(dirname "$0")/relay_lib.bash"
 
+need_corpus airbus-etl-parser/ShutdownPerfDiagLogger.etl
+need_cmd inotifywait "Debian inotify-tools"
 SRC="$SHARED/corpus/airbus-etl-parser/ShutdownPerfDiagLogger.etl"
-[ -f "$SRC" ] || { echo "no corpus: skipped"; exit 77; }
 cp "$SRC" "$WORK/c.etl"
 SIZE=$(stat -c %s "$WORK/c.etl")
 BUFSIZE=$(od -An -tu4 -N4 "$WORK/c.etl" | tr -d ' ')
@@ -24,10 +25,9 @@ COLLECT_ARGS=(--out "$WORK/out" --json "$WORK/json" --max-rate 512K)
 saved() { ls "$WORK"/out/src/stdin-????????????????.etl 2>/dev/null | head -1; }
 saved_size() { local f; f=$(saved); [ -n "$f" ] && stat -c %s "$f" || echo 0; }
 spool_bytes() { local b; b=$(du -sb "$1" 2>/dev/null | cut -f1); echo "${b:-0}"; }
-wait_until() { # wait_until SECONDS CMD...: polls CMD every 0.1 s
-    local n=$(($1 * 10)); shift
-    for _ in $(seq "$n"); do "$@" && return 0; sleep 0.1; done
-    return 1
+wait_until() { # wait_until SECONDS CMD...: CMD again at each change below $WORK
+    local secs=$1; shift
+    until_changed "$secs" "$WORK" "$@"
 }
 json_same() { # json_same ETL: the collector's JSON lines are ETL's events, each once
     "$ETWIRE" dump --format json "$1" | sort >"$WORK/want.jsonl"
@@ -36,7 +36,36 @@ json_same() { # json_same ETL: the collector's JSON lines are ETL's events, each
         fail "JSON events differ ($(comm -23 "$WORK/want.jsonl" "$WORK/got.jsonl" | wc -l) missing," \
             "$(comm -13 "$WORK/want.jsonl" "$WORK/got.jsonl" | wc -l) extra)"
 }
-watchdog() { (sleep "$1"; kill -9 "$2") >/dev/null 2>&1 & PIDS+=($!); } # no pipe held open
+# watchdog SECONDS PID: the deadline of a sender that runs in the background (no pipe held
+# open); its sleep is the deadline only, killed with the test's other children.
+watchdog() { (sleep "$1"; kill -9 "$2") >/dev/null 2>&1 & PIDS+=($!); } # deadline
+# spool_peak DIR OUT: records in OUT the largest size DIR reaches, measured at each change below
+# it (inotify), never on a timer; stop_peak ends it once the writer is done.
+spool_peak() {
+    local fifo="$WORK/.peak.fifo" line="" events
+    mkfifo "$fifo" || fail "mkfifo"
+    inotifywait -m -r -e create -e modify -e moved_to -e close_write --format x "$1" >"$fifo" 2>&1 &
+    PEAK_WATCHER=$!
+    PIDS+=("$PEAK_WATCHER")
+    exec {events}<"$fifo"
+    rm -f "$fifo"
+    until [ "$line" = "Watches established." ]; do
+        read -r -t 20 -u "$events" line || fail "inotifywait did not start"
+    done
+    (
+        max=0
+        echo 0 >"$2"
+        while read -r -u "$events" _; do
+            while read -r -t 0 -u "$events" && read -r -u "$events" _; do :; done # one burst, one look
+            b=$(spool_bytes "$1")
+            [ "$b" -gt "$max" ] && { max=$b; echo "$max" >"$2"; }
+        done
+    ) &
+    PEAKER=$!
+    PIDS+=("$PEAKER")
+    exec {events}<&-
+}
+stop_peak() { kill "$PEAK_WATCHER" 2>/dev/null; wait "$PEAKER" 2>/dev/null; }
 spool_has() { [ "$(spool_bytes "$1")" -ge "$2" ]; }
 saved_has() { [ "$(saved_size)" -ge "$1" ]; }
 
@@ -48,8 +77,8 @@ SENDER=$!
 PIDS+=("$SENDER")
 watchdog 60 "$SENDER"
 # The whole input is spooled long before the slow collector has it.
-wait_until 20 spool_has "$WORK/spool" "$SIZE" || fail "the input never reached the spool"
-wait_until 20 saved_has $((SIZE / 5)) || fail "the collector never received data"
+wait_until 60 spool_has "$WORK/spool" "$SIZE" || fail "the input never reached the spool"
+wait_until 60 saved_has $((SIZE / 5)) || fail "the collector never received data"
 kill -9 "$SENDER"
 wait "$SENDER" 2>/dev/null
 CUT=$(saved_size)
@@ -73,16 +102,15 @@ rm -rf "$WORK/out" "$WORK/json"
 "$ETWIRE" generate --seed 21 --events 60000 --processors 4 -o "$WORK/big.etl" >/dev/null 2>&1 || fail "generate failed"
 BIG=$(stat -c %s "$WORK/big.etl")
 start_collector two --out "$WORK/out" --max-rate 2M
+mkdir -p "$WORK/spool"
+spool_peak "$WORK/spool" "$WORK/peak"
 cat "$WORK/big.etl" | timeout 90 "$ETWIRE" send --to "127.0.0.1:$PORT" \
     --plain --source src --spool "$WORK/spool" --spool-max 8M --window 8 - 2>"$WORK/send3.log" &
 SENDER=$!
 PIDS+=("$SENDER")
-MAXSPOOL=0
-while kill -0 "$SENDER" 2>/dev/null; do
-    b=$(spool_bytes "$WORK/spool"); [ "${b:-0}" -gt "$MAXSPOOL" ] && MAXSPOOL=$b
-    sleep 0.05
-done
 wait "$SENDER" || fail "the bounded spool's sender failed"
+stop_peak
+MAXSPOOL=$(cat "$WORK/peak")
 stop_collector
 [ "$MAXSPOOL" -le $(((8 + 4) * 1048576 + 65536)) ] || fail "spool grew to $MAXSPOOL bytes over its bound"
 [ "$MAXSPOOL" -gt $((6 * 1048576)) ] || fail "the spool never held a backlog ($MAXSPOOL bytes)"
@@ -103,8 +131,10 @@ PIDS+=("$SENDER")
 exec 3>"$WORK/fifo"
 head -c "$HALF" "$WORK/c.etl" >&3
 WHOLE=$((HALF / BUFSIZE))  # complete buffers the sender could read
-wait_until 20 spool_has "$WORK/spool" $((WHOLE * BUFSIZE)) || fail "the partial input never reached the spool"
-sleep 0.3
+# At WHOLE * BUFSIZE bytes (24-byte record headers and one segment header included) all but the
+# last few hundred bytes of the last complete buffer are in the spool, and no later buffer can
+# come: the 1000 bytes cut below tear that record whether or not the kill found it whole.
+wait_until 60 spool_has "$WORK/spool" $((WHOLE * BUFSIZE)) || fail "the partial input never reached the spool"
 kill -9 "$SENDER"
 wait "$SENDER" 2>/dev/null
 exec 3>&-

@@ -4,13 +4,10 @@
 # format string with its argument, which is checked against the raw payload bytes of the same
 # event; stats counts them; a broken TMF is reported with its file and line.
 set -uo pipefail
-etwire=$1
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+. "$(dirname "$0")/common.bash"
 
-"$etwire" generate --seed 5 --events 3000 --kinds MESSAGE,EVENT64 -o "$tmp/g.etl" 2>/dev/null || fail generate
-mkdir "$tmp/tmf"
+"$ETWIRE" generate --seed 5 --events 3000 --kinds MESSAGE,EVENT64 -o "$WORK/g.etl" 2>/dev/null || fail generate
+mkdir "$WORK/tmf"
 guid=7b2e3c01-1a2b-4f66-a452-457477697221
 {
     echo "$guid gen // SRC=gen.c MJ= MN="
@@ -18,20 +15,20 @@ guid=7b2e3c01-1a2b-4f66-a452-457477697221
         printf '#typev gen_c%d %d "%%0m%d v=%%10!08x!" // LEVEL=TRACE_LEVEL_INFORMATION FUNC=F%d\n{\nv, ItemULongX -- 10\n}\n' \
             $((1000 + i)) "$i" "$i" "$i"
     done
-} > "$tmp/tmf/$guid.tmf"
+} > "$WORK/tmf/$guid.tmf"
 
-"$etwire" dump -f json "$tmp/g.etl" | jq -c 'select(.flags % 16 >= 8)' > "$tmp/raw.json" || fail "dump"
-"$etwire" dump -f json --tmf "$tmp/tmf" "$tmp/g.etl" | jq -c 'select(.flags % 16 >= 8)' > "$tmp/wpp.json" ||
+"$ETWIRE" dump -f json "$WORK/g.etl" | jq -c 'select(.flags % 16 >= 8)' > "$WORK/raw.json" || fail "dump"
+"$ETWIRE" dump -f json --tmf "$WORK/tmf" "$WORK/g.etl" | jq -c 'select(.flags % 16 >= 8)' > "$WORK/wpp.json" ||
     fail "dump --tmf"
-n=$(wc -l < "$tmp/raw.json")
+n=$(wc -l < "$WORK/raw.json")
 [ "$n" -gt 1000 ] || fail "only $n WPP messages generated"
-[ "$(wc -l < "$tmp/wpp.json")" -eq "$n" ] || fail "--tmf changed the number of events"
+[ "$(wc -l < "$WORK/wpp.json")" -eq "$n" ] || fail "--tmf changed the number of events"
 jq -e -s 'all(.[]; .decoded == false and .event == "Message(\(.id))" and .provider == "{\(.provider_guid)}")' \
-    "$tmp/raw.json" > /dev/null || fail "WPP messages without a TMF: not undecoded, or not named by GUID and number"
+    "$WORK/raw.json" > /dev/null || fail "WPP messages without a TMF: not undecoded, or not named by GUID and number"
 
 # Pair each event with its raw form: the message must show the first 4 payload bytes as a
 # little-endian hex number.
-jq -s -c --slurpfile raw "$tmp/raw.json" '
+jq -s -c --slurpfile raw "$WORK/raw.json" '
     [to_entries[] | .value as $e | $raw[.key] as $r |
      select($e.provider_guid == "'$guid'") |
      if $r.payload_length >= 4 then
@@ -41,20 +38,20 @@ jq -s -c --slurpfile raw "$tmp/raw.json" '
               $e.fields.Function == "F\($e.id)" and $e.fields.File == "gen.c" and
               $e.fields.Line == 1000 + $e.id and $e.fields.Level == "TRACE_LEVEL_INFORMATION")}
      else {ok: ($e.decoded == false and $e.fields.Message == "m\($e.id) v=?")} end] |
-    {n: length, bad: map(select(.ok | not)) | length}' "$tmp/wpp.json" > "$tmp/check.json" || fail "jq check"
-read -r checked bad < <(jq -r '"\(.n) \(.bad)"' "$tmp/check.json")
+    {n: length, bad: map(select(.ok | not)) | length}' "$WORK/wpp.json" > "$WORK/check.json" || fail "jq check"
+read -r checked bad < <(jq -r '"\(.n) \(.bad)"' "$WORK/check.json")
 [ "$checked" -gt 300 ] || fail "only $checked messages of $guid"
 [ "$bad" -eq 0 ] || fail "$bad of $checked messages decoded wrongly"
-decodable=$(jq -s '[.[] | select(.provider_guid == "'$guid'" and .payload_length >= 4)] | length' "$tmp/raw.json")
+decodable=$(jq -s '[.[] | select(.provider_guid == "'$guid'" and .payload_length >= 4)] | length' "$WORK/raw.json")
 
-d0=$("$etwire" stats --undecoded "$tmp/g.etl" | awk '/^decoded:/ {print $2}')
-d1=$("$etwire" stats --undecoded --tmf "$tmp/tmf" "$tmp/g.etl" | awk '/^decoded:/ {print $2}')
+d0=$("$ETWIRE" stats --undecoded "$WORK/g.etl" | awk '/^decoded:/ {print $2}')
+d1=$("$ETWIRE" stats --undecoded --tmf "$WORK/tmf" "$WORK/g.etl" | awk '/^decoded:/ {print $2}')
 [ $((d1 - d0)) -eq "$decodable" ] || fail "stats: decoded $d0 -> $d1, expected +$decodable"
 
-printf '%s gen // SRC=gen.c\n#typev gen_c1 10 "x" // FUNC=F\n{\nv, ItemULongX\n}\n' "$guid" > "$tmp/bad.tmf"
-"$etwire" dump --tmf "$tmp/bad.tmf" "$tmp/g.etl" > /dev/null || fail "a TMF with one bad argument line was refused"
+printf '%s gen // SRC=gen.c\n#typev gen_c1 10 "x" // FUNC=F\n{\nv, ItemULongX\n}\n' "$guid" > "$WORK/bad.tmf"
+"$ETWIRE" dump --tmf "$WORK/bad.tmf" "$WORK/g.etl" > /dev/null || fail "a TMF with one bad argument line was refused"
 # A line skipped inside a usable file is not fatal, but a file with no message is.
-printf 'nothing here\n' > "$tmp/none.tmf"
-"$etwire" dump --tmf "$tmp/none.tmf" "$tmp/g.etl" > /dev/null 2> "$tmp/err2.txt" && fail "a non-TMF file was accepted"
-grep -q "none.tmf: not a TMF file.*line 1" "$tmp/err2.txt" || fail "error does not name file and line: $(cat "$tmp/err2.txt")"
+printf 'nothing here\n' > "$WORK/none.tmf"
+"$ETWIRE" dump --tmf "$WORK/none.tmf" "$WORK/g.etl" > /dev/null 2> "$WORK/err2.txt" && fail "a non-TMF file was accepted"
+grep -q "none.tmf: not a TMF file.*line 1" "$WORK/err2.txt" || fail "error does not name file and line: $(cat "$WORK/err2.txt")"
 echo "wpp: $checked messages checked ($decodable decodable), stats decoded $d0 -> $d1"

@@ -9,6 +9,8 @@
 
 #include <cmocka.h>
 
+#include "harness.h"
+
 #include <etwire/etwire.h>
 #include <etwire/tdh.h>
 
@@ -67,7 +69,7 @@ static void image_events_of(const char *rel)
 {
     const char *dir = test_corpus_dir();
     if (!dir)
-        skip();
+        TEST_SKIP("../shared/corpus is absent");
     char path[1024];
     snprintf(path, sizeof path, "%s/%s", dir, rel);
     run r;
@@ -104,5 +106,5 @@ int main(void)
         cmocka_unit_test(kernel_trace),
         cmocka_unit_test(shutdown_trace),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_exit(cmocka_run_group_tests(tests, NULL, NULL));
 }

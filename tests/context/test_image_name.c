@@ -10,6 +10,8 @@
 
 #include <cmocka.h>
 
+#include "harness.h"
+
 #include "base/strbuf.h"
 #include "base/text.h"
 #include "context/image_name.h"
@@ -117,5 +119,5 @@ int main(void)
         cmocka_unit_test(unpaired_surrogates_are_replaced),
         cmocka_unit_test(long_names_cut_at_character_boundaries),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_exit(cmocka_run_group_tests(tests, NULL, NULL));
 }

@@ -9,6 +9,8 @@
 
 #include <cmocka.h>
 
+#include "harness.h"
+
 #include <etwire/context.h>
 #include <etwire/etwire.h>
 
@@ -52,13 +54,10 @@ static void WINAPI on_event(PEVENT_RECORD er)
     }
 }
 
-static int read_trace(const char *rel, run *r)
+/* Skips the test when the corpus file is absent. */
+static void read_trace(const char *rel, run *r)
 {
-    const char *dir = test_corpus_dir();
-    if (!dir)
-        return -1;
-    char path[1024];
-    snprintf(path, sizeof path, "%s/%s", dir, rel);
+    const char *path = TEST_NEED_CORPUS_FILE(rel);
     memset(r, 0, sizeof *r);
     r->tracker = etwire_process_tracker_create();
     assert_non_null(r->tracker);
@@ -69,15 +68,13 @@ static int read_trace(const char *rel, run *r)
     assert_true(h != INVALID_PROCESSTRACE_HANDLE);
     assert_int_equal(ProcessTrace(&h, 1, NULL, NULL), ERROR_SUCCESS);
     CloseTrace(h);
-    return 0;
 }
 
 static void kernel_rundown_names(void **state)
 {
     (void)state;
     run r;
-    if (read_trace("traceevent/diaghub/diaghub.kernel.1.etl", &r) != 0)
-        skip();
+    read_trace("traceevent/diaghub/diaghub.kernel.1.etl", &r);
     assert_string_equal(etwire_process_tracker_name_of(r.tracker, 0), "Idle");
     assert_string_equal(etwire_process_tracker_name_of(r.tracker, 4), "System");
     assert_string_equal(etwire_process_tracker_name_of(r.tracker, 540), "smss.exe");
@@ -94,8 +91,7 @@ static void manifest_process_names(void **state)
 {
     (void)state;
     run r;
-    if (read_trace("tx/Process.etl", &r) != 0)
-        skip();
+    read_trace("tx/Process.etl", &r);
     assert_int_equal(r.starts_seen, 4);
     assert_int_equal(r.starts_named_right, 4);
     assert_string_equal(etwire_process_tracker_name_of(r.tracker, 5864), "devenv.exe");
@@ -173,5 +169,5 @@ int main(void)
         cmocka_unit_test(manifest_process_names),
         cmocka_unit_test(ended_processes_are_forgotten),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_exit(cmocka_run_group_tests(tests, NULL, NULL));
 }

@@ -12,6 +12,8 @@
 
 #include <cmocka.h>
 
+#include "harness.h"
+
 #include "base/text.h"
 #include "collect.h"
 
@@ -32,12 +34,10 @@ static int teardown(void **state)
     return 0;
 }
 
-#define NEED_CORPUS()                                                                            \
-    do {                                                                                         \
-        if (!nfiles) {                                                                           \
-            print_message("../shared/corpus is absent: skipped\n");                              \
-            skip();                                                                              \
-        }                                                                                        \
+#define NEED_CORPUS()                                                                              \
+    do {                                                                                           \
+        if (!nfiles)                                                                               \
+            TEST_SKIP("../shared/corpus is absent");                                               \
     } while (0)
 
 /* Every record is an event, nothing is lost, and delivery is in time order. */
@@ -300,5 +300,5 @@ int main(void)
         cmocka_unit_test(damaged_file_fails_naming_buffer_and_offset),
         cmocka_unit_test(truncated_file_reports_the_cut_buffer),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return test_exit(cmocka_run_group_tests(tests, setup, teardown));
 }

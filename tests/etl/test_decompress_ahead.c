@@ -16,6 +16,8 @@
 
 #include <cmocka.h>
 
+#include "harness.h"
+
 #include "base/bytes.h"
 #include "collect.h"
 #include "etl/decompress_ahead.h"
@@ -97,8 +99,7 @@ static size_t compressed_files(char ***out)
 static void test_corpus_same_with_and_without(void **state)
 {
     (void)state;
-    if (!test_corpus_dir())
-        skip();
+    TEST_NEED_CORPUS();
     char **paths;
     size_t n = compressed_files(&paths);
     assert_true(n >= 6); /* docs/format/compression.md */
@@ -113,12 +114,7 @@ static void test_corpus_same_with_and_without(void **state)
 static void test_early_stop_and_again(void **state)
 {
     (void)state;
-    if (!test_corpus_dir())
-        skip();
-    char path[4096];
-    snprintf(path, sizeof path, "%s/traceevent/net.4.5.2.x86.etl", test_corpus_dir());
-    if (access(path, R_OK) != 0)
-        skip();
+    const char *path = TEST_NEED_CORPUS_FILE("traceevent/net.4.5.2.x86.etl");
     for (int stop = 1; stop <= 41; stop += 20)
         same_session(path, WITH_BUFFERS, 0, stop);
     same_session(path, MERGED, 1, 0);
@@ -136,21 +132,11 @@ static void test_early_stop_and_again(void **state)
 static void test_damaged_buffers_reported_alike(void **state)
 {
     (void)state;
-    if (!test_corpus_dir())
-        skip();
-    char path[4096];
-    snprintf(path, sizeof path, "%s/traceevent/net.4.5.2.x86.etl", test_corpus_dir());
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        skip();
-    fseek(f, 0, SEEK_END);
-    long len = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    assert_true(len > 0);
-    uint8_t *d = malloc((size_t)len);
+    size_t whole = 0;
+    uint8_t *d = test_read_file(TEST_NEED_CORPUS_FILE("traceevent/net.4.5.2.x86.etl"), &whole);
     assert_non_null(d);
-    assert_int_equal(fread(d, 1, (size_t)len, f), (size_t)len);
-    fclose(f);
+    long len = (long)whole;
+    assert_true(len > 0);
     size_t off = 0, index = 0, damaged = 0;
     while ((size_t)len - off >= 72 && etw_rd32(d + off) >= 72 &&
            etw_rd32(d + off) <= (size_t)len - off) {
@@ -186,13 +172,11 @@ static void test_damaged_buffers_reported_alike(void **state)
 static void test_blocks_match_the_decoder(void **state)
 {
     (void)state;
-    if (!test_corpus_dir())
-        skip();
-    char path[4096], err[256];
-    snprintf(path, sizeof path, "%s/traceevent/net.4.5.2.x86.etl", test_corpus_dir());
+    const char *path = TEST_NEED_CORPUS_FILE("traceevent/net.4.5.2.x86.etl");
+    char err[256];
     etw_file_source *f;
     if (etw_file_source_open(path, &f, err, sizeof err) != ETW_OK)
-        skip();
+        fail_msg("%s", err);
     const size_t out_size = 65536;
     uint8_t *raw = malloc(f->block_size), *want = malloc(out_size);
     assert_non_null(raw);
@@ -259,5 +243,5 @@ int main(void)
         cmocka_unit_test(test_blocks_match_the_decoder),
         cmocka_unit_test(test_wanted),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_exit(cmocka_run_group_tests(tests, NULL, NULL));
 }

@@ -20,6 +20,8 @@
 
 #include <cmocka.h>
 
+#include "harness.h"
+
 #include "collect.h"
 
 typedef struct oracle_row {
@@ -103,8 +105,7 @@ static void check_oracle(const char *trace, const char *oracle)
 {
     const char *dir = test_corpus_dir();
     if (!dir) {
-        print_message("../shared/corpus is absent: skipped\n");
-        skip();
+        TEST_SKIP("../shared/corpus is absent");
     }
     char tpath[4096], opath[4096];
     snprintf(tpath, sizeof tpath, "%s/traceevent/%s", dir, trace);
@@ -194,5 +195,5 @@ int main(void)
         cmocka_unit_test(net452_compressed),
         cmocka_unit_test(net45_perfview),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_exit(cmocka_run_group_tests(tests, NULL, NULL));
 }

@@ -15,6 +15,8 @@
 
 #include <cmocka.h>
 
+#include "harness.h"
+
 #include <unistd.h>
 
 #include "base/crc32.h"
@@ -330,8 +332,7 @@ static void corpus_buffers_as_relay(void **state)
     char **paths;
     size_t n = test_corpus_files(&paths);
     if (!n) {
-        print_message("../shared/corpus is absent: skipped\n");
-        skip();
+        TEST_SKIP("../shared/corpus is absent");
     }
     for (size_t i = 0; i < n; i++)
         (void)buffers_as_relay(paths[i]);
@@ -344,8 +345,7 @@ static void corpus(void **state)
     char **paths;
     size_t n = test_corpus_files(&paths);
     if (!n) {
-        print_message("../shared/corpus is absent: skipped\n");
-        skip();
+        TEST_SKIP("../shared/corpus is absent");
     }
     for (size_t i = 0; i < n; i++)
         same_events(paths[i]);
@@ -362,5 +362,5 @@ int main(void)
         cmocka_unit_test(cut_while_buffers_wait),
         cmocka_unit_test(corpus_buffers_as_relay),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_exit(cmocka_run_group_tests(tests, NULL, NULL));
 }

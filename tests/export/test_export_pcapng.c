@@ -14,6 +14,8 @@
 
 #include <cmocka.h>
 
+#include "harness.h"
+
 #include <etwire/tdh.h>
 
 #include "export.h"
@@ -474,5 +476,5 @@ int main(void)
         cmocka_unit_test(vmswitch_fragments_join),
         cmocka_unit_test(pktmon_names_from_scan),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_exit(cmocka_run_group_tests(tests, NULL, NULL));
 }

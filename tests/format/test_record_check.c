@@ -15,6 +15,8 @@
 
 #include <cmocka.h>
 
+#include "harness.h"
+
 #include "base/bytes.h"
 #include "format/buffer_header.h"
 #include "format/record.h"
@@ -107,8 +109,7 @@ static void corpus_records(void **state)
     char **paths;
     size_t n = test_corpus_files(&paths);
     if (!n) {
-        print_message("../shared/corpus is absent: skipped\n");
-        skip();
+        TEST_SKIP("../shared/corpus is absent");
     }
     compared = refused = 0;
     for (size_t i = 0; i < n; i++) {
@@ -131,5 +132,5 @@ int main(void)
         cmocka_unit_test(generated_every_kind),
         cmocka_unit_test(corpus_records),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_exit(cmocka_run_group_tests(tests, NULL, NULL));
 }

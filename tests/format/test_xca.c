@@ -12,6 +12,8 @@
 
 #include <cmocka.h>
 
+#include "harness.h"
+
 #include "base/bytes.h"
 #include "format/xca.h"
 #include "xca_compress.h"
@@ -1011,27 +1013,6 @@ static void test_dispatch_and_messages(void **state)
 
 /* ---- the real corpus --------------------------------------------------------------------- */
 
-static uint8_t *read_file(const char *path, size_t *n)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    uint8_t *buf = NULL;
-    size_t len = 0, cap = 0, got;
-    do {
-        if (len == cap) {
-            cap = cap ? cap * 2 : 1 << 16;
-            buf = realloc(buf, cap);
-            assert_non_null(buf);
-        }
-        got = fread(buf + len, 1, cap - len, f);
-        len += got;
-    } while (got > 0);
-    fclose(f);
-    *n = len;
-    return buf;
-}
-
 /* Walks the event records of a decompressed buffer (records 8-byte aligned from the 72-byte
  * header; size at +0 or +4 depending on the header type). Returns the record count, or -1 if
  * a record is malformed or the walk does not end exactly at `filled`. */
@@ -1077,20 +1058,11 @@ static void test_corpus_compressed_buffers(void **state)
         {"traceevent/SelfDescribingSingleEvent.etl", 2, 21},
         {"traceevent/smallEtlFile.etl", 1, 1},
     };
-    char path[4096];
-    snprintf(path, sizeof path, "%s/corpus/MANIFEST.tsv", ETWIRE_SHARED_DIR);
-    FILE *probe = fopen(path, "rb");
-    if (!probe) {
-        print_message("corpus not found at %s/corpus: skipping the real-file test\n",
-                      ETWIRE_SHARED_DIR);
-        skip();
-    }
-    fclose(probe);
-
+    TEST_NEED_CORPUS();
     for (size_t f = 0; f < sizeof files / sizeof files[0]; f++) {
-        snprintf(path, sizeof path, "%s/corpus/%s", ETWIRE_SHARED_DIR, files[f].name);
+        const char *path = TEST_NEED_CORPUS_FILE(files[f].name);
         size_t n;
-        uint8_t *d = read_file(path, &n);
+        uint8_t *d = test_read_file(path, &n);
         assert_non_null(d);
         /* The log-file header says COMPRESSED_MODE; the header buffer itself is plain. */
         assert_true(n >= 72 + 0x20 + 0x24);
@@ -1175,5 +1147,5 @@ int main(void)
         cmocka_unit_test(test_dispatch_and_messages),
         cmocka_unit_test(test_corpus_compressed_buffers),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_exit(cmocka_run_group_tests(tests, NULL, NULL));
 }

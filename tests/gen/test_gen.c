@@ -13,6 +13,8 @@
 
 #include <cmocka.h>
 
+#include "harness.h"
+
 #include "gen/trace_gen.h"
 
 /* ---- collecting the output -------------------------------------------------------------- */
@@ -757,5 +759,5 @@ int main(void)
         cmocka_unit_test(test_write_file),
         cmocka_unit_test(test_delivery_order_needs_merge),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_exit(cmocka_run_group_tests(tests, NULL, NULL));
 }

@@ -15,6 +15,8 @@
 
 #include <cmocka.h>
 
+#include "harness.h"
+
 #include "async_writer.h"
 
 /* Writes 12 MB in pieces of 1 byte .. 600 KB (more than a block) to a new file; 0 when it then
@@ -85,7 +87,7 @@ static void test_failures_are_reported(void **state)
     assert_null(async_writer_open("/nonexistent-dir/x.jsonl", err, sizeof err));
     assert_non_null(strstr(err, "/nonexistent-dir/x.jsonl"));
     if (access("/dev/full", W_OK) != 0)
-        skip();
+        TEST_SKIP("no writable /dev/full");
     async_writer *w = async_writer_open("/dev/full", err, sizeof err);
     assert_non_null(w);
     static uint8_t line[1000];
@@ -103,5 +105,5 @@ int main(void)
         cmocka_unit_test(test_files_in_parallel),
         cmocka_unit_test(test_failures_are_reported),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_exit(cmocka_run_group_tests(tests, NULL, NULL));
 }

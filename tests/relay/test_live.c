@@ -7,9 +7,11 @@
  * consumer that falls behind gets events in strict time order and loses whole buffers
  * (counted exactly) without slowing the sender or the others; a quiet processor holds events
  * back only the reorder window; CloseTrace from another thread ends a ProcessTrace waiting for
- * data at once. Waits are on events (condition variables) with deadlines, except for the
- * collector's published count, which is asked again every 2 ms until a deadline.
+ * data at once. Waits are on events with deadlines: condition variables, and for the
+ * collector's published count its .etl growing (inotify; it publishes a buffer before it
+ * appends it there).
  * ETWIRE_TEST_THREADS: collector, sender and consumers run on their own threads. */
+#include <glob.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -22,14 +24,17 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include "harness.h"
 #include <pthread.h>
 
 #include <etwire/relay.h>
 
 #include "collect.h"
 #include "gen_trace.h"
+#include "waits.h"
 
-#define DEADLINE_MS 30000
+#define DEADLINE_MS TEST_DEADLINE_MS
 
 typedef struct live_env {
     char dir[64];
@@ -38,14 +43,8 @@ typedef struct live_env {
     pthread_t runner;
     int port;
     char to[64]; /* the sender keeps a pointer to its address */
+    char out[96]; /* and the collector to its options' strings */
 } live_env;
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void *run_collector(void *arg)
 {
@@ -62,6 +61,8 @@ static void env_start(live_env *e, ULONG queue)
     o.Listen = "127.0.0.1:0";
     o.Plain = 1;
     o.Live = e->address;
+    snprintf(e->out, sizeof e->out, "%s/out", e->dir);
+    o.OutDir = e->out; /* the .etl tells when buffers were published (wait_published) */
     o.LiveQueue = queue;
     o.Window = 1024;
     o.Verbose = getenv("LIVE_VERBOSE") != NULL;
@@ -87,7 +88,7 @@ static void env_stop(live_env *e)
     char path[128];
     snprintf(path, sizeof path, "%s/live.sock", e->dir);
     assert_int_equal(access(path, F_OK), -1); /* the socket goes with the collector */
-    rmdir(e->dir);
+    test_rmdir(e->dir);
 }
 
 static etwire_relay_sender *sender_new(live_env *e, const char *session)
@@ -128,15 +129,36 @@ static long long published(const char *name)
     return n;
 }
 
-static void wait_published(const char *name, long long n)
+typedef struct saved_goal {
+    const char *pattern;
+    uint64_t bytes;
+} saved_goal;
+
+static int saved_reached(void *ctx)
 {
-    int64_t deadline = now_ms() + DEADLINE_MS;
-    while (published(name) < n) {
-        if (now_ms() > deadline)
-            fail_msg("%s: %lld buffers never published", name, n);
-        struct timespec ts = {0, 2000000};
-        nanosleep(&ts, NULL); /* waiting on the collector's count, with a deadline */
-    }
+    const saved_goal *g = ctx;
+    glob_t gl;
+    int ok = glob(g->pattern, 0, NULL, &gl) == 0 && gl.gl_pathc == 1 &&
+             test_file_size(gl.gl_pathv[0]) >= (long)g->bytes;
+    globfree(&gl);
+    return ok;
+}
+
+/* Waits until SESSION (of host-1) has its first n buffers of b published. The collector
+ * publishes each buffer before it appends it to the session's .etl (relay/sink.c), so this
+ * waits (inotify) for the .etl to hold them, then reads the count from the listing. */
+static void wait_published(live_env *e, const char *session, const test_buffers *b, size_t n)
+{
+    char pattern[192], name[160];
+    snprintf(pattern, sizeof pattern, "%s/out/host-1/%s-????????????????.etl", e->dir, session);
+    snprintf(name, sizeof name, "host-1/%s", session);
+    saved_goal g = {pattern, 0};
+    for (size_t i = 0; i < n; i++)
+        g.bytes += b->size[i];
+    if (!test_wait_fs(e->dir, DEADLINE_MS, saved_reached, &g))
+        fail_msg("%s: %zu buffers never saved", name, n);
+    if (published(name) < (long long)n)
+        fail_msg("%s: %zu buffers saved, only %lld published", name, n, published(name));
 }
 
 static void push(etwire_relay_sender *s, const test_buffers *b, size_t from, size_t to)
@@ -154,9 +176,7 @@ static etwire_relay_sender *start_live(live_env *e, ULONG queue, const char *ses
     env_start(e, queue);
     etwire_relay_sender *s = sender_new(e, session);
     push(s, b, 0, 1);
-    char name[160];
-    snprintf(name, sizeof name, "host-1/%s", session);
-    wait_published(name, 1);
+    wait_published(e, session, b, 1);
     return s;
 }
 
@@ -451,13 +471,13 @@ static void attach_mid_stream(void **state)
     assert_int_equal(etwire_last_error(), ERROR_WMI_INSTANCE_NOT_FOUND);
 
     push(s, &t.buffers, 0, 1);
-    wait_published("host-1/mid", 1);
+    wait_published(&e, "mid", &t.buffers, 1);
     consumer a, b, c;
     consumer_open_options(&a, "host-1/mid"); /* gets every buffer after the header */
     start(&a);
 
     push(s, &t.buffers, 1, 5);
-    wait_published("host-1/mid", 5);
+    wait_published(&e, "mid", &t.buffers, 5);
     memset(&b, 0, sizeof b);
     pthread_mutex_init(&b.mu, NULL);
     pthread_cond_init(&b.cv, NULL);
@@ -473,7 +493,7 @@ static void attach_mid_stream(void **state)
     start(&b);
 
     push(s, &t.buffers, 5, 12);
-    wait_published("host-1/mid", 12);
+    wait_published(&e, "mid", &t.buffers, 12);
     memset(&c, 0, sizeof c);
     pthread_mutex_init(&c.mu, NULL);
     pthread_cond_init(&c.cv, NULL);
@@ -737,7 +757,7 @@ static void close_and_collector_gone(void **state)
     test_events_free(&want);
     consumer_free(&a); /* closed already: CloseTrace only says so */
     consumer_free(&b);
-    rmdir(e.dir);
+    test_rmdir(e.dir);
     gen_trace_free(&t);
 }
 
@@ -750,5 +770,5 @@ int main(void)
         cmocka_unit_test(processor_back_in_time),
         cmocka_unit_test(close_and_collector_gone),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_exit(cmocka_run_group_tests(tests, NULL, NULL));
 }

@@ -8,6 +8,8 @@
 
 #include <cmocka.h>
 
+#include "harness.h"
+
 #include "relay/wire/live_proto.h"
 
 static uint8_t buffer72[72];
@@ -115,5 +117,5 @@ int main(void)
         cmocka_unit_test(client_sequence),
         cmocka_unit_test(server_requests),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_exit(cmocka_run_group_tests(tests, NULL, NULL));
 }

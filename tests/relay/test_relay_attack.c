@@ -15,13 +15,15 @@
 
 #include <cmocka.h>
 
+#include "harness.h"
+#include "waits.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -32,28 +34,10 @@
 
 #include "relay/wire/msg.h"
 
-#define ETWIRE ETWIRE_BINARY_DIR "/etwire"
+#define ETWIRE TEST_ETWIRE
 
 static char dir[64];
 static int have_trace, have_certs;
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int run(const char *fmt, ...)
-{
-    char cmd[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    int rc = system(cmd);
-    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
 
 static char *path_in(const char *name)
 {
@@ -64,28 +48,17 @@ static char *path_in(const char *name)
     return out;
 }
 
-static int same_file(const char *a, const char *b)
-{
-    return run("cmp -s '%s' '%s'", a, b) == 0;
-}
-
-static long file_size(const char *p)
-{
-    struct stat st;
-    return stat(p, &st) == 0 ? (long)st.st_size : -1;
-}
-
 static int group_setup(void **state)
 {
     snprintf(dir, sizeof dir, "/tmp/etwire-attack.XXXXXX");
     if (!mkdtemp(dir))
         return -1;
-    have_trace = run(ETWIRE " generate --seed 5 --events 6000 --processors 2 --buffer-size 4K -o '%s/t.etl' "
+    have_trace = test_run(ETWIRE " generate --seed 5 --events 6000 --processors 2 --buffer-size 4K -o '%s/t.etl' "
                      ">/dev/null 2>&1", dir) == 0 &&
-                 run(ETWIRE " generate --seed 6 --events 9000 --processors 2 --buffer-size 4K -o '%s/long.etl' "
+                 test_run(ETWIRE " generate --seed 6 --events 9000 --processors 2 --buffer-size 4K -o '%s/long.etl' "
                      ">/dev/null 2>&1", dir) == 0;
     /* Throwaway certificates: a CA, the collector (IP 127.0.0.1) and one sender (DNS good). */
-    have_certs = run("(cd '%s' && command -v openssl >/dev/null && "
+    have_certs = test_run("(cd '%s' && command -v openssl >/dev/null && "
                      "k() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out $1.key; } && "
                      "k ca && openssl req -x509 -new -key ca.key -out ca.pem -days 1 -subj /CN=ca && "
                      "for n in collector good; do k $n && openssl req -new -key $n.key -out $n.csr -subj /CN=$n && "
@@ -98,7 +71,7 @@ static int group_setup(void **state)
 static int group_teardown(void **state)
 {
     if (!getenv("KEEP"))
-        run("rm -rf '%s'", dir);
+        test_run("rm -rf '%s'", dir);
     return 0;
 }
 
@@ -108,12 +81,37 @@ typedef struct collector {
     etwire_relay_collector *c;
     pthread_t thread;
     int port;
-    atomic_int closes; /* sessions closed (the Close callback) */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int closes; /* (mu) sessions closed (the Close callback) */
+    int want;   /* (mu) what enough_closes waits for */
 } collector;
 
 static void on_close(void *ctx, const ETWIRE_RELAY_SESSION *s, const ETWIRE_SESSION_STATS *st)
 {
-    atomic_fetch_add((atomic_int *)ctx, 1);
+    collector *k = ctx;
+    pthread_mutex_lock(&k->mu);
+    k->closes++;
+    pthread_cond_broadcast(&k->cv);
+    pthread_mutex_unlock(&k->mu);
+}
+
+static int enough_closes(void *ctx)
+{
+    const collector *k = ctx;
+    return k->closes >= k->want;
+}
+
+/* Waits (on the Close callbacks, bounded) until n sessions were closed; the count then. */
+static int wait_closes(collector *k, int n, int ms)
+{
+    struct timespec deadline = test_deadline_ts(ms);
+    pthread_mutex_lock(&k->mu);
+    k->want = n;
+    test_cond_wait(&k->cv, &k->mu, &deadline, enough_closes, k);
+    int closes = k->closes;
+    pthread_mutex_unlock(&k->mu);
+    return closes;
 }
 
 static void *open_session(void *ctx, const ETWIRE_RELAY_SESSION *s)
@@ -131,11 +129,13 @@ static void *collector_main(void *arg)
 static void start_collector(collector *k, ETWIRE_RELAY_COLLECTOR_OPTIONS *o, const char *out)
 {
     memset(k, 0, sizeof *k);
+    pthread_mutex_init(&k->mu, NULL);
+    pthread_cond_init(&k->cv, NULL);
     o->Listen = "127.0.0.1:0";
     o->OutDir = path_in(out);
     o->Sessions.Open = open_session;
     o->Sessions.Close = on_close;
-    o->Sessions.Context = &k->closes;
+    o->Sessions.Context = k;
     char err[512];
     k->c = etwire_relay_collector_new(o, err, sizeof err);
     if (!k->c)
@@ -150,6 +150,8 @@ static void stop_collector(collector *k)
     etwire_relay_collector_stop(k->c);
     pthread_join(k->thread, NULL);
     etwire_relay_collector_free(k->c);
+    pthread_mutex_destroy(&k->mu);
+    pthread_cond_destroy(&k->cv);
 }
 
 /* ---- the good sender, on its own thread ------------------------------------------------- */
@@ -213,7 +215,7 @@ static void assert_saved(const char *out, const char *file, uint64_t instance)
 {
     char p[512];
     snprintf(p, sizeof p, "%s/good/t-%016llx.etl", path_in(out), (unsigned long long)instance);
-    assert_true(same_file(p, path_in(file)));
+    assert_true(test_same_file(p, path_in(file)));
 }
 
 /* ---- attackers ------------------------------------------------------------------------ */
@@ -245,7 +247,7 @@ static int connect_from(const char *from, int port)
 static int64_t trickle(int *fds, int n, const uint8_t *msg, size_t len, size_t lead, int step_ms,
                        int deadline_ms, int64_t *closed_after)
 {
-    int64_t start = now_ms(), end = start + deadline_ms;
+    int64_t start = test_now_ms(), end = start + deadline_ms;
     size_t at[64] = {0};
     int open_count = 0;
     for (int i = 0; i < n; i++) {
@@ -256,7 +258,7 @@ static int64_t trickle(int *fds, int n, const uint8_t *msg, size_t len, size_t l
         closed_after[i] = -1;
         open_count++;
     }
-    while (open_count > 0 && now_ms() < end) {
+    while (open_count > 0 && test_now_ms() < end) {
         struct pollfd p[64];
         for (int i = 0; i < n; i++)
             p[i] = (struct pollfd){.fd = closed_after[i] < 0 ? fds[i] : -1, .events = POLLIN};
@@ -269,7 +271,7 @@ static int64_t trickle(int *fds, int n, const uint8_t *msg, size_t len, size_t l
                 ssize_t got = recv(fds[i], b, sizeof b, MSG_DONTWAIT);
                 if (got > 0)
                     continue; /* a frame (CLOSE) before the end */
-                closed_after[i] = now_ms() - start;
+                closed_after[i] = test_now_ms() - start;
                 open_count--;
                 continue;
             }
@@ -279,7 +281,7 @@ static int64_t trickle(int *fds, int n, const uint8_t *msg, size_t len, size_t l
             }
         }
     }
-    return open_count == 0 ? now_ms() - start : -1;
+    return open_count == 0 ? test_now_ms() - start : -1;
 }
 
 static size_t hello_frame(uint8_t *out, size_t cap, const char *source, uint64_t instance)
@@ -295,7 +297,7 @@ static size_t hello_frame(uint8_t *out, size_t cap, const char *source, uint64_t
 static void test_slow_frames(void **state)
 {
     if (!have_trace)
-        skip();
+        TEST_SKIP("could not generate the traces (or certificates) it needs");
     collector k;
     ETWIRE_RELAY_COLLECTOR_OPTIONS o = {.Plain = 1, .FrameDeadlineMs = 1000, .HandshakeDeadlineMs = 1000,
                                         .IdleMs = 60000, .UnauthPerAddress = 4};
@@ -305,7 +307,7 @@ static void test_slow_frames(void **state)
         fds[i] = connect_from(i < 10 ? "127.0.0.2" : "127.0.0.3", k.port);
     if (fds[0] < 0) {
         stop_collector(&k);
-        skip(); /* no 127.0.0.2 here */
+        TEST_SKIP("no 127.0.0.2 here");
     }
     /* The last two authenticate, then trickle a buffer frame. */
     uint8_t hello[ETW_RELAY_CONTROL_FRAME_MAX + 64];
@@ -341,7 +343,7 @@ static void test_slow_frames(void **state)
 static void test_slow_tls_handshake(void **state)
 {
     if (!have_trace || !have_certs)
-        skip();
+        TEST_SKIP("could not generate the traces (or certificates) it needs");
     collector k;
     const char *allow[] = {"good", NULL};
     ETWIRE_RELAY_COLLECTOR_OPTIONS o = {.TlsCert = path_in("collector.pem"), .TlsKey = path_in("collector.key"),
@@ -353,7 +355,7 @@ static void test_slow_tls_handshake(void **state)
         fds[i] = connect_from("127.0.0.2", k.port);
     if (fds[0] < 0) {
         stop_collector(&k);
-        skip();
+        TEST_SKIP("could not generate the traces (or certificates) it needs");
     }
     static const uint8_t record[] = {0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03};
     sender s;
@@ -373,7 +375,7 @@ static void test_slow_tls_handshake(void **state)
 static void test_refused_tls_sender_retries(void **state)
 {
     if (!have_trace || !have_certs)
-        skip();
+        TEST_SKIP("could not generate the traces (or certificates) it needs");
     collector k;
     const char *allow[] = {"good", NULL};
     ETWIRE_RELAY_COLLECTOR_OPTIONS o = {.TlsCert = path_in("collector.pem"), .TlsKey = path_in("collector.key"),
@@ -384,7 +386,7 @@ static void test_refused_tls_sender_retries(void **state)
     int holder = connect_from("127.0.0.2", k.port);
     if (holder < 0) {
         stop_collector(&k);
-        skip();
+        TEST_SKIP("could not generate the traces (or certificates) it needs");
     }
     signal(SIGPIPE, SIG_DFL);
     sender s;
@@ -419,11 +421,11 @@ static void raw_session(int port, uint64_t instance, const uint8_t *const *bufs,
     }
     /* wait_close 1: the WELCOME, ACKs, and the CLOSE (or the connection's end); 2: the
      * WELCOME only (the session is open: abandon it). With a deadline. */
-    int64_t end = now_ms() + 5000;
-    while (wait_close && now_ms() < end) {
+    int64_t end = test_now_ms() + 5000;
+    while (wait_close && test_now_ms() < end) {
         struct pollfd p = {.fd = fd, .events = POLLIN};
         char b[4096];
-        if (poll(&p, 1, (int)(end - now_ms())) <= 0 || recv(fd, b, sizeof b, 0) <= 0 || wait_close == 2)
+        if (poll(&p, 1, (int)(end - test_now_ms())) <= 0 || recv(fd, b, sizeof b, 0) <= 0 || wait_close == 2)
             break;
     }
     close(fd);
@@ -431,13 +433,10 @@ static void raw_session(int port, uint64_t instance, const uint8_t *const *bufs,
 
 static uint8_t *read_all(const char *p, long *n)
 {
-    *n = file_size(p);
-    uint8_t *d = *n > 0 ? malloc((size_t)*n) : NULL;
-    FILE *f = fopen(p, "rb");
+    size_t len = 0;
+    uint8_t *d = test_read_file(p, &len);
     assert_non_null(d);
-    assert_non_null(f);
-    assert_int_equal(fread(d, 1, (size_t)*n, f), (size_t)*n);
-    fclose(f);
+    *n = (long)len;
     return d;
 }
 
@@ -446,7 +445,7 @@ static uint8_t *read_all(const char *p, long *n)
 static void test_sessions(void **state)
 {
     if (!have_trace)
-        skip();
+        TEST_SKIP("could not generate the traces (or certificates) it needs");
     collector k;
     ETWIRE_RELAY_COLLECTOR_OPTIONS o = {.Plain = 1};
     start_collector(&k, &o, "out4");
@@ -461,7 +460,7 @@ static void test_sessions(void **state)
     raw_session(k.port, 0x4444, bufs, sizes, 2, 1);
     char etl[512];
     snprintf(etl, sizeof etl, "%s/good/t-%016llx.etl", path_in("out4"), 0x4444ull);
-    assert_int_equal(file_size(etl), 4096); /* the header buffer only */
+    assert_int_equal(test_file_size(etl), 4096); /* the header buffer only */
     /* A resumed sender sends buffer 1 again: it was not counted as held. */
     sender s;
     start_sender(&s, k.port, 0, "t.etl", 0x4444, 1);
@@ -476,7 +475,7 @@ static void test_sessions(void **state)
     stop_collector(&k);
     assert_saved("out4", "t.etl", 0x4444);
     snprintf(etl, sizeof etl, "%s/good/t-%016llx.etl", path_in("out4"), 0x5555ull);
-    assert_int_equal(file_size(etl), -1);
+    assert_int_equal(test_file_size(etl), -1);
     free(t);
 }
 
@@ -485,7 +484,7 @@ static void test_sessions(void **state)
 static void test_abandoned_sessions(void **state)
 {
     if (!have_trace)
-        skip();
+        TEST_SKIP("could not generate the traces (or certificates) it needs");
     collector k;
     ETWIRE_RELAY_COLLECTOR_OPTIONS o = {.Plain = 1, .SessionIdleMs = 500, .MaxSessions = 64};
     start_collector(&k, &o, "out5");
@@ -499,9 +498,7 @@ static void test_abandoned_sessions(void **state)
     start_sender(&s, k.port, 0, "t.etl", 0x6666, 0);
     assert_int_equal(join_sender(&s), 0);
     /* Every abandoned session is closed: idle ones by the sweep, the rest to make room. */
-    for (int64_t end = now_ms() + 10000; atomic_load(&k.closes) < 201 && now_ms() < end;)
-        usleep(20000);
-    assert_true(atomic_load(&k.closes) >= 201);
+    assert_true(wait_closes(&k, 201, 10000) >= 201);
     stop_collector(&k);
     assert_saved("out5", "t.etl", 0x6666);
     free(t);
@@ -517,5 +514,5 @@ int main(void)
         cmocka_unit_test(test_sessions),
         cmocka_unit_test(test_abandoned_sessions),
     };
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return test_exit(cmocka_run_group_tests(tests, group_setup, group_teardown));
 }

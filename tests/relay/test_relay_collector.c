@@ -9,6 +9,8 @@
 
 #include <cmocka.h>
 
+#include "harness.h"
+
 #include "relay/wire/collector.h"
 
 typedef struct fixture {
@@ -216,5 +218,5 @@ int main(void)
         cmocka_unit_test(protocol_errors),
         cmocka_unit_test(ack_moves_window),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_exit(cmocka_run_group_tests(tests, NULL, NULL));
 }

@@ -9,6 +9,8 @@
 
 #include <cmocka.h>
 
+#include "harness.h"
+
 #include "relay/wire/frame.h"
 #include "relay/wire/msg.h"
 
@@ -322,5 +324,5 @@ int main(void)
         cmocka_unit_test(malformed_payloads),
         cmocka_unit_test(encoders_refuse_bad_input),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_exit(cmocka_run_group_tests(tests, NULL, NULL));
 }

@@ -6,12 +6,15 @@
  * Every check is that the collector's saved .etl is byte-identical to what it must hold and
  * `etwire dump` of both agree, which rules out loss, duplicates and reordering.
  * librdkafka is loaded with dlopen, so this test needs no link-time dependency; it skips when
- * the library or a Kafka-enabled etwire is missing. Each test bounds its waits (< 60 s).
+ * the library or a Kafka-enabled etwire is missing. Waits are on events (children's exits,
+ * inotify on the collector's files and logs, its --ready-fd), each with a deadline; alarm(60)
+ * bounds each test whatever its waits add up to.
  * test_live_from_kafka: `collect --kafka --live unix:PATH` publishes the session it consumes
  * to a real-time consumer that attaches by name mid-stream (ProcessTrace runs on this thread
  * once the sender ended, the collector's per-subscriber queue holding what arrived). */
 #include <dlfcn.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -20,7 +23,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -28,12 +30,15 @@
 
 #include <cmocka.h>
 
+#include "harness.h"
+#include "waits.h"
+
 #include <etwire/etwire.h>
 
 #include "relay/pace.h"
 #include "relay/wire/msg.h"
 
-#define ETWIRE ETWIRE_BINARY_DIR "/etwire"
+#define ETWIRE TEST_ETWIRE
 
 /* The few librdkafka entry points used, resolved at run time. */
 typedef struct kafka_api {
@@ -62,24 +67,6 @@ typedef struct world {
     char dir[64];
 } world;
 
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int run(const char *fmt, ...)
-{
-    char cmd[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    int rc = system(cmd);
-    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
-
 static void forget(world *w, pid_t pid)
 {
     for (int i = 0; i < 8; i++)
@@ -87,20 +74,12 @@ static void forget(world *w, pid_t pid)
             w->children[i] = 0;
 }
 
-/* Starts argv with stdin from in_fd (-1: /dev/null) and stderr appended to log. */
-static pid_t spawn(world *w, char *const argv[], int in_fd, const char *log)
+/* Starts argv with stdin from in_fd (-1: /dev/null), stdout and stderr appended to log and
+ * ready_fd (-1: none) kept open for --ready-fd; teardown kills it if the test fails. */
+static pid_t spawn_ready(world *w, char *const argv[], int in_fd, const char *log, int ready_fd)
 {
-    pid_t pid = fork();
-    if (pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlives a test that died (alarm, crash) */
-        int fd = in_fd >= 0 ? in_fd : open("/dev/null", O_RDONLY);
-        int lf = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-        dup2(fd, 0);
-        dup2(lf, 1);
-        dup2(lf, 2);
-        execv(argv[0], argv);
-        _exit(127);
-    }
+    pid_t pid = test_spawn(argv, in_fd, log, ready_fd);
+    assert_true(pid > 0);
     for (int i = 0; i < 8; i++)
         if (!w->children[i]) {
             w->children[i] = pid;
@@ -109,57 +88,37 @@ static pid_t spawn(world *w, char *const argv[], int in_fd, const char *log)
     return pid;
 }
 
-/* SIGTERM, then waits up to 30 s; the exit status, 128 + signal, or -1 (timeout). */
+static pid_t spawn(world *w, char *const argv[], int in_fd, const char *log)
+{
+    return spawn_ready(w, argv, in_fd, log, -1);
+}
+
+/* SIGTERM, then waits up to 30 s; the exit status, 128 + signal, or -1 (killed at the deadline). */
 static int stop(world *w, pid_t pid)
 {
     forget(w, pid);
-    kill(pid, SIGTERM);
-    for (int64_t end = now_ms() + 30000; now_ms() < end; usleep(50000)) {
-        int st;
-        if (waitpid(pid, &st, WNOHANG) == pid)
-            return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-    }
-    kill(pid, SIGKILL);
-    waitpid(pid, NULL, 0);
-    return -1;
+    return test_stop_child(pid, 30000);
 }
 
+/* Waits up to ms for the child to exit by itself, then stops it. */
 static int wait_exit(world *w, pid_t pid, int ms)
 {
-    forget(w, pid);
-    for (int64_t end = now_ms() + ms; now_ms() < end; usleep(50000)) {
-        int st;
-        if (waitpid(pid, &st, WNOHANG) == pid)
-            return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-    }
-    return stop(w, pid);
-}
-
-static long file_size(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0 ? (long)st.st_size : -1;
-}
-
-static int same_file(const char *a, const char *b)
-{
-    return run("cmp -s '%s' '%s'", a, b) == 0;
+    int rc = test_wait_child(pid, ms);
+    return rc >= 0 ? (forget(w, pid), rc) : stop(w, pid);
 }
 
 /* The .etl a collector saved for source/session (its instance is random) under w->dir/outdir. */
 static int saved_etl_in(const world *w, const char *outdir, const char *source, const char *session,
                         char *out, size_t n)
 {
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "ls %s/%s/%s/%s-????????????????.etl 2>/dev/null | head -1", w->dir,
-             outdir, source, session);
-    FILE *p = popen(cmd, "r");
-    int ok = p && fgets(out, (int)n, p) != NULL;
-    if (p)
-        pclose(p);
+    char pattern[512];
+    snprintf(pattern, sizeof pattern, "%s/%s/%s/%s-????????????????.etl", w->dir, outdir, source, session);
+    glob_t g;
+    int ok = glob(pattern, 0, NULL, &g) == 0 && g.gl_pathc > 0;
     if (ok)
-        out[strcspn(out, "\n")] = 0;
-    return ok && *out;
+        snprintf(out, n, "%s", g.gl_pathv[0]);
+    globfree(&g);
+    return ok;
 }
 
 static int saved_etl(const world *w, const char *source, const char *session, char *out, size_t n)
@@ -167,21 +126,31 @@ static int saved_etl(const world *w, const char *source, const char *session, ch
     return saved_etl_in(w, "out", source, session, out, n);
 }
 
-/* Waits (bounded) until every listed session's .etl equals its original. */
+typedef struct saved_goal {
+    const world *w;
+    const char *const *sessions;
+    int n;
+} saved_goal;
+
+static int all_saved(void *ctx)
+{
+    const saved_goal *g = ctx;
+    for (int i = 0; i < g->n; i++) {
+        char etl[512], orig[512];
+        snprintf(orig, sizeof orig, "%s/%s.etl", g->w->dir, g->sessions[2 * i + 1]);
+        if (!saved_etl(g->w, g->sessions[2 * i], g->sessions[2 * i + 1], etl, sizeof etl) ||
+            test_file_size(etl) != test_file_size(orig) || !test_same_file(etl, orig))
+            return 0;
+    }
+    return 1;
+}
+
+/* Waits (on the collector's writes, bounded) until every listed session's .etl equals its
+ * original. */
 static int wait_saved(const world *w, const char *const *sessions, int n, int ms)
 {
-    for (int64_t end = now_ms() + ms; now_ms() < end; usleep(100000)) {
-        int ok = 0;
-        for (int i = 0; i < n; i++) {
-            char etl[512], orig[512];
-            snprintf(orig, sizeof orig, "%s/%s.etl", w->dir, sessions[2 * i + 1]);
-            ok += saved_etl(w, sessions[2 * i], sessions[2 * i + 1], etl, sizeof etl) &&
-                  same_file(etl, orig);
-        }
-        if (ok == n)
-            return 1;
-    }
-    return 0;
+    saved_goal g = {w, sessions, n};
+    return test_wait_fs(w->dir, ms, all_saved, &g);
 }
 
 static void check_dumps(const world *w, const char *const *sessions, int n)
@@ -189,10 +158,10 @@ static void check_dumps(const world *w, const char *const *sessions, int n)
     for (int i = 0; i < n; i++) {
         char etl[512];
         assert_true(saved_etl(w, sessions[2 * i], sessions[2 * i + 1], etl, sizeof etl));
-        assert_int_equal(run(ETWIRE " dump '%s/%s.etl' >'%s/d1.txt' 2>/dev/null", w->dir,
+        assert_int_equal(test_run(ETWIRE " dump '%s/%s.etl' >'%s/d1.txt' 2>/dev/null", w->dir,
                              sessions[2 * i + 1], w->dir), 0);
-        assert_int_equal(run(ETWIRE " dump '%s' >'%s/d2.txt' 2>/dev/null", etl, w->dir), 0);
-        assert_int_equal(run("cmp -s '%s/d1.txt' '%s/d2.txt'", w->dir, w->dir), 0);
+        assert_int_equal(test_run(ETWIRE " dump '%s' >'%s/d2.txt' 2>/dev/null", etl, w->dir), 0);
+        assert_int_equal(test_run("cmp -s '%s/d1.txt' '%s/d2.txt'", w->dir, w->dir), 0);
     }
 }
 
@@ -218,14 +187,22 @@ static pid_t start_collector(world *w, const char *topic, const char *log)
 
 static int log_has(const world *w, const char *log, const char *text)
 {
-    return run("grep -q '%s' '%s/%s'", text, w->dir, log) == 0;
+    return test_run("grep -q '%s' '%s/%s'", text, w->dir, log) == 0;
+}
+
+/* Waits (on the log's writes, bounded) until the log holds text (a fixed string). */
+static int wait_log(const world *w, const char *log, const char *text, int ms)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/%s", w->dir, log);
+    return test_wait_file_text(path, text, ms);
 }
 
 static int setup(void **state)
 {
     world *w = calloc(1, sizeof *w);
     void *so = dlopen("librdkafka.so.1", RTLD_NOW);
-    if (!w || !so || run(ETWIRE " send --help | grep -q -- --kafka") != 0) {
+    if (!w || !so || test_run(ETWIRE " send --help | grep -q -- --kafka") != 0) {
         free(w);
         *state = NULL;
         return 0;
@@ -275,22 +252,34 @@ static int teardown(void **state)
     w->api.kafka_destroy(w->rk);
     free(w->data);
     if (!getenv("KEEP"))
-        run("rm -rf '%s'", w->dir);
+        test_run("rm -rf '%s'", w->dir);
     free(w);
     return 0;
 }
 
-#define SKIP_WITHOUT_KAFKA(w)                                                                  \
-    do {                                                                                       \
-        if (!(w)) {                                                                            \
-            print_message("librdkafka or a Kafka-enabled etwire missing: skipped\n");          \
-            skip();                                                                            \
-        }                                                                                      \
+#define SKIP_WITHOUT_KAFKA(w)                                                                      \
+    do {                                                                                           \
+        if (!(w))                                                                                  \
+            TEST_SKIP("librdkafka or a Kafka-enabled etwire missing");                             \
     } while (0)
 
 /* The mock broker keeps only about 5 MiB per partition (older record batches are deleted, as
  * retention would), so the tests keep every backlog below that: small traces, collectors
  * started first, and the large trace fed one buffer at a time. */
+
+typedef struct size_goal {
+    const world *w;
+    const char *outdir, *source, *session;
+    long total;
+    char etl[512];
+} size_goal;
+
+static int saved_size_reached(void *ctx)
+{
+    size_goal *g = ctx;
+    return saved_etl_in(g->w, g->outdir, g->source, g->session, g->etl, sizeof g->etl) &&
+           test_file_size(g->etl) >= g->total;
+}
 
 /* Writes n bytes into the sender's pipe, then waits (bounded) until the saved .etl of
  * source/session under w->dir/outdir has reached `total` bytes. */
@@ -298,11 +287,9 @@ static void feed_in(world *w, int fd, const uint8_t *p, long n, const char *outd
                     const char *source, const char *session, long total)
 {
     assert_int_equal(write(fd, p, (size_t)n), n);
-    char etl[512] = "";
-    for (int64_t end = now_ms() + 30000; now_ms() < end; usleep(20000))
-        if (saved_etl_in(w, outdir, source, session, etl, sizeof etl) && file_size(etl) >= total)
-            break;
-    assert_int_equal(file_size(etl), total);
+    size_goal g = {w, outdir, source, session, total, ""};
+    test_wait_fs(w->dir, 30000, saved_size_reached, &g);
+    assert_int_equal(test_file_size(g.etl), total);
 }
 
 static void feed(world *w, int fd, const uint8_t *p, long n, const char *source, const char *session,
@@ -315,13 +302,11 @@ static uint8_t *read_all(world *w, const char *name, long *size)
 {
     char path[256];
     snprintf(path, sizeof path, "%s/%s.etl", w->dir, name);
-    *size = file_size(path);
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
+    size_t n = 0;
     free(w->data);
-    w->data = malloc((size_t)*size);
-    assert_int_equal(fread(w->data, 1, (size_t)*size, f), (size_t)*size);
-    fclose(f);
+    w->data = test_read_file(path, &n);
+    assert_non_null(w->data);
+    *size = (long)n;
     return w->data;
 }
 
@@ -352,13 +337,13 @@ static void test_ordered_per_key(void **state)
     static const char *const sessions[] = {"src-a", "k1", "src-a", "k2", "src-a", "k3",
                                            "src-b", "k4", "src-b", "k5"};
     for (int i = 1; i <= 5; i++)
-        assert_int_equal(run(ETWIRE " generate --seed %d --events %d --processors 3 --buffer-size 4K "
+        assert_int_equal(test_run(ETWIRE " generate --seed %d --events %d --processors 3 --buffer-size 4K "
                              "-o '%s/k%d.etl' 2>/dev/null", 20 + i, 800 * i, w->dir, i), 0);
     pid_t c = start_collector(w, "order", "order.log");
-    assert_int_equal(run("timeout 60 " ETWIRE " send --kafka '%s' --topic order --source src-a "
+    assert_int_equal(test_run("timeout 60 " ETWIRE " send --kafka '%s' --topic order --source src-a "
                          "%s/k1.etl %s/k2.etl %s/k3.etl 2>>%s/send.log", w->bootstraps, w->dir,
                          w->dir, w->dir, w->dir), 0);
-    assert_int_equal(run("timeout 60 " ETWIRE " send --kafka '%s' --topic order --source src-b "
+    assert_int_equal(test_run("timeout 60 " ETWIRE " send --kafka '%s' --topic order --source src-b "
                          "%s/k4.etl %s/k5.etl 2>>%s/send.log", w->bootstraps, w->dir, w->dir, w->dir), 0);
     int saved = wait_saved(w, sessions, 5, 40000);
     assert_int_equal(stop(w, c), 0);
@@ -376,10 +361,10 @@ static void test_rebalance_mid_stream(void **state)
     SKIP_WITHOUT_KAFKA(w);
     assert_int_equal(w->api.mock_topic_create(w->mc, "rebal", 4, 3), 0);
     static const char *const sessions[] = {"live", "s", "batch", "b1", "batch", "b2"};
-    assert_int_equal(run(ETWIRE " generate --seed 7 --events 12000 --processors 4 --buffer-size 4K "
+    assert_int_equal(test_run(ETWIRE " generate --seed 7 --events 12000 --processors 4 --buffer-size 4K "
                          "-o '%s/s.etl' 2>/dev/null", w->dir), 0);
     for (int i = 1; i <= 2; i++)
-        assert_int_equal(run(ETWIRE " generate --seed %d --events 4000 --buffer-size 4K "
+        assert_int_equal(test_run(ETWIRE " generate --seed %d --events 4000 --buffer-size 4K "
                              "-o '%s/b%d.etl' 2>/dev/null", 30 + i, w->dir, i), 0);
     long size;
     uint8_t *data = read_all(w, "s", &size);
@@ -389,13 +374,11 @@ static void test_rebalance_mid_stream(void **state)
     pid_t sender = start_pipe_sender(w, "rebal", "live", "s", &fd);
     pid_t a = start_collector(w, "rebal", "a.log");
     feed(w, fd, data, third, "live", "s", third);
-    assert_int_equal(run("timeout 60 " ETWIRE " send --kafka '%s' --topic rebal --source batch "
+    assert_int_equal(test_run("timeout 60 " ETWIRE " send --kafka '%s' --topic rebal --source batch "
                          "%s/b1.etl %s/b2.etl 2>>%s/send.log", w->bootstraps, w->dir, w->dir, w->dir), 0);
 
     pid_t b = start_collector(w, "rebal", "b.log");
-    for (int64_t end = now_ms() + 30000; now_ms() < end && !log_has(w, "b.log", "partitions assigned");)
-        usleep(100000);
-    assert_true(log_has(w, "b.log", "partitions assigned"));
+    assert_true(wait_log(w, "b.log", "partitions assigned", 30000));
     feed(w, fd, data + third, third, "live", "s", 2 * third);
     assert_int_equal(stop(w, b), 0);
 
@@ -418,7 +401,7 @@ static void test_large_buffers(void **state)
     SKIP_WITHOUT_KAFKA(w);
     assert_int_equal(w->api.mock_topic_create(w->mc, "large", 2, 3), 0);
     static const char *const sessions[] = {"big", "large"};
-    assert_int_equal(run(ETWIRE " generate --seed 3 --events 20000 --processors 2 "
+    assert_int_equal(test_run(ETWIRE " generate --seed 3 --events 20000 --processors 2 "
                          "--buffer-size 16777216 --max-lag 0 -o '%s/large.etl' 2>/dev/null", w->dir), 0);
     /* (Buffers this full of random payload compress little: more events would overflow the
      * mock's 5 MiB per partition, which then loses the newest record.) */
@@ -438,26 +421,12 @@ static void test_large_buffers(void **state)
     check_dumps(w, sessions, 1);
 }
 
-/* Waits (bounded) until the log has text. */
-static int wait_log(const world *w, const char *log, const char *text, int ms)
-{
-    for (int64_t end = now_ms() + ms; now_ms() < end; usleep(100000))
-        if (log_has(w, log, text))
-            return 1;
-    return 0;
-}
-
 static void write_file(const world *w, const char *name, const uint8_t *a, long na, const uint8_t *b,
                        long nb)
 {
     char path[256];
     snprintf(path, sizeof path, "%s/%s", w->dir, name);
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(a, 1, (size_t)na, f), (size_t)na);
-    if (nb)
-        assert_int_equal(fwrite(b, 1, (size_t)nb, f), (size_t)nb);
-    assert_int_equal(fclose(f), 0);
+    assert_int_equal(test_file_write(path, a, (size_t)na, b, (size_t)nb), 0);
 }
 
 /* Group member A consumes buffers 0..k-1 of a live session, commits and leaves; member B,
@@ -471,7 +440,7 @@ static void test_takeover_from_headers(void **state)
     SKIP_WITHOUT_KAFKA(w);
     assert_int_equal(w->api.mock_topic_create(w->mc, "take", 2, 3), 0);
     assert_int_equal(w->api.mock_topic_create(w->mc, "take.headers", 3, 3), 0);
-    assert_int_equal(run(ETWIRE " generate --seed 11 --events 8000 --processors 4 --buffer-size 4K "
+    assert_int_equal(test_run(ETWIRE " generate --seed 11 --events 8000 --processors 4 --buffer-size 4K "
                          "-o '%s/t.etl' 2>/dev/null", w->dir), 0);
     long size;
     uint8_t *data = read_all(w, "t", &size);
@@ -489,33 +458,33 @@ static void test_takeover_from_headers(void **state)
     assert_int_equal(wait_exit(w, sender, 30000), 0);
     /* What B must hold: the header buffer, then buffers k..end. */
     write_file(w, "expect.etl", data, 4096, data + k * 4096, size - k * 4096);
-    char etl[512] = "", expect[256];
+    char expect[256];
     snprintf(expect, sizeof expect, "%s/expect.etl", w->dir);
-    int saved = 0;
-    for (int64_t end = now_ms() + 30000; now_ms() < end && !saved; usleep(100000))
-        saved = saved_etl_in(w, "outB", "live", "t", etl, sizeof etl) && same_file(etl, expect);
+    size_goal g = {w, "outB", "live", "t", test_file_size(expect), ""};
+    int saved = test_wait_fs(w->dir, 30000, saved_size_reached, &g) && test_same_file(g.etl, expect);
+    const char *etl = g.etl;
     assert_int_equal(stop(w, b), 0);
     assert_true(saved);
 
     /* A holds exactly buffers 0..k-1. */
     char etl_a[512];
     assert_true(saved_etl_in(w, "outA", "live", "t", etl_a, sizeof etl_a));
-    assert_int_equal(file_size(etl_a), k * 4096);
+    assert_int_equal(test_file_size(etl_a), k * 4096);
     /* B's decoded events are those of the header and buffers k..end, in the same order as
      * `etwire dump` of exactly those buffers; and fewer than the whole trace's. */
-    assert_int_equal(run(ETWIRE " dump -f json '%s' >'%s/expect.json' 2>/dev/null", expect, w->dir), 0);
-    assert_int_equal(run("cmp -s '%s/expect.json' \"$(ls '%s'/outB-json/live/t-*.jsonl)\"", w->dir, w->dir), 0);
-    assert_int_equal(run(ETWIRE " dump -f json '%s/t.etl' | cmp -s - '%s/expect.json'", w->dir, w->dir), 1);
+    assert_int_equal(test_run(ETWIRE " dump -f json '%s' >'%s/expect.json' 2>/dev/null", expect, w->dir), 0);
+    assert_int_equal(test_run("cmp -s '%s/expect.json' \"$(ls '%s'/outB-json/live/t-*.jsonl)\"", w->dir, w->dir), 0);
+    assert_int_equal(test_run(ETWIRE " dump -f json '%s/t.etl' | cmp -s - '%s/expect.json'", w->dir, w->dir), 1);
     /* The saved .etl reopens, and its marker gives the first buffer after the gap. */
-    assert_int_equal(run(ETWIRE " dump '%s' >/dev/null 2>&1", etl), 0);
+    assert_int_equal(test_run(ETWIRE " dump '%s' >/dev/null 2>&1", etl), 0);
     char text[128];
     snprintf(text, sizeof text, "etwire-kafka-takeover 1 first %ld", k);
-    assert_int_equal(run("grep -qx '%s' '%.*s.gap'", text, (int)(strlen(etl) - 4), etl), 0);
+    assert_int_equal(test_run("grep -qx '%s' '%.*s.gap'", text, (int)(strlen(etl) - 4), etl), 0);
     /* The gap is logged with its range and counted in the statistics. */
     snprintf(text, sizeof text, "live/t/[0-9a-f]*: taken over at buffer %ld .*buffers 1..%ld missing", k, k - 1);
     assert_true(log_has(w, "b.log", text));
     snprintf(text, sizeof text, "\"kafka_taken_over_at\":%ld,\"buffers_missing\":%ld", k, k - 1);
-    assert_int_equal(run("grep -q '%s' '%s/outB.stats'", text, w->dir), 0);
+    assert_int_equal(test_run("grep -q '%s' '%s/outB.stats'", text, w->dir), 0);
     assert_false(log_has(w, "b.log", ": skipped"));
     assert_false(log_has(w, "a.log", ": taken over at"));
 }
@@ -569,7 +538,7 @@ static void test_takeover_without_header(void **state)
     SKIP_WITHOUT_KAFKA(w);
     assert_int_equal(w->api.mock_topic_create(w->mc, "nh", 2, 3), 0);
     assert_int_equal(w->api.mock_topic_create(w->mc, "nh.headers", 2, 3), 0);
-    assert_int_equal(run(ETWIRE " generate --seed 5 --events 1500 --buffer-size 4K "
+    assert_int_equal(test_run(ETWIRE " generate --seed 5 --events 1500 --buffer-size 4K "
                          "-o '%s/fine.etl' 2>/dev/null", w->dir), 0);
     long size;
     uint8_t *data = read_all(w, "fine", &size);
@@ -613,9 +582,9 @@ static void test_takeover_without_header(void **state)
     assert_false(saved_etl(w, "x", "gone", etl, sizeof etl));
     assert_false(saved_etl(w, "x", "bad", etl, sizeof etl));
     /* Every record of the two sessions (buffers and END) is counted as skipped. */
-    assert_int_equal(run("grep -q '\"session\":\"gone-00000000000000a1\",\"kafka_no_header\":true,"
+    assert_int_equal(test_run("grep -q '\"session\":\"gone-00000000000000a1\",\"kafka_no_header\":true,"
                          "\"records_skipped\":4' '%s/out.stats'", w->dir), 0);
-    assert_int_equal(run("grep -q '\"session\":\"bad-00000000000000b2\",\"kafka_no_header\":true,"
+    assert_int_equal(test_run("grep -q '\"session\":\"bad-00000000000000b2\",\"kafka_no_header\":true,"
                          "\"records_skipped\":3' '%s/out.stats'", w->dir), 0);
 }
 
@@ -660,16 +629,16 @@ static void test_send_rate(void **state)
     world *w = *state;
     SKIP_WITHOUT_KAFKA(w);
     assert_int_equal(w->api.mock_topic_create(w->mc, "paced", 2, 3), 0);
-    assert_int_equal(run(ETWIRE " generate --seed 13 --events 6000 --buffer-size 4K "
+    assert_int_equal(test_run(ETWIRE " generate --seed 13 --events 6000 --buffer-size 4K "
                          "-o '%s/paced.etl' 2>/dev/null", w->dir), 0);
     char path[256];
     snprintf(path, sizeof path, "%s/paced.etl", w->dir);
     double span = flush_seconds(path), want = 1.5, rate = span / want;
     pid_t c = start_collector(w, "paced", "paced.log");
-    int64_t t0 = now_ms();
-    assert_int_equal(run("timeout 60 " ETWIRE " send --kafka '%s' --topic paced --source p --rate=%.9f "
+    int64_t t0 = test_now_ms();
+    assert_int_equal(test_run("timeout 60 " ETWIRE " send --kafka '%s' --topic paced --source p --rate=%.9f "
                          "'%s' 2>>%s/send.log", w->bootstraps, rate, path, w->dir), 0);
-    double took = (double)(now_ms() - t0) / 1000;
+    double took = (double)(test_now_ms() - t0) / 1000;
     print_message("trace span %.3f s, --rate=%.4f: published in %.3f s (at least %.3f)\n", span, rate,
                   took, want);
     static const char *const sessions[] = {"p", "paced"};
@@ -688,10 +657,10 @@ static void test_send_zstd(void **state)
     assert_int_equal(w->api.mock_topic_create(w->mc, "zs", 2, 3), 0);
     static const char *const sessions[] = {"z", "z1", "z", "z2"};
     for (int i = 1; i <= 2; i++)
-        assert_int_equal(run(ETWIRE " generate --seed %d --events 3000 --buffer-size 4K "
+        assert_int_equal(test_run(ETWIRE " generate --seed %d --events 3000 --buffer-size 4K "
                              "-o '%s/z%d.etl' 2>/dev/null", 40 + i, w->dir, i), 0);
     pid_t c = start_collector(w, "zs", "zs.log");
-    assert_int_equal(run("timeout 60 " ETWIRE " send --kafka '%s' --topic zs --source z --zstd -v "
+    assert_int_equal(test_run("timeout 60 " ETWIRE " send --kafka '%s' --topic zs --source z --zstd -v "
                          "%s/z1.etl %s/z2.etl 2>>%s/zsend.log", w->bootstraps, w->dir, w->dir, w->dir), 0);
     int saved = wait_saved(w, sessions, 2, 30000);
     assert_int_equal(stop(w, c), 0);
@@ -792,7 +761,7 @@ static void test_live_from_kafka(void **state)
     world *w = *state;
     SKIP_WITHOUT_KAFKA(w);
     assert_int_equal(w->api.mock_topic_create(w->mc, "lv", 2, 3), 0);
-    assert_int_equal(run(ETWIRE " generate --seed 17 --events 1000 --processors 2 --buffer-size 4K "
+    assert_int_equal(test_run(ETWIRE " generate --seed 17 --events 1000 --processors 2 --buffer-size 4K "
                          "-o '%s/t.etl' 2>/dev/null", w->dir), 0);
     long size;
     uint8_t *data = read_all(w, "t", &size);
@@ -801,16 +770,21 @@ static void test_live_from_kafka(void **state)
      * here, src/winapi/realtime.c), beyond which it would let events go before the file's time
      * order is proven and lose the buffers that then come late. */
     assert_true(k >= 2 && nbuf - k >= 2 && nbuf - k + 1 < 64);
-    char out[128], sock[128], live[160], logp[128];
+    char out[128], sock[128], live[160], logp[128], port[16];
     snprintf(out, sizeof out, "%s/out", w->dir);
     snprintf(sock, sizeof sock, "%s/live.sock", w->dir);
     snprintf(live, sizeof live, "unix:%s", sock);
     snprintf(logp, sizeof logp, "%s/lv.log", w->dir);
     /* The queue holds the whole rest of the session for the consumer that reads it later. */
+    int ready[2];
+    assert_int_equal(pipe2(ready, O_CLOEXEC), 0);
+    char ready_fd[16];
+    snprintf(ready_fd, sizeof ready_fd, "%d", ready[1]);
     char *argv[] = {ETWIRE, "collect", "--kafka", w->bootstraps, "--topic", "lv", "--group", "g",
                     "--out", out, "--reorder", "unbounded", "--live", live, "--live-queue", "4096",
-                    "-v", NULL};
-    pid_t c = spawn(w, argv, -1, logp);
+                    "--ready-fd", ready_fd, "-v", NULL};
+    pid_t c = spawn_ready(w, argv, -1, logp, ready[1]);
+    close(ready[1]);
     setenv("ETWIRE_LIVE", live, 1);
     int fd;
     pid_t sender = start_pipe_sender(w, "lv", "kl", "t", &fd);
@@ -818,15 +792,17 @@ static void test_live_from_kafka(void **state)
     /* Not live before its first buffer (once the collector listens). */
     ETW_OPEN_TRACE_OPTIONS none = {0};
     none.EventCallback = on_seen_event;
-    int64_t end = now_ms() + 30000;
-    while (access(sock, F_OK) != 0 && now_ms() < end)
-        usleep(20000); /* waiting for the collector's socket, with a deadline */
+    /* Its --ready-fd line comes once the live socket listens (end of file if it failed). */
+    assert_true(test_read_line(ready[0], port, sizeof port, 30000));
+    close(ready[0]);
+    assert_string_equal(port, "0");
+    assert_int_equal(access(sock, F_OK), 0);
     assert_true(OpenTraceFromRealTimeLogger(u"kl/t", &none, NULL) == INVALID_PROCESSTRACE_HANDLE);
     assert_int_equal(etwire_last_error(), ERROR_WMI_INSTANCE_NOT_FOUND);
 
+    /* The collector publishes each buffer before it appends it to the .etl (relay/sink.c):
+     * once the .etl holds k buffers (feed waits for that), k are published. */
     feed(w, fd, data, k * 4096, "kl", "t", k * 4096);
-    for (end = now_ms() + 30000; live_published("kl/t") < k && now_ms() < end;)
-        usleep(20000); /* waiting on the collector's count, with a deadline */
     assert_int_equal(live_published("kl/t"), k);
 
     seen got = {0};
@@ -875,9 +851,9 @@ static void test_live_from_kafka(void **state)
     free(want.v);
     free(all.v);
 
-    /* The session ended: the name is no longer live; the saved .etl is the whole trace. */
-    for (end = now_ms() + 30000; live_published("kl/t") >= 0 && now_ms() < end;)
-        usleep(20000);
+    /* The session ended: the name is no longer live (the collector takes it off its list before
+     * it tells subscribers END, which ended ProcessTrace); the saved .etl is the whole trace. */
+    assert_int_equal(live_published("kl/t"), -1);
     assert_true(OpenTraceFromRealTimeLogger(u"kl/t", &none, NULL) == INVALID_PROCESSTRACE_HANDLE);
     assert_int_equal(etwire_last_error(), ERROR_WMI_INSTANCE_NOT_FOUND);
     static const char *const sessions[] = {"kl", "t"};
@@ -899,5 +875,5 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_send_zstd, setup, teardown),
         cmocka_unit_test_setup_teardown(test_live_from_kafka, setup, teardown),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_exit(cmocka_run_group_tests(tests, NULL, NULL));
 }

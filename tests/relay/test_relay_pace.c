@@ -13,6 +13,8 @@
 
 #include <cmocka.h>
 
+#include "harness.h"
+
 #include "base/bytes.h"
 #include "collect.h"
 #include "gen_trace.h"
@@ -139,15 +141,7 @@ static void test_raw_stream_learns_clock(void **state)
 static void test_corpus_shutdown_logger(void **state)
 {
     (void)state;
-    const char *corpus = test_corpus_dir();
-    if (!corpus)
-        skip();
-    char path[512];
-    snprintf(path, sizeof path, "%s/airbus-etl-parser/ShutdownPerfDiagLogger.etl", corpus);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        skip();
-    fclose(f);
+    const char *path = TEST_NEED_CORPUS_FILE("airbus-etl-parser/ShutdownPerfDiagLogger.etl");
     /* Its span as `etwire stats` reports it: 09:03:47.7445790 .. 17:15:51.6538124. */
     const double span = 29523.9092334;
     const double rates[] = {1, 1000};
@@ -202,5 +196,5 @@ int main(void)
         cmocka_unit_test(test_corpus_shutdown_logger),
         cmocka_unit_test(test_no_pacing_without_time),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_exit(cmocka_run_group_tests(tests, NULL, NULL));
 }

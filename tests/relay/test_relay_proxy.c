@@ -1,7 +1,8 @@
 /* etwire send -> a proxy that cuts the connection at random points -> etwire collect, all on
  * 127.0.0.1: after every cut the sender reconnects and resumes, and in the end the saved .etl
  * is byte-identical to the sent file and the JSON lines hold every event exactly once.
- * Skips when the CLI cannot generate a trace. Bounded: 8 cuts, 120 s. */
+ * Skips when the CLI cannot generate a trace. Bounded: 8 cuts, 120 s; the collector's start
+ * is its --ready-fd line, the children's ends their exits (pidfd), each with a deadline. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,7 +13,11 @@
 
 #include <cmocka.h>
 
+#include "harness.h"
+#include "waits.h"
+
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -89,40 +94,14 @@ static void *proxy_main(void *arg)
     }
 }
 
-static pid_t spawn(char *const argv[], const char *out)
-{
-    pid_t pid = fork();
-    if (pid == 0) {
-        if (out && !freopen(out, "w", stderr))
-            _exit(127);
-        execv(argv[0], argv);
-        _exit(127);
-    }
-    return pid;
-}
-
-/* Waits for a child at most `seconds`; kills it after that. Returns its exit status or -1. */
-static int reap(pid_t pid, int seconds)
-{
-    int st;
-    for (int i = 0; i < seconds * 10; i++) {
-        if (waitpid(pid, &st, WNOHANG) == pid)
-            return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-        usleep(100000);
-    }
-    kill(pid, SIGKILL);
-    waitpid(pid, &st, 0);
-    return -1;
-}
-
 static int run(const char *cmd)
 {
-    return system(cmd);
+    return test_run("%s", cmd);
 }
 
 static void cut_connections(void **state)
 {
-    char cmd[2048], port_file[128], trace[128];
+    char cmd[2048], trace[128];
     snprintf(cli, sizeof cli, "%s/etwire", ETWIRE_BINARY_DIR);
     snprintf(dir, sizeof dir, "/tmp/etwire-proxy.XXXXXX");
     assert_non_null(mkdtemp(dir));
@@ -131,27 +110,26 @@ static void cut_connections(void **state)
     if (run(cmd) != 0) {
         snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
         run(cmd);
-        skip();
+        TEST_SKIP("the CLI cannot generate a trace");
     }
-    snprintf(port_file, sizeof port_file, "%s/port", dir);
     char out[128], json[128], log[128];
     snprintf(out, sizeof out, "%s/out", dir);
     snprintf(json, sizeof json, "%s/json", dir);
     snprintf(log, sizeof log, "%s/collect.log", dir);
-    char *cargv[] = {cli, "collect", "--listen", "127.0.0.1:0", "--plain", "--port-file", port_file,
+    int ready[2];
+    assert_int_equal(pipe2(ready, O_CLOEXEC), 0);
+    char ready_fd[16], port[16];
+    snprintf(ready_fd, sizeof ready_fd, "%d", ready[1]);
+    char *cargv[] = {cli, "collect", "--listen", "127.0.0.1:0", "--plain", "--ready-fd", ready_fd,
                      "--out", out, "--json", json, NULL};
-    pid_t collector = spawn(cargv, log);
-    for (int i = 0; i < 100 && !collector_port; i++) {
-        FILE *f = fopen(port_file, "r");
-        if (f) {
-            if (fscanf(f, "%d", &collector_port) != 1)
-                collector_port = 0;
-            fclose(f);
-        }
-        usleep(50000);
-    }
+    pid_t collector = test_spawn(cargv, -1, log, ready[1]);
+    close(ready[1]);
+    /* The port, once it listens; end of file if it could not start. */
+    if (test_read_line(ready[0], port, sizeof port, TEST_DEADLINE_MS))
+        collector_port = atoi(port);
+    close(ready[0]);
     if (collector_port <= 0)
-        kill(collector, SIGKILL);
+        test_reap(collector, 0);
     assert_true(collector_port > 0);
     int proxy_port = 0;
     proxy_fd = listen_loopback(&proxy_port);
@@ -165,9 +143,8 @@ static void cut_connections(void **state)
     snprintf(slog, sizeof slog, "%s/send.log", dir);
     char *sargv[] = {cli, "send", "--to", to, "--plain", "--source", "proxied", "--window", "16",
                      "--retry", "30", "-v", trace, NULL};
-    int send_rc = reap(spawn(sargv, slog), 120);
-    kill(collector, SIGTERM);
-    int collect_rc = reap(collector, 30);
+    int send_rc = test_reap(test_spawn(sargv, -1, slog, -1), 120000);
+    int collect_rc = test_stop_child(collector, 30000);
     print_message("proxy cut %d connections\n", cuts_done);
     assert_int_equal(send_rc, 0);
     assert_int_equal(collect_rc, 0);
@@ -188,5 +165,5 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(cut_connections),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_exit(cmocka_run_group_tests(tests, NULL, NULL));
 }

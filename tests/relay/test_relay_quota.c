@@ -9,6 +9,8 @@
 
 #include <cmocka.h>
 
+#include "harness.h"
+
 #include "relay/quota.h"
 
 static void test_reserve_and_pool(void **state)
@@ -67,5 +69,5 @@ int main(void)
         cmocka_unit_test(test_reserve_and_pool),
         cmocka_unit_test(test_rate_shared_by_connections),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_exit(cmocka_run_group_tests(tests, NULL, NULL));
 }

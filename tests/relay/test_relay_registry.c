@@ -12,6 +12,8 @@
 
 #include <cmocka.h>
 
+#include "harness.h"
+
 #include <stdatomic.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -119,7 +121,7 @@ static long etl_size(const char *session, uint64_t instance, int *writable)
 static void test_session_lifecycle(void **state)
 {
     if (!trace_size)
-        skip();
+        TEST_SKIP("no trace to replay");
     relay_collect_cfg cfg = config(8);
     relay_registry *r = relay_registry_create(8);
     relay_sink *k;
@@ -164,7 +166,7 @@ static void test_session_lifecycle(void **state)
 static void test_resume_idle_and_eviction(void **state)
 {
     if (!trace_size)
-        skip();
+        TEST_SKIP("no trace to replay");
     relay_collect_cfg cfg = config(2);
     relay_registry *r = relay_registry_create(2);
     relay_sink *k;
@@ -201,5 +203,5 @@ int main(void)
         cmocka_unit_test(test_session_lifecycle),
         cmocka_unit_test(test_resume_idle_and_eviction),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return test_exit(cmocka_run_group_tests(tests, setup, teardown));
 }

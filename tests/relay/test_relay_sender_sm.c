@@ -9,6 +9,8 @@
 
 #include <cmocka.h>
 
+#include "harness.h"
+
 #include "relay/wire/sender.h"
 
 static uint8_t f[ETW_RELAY_CONTROL_FRAME_MAX];
@@ -145,5 +147,5 @@ int main(void)
         cmocka_unit_test(test_close_classified),
         cmocka_unit_test(test_done_and_complete_after_end),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_exit(cmocka_run_group_tests(tests, NULL, NULL));
 }

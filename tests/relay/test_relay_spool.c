@@ -11,6 +11,8 @@
 
 #include <cmocka.h>
 
+#include "harness.h"
+
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -101,5 +103,5 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_append_read_trim_reload, setup, teardown),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_exit(cmocka_run_group_tests(tests, NULL, NULL));
 }

@@ -14,6 +14,8 @@
 
 #include <cmocka.h>
 
+#include "harness.h"
+
 #include "gen_trace.h"
 
 /* A session's BufferCallback, kept: the buffers in the order it handed them on. */
@@ -293,5 +295,5 @@ int main(void)
         cmocka_unit_test(several_processors_clock_back_past_everything),
         cmocka_unit_test(sessions_overlapping_in_time),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_exit(cmocka_run_group_tests(tests, NULL, NULL));
 }

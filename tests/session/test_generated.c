@@ -11,6 +11,8 @@
 
 #include <cmocka.h>
 
+#include "harness.h"
+
 #include "gen_trace.h"
 
 static ULONG collect_path(const char *path, int raw, test_events *out, ETWIRE_SESSION_STATS *st)
@@ -432,5 +434,5 @@ int main(void)
         cmocka_unit_test(file_and_stream_together),
         cmocka_unit_test(memory_bound_forces_release),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_exit(cmocka_run_group_tests(tests, NULL, NULL));
 }

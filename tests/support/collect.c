@@ -10,17 +10,6 @@
 
 #include "format/xca.h"
 
-static char corpus_path[4096];
-
-const char *test_corpus_dir(void)
-{
-    struct stat st;
-    snprintf(corpus_path, sizeof corpus_path, "%s/corpus", ETWIRE_SHARED_DIR);
-    if (stat(corpus_path, &st) != 0 || !S_ISDIR(st.st_mode))
-        return NULL;
-    return corpus_path;
-}
-
 static void walk(const char *dir, char ***paths, size_t *n, size_t *cap)
 {
     DIR *d = opendir(dir);

@@ -1,4 +1,4 @@
-/* Test helpers: where the shared corpus is, and collecting what a session delivers (events,
+/* Test helpers: collecting what a session delivers (events,
  * buffers, completions) so tests can compare the paths into the pipeline with each other and
  * with independent expectations. */
 #ifndef ETWIRE_TEST_COLLECT_H
@@ -9,8 +9,8 @@
 
 #include <etwire/etwire.h>
 
-/* The corpus directory, or NULL when ../shared/corpus is absent (tests then skip). */
-const char *test_corpus_dir(void);
+#include "harness.h"
+
 /* Every .etl below the corpus (invalid/ left out), sorted; free with test_free_paths. */
 size_t test_corpus_files(char ***paths);
 void test_free_paths(char **paths, size_t n);

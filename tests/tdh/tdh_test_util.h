@@ -12,6 +12,8 @@
 
 #include <cmocka.h>
 
+#include "harness.h"
+
 #include <etwire/tdh.h>
 
 #include "base/strbuf.h"

@@ -191,5 +191,5 @@ int main(void)
         cmocka_unit_test_teardown(test_enumerate_providers, tdh_reset_teardown),
         cmocka_unit_test_teardown(test_manifest_errors, tdh_reset_teardown),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_exit(cmocka_run_group_tests(tests, NULL, NULL));
 }

@@ -200,5 +200,5 @@ int main(void)
         cmocka_unit_test(test_truncated_payload),        cmocka_unit_test(test_zero_size_elements_are_bounded),
         cmocka_unit_test(test_check_rejects_hostile_schemas),
     };
-    return cmocka_run_group_tests(tests, NULL, tdh_reset_teardown);
+    return test_exit(cmocka_run_group_tests(tests, NULL, tdh_reset_teardown));
 }

@@ -140,5 +140,5 @@ int main(void)
         cmocka_unit_test_teardown(switched_off_and_overridden, tdh_reset_teardown),
         cmocka_unit_test_teardown(enumerated, tdh_reset_teardown),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_exit(cmocka_run_group_tests(tests, NULL, NULL));
 }

@@ -93,7 +93,7 @@ static void packets_decode_without_seeing_schemas(void **state)
 {
     (void)state;
     if (!have_trace())
-        skip();
+        TEST_SKIP("the corpus trace is absent");
     etwire_tdh_reset();
     etwire_tdh_use_builtin_schemas(0);
     ETW_OPEN_TRACE_OPTIONS opts = {0};
@@ -127,5 +127,5 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(packets_decode_without_seeing_schemas, tdh_reset_teardown),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_exit(cmocka_run_group_tests(tests, NULL, NULL));
 }

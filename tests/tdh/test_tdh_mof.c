@@ -246,5 +246,5 @@ int main(void)
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_kernel_precedence),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_exit(cmocka_run_group_tests(tests, NULL, NULL));
 }

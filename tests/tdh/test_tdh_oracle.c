@@ -599,8 +599,10 @@ static const char *absent_reason(const char *trace, const char *name)
 static void run_one(const char *name, totals *t)
 {
     char oracle[512], trace[512];
-    snprintf(oracle, sizeof oracle, "%s/corpus/oracles/traceevent/%s.baseline.txt", ETWIRE_SHARED_DIR, name);
-    snprintf(trace, sizeof trace, "%s/corpus/traceevent/%s.etl", ETWIRE_SHARED_DIR, name);
+    const char *corpus = test_corpus_dir(); /* present: test_oracles checked */
+    assert_non_null(corpus);
+    snprintf(oracle, sizeof oracle, "%s/oracles/traceevent/%s.baseline.txt", corpus, name);
+    snprintf(trace, sizeof trace, "%s/traceevent/%s.etl", corpus, name);
     oracle_run o;
     memset(&o, 0, sizeof o);
     o.trace = name;
@@ -664,17 +666,10 @@ static void run_one(const char *name, totals *t)
     free(o.counts);
 }
 
-static int have_corpus(void)
-{
-    struct stat st;
-    return stat(ETWIRE_SHARED_DIR "/corpus/oracles/traceevent", &st) == 0;
-}
-
 static void test_oracles(void **state)
 {
     (void)state;
-    if (!have_corpus())
-        skip();
+    TEST_NEED_CORPUS_FILE("oracles/traceevent");
     totals t = {0};
     run_one("primitive-types", &t);
     run_one("gcevents", &t);
@@ -706,5 +701,5 @@ static void test_oracles(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {cmocka_unit_test(test_oracles)};
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_exit(cmocka_run_group_tests(tests, NULL, NULL));
 }

@@ -13,6 +13,8 @@
 
 #include <cmocka.h>
 
+#include "harness.h"
+
 #include "base/bytes.h"
 #include "pack_test_util.h"
 #include "tdh/store/pack_format.h"
@@ -286,5 +288,5 @@ int main(void)
         cmocka_unit_test(refuses_damaged_index),
         cmocka_unit_test(survives_any_byte),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_exit(cmocka_run_group_tests(tests, NULL, NULL));
 }

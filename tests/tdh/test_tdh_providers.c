@@ -103,12 +103,10 @@ static void WINAPI on_tlg_event(PEVENT_RECORD er)
 
 static int corpus_trace(const char *rel, char *out, size_t n)
 {
-    const char *dir = test_corpus_dir();
-    struct stat st;
-    if (!dir)
-        return 0;
-    snprintf(out, n, "%s/%s", dir, rel);
-    return stat(out, &st) == 0;
+    const char *path = test_corpus_file(rel);
+    if (path)
+        snprintf(out, n, "%s", path);
+    return path != NULL;
 }
 
 /* Processes path with cb; checks after ProcessTrace and after CloseTrace that none of the
@@ -150,7 +148,7 @@ static void tracelogging_providers_listed_while_processed(void **state)
         ran++;
     }
     if (!ran)
-        skip();
+        TEST_SKIP("the corpus traces are absent");
 }
 
 static void WINAPI on_pktmon_event(PEVENT_RECORD er)
@@ -174,7 +172,7 @@ static void embedded_schemas_listed_while_processed(void **state)
     (void)state;
     char path[1024];
     if (!corpus_trace("pktmon/demikernel-PktMon-compressed.etl", path, sizeof path))
-        skip();
+        TEST_SKIP("the corpus traces are absent");
     etwire_tdh_reset();
     etwire_tdh_use_builtin_schemas(0); /* so that only the trace's own schemas know pktmon */
     memset(&s, 0, sizeof s);
@@ -276,7 +274,7 @@ static void sessions_see_only_their_own(void **state)
     memset(c, 0, sizeof c);
     if (!corpus_trace("traceevent/primitive-types.etl", c[0].path, sizeof c[0].path) ||
         !corpus_trace("traceevent/SelfDescribingSingleEvent.etl", c[1].path, sizeof c[1].path))
-        skip();
+        TEST_SKIP("the corpus traces are absent");
     arrived = 0;
     pthread_t threads[2];
     for (int i = 0; i < 2; i++)
@@ -330,5 +328,5 @@ int main(void)
         cmocka_unit_test(sessions_see_only_their_own),
         cmocka_unit_test(decoding_sources),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_exit(cmocka_run_group_tests(tests, NULL, NULL));
 }

@@ -133,10 +133,7 @@ static PROCESSTRACE_HANDLE open_with(const char *path, per_trace *t)
 static void test_sessions_scope_what_they_teach(void **state)
 {
     (void)state;
-    const char *path = ETWIRE_SHARED_DIR "/corpus/traceevent/net.4.5.2.x86.etl";
-    struct stat st;
-    if (stat(path, &st) != 0)
-        skip();
+    const char *path = TEST_NEED_CORPUS_FILE("traceevent/net.4.5.2.x86.etl");
     etwire_tdh_reset();
     per_trace alone = {0};
     PROCESSTRACE_HANDLE h = open_with(path, &alone);
@@ -168,5 +165,5 @@ int main(void)
         cmocka_unit_test(test_scopes_do_not_mix),
         cmocka_unit_test(test_sessions_scope_what_they_teach),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_exit(cmocka_run_group_tests(tests, NULL, NULL));
 }

@@ -270,5 +270,5 @@ int main(void)
         cmocka_unit_test(test_tracelogging),      cmocka_unit_test(test_tracelogging_malformed),
         cmocka_unit_test(test_embedded_metadata), cmocka_unit_test(test_kernel_process),
     };
-    return cmocka_run_group_tests(tests, NULL, tdh_reset_teardown);
+    return test_exit(cmocka_run_group_tests(tests, NULL, tdh_reset_teardown));
 }

@@ -50,5 +50,5 @@ int main(void)
         cmocka_unit_test(table_is_complete),
         cmocka_unit_test_teardown(loaders_map_through_the_table, tdh_reset_teardown),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_exit(cmocka_run_group_tests(tests, NULL, NULL));
 }

@@ -306,5 +306,5 @@ int main(void)
         cmocka_unit_test(test_import_tree_and_decode),
         cmocka_unit_test(test_damaged_store),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return test_exit(cmocka_run_group_tests(tests, setup, teardown));
 }

@@ -19,12 +19,6 @@ static const GUID sysconfigex_guid = {0x9b79ee91, 0xb5fd, 0x41c0, {0xa2, 0x43, 0
 static const GUID winsat_guid = {0xed54dff8, 0xc409, 0x4cf6, {0xbf, 0x83, 0x05, 0xe1, 0xe6, 0x1a, 0x09, 0xc4}};
 static const GUID perftrack_guid = {0xbf6ef1cb, 0x89b5, 0x490a, {0x80, 0xac, 0xb1, 0x80, 0xcf, 0xbc, 0xff, 0x0f}};
 
-static int have_corpus(void)
-{
-    struct stat st;
-    return stat(ETWIRE_SHARED_DIR "/corpus/traceevent", &st) == 0;
-}
-
 /* What one replay saw: per opcode of interest, how many events, how many consumed exactly,
  * and every formatted line (name + fields) for substring checks. */
 typedef struct seen {
@@ -94,8 +88,7 @@ static void WINAPI on_event(PEVENT_RECORD rec)
 
 static void replay(const char *rel, seen *s)
 {
-    char path[512];
-    snprintf(path, sizeof path, "%s/corpus/%s", ETWIRE_SHARED_DIR, rel);
+    const char *path = TEST_NEED_CORPUS_FILE(rel);
     memset(s, 0, sizeof *s);
     cur = s;
     etwire_tdh_reset();
@@ -124,8 +117,6 @@ static void has(const seen *s, const char *needle)
 static void test_sysconfig_net45(void **state)
 {
     (void)state;
-    if (!have_corpus())
-        skip();
     seen s;
     replay("traceevent/net.4.5.x86-PerfViewData.etl", &s);
     /* 1 Video + 1 Network + 117 PnP v3 + 2 IDEChannel + 1 Platform + 13 IRQ v3 */
@@ -152,8 +143,6 @@ static void test_sysconfig_net45(void **state)
 static void test_sysconfig_net452(void **state)
 {
     (void)state;
-    if (!have_corpus())
-        skip();
     seen s;
     replay("traceevent/net.4.5.2.x86.etl", &s);
     assert_int_equal(s.events, s.exact); /* PnP v4, OpticalMedia, Network, IDEChannel, Platform, DPI */
@@ -174,8 +163,6 @@ static void test_sysconfig_net452(void **state)
 static void test_sysconfig_diaghub(void **state)
 {
     (void)state;
-    if (!have_corpus())
-        skip();
     seen s;
     replay("traceevent/diaghub/diaghub.kernel.1.etl", &s);
     assert_int_equal(s.events, s.exact);
@@ -200,8 +187,6 @@ static void test_sysconfig_diaghub(void **state)
 static void test_sysconfigex_pktmon(void **state)
 {
     (void)state;
-    if (!have_corpus())
-        skip();
     seen s;
     replay("pktmon/demikernel-PktMon-compressed.etl", &s);
     assert_int_equal(s.events, 26); /* 25 NetworkInterface + 1 DeviceFamily */
@@ -224,8 +209,6 @@ static void test_sysconfigex_pktmon(void **state)
 static void test_winsat_corpus(void **state)
 {
     (void)state;
-    if (!have_corpus())
-        skip();
     seen s;
     replay("traceevent/SelfDescribingSingleEvent.etl", &s);
     assert_int_equal(s.winsat_xml, 3);
@@ -243,8 +226,6 @@ static void test_winsat_corpus(void **state)
 static void test_perftrack_corpus(void **state)
 {
     (void)state;
-    if (!have_corpus())
-        skip();
     seen s;
     replay("uiforetw/out-relogged.etl", &s);
     assert_int_equal(s.winsat_xml, 52 + 3);
@@ -378,5 +359,5 @@ int main(void)
         cmocka_unit_test(test_winsat_corpus),      cmocka_unit_test(test_winsat_handbuilt),
         cmocka_unit_test(test_perftrack_corpus),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_exit(cmocka_run_group_tests(tests, NULL, NULL));
 }

@@ -63,5 +63,5 @@ int main(void)
     const struct CMUnitTest tests[] = {cmocka_unit_test(test_concurrent_decoding)};
     int r = cmocka_run_group_tests(tests, NULL, NULL);
     etwire_tdh_reset();
-    return r;
+    return test_exit(r);
 }

@@ -209,5 +209,5 @@ int main(void)
         cmocka_unit_test(test_guid_time_sid),    cmocka_unit_test(test_network_and_codes),
         cmocka_unit_test(test_unknown_pairing_uses_default),
     };
-    return cmocka_run_group_tests(tests, NULL, tdh_reset_teardown);
+    return test_exit(cmocka_run_group_tests(tests, NULL, tdh_reset_teardown));
 }

@@ -80,5 +80,5 @@ int main(void)
         cmocka_unit_test_teardown(test_pe_with_wevt_template, tdh_reset_teardown),
         cmocka_unit_test_teardown(test_damaged_images, tdh_reset_teardown),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_exit(cmocka_run_group_tests(tests, NULL, NULL));
 }

@@ -16,6 +16,8 @@
 
 #include <cmocka.h>
 
+#include "harness.h"
+
 #include <etwire/etwire.h>
 #include <etwire/tdh.h>
 
@@ -427,7 +429,7 @@ static void test_corpus(void **state)
     char **paths;
     size_t n = test_corpus_files(&paths);
     if (!n)
-        skip();
+        TEST_SKIP("../shared/corpus is absent");
     size_t with_wpp = 0;
     for (size_t i = 0; i < n; i++) {
         corpus_messages = corpus_decoded = 0;
@@ -575,5 +577,5 @@ int main(void)
         cmocka_unit_test(test_threads),
         cmocka_unit_test(test_tdh_contexts),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return test_exit(cmocka_run_group_tests(tests, setup, teardown));
 }

@@ -11,6 +11,8 @@
 
 #include <cmocka.h>
 
+#include "harness.h"
+
 #include "base/strbuf.h"
 #include "base/text.h"
 #include "tdh/decode/text_out.h"
@@ -90,5 +92,5 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_against_reference),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_exit(cmocka_run_group_tests(tests, NULL, NULL));
 }

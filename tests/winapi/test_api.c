@@ -13,7 +13,10 @@
 
 #include <cmocka.h>
 
+#include "harness.h"
+
 #include "gen_trace.h"
+#include "waits.h"
 
 static gen_trace trace;
 
@@ -194,19 +197,39 @@ typedef struct closer {
     PROCESSTRACE_HANDLE h;
     size_t feed;
     ULONG close_rc;
+    int delivered; /* (mu) ProcessTrace delivered an event */
+    int waited;    /* the feeder saw that before its deadline */
+    test_events *ev;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
 } closer;
+
+static closer *closing; /* the EventCallback's context is the test_events */
+
+static void WINAPI note_delivery(PEVENT_RECORD er)
+{
+    test_on_event(er);
+    pthread_mutex_lock(&closing->mu);
+    closing->delivered = 1;
+    pthread_cond_broadcast(&closing->cv);
+    pthread_mutex_unlock(&closing->mu);
+}
+
+static int has_delivered(void *ctx)
+{
+    return ((const closer *)ctx)->delivered;
+}
 
 static void *feed_then_close(void *arg)
 {
     closer *c = arg;
     for (size_t i = 0; i < c->feed; i++)
         add(c->h, i);
-    /* Wait until ProcessTrace has taken the buffers, then close under it. */
-    ETWIRE_SESSION_STATS st;
-    do {
-        usleep(1000);
-        etwire_session_get_stats(c->h, &st);
-    } while (st.EventsDelivered == 0);
+    /* Wait until ProcessTrace has taken the buffers (its first event), then close under it. */
+    struct timespec deadline = test_deadline_ts(TEST_DEADLINE_MS);
+    pthread_mutex_lock(&c->mu);
+    c->waited = test_cond_wait(&c->cv, &c->mu, &deadline, has_delivered, c);
+    pthread_mutex_unlock(&c->mu);
     c->close_rc = CloseTrace(c->h);
     return NULL;
 }
@@ -217,12 +240,19 @@ static void close_while_processing(void **state)
 {
     (void)state;
     test_events ev = {0};
-    PROCESSTRACE_HANDLE h = open_stream(&ev);
-    closer c = {h, trace.buffers.n / 2, 0};
+    ETW_OPEN_TRACE_OPTIONS o = {0};
+    o.EventCallback = note_delivery;
+    o.EventCallbackContext = &ev;
+    completions = 0;
+    PROCESSTRACE_HANDLE h = OpenTraceFromBufferStream(&o, count_completion, NULL);
+    assert_true(h != INVALID_PROCESSTRACE_HANDLE && h != 0);
+    closer c = {h, trace.buffers.n / 2, 0, 0, 0, &ev, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER};
+    closing = &c;
     pthread_t t;
     pthread_create(&t, NULL, feed_then_close, &c);
     assert_int_equal(ProcessTrace(&h, 1, NULL, NULL), ERROR_SUCCESS);
     pthread_join(t, NULL);
+    assert_true(c.waited);
     assert_int_equal(c.close_rc, ERROR_CTX_CLOSE_PENDING);
     assert_int_equal(completions, c.feed);
     assert_int_equal(CloseTrace(h), ERROR_INVALID_HANDLE);
@@ -234,10 +264,29 @@ static PROCESSTRACE_HANDLE ref_handle;
 static const ETW_BUFFER_HEADER *ref_buffer;
 static uint8_t ref_copy[1u << 16];
 static ULONG ref_size;
-static void *release_later(void *arg)
+static pthread_t ref_releaser;
+static pthread_mutex_t ref_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t ref_cv = PTHREAD_COND_INITIALIZER;
+static int ref_later_read; /* (ref_mu) a buffer after the referenced one reached its callback */
+static int ref_released;   /* (ref_mu) the reference was let go */
+static int ref_bytes_kept; /* its bytes were unchanged then */
+
+static int later_read(void *ctx)
+{
+    (void)ctx;
+    return ref_later_read;
+}
+
+/* Lets the reference go once the reader went on to a later buffer (not on a timer). */
+static void *release_after_later_buffer(void *arg)
 {
     (void)arg;
-    usleep(20000);
+    struct timespec deadline = test_deadline_ts(TEST_DEADLINE_MS);
+    pthread_mutex_lock(&ref_mu);
+    test_cond_wait(&ref_cv, &ref_mu, &deadline, later_read, NULL);
+    ref_bytes_kept = !memcmp(ref_buffer, ref_copy, ref_size);
+    ref_released = 1;
+    pthread_mutex_unlock(&ref_mu);
     ProcessTraceBufferDecrementReference(ref_buffer);
     return NULL;
 }
@@ -252,9 +301,12 @@ static BOOL WINAPI keep_first_buffer(const ETW_BUFFER_HEADER *b, ULONG size,
         ref_size = size < sizeof ref_copy ? size : sizeof ref_copy;
         memcpy(ref_copy, b, ref_size);
         assert_int_equal(ProcessTraceBufferIncrementReference(ref_handle, b), ERROR_SUCCESS);
-        pthread_t t;
-        pthread_create(&t, NULL, release_later, NULL);
-        pthread_detach(t);
+        assert_int_equal(pthread_create(&ref_releaser, NULL, release_after_later_buffer, NULL), 0);
+    } else if (info->BuffersRead > trace.buffers.n / 2) {
+        pthread_mutex_lock(&ref_mu);
+        ref_later_read = 1;
+        pthread_cond_broadcast(&ref_cv);
+        pthread_mutex_unlock(&ref_mu);
     }
     return TRUE;
 }
@@ -269,6 +321,15 @@ static void buffer_references(void **state)
     o.BufferCallback = keep_first_buffer;
     ref_handle = etwire_trace_open_file(trace.path, &o, NULL);
     assert_int_equal(ProcessTrace(&ref_handle, 1, NULL, NULL), ERROR_SUCCESS);
+    /* ProcessTrace returned only after the release, which came after a later buffer was read;
+     * the referenced bytes were intact then and are now. */
+    pthread_mutex_lock(&ref_mu);
+    int released = ref_released, later = ref_later_read;
+    pthread_mutex_unlock(&ref_mu);
+    pthread_join(ref_releaser, NULL);
+    assert_true(released);
+    assert_true(later);
+    assert_true(ref_bytes_kept);
     assert_true(ref_size > 0);
     assert_memory_equal(ref_buffer, ref_copy, ref_size);
     assert_int_equal(ProcessTraceBufferDecrementReference(ref_buffer), ERROR_INVALID_PARAMETER);
@@ -331,5 +392,5 @@ int main(void)
         cmocka_unit_test(close_while_processing),
         cmocka_unit_test(buffer_references),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return test_exit(cmocka_run_group_tests(tests, setup, teardown));
 }

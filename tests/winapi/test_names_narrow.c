@@ -13,6 +13,8 @@
 
 #include <cmocka.h>
 
+#include "harness.h"
+
 _Static_assert(__builtin_types_compatible_p(EVENT_TRACE_LOGFILE, EVENT_TRACE_LOGFILEA), "EVENT_TRACE_LOGFILE");
 _Static_assert(__builtin_types_compatible_p(PEVENT_TRACE_LOGFILE, PEVENT_TRACE_LOGFILEA), "PEVENT_TRACE_LOGFILE");
 _Static_assert(__builtin_types_compatible_p(PEVENT_TRACE_BUFFER_CALLBACK, PEVENT_TRACE_BUFFER_CALLBACKA),
@@ -45,5 +47,5 @@ static void generic_names_open_a_missing_file(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {cmocka_unit_test(generic_names_open_a_missing_file)};
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_exit(cmocka_run_group_tests(tests, NULL, NULL));
 }

@@ -13,6 +13,8 @@
 
 #include <cmocka.h>
 
+#include "harness.h"
+
 #include "gen_trace.h"
 
 static void assert_same_sequence(const test_events *a, const test_events *b)
@@ -276,5 +278,5 @@ int main(void)
         cmocka_unit_test(classic_handle_processed_twice),
         cmocka_unit_test(stream_handle_goes_on),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_exit(cmocka_run_group_tests(tests, NULL, NULL));
 }
