@@ -3,7 +3,7 @@
 
 #include "format/record.h"
 
-static const GUID kernel_groups[0x1F] = {
+const GUID etw_kernel_groups[ETW_KERNEL_GROUPS] = {
     {0x68FDD900, 0x4A3E, 0x11D1, {0x84, 0xF4, 0x00, 0x00, 0xF8, 0x04, 0x64, 0xE3}}, /* HEADER */
     {0x3D6FA8D4, 0xFE05, 0x11D0, {0x9D, 0xDA, 0x00, 0xC0, 0x4F, 0xD7, 0xBA, 0x7C}}, /* IO */
     {0x3D6FA8D3, 0xFE05, 0x11D0, {0x9D, 0xDA, 0x00, 0xC0, 0x4F, 0xD7, 0xBA, 0x7C}}, /* MEMORY */
@@ -37,19 +37,12 @@ static const GUID kernel_groups[0x1F] = {
     {0x2CE9A149, 0xEFFE, 0x42F0, {0xA6, 0x35, 0xA1, 0xD3, 0x9E, 0x26, 0xC8, 0xF2}}, /* HYPERVISORX */
 };
 
-#define GROUP_PROCESS 0x03
-#define GROUP_IMAGE 0x14
-#define HOOK_PROCESS_LEGACY_IMAGE_LOAD 0x030A
-
 GUID etw_kernel_group_guid(uint16_t hook_id)
 {
     GUID none;
-    unsigned group = hook_id >> 8;
-    /* The legacy image-load event was logged in the process group but belongs to Image. */
-    if (hook_id == HOOK_PROCESS_LEGACY_IMAGE_LOAD)
-        return kernel_groups[GROUP_IMAGE];
-    if (group < sizeof kernel_groups / sizeof kernel_groups[0])
-        return kernel_groups[group];
+    const GUID *g = etw_kernel_group_ref(hook_id);
+    if (g)
+        return *g;
     memset(&none, 0, sizeof none);
     return none;
 }

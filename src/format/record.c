@@ -10,51 +10,59 @@
 #define MARKER_EVENT_TRACE 0x40u  /* flags byte: one of the typed headers */
 #define MARKER_MESSAGE 0x10u      /* flags byte: WPP message header */
 
-/* Per header type: kind, fixed size, where the u16 total size is, producer is 64-bit. */
-typedef struct header_kind {
+#define CLASSIC32 (EVENT_HEADER_FLAG_CLASSIC_HEADER | EVENT_HEADER_FLAG_32_BIT_HEADER)
+#define CLASSIC64 (EVENT_HEADER_FLAG_CLASSIC_HEADER | EVENT_HEADER_FLAG_64_BIT_HEADER)
+
+typedef struct header_kind header_kind;
+typedef etw_status (*kind_parser)(const uint8_t *p, etw_record *rec, const header_kind *k);
+
+/* Per header type: kind, fixed size, where the u16 total size is, producer is 64-bit, the
+ * flags a consumer sees on every record of the type (EVENT_HEADER records add their own), and
+ * the parser of its fields (below). */
+struct header_kind {
     uint8_t kind;
     uint8_t fixed;
     uint8_t size_at;
     uint8_t is64;
-} header_kind;
+    uint16_t flags;
+    kind_parser parse;
+};
+
+static etw_status parse_event(const uint8_t *p, etw_record *rec, const header_kind *k);
+static etw_status parse_kernel(const uint8_t *p, etw_record *rec, const header_kind *k);
+static etw_status parse_classic(const uint8_t *p, etw_record *rec, const header_kind *k);
+static etw_status parse_message(const uint8_t *p, etw_record *rec, const header_kind *k);
+static etw_status parse_skip(const uint8_t *p, etw_record *rec, const header_kind *k);
 
 /* Indexed by header type; fixed 0 marks a type that is not a record kind. */
 static const header_kind kinds[0x16] = {
-    [0x01] = {ETW_REC_SYSTEM, 0x20, 4, 0},   [0x02] = {ETW_REC_SYSTEM, 0x20, 4, 1},
-    [0x03] = {ETW_REC_COMPACT, 0x18, 4, 0},  [0x04] = {ETW_REC_COMPACT, 0x18, 4, 1},
-    [0x0A] = {ETW_REC_FULL, 0x30, 0, 0},     [0x14] = {ETW_REC_FULL, 0x30, 0, 1},
-    [0x0B] = {ETW_REC_INSTANCE, 0x48, 0, 0}, [0x15] = {ETW_REC_INSTANCE, 0x48, 0, 1},
-    [0x10] = {ETW_REC_PERFINFO, 0x10, 4, 0}, [0x11] = {ETW_REC_PERFINFO, 0x10, 4, 1},
-    [0x12] = {ETW_REC_EVENT, 0x50, 0, 0},    [0x13] = {ETW_REC_EVENT, 0x50, 0, 1},
+    [0x01] = {ETW_REC_SYSTEM, 0x20, 4, 0, CLASSIC32, parse_kernel},
+    [0x02] = {ETW_REC_SYSTEM, 0x20, 4, 1, CLASSIC64, parse_kernel},
+    [0x03] = {ETW_REC_COMPACT, 0x18, 4, 0, CLASSIC32, parse_kernel},
+    [0x04] = {ETW_REC_COMPACT, 0x18, 4, 1, CLASSIC64, parse_kernel},
+    [0x0A] = {ETW_REC_FULL, 0x30, 0, 0, CLASSIC32, parse_classic},
+    [0x14] = {ETW_REC_FULL, 0x30, 0, 1, CLASSIC64, parse_classic},
+    [0x0B] = {ETW_REC_INSTANCE, 0x48, 0, 0, CLASSIC32, parse_classic},
+    [0x15] = {ETW_REC_INSTANCE, 0x48, 0, 1, CLASSIC64, parse_classic},
+    [0x10] = {ETW_REC_PERFINFO, 0x10, 4, 0, CLASSIC32, parse_kernel},
+    [0x11] = {ETW_REC_PERFINFO, 0x10, 4, 1, CLASSIC64, parse_kernel},
+    [0x12] = {ETW_REC_EVENT, 0x50, 0, 0, EVENT_HEADER_FLAG_32_BIT_HEADER, parse_event},
+    [0x13] = {ETW_REC_EVENT, 0x50, 0, 1, EVENT_HEADER_FLAG_64_BIT_HEADER, parse_event},
     /* TIMED, ERROR and WNODE records: layout unknown beyond a leading size (B.5). */
-    [0x0C] = {ETW_REC_SKIP, 0x08, 0, 0},     [0x0D] = {ETW_REC_SKIP, 0x08, 0, 0},
-    [0x0E] = {ETW_REC_SKIP, 0x08, 0, 0},
+    [0x0C] = {ETW_REC_SKIP, 0x08, 0, 0, 0, parse_skip},
+    [0x0D] = {ETW_REC_SKIP, 0x08, 0, 0, 0, parse_skip},
+    [0x0E] = {ETW_REC_SKIP, 0x08, 0, 0, 0, parse_skip},
 };
+
+/* WPP messages: any header type under the message marker. */
+static const header_kind message_kind = {ETW_REC_MESSAGE, 0x08, 0, 0,
+                                         EVENT_HEADER_FLAG_TRACE_MESSAGE, parse_message};
 
 /* SYSTEM/COMPACT/PERFINFO: bytes of PEBS index and PMC counters after the fixed header, from
  * the version word (B.7). */
 static uint32_t kernel_ext_len(uint16_t version)
 {
     return ((version & 0x8000) ? 8u : 0u) + 8u * ((version >> 8) & 7u);
-}
-
-static etw_status parse_kernel_ext(const uint8_t *p, etw_record *rec, uint32_t fixed)
-{
-    uint16_t version = etw_rd16(p);
-    rec->has_pebs = (version & 0x8000) != 0;
-    rec->pmc_count = (uint8_t)((version >> 8) & 7);
-    rec->desc.Version = (UCHAR)(version & 0xFF);
-    uint32_t ext = kernel_ext_len(version);
-    if (fixed + ext > rec->size)
-        return ETW_E_REC_EXT;
-    rec->ext_off = fixed;
-    rec->ext_len = ext;
-    rec->ext_count = (uint16_t)(rec->has_pebs + (rec->pmc_count ? 1 : 0));
-    rec->payload_off = fixed + ext;
-    rec->hook_id = etw_rd16(p + 6);
-    rec->desc.Opcode = (UCHAR)(rec->hook_id & 0xFF);
-    rec->provider = etw_kernel_group_guid(rec->hook_id);
-    return ETW_OK;
 }
 
 /* EVENT_HEADER extended items: 8-byte item headers whose first u16 is the item's total
@@ -81,115 +89,25 @@ static etw_status walk_event_ext(const uint8_t *p, uint16_t size, uint32_t *end,
     return ETW_OK;
 }
 
-static etw_status parse_event_ext(const uint8_t *p, etw_record *rec)
-{
-    uint32_t off;
-    uint16_t count;
-    etw_status st = walk_event_ext(p, rec->size, &off, &count);
-    if (st != ETW_OK)
-        return st;
-    rec->ext_off = 0x50;
-    rec->ext_len = off - 0x50;
-    rec->ext_count = count;
-    rec->payload_off = off;
-    return ETW_OK;
-}
-
-static void parse_classic_common(const uint8_t *p, etw_record *rec)
-{
-    rec->desc.Opcode = p[4];
-    rec->desc.Level = p[5];
-    rec->desc.Version = (UCHAR)etw_rd16(p + 6);
-    rec->thread_id = etw_rd32(p + 8);
-    rec->process_id = etw_rd32(p + 0x0C);
-    rec->timestamp = etw_rd64(p + 0x10);
-    rec->provider = etw_guid_read(p + 0x18);
-    rec->cpu_time = etw_rd64(p + 0x28);
-}
-
-static etw_status parse_event_header(const uint8_t *p, etw_record *rec)
-{
-    rec->flags = etw_rd16(p + 4);
-    rec->event_property = etw_rd16(p + 6);
-    rec->thread_id = etw_rd32(p + 8);
-    rec->process_id = etw_rd32(p + 0x0C);
-    rec->timestamp = etw_rd64(p + 0x10);
-    rec->provider = etw_guid_read(p + 0x18);
-    rec->desc.Id = etw_rd16(p + 0x28);
-    rec->desc.Version = p[0x2A];
-    rec->desc.Channel = p[0x2B];
-    rec->desc.Level = p[0x2C];
-    rec->desc.Opcode = p[0x2D];
-    rec->desc.Task = etw_rd16(p + 0x2E);
-    rec->desc.Keyword = etw_rd64(p + 0x30);
-    rec->cpu_time = etw_rd64(p + 0x38);
-    rec->activity_id = etw_guid_read(p + 0x40);
-    rec->payload_off = 0x50;
-    if (rec->flags & EVENT_HEADER_FLAG_EXTENDED_INFO)
-        return parse_event_ext(p, rec);
-    return ETW_OK;
-}
-
-/* WPP: optional items follow the 8-byte header in a fixed order chosen by OptionFlags. */
-static etw_status parse_message(const uint8_t *p, etw_record *rec)
-{
-    uint16_t opts = etw_rd16(p + 6);
-    uint32_t off = 8;
-    rec->desc.Id = etw_rd16(p + 4);
-    rec->is64 = (opts & ETW_MSG_POINTER64) != 0;
-    rec->thread_id = rec->process_id = 0xFFFFFFFFu;
-    if (opts & ETW_MSG_SEQUENCE) {
-        if (!etw_range_ok(rec->size, off, 4))
-            return ETW_E_REC_SIZE;
-        rec->wpp_sequence = etw_rd32(p + off);
-        off += 4;
-    }
-    if (opts & ETW_MSG_COMPONENTID) {
-        if (!etw_range_ok(rec->size, off, 4))
-            return ETW_E_REC_SIZE;
-        rec->provider.Data1 = etw_rd32(p + off); /* the component id, as a GUID's first field */
-        off += 4;
-    } else if (opts & ETW_MSG_GUID) {
-        if (!etw_range_ok(rec->size, off, 16))
-            return ETW_E_REC_SIZE;
-        rec->provider = etw_guid_read(p + off);
-        off += 16;
-    }
-    if (opts & (ETW_MSG_TIMESTAMP | ETW_MSG_PERF_TIMESTAMP)) {
-        if (!etw_range_ok(rec->size, off, 8))
-            return ETW_E_REC_SIZE;
-        rec->timestamp = etw_rd64(p + off);
-        rec->has_timestamp = (opts & ETW_MSG_TIMESTAMP) != 0;
-        off += 8;
-    }
-    if (opts & ETW_MSG_SYSTEMINFO) {
-        if (!etw_range_ok(rec->size, off, 8))
-            return ETW_E_REC_SIZE;
-        rec->thread_id = etw_rd32(p + off);
-        rec->process_id = etw_rd32(p + off + 4);
-        off += 8;
-    }
-    rec->payload_off = off;
-    return ETW_OK;
-}
-
 /* The marker, the kind and the record's size: what both parse and check decide first. */
-static inline etw_status frame(const uint8_t *p, size_t n, header_kind *k, uint16_t *size)
+static inline etw_status frame(const uint8_t *p, size_t n, const header_kind **kp, uint16_t *size)
 {
     if (n < 8)
         return ETW_E_REC_SHORT;
     uint8_t marker = p[3];
+    const header_kind *k;
     if ((marker & (MARKER_TRACE_HEADER | MARKER_EVENT_TRACE)) ==
         (MARKER_TRACE_HEADER | MARKER_EVENT_TRACE)) {
         if (p[2] >= sizeof kinds / sizeof kinds[0] || !kinds[p[2]].fixed)
             return ETW_E_REC_MARKER;
-        *k = kinds[p[2]];
+        k = &kinds[p[2]];
     } else if ((marker & (MARKER_TRACE_HEADER | MARKER_MESSAGE)) ==
                (MARKER_TRACE_HEADER | MARKER_MESSAGE)) {
-        *k = (header_kind){ETW_REC_MESSAGE, 0x08, 0, 0};
+        k = &message_kind;
     } else {
         return ETW_E_REC_MARKER;
     }
+    *kp = k;
     *size = etw_rd16(p + k->size_at);
     if (*size < k->fixed)
         return ETW_E_REC_SIZE;
@@ -217,17 +135,17 @@ static uint32_t message_items_len(uint16_t opts)
 
 etw_status etw_record_check(const uint8_t *p, size_t n, uint16_t *size)
 {
-    header_kind k;
+    const header_kind *k = NULL;
     etw_status st = frame(p, n, &k, size);
     if (st != ETW_OK)
         return st;
     uint32_t end;
     uint16_t count;
-    switch (k.kind) {
+    switch (k->kind) {
     case ETW_REC_SYSTEM:
     case ETW_REC_COMPACT:
     case ETW_REC_PERFINFO:
-        return k.fixed + kernel_ext_len(etw_rd16(p)) > *size ? ETW_E_REC_EXT : ETW_OK;
+        return k->fixed + kernel_ext_len(etw_rd16(p)) > *size ? ETW_E_REC_EXT : ETW_OK;
     case ETW_REC_EVENT:
         if (etw_rd16(p + 4) & EVENT_HEADER_FLAG_EXTENDED_INFO)
             return walk_event_ext(p, *size, &end, &count);
@@ -239,64 +157,244 @@ etw_status etw_record_check(const uint8_t *p, size_t n, uint16_t *size)
     }
 }
 
-etw_status etw_record_parse(const uint8_t *p, size_t n, etw_record *rec)
-{
-    memset(rec, 0, sizeof *rec);
-    header_kind k;
-    etw_status fst = frame(p, n, &k, &rec->size);
-    if (fst == ETW_E_REC_SHORT && n < 8)
-        return fst;
-    if (fst == ETW_E_REC_MARKER)
-        return fst;
-    rec->kind = k.kind;
-    rec->header_type = p[2];
-    rec->is64 = k.is64;
-    rec->has_timestamp = 1;
-    if (fst != ETW_OK)
-        return fst;
+/* Parsing: etw_record_parse frames the record, then hands it to its kind's parser, which
+ * fills every field of the EVENT_RECORD the record says and ends with finish(). Each kind's
+ * parser is a function of its own (a tail call): the common entry stays small, with no
+ * registers to save. */
 
-    etw_status st = ETW_OK;
-    switch (k.kind) {
-    case ETW_REC_SYSTEM:
-    case ETW_REC_COMPACT:
-        rec->thread_id = etw_rd32(p + 8);
-        rec->process_id = etw_rd32(p + 0x0C);
-        rec->timestamp = etw_rd64(p + 0x10);
-        if (k.kind == ETW_REC_SYSTEM)
-            rec->cpu_time = etw_rd64(p + 0x18);
-        st = parse_kernel_ext(p, rec, k.fixed);
-        break;
-    case ETW_REC_PERFINFO:
+static void guid_at(GUID *g, const uint8_t *p)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    _Static_assert(sizeof(GUID) == 16, "GUID has the stored layout");
+    memcpy(g, p, sizeof *g); /* the stored fields are little-endian, in GUID's order */
+#else
+    g->Data1 = etw_rd32(p);
+    g->Data2 = etw_rd16(p + 4);
+    g->Data3 = etw_rd16(p + 6);
+    memcpy(g->Data4, p + 8, 8);
+#endif
+}
+
+/* What every kind ends with: the flags, the sizes, the payload, and zero for what the
+ * deliverer sets. */
+static inline etw_status finish(const uint8_t *p, etw_record *rec, USHORT flags)
+{
+    if (rec->ext_count)
+        flags |= EVENT_HEADER_FLAG_EXTENDED_INFO;
+    rec->payload_len = rec->size - rec->payload_off;
+    EVENT_RECORD *er = &rec->er;
+    er->EventHeader.Size = rec->size;
+    er->EventHeader.HeaderType = 0;
+    er->EventHeader.Flags = flags;
+    er->BufferContext.ProcessorIndex = 0;
+    er->BufferContext.LoggerId = 0;
+    er->ExtendedDataCount = 0;
+    er->UserDataLength = (USHORT)rec->payload_len;
+    er->ExtendedData = NULL;
+    er->UserData = (PVOID)(p + rec->payload_off);
+    er->UserContext = NULL;
+    return ETW_OK;
+}
+
+/* EVENT_HEADER records with extended items (apart, so that parse_event saves no registers). */
+__attribute__((noinline)) static etw_status parse_event_ext(const uint8_t *p, etw_record *rec,
+                                                            USHORT flags)
+{
+    uint32_t end;
+    uint16_t count;
+    etw_status st = walk_event_ext(p, rec->size, &end, &count);
+    if (st != ETW_OK)
+        return st;
+    rec->ext_off = 0x50;
+    rec->ext_len = end - 0x50;
+    rec->ext_count = count;
+    rec->payload_off = end;
+    return finish(p, rec, flags);
+}
+
+/* An EVENT_HEADER record's first 0x50 bytes are the EVENT_HEADER a consumer sees, but for the
+ * type word and the flags (finish sets them). */
+static etw_status parse_event(const uint8_t *p, etw_record *rec, const header_kind *k)
+{
+    USHORT flags = k->flags;
+    EVENT_HEADER *h = &rec->er.EventHeader;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    _Static_assert(sizeof(EVENT_HEADER) == 0x50 && offsetof(EVENT_HEADER, ActivityId) == 0x40,
+                   "EVENT_HEADER has the stored layout");
+    memcpy(h, p, sizeof *h);
+#else
+    h->EventProperty = etw_rd16(p + 6);
+    h->ThreadId = etw_rd32(p + 8);
+    h->ProcessId = etw_rd32(p + 0x0C);
+    h->TimeStamp.QuadPart = (LONGLONG)etw_rd64(p + 0x10);
+    guid_at(&h->ProviderId, p + 0x18);
+    h->EventDescriptor.Id = etw_rd16(p + 0x28);
+    h->EventDescriptor.Version = p[0x2A];
+    h->EventDescriptor.Channel = p[0x2B];
+    h->EventDescriptor.Level = p[0x2C];
+    h->EventDescriptor.Opcode = p[0x2D];
+    h->EventDescriptor.Task = etw_rd16(p + 0x2E);
+    h->EventDescriptor.Keyword = etw_rd64(p + 0x30);
+    h->ProcessorTime = etw_rd64(p + 0x38);
+    guid_at(&h->ActivityId, p + 0x40);
+#endif
+    rec->flags = etw_rd16(p + 4);
+    rec->payload_off = 0x50;
+    flags |= rec->flags & (USHORT) ~(EVENT_HEADER_FLAG_32_BIT_HEADER | EVENT_HEADER_FLAG_64_BIT_HEADER);
+    if (rec->flags & EVENT_HEADER_FLAG_EXTENDED_INFO)
+        return parse_event_ext(p, rec, flags);
+    return finish(p, rec, flags);
+}
+
+/* SYSTEM, COMPACT and PERFINFO: the hook id names group and type; PEBS index and PMC counters
+ * may follow the fixed header (B.7). */
+static etw_status parse_kernel(const uint8_t *p, etw_record *rec, const header_kind *k)
+{
+    EVENT_HEADER *h = &rec->er.EventHeader;
+    *h = (EVENT_HEADER){0};
+    if (k->kind == ETW_REC_PERFINFO) {
         /* No thread or process in the header: consumers see -1 for both. */
-        rec->thread_id = rec->process_id = 0xFFFFFFFFu;
-        rec->timestamp = etw_rd64(p + 8);
-        st = parse_kernel_ext(p, rec, k.fixed);
-        break;
-    case ETW_REC_FULL:
-        parse_classic_common(p, rec);
-        rec->payload_off = 0x30;
-        break;
-    case ETW_REC_INSTANCE:
-        parse_classic_common(p, rec);
+        h->ThreadId = h->ProcessId = 0xFFFFFFFFu;
+        h->TimeStamp.QuadPart = (LONGLONG)etw_rd64(p + 8);
+    } else {
+        h->ThreadId = etw_rd32(p + 8);
+        h->ProcessId = etw_rd32(p + 0x0C);
+        h->TimeStamp.QuadPart = (LONGLONG)etw_rd64(p + 0x10);
+        if (k->kind == ETW_REC_SYSTEM)
+            h->ProcessorTime = etw_rd64(p + 0x18);
+    }
+    uint16_t version = etw_rd16(p);
+    uint32_t ext = 0;
+    if (version & 0x8700) { /* PEBS index or PMC counters (most records have neither) */
+        rec->has_pebs = (version & 0x8000) != 0;
+        rec->pmc_count = (uint8_t)((version >> 8) & 7);
+        ext = kernel_ext_len(version);
+        if (k->fixed + ext > rec->size)
+            return ETW_E_REC_EXT;
+        rec->ext_count = (uint16_t)(rec->has_pebs + (rec->pmc_count ? 1 : 0));
+    }
+    rec->ext_off = k->fixed;
+    rec->ext_len = ext;
+    rec->payload_off = k->fixed + ext;
+    rec->hook_id = etw_rd16(p + 6);
+    h->EventDescriptor.Version = (UCHAR)(version & 0xFF);
+    h->EventDescriptor.Opcode = (UCHAR)(rec->hook_id & 0xFF);
+    const GUID *group = etw_kernel_group_ref(rec->hook_id);
+    if (group)
+        h->ProviderId = *group;
+    return finish(p, rec, k->flags);
+}
+
+/* EVENT_TRACE_HEADER (FULL) and EVENT_INSTANCE_GUID_HEADER (INSTANCE). */
+static etw_status parse_classic(const uint8_t *p, etw_record *rec, const header_kind *k)
+{
+    EVENT_HEADER *h = &rec->er.EventHeader;
+    *h = (EVENT_HEADER){0};
+    h->EventDescriptor.Opcode = p[4];
+    h->EventDescriptor.Level = p[5];
+    h->EventDescriptor.Version = (UCHAR)etw_rd16(p + 6);
+    h->ThreadId = etw_rd32(p + 8);
+    h->ProcessId = etw_rd32(p + 0x0C);
+    h->TimeStamp.QuadPart = (LONGLONG)etw_rd64(p + 0x10);
+    guid_at(&h->ProviderId, p + 0x18);
+    h->ProcessorTime = etw_rd64(p + 0x28);
+    if (k->kind == ETW_REC_INSTANCE) {
         rec->instance_off = 0x30;
         rec->ext_count = 1;
         rec->payload_off = 0x48;
-        break;
-    case ETW_REC_EVENT:
-        st = parse_event_header(p, rec);
-        break;
-    case ETW_REC_MESSAGE:
-        st = parse_message(p, rec);
-        break;
-    default:
-        rec->has_timestamp = 0;
-        rec->payload_off = rec->size;
-        break;
+    } else {
+        rec->payload_off = 0x30;
     }
+    return finish(p, rec, k->flags);
+}
+
+/* WPP: optional items follow the 8-byte header in a fixed order chosen by OptionFlags. */
+static etw_status parse_message(const uint8_t *p, etw_record *rec, const header_kind *k)
+{
+    USHORT flags = k->flags;
+    uint16_t opts = etw_rd16(p + 6);
+    uint32_t off = 8;
+    EVENT_HEADER *h = &rec->er.EventHeader;
+    *h = (EVENT_HEADER){0};
+    h->EventDescriptor.Id = etw_rd16(p + 4);
+    rec->is64 = (opts & ETW_MSG_POINTER64) != 0;
+    h->ThreadId = h->ProcessId = 0xFFFFFFFFu;
+    if (opts & ETW_MSG_SEQUENCE) {
+        if (!etw_range_ok(rec->size, off, 4))
+            return ETW_E_REC_SIZE;
+        rec->wpp_sequence = etw_rd32(p + off);
+        off += 4;
+    }
+    if (opts & ETW_MSG_COMPONENTID) {
+        if (!etw_range_ok(rec->size, off, 4))
+            return ETW_E_REC_SIZE;
+        h->ProviderId.Data1 = etw_rd32(p + off); /* the component id, as a GUID's first field */
+        off += 4;
+    } else if (opts & ETW_MSG_GUID) {
+        if (!etw_range_ok(rec->size, off, 16))
+            return ETW_E_REC_SIZE;
+        guid_at(&h->ProviderId, p + off);
+        off += 16;
+    }
+    if (opts & (ETW_MSG_TIMESTAMP | ETW_MSG_PERF_TIMESTAMP)) {
+        if (!etw_range_ok(rec->size, off, 8))
+            return ETW_E_REC_SIZE;
+        h->TimeStamp.QuadPart = (LONGLONG)etw_rd64(p + off);
+        rec->has_timestamp = (opts & ETW_MSG_TIMESTAMP) != 0;
+        off += 8;
+    }
+    if (opts & ETW_MSG_SYSTEMINFO) {
+        if (!etw_range_ok(rec->size, off, 8))
+            return ETW_E_REC_SIZE;
+        h->ThreadId = etw_rd32(p + off);
+        h->ProcessId = etw_rd32(p + off + 4);
+        off += 8;
+    }
+    rec->payload_off = off;
+    flags |= rec->is64 ? EVENT_HEADER_FLAG_64_BIT_HEADER : EVENT_HEADER_FLAG_32_BIT_HEADER;
+    return finish(p, rec, flags);
+}
+
+/* TIMED, ERROR and WNODE records: only their size is known. */
+static etw_status parse_skip(const uint8_t *p, etw_record *rec, const header_kind *k)
+{
+    rec->er.EventHeader = (EVENT_HEADER){0};
+    rec->has_timestamp = 0;
+    rec->payload_off = rec->size;
+    return finish(p, rec, k->flags);
+}
+
+/* A record parse refuses: everything zero but what the framing found. */
+__attribute__((noinline)) static etw_status refused(const uint8_t *p, size_t n, etw_record *rec,
+                                                    etw_status st, const header_kind *k)
+{
+    memset(rec, 0, sizeof *rec);
+    if (st == ETW_E_REC_SIZE || (st == ETW_E_REC_SHORT && n >= 8)) {
+        rec->size = etw_rd16(p + k->size_at);
+        rec->kind = k->kind;
+        rec->header_type = p[2];
+        rec->is64 = k->is64;
+        rec->has_timestamp = 1;
+    }
+    return st;
+}
+
+etw_status etw_record_parse(const uint8_t *p, size_t n, etw_record *rec)
+{
+    const header_kind *k = NULL;
+    uint16_t size;
+    etw_status st = frame(p, n, &k, &size);
     if (st != ETW_OK)
-        return st;
-    rec->payload_len = rec->size - rec->payload_off;
-    return ETW_OK;
+        return refused(p, n, rec, st, k);
+    /* What only some kinds set starts at zero (a fixed-size clear the compiler writes as a
+     * few wide stores); the EVENT_RECORD is each kind parser's. */
+    memset(&rec->size, 0, sizeof *rec - offsetof(etw_record, size));
+    rec->size = size;
+    rec->kind = k->kind;
+    rec->header_type = p[2];
+    rec->is64 = k->is64;
+    rec->has_timestamp = 1;
+    return k->parse(p, rec, k);
 }
 
 static void set_item(EVENT_HEADER_EXTENDED_DATA_ITEM *it, uint16_t type, const uint8_t *data,

@@ -33,24 +33,23 @@ typedef enum etw_record_kind {
 #define ETW_MSG_POINTER64 0x0080
 
 typedef struct etw_record {
+    /* The EVENT_RECORD a consumer gets, filled as far as the record itself says, once when
+     * it is parsed (the merge hands it over as it is): the EventHeader, with Flags but for
+     * EVENT_HEADER_FLAG_PROCESSOR_INDEX (a buffer's flag) and TimeStamp the raw session clock
+     * (0 when a WPP message has none), and UserData / UserDataLength (pointing into the bytes
+     * parsed). BufferContext, ExtendedData / ExtendedDataCount and UserContext are zero: the
+     * deliverer's. */
+    EVENT_RECORD er;
+    uint16_t size;         /* whole record, header included (EventHeader.Size) */
     uint8_t kind;          /* etw_record_kind */
     uint8_t header_type;   /* raw type byte (byte 2 of the marker) */
     uint8_t is64;          /* the producer's pointer size is 8 */
     uint8_t has_timestamp; /* WPP messages may carry none */
-    uint16_t size;         /* whole record, header included */
-    uint16_t hook_id;      /* SYSTEM/COMPACT/PERFINFO: group << 8 | type */
-    uint16_t flags;        /* EVENT_HEADER_FLAG_* as stored (EVENT_HEADER only) */
-    uint16_t event_property;
-    uint16_t ext_count;    /* extended items a consumer will see */
     uint8_t pmc_count;     /* SYSTEM/PERFINFO: PMC counters after the fixed header */
     uint8_t has_pebs;
-    uint32_t thread_id;
-    uint32_t process_id;
-    uint64_t timestamp;    /* raw session clock */
-    uint64_t cpu_time;     /* KernelTime | UserTime << 32 (or ProcessorTime) */
-    GUID provider;
-    GUID activity_id;
-    EVENT_DESCRIPTOR desc;
+    uint16_t hook_id;      /* SYSTEM/COMPACT/PERFINFO: group << 8 | type */
+    uint16_t flags;        /* EVENT_HEADER_FLAG_* as stored (EVENT_HEADER only) */
+    uint16_t ext_count;    /* extended items a consumer will see */
     uint32_t ext_off;      /* record-relative offsets of the stored extended data ... */
     uint32_t ext_len;
     uint32_t payload_off;  /* ... and of the payload */
@@ -73,7 +72,23 @@ etw_status etw_record_check(const uint8_t *p, size_t n, uint16_t *size);
 unsigned etw_record_ext_items(const etw_record *rec, const uint8_t *p,
                               EVENT_HEADER_EXTENDED_DATA_ITEM *items, unsigned cap);
 
-/* The provider GUID of a kernel event from its hook id (B.10.2). */
+/* The provider GUID of a kernel event from its hook id (B.10.2); all zero for a group without
+ * one. */
 GUID etw_kernel_group_guid(uint16_t hook_id);
+
+/* The same, inline (once per kernel event): the group's GUID, or NULL. */
+#define ETW_KERNEL_GROUPS 0x1F
+/* By group (kernel_groups.c); hidden like every symbol of the library but its API, said here
+ * so that the inline lookup below addresses it directly. */
+extern const GUID etw_kernel_groups[ETW_KERNEL_GROUPS] __attribute__((visibility("hidden")));
+static inline const GUID *etw_kernel_group_ref(uint16_t hook_id)
+{
+    /* The legacy image-load event (0x030A) was logged in the process group (3) but belongs
+     * to Image (0x14). */
+    if (hook_id == 0x030A)
+        return &etw_kernel_groups[0x14];
+    unsigned group = hook_id >> 8;
+    return group < ETW_KERNEL_GROUPS ? &etw_kernel_groups[group] : NULL;
+}
 
 #endif

@@ -1,19 +1,21 @@
 /* The merge heap (docs/design.md "One ProcessTrace call"): one entry per processor of every
  * session in the call that has a record ready, keyed by that record's (time, raw time, handle
- * position, processor). Each entry carries a copy of its key, so sifting reads only the heap's
- * own array (not each processor's entry in its session's table), and a processor only knows
- * whether it is in the heap (in_heap), not where: moving an entry writes nothing else. The
- * top's key is refreshed from its processor when its next record is loaded (fix_top). */
+ * position, processor). An entry is that key alone: the key's tie word names the session (its
+ * position in the call) and the processor slot, so sifting moves 24 bytes per step and reads
+ * nothing outside the heap's array, and a processor only knows whether it is in the heap
+ * (in_heap), not where. When the top processor loads its next record, the merge rewrites the
+ * top entry itself while that record still sorts first (merge.c, deliver_run), and calls
+ * etw_heap_sink_top once it does not; etw_heap_pop_top when the processor has none. */
 #include <stdlib.h>
 
 #include "session/run.h"
 
 static void sift_up(etw_run *r, size_t i)
 {
-    etw_heap_item it = r->heap[i];
+    etw_key it = r->heap[i];
     while (i > 0) {
         size_t parent = (i - 1) / 2;
-        if (!etw_key_less(&it.key, &r->heap[parent].key))
+        if (!etw_key_less(&it, &r->heap[parent]))
             break;
         r->heap[i] = r->heap[parent];
         i = parent;
@@ -21,57 +23,48 @@ static void sift_up(etw_run *r, size_t i)
     r->heap[i] = it;
 }
 
-static void sift_down(etw_run *r, size_t i)
+/* Moves `it` down from the top to its place; `c` is the top's smaller child (the runner-up). */
+void etw_heap_sink_top(etw_run *r, const etw_key *it, size_t c)
 {
-    etw_heap_item it = r->heap[i];
-    size_t len = r->heap_len;
+    etw_key *h = r->heap;
+    size_t len = r->heap_len, i = 0;
     for (;;) {
-        size_t c = 2 * i + 1;
+        if (!etw_key_less(&h[c], it))
+            break;
+        h[i] = h[c];
+        i = c;
+        c = 2 * i + 1;
         if (c >= len)
             break;
-        if (c + 1 < len && etw_key_less(&r->heap[c + 1].key, &r->heap[c].key))
+        if (c + 1 < len && etw_key_less(&h[c + 1], &h[c]))
             c++;
-        if (!etw_key_less(&r->heap[c].key, &it.key))
-            break;
-        r->heap[i] = r->heap[c];
-        i = c;
     }
-    r->heap[i] = it;
+    h[i] = *it;
 }
 
-int etw_heap_push(etw_run *r, etw_session *s, uint32_t slot)
+int etw_heap_push(etw_run *r, const etw_key *k)
 {
     if (r->heap_len == r->heap_cap) {
         size_t cap = r->heap_cap ? r->heap_cap * 2 : 64;
-        etw_heap_item *grown = realloc(r->heap, cap * sizeof *grown);
+        etw_key *grown = realloc(r->heap, cap * sizeof *grown);
         if (!grown)
             return -1;
         r->heap = grown;
         r->heap_cap = cap;
     }
-    etw_proc *p = &s->procs[slot];
-    p->in_heap = 1;
-    r->heap[r->heap_len] = (etw_heap_item){p->key, s, slot};
+    r->heap[r->heap_len] = *k;
     sift_up(r, r->heap_len++);
     return 0;
 }
 
-void etw_heap_fix_top(etw_run *r)
-{
-    etw_heap_item *top = &r->heap[0];
-    top->key = top->s->procs[top->slot].key;
-    /* Most of the time the same processor stays earliest: two comparisons, no moves. */
-    if ((r->heap_len < 2 || etw_key_less(&top->key, &r->heap[1].key)) &&
-        (r->heap_len < 3 || etw_key_less(&top->key, &r->heap[2].key)))
-        return;
-    sift_down(r, 0);
-}
-
 void etw_heap_pop_top(etw_run *r)
 {
-    r->heap[0].s->procs[r->heap[0].slot].in_heap = 0;
     if (--r->heap_len > 0) {
-        r->heap[0] = r->heap[r->heap_len];
-        sift_down(r, 0);
+        etw_key last = r->heap[r->heap_len];
+        size_t c = etw_heap_runner_up(r);
+        if (c == 0) /* one entry left: it is the top */
+            r->heap[0] = last;
+        else
+            etw_heap_sink_top(r, &last, c);
     }
 }

@@ -9,7 +9,7 @@
 
 #include "base/bytes.h"
 #include "base/decode_scope.h"
-#include "session/run.h"
+#include "session/deliver.h"
 
 static void release(etw_run *r);
 
@@ -129,19 +129,35 @@ static uint64_t waiter_seq(etw_run *r)
     return seq;
 }
 
-/* Delivers the top record and moves its processor on to the next one. */
-static void deliver_top(etw_run *r)
+/* Delivers the top record, then the same processor's next ones for as long as they stay the
+ * smallest key (below the runner-up's: the rest of the heap does not change meanwhile, so one
+ * comparison per event decides) and may go out without another look (below the bound, when
+ * there is one). Leaves the heap in order. */
+static void deliver_run(etw_run *r, const etw_key *bound)
 {
-    etw_heap_item top = r->heap[0];
-    etw_session *s = top.s;
-    etw_proc *p = &s->procs[top.slot];
-    etw_deliver(r, s, p);
-    p->head->cursor += (uint32_t)etw_align8(p->rec.size);
-    etw_proc_load(r, s, top.slot);
-    if (p->has_rec)
-        etw_heap_fix_top(r);
-    else
-        etw_heap_pop_top(r);
+    const etw_key *top = &r->heap[0];
+    etw_session *s = etw_key_session(r, top);
+    uint32_t slot = etw_key_slot(top);
+    etw_proc *p = &s->procs[slot];
+    size_t runner_up = etw_heap_runner_up(r);
+    for (;;) {
+        etw_deliver(r, s, p);
+        etw_proc_next(r, s, p, slot);
+        if (!p->has_rec) {
+            p->in_heap = 0;
+            etw_heap_pop_top(r);
+            return;
+        }
+        if (runner_up && !etw_key_less(&p->key, &r->heap[runner_up])) {
+            etw_heap_sink_top(r, &p->key, runner_up);
+            return;
+        }
+        if (r->bounds_changed | r->stop | r->nomem)
+            break;
+        if (bound && !etw_key_less(&p->key, bound))
+            break; /* release_from decides (the reorder window or the memory bound may force it) */
+    }
+    r->heap[0] = p->key;
 }
 
 /* Delivers every record that may go out now; returns the session that holds the rest back
@@ -157,11 +173,10 @@ static etw_session *release_from(etw_run *r)
         while (!r->bounds_changed) {
             if (!r->heap_len || r->stop || r->nomem)
                 return blocker;
-            const etw_heap_item *top = &r->heap[0];
-            const etw_key *k = &top->key;
-            if (blocker && !etw_key_less(k, &bound) && !forced(r, top->s, k))
+            const etw_key *k = &r->heap[0];
+            if (blocker && !etw_key_less(k, &bound) && !forced(r, etw_key_session(r, k), k))
                 return blocker;
-            deliver_top(r);
+            deliver_run(r, blocker ? &bound : NULL);
         }
     }
 }

@@ -13,10 +13,6 @@
 #include "base/bytes.h"
 #include "session/run.h"
 
-/* From how many processors with records in the merge the next record is prefetched (below,
- * the hardware prefetcher follows the buffers being read). */
-#define PREFETCH_FROM_PROCESSORS 8u
-
 /* Processor indexes are 11 bits (ETW_PROCESSOR_INDEX_MASK); a header may claim more. */
 #define MAX_PROCESSOR_SLOTS (ETW_PROCESSOR_INDEX_MASK + 2u)
 
@@ -103,22 +99,8 @@ void etw_proc_load(etw_run *r, etw_session *s, uint32_t slot)
         while (b->cursor + 4u <= b->hdr.filled && etw_rd32(b->data + b->cursor) != 0xFFFFFFFFu) {
             etw_status st = etw_record_parse(b->data + b->cursor, b->hdr.filled - b->cursor, &p->rec);
             if (st == ETW_OK && p->rec.kind != ETW_REC_SKIP) {
-                uint64_t ts = p->rec.has_timestamp ? p->rec.timestamp : p->last_ts;
-                p->rec.timestamp = ts;
-                p->last_ts = ts;
-                p->key.ft = slot == 0 ? INT64_MIN : etw_clock_to_filetime(&s->clock, ts);
-                p->key.raw = ts;
-                p->key.tie = etw_key_tie(s->index_in_call, slot);
-                p->has_rec = 1;
-                /* This processor's next record is parsed after the other processors' records
-                 * that sort before it: with many processors (many interleaved buffers, more
-                 * streams than the hardware prefetcher follows) ask for its first bytes now,
-                 * so that they are in cache by then. */
-                uint32_t next = b->cursor + (uint32_t)etw_align8(p->rec.size);
-                if (r->heap_len > PREFETCH_FROM_PROCESSORS && next + 64 < b->hdr.filled) {
-                    __builtin_prefetch(b->data + next);
-                    __builtin_prefetch(b->data + next + 64);
-                }
+                p->key.tie = etw_key_tie(s->index_in_call, slot); /* etw_proc_next keeps it */
+                etw_proc_keyed(r, s, p, slot);
                 return;
             }
             s->live.bad_records++;
@@ -205,6 +187,16 @@ void etw_session_integrate(etw_run *r, etw_session *s, etw_buf *b)
         return;
     }
     b->proc = slot;
+    b->context.ProcessorIndex = 0;
+    if (b->hdr.flags & ETW_BUFFER_FLAG_PROC_INDEX) {
+        b->context.ProcessorIndex = b->hdr.processor;
+        b->event_flags = EVENT_HEADER_FLAG_PROCESSOR_INDEX;
+    } else {
+        b->context.ProcessorNumber = (UCHAR)b->hdr.processor;
+        b->context.Alignment = 8;
+        b->event_flags = 0;
+    }
+    b->context.LoggerId = b->hdr.logger_id;
     p->seen = 1;
     if (slot == 0 && !s->header_seen) {
         /* Every processor the header announces may still send data: give each a slot now so
@@ -242,7 +234,11 @@ void etw_session_integrate(etw_run *r, etw_session *s, etw_buf *b)
             if (!p->has_rec)
                 return;
         }
-        if (p->has_rec && !p->in_heap && etw_heap_push(r, s, slot) != 0)
-            r->nomem = 1;
+        if (p->has_rec && !p->in_heap) {
+            if (etw_heap_push(r, &p->key) != 0)
+                r->nomem = 1;
+            else
+                p->in_heap = 1;
+        }
     }
 }

@@ -3,18 +3,13 @@
 #ifndef ETWIRE_SESSION_RUN_H
 #define ETWIRE_SESSION_RUN_H
 
+#include "base/bytes.h"
 #include "session/session.h"
-
-typedef struct etw_heap_item {
-    etw_key key; /* a copy of the processor's key (heap.c) */
-    etw_session *s;
-    uint32_t slot;
-} etw_heap_item;
 
 typedef struct etw_run {
     etw_session **sessions;
     unsigned count;
-    etw_heap_item *heap;
+    etw_key *heap;  /* heap.c: the keys of the processors with a record ready */
     size_t heap_len, heap_cap;
     etw_waiter waiter;
     int64_t start_ft, end_ft; /* delivery window (INT64_MIN / INT64_MAX when absent) */
@@ -29,22 +24,101 @@ typedef struct etw_run {
 } etw_run;
 
 /* heap.c */
-int etw_heap_push(etw_run *r, etw_session *s, uint32_t slot);
-/* The top's processor loaded its next record (its key changed). */
-void etw_heap_fix_top(etw_run *r);
+int etw_heap_push(etw_run *r, const etw_key *k);
+/* The top's processor loaded its next record, whose key k may sort after the runner-up's (at
+ * runner_up, nonzero, from etw_heap_runner_up): the top entry becomes k, moved down to its
+ * place. */
+void etw_heap_sink_top(etw_run *r, const etw_key *k, size_t runner_up);
 void etw_heap_pop_top(etw_run *r);
+
+/* Where the second-smallest key is (1 or 2); 0 when the top is alone. heap_len > 0. */
+static inline size_t etw_heap_runner_up(const etw_run *r)
+{
+    if (r->heap_len < 3)
+        return r->heap_len - 1;
+    return etw_key_less(&r->heap[2], &r->heap[1]) ? 2 : 1;
+}
+
+/* The session and processor slot a heap key belongs to. */
+static inline etw_session *etw_key_session(const etw_run *r, const etw_key *k)
+{
+    return r->sessions[k->tie >> 32];
+}
+
+static inline uint32_t etw_key_slot(const etw_key *k)
+{
+    return (uint32_t)k->tie;
+}
 
 /* merge.c */
 etw_status etw_run_process(etw_run *r);
 
 /* procs.c: the processor table and the bound on what unseen data may still hold. */
 etw_proc *etw_proc_slot(etw_session *s, uint32_t slot);
+/* Loads the record at the cursor of p's active buffer, or the first deliverable one after it
+ * (reporting bad records, moving on to p's next buffer); has_rec 0 when p has none now. */
 void etw_proc_load(etw_run *r, etw_session *s, uint32_t slot);
+
+/* From how many processors with records in the merge the next record is prefetched (below,
+ * the hardware prefetcher follows the buffers being read). */
+#define ETW_PREFETCH_FROM_PROCESSORS 8u
+
+/* etw_clock_to_filetime(&s->clock, ts), its common case inline (session.h, fast_lo). */
+static inline int64_t etw_proc_filetime(const etw_session *s, uint64_t ts)
+{
+    if (ts - s->fast_lo <= s->fast_span)
+        return (int64_t)(ts + s->fast_shift);
+    return etw_clock_to_filetime(&s->clock, ts);
+}
+
+/* p->rec was just parsed at the cursor of p's active buffer: its merge key, and what its
+ * consumer sees that the record does not say (deliver.h hands p->rec.er over). */
+static inline void etw_proc_keyed(etw_run *r, etw_session *s, etw_proc *p, uint32_t slot)
+{
+    EVENT_RECORD *er = &p->rec.er;
+    uint64_t ts = p->rec.has_timestamp ? (uint64_t)er->EventHeader.TimeStamp.QuadPart : p->last_ts;
+    p->last_ts = ts;
+    int64_t ft = etw_proc_filetime(s, ts);
+    p->key.ft = slot == 0 ? INT64_MIN : ft;
+    p->key.raw = ts;
+    p->has_rec = 1;
+    const etw_buf *b = p->head;
+    er->EventHeader.TimeStamp.QuadPart = s->raw_timestamp ? (LONGLONG)ts : ft;
+    er->EventHeader.Flags |= b->event_flags;
+    er->BufferContext = b->context;
+    er->UserContext = s->record_ctx;
+    /* This processor's next record is parsed after the other processors' records that sort
+     * before it: with many processors (many interleaved buffers, more streams than the
+     * hardware prefetcher follows) ask for its first bytes now, so that they are in cache by
+     * then. */
+    uint32_t next = b->cursor + (uint32_t)etw_align8(p->rec.size);
+    if (r->heap_len > ETW_PREFETCH_FROM_PROCESSORS && next + 64 < b->hdr.filled) {
+        __builtin_prefetch(b->data + next);
+        __builtin_prefetch(b->data + next + 64);
+    }
+}
+
+/* p's record went out: p moves to its next one. The common case, a good record further in the
+ * same buffer, is handled here; etw_proc_load does the rest. */
+static inline void etw_proc_next(etw_run *r, etw_session *s, etw_proc *p, uint32_t slot)
+{
+    etw_buf *b = p->head;
+    uint32_t at = b->cursor + (uint32_t)etw_align8(p->rec.size);
+    b->cursor = at;
+    if (at + 4u <= b->hdr.filled && etw_rd32(b->data + at) != 0xFFFFFFFFu &&
+        etw_record_parse(b->data + at, b->hdr.filled - at, &p->rec) == ETW_OK &&
+        p->rec.kind != ETW_REC_SKIP) {
+        etw_proc_keyed(r, s, p, slot);
+        return;
+    }
+    etw_proc_load(r, s, slot);
+}
+
 void etw_session_integrate(etw_run *r, etw_session *s, etw_buf *b);
 void etw_session_bound(const etw_session *s, etw_key *bound, int *none);
 
-/* deliver.c */
-void etw_deliver(etw_run *r, etw_session *s, etw_proc *p);
+/* deliver.c: the callbacks of the classic (EVENT_TRACE) form. */
+void etw_deliver_classic(etw_session *s, const etw_proc *p, EVENT_RECORD *er);
 
 /* complete.c */
 void etw_complete_ready(etw_run *r, etw_session *s);

@@ -75,6 +75,27 @@ void etw_session_report(etw_session *s, etw_status st, uint64_t buffer_index, ui
     etw_report_to(s->diag_cb, s->diag_ctx, st, buffer_index, offset, record_offset, detail);
 }
 
+/* The raw times whose FILETIME is start + (ts - ts0) exactly (a 10 MHz clock: FILETIME ticks)
+ * and cannot overflow: within 2^62 of ts0, with |start| below 2^62. Other clocks take
+ * etw_clock_to_filetime for every time but 0. */
+static void fast_clock_init(etw_session *s)
+{
+    const etw_clock *c = &s->clock;
+    const uint64_t reach = 1ull << 62;
+    if (c->frequency == 10000000u && c->start_filetime > -(int64_t)reach &&
+        c->start_filetime < (int64_t)reach) {
+        uint64_t lo = c->ts0 >= reach ? c->ts0 - reach : 0;
+        uint64_t hi = c->ts0 <= UINT64_MAX - reach ? c->ts0 + reach : UINT64_MAX;
+        s->fast_lo = lo;
+        s->fast_span = hi - lo;
+        s->fast_shift = (uint64_t)c->start_filetime - c->ts0;
+    } else {
+        s->fast_lo = 0;
+        s->fast_span = 0;
+        s->fast_shift = (uint64_t)etw_clock_to_filetime(c, 0);
+    }
+}
+
 /* The first buffer defines the trace: pointer size, clock, processors (B.9, C.3.4). */
 static etw_status take_header(etw_session *s, const uint8_t *p, const etw_buffer_header *h)
 {
@@ -103,7 +124,9 @@ static etw_status take_header(etw_session *s, const uint8_t *p, const etw_buffer
     s->header.LoggerName = names;
     s->header.LogFileName = names + ln + 1;
     etw_clock_init(&s->clock, s->header.ReservedFlags, (uint64_t)s->header.PerfFreq.QuadPart,
-                   s->header.CpuSpeedInMHz, s->header.StartTime.QuadPart, rec.timestamp);
+                   s->header.CpuSpeedInMHz, s->header.StartTime.QuadPart,
+                   (uint64_t)rec.er.EventHeader.TimeStamp.QuadPart);
+    fast_clock_init(s);
     s->stats.EventsLost = s->header.EventsLost;
     /* Which MS-XCA format compressed buffers use: the header buffer's State word names it when
      * it holds a format number (docs/format/compression.md); every real file seen says 3. */

@@ -34,6 +34,8 @@ struct etw_buf {
     uint64_t offset;       /* byte offset in the file or stream */
     uint32_t cursor;       /* next record */
     uint32_t proc;         /* slot in the session's processor table */
+    ETW_BUFFER_CONTEXT context; /* what its events' EVENT_RECORD.BufferContext says */
+    USHORT event_flags;    /* EVENT_HEADER_FLAG_PROCESSOR_INDEX when the buffer has it */
     uint8_t events_done;
     uint8_t last_of_proc;  /* a file knows no later buffer of this processor follows */
     uint8_t lost;          /* lose_late dropped it: no BufferCallback, counted in BuffersLost */
@@ -126,6 +128,9 @@ typedef struct etw_session {
     TRACE_LOGFILE_HEADER header; /* with LoggerName / LogFileName pointing into names */
     WCHAR *names;
     etw_clock clock;
+    /* etw_clock_to_filetime's common case precomputed (run.h, etw_proc_filetime): a raw time
+     * ts in [fast_lo, fast_lo + fast_span] converts to ts + fast_shift (mod 2^64). */
+    uint64_t fast_lo, fast_span, fast_shift;
     int compression;             /* MS-XCA format of compressed buffers (format/xca.h) */
 
     /* (mu) buffers accepted but not yet taken by ProcessTrace, and the session's state. */
@@ -139,6 +144,11 @@ typedef struct etw_session {
     int observed;    /* someone sees whole buffers (etw_session_wants_buffers), so they complete
                         in flush order; set when ProcessTrace starts */
     int merges;      /* there is an event callback (etw_session_wants_events); set likewise */
+    /* Set likewise (etw_session_pick_callback): the EVENT_RECORD callback and its context,
+     * whichever API form gave them; NULL when events go to a classic EventCallback. */
+    PEVENT_RECORD_CALLBACK record_cb;
+    void *record_ctx;
+    void (*event_hook)(const EVENT_RECORD *er); /* hooks->event, or NULL */
     etw_waiter *waiter;
     ETWIRE_SESSION_STATS stats; /* (mu) for the counters AddBuffer touches */
 
@@ -208,6 +218,9 @@ void etw_session_report(etw_session *s, etw_status st, uint64_t buffer_index, ui
 int etw_session_wants_buffers(const etw_session *s);
 /* Whether the session has an event callback (otherwise buffers are done on arrival). */
 int etw_session_wants_events(const etw_session *s);
+/* Sets record_cb, record_ctx and event_hook from the callbacks the session was opened with
+ * and its hooks. */
+void etw_session_pick_callback(etw_session *s);
 /* Copies the ProcessTrace-only counters into stats; the caller holds mu. */
 void etw_session_fold_live(etw_session *s);
 /* Gives a buffer's decompressed copy back for reuse; the caller holds mu. */

@@ -80,6 +80,7 @@ ETWIRE_API ULONG WMIAPI ProcessTrace(PROCESSTRACE_HANDLE *HandleArray, ULONG Han
         etw_session *s = sessions[i];
         s->observed = etw_session_wants_buffers(s);
         s->merges = etw_session_wants_events(s);
+        etw_session_pick_callback(s);
         if (s->src.ops->begin)
             st = s->src.ops->begin(s->src.impl, s, s->processed);
     }

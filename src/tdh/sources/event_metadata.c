@@ -83,10 +83,10 @@ static int seen_before(const EVENT_RECORD *rec)
     return 0;
 }
 
-int etw_metadata_observe(const EVENT_RECORD *rec)
+/* An EventSource manifest chunk or a MetaData event, maybe (etw_metadata_observe's first look
+ * passed). Apart, so that the first look saves no registers: it runs on every event. */
+__attribute__((noinline)) static int observe_candidate(const EVENT_RECORD *rec)
 {
-    if (!rec)
-        return 0;
     if (rec->EventHeader.EventDescriptor.Id == 0xFFFE)
         return seen_before(rec) ? 0 : etw_eventsource_observe(rec);
     /* Called several times per event (session hook, filter, decoder): the first four bytes of
@@ -100,4 +100,12 @@ int etw_metadata_observe(const EVENT_RECORD *rec)
     case 33: return learn_map_info(p, rec->UserDataLength);
     default: return 0;
     }
+}
+
+int etw_metadata_observe(const EVENT_RECORD *rec)
+{
+    if (!rec || (rec->EventHeader.EventDescriptor.Id != 0xFFFE &&
+                 rec->EventHeader.ProviderId.Data1 != etw_metadata_guid.Data1))
+        return 0;
+    return observe_candidate(rec);
 }
