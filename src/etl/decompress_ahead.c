@@ -2,9 +2,12 @@
 #include "etl/decompress_ahead.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <etwire/evntrace.h>
@@ -13,11 +16,28 @@
 #include "format/xca.h"
 
 /* Buffers decoded ahead at most: enough to cover the reader's departures from the guessed
- * order (on net.4.5.2.x86.etl 13 of 275 buffers are asked for 5-12 places earlier than
- * guessed) and the thread's delays, few enough to stay in cache: at most AHEAD_BYTES of
- * decompressed buffers, and at least two. */
-#define AHEAD_SLOTS 8
-#define AHEAD_BYTES ((size_t)1 << 20)
+ * order (on net.4.5.2.x86.etl 95 of 275 buffers are asked for 1-12 places earlier than
+ * guessed) after the thread slept until a quarter were free, few enough to stay in the
+ * shared cache: at most AHEAD_BYTES of decompressed buffers, and at least two. With 8 or 16
+ * slots a third of the buffers were not ready when asked for. */
+#define AHEAD_SLOTS 32
+#define AHEAD_BYTES ((size_t)2 << 20)
+
+/* A reader that finds its buffer being decoded waits for it rather than decoding it a second
+ * time (that was a third of the buffers, all decoded twice, when this was measured slower than
+ * no thread), but only while the thread can still be on a processor: up to twice the thread's
+ * usual time per buffer (30-50 us for 64 KiB) since it started, at most BUSY_WAIT_NS. A
+ * thread that takes longer was preempted (a busy machine), and the reader does the buffer
+ * itself. */
+#define BUSY_WAIT_NS 150000
+
+/* A thread with all its slots full polls for a free one this long before it sleeps: the reader
+ * takes a buffer every 30-50 us, and waking a sleeping thread on a busy machine was measured
+ * to take milliseconds (the thread is queued behind other processes), during which the reader
+ * decodes every buffer itself. Only a thread that is ahead polls, for at most this long, and
+ * it yields the processor between polls: spinning in place cost a busy machine's processes
+ * (the reader among them) 4-5 ms of processor time per run of net.4.5.2.x86.etl. */
+#define FULL_SPIN_NS 400000
 
 enum { SLOT_FREE, SLOT_WORKING, SLOT_READY };
 
@@ -25,6 +45,7 @@ typedef struct ahead_slot {
     size_t entry;
     uint32_t rank; /* the entry's place in the guessed order */
     int state;
+    uint64_t started; /* WORKING since (monotonic ns) */
     int abandoned; /* WORKING, but the reader came and did it itself */
     uint8_t *out;  /* the decompressed buffer (READY), handed over by take */
 } ahead_slot;
@@ -47,20 +68,96 @@ struct etw_ahead {
     uint8_t *taken;  /* per entry: claimed by the thread or asked for by the reader */
     ahead_slot slots[AHEAD_SLOTS];
     size_t nslots;
-    int stop;
+    size_t nfree;    /* slots FREE */
+    int sleeping;    /* the thread waits for free slots: woken when wake_at are */
+    unsigned takes;  /* counts take() calls, read by the spinning thread (atomic) */
+    uint64_t usual_ns; /* the thread's time per buffer (a moving average) */
+    size_t wake_at;
+    int stop;        /* read and written atomically: the polling thread reads it unlocked */
     etw_ahead_counts counts;
-    /* The thread's own: */
-    uint8_t *raw;
+    uint8_t *given[AHEAD_SLOTS]; /* blocks handed back by the reader (give), for the thread */
+    size_t ngiven;
+    /* The thread's own, and the reader's when it helps (take): */
+    uint8_t *raw, *reader_raw;
     size_t raw_size;
 };
 
-/* Off unless asked for: on the shared two-vCPU machine where it was measured (docs/
- * benchmarks.md) the thread seldom found a free processor, and no whole-process gain could be
- * shown, so it is not paid for (about 1 MB of memory, a thread) by default. */
-int etw_ahead_wanted(void)
+/* ETWIRE_DECOMPRESS_AHEAD=0 never, =1 always (tests use it on small files). Unset: when the
+ * file has enough compressed buffers to pay for starting a thread (about 50 us, and its 2 MiB
+ * of slots; AHEAD_MIN_BUFFERS buffers take about 1 ms to decode) and a processor is free to
+ * run it now. On the shared 2-vCPU machine where this was measured (docs/benchmarks.md) the
+ * thread saved 13-19% of the time when a processor was free, and cost up to a tenth
+ * when others' work kept both busy: it was then preempted for milliseconds at a time while the
+ * reader decoded most buffers anyway. Others' work comes in bursts of seconds, a process that
+ * reads a trace lasts milliseconds: whether a processor is free now (Linux: the count of
+ * runnable threads in /proc/loadavg, this one included) predicts the run; the load average
+ * (minutes) does not. */
+#define AHEAD_MIN_BUFFERS 32
+
+/* Whether fewer threads are runnable now than there are processors; 1 when unknown. */
+static int processor_free(long cpus)
+{
+    int fd = open("/proc/loadavg", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 1;
+    char text[128];
+    ssize_t n = read(fd, text, sizeof text - 1);
+    close(fd);
+    if (n <= 0)
+        return 1;
+    text[n] = 0;
+    /* "0.52 0.61 0.70 2/345 6789": the fourth field is runnable/total. */
+    const char *p = text;
+    for (int field = 0; field < 3 && p; field++) {
+        p = strchr(p, ' ');
+        if (p)
+            p++;
+    }
+    if (!p || *p < '0' || *p > '9')
+        return 1;
+    long running = strtol(p, NULL, 10);
+    return running < cpus;
+}
+
+int etw_ahead_wanted(size_t compressed_buffers)
 {
     const char *env = getenv("ETWIRE_DECOMPRESS_AHEAD");
-    return env && *env && *env != '0';
+    if (env && *env)
+        return *env != '0';
+    if (compressed_buffers < AHEAD_MIN_BUFFERS)
+        return 0;
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    return cpus > 1 && processor_free(cpus);
+}
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
+
+/* Called and returning with mu held: polls, without the lock, until the reader takes another
+ * buffer (which may free a slot), stop is asked for, or FULL_SPIN_NS passed. */
+static void spin_for_take(etw_ahead *a)
+{
+    unsigned seen = __atomic_load_n(&a->takes, __ATOMIC_ACQUIRE);
+    pthread_mutex_unlock(&a->mu);
+    uint64_t until = now_ns() + FULL_SPIN_NS;
+    for (;;) {
+        sched_yield();
+        if (__atomic_load_n(&a->takes, __ATOMIC_ACQUIRE) != seen ||
+            __atomic_load_n(&a->stop, __ATOMIC_ACQUIRE) || now_ns() >= until)
+            break;
+    }
+    pthread_mutex_lock(&a->mu);
 }
 
 /* When events are merged, a processor's next buffer is wanted when the one before it is used
@@ -110,13 +207,13 @@ static int build_order(etw_ahead *a, uint32_t nprocs, int merged)
 }
 
 /* Reads and decompresses one entry into out (out_size bytes); 0 on success. */
-static int decode_entry(etw_ahead *a, const etw_file_entry *e, uint8_t *out)
+static int decode_entry(etw_ahead *a, const etw_file_entry *e, uint8_t *raw, uint8_t *out)
 {
     size_t want = e->size, got = 0;
     if (want > a->raw_size || want < ETW_BUFFER_HEADER_SIZE)
         return -1;
     while (got < want) {
-        ssize_t n = pread(a->fd, a->raw + got, want - got, (off_t)(e->offset + got));
+        ssize_t n = pread(a->fd, raw + got, want - got, (off_t)(e->offset + got));
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
@@ -124,14 +221,14 @@ static int decode_entry(etw_ahead *a, const etw_file_entry *e, uint8_t *out)
         got += (size_t)n;
     }
     etw_buffer_header h;
-    if (etw_buffer_header_parse(a->raw, want, &h) != ETW_OK ||
+    if (etw_buffer_header_parse(raw, want, &h) != ETW_OK ||
         !(h.flags & ETW_BUFFER_FLAG_COMPRESSED) || h.filled < ETW_BUFFER_HEADER_SIZE ||
         h.filled > a->out_size)
         return -1;
     size_t stored = h.buffer_size < want ? h.buffer_size : want, out_n = 0;
-    memcpy(out, a->raw, ETW_BUFFER_HEADER_SIZE);
+    memcpy(out, raw, ETW_BUFFER_HEADER_SIZE);
     size_t expect = h.filled - ETW_BUFFER_HEADER_SIZE;
-    if (etw_xca_decompress(a->format, a->raw + ETW_BUFFER_HEADER_SIZE,
+    if (etw_xca_decompress(a->format, raw + ETW_BUFFER_HEADER_SIZE,
                            stored - ETW_BUFFER_HEADER_SIZE, out + ETW_BUFFER_HEADER_SIZE, expect,
                            &out_n) != ETW_XCA_OK ||
         out_n != expect)
@@ -152,6 +249,7 @@ static ahead_slot *free_slot(etw_ahead *a)
         ahead_slot *slot = &a->slots[i];
         if (slot->state == SLOT_READY && slot->rank + a->nslots < a->reader_rank) {
             slot->state = SLOT_FREE;
+            a->nfree++;
             a->counts.dropped++;
             return slot;
         }
@@ -159,41 +257,89 @@ static ahead_slot *free_slot(etw_ahead *a)
     return NULL;
 }
 
+/* Whether a slot could be given up now (see free_slot). */
+static int stale_slot(const etw_ahead *a)
+{
+    for (size_t i = 0; i < a->nslots; i++)
+        if (a->slots[i].state == SLOT_READY && a->slots[i].rank + a->nslots < a->reader_rank)
+            return 1;
+    return 0;
+}
+
+/* Under mu: the next entry in the guessed order not taken yet, claimed into a free slot (to
+ * be decoded by whoever claimed it, with work_slot); NULL when there is none or no slot. */
+static ahead_slot *claim_next(etw_ahead *a)
+{
+    while (a->cursor < a->norder && a->taken[a->order[a->cursor]])
+        a->cursor++;
+    if (a->cursor == a->norder)
+        return NULL;
+    ahead_slot *slot = free_slot(a);
+    if (!slot)
+        return NULL;
+    size_t entry = a->order[a->cursor++];
+    a->taken[entry] = 1;
+    slot->entry = entry;
+    slot->rank = a->rank[entry];
+    slot->state = SLOT_WORKING;
+    a->nfree--;
+    slot->abandoned = 0;
+    slot->started = now_ns();
+    if (!slot->out && a->ngiven)
+        slot->out = a->given[--a->ngiven];
+    return slot;
+}
+
+/* Decodes a claimed slot's entry with mu released (raw: the caller's read buffer) and
+ * publishes the result. Called and returns with mu held. */
+static void work_slot(etw_ahead *a, ahead_slot *slot, uint8_t *raw, int by_thread)
+{
+    uint8_t *out = slot->out; /* nobody else touches a WORKING slot's block */
+    const etw_file_entry *e = &a->entries[slot->entry];
+    pthread_mutex_unlock(&a->mu);
+
+    if (!out)
+        out = malloc(a->out_size);
+    int ok = out && decode_entry(a, e, raw, out) == 0;
+    uint64_t took = now_ns() - slot->started;
+
+    pthread_mutex_lock(&a->mu);
+    slot->out = out;
+    if (by_thread)
+        a->usual_ns = (a->usual_ns * 7 + took) / 8;
+    /* A buffer that cannot be done (or not compressed: never asked for) frees its slot at
+     * once; the reader finds no slot for it and does it itself. */
+    slot->state = ok && !slot->abandoned ? SLOT_READY : SLOT_FREE;
+    a->nfree += slot->state == SLOT_FREE;
+    if (!ok)
+        a->counts.failed++;
+    pthread_cond_broadcast(&a->changed); /* a reader may wait for this slot */
+}
+
 static void *ahead_main(void *arg)
 {
     etw_ahead *a = arg;
     pthread_mutex_lock(&a->mu);
-    for (;;) {
-        while (a->cursor < a->norder && a->taken[a->order[a->cursor]])
-            a->cursor++;
-        if (a->stop || a->cursor == a->norder)
-            break;
-        ahead_slot *slot = free_slot(a);
-        if (!slot) {
-            pthread_cond_wait(&a->changed, &a->mu);
+    while (!__atomic_load_n(&a->stop, __ATOMIC_ACQUIRE)) {
+        ahead_slot *slot = claim_next(a);
+        if (!slot && a->cursor < a->norder) {
+            spin_for_take(a);
+            slot = claim_next(a);
+        }
+        if (slot) {
+            work_slot(a, slot, a->raw, 1);
             continue;
         }
-        size_t entry = a->order[a->cursor++];
-        a->taken[entry] = 1;
-        slot->entry = entry;
-        slot->rank = a->rank[entry];
-        slot->state = SLOT_WORKING;
-        slot->abandoned = 0;
-        uint8_t *out = slot->out;
-        pthread_mutex_unlock(&a->mu);
-
-        if (!out)
-            out = malloc(a->out_size);
-        int ok = out && decode_entry(a, &a->entries[entry], out) == 0;
-
-        pthread_mutex_lock(&a->mu);
-        slot->out = out;
-        /* A buffer the thread cannot do (or not compressed: never asked for) frees its slot
-         * at once; the reader finds no slot for it and does it itself. */
-        slot->state = ok && !slot->abandoned ? SLOT_READY : SLOT_FREE;
-        if (!ok)
-            a->counts.failed++;
-        pthread_cond_broadcast(&a->changed);
+        if (a->cursor == a->norder)
+            break;
+        /* All slots full: sleep until several are free, so that the reader wakes the thread
+         * once per few buffers, not for each (a wake-up is a system call for the reader and
+         * a scheduling delay for the thread). */
+        a->sleeping = 1;
+        while (!__atomic_load_n(&a->stop, __ATOMIC_ACQUIRE) && a->nfree < a->wake_at &&
+               !stale_slot(a))
+            pthread_cond_wait(&a->changed, &a->mu);
+        a->sleeping = 0;
     }
     pthread_mutex_unlock(&a->mu);
     return NULL;
@@ -215,12 +361,16 @@ etw_ahead *etw_ahead_start(int fd, const etw_file_entry *entries, size_t count, 
     a->out_size = out_size;
     a->nslots = AHEAD_BYTES / out_size;
     a->nslots = a->nslots < 2 ? 2 : a->nslots > AHEAD_SLOTS ? AHEAD_SLOTS : a->nslots;
+    a->nfree = a->nslots;
+    a->usual_ns = 50000;
+    a->wake_at = a->nslots / 4;
     for (size_t i = 1; i < count; i++)
         if (entries[i].size > a->raw_size)
             a->raw_size = entries[i].size;
     a->raw = malloc(a->raw_size ? a->raw_size : 1);
+    a->reader_raw = malloc(a->raw_size ? a->raw_size : 1);
     a->taken = calloc(count, 1);
-    if (!a->raw || !a->taken || build_order(a, nprocs, merged) != 0)
+    if (!a->raw || !a->reader_raw || !a->taken || build_order(a, nprocs, merged) != 0)
         goto fail;
     if (pthread_mutex_init(&a->mu, NULL) != 0)
         goto fail;
@@ -236,6 +386,7 @@ etw_ahead *etw_ahead_start(int fd, const etw_file_entry *entries, size_t count, 
     return a;
 fail:
     free(a->raw);
+    free(a->reader_raw);
     free(a->taken);
     free(a->order);
     free(a->rank);
@@ -249,29 +400,57 @@ uint8_t *etw_ahead_take(etw_ahead *a, size_t index)
         return NULL;
     uint8_t *result = NULL;
     pthread_mutex_lock(&a->mu);
-    if (index > 0 && a->rank[index] > a->reader_rank) {
+    if (index > 0 && a->rank[index] > a->reader_rank)
         a->reader_rank = a->rank[index];
-        pthread_cond_broadcast(&a->changed); /* slots may have gone stale */
-    }
     ahead_slot *slot = NULL;
     for (size_t i = 0; i < a->nslots; i++)
         if (a->slots[i].state != SLOT_FREE && a->slots[i].entry == index)
             slot = &a->slots[i];
+    if (slot && slot->state == SLOT_WORKING) {
+        /* Being decoded: wait for it while the thread is plausibly on a processor (see
+         * BUSY_WAIT_NS). While it has long to go, the reader decodes the next buffer the thread
+         * would have taken instead of idling: when the thread is the slower of the two (the
+         * events of a buffer take less time than decoding it), this shares the decoding
+         * between them. The lock is dropped while polling, so the thread can finish. The
+         * reader does not yield: on a busy machine that can cost it a whole time slice. */
+        uint64_t wait = 2 * a->usual_ns < BUSY_WAIT_NS ? 2 * a->usual_ns : BUSY_WAIT_NS;
+        uint64_t deadline = slot->started + wait, help_until = slot->started + a->usual_ns * 2 / 3;
+        while (slot->state == SLOT_WORKING && slot->entry == index) {
+            uint64_t now = now_ns();
+            if (now >= deadline)
+                break;
+            ahead_slot *help = now < help_until ? claim_next(a) : NULL;
+            if (help) {
+                work_slot(a, help, a->reader_raw, 0);
+                a->counts.helped++;
+                continue;
+            }
+            pthread_mutex_unlock(&a->mu);
+            for (int k = 0; k < 64; k++)
+                cpu_relax();
+            pthread_mutex_lock(&a->mu);
+        }
+        if (slot->entry != index || slot->state == SLOT_FREE)
+            slot = NULL; /* the thread could not do it (failed): the reader will */
+    }
     if (!slot) {
         a->taken[index] = 1; /* the thread must not start it now */
         a->counts.missed++;
     } else if (slot->state == SLOT_WORKING) {
-        /* Not waited for: on a busy machine the thread may be off the processor for a whole
-         * time slice, and decoding a buffer takes a few tens of microseconds. */
+        /* Not waited for longer: on a busy machine the thread may be off the processor for a
+         * whole time slice. */
         slot->abandoned = 1;
         a->counts.busy++;
     } else {
         result = slot->out;
         slot->out = NULL;
         slot->state = SLOT_FREE;
+        a->nfree++;
         a->counts.ready++;
-        pthread_cond_broadcast(&a->changed);
     }
+    __atomic_fetch_add(&a->takes, 1, __ATOMIC_RELEASE);
+    if (a->sleeping && (a->nfree >= a->wake_at || stale_slot(a)))
+        pthread_cond_broadcast(&a->changed);
     pthread_mutex_unlock(&a->mu);
     return result;
 }
@@ -281,19 +460,36 @@ void etw_ahead_stop(etw_ahead *a)
     if (!a)
         return;
     pthread_mutex_lock(&a->mu);
-    a->stop = 1;
+    __atomic_store_n(&a->stop, 1, __ATOMIC_RELEASE);
     pthread_cond_broadcast(&a->changed);
     pthread_mutex_unlock(&a->mu);
     pthread_join(a->thread, NULL);
     for (size_t i = 0; i < a->nslots; i++)
         free(a->slots[i].out);
+    while (a->ngiven)
+        free(a->given[--a->ngiven]);
     pthread_cond_destroy(&a->changed);
     pthread_mutex_destroy(&a->mu);
     free(a->raw);
+    free(a->reader_raw);
     free(a->taken);
     free(a->order);
     free(a->rank);
     free(a);
+}
+
+int etw_ahead_give(etw_ahead *a, uint8_t *block)
+{
+    if (!a || !block)
+        return 0;
+    int kept = 0;
+    pthread_mutex_lock(&a->mu);
+    if (a->ngiven < a->nslots) {
+        a->given[a->ngiven++] = block;
+        kept = 1;
+    }
+    pthread_mutex_unlock(&a->mu);
+    return kept;
 }
 
 int etw_ahead_merged(const etw_ahead *a)
@@ -315,7 +511,8 @@ void etw_ahead_settle(etw_ahead *a)
         size_t c = a->cursor;
         while (c < a->norder && a->taken[a->order[c]])
             c++;
-        if (!working && (!free_slots || c == a->norder || a->stop))
+        if (!working && (!free_slots || a->sleeping || c == a->norder ||
+                         __atomic_load_n(&a->stop, __ATOMIC_ACQUIRE)))
             break;
         pthread_cond_wait(&a->changed, &a->mu);
     }
@@ -324,7 +521,7 @@ void etw_ahead_settle(etw_ahead *a)
 
 etw_ahead_counts etw_ahead_counts_of(etw_ahead *a)
 {
-    etw_ahead_counts c = {0, 0, 0, 0, 0};
+    etw_ahead_counts c = {0, 0, 0, 0, 0, 0};
     if (!a)
         return c;
     pthread_mutex_lock(&a->mu);

@@ -9,6 +9,7 @@
 
 #include "etl/decompress_ahead.h"
 #include "etl/file_source.h"
+#include "format/buffer_header.h"
 
 static etw_status count_buffers(etw_file_source *f, etw_session *s)
 {
@@ -29,7 +30,7 @@ static void start_ahead(etw_file_source *f, etw_session *s, int merged)
 {
     etw_ahead_stop(f->ahead);
     f->ahead = NULL;
-    if ((s->header.LogFileMode & EVENT_TRACE_COMPRESSED_MODE) && etw_ahead_wanted())
+    if ((s->header.LogFileMode & EVENT_TRACE_COMPRESSED_MODE) && etw_ahead_wanted(f->compressed))
         f->ahead = etw_ahead_start(f->fd, f->entries, f->count, f->nprocs, merged,
                                    s->compression, s->header.BufferSize);
 }
@@ -38,6 +39,30 @@ static void stop_ahead(etw_file_source *f)
 {
     etw_ahead_stop(f->ahead);
     f->ahead = NULL;
+    f->head_only = 0;
+    free(f->ahead_block);
+    f->ahead_block = NULL;
+}
+
+/* With the thread running and nobody seeing buffers, only a buffer's header is read first: a
+ * compressed buffer the thread has decompressed needs none of its stored bytes (the session
+ * takes the thread's block through file_inflated), which saves the reader copying the
+ * compressed file; any other buffer is read in full now. */
+static etw_status read_rest_unless_ahead(etw_file_source *f, const etw_file_entry *e,
+                                         const uint8_t *p)
+{
+    etw_buffer_header h;
+    etw_status st = etw_buffer_header_parse(p, ETW_BUFFER_HEADER_SIZE, &h);
+    if (st == ETW_OK && (h.flags & ETW_BUFFER_FLAG_COMPRESSED)) {
+        f->ahead_block = etw_ahead_take(f->ahead, f->ahead_entry);
+        if (f->ahead_block) {
+            if (memcmp(f->ahead_block, p, ETW_BUFFER_HEADER_SIZE) == 0)
+                return ETW_OK;
+            free(f->ahead_block); /* the file changed under the thread: read it again */
+            f->ahead_block = NULL;
+        }
+    }
+    return etw_file_source_finish(f, e, p);
 }
 
 static etw_status file_begin(void *impl, etw_session *s, int again)
@@ -46,6 +71,7 @@ static etw_status file_begin(void *impl, etw_session *s, int again)
     etw_file_source_whole_buffers(f, s->observed);
     if (again || !f->ahead || etw_ahead_merged(f->ahead) != s->merges)
         start_ahead(f, s, s->merges);
+    f->head_only = f->ahead && !s->observed;
     if (again) {
         etw_file_source_rewind(f);
         etw_session_restart(s);
@@ -74,8 +100,12 @@ static etw_source_result file_next(void *impl, etw_session *s, uint32_t slot)
     uint32_t processor = s->merges && slot != UINT32_MAX && slot > 0 ? slot - 1 : UINT32_MAX;
     while (etw_file_source_next(f, processor, &e, &p, &n, &st)) {
         f->ahead_entry = (size_t)(e - f->entries);
-        if (p)
+        if (p && f->head_only)
+            st = read_rest_unless_ahead(f, e, p);
+        if (p && st == ETW_OK)
             st = etw_session_add(s, p, n, e->offset, (uint64_t)(e - f->entries), e->last_of_proc, 0);
+        free(f->ahead_block); /* taken by the session unless it refused the buffer first */
+        f->ahead_block = NULL;
         if (st == ETW_OK)
             return ETW_SOURCE_QUEUED;
         /* A buffer that cannot be read or taken is reported by position and skipped. */
@@ -89,7 +119,15 @@ static etw_source_result file_next(void *impl, etw_session *s, uint32_t slot)
 static uint8_t *file_inflated(void *impl, const uint8_t *p, size_t n)
 {
     etw_file_source *f = impl;
-    uint8_t *d = etw_ahead_take(f->ahead, f->ahead_entry);
+    uint8_t *d = f->head_only ? f->ahead_block : etw_ahead_take(f->ahead, f->ahead_entry);
+    f->ahead_block = NULL;
+    /* The session keeps the blocks of completed buffers for its own decompressing; with the
+     * thread doing that, one goes back to the thread for each it hands over (called from
+     * etw_session_accept, which holds the session's lock). */
+    etw_session *s = f->session;
+    if (d && s->nspare_inflated &&
+        etw_ahead_give(f->ahead, s->spare_inflated[s->nspare_inflated - 1]))
+        s->nspare_inflated--;
     /* The thread read the buffer on its own: only a header identical to the one the session
      * checked (a file rewritten meanwhile would differ) vouches for the bytes behind it. */
     if (d && (n < ETW_BUFFER_HEADER_SIZE || memcmp(d, p, ETW_BUFFER_HEADER_SIZE) != 0)) {
@@ -148,6 +186,7 @@ etw_session *etw_file_session_open(const char *path, etw_status *st, char *err, 
         *st = ETW_E_NOMEM;
         return NULL;
     }
+    f->session = s;
     const etw_file_entry *e;
     const uint8_t *p;
     size_t n;

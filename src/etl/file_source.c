@@ -99,6 +99,7 @@ static etw_status index_buffers(etw_file_source *f)
         e.proc = h.processor;
         if (push_entry(f, &cap, &e) != 0)
             return ETW_E_NOMEM;
+        f->compressed += (h.flags & ETW_BUFFER_FLAG_COMPRESSED) != 0;
         if (e.size > f->block_size)
             f->block_size = e.size;
         /* Relogged files have a small header buffer; the data buffers set the stride. */
@@ -325,29 +326,49 @@ void etw_file_source_keep_blocks(etw_file_source *f)
     __atomic_store_n(&f->keep_blocks, 1, __ATOMIC_RELAXED);
 }
 
-/* Reads e into a free block (whole, or up to its filled offset: see whole_buffers). */
-static etw_status read_entry(etw_file_source *f, const etw_file_entry *e, const uint8_t **p,
-                             size_t *n_read)
+/* Reads bytes [from, to) of e into block; 0 when they could all be read. */
+static int read_span(etw_file_source *f, const etw_file_entry *e, uint8_t *block, size_t from,
+                     size_t to)
 {
-    uint8_t *block = take_block(f);
-    if (!block)
-        return ETW_E_NOMEM;
-    size_t want = f->whole_buffers ? e->size : e->used, got = 0;
-    while (got < want) {
-        ssize_t n = pread(f->fd, block + got, want - got, (off_t)(e->offset + got));
+    size_t got = from;
+    while (got < to) {
+        ssize_t n = pread(f->fd, block + got, to - got, (off_t)(e->offset + got));
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
             break;
         got += (size_t)n;
     }
-    if (got < want) { /* the file shrank or the device failed since it was indexed */
+    return got < to ? -1 : 0; /* short: the file shrank or the device failed since indexed */
+}
+
+/* Reads e into a free block (whole, or up to its filled offset: see whole_buffers; only its
+ * header with head_only). */
+static etw_status read_entry(etw_file_source *f, const etw_file_entry *e, const uint8_t **p,
+                             size_t *n_read, int head_only)
+{
+    uint8_t *block = take_block(f);
+    if (!block)
+        return ETW_E_NOMEM;
+    size_t want = f->whole_buffers ? e->size : e->used;
+    size_t now = head_only && want > ETW_BUFFER_HEADER_SIZE ? ETW_BUFFER_HEADER_SIZE : want;
+    if (read_span(f, e, block, 0, now) != 0) {
         f->spare[f->nspare++] = block;
         return ETW_E_IO;
     }
     *p = block;
     *n_read = want;
     return ETW_OK;
+}
+
+etw_status etw_file_source_finish(etw_file_source *f, const etw_file_entry *e, const uint8_t *p)
+{
+    size_t want = f->whole_buffers ? e->size : e->used;
+    if (want <= ETW_BUFFER_HEADER_SIZE)
+        return ETW_OK;
+    /* p is one of this source's blocks, handed out read-only. */
+    return read_span(f, e, (uint8_t *)(uintptr_t)p, ETW_BUFFER_HEADER_SIZE, want) ? ETW_E_IO
+                                                                                 : ETW_OK;
 }
 
 int etw_file_source_next(etw_file_source *f, uint32_t processor, const etw_file_entry **e,
@@ -359,7 +380,7 @@ int etw_file_source_next(etw_file_source *f, uint32_t processor, const etw_file_
     f->entries[i].taken = 1;
     *e = &f->entries[i];
     *p = NULL;
-    *st = read_entry(f, *e, p, n_read);
+    *st = read_entry(f, *e, p, n_read, f->head_only);
     return 1;
 }
 
@@ -368,5 +389,5 @@ etw_status etw_file_source_reread(etw_file_source *f, uint64_t pos, const uint8_
     *p = NULL;
     if (pos >= f->count)
         return ETW_E_IO;
-    return read_entry(f, &f->entries[pos], p, n);
+    return read_entry(f, &f->entries[pos], p, n, 0);
 }

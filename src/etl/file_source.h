@@ -43,6 +43,7 @@ typedef struct etw_file_source {
     size_t size;
     etw_file_entry *entries;
     size_t count;
+    size_t compressed;    /* buffers flagged compressed */
     size_t next;          /* the first entry in flush order not yet taken, or before it */
     uint32_t *proc_first; /* each processor's first data buffer (UINT32_MAX: none) */
     uint32_t *proc_next;  /* each processor's first buffer not yet taken, or before it */
@@ -59,8 +60,11 @@ typedef struct etw_file_source {
     size_t narenas, arena_used;
     int keep_blocks;      /* a consumer took a buffer reference: never reuse a block */
     int whole_buffers;    /* read each buffer whole, not only up to its filled offset */
+    int head_only;        /* next() reads only the 72-byte header (see etw_file_source_finish) */
     struct etw_ahead *ahead; /* compressed buffers decompressed ahead (file_session.c) */
     size_t ahead_entry;   /* the entry just given to the session */
+    uint8_t *ahead_block; /* its block from the thread, taken before the session asks */
+    struct etw_session *session; /* the session reading this file (file_session.c) */
 } etw_file_source;
 
 /* Opens and indexes a file. A file whose first buffer cannot be read fails with the status and
@@ -73,6 +77,10 @@ void etw_file_source_close(etw_file_source *f);
  * still consumed). */
 int etw_file_source_next(etw_file_source *f, uint32_t processor, const etw_file_entry **e,
                          const uint8_t **p, size_t *n, etw_status *st);
+/* With head_only set, next() reads only a buffer's 72-byte header (*n is still the size it
+ * would have read): a compressed buffer already decompressed ahead needs no more. finish reads
+ * the rest of the buffer at p into its block, as next() would have. */
+etw_status etw_file_source_finish(etw_file_source *f, const etw_file_entry *e, const uint8_t *p);
 /* Reads the buffer at flush position pos (an entry index, as next() numbers them) again into a
  * block, as next() read it: a buffer whose events are out but whose callback must wait for
  * earlier-flushed buffers gives its block back and is read again when the callback is due.

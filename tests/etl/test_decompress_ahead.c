@@ -220,6 +220,20 @@ static void test_blocks_match_the_decoder(void **state)
     etw_file_source_close(f);
 }
 
+/* Whether a session starts the thread: ETWIRE_DECOMPRESS_AHEAD decides when set; unset, never
+ * for a file with few compressed buffers (the thread would cost more than it saves). */
+static void test_wanted(void **state)
+{
+    (void)state;
+    setenv("ETWIRE_DECOMPRESS_AHEAD", "1", 1);
+    assert_true(etw_ahead_wanted(0));
+    setenv("ETWIRE_DECOMPRESS_AHEAD", "0", 1);
+    assert_false(etw_ahead_wanted(100000));
+    unsetenv("ETWIRE_DECOMPRESS_AHEAD");
+    assert_false(etw_ahead_wanted(0));
+    assert_false(etw_ahead_wanted(31));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -227,6 +241,7 @@ int main(void)
         cmocka_unit_test(test_early_stop_and_again),
         cmocka_unit_test(test_damaged_buffers_reported_alike),
         cmocka_unit_test(test_blocks_match_the_decoder),
+        cmocka_unit_test(test_wanted),
     };
     return test_exit(cmocka_run_group_tests(tests, NULL, NULL));
 }
