@@ -32,8 +32,10 @@ static uint32_t rng(void)
 
 static void *xmalloc(size_t n)
 {
-    if (n > SIZE_MAX / 4)
-        fail(); /* a size computed wrongly; also tells the compiler n is sane */
+    if (n > SIZE_MAX / 4) {
+        fail(); /* a size computed wrongly */
+        abort(); /* tells the compiler n is sane beyond here (fail() is not noreturn) */
+    }
     void *p = malloc(n ? n : 1);
     assert_non_null(p);
     return p;
