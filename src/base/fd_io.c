@@ -6,6 +6,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdint.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -102,26 +104,37 @@ etw_fd_result etw_fd_send_all(int fd, const void *p, size_t n, int64_t deadline)
 
 int etw_wake_pipe(int fds[2])
 {
-    return pipe2(fds, O_CLOEXEC | O_NONBLOCK);
+    int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (fd < 0)
+        return -1;
+    fds[0] = fds[1] = fd;
+    return 0;
+}
+
+void etw_wake_close(int fds[2])
+{
+    if (fds[0] >= 0)
+        close(fds[0]);
+    if (fds[1] >= 0 && fds[1] != fds[0])
+        close(fds[1]);
+    fds[0] = fds[1] = -1;
 }
 
 void etw_wake_signal(int write_fd)
 {
-    char c = 1;
+    uint64_t one = 1;
     ssize_t w;
     do
-        w = write(write_fd, &c, 1);
+        w = write(write_fd, &one, sizeof one);
     while (w < 0 && errno == EINTR);
-    /* EAGAIN: the pipe is full, so it is readable already. */
+    /* EAGAIN: the counter is at its maximum, so it is readable already. */
 }
 
 void etw_wake_drain(int read_fd)
 {
-    char b[64];
-    for (;;) {
-        ssize_t r = read(read_fd, b, sizeof b);
-        if (r > 0 || (r < 0 && errno == EINTR))
-            continue;
-        return; /* empty (EAGAIN), or the write end is gone */
-    }
+    uint64_t n;
+    ssize_t r;
+    do /* one read takes the whole count (not a semaphore eventfd) */
+        r = read(read_fd, &n, sizeof n);
+    while (r < 0 && errno == EINTR);
 }

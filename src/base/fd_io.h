@@ -32,9 +32,12 @@ etw_fd_result etw_fd_sendv_all(int fd, struct iovec *iov, int count, int64_t dea
 /* etw_fd_sendv_all of one block. */
 etw_fd_result etw_fd_send_all(int fd, const void *p, size_t n, int64_t deadline);
 
-/* A self-pipe for etw_fd_recv_all's wake_fd: fds[0] to wait on, fds[1] to write to (both
- * close-on-exec, non-blocking). 0, or -1 with errno set. */
+/* A wake-up descriptor for etw_fd_recv_all's wake_fd: fds[0] to wait on, fds[1] to write to
+ * (close-on-exec, non-blocking). One eventfd serves as both ends, so a connection costs one
+ * descriptor for it, not two: close it with etw_wake_close. 0, or -1 with errno set. */
 int etw_wake_pipe(int fds[2]);
+/* Closes what etw_wake_pipe opened (each descriptor once) and sets both ends to -1. */
+void etw_wake_close(int fds[2]);
 /* Makes the wake-up end readable (once is enough; a full pipe is already readable). */
 void etw_wake_signal(int write_fd);
 /* Empties the wake-up end, so the next wait sleeps until the next signal. */

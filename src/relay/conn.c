@@ -25,7 +25,7 @@
 #define SMALL_READ 4096u
 /* Buffers go to the session a batch at a time (sink.h); an empty socket makes a batch wait
  * this long for more before it goes, and then, while what went is not durable yet and there is
- * no wake-up pipe, the wait for the sender is this short so that its ACK follows soon. */
+ * no wake-up descriptor, the wait for the sender is this short so that its ACK follows soon. */
 #define BATCH_LINGER_MS 1
 #define DURABLE_POLL_MS 2
 
@@ -208,7 +208,7 @@ static int ack_wanted(conn_state *c)
 
 /* How long to wait for the sender when its socket is empty: staged buffers wait a moment for
  * more; while what was taken is not yet durable, until the next ACK is due (the sink signals
- * the wake-up pipe; without one, briefly); otherwise up to 200 ms (the deadlines are looked at
+ * the wake-up descriptor; without one, briefly); otherwise up to 200 ms (the deadlines are looked at
  * in between). 0: do not wait, an ACK is due already. *armed: relay_sink_disarm afterwards. */
 static int wait_for_sender_ms(conn_state *c, int *armed)
 {
@@ -452,9 +452,7 @@ void *relay_collect_conn_main(void *arg)
     }
     relay_quota_leave(cfg->quota, c->qs, &c->q_mine);
     relay_conn_close(&c->conn);
-    for (int i = 0; i < 2; i++)
-        if (c->wake[i] >= 0)
-            close(c->wake[i]);
+    etw_wake_close(c->wake);
     free(c);
     atomic_store(&job->finished, 1);
     if (job->wake_fd >= 0) /* the loop also wakes by itself */

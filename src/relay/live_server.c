@@ -337,10 +337,7 @@ void relay_live_stop(relay_live *l)
     }
     if (l->rfd >= 0)
         close(l->rfd);
-    if (l->wake[0] >= 0) {
-        close(l->wake[0]);
-        close(l->wake[1]);
-    }
+    etw_wake_close(l->wake);
     pthread_mutex_destroy(&l->mu);
     free(l);
 }

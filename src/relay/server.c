@@ -63,7 +63,7 @@ static void set_err(char *err, size_t errlen, const char *msg)
 
 /* Raises the soft descriptor limit to the hard one and keeps sessions (an .etl each, and what
  * the program's callbacks open, counted as one more) and connections (a socket and a wake-up
- * pipe each) within it. */
+ * eventfd each) within it. */
 static void budget_descriptors(uint32_t *conns, uint32_t *sessions)
 {
     struct rlimit rl;
@@ -77,12 +77,12 @@ static void budget_descriptors(uint32_t *conns, uint32_t *sessions)
     }
     uint64_t limit = rl.rlim_cur == RLIM_INFINITY ? UINT64_MAX : (uint64_t)rl.rlim_cur;
     uint64_t usable = limit > DESCRIPTOR_RESERVE + 3 ? limit - DESCRIPTOR_RESERVE : 3;
-    if (3ull * *conns + 2ull * *sessions <= usable)
+    if (2ull * *conns + 2ull * *sessions <= usable)
         return;
     uint32_t c = *conns, s = *sessions;
-    if (c > usable / 5)
-        c = (uint32_t)(usable / 5 ? usable / 5 : 1);
-    s = (uint32_t)((usable - 3ull * c) / 2 ? (usable - 3ull * c) / 2 : 1);
+    if (c > usable / 4)
+        c = (uint32_t)(usable / 4 ? usable / 4 : 1);
+    s = (uint32_t)((usable - 2ull * c) / 2 ? (usable - 2ull * c) / 2 : 1);
     if (s > *sessions)
         s = *sessions;
     fprintf(stderr, "etwire collect: %llu descriptors allow %u connections and %u sessions "
@@ -387,9 +387,7 @@ ETWIRE_RELAY_API void etwire_relay_collector_free(etwire_relay_collector *c)
     relay_tls_ctx_free(c->cfg.tls_ctx);
     if (c->lfd >= 0)
         close(c->lfd);
-    for (int i = 0; i < 2; i++)
-        if (c->wake[i] >= 0)
-            close(c->wake[i]);
+    etw_wake_close(c->wake);
     for (char **a = c->allow; a && *a; a++)
         free(*a);
     free(c->allow);

@@ -81,7 +81,7 @@ void relay_sink_wait_below(relay_sink *k, uint64_t bytes, int ms);
 /* Waits up to ms for relay_sink_durable to move past seen (returns at once when every buffer
  * taken is durable, or a write failed). */
 void relay_sink_wait_durable(relay_sink *k, uint64_t seen, int ms);
-/* The adding thread's wake-up pipe (etw_wake_pipe's write end; -1: none, before it closes it):
+/* The adding thread's wake-up descriptor (etw_wake_pipe's write end; -1: none, before it closes it):
  * relay_sink_arm(k, at) says it sleeps until durable reaches at (0: it has already, do not
  * sleep), and then the pipe is signalled once; relay_sink_disarm when it woke for another
  * reason. */

@@ -62,7 +62,7 @@ struct relay_sink {
     _Atomic uint64_t durable;         /* what may be acknowledged (sink.h) */
     _Atomic uint64_t notify_at;       /* the adder sleeps until durable reaches this: signal
                                          notify_fd then (UINT64_MAX: nobody waits) */
-    int notify_fd;                    /* (mu) the adder's wake-up pipe, or -1 */
+    int notify_fd;                    /* (mu) the adder's wake-up descriptor, or -1 */
     atomic_int failed;                /* an .etl write failed: see werr */
     _Atomic uint64_t ndone;           /* buffers completed by the session so far */
     int decodes;                      /* the session delivers events (its thread has work per

@@ -8,7 +8,7 @@
  * behind, or the process was stuck), are added to the header's BuffersLost and told to the
  * diagnostic callback (ERROR_BUSY). The reader stops at END, when the connection is lost
  * (the stream ends corrupt after a diagnostic saying why), or at once when the session is
- * destroyed: its source's close writes the reader's wake-up pipe, which the reader waits on
+ * destroyed: its source's close signals the reader's wake-up descriptor, which the reader waits on
  * together with its socket. */
 #include <pthread.h>
 #include <stdio.h>
@@ -40,8 +40,7 @@ struct rt_reader {
 
 static void reader_free(rt_reader *r)
 {
-    close(r->wake[0]);
-    close(r->wake[1]);
+    etw_wake_close(r->wake);
     pthread_mutex_destroy(&r->mu);
     free(r);
 }
@@ -260,10 +259,8 @@ etw_session *rt_reader_session_new(int fd, uint32_t header_size, rt_reader **out
     }
     etw_session *s = r ? etw_session_create((etw_source){&realtime_source_ops, r}) : NULL;
     if (!s) {
-        if (r) {
-            close(r->wake[0]);
-            close(r->wake[1]);
-        }
+        if (r)
+            etw_wake_close(r->wake);
         free(r);
         return NULL;
     }
