@@ -94,7 +94,11 @@ struct etw_ahead {
  * (minutes) does not. */
 #define AHEAD_MIN_BUFFERS 32
 
-/* Whether fewer threads are runnable now than there are processors; 1 when unknown. */
+/* Whether no more threads are runnable now than there are processors (this one included);
+ * 1 when unknown. "At most", not "fewer": on a quiet 2-processor machine the count read by a
+ * freshly started process is 2 in most reads (a kernel thread finishing the previous
+ * process's work), and with "fewer" the thread was left off in most quiet runs (measured with
+ * a spinning process on 0, 1 and 2 processors: docs/benchmarks.md). */
 static int processor_free(long cpus)
 {
     int fd = open("/proc/loadavg", O_RDONLY | O_CLOEXEC);
@@ -116,7 +120,7 @@ static int processor_free(long cpus)
     if (!p || *p < '0' || *p > '9')
         return 1;
     long running = strtol(p, NULL, 10);
-    return running < cpus;
+    return running <= cpus;
 }
 
 int etw_ahead_wanted(size_t compressed_buffers)
