@@ -53,8 +53,11 @@ static void free_scratch(void *p)
     free(v);
 }
 
+static void fill_small_numbers(void);
+
 static void make_key(void)
 {
+    fill_small_numbers();
     pthread_key_create(&scratch_key, free_scratch);
 }
 
@@ -109,7 +112,37 @@ void event_view_release(void)
 #define HEADER_ROOM 512
 #define RAW(p, lit) (memcpy((p), (lit), sizeof(lit) - 1), (p) + sizeof(lit) - 1)
 
-static char *raw_u(char *p, uint64_t v)
+/* "0".."999" as up to three digits in four bytes, with their count in the last: the id,
+ * version, level, opcode, task and cpu of almost every event are below 1000, and a table
+ * read and one 4-byte store replace the compares and divisions. Filled once, by make_key
+ * (every thread formats only after scratch() ran it). */
+static char small_numbers[1000][4];
+
+static void fill_small_numbers(void)
+{
+    for (unsigned v = 0; v < 1000; v++) {
+        char *t = small_numbers[v];
+        unsigned n = v < 10 ? 1 : v < 100 ? 2 : 3;
+        for (unsigned i = n, x = v; i-- > 0; x /= 10)
+            t[i] = (char)('0' + x % 10);
+        t[3] = (char)n;
+    }
+}
+
+static char *raw_u_slow(char *p, uint64_t v);
+
+/* Inline: twelve of these per event line, most of them the table case. The 4-byte store may
+ * pass the number's end by up to three bytes (inside HEADER_ROOM; the next write covers it). */
+static inline __attribute__((always_inline)) char *raw_u(char *p, uint64_t v)
+{
+    if (v < 1000) {
+        memcpy(p, small_numbers[v], 4);
+        return p + small_numbers[v][3];
+    }
+    return raw_u_slow(p, v);
+}
+
+static char *raw_u_slow(char *p, uint64_t v)
 {
     if (v < 10) {
         *p = (char)('0' + v);
@@ -180,7 +213,21 @@ static void civil_date(int64_t days, int64_t *y, unsigned *m, unsigned *d)
 /* "YYYY-MM-DDTHH:MM:SS." of the last second formatted, per thread: events come in time order,
  * so most share their second with the one before. */
 static _Thread_local int64_t cached_second = INT64_MIN;
+static _Thread_local int64_t cached_second_start = INT64_MIN; /* FILETIME of its first tick */
 static _Thread_local char cached_prefix[20];
+
+/* The prefix of the cached second, then the 7 digits of frac (< 10^7) and the 'Z'. */
+static char *raw_time_tail(char *o, unsigned frac)
+{
+    memcpy(o, cached_prefix, 20);
+    unsigned hi = frac / 10000, lo = frac % 10000; /* 3 + 4 digits */
+    o[20] = (char)('0' + hi / 100);
+    memcpy(o + 21, etw_digit_pairs + 2 * (hi % 100), 2);
+    memcpy(o + 23, etw_digit_pairs + 2 * (lo / 100), 2);
+    memcpy(o + 25, etw_digit_pairs + 2 * (lo % 100), 2);
+    o[27] = 'Z';
+    return o + 28;
+}
 
 /* The event's time as every output format prints it: ISO-8601 UTC with 100 ns digits, or the
  * raw value with --raw-time. Years outside 0..9999 fall back to the library formatter. */
@@ -188,6 +235,11 @@ static char *raw_time(char *o, int64_t ft)
 {
     if (event_view_raw_time)
         return raw_i(o, ft);
+    /* Same second as the last event: no 64-bit division (the subtraction is done unsigned, as
+     * it may wrap for far-apart values; a wrapped difference is never below 10^7). */
+    uint64_t in_second = (uint64_t)ft - (uint64_t)cached_second_start;
+    if (in_second < 10000000u && cached_second_start != INT64_MIN)
+        return raw_time_tail(o, (unsigned)in_second);
     int64_t rel = ft - FILETIME_UNIX_EPOCH;
     int64_t secs = rel / 10000000, frac = rel % 10000000;
     if (frac < 0) {
@@ -224,15 +276,9 @@ static char *raw_time(char *o, int64_t ft)
         put_digits(p + 17, (unsigned)(sod % 60), 2);
         p[19] = '.';
         cached_second = secs;
+        cached_second_start = ft - frac;
     }
-    memcpy(o, cached_prefix, 20);
-    unsigned f = (unsigned)frac; /* 7 digits: 3 pairs and one */
-    o[26] = (char)('0' + f % 10);
-    f /= 10;
-    for (int i = 24; i >= 20; i -= 2, f /= 100)
-        memcpy(o + i, etw_digit_pairs + 2 * (f % 100), 2);
-    o[27] = 'Z';
-    return o + 28;
+    return raw_time_tail(o, (unsigned)frac);
 }
 
 
@@ -480,31 +526,65 @@ static void json_name(etw_strbuf *out, const etw_strbuf *name)
         etw_strbuf_json_string(out, name->data, name->len);
 }
 
+/* n bytes of s at p (s may be NULL when n is 0: an empty scratch string); returns the end. */
+static inline char *raw_mem(char *p, const char *s, size_t n)
+{
+    if (n)
+        memcpy(p, s, n);
+    return p + n;
+}
+
 void event_view_json(etw_strbuf *out, const EVENT_RECORD *er)
 {
     int decoded = event_view_decode(er, 1);
     common_fields(out, er, 1);
-    etw_strbuf_puts(out, ",\"provider\":\"");
-    json_name(out, &provider_name);
     const char *process = process_name(er);
-    if (process) {
-        etw_strbuf_puts(out, "\",\"process\":\"");
-        etw_strbuf_json_string(out, process, strlen(process));
+    const etw_strbuf *prov = &provider_name, *ev = &event_name, *fl = &fields;
+    size_t prov_len = prov->data ? prov->len : 0, ev_len = ev->data ? ev->len : 0;
+    size_t fields_len = fl->data ? fl->len : 0;
+    if (!scratch()->names_plain || (process && process[0])) {
+        /* Names to escape, or a process name: through the escaping appends. */
+        etw_strbuf_puts(out, ",\"provider\":\"");
+        json_name(out, prov);
+        if (process) {
+            etw_strbuf_puts(out, "\",\"process\":\"");
+            etw_strbuf_json_string(out, process, strlen(process));
+        }
+        etw_strbuf_puts(out, "\",\"event\":\"");
+        json_name(out, ev);
+    } else {
+        /* Plain names, no process text: one reserve, then straight copies. */
+        if (etw_strbuf_reserve(out, prov_len + ev_len + 64) != 0)
+            return;
+        char *p = RAW(out->data + out->len, ",\"provider\":\"");
+        p = raw_mem(p, prov->data, prov_len);
+        if (process)
+            p = RAW(p, "\",\"process\":\"");
+        p = RAW(p, "\",\"event\":\"");
+        p = raw_mem(p, ev->data, ev_len);
+        out->len = (size_t)(p - out->data);
+        *p = '\0';
     }
-    etw_strbuf_puts(out, "\",\"event\":\"");
-    json_name(out, &event_name);
-    etw_strbuf_puts(out, decoded ? "\",\"decoded\":true" : "\",\"decoded\":false");
-    if (decoded || (fields.data && strchr(fields.data, '"'))) {
-        etw_strbuf_puts(out, ",\"fields\":{");
-        if (fields.data)
-            etw_strbuf_append(out, fields.data, fields.len);
-        etw_strbuf_putc(out, '}');
-    } else if (fields.len) {
-        etw_strbuf_puts(out, ",\"payload_hex\":\"");
-        etw_strbuf_append(out, fields.data, fields.len);
-        etw_strbuf_putc(out, '"');
+    /* The rest: literals around the formatted fields, after one reserve. */
+    if (etw_strbuf_reserve(out, fields_len + 64) != 0)
+        return;
+    char *p = out->data + out->len;
+    if (decoded)
+        p = RAW(p, "\",\"decoded\":true");
+    else
+        p = RAW(p, "\",\"decoded\":false");
+    if (decoded || (fl->data && strchr(fl->data, '"'))) {
+        p = RAW(p, ",\"fields\":{");
+        p = raw_mem(p, fl->data, fields_len);
+        *p++ = '}';
+    } else if (fields_len) {
+        p = RAW(p, ",\"payload_hex\":\"");
+        p = raw_mem(p, fl->data, fields_len);
+        *p++ = '"';
     }
-    etw_strbuf_putc(out, '}');
+    *p++ = '}';
+    out->len = (size_t)(p - out->data);
+    *p = '\0';
 }
 
 /* The schema store the views decode with (dump, stats and export open the default one with
