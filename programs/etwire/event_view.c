@@ -144,21 +144,10 @@ static inline __attribute__((always_inline)) char *raw_u(char *p, uint64_t v)
 
 static char *raw_u_slow(char *p, uint64_t v)
 {
-    if (v < 10) {
-        *p = (char)('0' + v);
-        return p + 1;
-    }
-    if (v < 100) {
-        memcpy(p, etw_digit_pairs + 2 * v, 2);
-        return p + 2;
-    }
+    if (v < 1000)
+        return raw_u(p, v);
     /* Payload lengths and flags are mostly 3-4 digits; kernel events carry no process and
      * thread (0xFFFFFFFF): no call for those. */
-    if (v < 1000) {
-        *p = (char)('0' + v / 100);
-        memcpy(p + 1, etw_digit_pairs + 2 * (v % 100), 2);
-        return p + 3;
-    }
     if (v < 10000) {
         memcpy(p, etw_digit_pairs + 2 * (v / 100), 2);
         memcpy(p + 2, etw_digit_pairs + 2 * (v % 100), 2);
@@ -186,6 +175,40 @@ static char *raw_hex(char *p, uint64_t v)
     p[0] = '0';
     p[1] = 'x';
     return etw_hex_put(p + 2, v);
+}
+
+/* The last value written by one header field and its text, per thread: a process, thread or
+ * keyword usually repeats from one event to the next, and a 16 or 24-byte copy is cheaper
+ * than the digits (those stores may pass the text's end, inside HEADER_ROOM). */
+typedef struct field_memo {
+    uint64_t value;
+    unsigned char len; /* 0 while empty */
+    char text[24];
+} field_memo;
+
+static _Thread_local field_memo pid_memo, tid_memo, keyword_memo;
+
+static inline char *raw_u_memo(char *p, uint64_t v, field_memo *m)
+{
+    if (v < 1000)
+        return raw_u(p, v);
+    if (v != m->value || !m->len) {
+        m->len = (unsigned char)(raw_u_slow(m->text, v) - m->text);
+        m->value = v;
+    }
+    memcpy(p, m->text, 16);
+    return p + m->len;
+}
+
+static inline char *raw_hex_memo(char *p, uint64_t v)
+{
+    field_memo *m = &keyword_memo;
+    if (v != m->value || !m->len) {
+        m->len = (unsigned char)(raw_hex(m->text, v) - m->text);
+        m->value = v;
+    }
+    memcpy(p, m->text, 24);
+    return p + m->len;
 }
 
 static void put_digits(char *p, unsigned v, int n)
@@ -322,9 +345,9 @@ static void common_fields(etw_strbuf *o, const EVENT_RECORD *er, int json)
         p = raw_u(RAW(p, ",\"level\":"), d->Level);
         p = raw_u(RAW(p, ",\"opcode\":"), d->Opcode);
         p = raw_u(RAW(p, ",\"task\":"), d->Task);
-        p = raw_hex(RAW(p, ",\"keyword\":\""), d->Keyword);
-        p = raw_u(RAW(p, "\",\"pid\":"), h->ProcessId);
-        p = raw_u(RAW(p, ",\"tid\":"), h->ThreadId);
+        p = raw_hex_memo(RAW(p, ",\"keyword\":\""), d->Keyword);
+        p = raw_u_memo(RAW(p, "\",\"pid\":"), h->ProcessId, &pid_memo);
+        p = raw_u_memo(RAW(p, ",\"tid\":"), h->ThreadId, &tid_memo);
         p = raw_u(RAW(p, ",\"cpu\":"), cpu);
         p = raw_u(RAW(p, ",\"flags\":"), h->Flags);
         p = raw_u(RAW(p, ",\"payload_length\":"), er->UserDataLength);
@@ -336,7 +359,7 @@ static void common_fields(etw_strbuf *o, const EVENT_RECORD *er, int json)
         p = raw_u(RAW(p, " lvl="), d->Level);
         p = raw_u(RAW(p, " op="), d->Opcode);
         p = raw_u(RAW(p, " task="), d->Task);
-        p = raw_hex(RAW(p, " kw="), d->Keyword);
+        p = raw_hex_memo(RAW(p, " kw="), d->Keyword);
         p = raw_i(RAW(p, " pid="), (int)h->ProcessId);
         p = raw_i(RAW(p, " tid="), (int)h->ThreadId);
         p = raw_u(RAW(p, " cpu="), cpu);
@@ -498,9 +521,9 @@ void event_view_csv(etw_strbuf *out, const EVENT_RECORD *er)
     p = raw_u(RAW(p, ","), d->Level);
     p = raw_u(RAW(p, ","), d->Opcode);
     p = raw_u(RAW(p, ","), d->Task);
-    p = raw_hex(RAW(p, ","), d->Keyword);
-    p = raw_u(RAW(p, ","), h->ProcessId);
-    p = raw_u(RAW(p, ","), h->ThreadId);
+    p = raw_hex_memo(RAW(p, ","), d->Keyword);
+    p = raw_u_memo(RAW(p, ","), h->ProcessId, &pid_memo);
+    p = raw_u_memo(RAW(p, ","), h->ThreadId, &tid_memo);
     p = raw_u(RAW(p, ","), GetEventProcessorIndex(er));
     p = raw_u(RAW(p, ","), h->Flags);
     p = raw_u(RAW(p, ","), er->UserDataLength);
