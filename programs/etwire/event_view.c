@@ -129,6 +129,14 @@ static void fill_small_numbers(void)
     }
 }
 
+/* n bytes of s at p (s may be NULL when n is 0: an empty scratch string); returns the end. */
+static inline char *raw_mem(char *p, const char *s, size_t n)
+{
+    if (n)
+        memcpy(p, s, n);
+    return p + n;
+}
+
 static char *raw_u_slow(char *p, uint64_t v);
 
 /* Inline: twelve of these per event line, most of them the table case. The 4-byte store may
@@ -186,7 +194,7 @@ typedef struct field_memo {
     char text[24];
 } field_memo;
 
-static _Thread_local field_memo pid_memo, tid_memo, keyword_memo;
+static _Thread_local field_memo pid_memo, tid_memo, keyword_memo, text_pid_memo, text_tid_memo;
 
 static inline char *raw_u_memo(char *p, uint64_t v, field_memo *m)
 {
@@ -195,6 +203,19 @@ static inline char *raw_u_memo(char *p, uint64_t v, field_memo *m)
     if (v != m->value || !m->len) {
         m->len = (unsigned char)(raw_u_slow(m->text, v) - m->text);
         m->value = v;
+    }
+    memcpy(p, m->text, 16);
+    return p + m->len;
+}
+
+/* The text format's signed form (a kernel event's 0xFFFFFFFF is -1), memoized the same way. */
+static inline char *raw_i_memo(char *p, int64_t v, field_memo *m)
+{
+    if (v >= 0 && v < 1000)
+        return raw_u(p, (uint64_t)v);
+    if ((uint64_t)v != m->value || !m->len) {
+        m->len = (unsigned char)(raw_i(m->text, v) - m->text);
+        m->value = (uint64_t)v;
     }
     memcpy(p, m->text, 16);
     return p + m->len;
@@ -360,8 +381,8 @@ static void common_fields(etw_strbuf *o, const EVENT_RECORD *er, int json)
         p = raw_u(RAW(p, " op="), d->Opcode);
         p = raw_u(RAW(p, " task="), d->Task);
         p = raw_hex_memo(RAW(p, " kw="), d->Keyword);
-        p = raw_i(RAW(p, " pid="), (int)h->ProcessId);
-        p = raw_i(RAW(p, " tid="), (int)h->ThreadId);
+        p = raw_i_memo(RAW(p, " pid="), (int)h->ProcessId, &text_pid_memo);
+        p = raw_i_memo(RAW(p, " tid="), (int)h->ThreadId, &text_tid_memo);
         p = raw_u(RAW(p, " cpu="), cpu);
         p = raw_hex(RAW(p, " flags="), h->Flags);
         p = raw_u(RAW(p, " len="), er->UserDataLength);
@@ -473,10 +494,18 @@ void event_view_text(etw_strbuf *out, const EVENT_RECORD *er)
         etw_strbuf_puts(out, " process=");
         append_one_line(out, process, strlen(process));
     }
-    etw_strbuf_putc(out, ' ');
-    etw_strbuf_append(out, provider_name.data ? provider_name.data : "", provider_name.len);
-    etw_strbuf_putc(out, '/');
-    etw_strbuf_append(out, event_name.data ? event_name.data : "", event_name.len);
+    /* " provider/event" after one reserve. */
+    size_t prov_len = provider_name.data ? provider_name.len : 0;
+    size_t ev_len = event_name.data ? event_name.len : 0;
+    if (etw_strbuf_reserve(out, prov_len + ev_len + 2) != 0)
+        return;
+    char *p = out->data + out->len;
+    *p++ = ' ';
+    p = raw_mem(p, provider_name.data, prov_len);
+    *p++ = '/';
+    p = raw_mem(p, event_name.data, ev_len);
+    out->len = (size_t)(p - out->data);
+    *p = '\0';
     if (fields.len) {
         etw_strbuf_puts(out, decoded || fields.data[0] != '\0' ? " " : "");
         if (!decoded && !strchr(fields.data, '='))
@@ -547,14 +576,6 @@ static void json_name(etw_strbuf *out, const etw_strbuf *name)
         etw_strbuf_append(out, name->data, name->len);
     else
         etw_strbuf_json_string(out, name->data, name->len);
-}
-
-/* n bytes of s at p (s may be NULL when n is 0: an empty scratch string); returns the end. */
-static inline char *raw_mem(char *p, const char *s, size_t n)
-{
-    if (n)
-        memcpy(p, s, n);
-    return p + n;
 }
 
 void event_view_json(etw_strbuf *out, const EVENT_RECORD *er)
