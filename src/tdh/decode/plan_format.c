@@ -131,10 +131,23 @@ int etw_plan_format_flat(const etw_event_plan *pl, const TRACE_EVENT_INFO *tei, 
             if (pp->countable)
                 ints[i] = (uint32_t)v;
             if (!pp->noprint) {
-                put_key(out, json ? &pp->key_json : &pp->key_text,
-                        first ? (json ? ETW_PLAN_SEP_JSON : ETW_PLAN_SEP_TEXT) : 0);
+                const etw_plan_str *k = json ? &pp->key_json : &pp->key_text;
+                size_t skip = first ? (json ? ETW_PLAN_SEP_JSON : ETW_PLAN_SEP_TEXT) : 0;
                 first = 0;
-                etw_plan_put_fast(out, json, pp->fast, v, sz);
+                size_t kn = k->n - skip;
+                if (kn <= 32 && out->cap - out->len > 32 + ETW_PLAN_FAST_MAX) {
+                    /* Key and value under one capacity check (the 32-byte key move as in
+                     * put_key). */
+                    char *o = out->data + out->len;
+                    memcpy(o, k->s + skip, 16);
+                    memcpy(o + 16, k->s + skip + 16, 16);
+                    o = etw_plan_put_fast_at(o + kn, json, pp->fast, v, sz);
+                    *o = '\0';
+                    out->len = (size_t)(o - out->data);
+                } else {
+                    put_key(out, k, skip);
+                    etw_plan_put_fast(out, json, pp->fast, v, sz);
+                }
             }
             off += sz;
             continue;
