@@ -10,6 +10,7 @@
 #include "base/bytes.h"
 #include "base/decode_scope.h"
 #include "tdh/decode/prop_value.h"
+#include "tdh/decode/text_out.h"
 #include "tdh/store/schema_lookup.h"
 #include "tdh/store/tei_build.h"
 
@@ -161,6 +162,23 @@ int etw_plan_format_flat(const etw_event_plan *pl, const TRACE_EVENT_INFO *tei, 
             size_t skip = first ? (json ? ETW_PLAN_SEP_JSON : ETW_PLAN_SEP_TEXT) : 0;
             put_key(out, json ? &pp->key_json : &pp->key_text, skip);
             first = 0;
+            if (pp->in_type == TDH_INTYPE_UNICODESTRING || pp->in_type == TDH_INTYPE_ANSISTRING) {
+                /* The common strings, sized above: what etw_value_format's format_string writes
+                 * for them (no map applies to a string), without its dispatch. */
+                if (json)
+                    etw_strbuf_putc(out, '"');
+                if (pp->in_type == TDH_INTYPE_UNICODESTRING)
+                    etw_text_utf16(out, p + off, sz, json);
+                else
+                    etw_text_ansi(out, p + off, sz,
+                                  pp->out_type == TDH_OUTTYPE_UTF8 || pp->out_type == TDH_OUTTYPE_JSON ||
+                                      pp->out_type == TDH_OUTTYPE_XML,
+                                  json);
+                if (json)
+                    etw_strbuf_putc(out, '"');
+                off += sz;
+                continue;
+            }
             size_t msize = 0;
             const EVENT_MAP_INFO *map = etw_plan_map(tei, pp, &msize);
             if (etw_value_format(out, json ? ETW_FMT_JSON : 0, pp->in_type, pp->out_type, p + off, sz, ptr, map,
