@@ -2,6 +2,8 @@
  * documented in docs/decoding.md, written straight into the output without allocating. */
 #include "tdh/decode/prop_value.h"
 
+#include <string.h>
+
 #include "base/bytes.h"
 #include "tdh/decode/text_out.h"
 
@@ -136,14 +138,17 @@ void etw_format_systemtime(etw_strbuf *out, const uint8_t *p)
 
 void etw_format_guid(etw_strbuf *out, const uint8_t *p)
 {
-    static const char hex[] = "0123456789abcdef";
+    /* Written in place, a byte's two digits at a time (GUID fields are frequent payload). */
+    if (etw_strbuf_reserve(out, 36) != 0)
+        return;
     static const uint8_t order[16] = {3, 2, 1, 0, 5, 4, 7, 6, 8, 9, 10, 11, 12, 13, 14, 15};
-    char s[36], *o = s;
+    char *o = out->data + out->len;
     for (int i = 0; i < 16; i++) {
         if (i == 4 || i == 6 || i == 8 || i == 10)
             *o++ = '-';
-        *o++ = hex[p[order[i]] >> 4];
-        *o++ = hex[p[order[i]] & 15];
+        memcpy(o, etw_hex_pairs + 2 * p[order[i]], 2);
+        o += 2;
     }
-    etw_strbuf_append(out, s, sizeof s);
+    *o = '\0';
+    out->len += 36;
 }
