@@ -193,6 +193,16 @@ int etw_plan_format_flat(const etw_event_plan *pl, const TRACE_EVENT_INFO *tei, 
                 off += sz;
                 continue;
             }
+            if (pp->in_type == TDH_INTYPE_GUID && sz == 16) {
+                /* As etw_value_format writes a GUID, without its dispatch. */
+                if (json)
+                    etw_strbuf_putc(out, '"');
+                etw_format_guid(out, p + off);
+                if (json)
+                    etw_strbuf_putc(out, '"');
+                off += sz;
+                continue;
+            }
             map_memo *m = pp->map_name ? map_slot(tei, pp) : NULL;
             const EVENT_MAP_INFO *map = m ? m->map : NULL;
             uint64_t text_key = 0;
