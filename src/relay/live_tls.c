@@ -19,6 +19,7 @@
 
 #include <etwire/relay.h>
 
+#include "base/deadline.h"
 #include "base/fd_io.h"
 #include "relay/net.h"
 #include "relay/tls.h"
@@ -137,8 +138,7 @@ static int all_bridges_done(void)
 static void end_bridges(void)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_sec += 5;
+    etw_deadline_in(&ts, 5000);
     pthread_mutex_lock(&bridges_mu);
     for (client_bridge *b = bridges; b; b = b->next)
         if (b->c.fd >= 0)

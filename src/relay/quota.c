@@ -1,6 +1,7 @@
 /* Per-source quotas (see quota.h). Sources are kept in a small table for the life of the
  * collector so their statistics survive reconnects; the table is bounded, and when it is full
  * a source without connections makes room. */
+#include "base/deadline.h"
 #include "relay/quota.h"
 
 #include <pthread.h>
@@ -161,13 +162,7 @@ int relay_quota_may_read(relay_quota_src *s, uint64_t *mine, uint64_t now)
 void relay_quota_wait(relay_quota_src *s, int ms)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_sec += ms / 1000;
-    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
+    etw_deadline_in(&ts, ms);
     pthread_mutex_lock(&s->mu);
     pthread_cond_timedwait(&s->freed, &s->mu, &ts);
     pthread_mutex_unlock(&s->mu);

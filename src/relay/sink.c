@@ -2,6 +2,7 @@
  * belongs to the sink from relay_sink_stage (or _add) until it is retired, completed and
  * written, when it is kept for reuse or freed; the ring keeps buffers in sequence so the
  * acknowledged count only covers a contiguous prefix. */
+#include "base/deadline.h"
 #include "relay/sink_impl.h"
 
 #include <errno.h>
@@ -494,8 +495,7 @@ void relay_sink_end(relay_sink *k)
         return;
     /* Bounded: a ProcessTrace that never returns must not hang the collector's shutdown. */
     struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_sec += 30;
+    etw_deadline_in(&ts, 30000);
     if (pthread_timedjoin_np(k->thread, NULL, &ts) == 0) {
         k->joined = 1;
         relay_sink_writer_stop(k); /* after the session: everything it took is then written */
@@ -530,21 +530,10 @@ static int wait_until(relay_sink *k, const struct timespec *ts)
     return rc;
 }
 
-static void deadline_in(struct timespec *ts, int ms)
-{
-    clock_gettime(CLOCK_REALTIME, ts);
-    ts->tv_sec += ms / 1000;
-    ts->tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (ts->tv_nsec >= 1000000000L) {
-        ts->tv_sec++;
-        ts->tv_nsec -= 1000000000L;
-    }
-}
-
 void relay_sink_wait(relay_sink *k, int ms)
 {
     struct timespec ts;
-    deadline_in(&ts, ms);
+    etw_deadline_in(&ts, ms);
     pthread_mutex_lock(&k->mu);
     uint64_t seen = k->completed;
     while (k->completed == seen && k->count > 0 && !atomic_load(&k->failed))
@@ -556,7 +545,7 @@ void relay_sink_wait(relay_sink *k, int ms)
 void relay_sink_wait_below(relay_sink *k, uint64_t bytes, int ms)
 {
     struct timespec ts;
-    deadline_in(&ts, ms);
+    etw_deadline_in(&ts, ms);
     pthread_mutex_lock(&k->mu);
     k->adder_below = bytes ? bytes : 1;
     while (atomic_load(&k->bytes_in_flight) >= bytes && k->count > 0 && !atomic_load(&k->failed))
@@ -569,7 +558,7 @@ void relay_sink_wait_below(relay_sink *k, uint64_t bytes, int ms)
 void relay_sink_wait_durable(relay_sink *k, uint64_t seen, int ms)
 {
     struct timespec ts;
-    deadline_in(&ts, ms);
+    etw_deadline_in(&ts, ms);
     pthread_mutex_lock(&k->mu);
     while (atomic_load(&k->durable) == seen && seen < k->next_seq && !atomic_load(&k->failed))
         if (wait_until(k, &ts) != 0)
@@ -582,7 +571,7 @@ void relay_sink_wait_written(relay_sink *k, int ms)
     if (!k->o.out_dir)
         return;
     struct timespec ts;
-    deadline_in(&ts, ms);
+    etw_deadline_in(&ts, ms);
     pthread_mutex_lock(&k->mu);
     while (k->wdone < k->next_seq && !atomic_load(&k->failed))
         if (wait_until(k, &ts) != 0)

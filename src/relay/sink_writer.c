@@ -7,22 +7,12 @@
 #include <sys/uio.h>
 #include <time.h>
 
+#include "base/deadline.h"
 #include "relay/sink_impl.h"
 
 #define WRITE_BATCH 64             /* buffers per pwritev */
 #define WRITE_BATCH_BYTES (8u << 20) /* ... or bytes */
 #define IDLE_WAIT_MS 1000
-
-static void deadline_in(struct timespec *ts, int ms)
-{
-    clock_gettime(CLOCK_REALTIME, ts);
-    ts->tv_sec += ms / 1000;
-    ts->tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (ts->tv_nsec >= 1000000000L) {
-        ts->tv_sec++;
-        ts->tv_nsec -= 1000000000L;
-    }
-}
 
 static void *writer_main(void *arg)
 {
@@ -35,7 +25,7 @@ static void *writer_main(void *arg)
             if (k->writer_stop)
                 break;
             struct timespec ts;
-            deadline_in(&ts, IDLE_WAIT_MS);
+            etw_deadline_in(&ts, IDLE_WAIT_MS);
             k->writer_idle = 1;
             pthread_cond_timedwait(&k->wcv, &k->mu, &ts);
             k->writer_idle = 0;
@@ -94,8 +84,7 @@ void relay_sink_writer_stop(relay_sink *k)
     /* Bounded like the processing thread's join: a disk that never answers must not hang the
      * collector's shutdown (the thread is then left, and so is the sink). */
     struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_sec += 30;
+    etw_deadline_in(&ts, 30000);
     if (pthread_timedjoin_np(k->writer, NULL, &ts) == 0)
         k->writer_started = 0;
     else

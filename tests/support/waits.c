@@ -16,6 +16,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "base/deadline.h"
+
 int64_t test_now_ms(void)
 {
     struct timespec ts;
@@ -214,13 +216,7 @@ int test_read_line(int fd, char *line, size_t n, int ms)
 struct timespec test_deadline_ts(int ms)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_sec += ms / 1000;
-    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
+    etw_deadline_in(&ts, ms); /* the library's own */
     return ts;
 }
 
