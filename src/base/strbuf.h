@@ -82,35 +82,41 @@ void etw_strbuf_u64_any(etw_strbuf *sb, uint64_t v);
  * that reserve once for a run of fields. */
 char *etw_u64_put(char *p, uint64_t v);
 
-/* Decimal digits of v. Inline for values below 10000 (most counts, ids, sizes and levels):
- * no call, no digit count. */
+/* Writes v's decimal digits at p (room for 20 assumed, no NUL); returns the end. Inline for
+ * values below 10000 (most counts, ids, sizes and levels): no call, no digit count. */
+static inline char *etw_u64_put_inline(char *p, uint64_t v)
+{
+    if (v >= 10000)
+        return etw_u64_put(p, v);
+    unsigned w = (unsigned)v;
+    if (w < 100) {
+        if (w < 10) {
+            p[0] = (char)('0' + w);
+            return p + 1;
+        }
+        __builtin_memcpy(p, etw_digit_pairs + 2 * w, 2);
+        return p + 2;
+    }
+    if (w < 1000) {
+        p[0] = (char)('0' + w / 100);
+        __builtin_memcpy(p + 1, etw_digit_pairs + 2 * (w % 100), 2);
+        return p + 3;
+    }
+    __builtin_memcpy(p, etw_digit_pairs + 2 * (w / 100), 2);
+    __builtin_memcpy(p + 2, etw_digit_pairs + 2 * (w % 100), 2);
+    return p + 4;
+}
+
+/* Decimal digits of v; inline below 10000 (see etw_u64_put_inline). */
 static inline void etw_strbuf_u64(etw_strbuf *sb, uint64_t v)
 {
     if (v >= 10000 || sb->cap - sb->len <= 4) {
         etw_strbuf_u64_any(sb, v);
         return;
     }
-    char *p = sb->data + sb->len;
-    unsigned w = (unsigned)v, n;
-    if (w < 100) {
-        if (w < 10) {
-            p[0] = (char)('0' + w);
-            n = 1;
-        } else {
-            __builtin_memcpy(p, etw_digit_pairs + 2 * w, 2);
-            n = 2;
-        }
-    } else if (w < 1000) {
-        p[0] = (char)('0' + w / 100);
-        __builtin_memcpy(p + 1, etw_digit_pairs + 2 * (w % 100), 2);
-        n = 3;
-    } else {
-        __builtin_memcpy(p, etw_digit_pairs + 2 * (w / 100), 2);
-        __builtin_memcpy(p + 2, etw_digit_pairs + 2 * (w % 100), 2);
-        n = 4;
-    }
-    p[n] = '\0';
-    sb->len += n;
+    char *end = etw_u64_put_inline(sb->data + sb->len, v);
+    *end = '\0';
+    sb->len = (size_t)(end - sb->data);
 }
 void etw_strbuf_i64(etw_strbuf *sb, int64_t v);
 /* Decimal with at least width digits, zero-padded (printf's %0*llu; width <= 20). */

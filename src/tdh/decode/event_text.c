@@ -63,9 +63,15 @@ static int plan_event_name(const etw_event_plan *pl, const EVENT_DESCRIPTOR *d, 
     return 0;
 }
 
+/* The plan of a found schema (NULL without one, or when memory runs out: the slow way). */
+static const etw_event_plan *plan_of(int have, const etw_schema *s)
+{
+    return have ? etw_event_plan_get(s) : NULL;
+}
+
 /* etw_event_describe once the schema is known (have, s); *plain = 1 when the names need no
  * JSON escaping (0 when not known). */
-static int describe(const EVENT_RECORD *rec, int have, etw_schema s, int use_plan, etw_strbuf *provider,
+static int describe(const EVENT_RECORD *rec, int have, etw_schema s, const etw_event_plan *pl, etw_strbuf *provider,
                     etw_strbuf *event_name, int *plain)
 {
     *plain = 0;
@@ -84,7 +90,6 @@ static int describe(const EVENT_RECORD *rec, int have, etw_schema s, int use_pla
         etw_strbuf_putc(event_name, ')');
         return 0;
     }
-    const etw_event_plan *pl = have && use_plan ? etw_event_plan_get(&s) : NULL;
     if (pl && pl->provider.s)
         etw_strbuf_append(provider, pl->provider.s, pl->provider.n);
     else if (!pl && have && etw_blob_wstr_append(provider, t, s.size, t->ProviderNameOffset, 0))
@@ -255,7 +260,7 @@ static int format_fn(void *ctx, const etw_walk_item *it)
 }
 
 /* etw_event_format_fields once the schema is known (have, s). */
-static int format(const EVENT_RECORD *rec, int have, etw_schema s, int use_plan, int json, etw_strbuf *out)
+static int format(const EVENT_RECORD *rec, int have, etw_schema s, const etw_event_plan *pl, int json, etw_strbuf *out)
 {
     const uint8_t *p = rec->UserData;
     size_t n = p ? rec->UserDataLength : 0;
@@ -263,7 +268,6 @@ static int format(const EVENT_RECORD *rec, int have, etw_schema s, int use_plan,
         etw_strbuf_hex(out, p, n);
         return 0;
     }
-    const etw_event_plan *pl = use_plan ? etw_event_plan_get(&s) : NULL;
     unsigned ptr = etw_event_pointer_size(rec, 0, NULL);
     size_t used = 0;
     fmt f;
@@ -311,7 +315,7 @@ int etw_event_describe(const EVENT_RECORD *rec, etw_strbuf *provider, etw_strbuf
     etw_metadata_observe(rec);
     int have = etw_event_schema(rec, &s);
     int plain;
-    return describe(rec, have, s, 1, provider, event_name, &plain);
+    return describe(rec, have, s, plan_of(have, &s), provider, event_name, &plain);
 }
 
 int etw_event_format_fields(const EVENT_RECORD *rec, int json, etw_strbuf *out)
@@ -321,7 +325,7 @@ int etw_event_format_fields(const EVENT_RECORD *rec, int json, etw_strbuf *out)
         return etw_wpp_format_fields(rec, json, out);
     etw_metadata_observe(rec);
     int have = etw_event_schema(rec, &s);
-    return format(rec, have, s, 1, json, out);
+    return format(rec, have, s, plan_of(have, &s), json, out);
 }
 
 int etw_event_decode(const EVENT_RECORD *rec, int json, etw_strbuf *provider, etw_strbuf *event_name,
@@ -335,8 +339,9 @@ int etw_event_decode(const EVENT_RECORD *rec, int json, etw_strbuf *provider, et
     }
     etw_metadata_observe(rec);
     int have = etw_event_schema(rec, &s);
-    describe(rec, have, s, 1, provider, event_name, names_plain);
-    return format(rec, have, s, 1, json, fields);
+    const etw_event_plan *pl = plan_of(have, &s); /* found once for the names and the fields */
+    describe(rec, have, s, pl, provider, event_name, names_plain);
+    return format(rec, have, s, pl, json, fields);
 }
 
 int etw_event_decode_unplanned(const EVENT_RECORD *rec, int json, etw_strbuf *provider, etw_strbuf *event_name,
@@ -350,6 +355,6 @@ int etw_event_decode_unplanned(const EVENT_RECORD *rec, int json, etw_strbuf *pr
     }
     etw_metadata_observe(rec);
     int have = etw_schema_for_record(rec, &s); /* the store itself, not the memo */
-    describe(rec, have, s, 0, provider, event_name, &plain);
-    return format(rec, have, s, 0, json, fields);
+    describe(rec, have, s, NULL, provider, event_name, &plain);
+    return format(rec, have, s, NULL, json, fields);
 }

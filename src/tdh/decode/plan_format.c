@@ -10,6 +10,7 @@
 #include "base/bytes.h"
 #include "base/decode_scope.h"
 #include "tdh/decode/prop_value.h"
+#include "tdh/decode/text_out.h"
 #include "tdh/store/schema_lookup.h"
 #include "tdh/store/tei_build.h"
 
@@ -26,14 +27,19 @@ typedef struct map_memo {
     uint32_t scope;
     uint32_t size;
     const EVENT_MAP_INFO *map;
+    /* The text the last mapped value formatted to (a map name, or names joined by '|'),
+     * keyed by that value's bytes, size, pointer size and JSON flag (text_key; 0: none):
+     * a repeated value skips the map's search. Cleared with the rest of the slot. */
+    uint64_t text_key;
+    uint8_t text_len;
+    char text[55];
 } map_memo;
 
 static _Thread_local map_memo memo[MAP_MEMO_SLOTS];
 
-const EVENT_MAP_INFO *etw_plan_map(const TRACE_EVENT_INFO *tei, const etw_plan_prop *pp, size_t *map_size)
+/* The memo of pp's map, looked up again when the store or the decoding scope changed. */
+static map_memo *map_slot(const TRACE_EVENT_INFO *tei, const etw_plan_prop *pp)
 {
-    if (!pp->map_name)
-        return NULL;
     uint64_t gen = etw_schema_generation();
     map_memo *m = &memo[((uintptr_t)pp / sizeof *pp * 0x9E3779B1u >> 16) & (MAP_MEMO_SLOTS - 1)];
     if (m->pp != pp || m->gen != gen || m->scope != etw_decode_scope) {
@@ -46,7 +52,16 @@ const EVENT_MAP_INFO *etw_plan_map(const TRACE_EVENT_INFO *tei, const etw_plan_p
         m->scope = etw_decode_scope;
         m->map = found ? s.info : NULL;
         m->size = found ? s.size : 0;
+        m->text_key = 0;
     }
+    return m;
+}
+
+const EVENT_MAP_INFO *etw_plan_map(const TRACE_EVENT_INFO *tei, const etw_plan_prop *pp, size_t *map_size)
+{
+    if (!pp->map_name)
+        return NULL;
+    map_memo *m = map_slot(tei, pp);
     *map_size = m->size;
     return m->map;
 }
@@ -131,10 +146,23 @@ int etw_plan_format_flat(const etw_event_plan *pl, const TRACE_EVENT_INFO *tei, 
             if (pp->countable)
                 ints[i] = (uint32_t)v;
             if (!pp->noprint) {
-                put_key(out, json ? &pp->key_json : &pp->key_text,
-                        first ? (json ? ETW_PLAN_SEP_JSON : ETW_PLAN_SEP_TEXT) : 0);
+                const etw_plan_str *k = json ? &pp->key_json : &pp->key_text;
+                size_t skip = first ? (json ? ETW_PLAN_SEP_JSON : ETW_PLAN_SEP_TEXT) : 0;
                 first = 0;
-                etw_plan_put_fast(out, json, pp->fast, v, sz);
+                size_t kn = k->n - skip;
+                if (kn <= 32 && out->cap - out->len > 32 + ETW_PLAN_FAST_MAX) {
+                    /* Key and value under one capacity check (the 32-byte key move as in
+                     * put_key). */
+                    char *o = out->data + out->len;
+                    memcpy(o, k->s + skip, 16);
+                    memcpy(o + 16, k->s + skip + 16, 16);
+                    o = etw_plan_put_fast_at(o + kn, json, pp->fast, v, sz);
+                    *o = '\0';
+                    out->len = (size_t)(o - out->data);
+                } else {
+                    put_key(out, k, skip);
+                    etw_plan_put_fast(out, json, pp->fast, v, sz);
+                }
             }
             off += sz;
             continue;
@@ -148,10 +176,56 @@ int etw_plan_format_flat(const etw_event_plan *pl, const TRACE_EVENT_INFO *tei, 
             size_t skip = first ? (json ? ETW_PLAN_SEP_JSON : ETW_PLAN_SEP_TEXT) : 0;
             put_key(out, json ? &pp->key_json : &pp->key_text, skip);
             first = 0;
-            size_t msize = 0;
-            const EVENT_MAP_INFO *map = etw_plan_map(tei, pp, &msize);
-            if (etw_value_format(out, json ? ETW_FMT_JSON : 0, pp->in_type, pp->out_type, p + off, sz, ptr, map,
-                                 msize) != ETW_TDH_OK) {
+            if (pp->in_type == TDH_INTYPE_UNICODESTRING || pp->in_type == TDH_INTYPE_ANSISTRING) {
+                /* The common strings, sized above: what etw_value_format's format_string writes
+                 * for them (no map applies to a string), without its dispatch. */
+                if (json)
+                    etw_strbuf_putc(out, '"');
+                if (pp->in_type == TDH_INTYPE_UNICODESTRING)
+                    etw_text_utf16(out, p + off, sz, json);
+                else
+                    etw_text_ansi(out, p + off, sz,
+                                  pp->out_type == TDH_OUTTYPE_UTF8 || pp->out_type == TDH_OUTTYPE_JSON ||
+                                      pp->out_type == TDH_OUTTYPE_XML,
+                                  json);
+                if (json)
+                    etw_strbuf_putc(out, '"');
+                off += sz;
+                continue;
+            }
+            if (pp->in_type == TDH_INTYPE_GUID && sz == 16) {
+                /* As etw_value_format writes a GUID, without its dispatch. */
+                if (json)
+                    etw_strbuf_putc(out, '"');
+                etw_format_guid(out, p + off);
+                if (json)
+                    etw_strbuf_putc(out, '"');
+                off += sz;
+                continue;
+            }
+            map_memo *m = pp->map_name ? map_slot(tei, pp) : NULL;
+            const EVENT_MAP_INFO *map = m ? m->map : NULL;
+            uint64_t text_key = 0;
+            if (map && pp->countable && sz <= 4) {
+                /* What the text depends on besides the plan property and its map. */
+                uint32_t raw = 0;
+                memcpy(&raw, p + off, sz);
+                text_key = 1ull << 63 | (uint64_t)ptr << 48 | (uint64_t)json << 40 | (uint64_t)sz << 32 | raw;
+                if (m->text_key == text_key) {
+                    etw_strbuf_append(out, m->text, m->text_len);
+                    off += sz;
+                    continue;
+                }
+            }
+            size_t mark = out->len;
+            etw_tdh_status st = etw_value_format(out, json ? ETW_FMT_JSON : 0, pp->in_type, pp->out_type, p + off,
+                                                 sz, ptr, map, m ? m->size : 0);
+            if (text_key && st == ETW_TDH_OK && !out->failed && out->len - mark <= sizeof m->text) {
+                memcpy(m->text, out->data + mark, out->len - mark);
+                m->text_len = (uint8_t)(out->len - mark);
+                m->text_key = text_key;
+            }
+            if (st != ETW_TDH_OK) {
                 etw_strbuf_puts(out, json ? "\"0x" : "0x");
                 etw_strbuf_hex(out, p + off, sz);
                 if (json)

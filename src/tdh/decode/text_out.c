@@ -178,11 +178,31 @@ end:
 
 void etw_text_ansi(etw_strbuf *out, const uint8_t *p, size_t n, int utf8, int json)
 {
-    if (n > SIZE_MAX / 8 || etw_strbuf_reserve(out, n * 6 + 1) != 0)
+    /* Most strings arrive with their terminator, and the output stops at the first NUL
+     * anyway: without it the sixteen-byte paths below cover them to the end. */
+    if (n && p[n - 1] == 0)
+        n--;
+    if (n > SIZE_MAX / 8 || etw_strbuf_reserve(out, n * 6 + 16 + 1) != 0)
         return;
     char *o = out->data + out->len;
     size_t i = 0;
 #ifdef __SSE2__
+    /* A string under sixteen bytes (most names) is checked in a copy padded with a harmless
+     * letter; the reserve above leaves room for sixteen output bytes. */
+    if (n && n < 16) {
+        uint8_t t[16];
+        memset(t, 'a', sizeof t);
+        memcpy(t, p, n);
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)t);
+        __m128i ok = _mm_cmpgt_epi8(v, _mm_set1_epi8(0x1F));
+        __m128i special =
+            _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\\')));
+        if (_mm_movemask_epi8(_mm_andnot_si128(special, ok)) == 0xFFFF) {
+            _mm_storeu_si128((__m128i *)(void *)o, v);
+            o += n;
+            goto end;
+        }
+    }
     /* Sixteen printable ASCII bytes (no quote, backslash or NUL) at a time: most 8-bit strings
      * are paths and names. The reserve above leaves room for them. */
     const __m128i space = _mm_set1_epi8(0x1F), quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\');
@@ -198,11 +218,16 @@ void etw_text_ansi(etw_strbuf *out, const uint8_t *p, size_t n, int utf8, int js
 #endif
     for (; i < n && p[i]; i++) {
         uint32_t c = p[i];
-        if (c >= 0x80 && utf8)
+        if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\')
+            *o++ = (char)c; /* the common case: printable ASCII, no call */
+        else if (c >= 0x80 && utf8)
             *o++ = (char)c; /* UTF-8 continuation and lead bytes pass through */
         else
             o = put_cp(o, c >= 0x80 && c < 0xA0 ? cp1252_hi[c - 0x80] : c, json);
     }
+#ifdef __SSE2__
+end:
+#endif
     out->len = (size_t)(o - out->data);
     out->data[out->len] = 0;
 }

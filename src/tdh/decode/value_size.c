@@ -1,6 +1,8 @@
 /* The TDH size rules for one element of each in-type (format notes §1.5, §1.8). */
 #include "tdh/decode/prop_value.h"
 
+#include <string.h>
+
 #include "base/bytes.h"
 #include "base/text.h"
 
@@ -32,12 +34,15 @@ size_t etw_value_size(uint16_t in, uint16_t out, uint32_t length, int has_length
             return length <= n / 2 ? (size_t)length * 2 : ETW_SIZE_BAD;
         s = etw_utf16_span(p, n, &term);
         return term ? s + 2 : n;
-    case TDH_INTYPE_ANSISTRING:
+    case TDH_INTYPE_ANSISTRING: {
         if (has_length)
             return fixed(length, n);
-        for (s = 0; s < n && p[s]; s++)
-            ;
-        return s < n ? s + 1 : n;
+        if (n == 0)
+            return 0;
+        /* the terminator found by the C library's vectorised search (paths are long) */
+        const uint8_t *z = memchr(p, 0, n);
+        return z ? (size_t)(z - p) + 1 : n;
+    }
     case TDH_INTYPE_INT8:
     case TDH_INTYPE_UINT8:
     case TDH_INTYPE_ANSICHAR:

@@ -2,6 +2,8 @@
  * documented in docs/decoding.md, written straight into the output without allocating. */
 #include "tdh/decode/prop_value.h"
 
+#include <string.h>
+
 #include "base/bytes.h"
 #include "tdh/decode/text_out.h"
 
@@ -136,14 +138,21 @@ void etw_format_systemtime(etw_strbuf *out, const uint8_t *p)
 
 void etw_format_guid(etw_strbuf *out, const uint8_t *p)
 {
-    static const char hex[] = "0123456789abcdef";
-    static const uint8_t order[16] = {3, 2, 1, 0, 5, 4, 7, 6, 8, 9, 10, 11, 12, 13, 14, 15};
-    char s[36], *o = s;
-    for (int i = 0; i < 16; i++) {
-        if (i == 4 || i == 6 || i == 8 || i == 10)
-            *o++ = '-';
-        *o++ = hex[p[order[i]] >> 4];
-        *o++ = hex[p[order[i]] & 15];
-    }
-    etw_strbuf_append(out, s, sizeof s);
+    /* Written in place, a byte's two digits at a time (GUID fields are frequent payload). */
+    if (etw_strbuf_reserve(out, 36) != 0)
+        return;
+    char *o = out->data + out->len;
+    /* Data1, Data2 and Data3 little-endian, Data4 in order: (output position, byte) pairs. */
+#define GUID_BYTE(at, i) memcpy(o + (at), etw_hex_pairs + 2 * p[i], 2)
+    GUID_BYTE(0, 3); GUID_BYTE(2, 2); GUID_BYTE(4, 1); GUID_BYTE(6, 0);
+    GUID_BYTE(9, 5); GUID_BYTE(11, 4);
+    GUID_BYTE(14, 7); GUID_BYTE(16, 6);
+    GUID_BYTE(19, 8); GUID_BYTE(21, 9);
+    GUID_BYTE(24, 10); GUID_BYTE(26, 11); GUID_BYTE(28, 12);
+    GUID_BYTE(30, 13); GUID_BYTE(32, 14); GUID_BYTE(34, 15);
+#undef GUID_BYTE
+    o[8] = o[13] = o[18] = o[23] = '-';
+    o += 36;
+    *o = '\0';
+    out->len += 36;
 }
