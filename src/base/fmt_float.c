@@ -21,16 +21,7 @@ typedef struct decimal {
     char d[DIGITS_MAX];
 } decimal;
 
-static const uint64_t pow10_u64[20] = {1ull, 10ull, 100ull, 1000ull, 10000ull, 100000ull, 1000000ull,
-                                       10000000ull, 100000000ull, 1000000000ull, 10000000000ull,
-                                       100000000000ull, 1000000000000ull, 10000000000000ull,
-                                       100000000000000ull, 1000000000000000ull, 10000000000000000ull,
-                                       100000000000000000ull, 1000000000000000000ull,
-                                       10000000000000000000ull};
-
-static const char digit_pairs[201] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
-                                     "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
-                                     "8081828384858687888990919293949596979899";
+/* etw_pow10_u64 and etw_digit_pairs: src/base/strbuf.h. */
 
 /* a * b: the low half returned, the high half in *hi (no __int128 on 32-bit targets). */
 static inline uint64_t mul64(uint64_t a, uint64_t b, uint64_t *hi)
@@ -111,7 +102,7 @@ static int scale_integer(uint64_t m, int e2, int k, uint64_t *q, enum rest *rest
 {
     if (k >= 0 || k < -19 || e2 > 0 || e2 < -63 || (m & ((1ull << -e2) - 1)))
         return 0;
-    uint64_t v = e2 ? m >> -e2 : m, d = pow10_u64[-k], rem = v % d;
+    uint64_t v = e2 ? m >> -e2 : m, d = etw_pow10_u64[-k], rem = v % d;
     *q = v / d;
     *rest = rem == 0 ? REST_ZERO : rem < d - rem ? REST_BELOW_HALF : rem == d - rem ? REST_HALF : REST_ABOVE_HALF;
     return 1;
@@ -130,8 +121,8 @@ static uint64_t round_half_even(uint64_t q, enum rest rest)
 /* Exactly four / eight digits of x at d (x below 10^4 / 10^8). */
 static inline void put4(char *d, uint32_t x)
 {
-    memcpy(d, digit_pairs + 2 * (x / 100), 2);
-    memcpy(d + 2, digit_pairs + 2 * (x % 100), 2);
+    memcpy(d, etw_digit_pairs + 2 * (x / 100), 2);
+    memcpy(d + 2, etw_digit_pairs + 2 * (x % 100), 2);
 }
 
 static inline void put8(char *d, uint32_t x)
@@ -146,7 +137,7 @@ static int put_digits(decimal *dec, uint64_t q, int n)
 {
     if (!n) {
         n = 1;
-        while (n < 20 && q >= pow10_u64[n])
+        while (n < 20 && q >= etw_pow10_u64[n])
             n++;
     }
     /* All 20 places in three 32-bit pieces (one 64-bit division each), then the last n. */
@@ -188,17 +179,17 @@ static int fast_significant(uint64_t m, int e2, double av, int P, decimal *dec)
         enum rest rest;
         if (!scale(m, e2, P - 1 - e10, &q, &rest))
             return 0;
-        if (q >= pow10_u64[P]) {
+        if (q >= etw_pow10_u64[P]) {
             e10++;
             continue;
         }
-        if (q < pow10_u64[P - 1]) {
+        if (q < etw_pow10_u64[P - 1]) {
             e10--;
             continue;
         }
         q = round_half_even(q, rest);
-        if (P < 20 && q == pow10_u64[P]) { /* 9.99..5 became 10.0 */
-            q = pow10_u64[P - 1];
+        if (P < 20 && q == etw_pow10_u64[P]) { /* 9.99..5 became 10.0 */
+            q = etw_pow10_u64[P - 1];
             e10++;
         }
         put_digits(dec, q, P);
@@ -213,7 +204,7 @@ static int fast_fixed(uint64_t m, int e2, int prec, decimal *dec)
 {
     uint64_t q;
     enum rest rest;
-    if (!scale(m, e2, prec, &q, &rest) || q >= pow10_u64[19])
+    if (!scale(m, e2, prec, &q, &rest) || q >= etw_pow10_u64[19])
         return 0;
     q = round_half_even(q, rest);
     if (q == 0) {
@@ -231,10 +222,10 @@ static int fast_fixed(uint64_t m, int e2, int prec, decimal *dec)
 
 static void put_group(char *d, uint32_t g)
 {
-    memcpy(d, digit_pairs + 2 * (g / 10000000), 2);
-    memcpy(d + 2, digit_pairs + 2 * (g / 100000 % 100), 2);
-    memcpy(d + 4, digit_pairs + 2 * (g / 1000 % 100), 2);
-    memcpy(d + 6, digit_pairs + 2 * (g / 10 % 100), 2);
+    memcpy(d, etw_digit_pairs + 2 * (g / 10000000), 2);
+    memcpy(d + 2, etw_digit_pairs + 2 * (g / 100000 % 100), 2);
+    memcpy(d + 4, etw_digit_pairs + 2 * (g / 1000 % 100), 2);
+    memcpy(d + 6, etw_digit_pairs + 2 * (g / 10 % 100), 2);
     d[8] = (char)('0' + g % 10);
 }
 
@@ -376,7 +367,7 @@ static char *put_exponent(char *o, int x, int upper)
     unsigned u = (unsigned)(x < 0 ? -x : x);
     if (u >= 100)
         *o++ = (char)('0' + u / 100);
-    memcpy(o, digit_pairs + 2 * (u % 100), 2);
+    memcpy(o, etw_digit_pairs + 2 * (u % 100), 2);
     return o + 2;
 }
 

@@ -79,18 +79,19 @@ void etw_strbuf_printf(etw_strbuf *sb, const char *fmt, ...)
 const char etw_digit_pairs[201] = D10("0") D10("1") D10("2") D10("3") D10("4") D10("5") D10("6") D10("7")
     D10("8") D10("9");
 
+const uint64_t etw_pow10_u64[20] = {1ull, 10ull, 100ull, 1000ull, 10000ull, 100000ull, 1000000ull,
+                                    10000000ull, 100000000ull, 1000000000ull, 10000000000ull,
+                                    100000000000ull, 1000000000000ull, 10000000000000ull,
+                                    100000000000000ull, 1000000000000000ull, 10000000000000000ull,
+                                    100000000000000000ull, 1000000000000000000ull,
+                                    10000000000000000000ull};
+
 /* Digits of v: the bit length gives log10 within one (1233 / 4096 ~ log10 2), one compare
  * with a power of ten settles it (v | 1: zero has one digit). */
 static unsigned decimal_digits(uint64_t v)
 {
-    static const uint64_t pow10[20] = {1ull, 10ull, 100ull, 1000ull, 10000ull, 100000ull, 1000000ull,
-                                       10000000ull, 100000000ull, 1000000000ull, 10000000000ull,
-                                       100000000000ull, 1000000000000ull, 10000000000000ull,
-                                       100000000000000ull, 1000000000000000ull, 10000000000000000ull,
-                                       100000000000000000ull, 1000000000000000000ull,
-                                       10000000000000000000ull};
     unsigned t = (unsigned)(64 - __builtin_clzll(v | 1)) * 1233 >> 12;
-    return t + 1 - ((v | 1) < pow10[t]);
+    return t + 1 - ((v | 1) < etw_pow10_u64[t]);
 }
 
 /* v's n decimal digits ending at end: eight at a time from the last while v has more (one

@@ -63,6 +63,8 @@ static inline void etw_strbuf_putc(etw_strbuf *sb, char c)
 void etw_strbuf_printf(etw_strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* "00".."99": numbers are written two digits at a time. */
 extern const char etw_digit_pairs[201];
+/* 10^0 .. 10^19: decimal lengths, and the digits of a number in pieces. */
+extern const uint64_t etw_pow10_u64[20];
 /* "00".."ff": the two lower-case hex digits of every byte value. */
 extern const char etw_hex_pairs[513];
 
