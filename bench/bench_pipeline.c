@@ -114,6 +114,18 @@ static BOOL WINAPI keep_buffer(const ETW_BUFFER_HEADER *b, ULONG n,
     return TRUE;
 }
 
+/* Runs the session to its end, keeps its result and counts, and closes it. */
+static void process_and_count(PROCESSTRACE_HANDLE h, phase_result *r)
+{
+    r->rc = ProcessTrace(&h, 1, NULL, NULL);
+    ETWIRE_SESSION_STATS st;
+    if (etwire_session_get_stats(h, &st) == ERROR_SUCCESS) {
+        r->events = st.EventsDelivered;
+        r->buffers = st.BuffersCompleted;
+    }
+    CloseTrace(h);
+}
+
 /* One open/process/close of the file; fills events, buffers and rc. */
 static int pipeline_once(const char *path, int relay, phase_result *r)
 {
@@ -128,13 +140,7 @@ static int pipeline_once(const char *path, int relay, phase_result *r)
         fprintf(stderr, "bench_pipeline: %s: %s\n", path, etwire_last_error_message());
         return -1;
     }
-    r->rc = ProcessTrace(&h, 1, NULL, NULL);
-    ETWIRE_SESSION_STATS st;
-    if (etwire_session_get_stats(h, &st) == ERROR_SUCCESS) {
-        r->events = st.EventsDelivered;
-        r->buffers = st.BuffersCompleted;
-    }
-    CloseTrace(h);
+    process_and_count(h, r);
     return 0;
 }
 
@@ -195,13 +201,7 @@ static int stream_once(const loaded *l, phase_result *r)
         (void)ProcessTraceAddBufferToBufferStream(
             h, (const ETW_BUFFER_HEADER *)(const void *)(l->bytes + off), l->sizes[i]);
     etwire_stream_end(h);
-    r->rc = ProcessTrace(&h, 1, NULL, NULL);
-    ETWIRE_SESSION_STATS st;
-    if (etwire_session_get_stats(h, &st) == ERROR_SUCCESS) {
-        r->events = st.EventsDelivered;
-        r->buffers = st.BuffersCompleted;
-    }
-    CloseTrace(h);
+    process_and_count(h, r);
     return 0;
 }
 

@@ -223,6 +223,17 @@ static ETWIRE_SESSION_STATS buffers_as_relay(const char *path)
     return st;
 }
 
+/* 32 processors with 16 KiB buffers and a short flush lag: slow processors flush mostly empty
+ * buffers late, so many buffers wait for earlier-flushed ones. */
+static etw_gen_config waiting_buffers_config(void)
+{
+    etw_gen_config c = gen_config(540, 20000);
+    c.processors = 32;
+    c.buffer_size = 16u << 10;
+    c.max_lag = etw_gen_ticks_per_second(&c) / 20;
+    return c;
+}
+
 /* Many processors, a flush timer: slow processors flush mostly empty buffers late, so buffers whose events are out wait for earlier-flushed ones before their callback.
  * Those are read again when due instead of kept (src/session/complete.c): the session holds
  * about one buffer per processor, not a second of trace. The trace is streamed to the file,
@@ -230,18 +241,12 @@ static ETWIRE_SESSION_STATS buffers_as_relay(const char *path)
 static void many_processors_bounded(void **state)
 {
     (void)state;
-    etw_gen_config c = gen_config(540, 20000);
-    c.processors = 32;
-    c.buffer_size = 16u << 10;
-    /* Small enough that kept buffers would exceed the bound below (688 KiB were held before
-     * such buffers were read again; the bound is 608 KiB). */
-    c.max_lag = etw_gen_ticks_per_second(&c) / 20;
-    char path[] = "/tmp/etwire-gen-XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    close(fd);
+    /* The lag is small enough that kept buffers would exceed the bound below (688 KiB were
+     * held before such buffers were read again; the bound is 608 KiB). */
+    etw_gen_config c = waiting_buffers_config();
+    char path[64];
     etw_gen_summary sum;
-    assert_int_equal(etw_gen_write_file_ex(&c, path, &sum), 0);
+    gen_trace_stream_file(&c, path, &sum);
     ETWIRE_SESSION_STATS st = buffers_as_relay(path);
     unlink(path);
     assert_int_equal(st.BuffersAccepted, sum.buffers);
@@ -295,16 +300,10 @@ static void cut_on_diag(const ETWIRE_DIAGNOSTIC *d, void *ctx)
 static void cut_while_buffers_wait(void **state)
 {
     (void)state;
-    etw_gen_config g = gen_config(540, 20000);
-    g.processors = 32;
-    g.buffer_size = 16u << 10;
-    g.max_lag = etw_gen_ticks_per_second(&g) / 20;
-    char path[] = "/tmp/etwire-gen-XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    close(fd);
+    etw_gen_config g = waiting_buffers_config();
+    char path[64];
     etw_gen_summary sum;
-    assert_int_equal(etw_gen_write_file_ex(&g, path, &sum), 0);
+    gen_trace_stream_file(&g, path, &sum);
     cut_state c = {path, (off_t)g.buffer_size, 0, sum.events / 2, 0, 0, 0};
     ETW_OPEN_TRACE_OPTIONS o = {0};
     o.EventCallback = cut_on_event;

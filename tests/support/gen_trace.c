@@ -88,6 +88,15 @@ int gen_trace_write_file(gen_trace *t)
     return 0;
 }
 
+void gen_trace_stream_file(const etw_gen_config *c, char path[64], etw_gen_summary *sum)
+{
+    snprintf(path, 64, "/tmp/etwire-gen-XXXXXX");
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    assert_int_equal(etw_gen_write_file_ex(c, path, sum), 0);
+}
+
 void gen_trace_free(gen_trace *t)
 {
     test_buffers_free(&t->buffers);

@@ -24,6 +24,10 @@ etw_gen_config gen_config(uint64_t seed, uint64_t events);
 
 int gen_trace_make(const etw_gen_config *c, gen_trace *t);
 int gen_trace_write_file(gen_trace *t);
+/* Generates c straight into a fresh file path ("/tmp/etwire-gen-XXXXXX" filled in; the caller
+ * unlinks it), never holding the trace in memory; its summary in *sum. Fails the test when it
+ * cannot. */
+void gen_trace_stream_file(const etw_gen_config *c, char path[64], etw_gen_summary *sum);
 void gen_trace_free(gen_trace *t);
 
 /* Asserts (cmocka) that delivered events match the expected ones, field by field. raw: the
