@@ -23,14 +23,10 @@ static void sift_up(etw_run *r, size_t i)
     r->heap[i] = it;
 }
 
-/* Moves `it` down from the top to its place; `c` is the top's smaller child (the runner-up). */
-void etw_heap_sink_top(etw_run *r, const etw_key *it, size_t c)
+/* Moves `it` down from node i, whose smaller child is c, to its place. */
+static inline void sink_from(etw_key *h, size_t len, size_t i, size_t c, const etw_key *it)
 {
-    etw_key *h = r->heap;
-    size_t len = r->heap_len, i = 0;
     for (;;) {
-        if (!etw_key_less(&h[c], it))
-            break;
         h[i] = h[c];
         i = c;
         c = 2 * i + 1;
@@ -38,8 +34,24 @@ void etw_heap_sink_top(etw_run *r, const etw_key *it, size_t c)
             break;
         if (c + 1 < len && etw_key_less(&h[c + 1], &h[c]))
             c++;
+        if (!etw_key_less(&h[c], it))
+            break;
     }
     h[i] = *it;
+}
+
+/* Moves `it` down from the top to its place; `c` is the top's smaller child (the runner-up). */
+void etw_heap_sink_top(etw_run *r, const etw_key *it, size_t c)
+{
+    if (!etw_key_less(&r->heap[c], it))
+        r->heap[0] = *it;
+    else
+        sink_from(r->heap, r->heap_len, 0, c, it);
+}
+
+void etw_heap_sink_below(etw_run *r, const etw_key *it, size_t c)
+{
+    sink_from(r->heap, r->heap_len, 0, c, it);
 }
 
 int etw_heap_push(etw_run *r, const etw_key *k)

@@ -4,6 +4,7 @@
 #define ETWIRE_SESSION_RUN_H
 
 #include "base/bytes.h"
+#include "format/record_hot.h"
 #include "session/session.h"
 
 typedef struct etw_run {
@@ -29,6 +30,8 @@ int etw_heap_push(etw_run *r, const etw_key *k);
  * runner_up, nonzero, from etw_heap_runner_up): the top entry becomes k, moved down to its
  * place. */
 void etw_heap_sink_top(etw_run *r, const etw_key *k, size_t runner_up);
+/* The same, when k is known to sort after the runner-up (the merge compared them). */
+void etw_heap_sink_below(etw_run *r, const etw_key *k, size_t runner_up);
 void etw_heap_pop_top(etw_run *r);
 
 /* Where the second-smallest key is (1 or 2); 0 when the top is alone. heap_len > 0. */
@@ -98,20 +101,30 @@ static inline void etw_proc_keyed(etw_run *r, etw_session *s, etw_proc *p, uint3
     }
 }
 
-/* p's record went out: p moves to its next one. The common case, a good record further in the
- * same buffer, is handled here; etw_proc_load does the rest. */
-static inline void etw_proc_next(etw_run *r, etw_session *s, etw_proc *p, uint32_t slot)
+/* p's record went out: p moves to its next one; returns p->has_rec. The common case, a good
+ * record of a common kind further in the same buffer, is parsed here (etw_record_parse_hot);
+ * other kinds by etw_record_parse; etw_proc_load does the rest (bad records, the buffer's
+ * end). */
+static inline int etw_proc_next(etw_run *r, etw_session *s, etw_proc *p, uint32_t slot)
 {
     etw_buf *b = p->head;
     uint32_t at = b->cursor + (uint32_t)etw_align8(p->rec.size);
+    uint32_t filled = b->hdr.filled;
     b->cursor = at;
-    if (at + 4u <= b->hdr.filled && etw_rd32(b->data + at) != 0xFFFFFFFFu &&
-        etw_record_parse(b->data + at, b->hdr.filled - at, &p->rec) == ETW_OK &&
-        p->rec.kind != ETW_REC_SKIP) {
-        etw_proc_keyed(r, s, p, slot);
-        return;
+    /* Past filled or at the 0xFFFFFFFF end marker no hot kind matches (its type byte is
+     * 0xFF), so the check for both comes after. */
+    if (at < filled) {
+        const uint8_t *q = b->data + at;
+        if (__builtin_expect(etw_record_parse_hot(q, filled - at, &p->rec), 1) ||
+            (at + 4u <= filled && etw_rd32(q) != 0xFFFFFFFFu &&
+             etw_record_parse(q, filled - at, &p->rec) == ETW_OK &&
+             p->rec.kind != ETW_REC_SKIP)) {
+            etw_proc_keyed(r, s, p, slot);
+            return 1;
+        }
     }
     etw_proc_load(r, s, slot);
+    return p->has_rec;
 }
 
 void etw_session_integrate(etw_run *r, etw_session *s, etw_buf *b);
