@@ -94,10 +94,11 @@ static inline void etw_proc_keyed(etw_run *r, etw_session *s, etw_proc *p, uint3
      * before it: with many processors (many interleaved buffers, more streams than the
      * hardware prefetcher follows) ask for its first bytes now, so that they are in cache by
      * then. */
-    uint32_t next = b->cursor + (uint32_t)etw_align8(p->rec.size);
-    if (r->heap_len > ETW_PREFETCH_FROM_PROCESSORS && next + 64 < b->hdr.filled) {
-        __builtin_prefetch(b->data + next);
-        __builtin_prefetch(b->data + next + 64);
+    if (r->heap_len > ETW_PREFETCH_FROM_PROCESSORS) {
+        /* A prefetch never faults: past the buffer's end it only costs a useless load. */
+        uintptr_t next = (uintptr_t)b->data + b->cursor + etw_align8(p->rec.size);
+        __builtin_prefetch((const void *)next);
+        __builtin_prefetch((const void *)(next + 64));
     }
 }
 
