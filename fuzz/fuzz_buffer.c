@@ -88,8 +88,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         /* The inline parse takes only what the reference accepts, and fills it alike (both
          * clear padding: see tests/format/test_record_check.c). */
         etw_record hot;
+        const etw_record_ctx none = {0};
         memset(&hot, 0, sizeof hot);
-        if (etw_record_parse_hot(data + off, end - off, &hot) &&
+        if (etw_record_parse_hot(data + off, end - off, &hot, &none) &&
             (st != ETW_OK || memcmp(&hot, &rec, sizeof hot) != 0))
             abort();
         if (st != ETW_OK)

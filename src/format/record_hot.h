@@ -28,19 +28,20 @@ typedef struct etw_record_hot_tail {
 } etw_record_hot_tail;
 
 static inline __attribute__((always_inline)) void
-etw_record_hot_finish(const uint8_t *p, etw_record *rec, uint16_t size, etw_record_hot_tail t)
+etw_record_hot_finish(const uint8_t *p, etw_record *rec, uint16_t size, etw_record_hot_tail t,
+                      const etw_record_ctx *ctx)
 {
     EVENT_RECORD *er = &rec->er;
     er->EventHeader.Size = size;
     er->EventHeader.HeaderType = 0;
-    er->EventHeader.Flags = (USHORT)(t.flags | (t.ext_count ? EVENT_HEADER_FLAG_EXTENDED_INFO : 0));
-    er->BufferContext.ProcessorIndex = 0;
-    er->BufferContext.LoggerId = 0;
+    er->EventHeader.Flags = (USHORT)(t.flags | ctx->event_flags |
+                                     (t.ext_count ? EVENT_HEADER_FLAG_EXTENDED_INFO : 0));
+    er->BufferContext = ctx->context;
     er->ExtendedDataCount = 0;
     er->UserDataLength = (USHORT)(size - t.payload_off);
     er->ExtendedData = NULL;
     er->UserData = (PVOID)(p + t.payload_off);
-    er->UserContext = NULL;
+    er->UserContext = ctx->user_context;
     rec->size = size;
     rec->kind = t.kind;
     rec->header_type = p[2];
@@ -66,8 +67,8 @@ etw_record_hot_finish(const uint8_t *p, etw_record *rec, uint16_t size, etw_reco
 /* SYSTEM (0x20 bytes), COMPACT (0x18), PERFINFO (0x10): the size at +4, the hook id at +6
  * (B.7). One copy per header type (constant kind, fixed, is64). */
 static inline __attribute__((always_inline)) int
-etw_record_hot_kernel(const uint8_t *p, size_t n, etw_record *rec, uint8_t kind, uint32_t fixed,
-                      uint8_t is64)
+etw_record_hot_kernel(const uint8_t *p, size_t n, etw_record *rec, const etw_record_ctx *ctx,
+                      uint8_t kind, uint32_t fixed, uint8_t is64)
 {
     uint16_t size, version, hook_id;
     memcpy(&size, p + 4, 2);
@@ -99,7 +100,7 @@ etw_record_hot_kernel(const uint8_t *p, size_t n, etw_record *rec, uint8_t kind,
     const GUID *group = etw_kernel_group_ref(hook_id);
     if (group)
         h->ProviderId = *group;
-    etw_record_hot_finish(p, rec, size, t);
+    etw_record_hot_finish(p, rec, size, t, ctx);
     return 1;
 }
 
@@ -131,7 +132,8 @@ static inline int etw_record_hot_items(const uint8_t *p, uint16_t size, uint32_t
 
 /* EVENT_HEADER: its first 0x50 bytes are the one a consumer sees, extended items may follow. */
 static inline __attribute__((always_inline)) int
-etw_record_hot_event(const uint8_t *p, size_t n, etw_record *rec, uint8_t is64)
+etw_record_hot_event(const uint8_t *p, size_t n, etw_record *rec, const etw_record_ctx *ctx,
+                     uint8_t is64)
 {
     uint16_t size, stored;
     memcpy(&size, p, 2);
@@ -152,14 +154,15 @@ etw_record_hot_event(const uint8_t *p, size_t n, etw_record *rec, uint8_t is64)
         t.payload_off = end;
     }
     memcpy(&rec->er.EventHeader, p, sizeof rec->er.EventHeader);
-    etw_record_hot_finish(p, rec, size, t);
+    etw_record_hot_finish(p, rec, size, t, ctx);
     return 1;
 }
 
 /* EVENT_TRACE_HEADER (0x30 bytes) and EVENT_INSTANCE_GUID_HEADER (0x48: the instance GUIDs,
  * an extended item, at 0x30). */
 static inline __attribute__((always_inline)) int
-etw_record_hot_classic(const uint8_t *p, size_t n, etw_record *rec, uint8_t is64, int instance)
+etw_record_hot_classic(const uint8_t *p, size_t n, etw_record *rec, const etw_record_ctx *ctx,
+                       uint8_t is64, int instance)
 {
     uint16_t size;
     memcpy(&size, p, 2);
@@ -180,14 +183,15 @@ etw_record_hot_classic(const uint8_t *p, size_t n, etw_record *rec, uint8_t is64
                              .ext_count = instance ? 1 : 0,
                              .kind = instance ? ETW_REC_INSTANCE : ETW_REC_FULL, .is64 = is64,
                              .has_timestamp = 1, .flags = ETW_HOT_CLASSIC(is64)};
-    etw_record_hot_finish(p, rec, size, t);
+    etw_record_hot_finish(p, rec, size, t, ctx);
     return 1;
 }
 
 /* WPP MESSAGE_TRACE_HEADER: optional items in a fixed order chosen by OptionFlags (B.6.5).
  * A message without a time stamp item keeps has_timestamp 1 and TimeStamp 0, as
  * etw_record_parse leaves it. */
-static inline int etw_record_hot_message(const uint8_t *p, size_t n, etw_record *rec)
+static inline int etw_record_hot_message(const uint8_t *p, size_t n, etw_record *rec,
+                                         const etw_record_ctx *ctx)
 {
     uint16_t size, id, opts;
     memcpy(&size, p, 2);
@@ -232,13 +236,14 @@ static inline int etw_record_hot_message(const uint8_t *p, size_t n, etw_record 
         memcpy(&h->ThreadId, p + off, 4);
         memcpy(&h->ProcessId, p + off + 4, 4);
     }
-    etw_record_hot_finish(p, rec, size, t);
+    etw_record_hot_finish(p, rec, size, t, ctx);
     return 1;
 }
 
 /* Returns 1 having parsed the record at p[0..n) into *rec as etw_record_parse would (ETW_OK,
- * a deliverable kind); 0, touching nothing, for anything else. */
-static inline int etw_record_parse_hot(const uint8_t *p, size_t n, etw_record *rec)
+ * a deliverable kind), with ctx's fields added; 0, touching nothing, for anything else. */
+static inline int etw_record_parse_hot(const uint8_t *p, size_t n, etw_record *rec,
+                                       const etw_record_ctx *ctx)
 {
 #if ETW_RECORD_HOT
     if (n < 8)
@@ -247,26 +252,26 @@ static inline int etw_record_parse_hot(const uint8_t *p, size_t n, etw_record *r
     if ((marker & 0xC0u) != 0xC0u) {
         /* Not a typed header: a WPP message when its marker says so. */
         if ((marker & 0x90u) == 0x90u)
-            return etw_record_hot_message(p, n, rec);
+            return etw_record_hot_message(p, n, rec, ctx);
         return 0;
     }
     switch (p[2]) {
-    case 0x01: return etw_record_hot_kernel(p, n, rec, ETW_REC_SYSTEM, 0x20, 0);
-    case 0x02: return etw_record_hot_kernel(p, n, rec, ETW_REC_SYSTEM, 0x20, 1);
-    case 0x03: return etw_record_hot_kernel(p, n, rec, ETW_REC_COMPACT, 0x18, 0);
-    case 0x04: return etw_record_hot_kernel(p, n, rec, ETW_REC_COMPACT, 0x18, 1);
-    case 0x10: return etw_record_hot_kernel(p, n, rec, ETW_REC_PERFINFO, 0x10, 0);
-    case 0x11: return etw_record_hot_kernel(p, n, rec, ETW_REC_PERFINFO, 0x10, 1);
-    case 0x12: return etw_record_hot_event(p, n, rec, 0);
-    case 0x13: return etw_record_hot_event(p, n, rec, 1);
-    case 0x0A: return etw_record_hot_classic(p, n, rec, 0, 0);
-    case 0x14: return etw_record_hot_classic(p, n, rec, 1, 0);
-    case 0x0B: return etw_record_hot_classic(p, n, rec, 0, 1);
-    case 0x15: return etw_record_hot_classic(p, n, rec, 1, 1);
+    case 0x01: return etw_record_hot_kernel(p, n, rec, ctx, ETW_REC_SYSTEM, 0x20, 0);
+    case 0x02: return etw_record_hot_kernel(p, n, rec, ctx, ETW_REC_SYSTEM, 0x20, 1);
+    case 0x03: return etw_record_hot_kernel(p, n, rec, ctx, ETW_REC_COMPACT, 0x18, 0);
+    case 0x04: return etw_record_hot_kernel(p, n, rec, ctx, ETW_REC_COMPACT, 0x18, 1);
+    case 0x10: return etw_record_hot_kernel(p, n, rec, ctx, ETW_REC_PERFINFO, 0x10, 0);
+    case 0x11: return etw_record_hot_kernel(p, n, rec, ctx, ETW_REC_PERFINFO, 0x10, 1);
+    case 0x12: return etw_record_hot_event(p, n, rec, ctx, 0);
+    case 0x13: return etw_record_hot_event(p, n, rec, ctx, 1);
+    case 0x0A: return etw_record_hot_classic(p, n, rec, ctx, 0, 0);
+    case 0x14: return etw_record_hot_classic(p, n, rec, ctx, 1, 0);
+    case 0x0B: return etw_record_hot_classic(p, n, rec, ctx, 0, 1);
+    case 0x15: return etw_record_hot_classic(p, n, rec, ctx, 1, 1);
     default: return 0; /* TIMED, ERROR, WNODE, unknown types */
     }
 #else
-    (void)p, (void)n, (void)rec;
+    (void)p, (void)n, (void)rec, (void)ctx;
     return 0;
 #endif
 }

@@ -5,7 +5,8 @@
  * nothing outside the heap's array, and a processor only knows whether it is in the heap
  * (in_heap), not where. When the top processor loads its next record, the merge rewrites the
  * top entry itself while that record still sorts first (merge.c, deliver_run), and calls
- * etw_heap_sink_top once it does not; etw_heap_pop_top when the processor has none. */
+ * etw_heap_sink_below once it sorts after the runner-up (the merge compared them, so the first
+ * step down needs no comparison); etw_heap_pop_top when the processor has none. */
 #include <stdlib.h>
 
 #include "session/run.h"
@@ -23,7 +24,7 @@ static void sift_up(etw_run *r, size_t i)
     r->heap[i] = it;
 }
 
-/* Moves `it` down from node i, whose smaller child is c, to its place. */
+/* Moves `it` down from node i, whose smaller child c sorts before it, to its place. */
 static inline void sink_from(etw_key *h, size_t len, size_t i, size_t c, const etw_key *it)
 {
     for (;;) {
@@ -41,7 +42,7 @@ static inline void sink_from(etw_key *h, size_t len, size_t i, size_t c, const e
 }
 
 /* Moves `it` down from the top to its place; `c` is the top's smaller child (the runner-up). */
-void etw_heap_sink_top(etw_run *r, const etw_key *it, size_t c)
+static void sink_top(etw_run *r, const etw_key *it, size_t c)
 {
     if (!etw_key_less(&r->heap[c], it))
         r->heap[0] = *it;
@@ -77,6 +78,6 @@ void etw_heap_pop_top(etw_run *r)
         if (c == 0) /* one entry left: it is the top */
             r->heap[0] = last;
         else
-            etw_heap_sink_top(r, &last, c);
+            sink_top(r, &last, c);
     }
 }

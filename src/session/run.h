@@ -26,11 +26,9 @@ typedef struct etw_run {
 
 /* heap.c */
 int etw_heap_push(etw_run *r, const etw_key *k);
-/* The top's processor loaded its next record, whose key k may sort after the runner-up's (at
- * runner_up, nonzero, from etw_heap_runner_up): the top entry becomes k, moved down to its
- * place. */
-void etw_heap_sink_top(etw_run *r, const etw_key *k, size_t runner_up);
-/* The same, when k is known to sort after the runner-up (the merge compared them). */
+/* The top's processor loaded its next record, whose key k sorts after the runner-up's (at
+ * runner_up, nonzero, from etw_heap_runner_up; the merge compared them): the top entry becomes
+ * k, moved down to its place. */
 void etw_heap_sink_below(etw_run *r, const etw_key *k, size_t runner_up);
 void etw_heap_pop_top(etw_run *r);
 
@@ -74,8 +72,9 @@ static inline int64_t etw_proc_filetime(const etw_session *s, uint64_t ts)
     return etw_clock_to_filetime(&s->clock, ts);
 }
 
-/* p->rec was just parsed at the cursor of p's active buffer: its merge key, and what its
- * consumer sees that the record does not say (deliver.h hands p->rec.er over). */
+/* p->rec was just parsed at the cursor of p's active buffer, with its buffer's context
+ * (etw_record_parse_hot did that; etw_proc_add_context after etw_record_parse): its merge key,
+ * and its TimeStamp as the consumer sees it (deliver.h hands p->rec.er over). */
 static inline void etw_proc_keyed(etw_run *r, etw_session *s, etw_proc *p, uint32_t slot)
 {
     EVENT_RECORD *er = &p->rec.er;
@@ -85,26 +84,34 @@ static inline void etw_proc_keyed(etw_run *r, etw_session *s, etw_proc *p, uint3
     p->key.ft = slot == 0 ? INT64_MIN : ft;
     p->key.raw = ts;
     p->has_rec = 1;
-    const etw_buf *b = p->head;
     er->EventHeader.TimeStamp.QuadPart = s->raw_timestamp ? (LONGLONG)ts : ft;
-    er->EventHeader.Flags |= b->event_flags;
-    er->BufferContext = b->context;
-    er->UserContext = s->record_ctx;
     /* This processor's next record is parsed after the other processors' records that sort
      * before it: with many processors (many interleaved buffers, more streams than the
      * hardware prefetcher follows) ask for its first bytes now, so that they are in cache by
      * then. */
     if (r->heap_len > ETW_PREFETCH_FROM_PROCESSORS) {
         /* A prefetch never faults: past the buffer's end it only costs a useless load. */
+        const etw_buf *b = p->head;
         uintptr_t next = (uintptr_t)b->data + b->cursor + etw_align8(p->rec.size);
         __builtin_prefetch((const void *)next);
         __builtin_prefetch((const void *)(next + 64));
     }
 }
 
+/* What every record of p's active buffer gets from it (b->rctx), added to a record
+ * etw_record_parse filled (which leaves it zero). */
+static inline void etw_proc_add_context(etw_proc *p)
+{
+    EVENT_RECORD *er = &p->rec.er;
+    const etw_record_ctx *c = &p->head->rctx;
+    er->EventHeader.Flags |= c->event_flags;
+    er->BufferContext = c->context;
+    er->UserContext = c->user_context;
+}
+
 /* p's record went out: p moves to its next one; returns p->has_rec. The common case, a good
- * record of a common kind further in the same buffer, is parsed here (etw_record_parse_hot);
- * other kinds by etw_record_parse; etw_proc_load does the rest (bad records, the buffer's
+ * record further in the same buffer, is parsed here (etw_record_parse_hot); kinds it leaves
+ * to etw_record_parse there too; etw_proc_load does the rest (bad records, the buffer's
  * end). */
 static inline int etw_proc_next(etw_run *r, etw_session *s, etw_proc *p, uint32_t slot)
 {
@@ -116,10 +123,13 @@ static inline int etw_proc_next(etw_run *r, etw_session *s, etw_proc *p, uint32_
      * 0xFF), so the check for both comes after. */
     if (at < filled) {
         const uint8_t *q = b->data + at;
-        if (__builtin_expect(etw_record_parse_hot(q, filled - at, &p->rec), 1) ||
-            (at + 4u <= filled && etw_rd32(q) != 0xFFFFFFFFu &&
-             etw_record_parse(q, filled - at, &p->rec) == ETW_OK &&
-             p->rec.kind != ETW_REC_SKIP)) {
+        if (__builtin_expect(etw_record_parse_hot(q, filled - at, &p->rec, &b->rctx), 1)) {
+            etw_proc_keyed(r, s, p, slot);
+            return 1;
+        }
+        if (at + 4u <= filled && etw_rd32(q) != 0xFFFFFFFFu &&
+            etw_record_parse(q, filled - at, &p->rec) == ETW_OK && p->rec.kind != ETW_REC_SKIP) {
+            etw_proc_add_context(p);
             etw_proc_keyed(r, s, p, slot);
             return 1;
         }

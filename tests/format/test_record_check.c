@@ -38,7 +38,8 @@ static void same_as_hot(const uint8_t *p, size_t n, etw_status parsed, const etw
     memset(&got, 0, sizeof got);
     if (parsed == ETW_OK)
         memcpy(&want, ref, sizeof want);
-    int took = etw_record_parse_hot(p, n, &got);
+    const etw_record_ctx none = {0};
+    int took = etw_record_parse_hot(p, n, &got, &none);
     if (!ETW_RECORD_HOT) {
         assert_int_equal(took, 0);
         return;
