@@ -145,10 +145,13 @@ static void deliver_run(etw_run *r, const etw_key *bound)
     /* Copied: nothing changes the heap during the run, and the copy stays in place whatever
      * a callback does. */
     etw_key limit = {INT64_MAX, UINT64_MAX, UINT64_MAX};
+    int limit_is_runner_up = runner_up != 0;
     if (runner_up)
         limit = r->heap[runner_up];
-    if (bound && etw_key_less(bound, &limit))
+    if (bound && etw_key_less(bound, &limit)) {
         limit = *bound;
+        limit_is_runner_up = 0;
+    }
     for (;;) {
         etw_deliver(r, s, p);
         if (!etw_proc_next(r, s, p, slot)) {
@@ -156,10 +159,18 @@ static void deliver_run(etw_run *r, const etw_key *bound)
             etw_heap_pop_top(r);
             return;
         }
-        if (__builtin_expect(!etw_key_less(&p->key, &limit), 0) ||
-            __builtin_expect(r->bounds_changed | r->stop | r->nomem, 0))
-            break;
+        if (__builtin_expect(!etw_key_less(&p->key, &limit), 0))
+            goto limit_reached;
+        if (__builtin_expect(r->bounds_changed | r->stop | r->nomem, 0))
+            goto stopped;
     }
+limit_reached:
+    /* At or past the runner-up's key: after it (keys differ in their processor). */
+    if (limit_is_runner_up) {
+        etw_heap_sink_below(r, &p->key, runner_up);
+        return;
+    }
+stopped:
     if (runner_up && !etw_key_less(&p->key, &r->heap[runner_up])) {
         etw_heap_sink_below(r, &p->key, runner_up);
         return;
