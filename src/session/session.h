@@ -61,12 +61,18 @@ static inline uint64_t etw_key_tie(uint32_t sess, uint32_t proc)
     return (uint64_t)sess << 32 | proc;
 }
 
+/* Written as branches on each word (rather than "differ? then compare") so that a caller
+ * testing the result branches once on the first word in the common case. */
 static inline int etw_key_less(const etw_key *a, const etw_key *b)
 {
-    if (a->ft != b->ft)
-        return a->ft < b->ft;
-    if (a->raw != b->raw)
-        return a->raw < b->raw;
+    if (a->ft < b->ft)
+        return 1;
+    if (a->ft > b->ft)
+        return 0;
+    if (a->raw < b->raw)
+        return 1;
+    if (a->raw > b->raw)
+        return 0;
     return a->tie < b->tie;
 }
 
