@@ -142,14 +142,13 @@ static void deliver_run(etw_run *r, const etw_key *bound)
     uint32_t slot = etw_key_slot(top);
     etw_proc *p = &s->procs[slot];
     size_t runner_up = etw_heap_runner_up(r);
-    /* Copied: nothing changes the heap during the run, and the copy stays in place whatever
-     * a callback does. */
-    etw_key limit = {INT64_MAX, UINT64_MAX, UINT64_MAX};
+    /* Nothing changes the heap during the run (buffers enter it only between runs, in
+     * etw_run_process), so the limit can point into it. */
+    static const etw_key unlimited = {INT64_MAX, UINT64_MAX, UINT64_MAX};
+    const etw_key *limit = runner_up ? &r->heap[runner_up] : &unlimited;
     int limit_is_runner_up = runner_up != 0;
-    if (runner_up)
-        limit = r->heap[runner_up];
-    if (bound && etw_key_less(bound, &limit)) {
-        limit = *bound;
+    if (bound && etw_key_less(bound, limit)) {
+        limit = bound;
         limit_is_runner_up = 0;
     }
     for (;;) {
@@ -159,7 +158,7 @@ static void deliver_run(etw_run *r, const etw_key *bound)
             etw_heap_pop_top(r);
             return;
         }
-        if (__builtin_expect(!etw_key_less(&p->key, &limit), 0))
+        if (__builtin_expect(!etw_key_less(&p->key, limit), 0))
             goto limit_reached;
         if (__builtin_expect(r->bounds_changed | r->stop | r->nomem, 0))
             goto stopped;
