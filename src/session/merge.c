@@ -160,7 +160,7 @@ static void deliver_run(etw_run *r, const etw_key *bound)
         }
         if (__builtin_expect(!etw_key_less(&p->key, limit), 0))
             goto limit_reached;
-        if (__builtin_expect(r->bounds_changed | r->stop | r->nomem, 0))
+        if (__builtin_expect(r->attention != 0, 0))
             goto stopped;
     }
 limit_reached:

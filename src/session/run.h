@@ -17,10 +17,17 @@ typedef struct etw_run {
     etw_key last;             /* the newest delivered event, to count late ones */
     int64_t newest_flush_ft;
     int queued_behind;  /* pull: more taken buffers wait behind the one being integrated */
-    int bounds_changed; /* some session's bound_dirty was set since the last look */
-    int stop;
+    /* What ends a run of one processor's events early, readable as one word (attention is
+     * nonzero when any is set: one load per event in the merge loop). */
+    union {
+        struct {
+            uint8_t bounds_changed; /* some session's bound_dirty was set since the last look */
+            uint8_t stop;
+            uint8_t nomem;
+        };
+        uint32_t attention;
+    };
     etw_status stop_status;
-    int nomem;
     etw_session *scoped;   /* the session whose decode scope the thread has now */
 } etw_run;
 
