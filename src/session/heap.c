@@ -4,9 +4,10 @@
  * position in the call) and the processor slot, so sifting moves 24 bytes per step and reads
  * nothing outside the heap's array, and a processor only knows whether it is in the heap
  * (in_heap), not where. When the top processor loads its next record, the merge rewrites the
- * top entry itself while that record still sorts first (merge.c, deliver_run), and calls
- * etw_heap_sink_below once it sorts after the runner-up (the merge compared them, so the first
- * step down needs no comparison); etw_heap_pop_top when the processor has none. */
+ * top entry itself while that record still sorts first (merge.c, deliver_run), and sinks it
+ * with etw_heap_sink_below (run.h, inline) once it sorts after the runner-up (the merge
+ * compared them, so the first step down needs no comparison); etw_heap_pop_top when the
+ * processor has none. */
 #include <stdlib.h>
 
 #include "session/run.h"
@@ -24,35 +25,13 @@ static void sift_up(etw_run *r, size_t i)
     r->heap[i] = it;
 }
 
-/* Moves `it` down from node i, whose smaller child c sorts before it, to its place. */
-static inline void sink_from(etw_key *h, size_t len, size_t i, size_t c, const etw_key *it)
-{
-    for (;;) {
-        h[i] = h[c];
-        i = c;
-        c = 2 * i + 1;
-        if (c >= len)
-            break;
-        if (c + 1 < len && etw_key_less(&h[c + 1], &h[c]))
-            c++;
-        if (!etw_key_less(&h[c], it))
-            break;
-    }
-    h[i] = *it;
-}
-
 /* Moves `it` down from the top to its place; `c` is the top's smaller child (the runner-up). */
 static void sink_top(etw_run *r, const etw_key *it, size_t c)
 {
     if (!etw_key_less(&r->heap[c], it))
         r->heap[0] = *it;
     else
-        sink_from(r->heap, r->heap_len, 0, c, it);
-}
-
-void etw_heap_sink_below(etw_run *r, const etw_key *it, size_t c)
-{
-    sink_from(r->heap, r->heap_len, 0, c, it);
+        etw_heap_sink_from(r->heap, r->heap_len, 0, c, it);
 }
 
 int etw_heap_push(etw_run *r, const etw_key *k)

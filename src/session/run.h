@@ -33,11 +33,34 @@ typedef struct etw_run {
 
 /* heap.c */
 int etw_heap_push(etw_run *r, const etw_key *k);
+void etw_heap_pop_top(etw_run *r);
+
+/* Moves `it` down from node i, whose smaller child c sorts before it, to its place (inline:
+ * the merge sinks on most runs, see heap.c). */
+static inline void etw_heap_sink_from(etw_key *h, size_t len, size_t i, size_t c,
+                                      const etw_key *it)
+{
+    for (;;) {
+        h[i] = h[c];
+        i = c;
+        c = 2 * i + 1;
+        if (c >= len)
+            break;
+        if (c + 1 < len && etw_key_less(&h[c + 1], &h[c]))
+            c++;
+        if (!etw_key_less(&h[c], it))
+            break;
+    }
+    h[i] = *it;
+}
+
 /* The top's processor loaded its next record, whose key k sorts after the runner-up's (at
  * runner_up, nonzero, from etw_heap_runner_up; the merge compared them): the top entry becomes
  * k, moved down to its place. */
-void etw_heap_sink_below(etw_run *r, const etw_key *k, size_t runner_up);
-void etw_heap_pop_top(etw_run *r);
+static inline void etw_heap_sink_below(etw_run *r, const etw_key *k, size_t runner_up)
+{
+    etw_heap_sink_from(r->heap, r->heap_len, 0, runner_up, k);
+}
 
 /* Where the second-smallest key is (1 or 2); 0 when the top is alone. heap_len > 0. */
 static inline size_t etw_heap_runner_up(const etw_run *r)
