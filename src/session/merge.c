@@ -151,6 +151,7 @@ static void deliver_run(etw_run *r, const etw_key *bound)
         limit = bound;
         limit_is_runner_up = 0;
     }
+    etw_deliver_scope(r, s);
     for (;;) {
         etw_deliver(r, s, p);
         if (!etw_proc_next(r, s, p, slot)) {
