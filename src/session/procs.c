@@ -102,7 +102,6 @@ void etw_proc_load(etw_run *r, etw_session *s, uint32_t slot)
                 p->key.tie = etw_key_tie(s->index_in_call, slot); /* etw_proc_next keeps it */
                 etw_proc_add_context(p);
                 etw_proc_keyed(r, s, p, slot);
-                etw_proc_prefetch(r, b->data + b->cursor, p->rec.size);
                 return;
             }
             s->live.bad_records++;

@@ -115,17 +115,16 @@ static inline void etw_proc_keyed(etw_run *r, etw_session *s, etw_proc *p, uint3
     p->key.raw = ts;
     p->has_rec = 1;
     er->EventHeader.TimeStamp.QuadPart = s->raw_timestamp ? (LONGLONG)ts : ft;
-}
-
-/* This processor's next record (after the one at q, size bytes) is parsed after the other
- * processors' records that sort before it: with many processors (many interleaved buffers,
- * more streams than the hardware prefetcher follows) ask for its first bytes now, so that they
- * are in cache by then. A prefetch never faults: past the buffer's end it only costs a useless
- * load. */
-static inline void etw_proc_prefetch(const etw_run *r, const uint8_t *q, uint16_t size)
-{
+    /* This processor's next record is parsed after the other processors' records that sort
+     * before it: with many processors (many interleaved buffers, more streams than the
+     * hardware prefetcher follows) ask for its first bytes now, so that they are in cache by
+     * then. (Issued from the parse's own pointer in etw_proc_next instead, the prefetch left
+     * the compiled loop altogether: 11 instructions per event fewer, 8% more CPU time on 32
+     * processors. Check for prefetcht0 in release_from after changing this.) */
     if (r->heap_len > ETW_PREFETCH_FROM_PROCESSORS) {
-        uintptr_t next = (uintptr_t)q + etw_align8(size);
+        /* A prefetch never faults: past the buffer's end it only costs a useless load. */
+        const etw_buf *b = p->head;
+        uintptr_t next = (uintptr_t)b->data + b->cursor + etw_align8(p->rec.size);
         __builtin_prefetch((const void *)next);
         __builtin_prefetch((const void *)(next + 64));
     }
@@ -158,14 +157,12 @@ static inline int etw_proc_next(etw_run *r, etw_session *s, etw_proc *p, uint32_
         const uint8_t *q = b->data + at;
         if (__builtin_expect(etw_record_parse_hot(q, filled - at, &p->rec, &b->rctx), 1)) {
             etw_proc_keyed(r, s, p, slot);
-            etw_proc_prefetch(r, q, p->rec.size);
             return 1;
         }
         if (at + 4u <= filled && etw_rd32(q) != 0xFFFFFFFFu &&
             etw_record_parse(q, filled - at, &p->rec) == ETW_OK && p->rec.kind != ETW_REC_SKIP) {
             etw_proc_add_context(p);
             etw_proc_keyed(r, s, p, slot);
-            etw_proc_prefetch(r, q, p->rec.size);
             return 1;
         }
     }
