@@ -3,7 +3,8 @@
  * etw_record the merge hands over; what it declines (bad records, the undeliverable kinds,
  * kernel records with PEBS or PMC data, a big-endian host) goes to etw_record_parse, the
  * reference, which also reports why a record is bad. A record it takes comes out exactly
- * as etw_record_parse would leave it, byte for byte but for padding (tests/format and
+ * as etw_record_parse would leave it, with the buffer's context (etw_record_ctx, record.h)
+ * written in: with a zero context, byte for byte but for padding (tests/format and
  * fuzz/fuzz_buffer.c compare the two). Layouts: docs/etw-format.md B.5 - B.8. */
 #ifndef ETWIRE_FORMAT_RECORD_HOT_H
 #define ETWIRE_FORMAT_RECORD_HOT_H
