@@ -49,7 +49,7 @@ static inline void etw_deliver(etw_run *r, etw_session *s, etw_proc *p)
         /* Header-buffer records: first by definition, never filtered or late. */
         ft = etw_clock_to_filetime(&s->clock, p->last_ts);
     } else {
-        if (ft < r->start_ft || ft > r->end_ft) {
+        if (__builtin_expect(r->windowed, 0) && (ft < r->start_ft || ft > r->end_ft)) {
             s->live.filtered++;
             return;
         }

@@ -209,6 +209,7 @@ static void release(etw_run *r)
 etw_status etw_run_process(etw_run *r)
 {
     uint32_t outer_scope = etw_decode_scope; /* the caller's, given back at the end */
+    r->windowed = r->start_ft != INT64_MIN || r->end_ft != INT64_MAX;
     for (;;) {
         uint64_t seq = waiter_seq(r);
         for (unsigned i = 0; i < r->count; i++)

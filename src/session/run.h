@@ -14,6 +14,7 @@ typedef struct etw_run {
     size_t heap_len, heap_cap;
     etw_waiter waiter;
     int64_t start_ft, end_ft; /* delivery window (INT64_MIN / INT64_MAX when absent) */
+    int windowed;             /* either bound is there (set by etw_run_process) */
     etw_key last;             /* the newest delivered event, to count late ones */
     int64_t newest_flush_ft;
     int queued_behind;  /* pull: more taken buffers wait behind the one being integrated */
