@@ -88,7 +88,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     etw_tdh_forget_scope(etw_decode_scope);
     etw_decode_scope = outer;
-    if (etw_embedded_pending_bytes() != 0)
+    if (etw_embedded_held_bytes() != 0)
         __builtin_trap();
     etwire_tdh_reset();
     return 0;

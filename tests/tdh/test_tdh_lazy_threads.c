@@ -120,7 +120,7 @@ static void traces_on_their_own_threads(void **state)
     for (unsigned i = 0; i < THREADS; i++)
         assert_int_equal(w[i].failures, 0);
     assert_int_equal(outsider_failures, 0);
-    assert_int_equal(etw_embedded_pending_bytes(), 0);
+    assert_int_equal(etw_embedded_held_bytes(), 0);
 }
 
 int main(void)

@@ -18,8 +18,8 @@ enum etw_embedded_kind {
     ETW_EMBEDDED_MANIFEST = 0xFE, /* the XML of an EventSource manifest (eventsource_manifest.c) */
 };
 
-/* Raw bytes kept over all open traces at most; past it a trace's kept records are compiled at
- * once (as before lazy learning), so answers never depend on the bound. */
+/* Raw bytes kept over all open traces at most (etw_embedded_held_bytes); past it a trace's kept
+ * records are compiled at once (as before lazy learning), so answers never depend on it. */
 #define ETW_EMBEDDED_MAX_BYTES (16u << 20)
 
 /* Keeps a copy of (p, n) for scope. provider: for a MetaData record, the provider (or class)
@@ -45,8 +45,10 @@ void etw_embedded_compile_all(uint32_t scope);
 void etw_embedded_forget_scope(uint32_t scope);
 /* Frees every kept record (etwire_tdh_reset). */
 void etw_embedded_clear(void);
-/* Bytes kept now over all scopes (tests). */
+/* Bytes of records kept and not compiled yet, over all scopes (tests). */
 size_t etw_embedded_pending_bytes(void);
+/* The same plus the last record each provider compiled (kept to tell repeats; tests). */
+size_t etw_embedded_held_bytes(void);
 /* Sets the bound (tests); 0 restores ETW_EMBEDDED_MAX_BYTES. */
 void etw_embedded_set_max_bytes(size_t max);
 
