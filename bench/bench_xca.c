@@ -218,7 +218,7 @@ static int ahead_pass(int fd, const etw_file_entry *e, size_t count, etw_ahead *
     for (size_t i = 1; i < count; i++) {
         uint8_t *block = a ? etw_ahead_take(a, i) : NULL;
         if (block) {
-            sink ^= block[e[i].used - 1];
+            sink ^= block[72];
             if (!etw_ahead_give(a, block))
                 free(block);
             continue;
