@@ -15,9 +15,9 @@
  * on literal-or-match, the costliest misprediction in ETW data, where runs average two
  * literals; none on whether a match's period is under 16 bytes either); past the first 8 KiB
  * of output it no longer checks match distances, which cannot reach further back (6.7% fewer
- * instructions). The careful loop finishes the stream's last
- * few hundred bytes exactly, checking every read and write; it also decides every error, so
- * both agree on what a stream means. */
+ * instructions). The careful loop finishes the stream's last few hundred bytes exactly,
+ * checking every read and write; it also decides every error, so both agree on what a stream
+ * means. */
 #include "format/xca.h"
 
 #include "base/bytes.h"
