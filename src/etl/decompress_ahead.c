@@ -81,7 +81,7 @@ struct etw_ahead {
     /* The thread's own, and the reader's when it helps (take): */
     uint8_t *raw, *reader_raw;
     size_t raw_size;
-    size_t page_size; /* 0: blocks are not populated ahead (see new_block) */
+    size_t page_size; /* 0: new blocks are not populated (see populate) */
 };
 
 /* ETWIRE_DECOMPRESS_AHEAD=0 never, =1 always (tests use it on small files). Unset: when the
@@ -212,8 +212,32 @@ static int build_order(etw_ahead *a, uint32_t nprocs, int merged)
     return 0;
 }
 
-/* Reads and decompresses one entry into out (out_size bytes); 0 on success. */
-static int decode_entry(etw_ahead *a, const etw_file_entry *e, uint8_t *raw, uint8_t *out)
+/* A new block's first `used` bytes (a slot without a block: the reader has handed none back
+ * yet), faulted in by one madvise before the decoder writes them instead of one fault per page
+ * as it does. Up to AHEAD_SLOTS blocks are new in a process, 2 MiB: 512 faults at 0.75-1.3 us
+ * each in the VM of docs/benchmarks.md, on the thread's side of the work; populated a block at
+ * a time they took about a quarter less. Only the bytes the buffer fills: a partly filled
+ * buffer does not commit the rest of its block. Where the kernel lacks MADV_POPULATE_WRITE
+ * (before Linux 5.14) the call fails and the pages fault in as before. */
+static void populate(const etw_ahead *a, uint8_t *block, size_t used)
+{
+#ifdef MADV_POPULATE_WRITE
+    if (!a->page_size)
+        return;
+    uintptr_t mask = a->page_size - 1;
+    uintptr_t first = ((uintptr_t)block + mask) & ~mask;
+    uintptr_t end = ((uintptr_t)block + used) & ~mask;
+    if (end > first)
+        (void)madvise((void *)first, end - first, MADV_POPULATE_WRITE);
+#else
+    (void)a, (void)block, (void)used;
+#endif
+}
+
+/* Reads and decompresses one entry into out (out_size bytes; fresh: just allocated); 0 on
+ * success. */
+static int decode_entry(etw_ahead *a, const etw_file_entry *e, uint8_t *raw, uint8_t *out,
+                        int fresh)
 {
     size_t want = e->size, got = 0;
     if (want > a->raw_size || want < ETW_BUFFER_HEADER_SIZE)
@@ -232,6 +256,8 @@ static int decode_entry(etw_ahead *a, const etw_file_entry *e, uint8_t *raw, uin
         h.filled > a->out_size)
         return -1;
     size_t stored = h.buffer_size < want ? h.buffer_size : want, out_n = 0;
+    if (fresh)
+        populate(a, out, h.filled);
     memcpy(out, raw, ETW_BUFFER_HEADER_SIZE);
     size_t expect = h.filled - ETW_BUFFER_HEADER_SIZE;
     if (etw_xca_decompress(a->format, raw + ETW_BUFFER_HEADER_SIZE,
@@ -296,28 +322,6 @@ static ahead_slot *claim_next(etw_ahead *a)
     return slot;
 }
 
-/* A block for a slot that has none (the reader has handed none back yet): malloc'd, since the
- * session frees the blocks it takes, and its pages faulted in by one madvise instead of one
- * fault per page as the decoder first writes them. Up to AHEAD_SLOTS blocks are new in a
- * process (2 MiB: 512 faults at 0.75-1.3 us each in the VM of docs/benchmarks.md, on the
- * thread's side of the work); populating them a block at a time took 0.4-0.5 us a page.
- * Where the kernel lacks MADV_POPULATE_WRITE (before Linux 5.14) the call fails and the
- * pages fault in as before. */
-static uint8_t *new_block(const etw_ahead *a)
-{
-    uint8_t *block = malloc(a->out_size);
-#ifdef MADV_POPULATE_WRITE
-    if (block && a->page_size) {
-        uintptr_t mask = a->page_size - 1;
-        uintptr_t first = ((uintptr_t)block + mask) & ~mask;
-        uintptr_t end = ((uintptr_t)block + a->out_size) & ~mask;
-        if (end > first)
-            (void)madvise((void *)first, end - first, MADV_POPULATE_WRITE);
-    }
-#endif
-    return block;
-}
-
 /* Decodes a claimed slot's entry with mu released (raw: the caller's read buffer) and
  * publishes the result. Called and returns with mu held. */
 static void work_slot(etw_ahead *a, ahead_slot *slot, uint8_t *raw, int by_thread)
@@ -326,9 +330,10 @@ static void work_slot(etw_ahead *a, ahead_slot *slot, uint8_t *raw, int by_threa
     const etw_file_entry *e = &a->entries[slot->entry];
     pthread_mutex_unlock(&a->mu);
 
-    if (!out)
-        out = new_block(a);
-    int ok = out && decode_entry(a, e, raw, out) == 0;
+    int fresh = !out;
+    if (fresh)
+        out = malloc(a->out_size);
+    int ok = out && decode_entry(a, e, raw, out, fresh) == 0;
     uint64_t took = now_ns() - slot->started;
 
     pthread_mutex_lock(&a->mu);
