@@ -63,12 +63,6 @@ static int plan_event_name(const etw_event_plan *pl, const EVENT_DESCRIPTOR *d, 
     return 0;
 }
 
-/* The plan of a found schema (NULL without one, or when memory runs out: the slow way). */
-static const etw_event_plan *plan_of(int have, const etw_schema *s)
-{
-    return have ? etw_event_plan_get(s) : NULL;
-}
-
 /* etw_event_describe once the schema is known (have, s); *plain = 1 when the names need no
  * JSON escaping (0 when not known). */
 static int describe(const EVENT_RECORD *rec, int have, etw_schema s, const etw_event_plan *pl, etw_strbuf *provider,
@@ -313,9 +307,10 @@ int etw_event_describe(const EVENT_RECORD *rec, etw_strbuf *provider, etw_strbuf
     if (rec->EventHeader.Flags & EVENT_HEADER_FLAG_TRACE_MESSAGE)
         return etw_wpp_describe(rec, provider, event_name);
     etw_metadata_observe(rec);
-    int have = etw_event_schema(rec, &s);
+    const etw_event_plan *pl;
+    int have = etw_event_schema_planned(rec, &s, &pl);
     int plain;
-    return describe(rec, have, s, plan_of(have, &s), provider, event_name, &plain);
+    return describe(rec, have, s, pl, provider, event_name, &plain);
 }
 
 int etw_event_format_fields(const EVENT_RECORD *rec, int json, etw_strbuf *out)
@@ -324,8 +319,9 @@ int etw_event_format_fields(const EVENT_RECORD *rec, int json, etw_strbuf *out)
     if (rec->EventHeader.Flags & EVENT_HEADER_FLAG_TRACE_MESSAGE)
         return etw_wpp_format_fields(rec, json, out);
     etw_metadata_observe(rec);
-    int have = etw_event_schema(rec, &s);
-    return format(rec, have, s, plan_of(have, &s), json, out);
+    const etw_event_plan *pl;
+    int have = etw_event_schema_planned(rec, &s, &pl);
+    return format(rec, have, s, pl, json, out);
 }
 
 int etw_event_decode(const EVENT_RECORD *rec, int json, etw_strbuf *provider, etw_strbuf *event_name,
@@ -338,8 +334,8 @@ int etw_event_decode(const EVENT_RECORD *rec, int json, etw_strbuf *provider, et
         return etw_wpp_format_fields(rec, json, fields);
     }
     etw_metadata_observe(rec);
-    int have = etw_event_schema(rec, &s);
-    const etw_event_plan *pl = plan_of(have, &s); /* found once for the names and the fields */
+    const etw_event_plan *pl; /* found once for the names and the fields */
+    int have = etw_event_schema_planned(rec, &s, &pl);
     describe(rec, have, s, pl, provider, event_name, names_plain);
     return format(rec, have, s, pl, json, fields);
 }
