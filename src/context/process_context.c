@@ -1,5 +1,6 @@
 /* The process tracker's tables and lookups (include/etwire/context.h); what it reads from
  * each kind of event is in process_events.c. */
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,9 +9,11 @@
 
 ETWIRE_PROCESS_TRACKER *etwire_process_tracker_create(void)
 {
+    static _Atomic uint64_t serials;
     ETWIRE_PROCESS_TRACKER *t = calloc(1, sizeof *t);
     if (!t)
         return NULL;
+    t->serial = atomic_fetch_add(&serials, 1) + 1;
     if (etw_id_table_init(&t->processes, sizeof(etw_process_info), ETW_MAX_PROCESSES,
                           ETW_KEEP_ENDED_PROCESSES) != 0 ||
         etw_id_table_init(&t->threads, sizeof(uint32_t), ETW_MAX_THREADS, ETW_KEEP_ENDED_THREADS) != 0) {
@@ -45,6 +48,7 @@ int etw_tracker_set_name(ETWIRE_PROCESS_TRACKER *t, uint32_t pid, const char *na
         return 0;
     memcpy(p->name, name, ETW_IMAGE_NAME_BYTES);
     p->from_process_event = from_process;
+    t->names_changed++;
     return 1;
 }
 

@@ -110,6 +110,22 @@ static etw_event_plan *build(const TRACE_EVENT_INFO *t, size_t size)
         opcode.off += 4;
         opcode.n -= 4;
     }
+    /* "Task/Opcode", as describe composes it (the same opcode text, "win:" dropped). */
+    str_ref task_opcode = {0, 0, 0};
+    if (task.present && opcode.present) {
+        task_opcode.off = (uint32_t)sb.len;
+        etw_blob_wstr_append(&sb, t, size, t->TaskNameOffset, 0);
+        etw_strbuf_putc(&sb, '/');
+        size_t at = sb.len;
+        etw_blob_wstr_append(&sb, t, size, t->OpcodeNameOffset, 0);
+        if (!sb.failed && sb.len - at > 4 && memcmp(sb.data + at, "win:", 4) == 0) {
+            memmove(sb.data + at, sb.data + at + 4, sb.len - at - 4);
+            sb.len -= 4;
+        }
+        task_opcode.n = (uint32_t)(sb.len - task_opcode.off);
+        task_opcode.present = 1;
+        etw_strbuf_putc(&sb, '\0');
+    }
     str_ref *keys = calloc(2 * (size_t)n + 1, sizeof *keys);
     if (!keys) {
         etw_strbuf_free(&sb);
@@ -130,6 +146,7 @@ static etw_event_plan *build(const TRACE_EVENT_INFO *t, size_t size)
         p->provider = resolve(base, provider);
         p->task = resolve(base, task);
         p->opcode = resolve(base, opcode);
+        p->task_opcode = resolve(base, task_opcode);
         p->event_name = resolve(base, event_name);
         p->wbem = t->DecodingSource == DecodingSourceWbem;
         p->names_plain = json_plain(base, provider) && json_plain(base, task) && json_plain(base, opcode) &&

@@ -53,6 +53,7 @@ enum { ETW_PLAN_FAST_NONE, ETW_PLAN_FAST_UNSIGNED, ETW_PLAN_FAST_SIGNED, ETW_PLA
 typedef struct etw_event_plan {
     etw_plan_str provider, task, event_name;
     etw_plan_str opcode; /* a standard opcode's "win:" prefix already dropped */
+    etw_plan_str task_opcode; /* "Task/Opcode" (both named), the event name of most events */
     int wbem;            /* DecodingSourceWbem: unnamed opcodes show as Opcode(n) */
     int names_plain;     /* provider, task, opcode and event names need no JSON escaping */
     /* Every property is a top-level scalar or an array of fast integers (no struct, no other

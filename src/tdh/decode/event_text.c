@@ -340,6 +340,59 @@ int etw_event_decode(const EVENT_RECORD *rec, int json, etw_strbuf *provider, et
     return format(rec, have, s, pl, json, fields);
 }
 
+void etw_event_decoding_begin(etw_event_decoding *dc, const EVENT_RECORD *rec)
+{
+    dc->rec = rec;
+    dc->have = 0;
+    dc->pl = NULL;
+    if (rec->EventHeader.Flags & EVENT_HEADER_FLAG_TRACE_MESSAGE)
+        return; /* WPP: named and formatted from its TMF, no schema */
+    etw_metadata_observe(rec);
+    dc->have = etw_event_schema_planned(rec, &dc->s, &dc->pl);
+}
+
+static etw_text_view view_of(const etw_strbuf *sb)
+{
+    return sb->data ? (etw_text_view){sb->data, sb->len} : (etw_text_view){"", 0};
+}
+
+int etw_event_decoding_names(const etw_event_decoding *dc, etw_strbuf *provider_buf, etw_strbuf *event_buf,
+                             etw_text_view *provider, etw_text_view *event)
+{
+    const etw_event_plan *pl = dc->pl;
+    const EVENT_DESCRIPTOR *d = &dc->rec->EventHeader.EventDescriptor;
+    if (pl && pl->provider.s) {
+        /* describe's cases where both names are the plan's strings as they are. */
+        const etw_plan_str *name = NULL;
+        if (pl->task.s)
+            name = d->Opcode == 0 ? &pl->task : pl->opcode.s ? &pl->task_opcode : !pl->wbem ? &pl->task : NULL;
+        else if (!pl->wbem && pl->event_name.s)
+            name = &pl->event_name;
+        if (name) {
+            *provider = (etw_text_view){pl->provider.s, pl->provider.n};
+            *event = (etw_text_view){name->s, name->n};
+            return pl->names_plain;
+        }
+    }
+    etw_strbuf_reset(provider_buf);
+    etw_strbuf_reset(event_buf);
+    int plain = 0;
+    if (dc->rec->EventHeader.Flags & EVENT_HEADER_FLAG_TRACE_MESSAGE)
+        etw_wpp_describe(dc->rec, provider_buf, event_buf);
+    else
+        describe(dc->rec, dc->have, dc->s, pl, provider_buf, event_buf, &plain);
+    *provider = view_of(provider_buf);
+    *event = view_of(event_buf);
+    return plain;
+}
+
+int etw_event_decoding_fields(const etw_event_decoding *dc, int json, etw_strbuf *out)
+{
+    if (dc->rec->EventHeader.Flags & EVENT_HEADER_FLAG_TRACE_MESSAGE)
+        return etw_wpp_format_fields(dc->rec, json, out);
+    return format(dc->rec, dc->have, dc->s, dc->pl, json, out);
+}
+
 int etw_event_decode_unplanned(const EVENT_RECORD *rec, int json, etw_strbuf *provider, etw_strbuf *event_name,
                                etw_strbuf *fields)
 {
