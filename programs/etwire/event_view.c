@@ -53,10 +53,13 @@ static long put_process(etw_strbuf *out, const EVENT_RECORD *er, int format)
     uint64_t version = etw_tracker_names_version(t);
     process_memo *m = &process_memos[(pid * 2654435761u >> 20) & (PROCESS_SLOTS - 1)];
     if (m->serial == t->serial && m->version == version && m->pid == pid && m->format == format) {
-        /* The whole text array in one fixed-size move (no call), then the length. */
+        /* Fixed-size moves (no call), then the length. */
         if (etw_strbuf_reserve(out, sizeof m->text) != 0)
             return -1;
-        memcpy(out->data + out->len, m->text, sizeof m->text);
+        if (m->len <= 32)
+            memcpy(out->data + out->len, m->text, 32);
+        else
+            memcpy(out->data + out->len, m->text, sizeof m->text);
         out->len += m->len;
         out->data[out->len] = '\0';
         return m->len;
@@ -464,8 +467,10 @@ static void view_begin(view_event *v, const EVENT_RECORD *er)
  * undecoded). */
 static int view_fields(const view_event *v, int json, etw_strbuf *out)
 {
+    size_t start = out->len;
     int decoded = etw_event_decoding_fields(&v->dc, json, out);
-    if (decoded && etw_winsat_append_xml(v->dc.rec, json, &scratch()->winsat, out) == 0)
+    if (decoded && etw_winsat_opcode_may_carry_xml(v->dc.rec) &&
+        etw_winsat_append_xml_at(v->dc.rec, json, &scratch()->winsat, out, start) == 0)
         decoded = 0;
     return decoded;
 }

@@ -167,6 +167,25 @@ int etw_plan_format_flat(const etw_event_plan *pl, const TRACE_EVENT_INFO *tei, 
             off += sz;
             continue;
         }
+        if (!pp->has_length && !pp->noprint &&
+            (pp->in_type == TDH_INTYPE_UNICODESTRING || pp->in_type == TDH_INTYPE_ANSISTRING)) {
+            /* A string up to its terminator: sized while converted (one pass), as below. */
+            put_key(out, json ? &pp->key_json : &pp->key_text,
+                    first ? (json ? ETW_PLAN_SEP_JSON : ETW_PLAN_SEP_TEXT) : 0);
+            first = 0;
+            if (json)
+                etw_strbuf_putc(out, '"');
+            if (pp->in_type == TDH_INTYPE_UNICODESTRING)
+                off += etw_text_utf16z(out, p + off, n - off, json);
+            else
+                off += etw_text_ansiz(out, p + off, n - off,
+                                      pp->out_type == TDH_OUTTYPE_UTF8 || pp->out_type == TDH_OUTTYPE_JSON ||
+                                          pp->out_type == TDH_OUTTYPE_XML,
+                                      json);
+            if (json)
+                etw_strbuf_putc(out, '"');
+            continue;
+        }
         sz = etw_value_size(pp->in_type, pp->out_type, length, pp->has_length, ptr, p + off, n - off);
         if (sz == ETW_SIZE_BAD)
             goto partial;

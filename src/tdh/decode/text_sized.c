@@ -1,0 +1,116 @@
+/* NUL-terminated payload strings sized and converted in one pass (see text_out.h): most are
+ * short printable ASCII, for which finding the terminator (etw_value_size) and converting up
+ * to it (etw_text_utf16 / etw_text_ansi) were two scans of the same bytes. Anything else takes
+ * those two calls, so the text is the same by construction. */
+#include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
+#include "base/text.h"
+#include "tdh/decode/text_out.h"
+
+/* The size etw_value_size gives a string without a length: up to and with the terminator, or
+ * all n bytes when there is none. */
+static size_t utf16_size(const uint8_t *p, size_t n)
+{
+    int term;
+    size_t s = etw_utf16_span(p, n, &term);
+    return term ? s + 2 : n;
+}
+
+static size_t ansi_size(const uint8_t *p, size_t n)
+{
+    if (n == 0)
+        return 0;
+    const uint8_t *z = memchr(p, 0, n);
+    return z ? (size_t)(z - p) + 1 : n;
+}
+
+#ifdef __SSE2__
+/* 16 bytes at p + i, or (fewer left) the rest padded with zeros: a terminator found in the
+ * padding is told apart by its position. */
+static inline __m128i load_padded(const uint8_t *p, size_t i, size_t n)
+{
+    if (i + 16 <= n)
+        return _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+    uint8_t t[16] = {0};
+    memcpy(t, p + i, n - i);
+    return _mm_loadu_si128((const __m128i *)(const void *)t);
+}
+
+/* Mask (two bits per unit) of the units that are printable ASCII, neither quote nor
+ * backslash: written as they are, in JSON too. */
+static inline unsigned plain_units(__m128i v)
+{
+    __m128i ascii = _mm_and_si128(_mm_cmpgt_epi16(v, _mm_set1_epi16(0x1F)), _mm_cmplt_epi16(v, _mm_set1_epi16(0x80)));
+    __m128i special = _mm_or_si128(_mm_cmpeq_epi16(v, _mm_set1_epi16('"')), _mm_cmpeq_epi16(v, _mm_set1_epi16('\\')));
+    return (unsigned)_mm_movemask_epi8(_mm_andnot_si128(special, ascii));
+}
+
+/* The same for bytes (signed compare: 0x80 and above fail "> 0x1F"). */
+static inline unsigned plain_bytes(__m128i v)
+{
+    __m128i ok = _mm_cmpgt_epi8(v, _mm_set1_epi8(0x1F));
+    __m128i special = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\\')));
+    return (unsigned)_mm_movemask_epi8(_mm_andnot_si128(special, ok));
+}
+#endif
+
+size_t etw_text_utf16z(etw_strbuf *out, const uint8_t *p, size_t n, int json)
+{
+#ifdef __SSE2__
+    /* Room for every unit as one byte, and one 8-byte store past it. */
+    if (n < SIZE_MAX / 2 && etw_strbuf_reserve(out, n / 2 + 16) == 0) {
+        char *o = out->data + out->len;
+        for (size_t i = 0; i + 2 <= n; i += 16) {
+            __m128i v = load_padded(p, i, n);
+            unsigned plain = plain_units(v);
+            _mm_storel_epi64((__m128i *)(void *)(o + i / 2), _mm_packus_epi16(v, v));
+            if (plain == 0xFFFF && i + 16 <= n)
+                continue;
+            unsigned nul = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi16(v, _mm_setzero_si128()));
+            if (!nul)
+                break;
+            unsigned at = (unsigned)__builtin_ctz(nul); /* byte offset of the first NUL unit */
+            /* A real terminator (not padding: within the even part of n), plain units before it. */
+            if (i + at + 2 > n || (plain | ~((1u << at) - 1)) != 0xFFFFFFFFu)
+                break;
+            out->len += (i + at) / 2;
+            out->data[out->len] = '\0';
+            return i + at + 2;
+        }
+    }
+#endif
+    size_t size = utf16_size(p, n);
+    etw_text_utf16(out, p, size, json);
+    return size;
+}
+
+size_t etw_text_ansiz(etw_strbuf *out, const uint8_t *p, size_t n, int utf8, int json)
+{
+#ifdef __SSE2__
+    if (n < SIZE_MAX / 2 && etw_strbuf_reserve(out, n + 16) == 0) {
+        char *o = out->data + out->len;
+        for (size_t i = 0; i < n; i += 16) {
+            __m128i v = load_padded(p, i, n);
+            unsigned plain = plain_bytes(v);
+            _mm_storeu_si128((__m128i *)(void *)(o + i), v);
+            if (plain == 0xFFFF && i + 16 <= n)
+                continue;
+            unsigned nul = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_setzero_si128()));
+            if (!nul)
+                break;
+            unsigned at = (unsigned)__builtin_ctz(nul);
+            if (i + at >= n || (plain | ~((1u << at) - 1)) != 0xFFFFFFFFu)
+                break;
+            out->len += i + at;
+            out->data[out->len] = '\0';
+            return i + at + 1;
+        }
+    }
+#endif
+    size_t size = ansi_size(p, n);
+    etw_text_ansi(out, p, size, utf8, json);
+    return size;
+}
