@@ -48,10 +48,11 @@ static inline unsigned plain_units(__m128i v)
     return (unsigned)_mm_movemask_epi8(_mm_andnot_si128(special, ascii));
 }
 
-/* The same for bytes (signed compare: 0x80 and above fail "> 0x1F"). */
-static inline unsigned plain_bytes(__m128i v)
+/* The same for bytes (signed compare: 0x80 and above fail "> 0x1F"), or with utf8 also any
+ * byte from 0x80 (etw_text_ansi passes UTF-8 through). */
+static inline unsigned plain_bytes(__m128i v, int utf8)
 {
-    __m128i ok = _mm_cmpgt_epi8(v, _mm_set1_epi8(0x1F));
+    __m128i ok = utf8 ? _mm_cmpeq_epi8(_mm_max_epu8(v, _mm_set1_epi8(0x20)), v) : _mm_cmpgt_epi8(v, _mm_set1_epi8(0x1F));
     __m128i special = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\\')));
     return (unsigned)_mm_movemask_epi8(_mm_andnot_si128(special, ok));
 }
@@ -94,7 +95,7 @@ size_t etw_text_ansiz(etw_strbuf *out, const uint8_t *p, size_t n, int utf8, int
         char *o = out->data + out->len;
         for (size_t i = 0; i < n; i += 16) {
             __m128i v = load_padded(p, i, n);
-            unsigned plain = plain_bytes(v);
+            unsigned plain = plain_bytes(v, utf8);
             _mm_storeu_si128((__m128i *)(void *)(o + i), v);
             if (plain == 0xFFFF && i + 16 <= n)
                 continue;
