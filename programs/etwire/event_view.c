@@ -191,6 +191,19 @@ static inline char *raw_mem(char *p, const char *s, size_t n)
     return p + n;
 }
 
+/* A name at p: a plan's short names in two fixed 16-byte moves (no call; the caller reserved
+ * NAME_SLACK bytes past it), others copied. */
+#define NAME_SLACK 32
+static inline char *raw_name(char *p, etw_text_view v)
+{
+    if (v.padded && v.n <= 32) {
+        memcpy(p, v.s, 16);
+        memcpy(p + 16, v.s + 16, 16);
+        return p + v.n;
+    }
+    return raw_mem(p, v.s, v.n);
+}
+
 static char *raw_u_slow(char *p, uint64_t v);
 
 /* Inline: twelve of these per event line, most of them the table case. The 4-byte store may
@@ -639,13 +652,13 @@ void event_view_text(etw_strbuf *out, const EVENT_RECORD *er)
             out->data[before] = '\0';
     }
     /* " provider/event", then the fields after a space, after one reserve. */
-    if (etw_strbuf_reserve(out, v.provider.n + v.event.n + 3) != 0)
+    if (etw_strbuf_reserve(out, v.provider.n + v.event.n + 3 + 2 * NAME_SLACK) != 0)
         return;
     char *p = out->data + out->len;
     *p++ = ' ';
-    p = raw_mem(p, v.provider.s, v.provider.n);
+    p = raw_name(p, v.provider);
     *p++ = '/';
-    p = raw_mem(p, v.event.s, v.event.n);
+    p = raw_name(p, v.event);
     *p++ = ' ';
     out->len = (size_t)(p - out->data);
     *p = '\0';
@@ -769,19 +782,22 @@ void event_view_json(etw_strbuf *out, const EVENT_RECORD *er)
     view_event v;
     view_begin(&v, er);
     common_fields(out, er, 1);
-    if (v.plain && etw_strbuf_reserve(out, v.provider.n + v.event.n + 64) == 0) {
-        /* Plain names: one reserve, then straight copies. */
+    if (v.plain && etw_strbuf_reserve(out, v.provider.n + v.event.n + 64 + 2 * NAME_SLACK) == 0) {
+        /* Plain names: straight copies after a reserve (another after the process name,
+         * which may have used the room). */
         char *p = RAW(out->data + out->len, ",\"provider\":\"");
-        p = raw_mem(p, v.provider.s, v.provider.n);
+        p = raw_name(p, v.provider);
         out->len = (size_t)(p - out->data);
         if (view_processes) {
             p = RAW(p, "\",\"process\":\"");
             out->len = (size_t)(p - out->data);
             put_process(out, er, PROCESS_JSON);
+            if (etw_strbuf_reserve(out, v.event.n + 64 + NAME_SLACK) != 0)
+                return;
             p = out->data + out->len;
         }
         p = RAW(p, "\",\"event\":\"");
-        p = raw_mem(p, v.event.s, v.event.n);
+        p = raw_name(p, v.event);
         out->len = (size_t)(p - out->data);
         *p = '\0';
     } else {

@@ -185,6 +185,7 @@ static etw_event_plan *build(const TRACE_EVENT_INFO *t, size_t size)
             }
             pp->fixed_size = 0;
             pp->fast = pp->map_name ? ETW_PLAN_FAST_NONE : fast_kind(pp->in_type, pp->out_type, &pp->fixed_size);
+            pp->shown_int = pp->fast && !pp->array && !pp->noprint && !pp->length_ref;
             /* Arrays the flat formatter writes: of integers it writes itself, shown. */
             if (pp->array && ((e->Flags & PropertyStruct) || !pp->fast || pp->noprint))
                 p->flat = 0;

@@ -37,6 +37,7 @@ typedef struct etw_plan_prop {
     uint8_t array;         /* an array of fast integers (flat plans: none of anything else) */
     uint8_t count_ref;     /* count is a property index (PropertyParamCount) */
     uint16_t count;        /* the array's elements, or the index of the count property */
+    uint8_t shown_int;     /* fast, shown, no array, no length: the flat formatter's common case */
 } etw_plan_prop;
 
 /* Readable bytes after the start of any plan string (the block is padded): keys up to 32

@@ -253,6 +253,31 @@ static int format_fn(void *ctx, const etw_walk_item *it)
     return 0;
 }
 
+/* The fields that did not decode, after those that did (first: none did). */
+static void undecoded_tail(etw_strbuf *out, int json, int first, const uint8_t *p, size_t used, size_t n)
+{
+    if (!first)
+        etw_strbuf_puts(out, json ? "," : "; ");
+    etw_strbuf_puts(out, json ? "\"_undecoded\":\"" : "_undecoded=");
+    etw_strbuf_hex(out, p + used, n - used);
+    if (json)
+        etw_strbuf_putc(out, '"');
+}
+
+/* format's flat-plan case (most events), without its walk's state. */
+static int format_flat(const EVENT_RECORD *rec, const etw_schema *s, const etw_event_plan *pl, int json, etw_strbuf *out)
+{
+    const uint8_t *p = rec->UserData;
+    size_t n = p ? rec->UserDataLength : 0;
+    unsigned ptr = (rec->EventHeader.Flags & EVENT_HEADER_FLAG_32_BIT_HEADER) ? 4 : 8; /* etw_event_pointer_size */
+    size_t used = 0;
+    int wrote = 0;
+    if (etw_plan_format_flat(pl, s->info, p, n, ptr, json, out, &used, &wrote))
+        return 1;
+    undecoded_tail(out, json, !wrote, p, used, n);
+    return 0;
+}
+
 /* etw_event_format_fields once the schema is known (have, s). */
 static int format(const EVENT_RECORD *rec, int have, etw_schema s, const etw_event_plan *pl, int json, etw_strbuf *out)
 {
@@ -262,19 +287,11 @@ static int format(const EVENT_RECORD *rec, int have, etw_schema s, const etw_eve
         etw_strbuf_hex(out, p, n);
         return 0;
     }
+    if (pl && pl->flat)
+        return format_flat(rec, &s, pl, json, out);
     unsigned ptr = etw_event_pointer_size(rec, 0, NULL);
     size_t used = 0;
     fmt f;
-    if (pl && pl->flat) {
-        int wrote = 0;
-        if (etw_plan_format_flat(pl, s.info, p, n, ptr, json, out, &used, &wrote))
-            return 1;
-        f.out = out;
-        f.json = json;
-        f.lvl = 0;
-        f.first[0] = !wrote;
-        goto undecoded;
-    }
     memset(&f, 0, sizeof f);
     f.out = out;
     f.json = json;
@@ -291,13 +308,7 @@ static int format(const EVENT_RECORD *rec, int have, etw_schema s, const etw_eve
         etw_strbuf_putc(out, f.closer[f.lvl]);
         f.lvl--;
     }
-    f.lvl = 0;
-undecoded:
-    sep(&f, 0);
-    etw_strbuf_puts(out, json ? "\"_undecoded\":\"" : "_undecoded=");
-    etw_strbuf_hex(out, p + used, n - used);
-    if (json)
-        etw_strbuf_putc(out, '"');
+    undecoded_tail(out, json, f.first[0], p, used, n);
     return 0;
 }
 
@@ -353,7 +364,7 @@ void etw_event_decoding_begin(etw_event_decoding *dc, const EVENT_RECORD *rec)
 
 static etw_text_view view_of(const etw_strbuf *sb)
 {
-    return sb->data ? (etw_text_view){sb->data, sb->len} : (etw_text_view){"", 0};
+    return sb->data ? (etw_text_view){sb->data, sb->len, 0} : (etw_text_view){"", 0, 0};
 }
 
 int etw_event_decoding_names(const etw_event_decoding *dc, etw_strbuf *provider_buf, etw_strbuf *event_buf,
@@ -369,8 +380,8 @@ int etw_event_decoding_names(const etw_event_decoding *dc, etw_strbuf *provider_
         else if (!pl->wbem && pl->event_name.s)
             name = &pl->event_name;
         if (name) {
-            *provider = (etw_text_view){pl->provider.s, pl->provider.n};
-            *event = (etw_text_view){name->s, name->n};
+            *provider = (etw_text_view){pl->provider.s, pl->provider.n, 1};
+            *event = (etw_text_view){name->s, name->n, 1};
             return pl->names_plain;
         }
     }
@@ -388,6 +399,8 @@ int etw_event_decoding_names(const etw_event_decoding *dc, etw_strbuf *provider_
 
 int etw_event_decoding_fields(const etw_event_decoding *dc, int json, etw_strbuf *out)
 {
+    if (dc->pl && dc->pl->flat)
+        return format_flat(dc->rec, &dc->s, dc->pl, json, out);
     if (dc->rec->EventHeader.Flags & EVENT_HEADER_FLAG_TRACE_MESSAGE)
         return etw_wpp_format_fields(dc->rec, json, out);
     return format(dc->rec, dc->have, dc->s, dc->pl, json, out);

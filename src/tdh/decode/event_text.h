@@ -46,6 +46,7 @@ typedef struct etw_event_decoding {
 typedef struct etw_text_view {
     const char *s; /* never NULL */
     size_t n;
+    int padded; /* 32 bytes from s may be read (a plan's string: ETW_PLAN_PAD) */
 } etw_text_view;
 
 void etw_event_decoding_begin(etw_event_decoding *dc, const EVENT_RECORD *rec);
