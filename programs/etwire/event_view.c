@@ -463,7 +463,8 @@ static void common_fields(etw_strbuf *o, const EVENT_RECORD *er, int json)
 typedef struct view_event {
     etw_event_decoding dc;
     etw_text_view provider, event;
-    int plain; /* the names need no JSON escaping */
+    int plain;     /* the names need no JSON escaping */
+    int csv_plain; /* nor escaping in a CSV field */
 } view_event;
 
 static void view_begin(view_event *v, const EVENT_RECORD *er)
@@ -472,7 +473,9 @@ static void view_begin(view_event *v, const EVENT_RECORD *er)
     /* Every event is described, decodable or not: embedded schema events are learned this way
      * before the events they describe. */
     etw_event_decoding_begin(&v->dc, er);
-    v->plain = etw_event_decoding_names(&v->dc, &sc->provider, &sc->event, &v->provider, &v->event);
+    int plain = etw_event_decoding_names(&v->dc, &sc->provider, &sc->event, &v->provider, &v->event);
+    v->plain = plain & 1;
+    v->csv_plain = plain >> 1 & 1;
 }
 
 /* Appends the event's fields; returns 1 if fully decoded. WinSAT events: the compressed XML the
@@ -577,29 +580,39 @@ static size_t plain_prefix(const char *s, size_t n, int csv)
     size_t k = 0;
 #ifdef __SSE2__
     const __m128i space = _mm_set1_epi8(0x20), del = _mm_set1_epi8(0x7F), quote = _mm_set1_epi8(csv ? '"' : 0x7F);
-    while (k < n) {
-        __m128i v;
-        unsigned skip = 0; /* low lanes already checked */
-        if (k + 16 <= n) {
-            v = _mm_loadu_si128((const __m128i *)(const void *)(s + k));
-        } else if (n >= 16) {
-            skip = (unsigned)(k - (n - 16)); /* one load ending at the end */
-            k = n - 16;
-            v = _mm_loadu_si128((const __m128i *)(const void *)(s + k));
-        } else {
-            char tmp[16]; /* shorter than 16: through a padded copy, never reading past s + n */
-            memset(tmp, 'a', sizeof tmp);
-            memcpy(tmp, s, n);
-            v = _mm_loadu_si128((const __m128i *)(const void *)tmp);
-        }
-        __m128i printable = _mm_cmpeq_epi8(_mm_max_epu8(v, space), v);
-        __m128i special = _mm_or_si128(_mm_cmpeq_epi8(v, del), _mm_cmpeq_epi8(v, quote));
-        unsigned ok = (unsigned)_mm_movemask_epi8(_mm_andnot_si128(special, printable)) | ((1u << skip) - 1);
+#define PLAIN16(v)                                                                                 \
+    _mm_andnot_si128(_mm_or_si128(_mm_cmpeq_epi8((v), del), _mm_cmpeq_epi8((v), quote)),          \
+                     _mm_cmpeq_epi8(_mm_max_epu8((v), space), (v)))
+    /* 32 bytes a step while all pass (one mask for both halves), then 16 to find where not. */
+    for (; k + 32 <= n; k += 32) {
+        __m128i a = _mm_loadu_si128((const __m128i *)(const void *)(s + k));
+        __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(s + k + 16));
+        if (_mm_movemask_epi8(_mm_and_si128(PLAIN16(a), PLAIN16(b))) != 0xFFFF)
+            break;
+    }
+    for (; k + 16 <= n; k += 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + k));
+        unsigned ok = (unsigned)_mm_movemask_epi8(PLAIN16(v));
         if (ok != 0xFFFFu)
             return k + (size_t)__builtin_ctz(~ok);
-        k += 16;
     }
-    return n;
+    if (k == n)
+        return n;
+    __m128i v;
+    unsigned skip = 0; /* low lanes already checked */
+    if (n >= 16) {
+        skip = (unsigned)(k - (n - 16)); /* one load ending at the end */
+        k = n - 16;
+        v = _mm_loadu_si128((const __m128i *)(const void *)(s + k));
+    } else {
+        char tmp[16]; /* shorter than 16: through a padded copy, never reading past s + n */
+        memset(tmp, 'a', sizeof tmp);
+        memcpy(tmp, s, n);
+        v = _mm_loadu_si128((const __m128i *)(const void *)tmp);
+    }
+    unsigned ok = (unsigned)_mm_movemask_epi8(PLAIN16(v)) | ((1u << skip) - 1);
+#undef PLAIN16
+    return ok == 0xFFFFu ? n : k + (size_t)__builtin_ctz(~ok);
 #else
     for (; k < n; k++) {
         unsigned char c = (unsigned char)s[k];
@@ -713,10 +726,25 @@ void event_view_csv(etw_strbuf *out, const EVENT_RECORD *er)
     char *p = raw_time(out->data + out->len, h->TimeStamp.QuadPart);
     p = raw_guid(RAW(p, ","), &h->ProviderId);
     *p++ = ',';
-    out->len = (size_t)(p - out->data);
-    csv_field(out, v.provider.s, v.provider.n);
-    etw_strbuf_putc(out, ',');
-    csv_field(out, v.event.s, v.event.n);
+    if (v.csv_plain) {
+        /* Names that need no escaping: copied (HEADER_ROOM and NAME_SLACK cover what is
+         * written before the reserve below). */
+        out->len = (size_t)(p - out->data);
+        if (etw_strbuf_reserve(out, v.provider.n + v.event.n + 8 + 2 * NAME_SLACK) != 0)
+            return;
+        p = out->data + out->len;
+        *p++ = '"';
+        p = raw_name(p, v.provider);
+        p = RAW(p, "\",\"");
+        p = raw_name(p, v.event);
+        *p++ = '"';
+        out->len = (size_t)(p - out->data);
+    } else {
+        out->len = (size_t)(p - out->data);
+        csv_field(out, v.provider.s, v.provider.n);
+        etw_strbuf_putc(out, ',');
+        csv_field(out, v.event.s, v.event.n);
+    }
     if (etw_strbuf_reserve(out, HEADER_ROOM) != 0)
         return;
     p = out->data + out->len;

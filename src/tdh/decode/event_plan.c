@@ -91,6 +91,17 @@ static int json_plain(const char *base, str_ref r)
     return 1;
 }
 
+/* No byte of the string would be escaped in a CSV field (dump's CSV view). */
+static int csv_plain(const char *base, str_ref r)
+{
+    for (uint32_t i = 0; r.present && i < r.n; i++) {
+        unsigned char c = (unsigned char)base[r.off + i];
+        if (c < 0x20 || c == 0x7F || c == '"')
+            return 0;
+    }
+    return 1;
+}
+
 static etw_plan_str resolve(const char *base, str_ref r)
 {
     return r.present ? (etw_plan_str){base + r.off, r.n} : (etw_plan_str){NULL, 0};
@@ -151,6 +162,8 @@ static etw_event_plan *build(const TRACE_EVENT_INFO *t, size_t size)
         p->wbem = t->DecodingSource == DecodingSourceWbem;
         p->names_plain = json_plain(base, provider) && json_plain(base, task) && json_plain(base, opcode) &&
                          json_plain(base, event_name);
+        p->names_csv_plain = csv_plain(base, provider) && csv_plain(base, task) && csv_plain(base, opcode) &&
+                             csv_plain(base, event_name);
         p->nprops = n;
         p->flat = t->TopLevelPropertyCount == n && n <= ETW_TEIB_MAX_PROPS;
         for (uint32_t i = 0; i < n; i++) {

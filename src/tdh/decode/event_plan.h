@@ -57,6 +57,7 @@ typedef struct etw_event_plan {
     etw_plan_str task_opcode; /* "Task/Opcode" (both named), the event name of most events */
     int wbem;            /* DecodingSourceWbem: unnamed opcodes show as Opcode(n) */
     int names_plain;     /* provider, task, opcode and event names need no JSON escaping */
+    int names_csv_plain; /* ... nor escaping in a CSV field (no control character, DEL or quote) */
     /* Every property is a top-level scalar or an array of fast integers (no struct, no other
      * array): the fields can be formatted straight from this table (plan_format.c) instead of
      * through the general walk. */

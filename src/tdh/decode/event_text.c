@@ -382,7 +382,7 @@ int etw_event_decoding_names(const etw_event_decoding *dc, etw_strbuf *provider_
         if (name) {
             *provider = (etw_text_view){pl->provider.s, pl->provider.n, 1};
             *event = (etw_text_view){name->s, name->n, 1};
-            return pl->names_plain;
+            return pl->names_plain | pl->names_csv_plain << 1;
         }
     }
     etw_strbuf_reset(provider_buf);

@@ -50,7 +50,8 @@ typedef struct etw_text_view {
 } etw_text_view;
 
 void etw_event_decoding_begin(etw_event_decoding *dc, const EVENT_RECORD *rec);
-/* Returns names_plain (see etw_event_decode). */
+/* Returns names_plain (see etw_event_decode), plus 2 when the names need no escaping in a CSV
+ * field either (no control character, DEL or quote). */
 int etw_event_decoding_names(const etw_event_decoding *dc, etw_strbuf *provider_buf, etw_strbuf *event_buf,
                              etw_text_view *provider, etw_text_view *event);
 int etw_event_decoding_fields(const etw_event_decoding *dc, int json, etw_strbuf *out);
