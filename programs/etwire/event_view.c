@@ -42,9 +42,13 @@ static _Thread_local process_memo process_memos[PROCESS_SLOTS];
 
 static void append_escaped(etw_strbuf *out, const char *s, size_t n, int csv);
 
+static long put_process_slow(etw_strbuf *out, const ETWIRE_PROCESS_TRACKER *t, uint32_t pid, uint64_t version,
+                             process_memo *m, int format);
+
 /* Appends the name (escaped for format, without quotes) and returns its length, 0 for a process
- * without a name; -1 (nothing appended) when no tracker is set. */
-static long put_process(etw_strbuf *out, const EVENT_RECORD *er, int format)
+ * without a name; -1 (nothing appended) when no tracker is set. Inline: a pid and a memo slot
+ * compared, a fixed-size move, the length. */
+static inline long put_process(etw_strbuf *out, const EVENT_RECORD *er, int format)
 {
     const ETWIRE_PROCESS_TRACKER *t = view_processes;
     if (!t)
@@ -52,18 +56,22 @@ static long put_process(etw_strbuf *out, const EVENT_RECORD *er, int format)
     uint32_t pid = er->EventHeader.ProcessId != ETW_NO_ID ? er->EventHeader.ProcessId : etwire_process_tracker_pid(t, er);
     uint64_t version = etw_tracker_names_version(t);
     process_memo *m = &process_memos[(pid * 2654435761u >> 20) & (PROCESS_SLOTS - 1)];
-    if (m->serial == t->serial && m->version == version && m->pid == pid && m->format == format) {
-        /* Fixed-size moves (no call), then the length. */
-        if (etw_strbuf_reserve(out, sizeof m->text) != 0)
-            return -1;
-        if (m->len <= 32)
-            memcpy(out->data + out->len, m->text, 32);
-        else
-            memcpy(out->data + out->len, m->text, sizeof m->text);
-        out->len += m->len;
-        out->data[out->len] = '\0';
-        return m->len;
-    }
+    if (m->serial != t->serial || m->version != version || m->pid != pid || m->format != format ||
+        etw_strbuf_reserve(out, sizeof m->text) != 0)
+        return put_process_slow(out, t, pid, version, m, format);
+    if (m->len <= 32)
+        memcpy(out->data + out->len, m->text, 32);
+    else
+        memcpy(out->data + out->len, m->text, sizeof m->text);
+    out->len += m->len;
+    out->data[out->len] = '\0';
+    return m->len;
+}
+
+/* put_process's miss: the name escaped into the line, and remembered when it fits. */
+static long put_process_slow(etw_strbuf *out, const ETWIRE_PROCESS_TRACKER *t, uint32_t pid, uint64_t version,
+                             process_memo *m, int format)
+{
     const char *name = etwire_process_tracker_name_of(t, pid);
     size_t mark = out->len;
     if (format == PROCESS_JSON)

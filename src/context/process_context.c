@@ -72,10 +72,16 @@ int etwire_process_tracker_add(ETWIRE_PROCESS_TRACKER *t, PCEVENT_RECORD er)
 {
     if (!t || !er)
         return 0;
-    int handled;
-    int changed = etw_tracker_learn(t, er, &handled);
-    if (handled)
-        return changed;
+    /* Only the kernel Process, Thread and Image classes and Kernel-Process teach names (their
+     * GUIDs' first words differ from each other): every other event skips the call. */
+    uint32_t first_word = er->EventHeader.ProviderId.Data1;
+    if (first_word == etw_kernel_process_class.Data1 || first_word == etw_kernel_thread_class.Data1 ||
+        first_word == etw_kernel_image_class.Data1 || first_word == etw_kernel_process_provider.Data1) {
+        int handled;
+        int changed = etw_tracker_learn(t, er, &handled);
+        if (handled)
+            return changed;
+    }
     /* Any other event with both ids says which process its thread belongs to: streams that
      * started after the thread's start still learn it. */
     const EVENT_HEADER *h = &er->EventHeader;
