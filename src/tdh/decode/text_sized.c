@@ -61,25 +61,50 @@ static inline unsigned plain_bytes(__m128i v, int utf8)
 size_t etw_text_utf16z(etw_strbuf *out, const uint8_t *p, size_t n, int json)
 {
 #ifdef __SSE2__
-    /* Room for every unit as one byte, and one 8-byte store past it. */
-    if (n < SIZE_MAX / 2 && etw_strbuf_reserve(out, n / 2 + 16) == 0) {
+    /* Room for two bytes per unit (a quote or backslash escaped) and one 8-byte move past. */
+    if (n < SIZE_MAX / 2 && etw_strbuf_reserve(out, n + 16) == 0) {
         char *o = out->data + out->len;
         for (size_t i = 0; i + 2 <= n; i += 16) {
             __m128i v = load_padded(p, i, n);
-            unsigned plain = plain_units(v);
-            _mm_storel_epi64((__m128i *)(void *)(o + i / 2), _mm_packus_epi16(v, v));
-            if (plain == 0xFFFF && i + 16 <= n)
+            if (plain_units(v) == 0xFFFF && i + 16 <= n) {
+                _mm_storel_epi64((__m128i *)(void *)o, _mm_packus_epi16(v, v));
+                o += 8;
                 continue;
+            }
+            /* The units before the first NUL (all eight when there is none) must be printable
+             * ASCII; quotes and backslashes among them are escaped in JSON, in runs (paths). */
             unsigned nul = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi16(v, _mm_setzero_si128()));
-            if (!nul)
+            unsigned lim = nul ? (unsigned)__builtin_ctz(nul) : 16; /* bytes before it */
+            if (nul ? i + lim + 2 > n : i + 16 > n)
+                break; /* the NUL is padding: no terminator (or no whole last unit) */
+            unsigned want = lim == 16 ? 0xFFFFu : (1u << lim) - 1;
+            __m128i printable = _mm_and_si128(_mm_cmpgt_epi16(v, _mm_set1_epi16(0x1F)),
+                                              _mm_cmplt_epi16(v, _mm_set1_epi16(0x80)));
+            if (((unsigned)_mm_movemask_epi8(printable) & want) != want)
                 break;
-            unsigned at = (unsigned)__builtin_ctz(nul); /* byte offset of the first NUL unit */
-            /* A real terminator (not padding: within the even part of n), plain units before it. */
-            if (i + at + 2 > n || (plain | ~((1u << at) - 1)) != 0xFFFFFFFFu)
-                break;
-            out->len += (i + at) / 2;
-            out->data[out->len] = '\0';
-            return i + at + 2;
+            unsigned special =
+                json ? (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi16(v, _mm_set1_epi16('"')),
+                                                                _mm_cmpeq_epi16(v, _mm_set1_epi16('\\')))) &
+                           want
+                     : 0;
+            char b[16]; /* the narrowed units; every move below is a fixed 8 bytes */
+            _mm_storeu_si128((__m128i *)(void *)b, _mm_packus_epi16(v, v));
+            unsigned start = 0;
+            while (special) {
+                unsigned at = (unsigned)__builtin_ctz(special) / 2;
+                memcpy(o, b + start, 8);
+                o += at - start;
+                *o++ = '\\';
+                start = at;
+                special &= ~(3u << (2 * at));
+            }
+            memcpy(o, b + start, 8);
+            o += lim / 2 - start;
+            if (nul) {
+                out->len = (size_t)(o - out->data);
+                out->data[out->len] = '\0';
+                return i + lim + 2;
+            }
         }
     }
 #endif
