@@ -265,7 +265,8 @@ static void undecoded_tail(etw_strbuf *out, int json, int first, const uint8_t *
 }
 
 /* format's flat-plan case (most events), without its walk's state. */
-static int format_flat(const EVENT_RECORD *rec, const etw_schema *s, const etw_event_plan *pl, int json, etw_strbuf *out)
+static inline __attribute__((always_inline)) int format_flat(const EVENT_RECORD *rec, const etw_schema *s,
+                                                           const etw_event_plan *pl, int json, etw_strbuf *out)
 {
     const uint8_t *p = rec->UserData;
     size_t n = p ? rec->UserDataLength : 0;
