@@ -142,8 +142,15 @@ typedef struct fmt {
 
 static void sep(fmt *f, int in_array)
 {
-    if (!f->first[f->lvl])
-        etw_strbuf_puts(f->out, f->json ? "," : (in_array ? ", " : "; "));
+    /* Each a literal of its own (a length the compiler knows: no strlen per value). */
+    if (f->first[f->lvl])
+        ;
+    else if (f->json)
+        etw_strbuf_putc(f->out, ',');
+    else if (in_array)
+        etw_strbuf_puts(f->out, ", ");
+    else
+        etw_strbuf_puts(f->out, "; ");
     f->first[f->lvl] = 0;
 }
 

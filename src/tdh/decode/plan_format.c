@@ -161,9 +161,18 @@ int etw_plan_format_flat(const etw_event_plan *pl, const TRACE_EVENT_INFO *tei, 
                     etw_strbuf_putc(out, ']');
                     goto partial;
                 }
-                if (k)
-                    etw_strbuf_puts(out, json ? "," : ", ");
-                etw_plan_put_fast(out, json, pp->fast, etw_plan_read_le(p + off, sz), sz);
+                /* The separator and the element under one capacity check, in place. */
+                if (etw_strbuf_reserve(out, 2 + ETW_PLAN_FAST_MAX) == 0) {
+                    char *o = out->data + out->len;
+                    if (k) {
+                        *o++ = ',';
+                        if (!json)
+                            *o++ = ' ';
+                    }
+                    o = etw_plan_put_fast_at(o, json, pp->fast, etw_plan_read_le(p + off, sz), sz);
+                    *o = '\0';
+                    out->len = (size_t)(o - out->data);
+                }
                 off += sz;
             }
             etw_strbuf_putc(out, ']');
