@@ -94,8 +94,8 @@ static long put_process_slow(etw_strbuf *out, const ETWIRE_PROCESS_TRACKER *t, u
  * largest event), one set per thread so collector sessions decode in parallel; a thread's set
  * is freed when the thread ends. */
 typedef struct view_scratch {
-    etw_strbuf provider, event, fields;
-    int names_plain; /* provider and event need no JSON escaping (etw_event_decode) */
+    etw_strbuf provider, event; /* names made per event (the plan's are used where they are) */
+    etw_strbuf fields;
     etw_winsat_scratch winsat; /* inflated WinSAT XML */
 } view_scratch;
 
@@ -160,8 +160,8 @@ void event_view_release(void)
     thread_scratch = NULL;
 }
 
-#define provider_name (scratch()->provider)
-#define event_name (scratch()->event)
+/* The per-thread string for fields formatted on their own (event_view_decode) and for the
+ * rest of a line being escaped (escape_in_place). */
 #define fields (scratch()->fields)
 
 /* Numbers and times are formatted here, not by printf: these run once per event, and the
@@ -649,7 +649,8 @@ static void escape_in_place(etw_strbuf *out, size_t start, int csv)
     append_escaped(out, rest->data, rest->len, csv);
 }
 
-/* Bytes at out[at..) opened up (n of them moved from at to at + shift, shift > 0) or closed. */
+/* The n bytes at out[at..) moved to out[to..) (opening a gap before them, or closing one), the
+ * string then ending after them. */
 static int shift_tail(etw_strbuf *out, size_t at, size_t n, size_t to)
 {
     if (to > at && etw_strbuf_reserve(out, to - at) != 0)
