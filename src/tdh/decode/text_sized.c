@@ -48,6 +48,13 @@ static inline unsigned plain_units(__m128i v)
     return (unsigned)_mm_movemask_epi8(_mm_andnot_si128(special, ascii));
 }
 
+/* Mask (two bits per unit) of the printable ASCII units, quotes and backslashes included. */
+static inline unsigned printable_units(__m128i v)
+{
+    return (unsigned)_mm_movemask_epi8(
+        _mm_and_si128(_mm_cmpgt_epi16(v, _mm_set1_epi16(0x1F)), _mm_cmplt_epi16(v, _mm_set1_epi16(0x80))));
+}
+
 /* The same for bytes (signed compare: 0x80 and above fail "> 0x1F"), or with utf8 also any
  * byte from 0x80 (etw_text_ansi passes UTF-8 through). */
 static inline unsigned plain_bytes(__m128i v, int utf8)
@@ -66,7 +73,8 @@ size_t etw_text_utf16z(etw_strbuf *out, const uint8_t *p, size_t n, int json)
         char *o = out->data + out->len;
         for (size_t i = 0; i + 2 <= n; i += 16) {
             __m128i v = load_padded(p, i, n);
-            if (plain_units(v) == 0xFFFF && i + 16 <= n) {
+            /* Written as they are: plain units, in text also quotes and backslashes. */
+            if ((json ? plain_units(v) : printable_units(v)) == 0xFFFF && i + 16 <= n) {
                 _mm_storel_epi64((__m128i *)(void *)o, _mm_packus_epi16(v, v));
                 o += 8;
                 continue;
@@ -78,9 +86,7 @@ size_t etw_text_utf16z(etw_strbuf *out, const uint8_t *p, size_t n, int json)
             if (nul ? i + lim + 2 > n : i + 16 > n)
                 break; /* the NUL is padding: no terminator (or no whole last unit) */
             unsigned want = lim == 16 ? 0xFFFFu : (1u << lim) - 1;
-            __m128i printable = _mm_and_si128(_mm_cmpgt_epi16(v, _mm_set1_epi16(0x1F)),
-                                              _mm_cmplt_epi16(v, _mm_set1_epi16(0x80)));
-            if (((unsigned)_mm_movemask_epi8(printable) & want) != want)
+            if ((printable_units(v) & want) != want)
                 break;
             unsigned special =
                 json ? (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi16(v, _mm_set1_epi16('"')),
