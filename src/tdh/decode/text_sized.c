@@ -39,12 +39,13 @@ static inline __m128i load_padded(const uint8_t *p, size_t i, size_t n)
     return _mm_loadu_si128((const __m128i *)(const void *)t);
 }
 
-/* Mask (two bits per unit) of the units that are printable ASCII, neither quote nor
- * backslash: written as they are, in JSON too. */
-static inline unsigned plain_units(__m128i v)
+/* Mask (two bits per unit) of the units that are printable ASCII and neither quote nor
+ * backslash (JSON's; the caller passes NUL for both in text, where they are written as they
+ * are): these need no escaping. */
+static inline unsigned plain_units(__m128i v, __m128i quote, __m128i backslash)
 {
     __m128i ascii = _mm_and_si128(_mm_cmpgt_epi16(v, _mm_set1_epi16(0x1F)), _mm_cmplt_epi16(v, _mm_set1_epi16(0x80)));
-    __m128i special = _mm_or_si128(_mm_cmpeq_epi16(v, _mm_set1_epi16('"')), _mm_cmpeq_epi16(v, _mm_set1_epi16('\\')));
+    __m128i special = _mm_or_si128(_mm_cmpeq_epi16(v, quote), _mm_cmpeq_epi16(v, backslash));
     return (unsigned)_mm_movemask_epi8(_mm_andnot_si128(special, ascii));
 }
 
@@ -65,16 +66,18 @@ static inline unsigned plain_bytes(__m128i v, int utf8)
 }
 #endif
 
-size_t etw_text_utf16z(etw_strbuf *out, const uint8_t *p, size_t n, int json)
+/* etw_text_utf16z for one value of json (a constant where it is inlined: each loop is
+ * compiled for its mode). */
+static inline __attribute__((always_inline)) size_t utf16z(etw_strbuf *out, const uint8_t *p, size_t n, int json)
 {
 #ifdef __SSE2__
     /* Room for two bytes per unit (a quote or backslash escaped) and one 8-byte move past. */
     if (n < SIZE_MAX / 2 && etw_strbuf_reserve(out, n + 16) == 0) {
         char *o = out->data + out->len;
+        const __m128i quote = _mm_set1_epi16(json ? '"' : 0), backslash = _mm_set1_epi16(json ? '\\' : 0);
         for (size_t i = 0; i + 2 <= n; i += 16) {
             __m128i v = load_padded(p, i, n);
-            /* Written as they are: plain units, in text also quotes and backslashes. */
-            if ((json ? plain_units(v) : printable_units(v)) == 0xFFFF && i + 16 <= n) {
+            if (plain_units(v, quote, backslash) == 0xFFFF && i + 16 <= n) {
                 _mm_storel_epi64((__m128i *)(void *)o, _mm_packus_epi16(v, v));
                 o += 8;
                 continue;
@@ -117,6 +120,11 @@ size_t etw_text_utf16z(etw_strbuf *out, const uint8_t *p, size_t n, int json)
     size_t size = utf16_size(p, n);
     etw_text_utf16(out, p, size, json);
     return size;
+}
+
+size_t etw_text_utf16z(etw_strbuf *out, const uint8_t *p, size_t n, int json)
+{
+    return json ? utf16z(out, p, n, 1) : utf16z(out, p, n, 0);
 }
 
 size_t etw_text_ansiz(etw_strbuf *out, const uint8_t *p, size_t n, int utf8, int json)
