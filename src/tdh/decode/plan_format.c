@@ -114,8 +114,7 @@ int etw_plan_format_flat(const etw_event_plan *pl, const TRACE_EVENT_INFO *tei, 
             if (sz > n - off)
                 goto partial;
             uint64_t v = etw_plan_read_le(p + off, sz);
-            if (pp->countable)
-                ints[i] = (uint32_t)v;
+            ints[i] = (uint32_t)v; /* read back only if countable: stored without asking */
             const etw_plan_str *k = (const etw_plan_str *)(const void *)((const char *)pp + key_at);
             size_t skip = first ? first_skip : 0;
             first = 0;
