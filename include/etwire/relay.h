@@ -103,8 +103,9 @@ ETWIRE_RELAY_API etwire_relay_collector *etwire_relay_collector_new(
     const ETWIRE_RELAY_COLLECTOR_OPTIONS *Options, char *err, size_t errlen);
 /* The port listened on (for "HOST:0"), or -1. */
 ETWIRE_RELAY_API int etwire_relay_collector_port(const etwire_relay_collector *c);
-/* Accepts and serves connections until etwire_relay_collector_stop; then drains every
- * session, acknowledges what it received and closes. 0 on a clean stop. */
+/* Accepts and serves connections until etwire_relay_collector_stop; then every connection
+ * drains what it received into its session, acknowledges it and closes, and run returns once
+ * they all have (etwire_relay_collector_free closes the sessions). 0 on a clean stop. */
 ETWIRE_RELAY_API int etwire_relay_collector_run(etwire_relay_collector *c);
 /* For a program with its own accept loop: serves one connected socket (the collector owns it
  * from now on) on a thread of its own, under the same limits; 0, or -1 when refused (closed). */
@@ -114,6 +115,34 @@ ETWIRE_RELAY_API int etwire_relay_collector_serve_fd(etwire_relay_collector *c, 
 ETWIRE_RELAY_API void etwire_relay_collector_stop(etwire_relay_collector *c);
 /* Stops, waits for every connection and session, frees. */
 ETWIRE_RELAY_API void etwire_relay_collector_free(etwire_relay_collector *c);
+
+/* What became of the collector's connections since it started, for an operator's metrics and
+ * alerts (slow strangers wearing the collector down show as deadlines and refusals). Every
+ * accepted connection ends in exactly one of the outcomes from Completed to Shutdown; the ones
+ * not ended yet are Open. Counted before the connection is closed: a peer that has seen its
+ * connection close finds itself counted. */
+typedef struct ETWIRE_RELAY_COLLECTOR_STATS {
+    ULONG64 Accepted;          /* connections given a thread of their own */
+    ULONG64 Refused;           /* turned away at once: connection or stranger limits, stopping */
+    ULONG64 Authenticated;     /* HELLO accepted */
+    ULONG64 Open;              /* accepted and not ended yet */
+    /* Outcomes */
+    ULONG64 Completed;         /* the session ended (END) and everything was saved */
+    ULONG64 HandshakeFailed;   /* the TLS handshake failed or did not finish in time */
+    ULONG64 HelloDeadline;     /* no HELLO within HandshakeDeadlineMs of connecting */
+    ULONG64 FrameDeadline;     /* a frame not whole FrameDeadlineMs after its first byte */
+    ULONG64 Idle;              /* silent for IdleMs */
+    ULONG64 HelloRefused;      /* HELLO refused: identity, allow-list, quota, session busy */
+    ULONG64 Invalid;           /* malformed frames, sequence or window errors, bad buffers */
+    ULONG64 Disconnected;      /* the sender closed the connection or it broke */
+    ULONG64 Failed;            /* the collector's own failure (memory, saving the .etl) */
+    ULONG64 Shutdown;          /* still open when the collector stopped */
+} ETWIRE_RELAY_COLLECTOR_STATS;
+
+/* Fills Stats; any thread, any time before free. Once etwire_relay_collector_run has returned,
+ * every connection has ended and the figures are final. */
+ETWIRE_RELAY_API void etwire_relay_collector_stats(const etwire_relay_collector *c,
+                                                   ETWIRE_RELAY_COLLECTOR_STATS *Stats);
 
 /* ---- Sender ---------------------------------------------------------------------------- */
 

@@ -40,7 +40,7 @@ static void usage(FILE *out)
             "  --out DIR             save each session as DIR/<source>/<session>-<instance>.etl\n"
             "  --json DIR|-          decoded events as JSON lines, per session under DIR, or stdout\n"
             "  --schemas DIR         the schema store for --json (default: see etwire schemas)\n"
-            "  --stats FILE|-        one JSON line of statistics per session (- = stderr)\n"
+            "  --stats FILE|-        JSON lines of statistics per session, then the collector's (- = stderr)\n"
             "  --allow NAME          accept this source (repeatable; required with TLS)\n"
             "  --tls-cert F --tls-key F --tls-ca F   TLS 1.3, client certificates from that CA\n"
             "  --plain               unencrypted TCP, loopback addresses only (tests)\n"

@@ -10,6 +10,27 @@
 
 #include "relay/sink.h"
 
+/* How a connection ended (ETWIRE_RELAY_COLLECTOR_STATS, in the same order). */
+typedef enum relay_outcome {
+    RELAY_OUT_COMPLETED,
+    RELAY_OUT_HANDSHAKE,
+    RELAY_OUT_HELLO_DEADLINE,
+    RELAY_OUT_FRAME_DEADLINE,
+    RELAY_OUT_IDLE,
+    RELAY_OUT_HELLO_REFUSED,
+    RELAY_OUT_INVALID,
+    RELAY_OUT_DISCONNECTED,
+    RELAY_OUT_FAILED,
+    RELAY_OUT_SHUTDOWN,
+    RELAY_OUT_COUNT_
+} relay_outcome;
+
+/* The collector's connection counters; written by the accept path and the connection threads. */
+typedef struct relay_collect_counters {
+    atomic_ullong accepted, refused, authenticated;
+    atomic_ullong outcome[RELAY_OUT_COUNT_];
+} relay_collect_counters;
+
 typedef struct relay_collect_cfg {
     relay_sink_opts sink;
     uint32_t window;        /* buffers in flight per session */
@@ -27,6 +48,7 @@ typedef struct relay_collect_cfg {
     int verbose;
     FILE *stats;            /* per-session statistics lines, or NULL */
     atomic_int *stop;       /* set by SIGTERM/SIGINT */
+    relay_collect_counters *counters;
 } relay_collect_cfg;
 
 typedef struct relay_registry relay_registry;

@@ -50,6 +50,7 @@ typedef struct conn_state {
     int big_frames;         /* the last BUFFER frame was large: read its successors' headers in
                                small reads, their payloads straight into their storage */
     char err[512];
+    relay_outcome outcome;  /* set where the cause is known; else from the CLOSE reason */
 } conn_state;
 
 static int64_t now_ms(void)
@@ -95,6 +96,7 @@ static int on_hello(void *ctx, const etw_relay_hello *h, etw_relay_welcome *w)
     relay_sink_set_notify(c->sink, c->wake[1]);
     c->acked = w->next_seq;
     atomic_store(&c->job->authed, 1);
+    atomic_fetch_add(&cfg->counters->authenticated, 1);
     if (cfg->verbose)
         relay_log("%s: %s connected, resuming at buffer %llu", c->job->peer, c->name,
                   (unsigned long long)w->next_seq);
@@ -271,24 +273,30 @@ static uint32_t serve(conn_state *c, int64_t hello_deadline)
         /* Deadlines, not timeouts: a byte now and then does not keep a connection alive. */
         if (c->col.state == ETW_RELAY_COL_HELLO && t > hello_deadline) {
             snprintf(c->err, sizeof c->err, "no HELLO within %d ms of connecting", cfg->handshake_ms);
+            c->outcome = RELAY_OUT_HELLO_DEADLINE;
             return ETW_RELAY_CLOSE_IDLE;
         }
         if (frame_start && t - frame_start > cfg->frame_deadline_ms) {
             snprintf(c->err, sizeof c->err, "frame not complete %d ms after its first byte (stream offset %llu)",
                      cfg->frame_deadline_ms, (unsigned long long)c->col.dec.frame_offset);
+            c->outcome = RELAY_OUT_FRAME_DEADLINE;
             return ETW_RELAY_CLOSE_IDLE;
         }
         if (atomic_load(cfg->stop))
             return ETW_RELAY_CLOSE_SHUTDOWN;
-        if (c->sink && ack_wanted(c) && send_ack(c) != 0)
+        if (c->sink && ack_wanted(c) && send_ack(c) != 0) {
+            c->outcome = RELAY_OUT_DISCONNECTED;
             return ETW_RELAY_CLOSE_PROTOCOL;
+        }
         int64_t now = now_ms();
         /* Our own pauses are not the sender's silence: they restart the idle clock. */
         if (behind(c)) {
             if (flush(c) != ETW_RELAY_OK) /* what is staged must be processed to retire */
                 return etw_relay_status_close_reason(ETW_RELAY_E_BUFFER);
-            if (send_ack(c) != 0) /* before waiting: the sender may be waiting for it */
+            if (send_ack(c) != 0) { /* before waiting: the sender may be waiting for it */
+                c->outcome = RELAY_OUT_DISCONNECTED;
                 return ETW_RELAY_CLOSE_PROTOCOL;
+            }
             /* Its own quota full: reading resumes once an eighth of it is free (one wake-up for
              * many retired buffers, not one each). */
             if (relay_sink_bytes_in_flight(c->sink) >= cfg->max_memory)
@@ -320,6 +328,7 @@ static uint32_t serve(conn_state *c, int64_t hello_deadline)
         }
         if (c->sink && relay_sink_failed(c->sink)) { /* the .etl writer stopped */
             relay_sink_write_error(c->sink, c->err, sizeof c->err);
+            c->outcome = RELAY_OUT_FAILED;
             return etw_relay_status_close_reason(ETW_RELAY_E_BUFFER);
         }
         uint8_t *dst;
@@ -384,7 +393,11 @@ static uint32_t serve(conn_state *c, int64_t hello_deadline)
             if (!c->err[0])
                 snprintf(c->err, sizeof c->err, "%s at stream offset %llu", etw_relay_status_message(st),
                          (unsigned long long)c->col.dec.offset);
-            return st == ETW_RELAY_E_REFUSED ? c->refuse_reason : etw_relay_status_close_reason(st);
+            if (st == ETW_RELAY_E_REFUSED) {
+                c->outcome = RELAY_OUT_HELLO_REFUSED;
+                return c->refuse_reason;
+            }
+            return etw_relay_status_close_reason(st);
         }
     }
     /* END: drain the stream, then acknowledge everything. */
@@ -395,6 +408,26 @@ static uint32_t serve(conn_state *c, int64_t hello_deadline)
     return ETW_RELAY_CLOSE_DONE;
 }
 
+/* The outcome a connection is counted under: the cause where serve() knew it, else what the
+ * CLOSE reason says. */
+static relay_outcome outcome_of(const conn_state *c, uint32_t reason)
+{
+    if (c->outcome != RELAY_OUT_COUNT_)
+        return c->outcome;
+    switch (reason) {
+    case ETW_RELAY_CLOSE_DONE:
+        return RELAY_OUT_COMPLETED;
+    case ETW_RELAY_CLOSE_SHUTDOWN:
+        return RELAY_OUT_SHUTDOWN;
+    case ETW_RELAY_CLOSE_IDLE:
+        return RELAY_OUT_IDLE;
+    case ETW_RELAY_CLOSE_COUNT_: /* nobody to tell: the sender left, or the socket broke */
+        return RELAY_OUT_DISCONNECTED;
+    default:
+        return RELAY_OUT_INVALID;
+    }
+}
+
 void *relay_collect_conn_main(void *arg)
 {
     relay_conn_job *job = arg;
@@ -402,12 +435,14 @@ void *relay_collect_conn_main(void *arg)
     pthread_setname_np(pthread_self(), "etw-conn"); /* per-thread CPU in top, perf */
     conn_state *c = calloc(1, sizeof *c);
     if (!c) {
+        atomic_fetch_add(&cfg->counters->outcome[RELAY_OUT_FAILED], 1);
         close(job->fd);
         atomic_store(&job->finished, 1);
         return NULL;
     }
     c->job = job;
     c->refuse_reason = ETW_RELAY_CLOSE_AUTH;
+    c->outcome = RELAY_OUT_COUNT_;
     relay_conn_init(&c->conn, job->fd);
     if (etw_wake_pipe(c->wake) != 0) /* short of descriptors: ACKs then follow brief waits */
         c->wake[0] = c->wake[1] = -1;
@@ -418,6 +453,7 @@ void *relay_collect_conn_main(void *arg)
     if (cfg->tls_ctx && relay_tls_accept(cfg->tls_ctx, &c->conn, cfg->handshake_ms, c->identity,
                                          sizeof c->identity, c->err, sizeof c->err) != 0) {
         relay_log("%s: refused: %s", job->peer, c->err);
+        c->outcome = RELAY_OUT_HANDSHAKE;
     } else {
         etw_relay_collector_init(&c->col, &ops, c, 0, cfg->window, cfg->caps);
         reason = serve(c, hello_deadline);
@@ -451,6 +487,7 @@ void *relay_collect_conn_main(void *arg)
         relay_registry_release(job->reg, cfg, c->sink, reason == ETW_RELAY_CLOSE_DONE);
     }
     relay_quota_leave(cfg->quota, c->qs, &c->q_mine);
+    atomic_fetch_add(&cfg->counters->outcome[outcome_of(c, reason)], 1);
     relay_conn_close(&c->conn);
     etw_wake_close(c->wake);
     free(c);

@@ -249,7 +249,9 @@ static void consume(kcollect *c, const rd_kafka_message_t *m)
     uint64_t at = relay_sink_next_seq(s->sink); /* the sink's number for this buffer */
     if (copy)
         memcpy(copy, b.data, b.data_len);
-    if (!copy || relay_sink_add(s->sink, copy, copy, b.data_len, err, sizeof err) != 0) {
+    /* Not waiting for the .etl here (a round trip to the writer per record): the record is
+     * committed only once its buffer has completed, which comes after it is written. */
+    if (!copy || relay_sink_add_unsaved(s->sink, copy, copy, b.data_len, err, sizeof err) != 0) {
         if (!copy || relay_sink_failed(s->sink)) { /* not durable: cannot go on */
             relay_log("kafka: %s: %s", key, err);
             c->fatal = 1;
@@ -263,6 +265,7 @@ static void consume(kcollect *c, const rd_kafka_message_t *m)
     }
     e.s = s;
     e.seq = at;
+    c->unsaved = 1;
 done:
     if (push_pending(k, e) != 0)
         c->fatal = 1;
@@ -298,6 +301,19 @@ static rd_kafka_t *consumer_new(kcollect *c, char *err, size_t errlen)
     return rk;
 }
 
+/* The topic went quiet: the writers save what their sessions took, so those records become
+ * committable without waiting for more to arrive. */
+static void kc_write_soon(kcollect *c)
+{
+    if (!c->unsaved)
+        return;
+    c->unsaved = 0;
+    for (int b = 0; b < BUCKETS; b++)
+        for (ksession *s = c->buckets[b]; s; s = s->next)
+            if (s->sink)
+                relay_sink_write_soon(s->sink);
+}
+
 int relay_kafka_collect(const relay_kafka_collect_opts *o)
 {
     kcollect *c = calloc(1, sizeof *c);
@@ -320,7 +336,11 @@ int relay_kafka_collect(const relay_kafka_collect_opts *o)
         fprintf(stderr, "etwire collect: kafka: subscribe: %s\n", rd_kafka_err2str(e));
     int64_t last_commit = now_ms();
     while (!e && !atomic_load(o->stop) && !c->fatal) {
-        rd_kafka_message_t *m = rd_kafka_consumer_poll(c->rk, 100);
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(c->rk, 0);
+        if (!m) { /* nothing waiting: what was taken goes to the .etl before this sleeps */
+            kc_write_soon(c);
+            m = rd_kafka_consumer_poll(c->rk, 100);
+        }
         if (m && !m->err)
             consume(c, m);
         else if (m && m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF && o->verbose)

@@ -54,6 +54,7 @@ typedef struct kcollect {
     relay_kafka_headers *headers; /* opened at the first takeover */
     uint64_t dropped, gaps, takeovers, missing, lost;
     int fatal;
+    int unsaved; /* buffers were added since the writers were last woken (kc_write_soon) */
 } kcollect;
 
 uint32_t kc_hash(const char *key);

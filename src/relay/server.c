@@ -47,6 +47,8 @@ struct etwire_relay_collector {
     pthread_mutex_t log_mu;
     int64_t refusal_logged_ms;
     uint64_t refusals_hidden;
+    relay_collect_counters counters; /* etwire_relay_collector_stats */
+    int ready;                       /* new() succeeded: free() writes the stats line */
 };
 
 static int64_t mono_ms(void)
@@ -176,6 +178,7 @@ ETWIRE_RELAY_API etwire_relay_collector *etwire_relay_collector_new(
     cfg->verbose = c->o.Verbose;
     cfg->stats = c->o.Stats;
     cfg->stop = &c->stop;
+    cfg->counters = &c->counters;
     if (c->o.Listen && c->o.Plain && !relay_addr_is_loopback(c->o.Listen)) {
         set_err(err, errlen, "plain TCP is only for loopback addresses; use TLS");
         goto fail;
@@ -209,6 +212,7 @@ ETWIRE_RELAY_API etwire_relay_collector *etwire_relay_collector_new(
             goto fail;
         cfg->sink.live = c->live;
     }
+    c->ready = 1;
     return c;
 fail:
     etwire_relay_collector_free(c);
@@ -270,6 +274,7 @@ static const char *refusal(etwire_relay_collector *c, const char *addr, char *wh
  * their handshake: they see the connection close). */
 static void refuse(etwire_relay_collector *c, int fd, const char *peer, const char *why)
 {
+    atomic_fetch_add(&c->counters.refused, 1);
     if (c->o.Plain) {
         uint8_t f[ETW_RELAY_CONTROL_FRAME_MAX];
         size_t n = etw_relay_encode_close(f, sizeof f, ETW_RELAY_CLOSE_BUSY, why);
@@ -321,7 +326,9 @@ ETWIRE_RELAY_API int etwire_relay_collector_serve_fd(etwire_relay_collector *c, 
     job->cfg = &c->cfg;
     job->reg = c->reg;
     job->wake_fd = c->wake[1];
+    atomic_fetch_add(&c->counters.accepted, 1); /* before the thread can count its outcome */
     if (pthread_create(&job->thread, NULL, relay_collect_conn_main, job) != 0) {
+        atomic_fetch_sub(&c->counters.accepted, 1);
         pthread_mutex_unlock(&c->mu);
         free(job);
         refuse(c, fd, peer ? peer : "?", "cannot start a thread");
@@ -367,7 +374,58 @@ ETWIRE_RELAY_API int etwire_relay_collector_run(etwire_relay_collector *c)
         }
         etwire_relay_collector_serve_fd(c, fd, peer);
     }
+    /* Every connection drains, acknowledges and ends on its own once it sees stop. */
+    pthread_mutex_lock(&c->mu);
+    reap(c, 1);
+    pthread_mutex_unlock(&c->mu);
     return 0;
+}
+
+ETWIRE_RELAY_API void etwire_relay_collector_stats(const etwire_relay_collector *c,
+                                                   ETWIRE_RELAY_COLLECTOR_STATS *st)
+{
+    relay_collect_counters *k = (relay_collect_counters *)&c->counters;
+    ULONG64 out[RELAY_OUT_COUNT_], ended = 0;
+    /* Outcomes first: a connection counted there was counted as accepted before, so Open
+     * never goes below zero. */
+    for (int i = 0; i < RELAY_OUT_COUNT_; i++)
+        ended += out[i] = atomic_load(&k->outcome[i]);
+    *st = (ETWIRE_RELAY_COLLECTOR_STATS){
+        .Accepted = atomic_load(&k->accepted),
+        .Refused = atomic_load(&k->refused),
+        .Authenticated = atomic_load(&k->authenticated),
+        .Completed = out[RELAY_OUT_COMPLETED],
+        .HandshakeFailed = out[RELAY_OUT_HANDSHAKE],
+        .HelloDeadline = out[RELAY_OUT_HELLO_DEADLINE],
+        .FrameDeadline = out[RELAY_OUT_FRAME_DEADLINE],
+        .Idle = out[RELAY_OUT_IDLE],
+        .HelloRefused = out[RELAY_OUT_HELLO_REFUSED],
+        .Invalid = out[RELAY_OUT_INVALID],
+        .Disconnected = out[RELAY_OUT_DISCONNECTED],
+        .Failed = out[RELAY_OUT_FAILED],
+        .Shutdown = out[RELAY_OUT_SHUTDOWN],
+    };
+    st->Open = st->Accepted > ended ? st->Accepted - ended : 0;
+}
+
+/* The collector's line in the statistics file, after the sessions' and the sources' lines. */
+static void write_stats_line(const etwire_relay_collector *c, FILE *out)
+{
+    ETWIRE_RELAY_COLLECTOR_STATS s;
+    etwire_relay_collector_stats(c, &s);
+    fprintf(out,
+            "{\"collector\":{\"accepted\":%llu,\"refused\":%llu,\"authenticated\":%llu,"
+            "\"completed\":%llu,\"handshake_failed\":%llu,\"hello_deadline\":%llu,"
+            "\"frame_deadline\":%llu,\"idle\":%llu,\"hello_refused\":%llu,\"invalid\":%llu,"
+            "\"disconnected\":%llu,\"failed\":%llu,\"shutdown\":%llu}}\n",
+            (unsigned long long)s.Accepted, (unsigned long long)s.Refused,
+            (unsigned long long)s.Authenticated, (unsigned long long)s.Completed,
+            (unsigned long long)s.HandshakeFailed, (unsigned long long)s.HelloDeadline,
+            (unsigned long long)s.FrameDeadline, (unsigned long long)s.Idle,
+            (unsigned long long)s.HelloRefused, (unsigned long long)s.Invalid,
+            (unsigned long long)s.Disconnected, (unsigned long long)s.Failed,
+            (unsigned long long)s.Shutdown);
+    fflush(out);
 }
 
 ETWIRE_RELAY_API void etwire_relay_collector_free(etwire_relay_collector *c)
@@ -383,6 +441,8 @@ ETWIRE_RELAY_API void etwire_relay_collector_free(etwire_relay_collector *c)
     relay_live_stop(c->live); /* after the sessions: their subscribers got END */
     if (c->cfg.quota && (c->o.SourceMemory || c->o.SourceRate) && c->cfg.stats)
         relay_quota_stats(c->cfg.quota, c->cfg.stats); /* per-session lines only unless used */
+    if (c->cfg.stats && c->ready)
+        write_stats_line(c, c->cfg.stats);
     relay_quota_destroy(c->cfg.quota);
     relay_tls_ctx_free(c->cfg.tls_ctx);
     if (c->lfd >= 0)

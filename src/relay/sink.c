@@ -429,15 +429,29 @@ int relay_sink_flush(relay_sink *k, char *err, size_t errlen)
     return taken < n ? -1 : 0;
 }
 
-int relay_sink_add(relay_sink *k, uint8_t *storage, const uint8_t *buf, uint32_t size,
-                   char *err, size_t errlen)
+int relay_sink_add_unsaved(relay_sink *k, uint8_t *storage, const uint8_t *buf, uint32_t size,
+                           char *err, size_t errlen)
 {
     if (relay_sink_flush(k, err, errlen) != 0) { /* whatever was staged goes first */
         free(storage);
         return -1;
     }
     relay_sink_stage(k, storage, 0, buf, size);
-    if (relay_sink_flush(k, err, errlen) != 0)
+    return relay_sink_flush(k, err, errlen);
+}
+
+void relay_sink_write_soon(relay_sink *k)
+{
+    pthread_mutex_lock(&k->mu);
+    if (k->o.out_dir && k->wdone < k->next_seq)
+        relay_sink_writer_kick(k);
+    pthread_mutex_unlock(&k->mu);
+}
+
+int relay_sink_add(relay_sink *k, uint8_t *storage, const uint8_t *buf, uint32_t size,
+                   char *err, size_t errlen)
+{
+    if (relay_sink_add_unsaved(k, storage, buf, size, err, errlen) != 0)
         return -1;
     /* Saved when this returns, as its callers count on (a write waits for its disk). */
     uint64_t want = relay_sink_next_seq(k), d;

@@ -37,6 +37,14 @@ relay_sink *relay_sink_open(const relay_sink_opts *o, const char *source, const 
  * (the buffer was refused, or the .etl cannot be written). */
 int relay_sink_add(relay_sink *k, uint8_t *storage, const uint8_t *buf, uint32_t size,
                    char *err, size_t errlen);
+/* relay_sink_add without the wait for the .etl: the session has the buffer when this returns,
+ * the writer saves it soon after, and relay_sink_completed passes it only once it is saved.
+ * A failed write shows in relay_sink_failed and in the next call's -1. */
+int relay_sink_add_unsaved(relay_sink *k, uint8_t *storage, const uint8_t *buf, uint32_t size,
+                           char *err, size_t errlen);
+/* Wakes the writer for buffers taken and not yet written (a decoding session's writer is
+ * otherwise woken only every few buffers, or by a wait): for an adder that goes quiet. */
+void relay_sink_write_soon(relay_sink *k);
 /* The adding thread's batches (the lock round trips and wake-ups are per batch, not per
  * buffer): a block of storage_size bytes, reused from a retired buffer when one is kept
  * (relay_sink_keep_storage), else malloc'd (NULL: out of memory). */

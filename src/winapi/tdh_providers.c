@@ -13,6 +13,7 @@
 #include "base/bytes.h"
 #include "base/decode_scope.h"
 #include "base/text.h"
+#include "tdh/sources/embedded_pending.h"
 #include "tdh/sources/kernel_tables.h"
 #include "tdh/store/pack_sources.h"
 #include "tdh/store/schema_lookup.h"
@@ -88,6 +89,7 @@ static void each_tlg(const GUID *g, const char *name, void *ctx)
 static ULONG enumerate(int filter, PPROVIDER_ENUMERATION_INFO pBuffer, ULONG size, ULONG *need_out)
 {
     prov_list l = {0};
+    etw_embedded_compile_all(etw_decode_scope); /* what the trace kept raw lists its providers */
     etw_schema_each(each, &l);
     for (size_t i = 0; i < etw_kclass_count; i++)
         add(&l, &etw_kclasses[i].guid, DecodingSourceWbem, NULL, 0, 0, etw_kclasses[i].task);

@@ -51,7 +51,14 @@ check host-b from-stdin "$WORK/b.etl"
 check host-z a "$WORK/a.etl"
 check host-z b "$WORK/b.etl"
 for i in 1 2 3 4; do check "par-$i" b "$WORK/b.etl"; done
-[ "$(wc -l <"$WORK/stats.jsonl")" -eq 9 ] || fail "expected 9 statistics lines"
+[ "$(grep -c '^{"source"' "$WORK/stats.jsonl")" -eq 9 ] || fail "expected 9 session statistics lines"
+# The collector's own line last: every connection it accepted completed its session.
+coll=$(tail -n 1 "$WORK/stats.jsonl")
+field() { echo "$coll" | grep -o "\"$1\":[0-9]*" | cut -d: -f2; }
+[ -n "$(field accepted)" ] || fail "no collector statistics line: $coll"
+[ "$(field accepted)" -ge 8 ] && [ "$(field completed)" -eq "$(field accepted)" ] &&
+    [ "$(field refused)" -eq 0 ] && [ "$(field invalid)" -eq 0 ] ||
+    fail "collector statistics: $coll"
 
 # Every corpus file the reader takes whole, when the shared corpus is present, through ONE
 # collector, four sources at a time: what a trace teaches the decoder (embedded schemas,

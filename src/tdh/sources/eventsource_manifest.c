@@ -3,7 +3,8 @@
  * u8 minor, u8 magic 0x5B, u16 total chunks, u16 chunk number} + chunk bytes. Chunks are
  * collected per provider, bounded in count and size, and the finished XML is loaded like a
  * user manifest (it needs expat). The ManifestData events themselves get a field-less schema
- * so they are named. */
+ * so they are named. A manifest finished by a delivered event is kept raw
+ * (embedded_pending.h) and loaded when a lookup of its provider needs it. */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include "base/bytes.h"
 #include "base/decode_scope.h"
 #include "base/text.h"
+#include "tdh/sources/embedded_pending.h"
 #include "tdh/sources/manifest.h"
 #include "tdh/store/schema_lookup.h"
 #include "tdh/store/tei_build.h"
@@ -49,14 +51,14 @@ static pending *slot_for(const GUID *g, uint32_t scope)
 }
 
 /* Names the ManifestData event of a provider whose manifest just loaded. */
-static void name_manifest_event(const EVENT_RECORD *rec)
+static void name_manifest_event(const GUID *emitter, const EVENT_DESCRIPTOR *desc)
 {
     etw_schema any;
     etw_teib b;
     etw_teib_init(&b);
-    b.hdr.ProviderGuid = rec->EventHeader.ProviderId;
-    b.hdr.EventDescriptor = rec->EventHeader.EventDescriptor;
-    etw_schema_key probe = {.guid = rec->EventHeader.ProviderId, .kind = ETW_KEY_MANIFEST, .a = 1, .b = 0,
+    b.hdr.ProviderGuid = *emitter;
+    b.hdr.EventDescriptor = *desc;
+    etw_schema_key probe = {.guid = *emitter, .kind = ETW_KEY_MANIFEST, .a = 1, .b = 0,
                             .scope = etw_decode_scope};
     /* The provider name comes from any event the manifest defined. */
     for (uint16_t id = 0; id < 64; id++) {
@@ -76,12 +78,37 @@ static void name_manifest_event(const EVENT_RECORD *rec)
     etw_teib_free(&b);
     if (!t)
         return;
-    etw_schema_key k = {.guid = rec->EventHeader.ProviderId, .kind = ETW_KEY_MANIFEST, .a = 0xFFFE,
-                        .b = rec->EventHeader.EventDescriptor.Version, .scope = etw_decode_scope};
+    etw_schema_key k = {.guid = *emitter, .kind = ETW_KEY_MANIFEST, .a = 0xFFFE, .b = desc->Version,
+                        .scope = etw_decode_scope};
     etw_schema_put(&k, t, (uint32_t)size, ETW_SRC_MANIFEST, 0);
 }
 
-int etw_eventsource_observe(const EVENT_RECORD *rec)
+int etw_eventsource_load(const uint8_t *xml, size_t n, const GUID *emitter, const EVENT_DESCRIPTOR *desc)
+{
+    if (etw_manifest_load_xml(xml, n, 0, NULL, 0) != ETW_TDH_OK)
+        return 0;
+    name_manifest_event(emitter, desc);
+    return 1;
+}
+
+/* A finished manifest: kept raw (lazy), or loaded now after whatever the providers it can
+ * describe had kept (only its own when its XML can describe no other, manifest_providers.c). */
+static void finished(const EVENT_RECORD *rec, uint8_t **buf, size_t n, int lazy)
+{
+    const GUID *emitter = &rec->EventHeader.ProviderId;
+    const EVENT_DESCRIPTOR *desc = &rec->EventHeader.EventDescriptor;
+    if (lazy && etw_embedded_keep_owned(etw_decode_scope, ETW_EMBEDDED_MANIFEST, emitter, desc, buf, n))
+        return;
+    const uint8_t *xml = *buf;
+    GUID sole;
+    if (etw_manifest_sole_provider(xml, n, &sole) && etw_guid_equal(&sole, emitter))
+        etw_embedded_compile_for(etw_decode_scope, emitter);
+    else
+        etw_embedded_compile_all(etw_decode_scope);
+    etw_eventsource_load(xml, n, emitter, desc);
+}
+
+int etw_eventsource_take(const EVENT_RECORD *rec, int lazy)
 {
     const EVENT_DESCRIPTOR *d = &rec->EventHeader.EventDescriptor;
     if (d->Id != 0xFFFE || d->Opcode != 0xFE || !rec->UserData || rec->UserDataLength < 8)
@@ -127,8 +154,7 @@ int etw_eventsource_observe(const EVENT_RECORD *rec)
     }
     pthread_mutex_unlock(&lock);
     if (done) {
-        if (etw_manifest_load_xml(xml, xml_len, 0, NULL, 0) == ETW_TDH_OK)
-            name_manifest_event(rec);
+        finished(rec, &xml, xml_len, lazy);
         free(xml);
     }
     return done;

@@ -20,6 +20,11 @@
  * "line N, column C: reason" on failure, and on success a note about events that were
  * skipped ("" if none). */
 etw_tdh_status etw_manifest_load_xml(const uint8_t *p, size_t n, uint32_t origin, char *why, size_t why_len);
+/* 1 and *guid if the only <provider> element that parsing (p, n) could find is one whose guid
+ * attribute is *guid; 0 when that cannot be shown without parsing (several or no provider
+ * elements, a DOCTYPE, comment or CDATA section, references or odd spacing in the start tag,
+ * an encoding that is not ASCII-compatible). Reads no byte past n; manifest_providers.c. */
+int etw_manifest_sole_provider(const uint8_t *p, size_t n, GUID *guid);
 /* Finds WEVT_TEMPLATE in a PE image (or takes a bare CRIM blob) and stores what it
  * describes. Returns ETW_TDH_OK, ETW_TDH_E_NOT_PE, ETW_TDH_E_NO_RESOURCE,
  * ETW_TDH_E_BAD_TEMPLATE or ETW_TDH_E_UNUSABLE. */

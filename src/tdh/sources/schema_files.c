@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tdh/sources/embedded_pending.h"
 #include "tdh/sources/manifest.h"
 #include "tdh/sources/mof_model.h"
 #include "tdh/store/schema_cache.h"
@@ -157,6 +158,7 @@ void etw_schema_files_reset(void)
     loaded_origin = NULL;
     nloaded = caploaded = 0;
     pthread_mutex_unlock(&loaded_lock);
+    etw_embedded_clear(); /* records kept raw would otherwise be compiled into the new store */
     etw_schema_clear();
     etw_schema_forget_misses();
     etw_wpp_clear(); /* TMF messages and directories too */

@@ -29,6 +29,11 @@ uint64_t etw_schema_generation(void)
 }
 static size_t nretired, capretired;
 
+void etw_schema_touch(void)
+{
+    generation++;
+}
+
 static uint64_t fnv(uint64_t h, const void *p, size_t n)
 {
     const uint8_t *b = p;

@@ -87,5 +87,8 @@ void *etw_schema_plan(const etw_schema *s);
 void *etw_schema_set_plan(const etw_schema *s, void *plan);
 /* Changes whenever an entry is stored, replaced or dropped (for memos of lookups). */
 uint64_t etw_schema_generation(void);
+/* Changes it without storing: a schema record was kept to be compiled on the next lookup of its
+ * provider (tdh/sources/embedded_pending.h), so memos of that provider's lookups are stale. */
+void etw_schema_touch(void);
 
 #endif

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "base/decode_scope.h"
+#include "tdh/sources/embedded_pending.h"
 #include "tdh/sources/tlg_meta.h"
 #include "tdh/store/pack_sources.h"
 #include "tdh/store/wpp_table.h"
@@ -155,6 +156,9 @@ static int lookup(const EVENT_RECORD *rec, etw_schema *out)
     k.kind = classic ? ETW_KEY_CLASSIC : ETW_KEY_MANIFEST;
     k.a = classic ? h->EventDescriptor.Opcode : h->EventDescriptor.Id;
     k.b = h->EventDescriptor.Version;
+    /* What the trace embeds for this provider and was kept raw is compiled now (in the order
+     * delivered), so the answer is the one compiling it at delivery would have given. */
+    etw_embedded_compile_for(etw_decode_scope, &h->ProviderId);
     if (found_scoped(&k, out, &neg)) /* a remembered miss covers the fallbacks below too... */
         return !neg || any_version(h, out); /* ...but a MOF loaded since */
     if (!classic) {
@@ -225,6 +229,7 @@ int etw_map_for_provider(const GUID *provider, const uint8_t *name, size_t name_
      * (cached, a miss remembered like an event's). */
     if (name_bytes >= 4096)
         return 0;
+    etw_embedded_compile_for(etw_decode_scope, provider);
     if (etw_schema_find_scoped(&k, etw_decode_scope, out))
         return out->info != NULL;
     size_t size = 0;
@@ -240,6 +245,7 @@ int etw_map_for_provider(const GUID *provider, const uint8_t *name, size_t name_
 
 void etw_tdh_forget_scope(uint32_t scope)
 {
+    etw_embedded_forget_scope(scope); /* kept records first: nothing compiles them after this */
     etw_schema_drop_scope(scope);
     etw_eventsource_forget_scope(scope);
 }

@@ -21,10 +21,15 @@ unsigned etw_event_pointer_size(const EVENT_RECORD *rec, ULONG nctx, const TDH_C
 /* The extended item of type ext_type: data pointer and size, or NULL. */
 const uint8_t *etw_event_ext(const EVENT_RECORD *rec, USHORT ext_type, size_t *size);
 
-/* Learns an EventMetadata schema event (etwire_tdh_observe). */
+/* Learns an EventMetadata schema event or an EventSource manifest chunk now (etwire_tdh_observe,
+ * the TDH functions and the decoder, given a record): 1 if it stored a schema. */
 int etw_metadata_observe(const EVENT_RECORD *rec);
-/* Collects an EventSource manifest chunk; loads the manifest when complete. */
-int etw_eventsource_observe(const EVENT_RECORD *rec);
+/* The same for an event being delivered (the session hook): the record is kept raw and
+ * compiled when a lookup needs it (tdh/sources/embedded_pending.h). 1 if kept. */
+int etw_metadata_capture(const EVENT_RECORD *rec);
+/* Collects an EventSource manifest chunk; when the manifest is complete, keeps it (lazy) or
+ * loads it. */
+int etw_eventsource_take(const EVENT_RECORD *rec, int lazy);
 /* Drops the half-collected manifests of a trace scope. */
 void etw_eventsource_forget_scope(uint32_t scope);
 /* Forgets everything a trace taught (its scope's schemas and pending manifests): called when
@@ -40,5 +45,7 @@ TRACE_EVENT_INFO *etw_string_only_build(const GUID *provider, size_t *size);
 int etw_kernel_class_names(const GUID *cls, const char **provider, const char **task);
 
 extern const GUID etw_metadata_guid;
+/* Its first four bytes, for a first look that compares with a constant. */
+#define ETW_METADATA_GUID_DATA1 0xbbccf6c1u
 
 #endif
