@@ -3,16 +3,20 @@
  * marker), expands each record's extended items and parses the first record's payload as a
  * log-file header. Beyond what ASan/UBSan catch, it aborts when a parser reports a span (record,
  * payload, extended item, name) that does not lie inside the bytes it was given, since every
- * consumer trusts those spans without checking again, and when etw_record_check (how a buffer
- * stream checks records at Add) gives another verdict or size than etw_record_parse. */
+ * consumer trusts those spans without checking again, when etw_record_check (how a buffer
+ * stream checks records at Add) gives another verdict or size than etw_record_parse, and when
+ * etw_record_parse_hot (the merge's inline parse) takes a record etw_record_parse refuses or
+ * fills it differently. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "base/bytes.h"
 #include "format/buffer_header.h"
 #include "format/logfile_header.h"
 #include "format/record.h"
+#include "format/record_hot.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -80,6 +84,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         /* The cheap check a buffer stream takes buffers with must give parse's verdict. */
         if (etw_record_check(data + off, end - off, &checked_size) != st ||
             (st == ETW_OK && checked_size != rec.size))
+            abort();
+        /* The inline parse takes only what the reference accepts, and fills it alike (both
+         * clear padding: see tests/format/test_record_check.c). */
+        etw_record hot;
+        const etw_record_ctx none = {0};
+        memset(&hot, 0, sizeof hot);
+        if (etw_record_parse_hot(data + off, end - off, &hot, &none) &&
+            (st != ETW_OK || memcmp(&hot, &rec, sizeof hot) != 0))
             abort();
         if (st != ETW_OK)
             break;

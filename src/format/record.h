@@ -58,6 +58,16 @@ typedef struct etw_record {
     uint32_t wpp_sequence;
 } etw_record;
 
+/* What the deliverer adds to every record of a buffer (etw_record_parse leaves it zero): the
+ * buffer context, the flag a buffer gives its events, the consumer's context. Written with the
+ * rest, so each field of the EVENT_RECORD is stored once; a zero context gives exactly
+ * etw_record_parse's record (format/record_hot.h). */
+typedef struct etw_record_ctx {
+    ETW_BUFFER_CONTEXT context;
+    USHORT event_flags;
+    PVOID user_context;
+} etw_record_ctx;
+
 /* Parses the record at p[0..n) (n = bytes left before the buffer's filled offset). On success
  * rec->size <= n. Reads nothing past n. */
 etw_status etw_record_parse(const uint8_t *p, size_t n, etw_record *rec);

@@ -22,19 +22,25 @@ static inline void etw_set_ext_items(etw_session *s, etw_proc *p)
     er->ExtendedData = s->ext_items;
 }
 
+/* Decoding inside the hook and the callback uses what this trace taught
+ * (base/decode_scope.h); several sessions share one ProcessTrace thread, so the scope follows
+ * the session whose events go out (set only when that changes: a thread-local write in a
+ * shared library is a call). Once per run of one processor's events (merge.c), before its
+ * first; etw_run_process restores the caller's scope. */
+static inline void etw_deliver_scope(etw_run *r, etw_session *s)
+{
+    if (r->scoped != s) {
+        etw_decode_scope = s->decode_scope;
+        r->scoped = s;
+    }
+}
+
+/* The scope is s's (etw_deliver_scope). */
 static inline void etw_deliver(etw_run *r, etw_session *s, etw_proc *p)
 {
     EVENT_RECORD *er = &p->rec.er; /* filled when it was loaded (etw_proc_keyed) */
     if (p->rec.ext_count)
         etw_set_ext_items(s, p);
-    /* Decoding inside the hook and the callback uses what this trace taught
-     * (base/decode_scope.h); several sessions share one ProcessTrace thread, so the scope
-     * follows the session whose event goes out (set only when that changes: a thread-local
-     * write in a shared library is a call). etw_run_process restores the caller's scope. */
-    if (r->scoped != s) {
-        etw_decode_scope = s->decode_scope;
-        r->scoped = s;
-    }
     /* The layer above learns from every event, filtered or not (session.h). */
     if (s->event_hook)
         s->event_hook(er);
@@ -43,7 +49,7 @@ static inline void etw_deliver(etw_run *r, etw_session *s, etw_proc *p)
         /* Header-buffer records: first by definition, never filtered or late. */
         ft = etw_clock_to_filetime(&s->clock, p->last_ts);
     } else {
-        if (ft < r->start_ft || ft > r->end_ft) {
+        if (__builtin_expect(r->windowed, 0) && (ft < r->start_ft || ft > r->end_ft)) {
             s->live.filtered++;
             return;
         }

@@ -4,8 +4,10 @@
  * position in the call) and the processor slot, so sifting moves 24 bytes per step and reads
  * nothing outside the heap's array, and a processor only knows whether it is in the heap
  * (in_heap), not where. When the top processor loads its next record, the merge rewrites the
- * top entry itself while that record still sorts first (merge.c, deliver_run), and calls
- * etw_heap_sink_top once it does not; etw_heap_pop_top when the processor has none. */
+ * top entry itself while that record still sorts first (merge.c, deliver_run), and sinks it
+ * with etw_heap_sink_below (run.h, inline) once it sorts after the runner-up (the merge
+ * compared them, so the first step down needs no comparison); etw_heap_pop_top when the
+ * processor has none. */
 #include <stdlib.h>
 
 #include "session/run.h"
@@ -24,22 +26,12 @@ static void sift_up(etw_run *r, size_t i)
 }
 
 /* Moves `it` down from the top to its place; `c` is the top's smaller child (the runner-up). */
-void etw_heap_sink_top(etw_run *r, const etw_key *it, size_t c)
+static void sink_top(etw_run *r, const etw_key *it, size_t c)
 {
-    etw_key *h = r->heap;
-    size_t len = r->heap_len, i = 0;
-    for (;;) {
-        if (!etw_key_less(&h[c], it))
-            break;
-        h[i] = h[c];
-        i = c;
-        c = 2 * i + 1;
-        if (c >= len)
-            break;
-        if (c + 1 < len && etw_key_less(&h[c + 1], &h[c]))
-            c++;
-    }
-    h[i] = *it;
+    if (!etw_key_less(&r->heap[c], it))
+        r->heap[0] = *it;
+    else
+        etw_heap_sink_from(r->heap, r->heap_len, 0, c, it);
 }
 
 int etw_heap_push(etw_run *r, const etw_key *k)
@@ -65,6 +57,6 @@ void etw_heap_pop_top(etw_run *r)
         if (c == 0) /* one entry left: it is the top */
             r->heap[0] = last;
         else
-            etw_heap_sink_top(r, &last, c);
+            sink_top(r, &last, c);
     }
 }

@@ -132,7 +132,9 @@ static uint64_t waiter_seq(etw_run *r)
 /* Delivers the top record, then the same processor's next ones for as long as they stay the
  * smallest key (below the runner-up's: the rest of the heap does not change meanwhile, so one
  * comparison per event decides) and may go out without another look (below the bound, when
- * there is one). Leaves the heap in order. */
+ * there is one). Both limits are folded into one key, the smaller of the two, so that each
+ * event costs one comparison; which of them stopped the run is sorted out once at its end.
+ * Leaves the heap in order. */
 static void deliver_run(etw_run *r, const etw_key *bound)
 {
     const etw_key *top = &r->heap[0];
@@ -140,23 +142,41 @@ static void deliver_run(etw_run *r, const etw_key *bound)
     uint32_t slot = etw_key_slot(top);
     etw_proc *p = &s->procs[slot];
     size_t runner_up = etw_heap_runner_up(r);
+    /* Nothing changes the heap during the run (buffers enter it only between runs, in
+     * etw_run_process), so the limit can point into it. */
+    static const etw_key unlimited = {INT64_MAX, UINT64_MAX, UINT64_MAX};
+    const etw_key *limit = runner_up ? &r->heap[runner_up] : &unlimited;
+    int limit_is_runner_up = runner_up != 0;
+    if (bound && etw_key_less(bound, limit)) {
+        limit = bound;
+        limit_is_runner_up = 0;
+    }
+    etw_deliver_scope(r, s);
     for (;;) {
         etw_deliver(r, s, p);
-        etw_proc_next(r, s, p, slot);
-        if (!p->has_rec) {
+        if (!etw_proc_next(r, s, p, slot)) {
             p->in_heap = 0;
             etw_heap_pop_top(r);
             return;
         }
-        if (runner_up && !etw_key_less(&p->key, &r->heap[runner_up])) {
-            etw_heap_sink_top(r, &p->key, runner_up);
-            return;
-        }
-        if (r->bounds_changed | r->stop | r->nomem)
-            break;
-        if (bound && !etw_key_less(&p->key, bound))
-            break; /* release_from decides (the reorder window or the memory bound may force it) */
+        if (__builtin_expect(!etw_key_less(&p->key, limit), 0))
+            goto limit_reached;
+        if (__builtin_expect(r->attention != 0, 0))
+            goto stopped;
     }
+limit_reached:
+    /* At or past the runner-up's key: after it (keys differ in their processor). */
+    if (limit_is_runner_up) {
+        etw_heap_sink_below(r, &p->key, runner_up);
+        return;
+    }
+stopped:
+    if (runner_up && !etw_key_less(&p->key, &r->heap[runner_up])) {
+        etw_heap_sink_below(r, &p->key, runner_up);
+        return;
+    }
+    /* The bound, or a change release_from looks at (the reorder window or the memory bound
+     * may force the record out). */
     r->heap[0] = p->key;
 }
 
@@ -189,6 +209,7 @@ static void release(etw_run *r)
 etw_status etw_run_process(etw_run *r)
 {
     uint32_t outer_scope = etw_decode_scope; /* the caller's, given back at the end */
+    r->windowed = r->start_ft != INT64_MIN || r->end_ft != INT64_MAX;
     for (;;) {
         uint64_t seq = waiter_seq(r);
         for (unsigned i = 0; i < r->count; i++)

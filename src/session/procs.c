@@ -100,6 +100,7 @@ void etw_proc_load(etw_run *r, etw_session *s, uint32_t slot)
             etw_status st = etw_record_parse(b->data + b->cursor, b->hdr.filled - b->cursor, &p->rec);
             if (st == ETW_OK && p->rec.kind != ETW_REC_SKIP) {
                 p->key.tie = etw_key_tie(s->index_in_call, slot); /* etw_proc_next keeps it */
+                etw_proc_add_context(p);
                 etw_proc_keyed(r, s, p, slot);
                 return;
             }
@@ -187,16 +188,17 @@ void etw_session_integrate(etw_run *r, etw_session *s, etw_buf *b)
         return;
     }
     b->proc = slot;
-    b->context.ProcessorIndex = 0;
+    b->rctx.context.ProcessorIndex = 0;
     if (b->hdr.flags & ETW_BUFFER_FLAG_PROC_INDEX) {
-        b->context.ProcessorIndex = b->hdr.processor;
-        b->event_flags = EVENT_HEADER_FLAG_PROCESSOR_INDEX;
+        b->rctx.context.ProcessorIndex = b->hdr.processor;
+        b->rctx.event_flags = EVENT_HEADER_FLAG_PROCESSOR_INDEX;
     } else {
-        b->context.ProcessorNumber = (UCHAR)b->hdr.processor;
-        b->context.Alignment = 8;
-        b->event_flags = 0;
+        b->rctx.context.ProcessorNumber = (UCHAR)b->hdr.processor;
+        b->rctx.context.Alignment = 8;
+        b->rctx.event_flags = 0;
     }
-    b->context.LoggerId = b->hdr.logger_id;
+    b->rctx.context.LoggerId = b->hdr.logger_id;
+    b->rctx.user_context = s->record_ctx;
     p->seen = 1;
     if (slot == 0 && !s->header_seen) {
         /* Every processor the header announces may still send data: give each a slot now so

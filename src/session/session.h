@@ -34,8 +34,10 @@ struct etw_buf {
     uint64_t offset;       /* byte offset in the file or stream */
     uint32_t cursor;       /* next record */
     uint32_t proc;         /* slot in the session's processor table */
-    ETW_BUFFER_CONTEXT context; /* what its events' EVENT_RECORD.BufferContext says */
-    USHORT event_flags;    /* EVENT_HEADER_FLAG_PROCESSOR_INDEX when the buffer has it */
+    /* What its events' EVENT_RECORD gets from the buffer and the session: BufferContext,
+     * EVENT_HEADER_FLAG_PROCESSOR_INDEX when the buffer has it, UserContext. Set when the
+     * buffer enters the merge; the inline parse reads it as it writes each record. */
+    etw_record_ctx rctx;
     uint8_t events_done;
     uint8_t last_of_proc;  /* a file knows no later buffer of this processor follows */
     uint8_t lost;          /* lose_late dropped it: no BufferCallback, counted in BuffersLost */
@@ -59,12 +61,18 @@ static inline uint64_t etw_key_tie(uint32_t sess, uint32_t proc)
     return (uint64_t)sess << 32 | proc;
 }
 
+/* Written as branches on each word (rather than "differ? then compare") so that a caller
+ * testing the result branches once on the first word in the common case. */
 static inline int etw_key_less(const etw_key *a, const etw_key *b)
 {
-    if (a->ft != b->ft)
-        return a->ft < b->ft;
-    if (a->raw != b->raw)
-        return a->raw < b->raw;
+    if (a->ft < b->ft)
+        return 1;
+    if (a->ft > b->ft)
+        return 0;
+    if (a->raw < b->raw)
+        return 1;
+    if (a->raw > b->raw)
+        return 0;
     return a->tie < b->tie;
 }
 

@@ -1,7 +1,10 @@
 /* etw_record_check (src/format/record.c), how a buffer stream checks records at Add, must give
  * exactly etw_record_parse's verdict, and the same size: a buffer the merge would find a bad
  * record in must be refused at Add with the same code, and the check's walk must step as the
- * merge does. Compared on every record of every uncompressed buffer of generated traces (every
+ * merge does. Likewise etw_record_parse_hot (src/format/record_hot.h), the merge's inline parse:
+ * every record it takes must come out byte for byte as etw_record_parse leaves it, and it must
+ * take every good record but the kinds it leaves to the reference (undeliverable kinds, kernel
+ * records with PEBS or PMC data). Compared on every record of every uncompressed buffer of generated traces (every
  * record kind, both pointer sizes) and of the corpus (skipped when absent), on each record cut
  * short at every length up to its header, and with the bytes that decide the verdict (marker,
  * type, size, flags, kernel version, extended-item headers, WPP options) changed. */
@@ -20,9 +23,41 @@
 #include "base/bytes.h"
 #include "format/buffer_header.h"
 #include "format/record.h"
+#include "format/record_hot.h"
 #include "gen_trace.h"
 
-static uint64_t compared, refused;
+static uint64_t compared, refused, hot;
+
+/* The inline parse against the reference on the same bytes. etw_record_parse clears the
+ * record's padding, and the inline parse writes into a cleared record, so whole records
+ * compare. */
+static void same_as_hot(const uint8_t *p, size_t n, etw_status parsed, const etw_record *ref)
+{
+    etw_record want, got;
+    memset(&want, 0, sizeof want);
+    memset(&got, 0, sizeof got);
+    if (parsed == ETW_OK)
+        memcpy(&want, ref, sizeof want);
+    const etw_record_ctx none = {0};
+    int took = etw_record_parse_hot(p, n, &got, &none);
+    if (!ETW_RECORD_HOT) {
+        assert_int_equal(took, 0);
+        return;
+    }
+    if (took) {
+        assert_int_equal(parsed, ETW_OK);
+        if (memcmp(&want, &got, sizeof want) != 0)
+            fail_msg("record type 0x%02x marker 0x%02x, %zu bytes: the inline parse differs from "
+                     "etw_record_parse", p[2], p[3], n);
+        hot++;
+    } else if (parsed == ETW_OK) {
+        /* Declined a good record: only the kinds it leaves to the reference. */
+        int kernel_extra = ref->kind <= ETW_REC_PERFINFO && (ref->has_pebs || ref->pmc_count);
+        if (ref->kind != ETW_REC_SKIP && !kernel_extra)
+            fail_msg("record type 0x%02x marker 0x%02x, %zu bytes: a good record the inline parse "
+                     "declined", p[2], p[3], n);
+    }
+}
 
 static void same_verdict(const uint8_t *p, size_t n)
 {
@@ -39,6 +74,7 @@ static void same_verdict(const uint8_t *p, size_t n)
         assert_int_equal(size, rec.size);
     else
         refused++;
+    same_as_hot(p, n, parsed, &rec);
     compared++;
 }
 
@@ -98,9 +134,11 @@ static void generated_every_kind(void **state)
             buffer_records(t.buffers.data[i], t.buffers.size[i], 1);
         gen_trace_free(&t);
     }
-    print_message("%llu verdicts compared, %llu refusals\n", (unsigned long long)compared,
-                  (unsigned long long)refused);
+    print_message("%llu verdicts compared, %llu refusals, %llu inline parses\n",
+                  (unsigned long long)compared, (unsigned long long)refused,
+                  (unsigned long long)hot);
     assert_true(refused > 0); /* the mutations reached the error paths */
+    assert_true(!ETW_RECORD_HOT || hot > 0);
 }
 
 static void corpus_records(void **state)
