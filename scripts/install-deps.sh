@@ -7,7 +7,6 @@ export DEBIAN_FRONTEND=noninteractive
 # The i386 build (scripts/test.sh) uses gcc's multilib support and the 32-bit libraries.
 packages=(cmake ninja-build gcc clang libclang-rt-14-dev pkgconf libcmocka-dev
           libexpat1-dev libzstd-dev libssl-dev openssl libevent-dev librdkafka-dev jq
-          libsasl2-dev liblz4-dev
           gcc-multilib libcmocka-dev:i386 libexpat1-dev:i386 libzstd-dev:i386 libssl-dev:i386
           librdkafka-dev:i386 tshark python3 inotify-tools)
 new_arch=0

@@ -1,8 +1,6 @@
 /* Shared CLI helpers (see cli_common.h). */
 #include "cli_common.h"
 
-#include <etwire/relay.h>
-
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -40,20 +38,6 @@ int cli_open_traces(cli_traces *t, char **paths, int n, const ETW_OPEN_TRACE_OPT
         struct stat st;
         if (stat(paths[i], &st) == 0)
             t->total_bytes += (uint64_t)st.st_size;
-    }
-    return 0;
-}
-
-int cli_live_tls(void)
-{
-    const char *cert = getenv("ETWIRE_LIVE_TLS_CERT"), *key = getenv("ETWIRE_LIVE_TLS_KEY"),
-               *ca = getenv("ETWIRE_LIVE_TLS_CA");
-    if (!cert && !key && !ca)
-        return 0;
-    char err[512];
-    if (etwire_relay_live_use_tls(cert, key, ca, err, sizeof err) != 0) {
-        fprintf(stderr, "etwire: live TLS (ETWIRE_LIVE_TLS_*): %s\n", err);
-        return -1;
     }
     return 0;
 }

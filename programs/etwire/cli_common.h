@@ -21,7 +21,9 @@ typedef struct cli_traces {
  * Prints the error and returns -1 on the first failure (closing what was opened). */
 int cli_open_traces(cli_traces *t, char **paths, int n, const ETW_OPEN_TRACE_OPTIONS *opts);
 /* Remote live collectors (ETWIRE_LIVE=tls:HOST:PORT): the client certificate, key and CA from
- * ETWIRE_LIVE_TLS_CERT, _KEY, _CA when set; 0, or -1 after printing why. */
+ * ETWIRE_LIVE_TLS_CERT, _KEY, _CA when set; 0, or -1 after printing why. TLS lives in
+ * libetwire-relay: etwire-relay registers it (relay/live_tls.c); etwire, which has no OpenSSL,
+ * hands the whole command over to etwire-relay when one of them is set (handoff/). */
 int cli_live_tls(void);
 /* Attaches to the live session SOURCE/SESSION (OpenTraceFromRealTimeLogger, $ETWIRE_LIVE). */
 int cli_open_live(cli_traces *t, const char *name, const ETW_OPEN_TRACE_OPTIONS *opts);

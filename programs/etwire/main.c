@@ -1,4 +1,5 @@
-/* etwire: the command-line front end. Dispatches argv[1] to a subcommand (commands.h). */
+/* etwire (and etwire-relay): the command-line front end. Dispatches argv[1] to a subcommand
+ * (commands.h). */
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -15,8 +16,11 @@ static void usage(FILE *out)
     fprintf(out, "\n'etwire <command> --help' describes a command.\n");
 }
 
+char **cli_main_argv;
+
 int main(int argc, char **argv)
 {
+    cli_main_argv = argv;
     /* A closed output pipe shows up as EPIPE where the command writes (dump stops quietly);
      * the relay's sockets never raise SIGPIPE either (MSG_NOSIGNAL). */
     signal(SIGPIPE, SIG_IGN);
