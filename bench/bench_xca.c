@@ -3,16 +3,22 @@
  * compressed 64 KiB at a time (as ETW compresses each buffer on its own), and, when the corpus
  * is found (argv[1], else ../shared/corpus), every compressed buffer of
  * traceevent/net.4.5.2.x86.etl. Several runs each; medians are printed, and the best
- * decompression run.
+ * decompression run. Last, the same file's buffers read and decompressed in flush order by
+ * one thread (pread + decode), against the same with the decompress-ahead thread
+ * (src/etl/decompress_ahead.c) and a reader that does nothing else: how well the two share
+ * the decoding when a second processor is free (the ideal is half the time).
  *
  * usage: bench_xca [corpus-dir] */
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "base/bytes.h"
+#include "etl/decompress_ahead.h"
 #include "format/xca.h"
 
 /* Bench programs link only the library, so the test compressor that makes the generated input
@@ -204,6 +210,104 @@ static void measure(const char *label, const stream_set *set)
     free(src);
 }
 
+/* One pass over the compressed buffers: each read and decompressed by this thread, or taken
+ * from the ahead thread `a` (NULL: none) when it has it. Returns 0 on success. */
+static int ahead_pass(int fd, const etw_file_entry *e, size_t count, etw_ahead *a, uint8_t *raw,
+                      uint8_t *out)
+{
+    for (size_t i = 1; i < count; i++) {
+        uint8_t *block = a ? etw_ahead_take(a, i) : NULL;
+        if (block) {
+            sink ^= block[72];
+            if (!etw_ahead_give(a, block))
+                free(block);
+            continue;
+        }
+        if (pread(fd, raw, e[i].size, (off_t)e[i].offset) != (ssize_t)e[i].size)
+            return -1;
+        size_t got;
+        if (etw_xca_decompress(ETW_XCA_XPRESS, raw + 72, e[i].size - 72, out, CHUNK, &got) !=
+            ETW_XCA_OK)
+            return -1;
+        sink ^= out[got - 1];
+    }
+    return 0;
+}
+
+#define AHEAD_PASSES 5
+
+/* The file's compressed buffers in flush order, by one thread and with the ahead thread. */
+static void measure_ahead(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    FILE *f = fdopen(fd, "rb");
+    if (fd < 0 || !f) {
+        if (fd >= 0)
+            close(fd);
+        return;
+    }
+    /* Entry 0 is the log-file header's place in the ahead thread's index. */
+    size_t count = 1, cap = 64;
+    etw_file_entry *e = calloc(cap, sizeof *e);
+    uint8_t head[72], *raw = malloc(CHUNK + 72), *out = malloc(CHUNK);
+    uint64_t off = 0;
+    while (e && raw && out && pread(fd, head, 72, (off_t)off) == 72) {
+        uint32_t size = etw_rd32(head), filled = etw_rd32(head + 0x30);
+        if (size < 72 || size > CHUNK + 72)
+            break;
+        if (off > 0 && (etw_rd16(head + 0x34) & 0x40) && filled > 72 && filled <= CHUNK + 72) {
+            if (count == cap) {
+                etw_file_entry *grown = realloc(e, 2 * cap * sizeof *e);
+                if (!grown)
+                    break;
+                e = grown;
+                cap *= 2;
+            }
+            memset(&e[count], 0, sizeof e[count]);
+            e[count].offset = off;
+            e[count].flush = count;
+            e[count].size = e[count].used = size;
+            e[count].next_same = UINT32_MAX;
+            count++;
+        }
+        off += size;
+    }
+    double one[RUNS], two[RUNS];
+    etw_ahead_counts c = {0, 0, 0, 0, 0, 0};
+    int ok = count > 1 && raw && out;
+    for (int run = 0; ok && run < RUNS; run++) {
+        double t0 = now();
+        for (int p = 0; ok && p < AHEAD_PASSES; p++)
+            ok = ahead_pass(fd, e, count, NULL, raw, out) == 0;
+        double t1 = now();
+        for (int p = 0; ok && p < AHEAD_PASSES; p++) {
+            etw_ahead *a = etw_ahead_start(fd, e, count, 1, 0, ETW_XCA_XPRESS, CHUNK + 72);
+            ok = ahead_pass(fd, e, count, a, raw, out) == 0;
+            c = etw_ahead_counts_of(a);
+            etw_ahead_stop(a);
+        }
+        double t2 = now();
+        one[run] = (t1 - t0) / AHEAD_PASSES;
+        two[run] = (t2 - t1) / AHEAD_PASSES;
+    }
+    if (ok) {
+        qsort(one, RUNS, sizeof one[0], cmp_double);
+        qsort(two, RUNS, sizeof two[0], cmp_double);
+        printf("%-34s %5zu buffers  one thread %6.2f ms  with the ahead thread %6.2f ms  "
+               "(x%.2f; best %.2f / %.2f ms); last pass: thread %llu, reader %llu\n",
+               "same, read + decode, idle reader", count - 1, one[RUNS / 2] * 1e3,
+               two[RUNS / 2] * 1e3, two[RUNS / 2] / one[RUNS / 2], one[0] * 1e3, two[0] * 1e3,
+               (unsigned long long)(c.ready - c.helped),
+               (unsigned long long)(c.missed + c.busy + c.helped));
+    } else {
+        printf("%s: ahead measurement failed\n", path);
+    }
+    fclose(f);
+    free(e);
+    free(raw);
+    free(out);
+}
+
 static void free_set(stream_set *set)
 {
     for (size_t i = 0; i < set->count; i++)
@@ -224,9 +328,10 @@ int main(int argc, char **argv)
     char path[4096];
     snprintf(path, sizeof path, "%s/traceevent/net.4.5.2.x86.etl", corpus);
     stream_set real = {0};
-    if (build_from_file(&real, path))
+    if (build_from_file(&real, path)) {
         measure("net.4.5.2.x86.etl buffers", &real);
-    else
+        measure_ahead(path);
+    } else
         printf("%s not found: real-file measurement skipped\n", path);
     free_set(&real);
     return 0;

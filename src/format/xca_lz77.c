@@ -11,12 +11,13 @@
  *
  * Two loops share one state. The fast loop runs while a whole flag word's worth of input and
  * a margin of output are left, so it checks neither per item: each step copies the literal
- * run before a match as one 32-byte block and the match in whole 16/8-byte words (no branch
+ * run before a match as one 32-byte block and the match in whole 8/16-byte words (no branch
  * on literal-or-match, the costliest misprediction in ETW data, where runs average two
- * literals); past the first 8 KiB of output it no longer checks match distances, which cannot
- * reach further back (6.7% fewer instructions). The careful loop finishes the stream's last
- * few hundred bytes exactly, checking every read and write; it also decides every error, so
- * both agree on what a stream means. */
+ * literals; none on whether a match's period is under 16 bytes either); past the first 8 KiB
+ * of output it no longer checks match distances, which cannot reach further back (6.7% fewer
+ * instructions). The careful loop finishes the stream's last few hundred bytes exactly,
+ * checking every read and write; it also decides every error, so both agree on what a stream
+ * means. */
 #include "format/xca.h"
 
 #include "base/bytes.h"
@@ -103,31 +104,32 @@ static inline uint8_t *fast_match(uint8_t *op, size_t dist, size_t len)
 {
     const uint8_t *src = op - dist;
     uint8_t *end = op + len;
-    if (LIKELY(dist >= 16)) {
-        /* Each 16-byte block reads only bytes already written (the second one included: it
-         * starts at op - dist + 16 <= op). Most matches are done after two. */
-        copy16(op, src);
-        copy16(op + 16, src + 16);
+    if (LIKELY(dist >= 8)) {
+        /* The first 32 bytes as four 8-byte blocks, each reading only bytes already written
+         * (it starts at op - dist + 8k and dist >= 8), so periods of 8-15 take the same path
+         * as the common far matches: a branch on dist >= 16 here was mispredicted often enough
+         * (15% of the matches of net.4.5.2.x86.etl are nearer) that this is 8-10% faster
+         * than two 16-byte blocks (docs/benchmarks.md, fourth round). Most matches are done. */
+        copy8(op, src);
+        copy8(op + 8, src + 8);
+        copy8(op + 16, src + 16);
+        copy8(op + 24, src + 24);
         if (UNLIKELY(len > 32)) {
             uint8_t *d = op + 32;
             src += 32;
-            do {
-                copy16(d, src);
-                d += 16;
-                src += 16;
-            } while (d < end);
-        }
-    } else if (dist >= 8) {
-        copy8(op, src);
-        copy8(op + 8, src + 8);
-        if (len > 16) {
-            uint8_t *d = op + 16;
-            src += 16;
-            do {
-                copy8(d, src);
-                d += 8;
-                src += 8;
-            } while (d < end);
+            if (dist >= 16) {
+                do {
+                    copy16(d, src);
+                    d += 16;
+                    src += 16;
+                } while (d < end);
+            } else {
+                do {
+                    copy8(d, src);
+                    d += 8;
+                    src += 8;
+                } while (d < end);
+            }
         }
     } else {
         /* Period shorter than a word: the period's bytes, read as one word (the bytes after

@@ -351,6 +351,54 @@ static void check_single_match(size_t prefix, size_t dist, uint64_t len)
     free(want);
 }
 
+/* One match (dist, len) after `prefix` random literals and before 400 more: with input left
+ * behind it, the match is copied by the fast loop's word copies (the careful loop only takes
+ * the last few hundred bytes), checked against a naive copy. */
+static void check_match_in_fast_loop(size_t prefix, size_t dist, uint64_t len)
+{
+    const size_t trailer = 400;
+    size_t n = prefix + (size_t)len + trailer;
+    uint8_t *want = xmalloc(n);
+    rng_state = prefix * 131 + dist * 17 + len;
+    for (size_t i = 0; i < n; i++)
+        want[i] = (uint8_t)rng();
+    for (size_t i = prefix; i < prefix + len; i++)
+        want[i] = want[i - dist];
+
+    size_t cap = etw_test_lz77_bound(n) + 16;
+    uint8_t *c = xmalloc(cap);
+    etw_test_lz77_writer w;
+    etw_test_lz77_writer_init(&w, c, cap);
+    for (size_t i = 0; i < prefix; i++)
+        etw_test_lz77_put_literal(&w, want[i]);
+    etw_test_lz77_put_match(&w, dist, len);
+    for (size_t i = prefix + (size_t)len; i < n; i++)
+        etw_test_lz77_put_literal(&w, want[i]);
+    size_t c_n = etw_test_lz77_finish(&w);
+    assert_true(c_n > 0);
+
+    expect_decode(c, c_n, n, ETW_XCA_OK, want, n);
+    expect_decode(c, c_n, n + 100, ETW_XCA_OK, want, n);
+    free(c);
+    free(want);
+}
+
+/* Every period from 1 to 40 (the 8-byte pattern, the 8-byte blocks for periods 8-15, the
+ * 16-byte blocks) at every length around the 32-byte first copy, in the fast loop's first
+ * 8 KiB (distances checked) and past them (not checked). */
+static void test_overlapping_matches_fast_loop(void **state)
+{
+    (void)state;
+    static const uint64_t lens[] = {3, 4, 7, 8, 9, 15, 16, 17, 24, 31, 32, 33, 39, 40, 41,
+                                    47, 48, 49, 63, 64, 65, 100, 1000, 5000};
+    for (size_t dist = 1; dist <= 40; dist++) {
+        for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++) {
+            check_match_in_fast_loop(500 + dist, dist, lens[i]);
+            check_match_in_fast_loop(8300 + dist, dist, lens[i]);
+        }
+    }
+}
+
 static void test_overlapping_matches(void **state)
 {
     (void)state;
@@ -1131,6 +1179,7 @@ int main(void)
         cmocka_unit_test(test_roundtrip_kinds_and_sizes),
         cmocka_unit_test(test_roundtrip_compressor_settings),
         cmocka_unit_test(test_overlapping_matches),
+        cmocka_unit_test(test_overlapping_matches_fast_loop),
         cmocka_unit_test(test_length_encoding_boundaries),
         cmocka_unit_test(test_shared_length_nibble),
         cmocka_unit_test(test_flag_word_boundaries),
