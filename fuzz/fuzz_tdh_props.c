@@ -1,5 +1,6 @@
 /* Fuzz target: an untrusted TRACE_EVENT_INFO (as embedded by EventMetadata events) and a
- * payload walked and formatted with it. Input: u32 blob length, blob, u8 flags (bit 0: 32-bit
+ * payload walked and formatted with it, also the way dump does (etw_event_decoding_*: the same
+ * fields after other text, or abort). Input: u32 blob length, blob, u8 flags (bit 0: 32-bit
  * pointers), payload (rest). */
 #include <stdint.h>
 #include <stdlib.h>
@@ -47,7 +48,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         etw_strbuf a = {0};
         etw_event_format_fields(&rec, flags & 4, &a);
         etw_event_describe(&rec, &a, &a);
+        /* dump's way (names as views, fields after other text): the same fields, or a bug. */
+        etw_strbuf b = {0}, pb = {0}, eb = {0}, c = {0};
+        etw_event_format_fields(&rec, flags & 4, &c);
+        etw_event_decoding dc;
+        etw_text_view pv, ev;
+        etw_event_decoding_begin(&dc, &rec);
+        etw_event_decoding_names(&dc, &pb, &eb, &pv, &ev);
+        etw_strbuf_puts(&b, "prefix");
+        etw_event_decoding_fields(&dc, flags & 4, &b);
+        if (!b.failed && !c.failed && (b.len != 6 + c.len || (c.len && memcmp(b.data + 6, c.data, c.len) != 0)))
+            abort();
         etw_strbuf_free(&a);
+        etw_strbuf_free(&b);
+        etw_strbuf_free(&c);
+        etw_strbuf_free(&pb);
+        etw_strbuf_free(&eb);
     }
     etwire_tdh_reset();
     return 0;

@@ -148,7 +148,8 @@ static int uint_in(const unsigned *v, unsigned n, unsigned x)
     return 0;
 }
 
-int event_filter_match(event_filter *f, const EVENT_RECORD *er)
+/* event_filter_match past its no-filter case (which every event takes when nothing is filtered). */
+static __attribute__((noinline)) int match_filtered(event_filter *f, const EVENT_RECORD *er)
 {
     const EVENT_HEADER *h = &er->EventHeader;
     if (f->n_processes && !f->tracker) {
@@ -160,8 +161,10 @@ int event_filter_match(event_filter *f, const EVENT_RECORD *er)
     /* Schema events embedded in merged traces are learned even when filtered out, so the
      * events they describe still decode. */
     etwire_tdh_observe(er);
-    if (!f->resolved)
+    if (!f->resolved) {
         resolve_names(f);
+        f->pass_all = !event_filter_active(f);
+    }
     if (f->has_level && h->EventDescriptor.Level > f->level)
         return 0;
     /* As ETW's MatchAnyKeyword: events with no keyword at all pass. */
@@ -200,3 +203,12 @@ int event_filter_match(event_filter *f, const EVENT_RECORD *er)
     return ok;
 }
 
+
+int event_filter_match(event_filter *f, const EVENT_RECORD *er)
+{
+    if (f->pass_all) {
+        etwire_tdh_observe(er); /* as below: schema events are learned */
+        return 1;
+    }
+    return match_filtered(f, er);
+}

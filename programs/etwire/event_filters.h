@@ -35,6 +35,7 @@ typedef struct event_filter {
     unsigned char name_cache_match[256];
     unsigned n_name_cache;
     struct etw_strbuf *scratch; /* provider and event names of the event being matched */
+    int pass_all; /* nothing but the time window filtered (known once names are resolved) */
 } event_filter;
 
 /* Codes 1001-1010 are the schema and original filter options; 1021 on the filters by name. */

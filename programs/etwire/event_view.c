@@ -11,6 +11,7 @@
 
 #include "base/text.h"
 #include "cli_common.h"
+#include "context/process_tracker.h"
 #include "tdh/decode/event_text.h"
 #include "tdh/decode/winsat.h"
 
@@ -22,18 +23,79 @@ void event_view_set_processes(ETWIRE_PROCESS_TRACKER *processes)
     view_processes = processes;
 }
 
-/* The image name of the event's process, "" when not known (NULL when no tracker is set). */
-static const char *process_name(const EVENT_RECORD *er)
+/* The image name of the event's process as a format writes it, remembered per thread by pid:
+ * the name changes rarely (the tracker's version says when), and escaping it and finding its
+ * length cost more per event than comparing a few words. */
+enum { PROCESS_TEXT, PROCESS_JSON, PROCESS_CSV }; /* escaped as a text line, a JSON string, a CSV field */
+#define PROCESS_SLOTS 64
+#define PROCESS_TEXT_MAX 119 /* longer escaped names are written the slow way */
+
+typedef struct process_memo {
+    uint64_t serial, version; /* the tracker's (serial 0: empty) */
+    uint32_t pid;
+    uint8_t format;
+    uint8_t len;
+    char text[PROCESS_TEXT_MAX + 1];
+} process_memo;
+
+static _Thread_local process_memo process_memos[PROCESS_SLOTS];
+
+static void append_escaped(etw_strbuf *out, const char *s, size_t n, int csv);
+
+static long put_process_slow(etw_strbuf *out, const ETWIRE_PROCESS_TRACKER *t, uint32_t pid, uint64_t version,
+                             process_memo *m, int format);
+
+/* Appends the name (escaped for format, without quotes) and returns its length, 0 for a process
+ * without a name; -1 (nothing appended) when no tracker is set. Inline: a pid and a memo slot
+ * compared, a fixed-size move, the length. */
+static inline long put_process(etw_strbuf *out, const EVENT_RECORD *er, int format)
 {
-    return view_processes ? etwire_process_tracker_name(view_processes, er) : NULL;
+    const ETWIRE_PROCESS_TRACKER *t = view_processes;
+    if (!t)
+        return -1;
+    uint32_t pid = er->EventHeader.ProcessId != ETW_NO_ID ? er->EventHeader.ProcessId : etwire_process_tracker_pid(t, er);
+    uint64_t version = etw_tracker_names_version(t);
+    process_memo *m = &process_memos[(pid * 2654435761u >> 20) & (PROCESS_SLOTS - 1)];
+    if (m->serial != t->serial || m->version != version || m->pid != pid || m->format != format ||
+        etw_strbuf_reserve(out, sizeof m->text) != 0)
+        return put_process_slow(out, t, pid, version, m, format);
+    if (m->len <= 32)
+        memcpy(out->data + out->len, m->text, 32);
+    else
+        memcpy(out->data + out->len, m->text, sizeof m->text);
+    out->len += m->len;
+    out->data[out->len] = '\0';
+    return m->len;
+}
+
+/* put_process's miss: the name escaped into the line, and remembered when it fits. */
+static long put_process_slow(etw_strbuf *out, const ETWIRE_PROCESS_TRACKER *t, uint32_t pid, uint64_t version,
+                             process_memo *m, int format)
+{
+    const char *name = etwire_process_tracker_name_of(t, pid);
+    size_t mark = out->len;
+    if (format == PROCESS_JSON)
+        etw_strbuf_json_string(out, name, strlen(name));
+    else
+        append_escaped(out, name, strlen(name), format == PROCESS_CSV);
+    size_t n = out->len - mark;
+    if (n <= PROCESS_TEXT_MAX && !out->failed) {
+        memcpy(m->text, out->data + mark, n);
+        m->len = (uint8_t)n;
+        m->pid = pid;
+        m->format = (uint8_t)format;
+        m->version = version;
+        m->serial = t->serial;
+    }
+    return (long)n;
 }
 
 /* Scratch strings reused for every event (formatting allocates only while they grow to the
  * largest event), one set per thread so collector sessions decode in parallel; a thread's set
  * is freed when the thread ends. */
 typedef struct view_scratch {
-    etw_strbuf provider, event, fields;
-    int names_plain; /* provider and event need no JSON escaping (etw_event_decode) */
+    etw_strbuf provider, event; /* names made per event (the plan's are used where they are) */
+    etw_strbuf fields;
     etw_winsat_scratch winsat; /* inflated WinSAT XML */
 } view_scratch;
 
@@ -98,8 +160,8 @@ void event_view_release(void)
     thread_scratch = NULL;
 }
 
-#define provider_name (scratch()->provider)
-#define event_name (scratch()->event)
+/* The per-thread string for fields formatted on their own (event_view_decode) and for the
+ * rest of a line being escaped (escape_in_place). */
 #define fields (scratch()->fields)
 
 /* Numbers and times are formatted here, not by printf: these run once per event, and the
@@ -135,6 +197,19 @@ static inline char *raw_mem(char *p, const char *s, size_t n)
     if (n)
         memcpy(p, s, n);
     return p + n;
+}
+
+/* A name at p: a plan's short names in two fixed 16-byte moves (no call; the caller reserved
+ * NAME_SLACK bytes past it), others copied. */
+#define NAME_SLACK 32
+static inline char *raw_name(char *p, etw_text_view v)
+{
+    if (v.padded && v.n <= 32) {
+        memcpy(p, v.s, 16);
+        memcpy(p + 16, v.s + 16, 16);
+        return p + v.n;
+    }
+    return raw_mem(p, v.s, v.n);
 }
 
 static char *raw_u_slow(char *p, uint64_t v);
@@ -391,19 +466,45 @@ static void common_fields(etw_strbuf *o, const EVENT_RECORD *er, int json)
     *p = '\0';
 }
 
-int event_view_decode(const EVENT_RECORD *er, int json)
+/* The event's schema, plan and names, found once for the line: the names point at the plan's
+ * strings, or at the scratch provider and event strings for names made per event. */
+typedef struct view_event {
+    etw_event_decoding dc;
+    etw_text_view provider, event;
+    int plain;     /* the names need no JSON escaping */
+    int csv_plain; /* nor escaping in a CSV field */
+} view_event;
+
+static void view_begin(view_event *v, const EVENT_RECORD *er)
 {
-    etw_strbuf_reset(&provider_name);
-    etw_strbuf_reset(&event_name);
-    etw_strbuf_reset(&fields);
-    /* Describe every event, decodable or not: embedded schema events are learned this way
+    view_scratch *sc = scratch();
+    /* Every event is described, decodable or not: embedded schema events are learned this way
      * before the events they describe. */
-    int decoded = etw_event_decode(er, json, &provider_name, &event_name, &fields, &scratch()->names_plain);
-    /* WinSAT events: the compressed XML the schema stops before, shown inflated as "Xml"
-     * (an event whose XML does not inflate counts as undecoded). */
-    if (decoded && etw_winsat_append_xml(er, json, &scratch()->winsat, &fields) == 0)
+    etw_event_decoding_begin(&v->dc, er);
+    int plain = etw_event_decoding_names(&v->dc, &sc->provider, &sc->event, &v->provider, &v->event);
+    v->plain = plain & 1;
+    v->csv_plain = plain >> 1 & 1;
+}
+
+/* Appends the event's fields; returns 1 if fully decoded. WinSAT events: the compressed XML the
+ * schema stops before, shown inflated as "Xml" (an event whose XML does not inflate counts as
+ * undecoded). */
+static int view_fields(const view_event *v, int json, etw_strbuf *out)
+{
+    size_t start = out->len;
+    int decoded = etw_event_decoding_fields(&v->dc, json, out);
+    if (decoded && etw_winsat_opcode_may_carry_xml(v->dc.rec) &&
+        etw_winsat_append_xml_at(v->dc.rec, json, &scratch()->winsat, out, start) == 0)
         decoded = 0;
     return decoded;
+}
+
+int event_view_decode(const EVENT_RECORD *er, int json)
+{
+    view_event v;
+    view_begin(&v, er);
+    etw_strbuf_reset(&fields);
+    return view_fields(&v, json, &fields);
 }
 
 /* One event, one line: control characters (and DEL) inside decoded strings are escaped; in a
@@ -480,38 +581,133 @@ static void append_escaped(etw_strbuf *out, const char *s, size_t n, int csv)
     }
 }
 
-static void append_one_line(etw_strbuf *out, const char *s, size_t n)
+/* How many leading bytes of s[0..n) append_escaped copies as they are (all of them, nearly
+ * always: decoded text rarely holds a control character, or in CSV a quote). */
+static size_t plain_prefix(const char *s, size_t n, int csv)
 {
-    append_escaped(out, s, n, 0);
+    size_t k = 0;
+#ifdef __SSE2__
+    const __m128i space = _mm_set1_epi8(0x20), del = _mm_set1_epi8(0x7F), quote = _mm_set1_epi8(csv ? '"' : 0x7F);
+#define PLAIN16(v)                                                                                 \
+    _mm_andnot_si128(_mm_or_si128(_mm_cmpeq_epi8((v), del), _mm_cmpeq_epi8((v), quote)),          \
+                     _mm_cmpeq_epi8(_mm_max_epu8((v), space), (v)))
+    /* 32 bytes a step while all pass (one mask for both halves), then 16 to find where not. */
+    for (; k + 32 <= n; k += 32) {
+        __m128i a = _mm_loadu_si128((const __m128i *)(const void *)(s + k));
+        __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(s + k + 16));
+        if (_mm_movemask_epi8(_mm_and_si128(PLAIN16(a), PLAIN16(b))) != 0xFFFF)
+            break;
+    }
+    for (; k + 16 <= n; k += 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + k));
+        unsigned ok = (unsigned)_mm_movemask_epi8(PLAIN16(v));
+        if (ok != 0xFFFFu)
+            return k + (size_t)__builtin_ctz(~ok);
+    }
+    if (k == n)
+        return n;
+    __m128i v;
+    unsigned skip = 0; /* low lanes already checked */
+    if (n >= 16) {
+        skip = (unsigned)(k - (n - 16)); /* one load ending at the end */
+        k = n - 16;
+        v = _mm_loadu_si128((const __m128i *)(const void *)(s + k));
+    } else {
+        char tmp[16]; /* shorter than 16: through a padded copy, never reading past s + n */
+        memset(tmp, 'a', sizeof tmp);
+        memcpy(tmp, s, n);
+        v = _mm_loadu_si128((const __m128i *)(const void *)tmp);
+    }
+    unsigned ok = (unsigned)_mm_movemask_epi8(PLAIN16(v)) | ((1u << skip) - 1);
+#undef PLAIN16
+    return ok == 0xFFFFu ? n : k + (size_t)__builtin_ctz(~ok);
+#else
+    for (; k < n; k++) {
+        unsigned char c = (unsigned char)s[k];
+        if (c < 0x20 || c == 0x7F || (csv && c == '"'))
+            break;
+    }
+    return k;
+#endif
+}
+
+/* Escapes out[start..len), just formatted there, as append_escaped would have written it:
+ * checked in place, and only rewritten from the first byte that needs escaping. */
+static void escape_in_place(etw_strbuf *out, size_t start, int csv)
+{
+    size_t n = out->len - start;
+    size_t k = plain_prefix(out->data + start, n, csv);
+    if (k == n)
+        return;
+    etw_strbuf *rest = &fields;
+    etw_strbuf_reset(rest);
+    etw_strbuf_append(rest, out->data + start + k, n - k);
+    if (rest->failed)
+        return;
+    out->len = start + k;
+    out->data[out->len] = '\0';
+    append_escaped(out, rest->data, rest->len, csv);
+}
+
+/* The n bytes at out[at..) moved to out[to..) (opening a gap before them, or closing one), the
+ * string then ending after them. */
+static int shift_tail(etw_strbuf *out, size_t at, size_t n, size_t to)
+{
+    if (to > at && etw_strbuf_reserve(out, to - at) != 0)
+        return -1;
+    memmove(out->data + to, out->data + at, n);
+    out->len = to + n;
+    out->data[out->len] = '\0';
+    return 0;
 }
 
 void event_view_text(etw_strbuf *out, const EVENT_RECORD *er)
 {
-    int decoded = event_view_decode(er, 0);
+    view_event v;
+    view_begin(&v, er);
     common_fields(out, er, 0);
-    const char *process = process_name(er);
-    if (process && process[0]) {
-        etw_strbuf_puts(out, " process=");
-        append_one_line(out, process, strlen(process));
+    size_t before = out->len;
+    etw_strbuf_puts(out, " process=");
+    if (put_process(out, er, PROCESS_TEXT) <= 0) {
+        out->len = before; /* no name: no " process=" */
+        if (out->data)
+            out->data[before] = '\0';
     }
-    /* " provider/event" after one reserve. */
-    size_t prov_len = provider_name.data ? provider_name.len : 0;
-    size_t ev_len = event_name.data ? event_name.len : 0;
-    if (etw_strbuf_reserve(out, prov_len + ev_len + 2) != 0)
+    /* " provider/event", then the fields after a space, after one reserve. */
+    if (etw_strbuf_reserve(out, v.provider.n + v.event.n + 3 + 2 * NAME_SLACK) != 0)
         return;
     char *p = out->data + out->len;
     *p++ = ' ';
-    p = raw_mem(p, provider_name.data, prov_len);
+    p = raw_name(p, v.provider);
     *p++ = '/';
-    p = raw_mem(p, event_name.data, ev_len);
+    p = raw_name(p, v.event);
+    *p++ = ' ';
     out->len = (size_t)(p - out->data);
     *p = '\0';
-    if (fields.len) {
-        etw_strbuf_puts(out, decoded || fields.data[0] != '\0' ? " " : "");
-        if (!decoded && !strchr(fields.data, '='))
-            etw_strbuf_puts(out, "payload=");
-        append_one_line(out, fields.data, fields.len);
+    size_t start = out->len;
+    int decoded = view_fields(&v, 0, out);
+    size_t n = out->len - start;
+    if (n == 0 || out->failed) {
+        out->len = start - 1; /* no fields: no space */
+        if (out->data)
+            out->data[out->len] = '\0';
+        return;
     }
+    if (!decoded) {
+        /* As before: no space before fields that start with a NUL; a payload without a field
+         * name is shown as "payload=". */
+        if (out->data[start] == '\0') {
+            if (shift_tail(out, start, n, start - 1) != 0)
+                return;
+            start--;
+        }
+        if (!memchr(out->data + start, '=', strnlen(out->data + start, n))) {
+            if (shift_tail(out, start, n, start + 8) != 0)
+                return;
+            memcpy(out->data + start, "payload=", 8);
+        }
+    }
+    escape_in_place(out, start, 0);
 }
 
 /* CSV (RFC 4180): the field is quoted, quotes doubled; line breaks escaped as in text. */
@@ -532,16 +728,32 @@ void event_view_csv(etw_strbuf *out, const EVENT_RECORD *er)
 {
     const EVENT_HEADER *h = &er->EventHeader;
     const EVENT_DESCRIPTOR *d = &h->EventDescriptor;
-    int decoded = event_view_decode(er, 0);
+    view_event v;
+    view_begin(&v, er);
     if (etw_strbuf_reserve(out, HEADER_ROOM) != 0)
         return;
     char *p = raw_time(out->data + out->len, h->TimeStamp.QuadPart);
     p = raw_guid(RAW(p, ","), &h->ProviderId);
     *p++ = ',';
-    out->len = (size_t)(p - out->data);
-    csv_field(out, provider_name.data ? provider_name.data : "", provider_name.len);
-    etw_strbuf_putc(out, ',');
-    csv_field(out, event_name.data ? event_name.data : "", event_name.len);
+    if (v.csv_plain) {
+        /* Names that need no escaping: copied (HEADER_ROOM and NAME_SLACK cover what is
+         * written before the reserve below). */
+        out->len = (size_t)(p - out->data);
+        if (etw_strbuf_reserve(out, v.provider.n + v.event.n + 8 + 2 * NAME_SLACK) != 0)
+            return;
+        p = out->data + out->len;
+        *p++ = '"';
+        p = raw_name(p, v.provider);
+        p = RAW(p, "\",\"");
+        p = raw_name(p, v.event);
+        *p++ = '"';
+        out->len = (size_t)(p - out->data);
+    } else {
+        out->len = (size_t)(p - out->data);
+        csv_field(out, v.provider.s, v.provider.n);
+        etw_strbuf_putc(out, ',');
+        csv_field(out, v.event.s, v.event.n);
+    }
     if (etw_strbuf_reserve(out, HEADER_ROOM) != 0)
         return;
     p = out->data + out->len;
@@ -556,79 +768,97 @@ void event_view_csv(etw_strbuf *out, const EVENT_RECORD *er)
     p = raw_u(RAW(p, ","), GetEventProcessorIndex(er));
     p = raw_u(RAW(p, ","), h->Flags);
     p = raw_u(RAW(p, ","), er->UserDataLength);
-    p = raw_u(RAW(p, ","), (unsigned)decoded);
-    *p++ = ',';
+    /* The decoded column comes before the fields that tell it: written once they are. */
+    p = RAW(p, ",");
+    size_t decoded_at = (size_t)(p - out->data);
+    p = RAW(p, "1,\"");
     out->len = (size_t)(p - out->data);
     *p = '\0';
-    csv_field(out, fields.data ? fields.data : "", fields.len);
+    size_t start = out->len;
+    int decoded = view_fields(&v, 0, out);
+    if (out->failed)
+        return;
+    out->data[decoded_at] = decoded ? '1' : '0';
+    escape_in_place(out, start, 1);
     /* The process last: the columns before it keep their places. */
-    const char *process = process_name(er);
-    etw_strbuf_putc(out, ',');
-    csv_field(out, process ? process : "", process ? strlen(process) : 0);
+    etw_strbuf_puts(out, "\",\"");
+    put_process(out, er, PROCESS_CSV);
+    etw_strbuf_putc(out, '"');
 }
 
 /* A name inside a JSON string: escaped unless the decoder said it needs none. */
-static void json_name(etw_strbuf *out, const etw_strbuf *name)
+static void json_name(etw_strbuf *out, etw_text_view name, int plain)
 {
-    if (!name->data)
-        return;
-    if (scratch()->names_plain)
-        etw_strbuf_append(out, name->data, name->len);
+    if (plain)
+        etw_strbuf_append(out, name.s, name.n);
     else
-        etw_strbuf_json_string(out, name->data, name->len);
+        etw_strbuf_json_string(out, name.s, name.n);
+}
+
+/* The end of an undecoded event's line: the fields were formatted after a "decoded":true
+ * prefix at out[at..start); as before, fields holding a quote (a schema the payload did not
+ * fit) stay "fields", the hex digits of an unknown payload become "payload_hex". */
+static void json_undecoded(etw_strbuf *out, size_t at, size_t start)
+{
+    size_t n = out->len - start;
+    const char *f = out->data + start;
+    const char *prefix = "\",\"decoded\":false", *suffix = "}";
+    if (memchr(f, '"', strnlen(f, n)))
+        prefix = "\",\"decoded\":false,\"fields\":{", suffix = "}}";
+    else if (n)
+        prefix = "\",\"decoded\":false,\"payload_hex\":\"", suffix = "\"}";
+    size_t pn = strlen(prefix);
+    if (shift_tail(out, start, n, at + pn) != 0)
+        return;
+    memcpy(out->data + at, prefix, pn);
+    etw_strbuf_puts(out, suffix);
 }
 
 void event_view_json(etw_strbuf *out, const EVENT_RECORD *er)
 {
-    int decoded = event_view_decode(er, 1);
+    view_event v;
+    view_begin(&v, er);
     common_fields(out, er, 1);
-    const char *process = process_name(er);
-    const etw_strbuf *prov = &provider_name, *ev = &event_name, *fl = &fields;
-    size_t prov_len = prov->data ? prov->len : 0, ev_len = ev->data ? ev->len : 0;
-    size_t fields_len = fl->data ? fl->len : 0;
-    if (!scratch()->names_plain || (process && process[0])) {
-        /* Names to escape, or a process name: through the escaping appends. */
-        etw_strbuf_puts(out, ",\"provider\":\"");
-        json_name(out, prov);
-        if (process) {
-            etw_strbuf_puts(out, "\",\"process\":\"");
-            etw_strbuf_json_string(out, process, strlen(process));
-        }
-        etw_strbuf_puts(out, "\",\"event\":\"");
-        json_name(out, ev);
-    } else {
-        /* Plain names, no process text: one reserve, then straight copies. */
-        if (etw_strbuf_reserve(out, prov_len + ev_len + 64) != 0)
-            return;
+    if (v.plain && etw_strbuf_reserve(out, v.provider.n + v.event.n + 64 + 2 * NAME_SLACK) == 0) {
+        /* Plain names: straight copies after a reserve (another after the process name,
+         * which may have used the room). */
         char *p = RAW(out->data + out->len, ",\"provider\":\"");
-        p = raw_mem(p, prov->data, prov_len);
-        if (process)
+        p = raw_name(p, v.provider);
+        out->len = (size_t)(p - out->data);
+        if (view_processes) {
             p = RAW(p, "\",\"process\":\"");
+            out->len = (size_t)(p - out->data);
+            put_process(out, er, PROCESS_JSON);
+            if (etw_strbuf_reserve(out, v.event.n + 64 + NAME_SLACK) != 0)
+                return;
+            p = out->data + out->len;
+        }
         p = RAW(p, "\",\"event\":\"");
-        p = raw_mem(p, ev->data, ev_len);
+        p = raw_name(p, v.event);
         out->len = (size_t)(p - out->data);
         *p = '\0';
+    } else {
+        etw_strbuf_puts(out, ",\"provider\":\"");
+        json_name(out, v.provider, v.plain);
+        if (view_processes) {
+            etw_strbuf_puts(out, "\",\"process\":\"");
+            put_process(out, er, PROCESS_JSON);
+        }
+        etw_strbuf_puts(out, "\",\"event\":\"");
+        json_name(out, v.event, v.plain);
     }
-    /* The rest: literals around the formatted fields, after one reserve. */
-    if (etw_strbuf_reserve(out, fields_len + 64) != 0)
+    /* The fields straight into the line, after the prefix of a decoded event (the usual case;
+     * the other is rewritten after). */
+    size_t at = out->len;
+    etw_strbuf_puts(out, "\",\"decoded\":true,\"fields\":{");
+    size_t start = out->len;
+    int decoded = view_fields(&v, 1, out);
+    if (out->failed)
         return;
-    char *p = out->data + out->len;
     if (decoded)
-        p = RAW(p, "\",\"decoded\":true");
+        etw_strbuf_puts(out, "}}");
     else
-        p = RAW(p, "\",\"decoded\":false");
-    if (decoded || (fl->data && strchr(fl->data, '"'))) {
-        p = RAW(p, ",\"fields\":{");
-        p = raw_mem(p, fl->data, fields_len);
-        *p++ = '}';
-    } else if (fields_len) {
-        p = RAW(p, ",\"payload_hex\":\"");
-        p = raw_mem(p, fl->data, fields_len);
-        *p++ = '"';
-    }
-    *p++ = '}';
-    out->len = (size_t)(p - out->data);
-    *p = '\0';
+        json_undecoded(out, at, start);
 }
 
 /* The schema store the views decode with (dump, stats and export open the default one with

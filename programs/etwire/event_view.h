@@ -20,7 +20,8 @@ void event_view_release(void);
  * or not, before formatting. */
 void event_view_set_processes(ETWIRE_PROCESS_TRACKER *processes);
 
-/* Names and decodes the event into the view's scratch strings; returns 1 if fully decoded. */
+/* Names the event and formats its fields into the view's scratch string, as the views do
+ * (learning from it); returns 1 if fully decoded. The views below format straight into out. */
 int event_view_decode(const EVENT_RECORD *er, int json);
 void event_view_text(etw_strbuf *out, const EVENT_RECORD *er);
 void event_view_json(etw_strbuf *out, const EVENT_RECORD *er);

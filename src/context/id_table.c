@@ -130,6 +130,7 @@ void *etw_id_table_put(etw_id_table *t, uint32_t id)
         slot_at(t, i)->id = id;
         slot_at(t, i)->used = 1;
         t->count++;
+        t->changes++;
     }
     slot_at(t, i)->ended_stamp = 0;
     return (uint8_t *)slot_at(t, i) + sizeof(id_slot);
@@ -155,6 +156,7 @@ static void remove_at(etw_id_table *t, size_t i)
     }
     memset(slot_at(t, hole), 0, t->slot_size);
     t->count--;
+    t->changes++;
 }
 
 void etw_id_table_end(etw_id_table *t, uint32_t id)

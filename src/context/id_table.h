@@ -14,6 +14,7 @@ typedef struct etw_id_table {
     size_t ended_cap, ended_head, ended_len;
     uint32_t stamp;     /* last stamp handed out */
     size_t last;        /* slot of the last id found: events come in runs of one thread */
+    uint64_t changes;   /* counts inserts and removals (memos of what ids map to check it) */
 } etw_id_table;
 
 int etw_id_table_init(etw_id_table *t, size_t value_size, size_t max_count, size_t keep_ended);

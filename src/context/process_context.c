@@ -1,5 +1,6 @@
 /* The process tracker's tables and lookups (include/etwire/context.h); what it reads from
  * each kind of event is in process_events.c. */
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,9 +9,11 @@
 
 ETWIRE_PROCESS_TRACKER *etwire_process_tracker_create(void)
 {
+    static _Atomic uint64_t serials;
     ETWIRE_PROCESS_TRACKER *t = calloc(1, sizeof *t);
     if (!t)
         return NULL;
+    t->serial = atomic_fetch_add(&serials, 1) + 1;
     if (etw_id_table_init(&t->processes, sizeof(etw_process_info), ETW_MAX_PROCESSES,
                           ETW_KEEP_ENDED_PROCESSES) != 0 ||
         etw_id_table_init(&t->threads, sizeof(uint32_t), ETW_MAX_THREADS, ETW_KEEP_ENDED_THREADS) != 0) {
@@ -45,6 +48,7 @@ int etw_tracker_set_name(ETWIRE_PROCESS_TRACKER *t, uint32_t pid, const char *na
         return 0;
     memcpy(p->name, name, ETW_IMAGE_NAME_BYTES);
     p->from_process_event = from_process;
+    t->names_changed++;
     return 1;
 }
 
@@ -68,10 +72,16 @@ int etwire_process_tracker_add(ETWIRE_PROCESS_TRACKER *t, PCEVENT_RECORD er)
 {
     if (!t || !er)
         return 0;
-    int handled;
-    int changed = etw_tracker_learn(t, er, &handled);
-    if (handled)
-        return changed;
+    /* Only the kernel Process, Thread and Image classes and Kernel-Process teach names (their
+     * GUIDs' first words differ from each other): every other event skips the call. */
+    uint32_t first_word = er->EventHeader.ProviderId.Data1;
+    if (first_word == etw_kernel_process_class.Data1 || first_word == etw_kernel_thread_class.Data1 ||
+        first_word == etw_kernel_image_class.Data1 || first_word == etw_kernel_process_provider.Data1) {
+        int handled;
+        int changed = etw_tracker_learn(t, er, &handled);
+        if (handled)
+            return changed;
+    }
     /* Any other event with both ids says which process its thread belongs to: streams that
      * started after the thread's start still learn it. */
     const EVENT_HEADER *h = &er->EventHeader;

@@ -26,7 +26,16 @@ struct ETWIRE_PROCESS_TRACKER {
     etw_id_table threads;   /* tid -> pid */
     etw_fixed_field_memo image_pid;  /* where Image events carry ProcessId */
     etw_fixed_field_memo image_file; /* ... and FileName */
+    uint64_t serial;        /* this tracker among all made by the process (never 0) */
+    uint64_t names_changed; /* counts names written */
 };
+
+/* Changes whenever a pid's name may have: a name written, a process added or forgotten. With
+ * the serial, the key of a memo of names (the formatters escape each name once, not per event). */
+static inline uint64_t etw_tracker_names_version(const ETWIRE_PROCESS_TRACKER *t)
+{
+    return t->processes.changes + t->names_changed;
+}
 
 extern const GUID etw_kernel_process_class, etw_kernel_thread_class, etw_kernel_image_class,
     etw_kernel_process_provider;

@@ -91,6 +91,17 @@ static int json_plain(const char *base, str_ref r)
     return 1;
 }
 
+/* No byte of the string would be escaped in a CSV field (dump's CSV view). */
+static int csv_plain(const char *base, str_ref r)
+{
+    for (uint32_t i = 0; r.present && i < r.n; i++) {
+        unsigned char c = (unsigned char)base[r.off + i];
+        if (c < 0x20 || c == 0x7F || c == '"')
+            return 0;
+    }
+    return 1;
+}
+
 static etw_plan_str resolve(const char *base, str_ref r)
 {
     return r.present ? (etw_plan_str){base + r.off, r.n} : (etw_plan_str){NULL, 0};
@@ -109,6 +120,22 @@ static etw_event_plan *build(const TRACE_EVENT_INFO *t, size_t size)
     if (opcode.present && opcode.n > 4 && memcmp(sb.data + opcode.off, "win:", 4) == 0) {
         opcode.off += 4;
         opcode.n -= 4;
+    }
+    /* "Task/Opcode", as describe composes it (the same opcode text, "win:" dropped). */
+    str_ref task_opcode = {0, 0, 0};
+    if (task.present && opcode.present) {
+        task_opcode.off = (uint32_t)sb.len;
+        etw_blob_wstr_append(&sb, t, size, t->TaskNameOffset, 0);
+        etw_strbuf_putc(&sb, '/');
+        size_t at = sb.len;
+        etw_blob_wstr_append(&sb, t, size, t->OpcodeNameOffset, 0);
+        if (!sb.failed && sb.len - at > 4 && memcmp(sb.data + at, "win:", 4) == 0) {
+            memmove(sb.data + at, sb.data + at + 4, sb.len - at - 4);
+            sb.len -= 4;
+        }
+        task_opcode.n = (uint32_t)(sb.len - task_opcode.off);
+        task_opcode.present = 1;
+        etw_strbuf_putc(&sb, '\0');
     }
     str_ref *keys = calloc(2 * (size_t)n + 1, sizeof *keys);
     if (!keys) {
@@ -130,10 +157,13 @@ static etw_event_plan *build(const TRACE_EVENT_INFO *t, size_t size)
         p->provider = resolve(base, provider);
         p->task = resolve(base, task);
         p->opcode = resolve(base, opcode);
+        p->task_opcode = resolve(base, task_opcode);
         p->event_name = resolve(base, event_name);
         p->wbem = t->DecodingSource == DecodingSourceWbem;
         p->names_plain = json_plain(base, provider) && json_plain(base, task) && json_plain(base, opcode) &&
                          json_plain(base, event_name);
+        p->names_csv_plain = csv_plain(base, provider) && csv_plain(base, task) && csv_plain(base, opcode) &&
+                             csv_plain(base, event_name);
         p->nprops = n;
         p->flat = t->TopLevelPropertyCount == n && n <= ETW_TEIB_MAX_PROPS;
         for (uint32_t i = 0; i < n; i++) {
@@ -168,6 +198,7 @@ static etw_event_plan *build(const TRACE_EVENT_INFO *t, size_t size)
             }
             pp->fixed_size = 0;
             pp->fast = pp->map_name ? ETW_PLAN_FAST_NONE : fast_kind(pp->in_type, pp->out_type, &pp->fixed_size);
+            pp->shown_int = pp->fast && !pp->array && !pp->noprint && !pp->length_ref;
             /* Arrays the flat formatter writes: of integers it writes itself, shown. */
             if (pp->array && ((e->Flags & PropertyStruct) || !pp->fast || pp->noprint))
                 p->flat = 0;

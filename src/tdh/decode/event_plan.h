@@ -37,6 +37,7 @@ typedef struct etw_plan_prop {
     uint8_t array;         /* an array of fast integers (flat plans: none of anything else) */
     uint8_t count_ref;     /* count is a property index (PropertyParamCount) */
     uint16_t count;        /* the array's elements, or the index of the count property */
+    uint8_t shown_int;     /* fast, shown, no array, no length: the flat formatter's common case */
 } etw_plan_prop;
 
 /* Readable bytes after the start of any plan string (the block is padded): keys up to 32
@@ -53,8 +54,10 @@ enum { ETW_PLAN_FAST_NONE, ETW_PLAN_FAST_UNSIGNED, ETW_PLAN_FAST_SIGNED, ETW_PLA
 typedef struct etw_event_plan {
     etw_plan_str provider, task, event_name;
     etw_plan_str opcode; /* a standard opcode's "win:" prefix already dropped */
+    etw_plan_str task_opcode; /* "Task/Opcode" (both named), the event name of most events */
     int wbem;            /* DecodingSourceWbem: unnamed opcodes show as Opcode(n) */
     int names_plain;     /* provider, task, opcode and event names need no JSON escaping */
+    int names_csv_plain; /* ... nor escaping in a CSV field (no control character, DEL or quote) */
     /* Every property is a top-level scalar or an array of fast integers (no struct, no other
      * array): the fields can be formatted straight from this table (plan_format.c) instead of
      * through the general walk. */

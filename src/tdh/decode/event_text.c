@@ -63,12 +63,6 @@ static int plan_event_name(const etw_event_plan *pl, const EVENT_DESCRIPTOR *d, 
     return 0;
 }
 
-/* The plan of a found schema (NULL without one, or when memory runs out: the slow way). */
-static const etw_event_plan *plan_of(int have, const etw_schema *s)
-{
-    return have ? etw_event_plan_get(s) : NULL;
-}
-
 /* etw_event_describe once the schema is known (have, s); *plain = 1 when the names need no
  * JSON escaping (0 when not known). */
 static int describe(const EVENT_RECORD *rec, int have, etw_schema s, const etw_event_plan *pl, etw_strbuf *provider,
@@ -148,8 +142,15 @@ typedef struct fmt {
 
 static void sep(fmt *f, int in_array)
 {
-    if (!f->first[f->lvl])
-        etw_strbuf_puts(f->out, f->json ? "," : (in_array ? ", " : "; "));
+    /* Each a literal of its own (a length the compiler knows: no strlen per value). */
+    if (f->first[f->lvl])
+        ;
+    else if (f->json)
+        etw_strbuf_putc(f->out, ',');
+    else if (in_array)
+        etw_strbuf_puts(f->out, ", ");
+    else
+        etw_strbuf_puts(f->out, "; ");
     f->first[f->lvl] = 0;
 }
 
@@ -259,6 +260,32 @@ static int format_fn(void *ctx, const etw_walk_item *it)
     return 0;
 }
 
+/* The fields that did not decode, after those that did (first: none did). */
+static void undecoded_tail(etw_strbuf *out, int json, int first, const uint8_t *p, size_t used, size_t n)
+{
+    if (!first)
+        etw_strbuf_puts(out, json ? "," : "; ");
+    etw_strbuf_puts(out, json ? "\"_undecoded\":\"" : "_undecoded=");
+    etw_strbuf_hex(out, p + used, n - used);
+    if (json)
+        etw_strbuf_putc(out, '"');
+}
+
+/* format's flat-plan case (most events), without its walk's state. */
+static inline __attribute__((always_inline)) int format_flat(const EVENT_RECORD *rec, const etw_schema *s,
+                                                           const etw_event_plan *pl, int json, etw_strbuf *out)
+{
+    const uint8_t *p = rec->UserData;
+    size_t n = p ? rec->UserDataLength : 0;
+    unsigned ptr = (rec->EventHeader.Flags & EVENT_HEADER_FLAG_32_BIT_HEADER) ? 4 : 8; /* etw_event_pointer_size */
+    size_t used = 0;
+    int wrote = 0;
+    if (etw_plan_format_flat(pl, s->info, p, n, ptr, json, out, &used, &wrote))
+        return 1;
+    undecoded_tail(out, json, !wrote, p, used, n);
+    return 0;
+}
+
 /* etw_event_format_fields once the schema is known (have, s). */
 static int format(const EVENT_RECORD *rec, int have, etw_schema s, const etw_event_plan *pl, int json, etw_strbuf *out)
 {
@@ -268,19 +295,11 @@ static int format(const EVENT_RECORD *rec, int have, etw_schema s, const etw_eve
         etw_strbuf_hex(out, p, n);
         return 0;
     }
+    if (pl && pl->flat)
+        return format_flat(rec, &s, pl, json, out);
     unsigned ptr = etw_event_pointer_size(rec, 0, NULL);
     size_t used = 0;
     fmt f;
-    if (pl && pl->flat) {
-        int wrote = 0;
-        if (etw_plan_format_flat(pl, s.info, p, n, ptr, json, out, &used, &wrote))
-            return 1;
-        f.out = out;
-        f.json = json;
-        f.lvl = 0;
-        f.first[0] = !wrote;
-        goto undecoded;
-    }
     memset(&f, 0, sizeof f);
     f.out = out;
     f.json = json;
@@ -297,13 +316,7 @@ static int format(const EVENT_RECORD *rec, int have, etw_schema s, const etw_eve
         etw_strbuf_putc(out, f.closer[f.lvl]);
         f.lvl--;
     }
-    f.lvl = 0;
-undecoded:
-    sep(&f, 0);
-    etw_strbuf_puts(out, json ? "\"_undecoded\":\"" : "_undecoded=");
-    etw_strbuf_hex(out, p + used, n - used);
-    if (json)
-        etw_strbuf_putc(out, '"');
+    undecoded_tail(out, json, f.first[0], p, used, n);
     return 0;
 }
 
@@ -313,9 +326,10 @@ int etw_event_describe(const EVENT_RECORD *rec, etw_strbuf *provider, etw_strbuf
     if (rec->EventHeader.Flags & EVENT_HEADER_FLAG_TRACE_MESSAGE)
         return etw_wpp_describe(rec, provider, event_name);
     etw_metadata_observe(rec);
-    int have = etw_event_schema(rec, &s);
+    const etw_event_plan *pl;
+    int have = etw_event_schema_planned(rec, &s, &pl);
     int plain;
-    return describe(rec, have, s, plan_of(have, &s), provider, event_name, &plain);
+    return describe(rec, have, s, pl, provider, event_name, &plain);
 }
 
 int etw_event_format_fields(const EVENT_RECORD *rec, int json, etw_strbuf *out)
@@ -324,8 +338,9 @@ int etw_event_format_fields(const EVENT_RECORD *rec, int json, etw_strbuf *out)
     if (rec->EventHeader.Flags & EVENT_HEADER_FLAG_TRACE_MESSAGE)
         return etw_wpp_format_fields(rec, json, out);
     etw_metadata_observe(rec);
-    int have = etw_event_schema(rec, &s);
-    return format(rec, have, s, plan_of(have, &s), json, out);
+    const etw_event_plan *pl;
+    int have = etw_event_schema_planned(rec, &s, &pl);
+    return format(rec, have, s, pl, json, out);
 }
 
 int etw_event_decode(const EVENT_RECORD *rec, int json, etw_strbuf *provider, etw_strbuf *event_name,
@@ -338,10 +353,65 @@ int etw_event_decode(const EVENT_RECORD *rec, int json, etw_strbuf *provider, et
         return etw_wpp_format_fields(rec, json, fields);
     }
     etw_metadata_observe(rec);
-    int have = etw_event_schema(rec, &s);
-    const etw_event_plan *pl = plan_of(have, &s); /* found once for the names and the fields */
+    const etw_event_plan *pl; /* found once for the names and the fields */
+    int have = etw_event_schema_planned(rec, &s, &pl);
     describe(rec, have, s, pl, provider, event_name, names_plain);
     return format(rec, have, s, pl, json, fields);
+}
+
+void etw_event_decoding_begin(etw_event_decoding *dc, const EVENT_RECORD *rec)
+{
+    dc->rec = rec;
+    dc->have = 0;
+    dc->pl = NULL;
+    if (rec->EventHeader.Flags & EVENT_HEADER_FLAG_TRACE_MESSAGE)
+        return; /* WPP: named and formatted from its TMF, no schema */
+    etw_metadata_observe(rec);
+    dc->have = etw_event_schema_planned(rec, &dc->s, &dc->pl);
+}
+
+static etw_text_view view_of(const etw_strbuf *sb)
+{
+    return sb->data ? (etw_text_view){sb->data, sb->len, 0} : (etw_text_view){"", 0, 0};
+}
+
+int etw_event_decoding_names(const etw_event_decoding *dc, etw_strbuf *provider_buf, etw_strbuf *event_buf,
+                             etw_text_view *provider, etw_text_view *event)
+{
+    const etw_event_plan *pl = dc->pl;
+    const EVENT_DESCRIPTOR *d = &dc->rec->EventHeader.EventDescriptor;
+    if (pl && pl->provider.s) {
+        /* describe's cases where both names are the plan's strings as they are. */
+        const etw_plan_str *name = NULL;
+        if (pl->task.s)
+            name = d->Opcode == 0 ? &pl->task : pl->opcode.s ? &pl->task_opcode : !pl->wbem ? &pl->task : NULL;
+        else if (!pl->wbem && pl->event_name.s)
+            name = &pl->event_name;
+        if (name) {
+            *provider = (etw_text_view){pl->provider.s, pl->provider.n, 1};
+            *event = (etw_text_view){name->s, name->n, 1};
+            return pl->names_plain | pl->names_csv_plain << 1;
+        }
+    }
+    etw_strbuf_reset(provider_buf);
+    etw_strbuf_reset(event_buf);
+    int plain = 0;
+    if (dc->rec->EventHeader.Flags & EVENT_HEADER_FLAG_TRACE_MESSAGE)
+        etw_wpp_describe(dc->rec, provider_buf, event_buf);
+    else
+        describe(dc->rec, dc->have, dc->s, pl, provider_buf, event_buf, &plain);
+    *provider = view_of(provider_buf);
+    *event = view_of(event_buf);
+    return plain;
+}
+
+int etw_event_decoding_fields(const etw_event_decoding *dc, int json, etw_strbuf *out)
+{
+    if (dc->pl && dc->pl->flat)
+        return format_flat(dc->rec, &dc->s, dc->pl, json, out);
+    if (dc->rec->EventHeader.Flags & EVENT_HEADER_FLAG_TRACE_MESSAGE)
+        return etw_wpp_format_fields(dc->rec, json, out);
+    return format(dc->rec, dc->have, dc->s, dc->pl, json, out);
 }
 
 int etw_event_decode_unplanned(const EVENT_RECORD *rec, int json, etw_strbuf *provider, etw_strbuf *event_name,

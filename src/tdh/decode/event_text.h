@@ -6,6 +6,7 @@
 #include <etwire/tdh.h>
 
 #include "base/strbuf.h"
+#include "tdh/store/schema_cache.h"
 
 /* Appends the provider name (the GUID as text when unknown) and the event name, TraceEvent
  * style: "Task/Opcode" (the opcode left out when it is 0 or unnamed), the TraceLogging or
@@ -28,6 +29,32 @@ int etw_event_format_fields(const EVENT_RECORD *rec, int json, etw_strbuf *out);
  * may. */
 int etw_event_decode(const EVENT_RECORD *rec, int json, etw_strbuf *provider, etw_strbuf *event_name,
                      etw_strbuf *fields, int *names_plain);
+
+/* etw_event_decode in steps, for a formatter that writes the names and fields straight into its
+ * output (etwire dump): begin learns from the event and finds its schema and plan once; names
+ * points *provider and *event at the names etw_event_describe would append - the plan's own
+ * strings, or (for names made per event) provider_buf's and event_buf's text, which it resets
+ * first; fields appends what etw_event_format_fields would and returns the same. The views stay
+ * valid while the store keeps the schema (the rest of the event's formatting). */
+typedef struct etw_event_decoding {
+    const EVENT_RECORD *rec;
+    int have;
+    etw_schema s;
+    const struct etw_event_plan *pl;
+} etw_event_decoding;
+
+typedef struct etw_text_view {
+    const char *s; /* never NULL */
+    size_t n;
+    int padded; /* 32 bytes from s may be read (a plan's string: ETW_PLAN_PAD) */
+} etw_text_view;
+
+void etw_event_decoding_begin(etw_event_decoding *dc, const EVENT_RECORD *rec);
+/* Returns names_plain (see etw_event_decode), plus 2 when the names need no escaping in a CSV
+ * field either (no control character, DEL or quote). */
+int etw_event_decoding_names(const etw_event_decoding *dc, etw_strbuf *provider_buf, etw_strbuf *event_buf,
+                             etw_text_view *provider, etw_text_view *event);
+int etw_event_decoding_fields(const etw_event_decoding *dc, int json, etw_strbuf *out);
 
 /* etw_event_decode the long way, as before plans (issue 11): the schema asked from the store,
  * names converted from UTF-16 for this event, every payload through the general property

@@ -5,6 +5,7 @@
  * (etw_value_format) and writes the precomputed key. */
 #include "tdh/decode/event_plan.h"
 
+#include <stddef.h>
 #include <string.h>
 
 #include "base/bytes.h"
@@ -97,12 +98,42 @@ int etw_plan_format_flat(const etw_event_plan *pl, const TRACE_EVENT_INFO *tei, 
         n = 0;
     }
     ptr = ptr == 4 ? 4 : 8;
+    /* Which key every property writes, and the separator the first one leaves out. */
+    const size_t key_at = json ? offsetof(etw_plan_prop, key_json) : offsetof(etw_plan_prop, key_text);
+    const size_t first_skip = json ? ETW_PLAN_SEP_JSON : ETW_PLAN_SEP_TEXT;
     for (uint32_t i = 0; i < pl->nprops; i++) {
         const etw_plan_prop *pp = &pl->props[i];
         /* A payload that ends exactly between two properties comes from an older layout of
          * the event: the fields present decode (as in the walk, notes §5.4). */
         if (i > 0 && off == n)
             break;
+        if (pp->shown_int) {
+            /* The common case first, with nothing else to look at: an integer shown as it is
+             * (read once, for a later length and for the output). */
+            size_t sz = pp->fixed_size ? pp->fixed_size : ptr;
+            if (sz > n - off)
+                goto partial;
+            uint64_t v = etw_plan_read_le(p + off, sz);
+            ints[i] = (uint32_t)v; /* read back only if countable: stored without asking */
+            const etw_plan_str *k = (const etw_plan_str *)(const void *)((const char *)pp + key_at);
+            size_t skip = first ? first_skip : 0;
+            first = 0;
+            size_t kn = k->n - skip;
+            if (kn <= 32 && out->cap - out->len > 32 + ETW_PLAN_FAST_MAX) {
+                /* Key and value under one capacity check (the 32-byte key move as in put_key). */
+                char *o = out->data + out->len;
+                memcpy(o, k->s + skip, 16);
+                memcpy(o + 16, k->s + skip + 16, 16);
+                o = etw_plan_put_fast_at(o + kn, json, pp->fast, v, sz);
+                *o = '\0';
+                out->len = (size_t)(o - out->data);
+            } else {
+                put_key(out, k, skip);
+                etw_plan_put_fast(out, json, pp->fast, v, sz);
+            }
+            off += sz;
+            continue;
+        }
         uint32_t length = pp->length;
         if (pp->length_ref) {
             if (!pl->props[pp->length].countable)
@@ -129,9 +160,18 @@ int etw_plan_format_flat(const etw_event_plan *pl, const TRACE_EVENT_INFO *tei, 
                     etw_strbuf_putc(out, ']');
                     goto partial;
                 }
-                if (k)
-                    etw_strbuf_puts(out, json ? "," : ", ");
-                etw_plan_put_fast(out, json, pp->fast, etw_plan_read_le(p + off, sz), sz);
+                /* The separator and the element under one capacity check, in place. */
+                if (etw_strbuf_reserve(out, 2 + ETW_PLAN_FAST_MAX) == 0) {
+                    char *o = out->data + out->len;
+                    if (k) {
+                        *o++ = ',';
+                        if (!json)
+                            *o++ = ' ';
+                    }
+                    o = etw_plan_put_fast_at(o, json, pp->fast, etw_plan_read_le(p + off, sz), sz);
+                    *o = '\0';
+                    out->len = (size_t)(o - out->data);
+                }
                 off += sz;
             }
             etw_strbuf_putc(out, ']');
@@ -165,6 +205,25 @@ int etw_plan_format_flat(const etw_event_plan *pl, const TRACE_EVENT_INFO *tei, 
                 }
             }
             off += sz;
+            continue;
+        }
+        if (!pp->has_length && !pp->noprint &&
+            (pp->in_type == TDH_INTYPE_UNICODESTRING || pp->in_type == TDH_INTYPE_ANSISTRING)) {
+            /* A string up to its terminator: sized while converted (one pass), as below. */
+            put_key(out, json ? &pp->key_json : &pp->key_text,
+                    first ? (json ? ETW_PLAN_SEP_JSON : ETW_PLAN_SEP_TEXT) : 0);
+            first = 0;
+            if (json)
+                etw_strbuf_putc(out, '"');
+            if (pp->in_type == TDH_INTYPE_UNICODESTRING)
+                off += etw_text_utf16z(out, p + off, n - off, json);
+            else
+                off += etw_text_ansiz(out, p + off, n - off,
+                                      pp->out_type == TDH_OUTTYPE_UTF8 || pp->out_type == TDH_OUTTYPE_JSON ||
+                                          pp->out_type == TDH_OUTTYPE_XML,
+                                      json);
+            if (json)
+                etw_strbuf_putc(out, '"');
             continue;
         }
         sz = etw_value_size(pp->in_type, pp->out_type, length, pp->has_length, ptr, p + off, n - off);

@@ -4,21 +4,26 @@
 #include <string.h>
 
 #include "base/decode_scope.h"
+#include "tdh/decode/event_plan.h"
 #include "tdh/store/pack_sources.h"
 #include "tdh/store/schema_lookup.h"
 
 #define MEMO_SLOTS 256
 
 /* What decides a manifest or classic event's schema (schema_lookup.c: the key, its classic
- * fallback and the kernel tables use provider, id, opcode, version and the classic flag). */
+ * fallback and the kernel tables use provider, id, opcode, version and the classic flag),
+ * packed so that a hit is checked with four 64-bit compares and one 32-bit one: the provider
+ * GUID as two words, the descriptor fields and the classic flag in one (bit 40 set, so an
+ * empty slot's 0 never matches), and the generation. Direct-mapped: a trace has few distinct
+ * (provider, event) pairs, and a collision only costs a store lookup. */
 typedef struct memo_slot {
-    GUID provider;
-    USHORT id;
-    UCHAR opcode, version;
-    uint8_t classic, have;
-    uint32_t scope;
+    uint64_t guid_lo, guid_hi;
+    uint64_t key;
     uint64_t gen; /* 0: empty (generations start at 1) */
+    uint32_t scope;
+    uint8_t have;
     etw_schema s;
+    const etw_event_plan *plan; /* NULL until built (or when memory ran out: asked again) */
 } memo_slot;
 
 static _Thread_local memo_slot memo[MEMO_SLOTS];
@@ -27,39 +32,53 @@ static int descriptor_keyed(const EVENT_RECORD *rec)
 {
     if (rec->EventHeader.Flags & (EVENT_HEADER_FLAG_TRACE_MESSAGE | EVENT_HEADER_FLAG_STRING_ONLY))
         return 0;
+    if (!rec->ExtendedDataCount) /* most events: no extended items, so no TraceLogging schema */
+        return 1;
     size_t n;
     return etw_event_ext(rec, EVENT_HEADER_EXT_TYPE_EVENT_SCHEMA_TL, &n) == NULL;
 }
 
-int etw_event_schema(const EVENT_RECORD *rec, etw_schema *out)
+static inline uint64_t descriptor_key(const EVENT_HEADER *h)
 {
-    if (!descriptor_keyed(rec))
-        return etw_schema_for_record(rec, out);
-    const EVENT_HEADER *h = &rec->EventHeader;
     const EVENT_DESCRIPTOR *d = &h->EventDescriptor;
-    uint8_t classic = (h->Flags & EVENT_HEADER_FLAG_CLASSIC_HEADER) != 0;
-    uint32_t mix = h->ProviderId.Data1 ^ (uint32_t)d->Id * 0x9E3779B1u ^ (uint32_t)d->Opcode << 8 ^
-                   (uint32_t)d->Version << 16;
-    memo_slot *m = &memo[(mix ^ mix >> 8 ^ mix >> 16) & (MEMO_SLOTS - 1)];
+    uint64_t classic = (h->Flags & EVENT_HEADER_FLAG_CLASSIC_HEADER) != 0;
+    return (uint64_t)d->Id | (uint64_t)d->Opcode << 16 | (uint64_t)d->Version << 24 | classic << 32 | 1ull << 40;
+}
+
+int etw_event_schema_planned(const EVENT_RECORD *rec, etw_schema *out, const etw_event_plan **plan)
+{
+    if (!descriptor_keyed(rec)) {
+        int have = etw_schema_for_record(rec, out);
+        *plan = have ? etw_event_plan_get(out) : NULL;
+        return have;
+    }
+    const EVENT_HEADER *h = &rec->EventHeader;
+    uint64_t lo, hi;
+    memcpy(&lo, &h->ProviderId, 8);
+    memcpy(&hi, (const char *)&h->ProviderId + 8, 8);
+    uint64_t key = descriptor_key(h);
+    uint64_t mix = (lo ^ hi) * 0x9E3779B97F4A7C15ull ^ key * 0xC2B2AE3D27D4EB4Full;
+    memo_slot *m = &memo[(mix >> 56) & (MEMO_SLOTS - 1)];
     /* Read before the lookup: whatever the lookup (or another thread) stores meanwhile makes
      * the next call ask again. */
     uint64_t gen = etw_schema_generation();
-    if (m->gen == gen && m->scope == etw_decode_scope && m->id == d->Id && m->opcode == d->Opcode &&
-        m->version == d->Version && m->classic == classic &&
-        memcmp(&m->provider, &h->ProviderId, sizeof m->provider) == 0) {
+    if (m->key == key && m->guid_lo == lo && m->guid_hi == hi && m->gen == gen && m->scope == etw_decode_scope) {
         *out = m->s;
+        if (m->have && !m->plan)
+            m->plan = etw_event_plan_get(out);
+        *plan = m->plan;
         return m->have;
     }
     int have = etw_schema_for_record(rec, out);
-    m->provider = h->ProviderId;
-    m->id = d->Id;
-    m->opcode = d->Opcode;
-    m->version = d->Version;
-    m->classic = classic;
+    m->guid_lo = lo;
+    m->guid_hi = hi;
+    m->key = key;
     m->have = (uint8_t)have;
     m->scope = etw_decode_scope;
     m->gen = gen;
     m->s = have ? *out : (etw_schema){0};
+    m->plan = have ? etw_event_plan_get(out) : NULL;
+    *plan = m->plan;
     return have;
 }
 

@@ -176,57 +176,76 @@ end:
     out->data[out->len] = 0;
 }
 
+#ifdef __SSE2__
+/* Mask of the sixteen bytes written as they are: printable ASCII (signed compare: bytes from
+ * 0x80 are negative, so "> 0x1F" rules them out), or with utf8 also any byte from 0x80 (UTF-8
+ * passes through); never a quote or backslash. */
+static inline unsigned ansi_plain_mask(__m128i v, int utf8)
+{
+    __m128i ok = utf8 ? _mm_cmpeq_epi8(_mm_max_epu8(v, _mm_set1_epi8(0x20)), v) : _mm_cmpgt_epi8(v, _mm_set1_epi8(0x1F));
+    __m128i special = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\\')));
+    return (unsigned)_mm_movemask_epi8(_mm_andnot_si128(special, ok));
+}
+#endif
+
+/* One byte that is not written as it is (the caller stops at NUL). */
+static char *ansi_byte(char *o, uint32_t c, int utf8, int json)
+{
+    if (c >= 0x80 && utf8)
+        *o++ = (char)c; /* UTF-8 continuation and lead bytes pass through */
+    else
+        o = put_cp(o, c >= 0x80 && c < 0xA0 ? cp1252_hi[c - 0x80] : c, json);
+    return o;
+}
+
 void etw_text_ansi(etw_strbuf *out, const uint8_t *p, size_t n, int utf8, int json)
 {
     /* Most strings arrive with their terminator, and the output stops at the first NUL
-     * anyway: without it the sixteen-byte paths below cover them to the end. */
+     * anyway: without it the sixteen-byte steps below cover them to the end. */
     if (n && p[n - 1] == 0)
         n--;
+    /* At most 6 output bytes per input byte, and one 16-byte store past them. */
     if (n > SIZE_MAX / 8 || etw_strbuf_reserve(out, n * 6 + 16 + 1) != 0)
         return;
     char *o = out->data + out->len;
     size_t i = 0;
 #ifdef __SSE2__
-    /* A string under sixteen bytes (most names) is checked in a copy padded with a harmless
-     * letter; the reserve above leaves room for sixteen output bytes. */
-    if (n && n < 16) {
-        uint8_t t[16];
-        memset(t, 'a', sizeof t);
-        memcpy(t, p, n);
-        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)t);
-        __m128i ok = _mm_cmpgt_epi8(v, _mm_set1_epi8(0x1F));
-        __m128i special =
-            _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\\')));
-        if (_mm_movemask_epi8(_mm_andnot_si128(special, ok)) == 0xFFFF) {
-            _mm_storeu_si128((__m128i *)(void *)o, v);
-            o += n;
-            goto end;
+    /* Sixteen bytes at a time, copied as they are up to the first that is not (paths: a
+     * backslash every few bytes), that one written by the rules, then on; the last few
+     * through a copy padded with a harmless letter, never reading past p + n. */
+    while (i < n) {
+        __m128i v;
+        size_t left = n - i;
+        if (left >= 16) {
+            v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+        } else {
+            uint8_t t[16];
+            memset(t, 'a', sizeof t);
+            memcpy(t, p + i, left);
+            v = _mm_loadu_si128((const __m128i *)(const void *)t);
         }
-    }
-    /* Sixteen printable ASCII bytes (no quote, backslash or NUL) at a time: most 8-bit strings
-     * are paths and names. The reserve above leaves room for them. */
-    const __m128i space = _mm_set1_epi8(0x1F), quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\');
-    for (; i + 16 <= n; i += 16, o += 16) {
-        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
-        /* signed compare: bytes >= 0x80 are negative, so "> 0x1F" also rules them out */
-        __m128i ok = _mm_cmpgt_epi8(v, space);
-        __m128i special = _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash));
-        if (_mm_movemask_epi8(_mm_andnot_si128(special, ok)) != 0xFFFF)
-            break;
         _mm_storeu_si128((__m128i *)(void *)o, v);
+        unsigned ok = ansi_plain_mask(v, utf8);
+        size_t k = ok == 0xFFFF ? 16 : (size_t)__builtin_ctz(~ok);
+        if (k > left)
+            k = left;
+        i += k;
+        o += k;
+        if (i == n || k == 16)
+            continue;
+        if (p[i] == 0)
+            break;
+        o = ansi_byte(o, p[i], utf8, json);
+        i++;
     }
-#endif
+#else
     for (; i < n && p[i]; i++) {
         uint32_t c = p[i];
         if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\')
             *o++ = (char)c; /* the common case: printable ASCII, no call */
-        else if (c >= 0x80 && utf8)
-            *o++ = (char)c; /* UTF-8 continuation and lead bytes pass through */
         else
-            o = put_cp(o, c >= 0x80 && c < 0xA0 ? cp1252_hi[c - 0x80] : c, json);
+            o = ansi_byte(o, c, utf8, json);
     }
-#ifdef __SSE2__
-end:
 #endif
     out->len = (size_t)(o - out->data);
     out->data[out->len] = 0;

@@ -53,5 +53,19 @@ const char *etw_winsat_strerror(int code);
  * (`CompressedXml=0x..`) and the reason (`XmlError=...`) instead. Returns 1 if the XML was
  * appended, 0 on error, -1 if rec is not a WinSAT XML event (nothing appended). */
 int etw_winsat_append_xml(const EVENT_RECORD *rec, int json, etw_winsat_scratch *s, etw_strbuf *out);
+/* The same for fields formatted into a longer string, from out->data + start on (the
+ * separator is left out when nothing follows start). */
+int etw_winsat_append_xml_at(const EVENT_RECORD *rec, int json, etw_winsat_scratch *s, etw_strbuf *out,
+                             size_t start);
+
+/* Every opcode such an event has (WinSAT 33, 35, 37; PerfTrack 33): a formatter that asks
+ * about every event tests this first, without a call. */
+#define ETW_WINSAT_XML_OPCODES ((1ull << 33) | (1ull << 35) | (1ull << 37))
+
+static inline int etw_winsat_opcode_may_carry_xml(const EVENT_RECORD *rec)
+{
+    unsigned op = rec->EventHeader.EventDescriptor.Opcode;
+    return op < 64 && (ETW_WINSAT_XML_OPCODES >> op & 1);
+}
 
 #endif
