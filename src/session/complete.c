@@ -37,21 +37,46 @@ static void count_held(etw_session *s, int64_t bytes)
         s->stats.BytesHeldPeak = held;
 }
 
+/* A buffer whose callbacks are done: its source gets it back and its bytes leave bytes_held
+ * at once (the memory bound sees them gone), the rest waits on done_head for the lock. */
 static void recycle(etw_session *s, etw_buf *b)
 {
     if (b->waiting_kept)
         s->waiting_kept--;
     if (s->src.ops->done)
         s->src.ops->done(s->src.impl, b->orig);
-    pthread_mutex_lock(&s->mu);
-    count_held(s, -(int64_t)(b->orig_size + (b->owned ? b->hdr.filled : 0)));
-    s->stats.BuffersCompleted++;
+    atomic_fetch_sub_explicit(&s->bytes_held, b->orig_size + (b->owned ? b->hdr.filled : 0),
+                              memory_order_relaxed);
+    b->next_proc = s->done_head;
+    s->done_head = b;
+    s->done_count++;
+}
+
+void etw_session_settle_locked(etw_session *s)
+{
+    etw_buf *b = s->done_head;
+    s->stats.BuffersCompleted += s->done_count;
+    s->stats.BytesHeld = atomic_load_explicit(&s->bytes_held, memory_order_relaxed);
     etw_session_fold_live(s);
-    etw_session_drop_inflated(s, b->owned);
-    b->owned = NULL;
+    s->done_head = NULL;
+    s->done_count = 0;
     /* The free list is shared with AddBuffer (etw_session_accept runs under mu). */
-    b->next_proc = s->free_bufs;
-    s->free_bufs = b;
+    while (b) {
+        etw_buf *next = b->next_proc;
+        etw_session_drop_inflated(s, b->owned);
+        b->owned = NULL;
+        b->next_proc = s->free_bufs;
+        s->free_bufs = b;
+        b = next;
+    }
+}
+
+void etw_session_settle(etw_session *s)
+{
+    if (!s->done_head)
+        return;
+    pthread_mutex_lock(&s->mu);
+    etw_session_settle_locked(s);
     pthread_mutex_unlock(&s->mu);
 }
 
@@ -207,6 +232,7 @@ void etw_session_release_all(etw_session *s)
         finish(s, b);
         b = next;
     }
+    etw_session_settle(s);
 }
 
 void etw_buffer_events_done(etw_run *r, etw_session *s, etw_buf *b)

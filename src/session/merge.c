@@ -19,6 +19,7 @@ static void release(etw_run *r);
 static void pull(etw_run *r, etw_session *s)
 {
     pthread_mutex_lock(&s->mu);
+    etw_session_settle_locked(s); /* the buffers completed since the last pull */
     etw_buf *b = s->in_head;
     s->in_head = s->in_tail = NULL;
     int ended = s->ended || s->closed;
@@ -233,9 +234,16 @@ etw_status etw_run_process(etw_run *r)
             if (all_done)
                 break;
         }
-        if (res == ETW_SOURCE_WAIT)
+        if (res == ETW_SOURCE_WAIT) {
+            /* Idle until more is added: what completed is settled first (counters current,
+             * buffers reusable by the adder). */
+            for (unsigned i = 0; i < r->count; i++)
+                etw_session_settle(r->sessions[i]);
             wait_for_stream(r, seq);
+        }
     }
+    for (unsigned i = 0; i < r->count; i++)
+        etw_session_settle(r->sessions[i]);
     etw_decode_scope = outer_scope;
     if (r->nomem)
         return ETW_E_NOMEM;

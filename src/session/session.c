@@ -8,6 +8,7 @@
 #include "base/bytes.h"
 #include "base/decode_scope.h"
 #include "format/xca.h"
+#include "session/record_walk.h"
 #include "session/run.h"
 
 etw_session *etw_session_create(etw_source src)
@@ -173,24 +174,6 @@ static etw_status decompress(etw_session *s, const uint8_t *p, size_t n,
     return ETW_OK;
 }
 
-/* Records walk from offset 72 in 8-byte steps to the filled offset or 0xFFFFFFFF (B.4). Each
- * gets the verdict the merge's parse will give it, without reading its fields: the merge
- * parses every record once, when it delivers it. */
-static etw_status walk_records(const uint8_t *d, uint32_t filled, uint32_t *bad_at)
-{
-    uint32_t off = ETW_BUFFER_HEADER_SIZE;
-    uint16_t size;
-    while (off + 4 <= filled && etw_rd32(d + off) != 0xFFFFFFFFu) {
-        etw_status st = etw_record_check(d + off, filled - off, &size);
-        if (st != ETW_OK) {
-            *bad_at = off;
-            return st;
-        }
-        off += (uint32_t)etw_align8(size);
-    }
-    return ETW_OK;
-}
-
 void etw_session_drop_inflated(etw_session *s, uint8_t *block)
 {
     if (!block)
@@ -290,7 +273,7 @@ etw_status etw_session_accept(etw_session *s, const uint8_t *p, size_t n, uint64
     }
     const uint8_t *data = owned ? owned : p;
     uint32_t bad_at = 0;
-    if (validate_records && (st = walk_records(data, h.filled, &bad_at)) != ETW_OK) {
+    if (validate_records && (st = etw_records_walk(data, h.filled, &bad_at)) != ETW_OK) {
         etw_session_drop_inflated(s, owned);
         return st;
     }

@@ -177,13 +177,20 @@ typedef struct etw_session {
     ULONG64 buffers_read;
     EVENT_HEADER_EXTENDED_DATA_ITEM ext_items[64];
     etw_buf *free_bufs;
+    /* Completed buffers (callbacks called, bytes no longer counted in bytes_held) whose
+     * bookkeeping under mu - the free list, the decompressed copy, the counters - waits for
+     * the next time ProcessTrace takes the lock anyway (etw_session_settle_locked): one lock
+     * for the lot, not one per buffer. ProcessTrace's thread only. */
+    etw_buf *done_head;
+    uint32_t done_count;
     unsigned waiting_kept; /* buffers with waiting_kept set */
     /* (mu) decompression blocks of BufferSize bytes kept for reuse: a fresh allocation per
      * compressed buffer costs page faults every time. */
     uint8_t *spare_inflated[8];
     unsigned nspare_inflated;
     _Atomic uint64_t bytes_held; /* read by the merge for the memory bound without the lock */
-    /* Counters only ProcessTrace touches, folded into stats under mu once per buffer. */
+    /* Counters only ProcessTrace touches, folded into stats under mu when it takes the lock
+     * (pulling buffers, settling completed ones, at the end). */
     struct {
         ULONG64 delivered, filtered, late, bad_records;
     } live;
@@ -231,6 +238,10 @@ int etw_session_wants_events(const etw_session *s);
 void etw_session_pick_callback(etw_session *s);
 /* Copies the ProcessTrace-only counters into stats; the caller holds mu. */
 void etw_session_fold_live(etw_session *s);
+/* Completed buffers' bookkeeping (done_head): the caller holds mu. */
+void etw_session_settle_locked(etw_session *s);
+/* The same, taking mu when there is any. */
+void etw_session_settle(etw_session *s);
 /* Gives a buffer's decompressed copy back for reuse; the caller holds mu. */
 void etw_session_drop_inflated(etw_session *s, uint8_t *block);
 /* Fires completion callbacks for every buffer still held and frees them. */

@@ -8,25 +8,20 @@
 #include "format/buffer_header.h"
 #include "format/record.h"
 #include "session/handles.h"
+#include "session/record_walk.h"
 #include "winapi/references.h"
 
-/* Records walk from the header in 8-byte steps to the filled offset or 0xFFFFFFFF (B.4), each
- * with the verdict the merge's parse gives it. 1 when the buffer was checked whole and found
- * good, so the session need not walk it again; 0 when the session must (a compressed buffer,
- * checked once decompressed, or one with a problem: the session finds and reports it). */
+/* Every record gets the verdict the merge's parse gives it (session/record_walk.h: inline for
+ * the common kinds). 1 when the buffer was checked whole and found good, so the session need
+ * not walk it again; 0 when the session must (a compressed buffer, checked once decompressed,
+ * or one with a problem: the session finds and reports it). */
 static int records_good(const uint8_t *p, size_t n)
 {
     etw_buffer_header h;
     if (etw_buffer_header_parse(p, n, &h) != ETW_OK || (h.flags & ETW_BUFFER_FLAG_COMPRESSED))
         return 0;
-    uint32_t off = ETW_BUFFER_HEADER_SIZE;
-    uint16_t size;
-    while (off + 4 <= h.filled && etw_rd32(p + off) != 0xFFFFFFFFu) {
-        if (etw_record_check(p + off, h.filled - off, &size) != ETW_OK)
-            return 0;
-        off += (uint32_t)etw_align8(size);
-    }
-    return 1;
+    uint32_t bad_at;
+    return etw_records_walk(p, h.filled, &bad_at) == ETW_OK;
 }
 
 /* Adds buffers[0..count) in order until one is refused; the caller holds the session's lock
