@@ -31,6 +31,7 @@
 #include <etwire/etwire.h>
 
 #include "gen/trace_gen.h"
+#include "loaded_buffers.h"
 
 #define RUNS 5
 #define READ_CHUNK (1u << 20)
@@ -144,51 +145,7 @@ static int pipeline_once(const char *path, int relay, phase_result *r)
     return 0;
 }
 
-/* The file's buffers in flush order, as a relay's BufferCallback sees them, in one block. */
-typedef struct loaded {
-    uint8_t *bytes;
-    size_t len, cap;
-    uint32_t *sizes;
-    size_t n, ncap;
-} loaded;
-
-static BOOL WINAPI load_buffer(const ETW_BUFFER_HEADER *b, ULONG n,
-                               const ETW_BUFFER_CALLBACK_INFORMATION *info, void *ctx)
-{
-    loaded *l = ctx;
-    (void)info;
-    if (l->len + n > l->cap || l->n == l->ncap)
-        return FALSE;
-    memcpy(l->bytes + l->len, b, n);
-    l->len += n;
-    l->sizes[l->n++] = n;
-    return TRUE;
-}
-
-static int load_buffers(const char *path, loaded *l)
-{
-    struct stat st;
-    if (stat(path, &st) != 0)
-        return -1;
-    l->cap = (size_t)st.st_size;
-    l->ncap = l->cap / 512 + 1;
-    l->bytes = malloc(l->cap);
-    l->sizes = malloc(l->ncap * sizeof *l->sizes);
-    if (!l->bytes || !l->sizes)
-        return -1;
-    ETW_OPEN_TRACE_OPTIONS o;
-    memset(&o, 0, sizeof o);
-    o.BufferCallback = load_buffer;
-    o.BufferCallbackContext = l;
-    PROCESSTRACE_HANDLE h = etwire_trace_open_file(path, &o, NULL);
-    if (h == INVALID_PROCESSTRACE_HANDLE)
-        return -1;
-    ULONG rc = ProcessTrace(&h, 1, NULL, NULL);
-    CloseTrace(h);
-    return rc == ERROR_SUCCESS || rc == ERROR_FILE_CORRUPT ? 0 : -1;
-}
-
-static int stream_once(const loaded *l, phase_result *r)
+static int stream_once(const loaded_buffers *l, phase_result *r)
 {
     ETW_OPEN_TRACE_OPTIONS o;
     memset(&o, 0, sizeof o);
@@ -214,10 +171,12 @@ static phase_result run_phase(int phase, const char *path)
     unsigned char *buf = phase == PHASE_READ ? malloc(READ_CHUNK) : NULL;
     if (phase == PHASE_READ && !buf)
         return r;
-    loaded l;
+    loaded_buffers l;
     memset(&l, 0, sizeof l);
-    if (phase == PHASE_STREAM && load_buffers(path, &l) != 0)
+    if (phase == PHASE_STREAM && loaded_buffers_load(path, &l) != 0) {
+        loaded_buffers_free(&l);
         return r;
+    }
     volatile long long sink = 0;
     for (int i = 0; i < RUNS; i++) {
         double t0 = now();
@@ -236,8 +195,7 @@ static phase_result run_phase(int phase, const char *path)
     }
     (void)sink;
     free(buf);
-    free(l.bytes);
-    free(l.sizes);
+    loaded_buffers_free(&l);
     qsort(t, RUNS, sizeof t[0], cmp_double);
     r.seconds = t[RUNS / 2];
     struct rusage ru;

@@ -17,47 +17,8 @@
 
 #include <etwire/etwire.h>
 
-typedef struct loaded {
-    unsigned char *bytes;
-    ULONG *sizes;
-    size_t n, ncap, used, cap;
-} loaded;
+#include "loaded_buffers.h"
 
-static BOOL WINAPI load_buffer(const ETW_BUFFER_HEADER *b, ULONG size,
-                                const ETW_BUFFER_CALLBACK_INFORMATION *info, void *ctx)
-{
-    (void)info;
-    loaded *l = ctx;
-    if (l->n == l->ncap || l->used + size > l->cap)
-        return 0;
-    memcpy(l->bytes + l->used, b, size);
-    l->sizes[l->n++] = size;
-    l->used += size;
-    return 1;
-}
-
-static int load(const char *path, loaded *l)
-{
-    struct stat st;
-    if (stat(path, &st) != 0)
-        return -1;
-    l->cap = (size_t)st.st_size;
-    l->ncap = l->cap / 512 + 1;
-    l->bytes = malloc(l->cap);
-    l->sizes = malloc(l->ncap * sizeof *l->sizes);
-    if (!l->bytes || !l->sizes)
-        return -1;
-    ETW_OPEN_TRACE_OPTIONS o;
-    memset(&o, 0, sizeof o);
-    o.BufferCallback = load_buffer;
-    o.BufferCallbackContext = l;
-    PROCESSTRACE_HANDLE h = etwire_trace_open_file(path, &o, NULL);
-    if (h == INVALID_PROCESSTRACE_HANDLE)
-        return -1;
-    ULONG rc = ProcessTrace(&h, 1, NULL, NULL);
-    CloseTrace(h);
-    return rc == ERROR_SUCCESS || rc == ERROR_FILE_CORRUPT ? 0 : -1;
-}
 
 static unsigned long long events, completions;
 
@@ -96,9 +57,9 @@ int main(int argc, char **argv)
     }
     int relay = argc > 2 && strcmp(argv[2], "relay") == 0;
     int runs = argc > 3 ? atoi(argv[3]) : 1;
-    loaded l;
-    memset(&l, 0, sizeof l);
-    if (load(argv[1], &l) != 0) {
+    loaded_buffers l;
+    if (loaded_buffers_load(argv[1], &l) != 0) {
+        loaded_buffers_free(&l);
         fprintf(stderr, "%s: cannot load its buffers\n", argv[1]);
         return 1;
     }
@@ -128,10 +89,9 @@ int main(int argc, char **argv)
         CloseTrace(h);
         printf("%s: %zu buffers (%zu refused), %.1f MB, %llu events, %llu completions, rc %lu; "
                "add %.2f ms, process %.2f ms\n",
-               argv[1], l.n, refused, (double)l.used / 1e6, events, completions,
+               argv[1], l.n, refused, (double)l.len / 1e6, events, completions,
                (unsigned long)rc, (t1 - t0) * 1e3, (t2 - t1) * 1e3);
     }
-    free(l.bytes);
-    free(l.sizes);
+    loaded_buffers_free(&l);
     return 0;
 }

@@ -322,6 +322,25 @@ static void test_roundtrip_compressor_settings(void **state)
 
 /* ---- overlapping matches and the copy paths --------------------------------------------- */
 
+/* want[0, n) as LZ77: literals before `prefix`, one match (dist, len) there, literals after
+ * it; the compressed bytes (freed by the caller) and their count. */
+static uint8_t *encode_one_match(const uint8_t *want, size_t n, size_t prefix, size_t dist, uint64_t len,
+                                 size_t *c_n)
+{
+    size_t cap = etw_test_lz77_bound(n) + 16;
+    uint8_t *c = xmalloc(cap);
+    etw_test_lz77_writer w;
+    etw_test_lz77_writer_init(&w, c, cap);
+    for (size_t i = 0; i < prefix; i++)
+        etw_test_lz77_put_literal(&w, want[i]);
+    etw_test_lz77_put_match(&w, dist, len);
+    for (size_t i = prefix + (size_t)len; i < n; i++)
+        etw_test_lz77_put_literal(&w, want[i]);
+    *c_n = etw_test_lz77_finish(&w);
+    assert_true(*c_n > 0);
+    return c;
+}
+
 /* Writes `prefix` random literals then one match (dist, len); checks the output against a
  * naive copy, with the output buffer exact (slow tail path) and roomy (word-copy path). */
 static void check_single_match(size_t prefix, size_t dist, uint64_t len)
@@ -334,15 +353,8 @@ static void check_single_match(size_t prefix, size_t dist, uint64_t len)
     for (size_t i = prefix; i < n; i++)
         want[i] = want[i - dist];
 
-    size_t cap = etw_test_lz77_bound(prefix) + 16;
-    uint8_t *c = xmalloc(cap);
-    etw_test_lz77_writer w;
-    etw_test_lz77_writer_init(&w, c, cap);
-    for (size_t i = 0; i < prefix; i++)
-        etw_test_lz77_put_literal(&w, want[i]);
-    etw_test_lz77_put_match(&w, dist, len);
-    size_t c_n = etw_test_lz77_finish(&w);
-    assert_true(c_n > 0);
+    size_t c_n;
+    uint8_t *c = encode_one_match(want, n, prefix, dist, len, &c_n);
 
     expect_decode(c, c_n, n, ETW_XCA_OK, want, n);
     expect_decode(c, c_n, n + 1000, ETW_XCA_OK, want, n);
@@ -365,17 +377,8 @@ static void check_match_in_fast_loop(size_t prefix, size_t dist, uint64_t len)
     for (size_t i = prefix; i < prefix + len; i++)
         want[i] = want[i - dist];
 
-    size_t cap = etw_test_lz77_bound(n) + 16;
-    uint8_t *c = xmalloc(cap);
-    etw_test_lz77_writer w;
-    etw_test_lz77_writer_init(&w, c, cap);
-    for (size_t i = 0; i < prefix; i++)
-        etw_test_lz77_put_literal(&w, want[i]);
-    etw_test_lz77_put_match(&w, dist, len);
-    for (size_t i = prefix + (size_t)len; i < n; i++)
-        etw_test_lz77_put_literal(&w, want[i]);
-    size_t c_n = etw_test_lz77_finish(&w);
-    assert_true(c_n > 0);
+    size_t c_n;
+    uint8_t *c = encode_one_match(want, n, prefix, dist, len, &c_n);
 
     expect_decode(c, c_n, n, ETW_XCA_OK, want, n);
     expect_decode(c, c_n, n + 100, ETW_XCA_OK, want, n);

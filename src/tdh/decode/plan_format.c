@@ -84,6 +84,25 @@ static inline void put_key(etw_strbuf *out, const etw_plan_str *k, size_t skip)
     }
 }
 
+/* A key and the integer after it under one capacity check (the 32-byte key move as in
+ * put_key): the flat formatter's commonest field. */
+static inline __attribute__((always_inline)) void put_key_int(etw_strbuf *out, const etw_plan_str *k, size_t skip,
+                                                              int json, uint8_t fast, uint64_t v, size_t sz)
+{
+    size_t kn = k->n - skip;
+    if (kn <= 32 && out->cap - out->len > 32 + ETW_PLAN_FAST_MAX) {
+        char *o = out->data + out->len;
+        memcpy(o, k->s + skip, 16);
+        memcpy(o + 16, k->s + skip + 16, 16);
+        o = etw_plan_put_fast_at(o + kn, json, fast, v, sz);
+        *o = '\0';
+        out->len = (size_t)(o - out->data);
+    } else {
+        put_key(out, k, skip);
+        etw_plan_put_fast(out, json, fast, v, sz);
+    }
+}
+
 int etw_plan_format_flat(const etw_event_plan *pl, const TRACE_EVENT_INFO *tei, const uint8_t *p, size_t n,
                          unsigned ptr, int json, etw_strbuf *out, size_t *used, int *wrote)
 {
@@ -118,19 +137,7 @@ int etw_plan_format_flat(const etw_event_plan *pl, const TRACE_EVENT_INFO *tei, 
             const etw_plan_str *k = (const etw_plan_str *)(const void *)((const char *)pp + key_at);
             size_t skip = first ? first_skip : 0;
             first = 0;
-            size_t kn = k->n - skip;
-            if (kn <= 32 && out->cap - out->len > 32 + ETW_PLAN_FAST_MAX) {
-                /* Key and value under one capacity check (the 32-byte key move as in put_key). */
-                char *o = out->data + out->len;
-                memcpy(o, k->s + skip, 16);
-                memcpy(o + 16, k->s + skip + 16, 16);
-                o = etw_plan_put_fast_at(o + kn, json, pp->fast, v, sz);
-                *o = '\0';
-                out->len = (size_t)(o - out->data);
-            } else {
-                put_key(out, k, skip);
-                etw_plan_put_fast(out, json, pp->fast, v, sz);
-            }
+            put_key_int(out, k, skip, json, pp->fast, v, sz);
             off += sz;
             continue;
         }
@@ -189,20 +196,7 @@ int etw_plan_format_flat(const etw_event_plan *pl, const TRACE_EVENT_INFO *tei, 
                 const etw_plan_str *k = json ? &pp->key_json : &pp->key_text;
                 size_t skip = first ? (json ? ETW_PLAN_SEP_JSON : ETW_PLAN_SEP_TEXT) : 0;
                 first = 0;
-                size_t kn = k->n - skip;
-                if (kn <= 32 && out->cap - out->len > 32 + ETW_PLAN_FAST_MAX) {
-                    /* Key and value under one capacity check (the 32-byte key move as in
-                     * put_key). */
-                    char *o = out->data + out->len;
-                    memcpy(o, k->s + skip, 16);
-                    memcpy(o + 16, k->s + skip + 16, 16);
-                    o = etw_plan_put_fast_at(o + kn, json, pp->fast, v, sz);
-                    *o = '\0';
-                    out->len = (size_t)(o - out->data);
-                } else {
-                    put_key(out, k, skip);
-                    etw_plan_put_fast(out, json, pp->fast, v, sz);
-                }
+                put_key_int(out, k, skip, json, pp->fast, v, sz);
             }
             off += sz;
             continue;
