@@ -17,6 +17,7 @@
 #include "format/logfile_header.h"
 #include "format/record.h"
 #include "format/record_hot.h"
+#include "format/record_walk.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -85,6 +86,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         /* The cheap check a buffer stream takes buffers with must give parse's verdict. */
         if (etw_record_check(data + off, end - off, &checked_size) != st ||
             (st == ETW_OK && checked_size != rec.size))
+            abort();
+        /* The stream walk's inline recognition (format/record_walk.h) may only take records the
+         * reference accepts, at the reference's size. */
+        uint32_t walked = etw_record_walk_size(data + off, end - off);
+        if (walked && (st != ETW_OK || walked != rec.size))
             abort();
         /* The inline parse takes only what the reference accepts, and fills it alike (both
          * start from a cleared record and leave padding alone: tests/format/test_record_check.c). */

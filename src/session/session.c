@@ -8,7 +8,7 @@
 #include "base/bytes.h"
 #include "base/decode_scope.h"
 #include "format/xca.h"
-#include "session/record_walk.h"
+#include "format/record_walk.h"
 #include "session/run.h"
 
 etw_session *etw_session_create(etw_source src)

@@ -8,10 +8,10 @@
 #include "format/buffer_header.h"
 #include "format/record.h"
 #include "session/handles.h"
-#include "session/record_walk.h"
+#include "format/record_walk.h"
 #include "winapi/references.h"
 
-/* Every record gets the verdict the merge's parse gives it (session/record_walk.h: inline for
+/* Every record gets the verdict the merge's parse gives it (format/record_walk.h: inline for
  * the common kinds). 1 when the buffer was checked whole and found good, so the session need
  * not walk it again; 0 when the session must (a compressed buffer, checked once decompressed,
  * or one with a problem: the session finds and reports it). */

@@ -6,8 +6,8 @@
  * records, kernel records with PEBS or PMC data, a big-endian host) goes to etw_record_check,
  * which gives the reference's verdict and code. So the walk accepts and refuses exactly what
  * the old one did (tests/session/test_record_walk.c compares it with etw_record_parse). */
-#ifndef ETWIRE_SESSION_RECORD_WALK_H
-#define ETWIRE_SESSION_RECORD_WALK_H
+#ifndef ETWIRE_FORMAT_RECORD_WALK_H
+#define ETWIRE_FORMAT_RECORD_WALK_H
 
 #include <stdint.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-/* The record walk a buffer stream gives each buffer it takes (src/session/record_walk.h:
+/* The record walk a buffer stream gives each buffer it takes (src/format/record_walk.h:
  * inline for the common kinds) must refuse exactly the buffers a walk with etw_record_parse
  * refuses, at the same record and with the same code, and step over good records as the merge
  * does. Compared on every uncompressed buffer of generated traces (every record kind, both
@@ -25,7 +25,7 @@
 #include "format/buffer_header.h"
 #include "format/record.h"
 #include "gen_trace.h"
-#include "session/record_walk.h"
+#include "format/record_walk.h"
 
 static uint64_t buffers_compared, refusals, added;
 
