@@ -21,9 +21,7 @@ __attribute__((noinline)) static void learn_from(const EVENT_RECORD *er)
 
 static void learn(const EVENT_RECORD *er)
 {
-    if (__builtin_expect(er->EventHeader.EventDescriptor.Id != 0xFFFE &&
-                             er->EventHeader.ProviderId.Data1 != ETW_METADATA_GUID_DATA1 && !er->ExtendedDataCount,
-                         1))
+    if (__builtin_expect(!etw_metadata_candidate(er) && !er->ExtendedDataCount, 1))
         return;
     learn_from(er);
 }

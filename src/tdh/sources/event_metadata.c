@@ -132,17 +132,12 @@ __attribute__((noinline)) static int take_candidate(const EVENT_RECORD *rec, int
     return take_metadata(rec, lazy);
 }
 
-static inline int candidate(const EVENT_RECORD *rec)
-{
-    return rec->EventHeader.EventDescriptor.Id == 0xFFFE || rec->EventHeader.ProviderId.Data1 == ETW_METADATA_GUID_DATA1;
-}
-
 int etw_metadata_observe(const EVENT_RECORD *rec)
 {
-    return rec && candidate(rec) ? take_candidate(rec, 0) : 0;
+    return rec && etw_metadata_candidate(rec) ? take_candidate(rec, 0) : 0;
 }
 
 int etw_metadata_capture(const EVENT_RECORD *rec)
 {
-    return candidate(rec) ? take_candidate(rec, 1) : 0;
+    return etw_metadata_candidate(rec) ? take_candidate(rec, 1) : 0;
 }

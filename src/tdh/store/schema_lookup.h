@@ -48,4 +48,12 @@ extern const GUID etw_metadata_guid;
 /* Its first four bytes, for a first look that compares with a constant. */
 #define ETW_METADATA_GUID_DATA1 0xbbccf6c1u
 
+/* The first look etw_metadata_observe and _capture take at every event: an EventSource
+ * manifest chunk (id 0xFFFE) or, maybe, a MetaData event. Inline: no call for the others. */
+static inline int etw_metadata_candidate(const EVENT_RECORD *rec)
+{
+    return rec->EventHeader.EventDescriptor.Id == 0xFFFE ||
+           rec->EventHeader.ProviderId.Data1 == ETW_METADATA_GUID_DATA1;
+}
+
 #endif
