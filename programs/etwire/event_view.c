@@ -13,6 +13,7 @@
 #include "cli_common.h"
 #include "context/process_tracker.h"
 #include "tdh/decode/event_text.h"
+#include "tdh/decode/text_out.h"
 #include "tdh/decode/winsat.h"
 
 int event_view_raw_time;
@@ -39,8 +40,6 @@ typedef struct process_memo {
 } process_memo;
 
 static _Thread_local process_memo process_memos[PROCESS_SLOTS];
-
-static void append_escaped(etw_strbuf *out, const char *s, size_t n, int csv);
 
 static long put_process_slow(etw_strbuf *out, const ETWIRE_PROCESS_TRACKER *t, uint32_t pid, uint64_t version,
                              process_memo *m, int format);
@@ -77,7 +76,7 @@ static long put_process_slow(etw_strbuf *out, const ETWIRE_PROCESS_TRACKER *t, u
     if (format == PROCESS_JSON)
         etw_strbuf_json_string(out, name, strlen(name));
     else
-        append_escaped(out, name, strlen(name), format == PROCESS_CSV);
+        etw_strbuf_line_escaped(out, name, strlen(name), format == PROCESS_CSV);
     size_t n = out->len - mark;
     if (n <= PROCESS_TEXT_MAX && !out->failed) {
         memcpy(m->text, out->data + mark, n);
@@ -486,17 +485,26 @@ static void view_begin(view_event *v, const EVENT_RECORD *er)
     v->csv_plain = plain >> 1 & 1;
 }
 
-/* Appends the event's fields; returns 1 if fully decoded. WinSAT events: the compressed XML the
- * schema stops before, shown inflated as "Xml" (an event whose XML does not inflate counts as
- * undecoded). */
-static int view_fields(const view_event *v, int json, etw_strbuf *out)
+/* Appends the event's fields, escaped as esc (ETW_ESC_*); returns 1 if fully decoded. WinSAT
+ * events: the compressed XML the schema stops before, shown inflated as "Xml" (an event whose
+ * XML does not inflate counts as undecoded). */
+static int view_fields(const view_event *v, int esc, etw_strbuf *out)
 {
     size_t start = out->len;
-    int decoded = etw_event_decoding_fields(&v->dc, json, out);
+    int decoded = etw_event_decoding_fields(&v->dc, esc, out);
     if (decoded && etw_winsat_opcode_may_carry_xml(v->dc.rec) &&
-        etw_winsat_append_xml_at(v->dc.rec, json, &scratch()->winsat, out, start) == 0)
+        etw_winsat_append_xml_at(v->dc.rec, esc == ETW_ESC_JSON, &scratch()->winsat, out, start) == 0)
         decoded = 0;
     return decoded;
+}
+
+/* How a text or CSV line's fields are written: escaped by the decoder as it writes (esc, the
+ * common case), or as they are (ETW_ESC_NONE) for escape_in_place to escape after - WPP
+ * messages, plan keys that need escaping, and WinSAT's XML, which is written by its own code. */
+static int line_esc(const view_event *v, int esc)
+{
+    return etw_event_decoding_escapes(&v->dc) && !etw_winsat_opcode_may_carry_xml(v->dc.rec) ? esc
+                                                                                               : ETW_ESC_NONE;
 }
 
 int event_view_decode(const EVENT_RECORD *er, int json)
@@ -504,84 +512,10 @@ int event_view_decode(const EVENT_RECORD *er, int json)
     view_event v;
     view_begin(&v, er);
     etw_strbuf_reset(&fields);
-    return view_fields(&v, json, &fields);
+    return view_fields(&v, json ? ETW_ESC_JSON : ETW_ESC_NONE, &fields);
 }
 
-/* One event, one line: control characters (and DEL) inside decoded strings are escaped; in a
- * CSV field (csv) quotes are doubled too. Bytes of UTF-8 sequences pass. 16 bytes at a time:
- * decoded fields are almost all plain text, and every byte of every text and CSV line goes
- * through here. */
-static void append_escaped(etw_strbuf *out, const char *s, size_t n, int csv)
-{
-    for (;;) {
-        /* Copy while scanning (one pass over the bytes, not a scan then a copy): room for
-         * the rest plus one 16-byte store past it. */
-        if (etw_strbuf_reserve(out, n + 16) != 0)
-            return;
-        char *o = out->data + out->len;
-        size_t k = 0;
-#ifdef __SSE2__
-        const __m128i space = _mm_set1_epi8(0x20), del = _mm_set1_epi8(0x7F),
-                      quote = _mm_set1_epi8(csv ? '"' : 0x7F);
-        for (;;) {
-            __m128i v;
-            unsigned skip = 0; /* low lanes already copied and checked, or past the end */
-            if (k + 16 <= n) {
-                v = _mm_loadu_si128((const __m128i *)(const void *)(s + k));
-            } else if (k == n) {
-                break;
-            } else if (n >= 16) {
-                /* The last bytes: one load ending at the end, overlapping checked ones. */
-                skip = (unsigned)(k - (n - 16));
-                k = n - 16;
-                v = _mm_loadu_si128((const __m128i *)(const void *)(s + k));
-            } else {
-                /* Shorter than 16 (names): through a padded copy, never reading past s + n. */
-                char tmp[16];
-                memset(tmp, 'a', sizeof tmp);
-                memcpy(tmp, s, n);
-                v = _mm_loadu_si128((const __m128i *)(const void *)tmp);
-            }
-            _mm_storeu_si128((__m128i *)(void *)(o + k), v);
-            __m128i printable = _mm_cmpeq_epi8(_mm_max_epu8(v, space), v);
-            __m128i special = _mm_or_si128(_mm_cmpeq_epi8(v, del), _mm_cmpeq_epi8(v, quote));
-            unsigned ok = (unsigned)_mm_movemask_epi8(_mm_andnot_si128(special, printable));
-            ok |= (1u << skip) - 1;
-            if (ok != 0xFFFFu) {
-                k += (size_t)__builtin_ctz(~ok);
-                break;
-            }
-            k += 16;
-            if (k > n)
-                k = n;
-        }
-#else
-        for (; k < n; k++) {
-            unsigned char c = (unsigned char)s[k];
-            if (c < 0x20 || c == 0x7F || (csv && c == '"'))
-                break;
-            o[k] = (char)c;
-        }
-#endif
-        out->len += k;
-        out->data[out->len] = '\0';
-        if (k == n)
-            return;
-        unsigned char c = (unsigned char)s[k];
-        if (c == '"') {
-            etw_strbuf_append(out, "\"\"", 2);
-        } else if (c == '\n' || c == '\t') {
-            etw_strbuf_append(out, c == '\n' ? "\\n" : "\\t", 2);
-        } else {
-            char x[4] = {'\\', 'x', "0123456789abcdef"[c >> 4], "0123456789abcdef"[c & 15]};
-            etw_strbuf_append(out, x, 4);
-        }
-        s += k + 1;
-        n -= k + 1;
-    }
-}
-
-/* How many leading bytes of s[0..n) append_escaped copies as they are (all of them, nearly
+/* How many leading bytes of s[0..n) etw_strbuf_line_escaped copies as they are (all of them, nearly
  * always: decoded text rarely holds a control character, or in CSV a quote). */
 static size_t plain_prefix(const char *s, size_t n, int csv)
 {
@@ -631,7 +565,7 @@ static size_t plain_prefix(const char *s, size_t n, int csv)
 #endif
 }
 
-/* Escapes out[start..len), just formatted there, as append_escaped would have written it:
+/* Escapes out[start..len), just formatted there, as etw_strbuf_line_escaped would have written it:
  * checked in place, and only rewritten from the first byte that needs escaping. */
 static void escape_in_place(etw_strbuf *out, size_t start, int csv)
 {
@@ -646,7 +580,7 @@ static void escape_in_place(etw_strbuf *out, size_t start, int csv)
         return;
     out->len = start + k;
     out->data[out->len] = '\0';
-    append_escaped(out, rest->data, rest->len, csv);
+    etw_strbuf_line_escaped(out, rest->data, rest->len, csv);
 }
 
 /* The n bytes at out[at..) moved to out[to..) (opening a gap before them, or closing one), the
@@ -685,7 +619,8 @@ void event_view_text(etw_strbuf *out, const EVENT_RECORD *er)
     out->len = (size_t)(p - out->data);
     *p = '\0';
     size_t start = out->len;
-    int decoded = view_fields(&v, 0, out);
+    int esc = line_esc(&v, ETW_ESC_LINE);
+    int decoded = view_fields(&v, esc, out);
     size_t n = out->len - start;
     if (n == 0 || out->failed) {
         out->len = start - 1; /* no fields: no space */
@@ -695,7 +630,8 @@ void event_view_text(etw_strbuf *out, const EVENT_RECORD *er)
     }
     if (!decoded) {
         /* As before: no space before fields that start with a NUL; a payload without a field
-         * name is shown as "payload=". */
+         * name is shown as "payload=". (Fields escaped as written hold no NUL, and escaping
+         * neither adds nor removes an '=': the same tests on them give the same line.) */
         if (out->data[start] == '\0') {
             if (shift_tail(out, start, n, start - 1) != 0)
                 return;
@@ -707,14 +643,15 @@ void event_view_text(etw_strbuf *out, const EVENT_RECORD *er)
             memcpy(out->data + start, "payload=", 8);
         }
     }
-    escape_in_place(out, start, 0);
+    if (esc == ETW_ESC_NONE)
+        escape_in_place(out, start, 0);
 }
 
 /* CSV (RFC 4180): the field is quoted, quotes doubled; line breaks escaped as in text. */
 static void csv_field(etw_strbuf *out, const char *s, size_t n)
 {
     etw_strbuf_putc(out, '"');
-    append_escaped(out, s, n, 1);
+    etw_strbuf_line_escaped(out, s, n, 1);
     etw_strbuf_putc(out, '"');
 }
 
@@ -775,11 +712,13 @@ void event_view_csv(etw_strbuf *out, const EVENT_RECORD *er)
     out->len = (size_t)(p - out->data);
     *p = '\0';
     size_t start = out->len;
-    int decoded = view_fields(&v, 0, out);
+    int esc = line_esc(&v, ETW_ESC_CSV);
+    int decoded = view_fields(&v, esc, out);
     if (out->failed)
         return;
     out->data[decoded_at] = decoded ? '1' : '0';
-    escape_in_place(out, start, 1);
+    if (esc == ETW_ESC_NONE)
+        escape_in_place(out, start, 1);
     /* The process last: the columns before it keep their places. */
     etw_strbuf_puts(out, "\",\"");
     put_process(out, er, PROCESS_CSV);
@@ -852,7 +791,7 @@ void event_view_json(etw_strbuf *out, const EVENT_RECORD *er)
     size_t at = out->len;
     etw_strbuf_puts(out, "\",\"decoded\":true,\"fields\":{");
     size_t start = out->len;
-    int decoded = view_fields(&v, 1, out);
+    int decoded = view_fields(&v, ETW_ESC_JSON, out);
     if (out->failed)
         return;
     if (decoded)
