@@ -368,10 +368,14 @@ void etw_event_decoding_begin(etw_event_decoding *dc, const EVENT_RECORD *rec)
     dc->rec = rec;
     dc->have = 0;
     dc->pl = NULL;
+    /* WPP messages are formatted by their own rules (wpp_format.c), and a plan's text keys are
+     * written as they are: those few take the caller's pass over the text. */
+    dc->escapes = 0;
     if (rec->EventHeader.Flags & EVENT_HEADER_FLAG_TRACE_MESSAGE)
         return; /* WPP: named and formatted from its TMF, no schema */
     etw_metadata_observe(rec);
     dc->have = etw_event_schema_planned(rec, &dc->s, &dc->pl);
+    dc->escapes = !dc->pl || dc->pl->keys_csv_plain;
 }
 
 static etw_text_view view_of(const etw_strbuf *sb)
@@ -409,21 +413,10 @@ int etw_event_decoding_names(const etw_event_decoding *dc, etw_strbuf *provider_
     return plain;
 }
 
-int etw_event_decoding_escapes(const etw_event_decoding *dc)
-{
-    /* WPP messages are formatted by their own rules (wpp_format.c), and a plan's text keys are
-     * written as they are: those few take the caller's pass over the text. */
-    if (dc->rec->EventHeader.Flags & EVENT_HEADER_FLAG_TRACE_MESSAGE)
-        return 0;
-    return !dc->pl || dc->pl->keys_csv_plain;
-}
-
 int etw_event_decoding_fields(const etw_event_decoding *dc, int esc, etw_strbuf *out)
 {
-    if (esc < ETW_ESC_NONE || esc > ETW_ESC_CSV)
-        esc = ETW_ESC_NONE;
     const etw_event_plan *pl = dc->pl;
-    if (esc >= ETW_ESC_LINE && pl && !pl->keys_csv_plain)
+    if ((unsigned)esc >= ETW_ESC_LINE && ((unsigned)esc > ETW_ESC_CSV || !dc->escapes))
         esc = ETW_ESC_NONE;
     if (pl && pl->flat)
         return format_flat(dc->rec, &dc->s, pl, esc, out);

@@ -39,6 +39,7 @@ int etw_event_decode(const EVENT_RECORD *rec, int json, etw_strbuf *provider, et
 typedef struct etw_event_decoding {
     const EVENT_RECORD *rec;
     int have;
+    int escapes; /* see etw_event_decoding_escapes */
     etw_schema s;
     const struct etw_event_plan *pl;
 } etw_event_decoding;
@@ -62,7 +63,10 @@ int etw_event_decoding_names(const etw_event_decoding *dc, etw_strbuf *provider_
 int etw_event_decoding_fields(const etw_event_decoding *dc, int esc, etw_strbuf *out);
 /* 1 when etw_event_decoding_fields escapes for ETW_ESC_LINE and ETW_ESC_CSV as it writes; the
  * text it writes then never holds a NUL byte. */
-int etw_event_decoding_escapes(const etw_event_decoding *dc);
+static inline int etw_event_decoding_escapes(const etw_event_decoding *dc)
+{
+    return dc->escapes;
+}
 
 /* etw_event_decode the long way, as before plans (issue 11): the schema asked from the store,
  * names converted from UTF-16 for this event, every payload through the general property

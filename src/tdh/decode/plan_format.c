@@ -103,8 +103,11 @@ static inline __attribute__((always_inline)) void put_key_int(etw_strbuf *out, c
     }
 }
 
-int etw_plan_format_flat(const etw_event_plan *pl, const TRACE_EVENT_INFO *tei, const uint8_t *p, size_t n,
-                         unsigned ptr, int esc, etw_strbuf *out, size_t *used, int *wrote)
+/* etw_plan_format_flat for one value of esc (a constant in each copy the switch at the end
+ * makes: the loop tests no mode per value). */
+static inline __attribute__((always_inline)) int format_flat(const etw_event_plan *pl, const TRACE_EVENT_INFO *tei,
+                                                             const uint8_t *p, size_t n, unsigned ptr, int esc,
+                                                             etw_strbuf *out, size_t *used, int *wrote)
 {
     const int json = esc == ETW_ESC_JSON;
     static const uint8_t none[1];
@@ -295,4 +298,15 @@ partial:
     *used = off;
     *wrote = !first;
     return 0;
+}
+
+int etw_plan_format_flat(const etw_event_plan *pl, const TRACE_EVENT_INFO *tei, const uint8_t *p, size_t n,
+                         unsigned ptr, int esc, etw_strbuf *out, size_t *used, int *wrote)
+{
+    switch (esc) {
+    case ETW_ESC_JSON: return format_flat(pl, tei, p, n, ptr, ETW_ESC_JSON, out, used, wrote);
+    case ETW_ESC_LINE: return format_flat(pl, tei, p, n, ptr, ETW_ESC_LINE, out, used, wrote);
+    case ETW_ESC_CSV: return format_flat(pl, tei, p, n, ptr, ETW_ESC_CSV, out, used, wrote);
+    default: return format_flat(pl, tei, p, n, ptr, ETW_ESC_NONE, out, used, wrote);
+    }
 }

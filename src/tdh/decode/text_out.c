@@ -6,6 +6,8 @@
 #include <emmintrin.h>
 #endif
 
+#include "base/bytes.h"
+
 /* Windows-1252 0x80..0x9F; the rest of the code page coincides with Latin-1. */
 static const uint16_t cp1252_hi[32] = {
     0x20AC, 0xFFFD, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160,
@@ -148,7 +150,7 @@ static inline __attribute__((always_inline)) void utf16(etw_strbuf *out, const u
         uint8_t t[16];
         for (int k = 0; k < 8; k++)
             t[2 * k] = 'a', t[2 * k + 1] = 0;
-        memcpy(t, p, 2 * units);
+        etw_copy_under16(t, p, 2 * units);
         if (ascii8(t, esc)) {
             _mm_storel_epi64((__m128i *)(void *)o, _mm_packus_epi16(load8(t), load8(t)));
             o += units;
@@ -286,7 +288,7 @@ static inline __attribute__((always_inline)) void ansi(etw_strbuf *out, const ui
         } else {
             uint8_t t[16];
             memset(t, 'a', sizeof t);
-            memcpy(t, p + i, left);
+            etw_copy_under16(t, p + i, left);
             v = _mm_loadu_si128((const __m128i *)(const void *)t);
         }
         _mm_storeu_si128((__m128i *)(void *)o, v);

@@ -7,6 +7,7 @@
 #include <emmintrin.h>
 #endif
 
+#include "base/bytes.h"
 #include "base/text.h"
 #include "tdh/decode/text_out.h"
 
@@ -35,7 +36,7 @@ static inline __m128i load_padded(const uint8_t *p, size_t i, size_t n)
     if (i + 16 <= n)
         return _mm_loadu_si128((const __m128i *)(const void *)(p + i));
     uint8_t t[16] = {0};
-    memcpy(t, p + i, n - i);
+    etw_copy_under16(t, p + i, n - i);
     return _mm_loadu_si128((const __m128i *)(const void *)t);
 }
 
@@ -63,8 +64,14 @@ static inline __attribute__((always_inline)) unsigned doubled_units(__m128i v, i
 /* Mask (two bits per unit) of the units written as they are: printable and not doubled. */
 static inline __attribute__((always_inline)) unsigned plain_units(__m128i v, int esc)
 {
-    unsigned printable = printable_units(v, esc);
-    return esc == ETW_ESC_JSON || esc == ETW_ESC_CSV ? printable & ~doubled_units(v, esc) : printable;
+    __m128i ok = _mm_and_si128(_mm_cmpgt_epi16(v, _mm_set1_epi16(0x1F)),
+                               _mm_cmplt_epi16(v, _mm_set1_epi16(esc >= ETW_ESC_LINE ? 0x7F : 0x80)));
+    if (esc == ETW_ESC_JSON)
+        ok = _mm_andnot_si128(
+            _mm_or_si128(_mm_cmpeq_epi16(v, _mm_set1_epi16('"')), _mm_cmpeq_epi16(v, _mm_set1_epi16('\\'))), ok);
+    else if (esc == ETW_ESC_CSV)
+        ok = _mm_andnot_si128(_mm_cmpeq_epi16(v, _mm_set1_epi16('"')), ok);
+    return (unsigned)_mm_movemask_epi8(ok);
 }
 
 /* The same for bytes (signed compare: 0x80 and above fail "> 0x1F"), or with utf8 also any
