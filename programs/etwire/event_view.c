@@ -47,7 +47,7 @@ static long put_process_slow(etw_strbuf *out, const ETWIRE_PROCESS_TRACKER *t, u
 /* Appends the name (escaped for format, without quotes) and returns its length, 0 for a process
  * without a name; -1 (nothing appended) when no tracker is set. Inline: a pid and a memo slot
  * compared, a fixed-size move, the length. */
-static inline long put_process(etw_strbuf *out, const EVENT_RECORD *er, int format)
+static inline __attribute__((always_inline)) long put_process(etw_strbuf *out, const EVENT_RECORD *er, int format)
 {
     const ETWIRE_PROCESS_TRACKER *t = view_processes;
     if (!t)
@@ -335,7 +335,7 @@ static _Thread_local int64_t cached_second_start = INT64_MIN; /* FILETIME of its
 static _Thread_local char cached_prefix[20];
 
 /* The prefix of the cached second, then the 7 digits of frac (< 10^7) and the 'Z'. */
-static char *raw_time_tail(char *o, unsigned frac)
+static inline __attribute__((always_inline)) char *raw_time_tail(char *o, unsigned frac)
 {
     memcpy(o, cached_prefix, 20);
     unsigned hi = frac / 10000, lo = frac % 10000; /* 3 + 4 digits */
@@ -347,17 +347,26 @@ static char *raw_time_tail(char *o, unsigned frac)
     return o + 28;
 }
 
+static char *raw_time_slow(char *o, int64_t ft);
+
 /* The event's time as every output format prints it: ISO-8601 UTC with 100 ns digits, or the
- * raw value with --raw-time. Years outside 0..9999 fall back to the library formatter. */
-static char *raw_time(char *o, int64_t ft)
+ * raw value with --raw-time. Inline: the same second as the last event (most events) needs no
+ * 64-bit division (the subtraction is done unsigned, as it may wrap for far-apart values; a
+ * wrapped difference is never below 10^7). */
+static inline __attribute__((always_inline)) char *raw_time(char *o, int64_t ft)
+{
+    uint64_t in_second = (uint64_t)ft - (uint64_t)cached_second_start;
+    if (in_second < 10000000u && cached_second_start != INT64_MIN && !event_view_raw_time)
+        return raw_time_tail(o, (unsigned)in_second);
+    return raw_time_slow(o, ft);
+}
+
+/* raw_time's other cases: --raw-time, a new second; years outside 0..9999 fall back to the
+ * library formatter. */
+static char *raw_time_slow(char *o, int64_t ft)
 {
     if (event_view_raw_time)
         return raw_i(o, ft);
-    /* Same second as the last event: no 64-bit division (the subtraction is done unsigned, as
-     * it may wrap for far-apart values; a wrapped difference is never below 10^7). */
-    uint64_t in_second = (uint64_t)ft - (uint64_t)cached_second_start;
-    if (in_second < 10000000u && cached_second_start != INT64_MIN)
-        return raw_time_tail(o, (unsigned)in_second);
     int64_t rel = ft - FILETIME_UNIX_EPOCH;
     int64_t secs = rel / 10000000, frac = rel % 10000000;
     if (frac < 0) {
@@ -411,7 +420,7 @@ typedef struct guid_text {
 
 static _Thread_local guid_text guid_texts[GUID_SLOTS];
 
-static char *raw_guid(char *p, const GUID *g)
+static inline __attribute__((always_inline)) char *raw_guid(char *p, const GUID *g)
 {
     guid_text *t = &guid_texts[(g->Data1 ^ g->Data1 >> 8 ^ g->Data2) & (GUID_SLOTS - 1)];
     if (!t->text[0] || memcmp(g, &t->guid, sizeof *g) != 0) {
@@ -474,7 +483,7 @@ typedef struct view_event {
     int csv_plain; /* nor escaping in a CSV field */
 } view_event;
 
-static void view_begin(view_event *v, const EVENT_RECORD *er)
+static inline __attribute__((always_inline)) void view_begin(view_event *v, const EVENT_RECORD *er)
 {
     view_scratch *sc = scratch();
     /* Every event is described, decodable or not: embedded schema events are learned this way
@@ -488,7 +497,7 @@ static void view_begin(view_event *v, const EVENT_RECORD *er)
 /* Appends the event's fields, escaped as esc (ETW_ESC_*); returns 1 if fully decoded. WinSAT
  * events: the compressed XML the schema stops before, shown inflated as "Xml" (an event whose
  * XML does not inflate counts as undecoded). */
-static int view_fields(const view_event *v, int esc, etw_strbuf *out)
+static inline __attribute__((always_inline)) int view_fields(const view_event *v, int esc, etw_strbuf *out)
 {
     size_t start = out->len;
     int decoded = etw_event_decoding_fields(&v->dc, esc, out);
