@@ -502,18 +502,17 @@ static inline __attribute__((always_inline)) int view_fields(const view_event *v
     size_t start = out->len;
     int decoded = etw_event_decoding_fields(&v->dc, esc, out);
     if (decoded && etw_winsat_opcode_may_carry_xml(v->dc.rec) &&
-        etw_winsat_append_xml_at(v->dc.rec, esc == ETW_ESC_JSON, &scratch()->winsat, out, start) == 0)
+        etw_winsat_append_xml_at(v->dc.rec, esc, &scratch()->winsat, out, start) == 0)
         decoded = 0;
     return decoded;
 }
 
 /* How a text or CSV line's fields are written: escaped by the decoder as it writes (esc, the
  * common case), or as they are (ETW_ESC_NONE) for escape_in_place to escape after - WPP
- * messages, plan keys that need escaping, and WinSAT's XML, which is written by its own code. */
-static int line_esc(const view_event *v, int esc)
+ * messages and plan keys that need escaping. */
+static inline int line_esc(const view_event *v, int esc)
 {
-    return etw_event_decoding_escapes(&v->dc) && !etw_winsat_opcode_may_carry_xml(v->dc.rec) ? esc
-                                                                                               : ETW_ESC_NONE;
+    return etw_event_decoding_escapes(&v->dc) ? esc : ETW_ESC_NONE;
 }
 
 int event_view_decode(const EVENT_RECORD *er, int json)
