@@ -523,8 +523,8 @@ int event_view_decode(const EVENT_RECORD *er, int json)
     return view_fields(&v, json ? ETW_ESC_JSON : ETW_ESC_NONE, &fields);
 }
 
-/* How many leading bytes of s[0..n) etw_strbuf_line_escaped copies as they are (all of them, nearly
- * always: decoded text rarely holds a control character, or in CSV a quote). */
+/* How many leading bytes of s[0..n) etw_strbuf_line_escaped copies as they are (all of them,
+ * nearly always: decoded text rarely holds a control character, or in CSV a quote). */
 static size_t plain_prefix(const char *s, size_t n, int csv)
 {
     size_t k = 0;
@@ -573,8 +573,9 @@ static size_t plain_prefix(const char *s, size_t n, int csv)
 #endif
 }
 
-/* Escapes out[start..len), just formatted there, as etw_strbuf_line_escaped would have written it:
- * checked in place, and only rewritten from the first byte that needs escaping. */
+/* Escapes out[start..len), just formatted there, as etw_strbuf_line_escaped would have written
+ * it: checked in place, and only rewritten from the first byte that needs escaping. For the
+ * fields the decoder could not escape as it wrote them (line_esc). */
 static void escape_in_place(etw_strbuf *out, size_t start, int csv)
 {
     size_t n = out->len - start;
