@@ -10,7 +10,7 @@
 #endif
 
 #include "base/text.h"
-#include "cli_common.h"
+#include "cli_time.h"
 #include "context/process_tracker.h"
 #include "tdh/decode/event_text.h"
 #include "tdh/decode/text_out.h"
@@ -616,17 +616,30 @@ void event_view_text(etw_strbuf *out, const EVENT_RECORD *er)
         if (out->data)
             out->data[before] = '\0';
     }
-    /* " provider/event", then the fields after a space, after one reserve. */
-    if (etw_strbuf_reserve(out, v.provider.n + v.event.n + 3 + 2 * NAME_SLACK) != 0)
-        return;
-    char *p = out->data + out->len;
-    *p++ = ' ';
-    p = raw_name(p, v.provider);
-    *p++ = '/';
-    p = raw_name(p, v.event);
-    *p++ = ' ';
-    out->len = (size_t)(p - out->data);
-    *p = '\0';
+    /* " provider/event", then the fields after a space. Names come from the trace's own
+     * schemas (TraceLogging, EventSource manifests) as often as from ours: one with a control
+     * character is escaped like a field, so that it cannot break the line. Names plain for a
+     * CSV field are plain for a line too (a line leaves quotes alone): one reserve, copies. */
+    if (!v.csv_plain) {
+        etw_strbuf_putc(out, ' ');
+        etw_strbuf_line_escaped(out, v.provider.s, v.provider.n, 0);
+        etw_strbuf_putc(out, '/');
+        etw_strbuf_line_escaped(out, v.event.s, v.event.n, 0);
+        etw_strbuf_putc(out, ' ');
+        if (out->failed)
+            return;
+    } else {
+        if (etw_strbuf_reserve(out, v.provider.n + v.event.n + 3 + 2 * NAME_SLACK) != 0)
+            return;
+        char *p = out->data + out->len;
+        *p++ = ' ';
+        p = raw_name(p, v.provider);
+        *p++ = '/';
+        p = raw_name(p, v.event);
+        *p++ = ' ';
+        out->len = (size_t)(p - out->data);
+        *p = '\0';
+    }
     size_t start = out->len;
     int esc = line_esc(&v, ETW_ESC_LINE);
     int decoded = view_fields(&v, esc, out);
