@@ -13,6 +13,7 @@
 
 #include <etwire/evntrace.h>
 
+#include "etl/decompress_ahead_timeline.h"
 #include "format/buffer_header.h"
 #include "format/xca.h"
 
@@ -82,6 +83,7 @@ struct etw_ahead {
     uint8_t *raw, *reader_raw;
     size_t raw_size;
     size_t page_size; /* 0: new blocks are not populated (see populate) */
+    uint64_t created; /* for the timeline: when start created the thread */
 };
 
 /* ETWIRE_DECOMPRESS_AHEAD=0 never, =1 always (tests use it on small files). Unset: when the
@@ -136,6 +138,31 @@ int etw_ahead_wanted(size_t compressed_buffers)
     return cpus > 1 && processor_free(cpus);
 }
 
+/* Sets attr so that the thread starts on a processor other than the caller's, the reader's.
+ * Measured in the VM of docs/benchmarks.md (Linux 6.18, two vCPUs, otherwise idle): left to
+ * the scheduler, a new thread was placed on its creator's processor in half of the starts and
+ * stayed there for the whole run (10 ms of both spinning on one vCPU while the other idled),
+ * so the two threads took turns instead of overlapping; in the other half it started 1.2 ms
+ * late. Kept off the reader's processor it started within 70-90 us every time. The thread
+ * stays on the other processors for its life: its place is beside the reader, never in its
+ * turn. Returns 0 when there is nowhere else to go (one processor allowed) or the platform
+ * cannot say where the caller runs: the scheduler then places the thread. */
+static int away_from_reader(pthread_attr_t *attr)
+{
+#if defined(__linux__) && defined(CPU_SET)
+    int here = sched_getcpu();
+    cpu_set_t allowed;
+    if (here < 0 || here >= CPU_SETSIZE || sched_getaffinity(0, sizeof allowed, &allowed) != 0)
+        return 0;
+    CPU_CLR(here, &allowed);
+    return CPU_COUNT(&allowed) > 0 &&
+           pthread_attr_setaffinity_np(attr, sizeof allowed, &allowed) == 0;
+#else
+    (void)attr;
+    return 0;
+#endif
+}
+
 static uint64_t now_ns(void)
 {
     struct timespec ts;
@@ -156,6 +183,7 @@ static void spin_for_take(etw_ahead *a)
 {
     unsigned seen = __atomic_load_n(&a->takes, __ATOMIC_ACQUIRE);
     pthread_mutex_unlock(&a->mu);
+    uint64_t tl = ETW_TL_NOW();
     uint64_t until = now_ns() + FULL_SPIN_NS;
     for (;;) {
         sched_yield();
@@ -163,6 +191,7 @@ static void spin_for_take(etw_ahead *a)
             __atomic_load_n(&a->stop, __ATOMIC_ACQUIRE) || now_ns() >= until)
             break;
     }
+    ETW_TL_SPAN(ETW_TL_THREAD, ETW_TL_SPIN, tl, 0);
     pthread_mutex_lock(&a->mu);
 }
 
@@ -237,11 +266,13 @@ static void populate(const etw_ahead *a, uint8_t *block, size_t used)
 /* Reads and decompresses one entry into out (out_size bytes; fresh: just allocated); 0 on
  * success. */
 static int decode_entry(etw_ahead *a, const etw_file_entry *e, uint8_t *raw, uint8_t *out,
-                        int fresh)
+                        int fresh, int who)
 {
     size_t want = e->size, got = 0;
     if (want > a->raw_size || want < ETW_BUFFER_HEADER_SIZE)
         return -1;
+    uint64_t tl = ETW_TL_NOW();
+    (void)who;
     while (got < want) {
         ssize_t n = pread(a->fd, raw + got, want - got, (off_t)(e->offset + got));
         if (n < 0 && errno == EINTR)
@@ -250,14 +281,19 @@ static int decode_entry(etw_ahead *a, const etw_file_entry *e, uint8_t *raw, uin
             return -1;
         got += (size_t)n;
     }
+    ETW_TL_SPAN(who, ETW_TL_READ, tl, e - a->entries);
     etw_buffer_header h;
     if (etw_buffer_header_parse(raw, want, &h) != ETW_OK ||
         !(h.flags & ETW_BUFFER_FLAG_COMPRESSED) || h.filled < ETW_BUFFER_HEADER_SIZE ||
         h.filled > a->out_size)
         return -1;
     size_t stored = h.buffer_size < want ? h.buffer_size : want, out_n = 0;
-    if (fresh)
+    if (fresh) {
+        tl = ETW_TL_NOW();
         populate(a, out, h.filled);
+        ETW_TL_SPAN(who, ETW_TL_POPULATE, tl, e - a->entries);
+    }
+    tl = ETW_TL_NOW();
     memcpy(out, raw, ETW_BUFFER_HEADER_SIZE);
     size_t expect = h.filled - ETW_BUFFER_HEADER_SIZE;
     if (etw_xca_decompress(a->format, raw + ETW_BUFFER_HEADER_SIZE,
@@ -265,6 +301,7 @@ static int decode_entry(etw_ahead *a, const etw_file_entry *e, uint8_t *raw, uin
                            &out_n) != ETW_XCA_OK ||
         out_n != expect)
         return -1;
+    ETW_TL_SPAN(who, ETW_TL_DECODE, tl, e - a->entries);
     return 0;
 }
 
@@ -333,7 +370,8 @@ static void work_slot(etw_ahead *a, ahead_slot *slot, uint8_t *raw, int by_threa
     int fresh = !out;
     if (fresh)
         out = malloc(a->out_size);
-    int ok = out && decode_entry(a, e, raw, out, fresh) == 0;
+    int ok = out && decode_entry(a, e, raw, out, fresh,
+                                 by_thread ? ETW_TL_THREAD : ETW_TL_READER) == 0;
     uint64_t took = now_ns() - slot->started;
 
     pthread_mutex_lock(&a->mu);
@@ -352,6 +390,7 @@ static void work_slot(etw_ahead *a, ahead_slot *slot, uint8_t *raw, int by_threa
 static void *ahead_main(void *arg)
 {
     etw_ahead *a = arg;
+    ETW_TL_SPAN(ETW_TL_THREAD, ETW_TL_STARTING, a->created, 0);
     pthread_mutex_lock(&a->mu);
     while (!__atomic_load_n(&a->stop, __ATOMIC_ACQUIRE)) {
         ahead_slot *slot = claim_next(a);
@@ -369,12 +408,15 @@ static void *ahead_main(void *arg)
          * once per few buffers, not for each (a wake-up is a system call for the reader and
          * a scheduling delay for the thread). */
         a->sleeping = 1;
+        uint64_t tl = ETW_TL_NOW();
         while (!__atomic_load_n(&a->stop, __ATOMIC_ACQUIRE) && a->nfree < a->wake_at &&
                !stale_slot(a))
             pthread_cond_wait(&a->changed, &a->mu);
         a->sleeping = 0;
+        ETW_TL_SPAN(ETW_TL_THREAD, ETW_TL_SLEEP, tl, 0);
     }
     pthread_mutex_unlock(&a->mu);
+    ETW_TL_THREAD_DONE();
     return NULL;
 }
 
@@ -413,7 +455,17 @@ etw_ahead *etw_ahead_start(int fd, const etw_file_entry *entries, size_t count, 
         pthread_mutex_destroy(&a->mu);
         goto fail;
     }
-    if (pthread_create(&a->thread, NULL, ahead_main, a) != 0) {
+    pthread_attr_t attr;
+    int have_attr = pthread_attr_init(&attr) == 0;
+    if (have_attr)
+        (void)away_from_reader(&attr);
+    a->created = ETW_TL_NOW();
+    int created = pthread_create(&a->thread, have_attr ? &attr : NULL, ahead_main, a);
+    if (created != 0 && have_attr) /* the processors could not be had: anywhere, then */
+        created = pthread_create(&a->thread, NULL, ahead_main, a);
+    if (have_attr)
+        pthread_attr_destroy(&attr);
+    if (created != 0) {
         pthread_cond_destroy(&a->changed);
         pthread_mutex_destroy(&a->mu);
         goto fail;
@@ -434,6 +486,7 @@ uint8_t *etw_ahead_take(etw_ahead *a, size_t index)
     if (!a || index >= a->count)
         return NULL;
     uint8_t *result = NULL;
+    uint64_t tl_take = ETW_TL_NOW();
     pthread_mutex_lock(&a->mu);
     if (index > 0 && a->rank[index] > a->reader_rank)
         a->reader_rank = a->rank[index];
@@ -458,12 +511,15 @@ uint8_t *etw_ahead_take(etw_ahead *a, size_t index)
             if (help) {
                 work_slot(a, help, a->reader_raw, 0);
                 a->counts.helped++;
+                ETW_TL_MARK(ETW_TL_HELPED, help->entry);
                 continue;
             }
+            uint64_t tl = ETW_TL_NOW();
             pthread_mutex_unlock(&a->mu);
             for (int k = 0; k < 64; k++)
                 cpu_relax();
             pthread_mutex_lock(&a->mu);
+            ETW_TL_SPAN(ETW_TL_READER, ETW_TL_WAIT, tl, index);
         }
         if (slot->entry != index || slot->state == SLOT_FREE)
             slot = NULL; /* the thread could not do it (failed): the reader will */
@@ -471,22 +527,26 @@ uint8_t *etw_ahead_take(etw_ahead *a, size_t index)
     if (!slot) {
         a->taken[index] = 1; /* the thread must not start it now */
         a->counts.missed++;
+        ETW_TL_MARK(ETW_TL_MISSED, index);
     } else if (slot->state == SLOT_WORKING) {
         /* Not waited for longer: on a busy machine the thread may be off the processor for a
          * whole time slice. */
         slot->abandoned = 1;
         a->counts.busy++;
+        ETW_TL_MARK(ETW_TL_BUSY, index);
     } else {
         result = slot->out;
         slot->out = NULL;
         slot->state = SLOT_FREE;
         a->nfree++;
         a->counts.ready++;
+        ETW_TL_MARK(ETW_TL_READY, index);
     }
     __atomic_fetch_add(&a->takes, 1, __ATOMIC_RELEASE);
     if (a->sleeping && (a->nfree >= a->wake_at || stale_slot(a)))
         pthread_cond_broadcast(&a->changed);
     pthread_mutex_unlock(&a->mu);
+    ETW_TL_SPAN(ETW_TL_READER, ETW_TL_TAKE, tl_take, index);
     return result;
 }
 
