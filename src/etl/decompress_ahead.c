@@ -13,6 +13,7 @@
 
 #include <etwire/evntrace.h>
 
+#include "etl/decompress_ahead_cpu.h"
 #include "etl/decompress_ahead_timeline.h"
 #include "format/buffer_header.h"
 #include "format/xca.h"
@@ -84,6 +85,8 @@ struct etw_ahead {
     size_t raw_size;
     size_t page_size; /* 0: new blocks are not populated (see populate) */
     uint64_t created; /* for the timeline: when start created the thread */
+    etw_ahead_cpu *cpu; /* keeps the thread off the reader's processor (NULL: cannot) */
+    int reader_cpu;     /* where the reader last took a buffer (atomic; -1: unknown) */
 };
 
 /* ETWIRE_DECOMPRESS_AHEAD=0 never, =1 always (tests use it on small files). Unset: when the
@@ -138,31 +141,6 @@ int etw_ahead_wanted(size_t compressed_buffers)
     return cpus > 1 && processor_free(cpus);
 }
 
-/* Sets attr so that the thread starts on a processor other than the caller's, the reader's.
- * Measured in the VM of docs/benchmarks.md (Linux 6.18, two vCPUs, otherwise idle): left to
- * the scheduler, a new thread was placed on its creator's processor in half of the starts and
- * stayed there for the whole run (10 ms of both spinning on one vCPU while the other idled),
- * so the two threads took turns instead of overlapping; in the other half it started 1.2 ms
- * late. Kept off the reader's processor it started within 70-90 us every time. The thread
- * stays on the other processors for its life: its place is beside the reader, never in its
- * turn. Returns 0 when there is nowhere else to go (one processor allowed) or the platform
- * cannot say where the caller runs: the scheduler then places the thread. */
-static int away_from_reader(pthread_attr_t *attr)
-{
-#if defined(__linux__) && defined(CPU_SET)
-    int here = sched_getcpu();
-    cpu_set_t allowed;
-    if (here < 0 || here >= CPU_SETSIZE || sched_getaffinity(0, sizeof allowed, &allowed) != 0)
-        return 0;
-    CPU_CLR(here, &allowed);
-    return CPU_COUNT(&allowed) > 0 &&
-           pthread_attr_setaffinity_np(attr, sizeof allowed, &allowed) == 0;
-#else
-    (void)attr;
-    return 0;
-#endif
-}
-
 static uint64_t now_ns(void)
 {
     struct timespec ts;
@@ -186,6 +164,8 @@ static void spin_for_take(etw_ahead *a)
     uint64_t tl = ETW_TL_NOW();
     uint64_t until = now_ns() + FULL_SPIN_NS;
     for (;;) {
+        /* Yielding on the reader's processor would hand it the processor for a whole slice. */
+        etw_ahead_cpu_keep_apart(a->cpu, __atomic_load_n(&a->reader_cpu, __ATOMIC_RELAXED));
         sched_yield();
         if (__atomic_load_n(&a->takes, __ATOMIC_ACQUIRE) != seen ||
             __atomic_load_n(&a->stop, __ATOMIC_ACQUIRE) || now_ns() >= until)
@@ -400,6 +380,7 @@ static void *ahead_main(void *arg)
         }
         if (slot) {
             work_slot(a, slot, a->raw, 1);
+            etw_ahead_cpu_keep_apart(a->cpu, __atomic_load_n(&a->reader_cpu, __ATOMIC_RELAXED));
             continue;
         }
         if (a->cursor == a->norder)
@@ -455,10 +436,12 @@ etw_ahead *etw_ahead_start(int fd, const etw_file_entry *entries, size_t count, 
         pthread_mutex_destroy(&a->mu);
         goto fail;
     }
+    a->cpu = etw_ahead_cpu_new();
+    a->reader_cpu = etw_ahead_cpu_here();
     pthread_attr_t attr;
     int have_attr = pthread_attr_init(&attr) == 0;
     if (have_attr)
-        (void)away_from_reader(&attr);
+        (void)etw_ahead_cpu_away(a->cpu, &attr);
     a->created = ETW_TL_NOW();
     int created = pthread_create(&a->thread, have_attr ? &attr : NULL, ahead_main, a);
     if (created != 0 && have_attr) /* the processors could not be had: anywhere, then */
@@ -472,6 +455,7 @@ etw_ahead *etw_ahead_start(int fd, const etw_file_entry *entries, size_t count, 
     }
     return a;
 fail:
+    free(a->cpu);
     free(a->raw);
     free(a->reader_raw);
     free(a->taken);
@@ -487,6 +471,7 @@ uint8_t *etw_ahead_take(etw_ahead *a, size_t index)
         return NULL;
     uint8_t *result = NULL;
     uint64_t tl_take = ETW_TL_NOW();
+    __atomic_store_n(&a->reader_cpu, etw_ahead_cpu_here(), __ATOMIC_RELAXED);
     pthread_mutex_lock(&a->mu);
     if (index > 0 && a->rank[index] > a->reader_rank)
         a->reader_rank = a->rank[index];
@@ -565,6 +550,7 @@ void etw_ahead_stop(etw_ahead *a)
         free(a->given[--a->ngiven]);
     pthread_cond_destroy(&a->changed);
     pthread_mutex_destroy(&a->mu);
+    free(a->cpu);
     free(a->raw);
     free(a->reader_raw);
     free(a->taken);
