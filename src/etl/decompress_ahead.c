@@ -137,8 +137,8 @@ int etw_ahead_wanted(size_t compressed_buffers)
         return *env != '0';
     if (compressed_buffers < AHEAD_MIN_BUFFERS)
         return 0;
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    return cpus > 1 && processor_free(cpus);
+    /* A second processor this process may use, and the machine's not all busy. */
+    return etw_ahead_cpu_usable() > 1 && processor_free(sysconf(_SC_NPROCESSORS_ONLN));
 }
 
 static uint64_t now_ns(void)

@@ -29,8 +29,9 @@
 typedef struct etw_ahead etw_ahead;
 
 /* Whether a session over a file with this many compressed buffers should decompress ahead:
- * ETWIRE_DECOMPRESS_AHEAD=0 never, =1 always; unset, when a second processor is online and
- * the file has enough compressed buffers to pay for the thread (see decompress_ahead.c). */
+ * ETWIRE_DECOMPRESS_AHEAD=0 never, =1 always; unset, when the process may run on a second
+ * processor and the file has enough compressed buffers to pay for the thread (see
+ * decompress_ahead.c). */
 int etw_ahead_wanted(size_t compressed_buffers);
 
 /* Starts the thread over the file's index (entries 1..count-1 in flush order, read with pread
