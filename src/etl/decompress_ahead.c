@@ -2,7 +2,6 @@
 #include "etl/decompress_ahead.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <sched.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -91,44 +90,16 @@ struct etw_ahead {
 
 /* ETWIRE_DECOMPRESS_AHEAD=0 never, =1 always (tests use it on small files). Unset: when the
  * file has enough compressed buffers to pay for starting a thread (about 50 us, and its 2 MiB
- * of slots; AHEAD_MIN_BUFFERS buffers take about 1 ms to decode) and a processor is free to
- * run it now. On the shared 2-vCPU machine where this was measured (docs/benchmarks.md) the
- * thread saved 13-19% of the time when a processor was free, and cost up to a tenth
- * when others' work kept both busy: it was then preempted for milliseconds at a time while the
- * reader decoded most buffers anyway. Others' work comes in bursts of seconds, a process that
- * reads a trace lasts milliseconds: whether a processor is free now (Linux: the count of
- * runnable threads in /proc/loadavg, this one included) predicts the run; the load average
- * (minutes) does not. */
+ * of slots; AHEAD_MIN_BUFFERS buffers take about 1 ms to decode) and the process may run on a
+ * second processor. Whether the machine is busy is not asked: it used to be (the runnable
+ * count in /proc/loadavg, at most one per processor), because a thread that shared the
+ * reader's processor cost up to a tenth when others' work kept both busy. Kept off the
+ * reader's processor (decompress_ahead_cpu.h), the thread saved time in every case measured
+ * (docs/benchmarks.md, "Compressed traces: the two threads' overlap"): 33% on a quiet
+ * machine, 13-23% beside one spinning process wherever it ran, 13-24% beside 2-8 of them. The
+ * runnable count, one racy sample, also turned the thread off for the process at the other
+ * end of a pipe (`etwire dump FILE | jq`: both start at once), in 15 of 20 such runs. */
 #define AHEAD_MIN_BUFFERS 32
-
-/* Whether no more threads are runnable now than there are processors (this one included);
- * 1 when unknown. "At most", not "fewer": on a quiet 2-processor machine the count read by a
- * freshly started process is 2 in most reads (a kernel thread finishing the previous
- * process's work), and with "fewer" the thread was left off in most quiet runs (measured with
- * a spinning process on 0, 1 and 2 processors: docs/benchmarks.md). */
-static int processor_free(long cpus)
-{
-    int fd = open("/proc/loadavg", O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return 1;
-    char text[128];
-    ssize_t n = read(fd, text, sizeof text - 1);
-    close(fd);
-    if (n <= 0)
-        return 1;
-    text[n] = 0;
-    /* "0.52 0.61 0.70 2/345 6789": the fourth field is runnable/total. */
-    const char *p = text;
-    for (int field = 0; field < 3 && p; field++) {
-        p = strchr(p, ' ');
-        if (p)
-            p++;
-    }
-    if (!p || *p < '0' || *p > '9')
-        return 1;
-    long running = strtol(p, NULL, 10);
-    return running <= cpus;
-}
 
 int etw_ahead_wanted(size_t compressed_buffers)
 {
@@ -137,8 +108,7 @@ int etw_ahead_wanted(size_t compressed_buffers)
         return *env != '0';
     if (compressed_buffers < AHEAD_MIN_BUFFERS)
         return 0;
-    /* A second processor this process may use, and the machine's not all busy. */
-    return etw_ahead_cpu_usable() > 1 && processor_free(sysconf(_SC_NPROCESSORS_ONLN));
+    return etw_ahead_cpu_usable() > 1;
 }
 
 static uint64_t now_ns(void)
