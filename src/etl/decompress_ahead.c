@@ -86,6 +86,7 @@ struct etw_ahead {
     uint64_t created; /* for the timeline: when start created the thread */
     etw_ahead_cpu *cpu; /* keeps the thread off the reader's processor (NULL: cannot) */
     int reader_cpu;     /* where the reader last took a buffer (atomic; -1: unknown) */
+    int thread_cpu;     /* where the thread last finished one (atomic; -1: unknown) */
 };
 
 /* ETWIRE_DECOMPRESS_AHEAD=0 never, =1 always (tests use it on small files). Unset: when the
@@ -125,6 +126,15 @@ static void cpu_relax(void)
 #endif
 }
 
+/* On the thread: notes where it runs, and moves off the reader's processor if it is there. */
+static void keep_apart_from_reader(etw_ahead *a)
+{
+    int here = etw_ahead_cpu_here();
+    __atomic_store_n(&a->thread_cpu, here, __ATOMIC_RELAXED);
+    etw_ahead_cpu_keep_apart(a->cpu, pthread_self(), here,
+                             __atomic_load_n(&a->reader_cpu, __ATOMIC_RELAXED));
+}
+
 /* Called and returning with mu held: polls, without the lock, until the reader takes another
  * buffer (which may free a slot), stop is asked for, or FULL_SPIN_NS passed. */
 static void spin_for_take(etw_ahead *a)
@@ -135,7 +145,7 @@ static void spin_for_take(etw_ahead *a)
     uint64_t until = now_ns() + FULL_SPIN_NS;
     for (;;) {
         /* Yielding on the reader's processor would hand it the processor for a whole slice. */
-        etw_ahead_cpu_keep_apart(a->cpu, __atomic_load_n(&a->reader_cpu, __ATOMIC_RELAXED));
+        keep_apart_from_reader(a);
         sched_yield();
         if (__atomic_load_n(&a->takes, __ATOMIC_ACQUIRE) != seen ||
             __atomic_load_n(&a->stop, __ATOMIC_ACQUIRE) || now_ns() >= until)
@@ -350,7 +360,7 @@ static void *ahead_main(void *arg)
         }
         if (slot) {
             work_slot(a, slot, a->raw, 1);
-            etw_ahead_cpu_keep_apart(a->cpu, __atomic_load_n(&a->reader_cpu, __ATOMIC_RELAXED));
+            keep_apart_from_reader(a);
             continue;
         }
         if (a->cursor == a->norder)
@@ -408,6 +418,7 @@ etw_ahead *etw_ahead_start(int fd, const etw_file_entry *entries, size_t count, 
     }
     a->cpu = etw_ahead_cpu_new();
     a->reader_cpu = etw_ahead_cpu_here();
+    a->thread_cpu = -1;
     pthread_attr_t attr;
     int have_attr = pthread_attr_init(&attr) == 0;
     if (have_attr)
@@ -441,7 +452,10 @@ uint8_t *etw_ahead_take(etw_ahead *a, size_t index)
         return NULL;
     uint8_t *result = NULL;
     uint64_t tl_take = ETW_TL_NOW();
-    __atomic_store_n(&a->reader_cpu, etw_ahead_cpu_here(), __ATOMIC_RELAXED);
+    int here = etw_ahead_cpu_here();
+    __atomic_store_n(&a->reader_cpu, here, __ATOMIC_RELAXED);
+    etw_ahead_cpu_keep_apart(a->cpu, a->thread, __atomic_load_n(&a->thread_cpu, __ATOMIC_RELAXED),
+                             here);
     pthread_mutex_lock(&a->mu);
     if (index > 0 && a->rank[index] > a->reader_rank)
         a->reader_rank = a->rank[index];

@@ -13,7 +13,8 @@
 
 struct etw_ahead_cpu {
     cpu_set_t allowed; /* the process's processors when the thread started */
-    unsigned moves;
+    unsigned moves;    /* atomic: both threads may move the thread */
+    int excluded;      /* atomic: the processor the thread was last kept off */
 };
 
 long etw_ahead_cpu_usable(void)
@@ -31,6 +32,8 @@ etw_ahead_cpu *etw_ahead_cpu_new(void)
         free(c);
         c = NULL;
     }
+    if (c)
+        c->excluded = -1;
     return c;
 }
 
@@ -47,8 +50,11 @@ int etw_ahead_cpu_away(etw_ahead_cpu *c, pthread_attr_t *attr)
 {
     cpu_set_t away;
     int here = sched_getcpu();
-    return c && here >= 0 && all_but(c, here, &away) &&
-           pthread_attr_setaffinity_np(attr, sizeof away, &away) == 0;
+    if (!c || here < 0 || !all_but(c, here, &away) ||
+        pthread_attr_setaffinity_np(attr, sizeof away, &away) != 0)
+        return 0;
+    c->excluded = here; /* before the thread exists */
+    return 1;
 }
 
 int etw_ahead_cpu_here(void)
@@ -56,14 +62,16 @@ int etw_ahead_cpu_here(void)
     return sched_getcpu();
 }
 
-void etw_ahead_cpu_keep_apart(etw_ahead_cpu *c, int reader_cpu)
+void etw_ahead_cpu_keep_apart(etw_ahead_cpu *c, pthread_t thread, int thread_cpu, int reader_cpu)
 {
     cpu_set_t away;
-    if (!c || reader_cpu < 0 || c->moves >= MAX_MOVES || sched_getcpu() != reader_cpu ||
+    if (!c || reader_cpu < 0 || thread_cpu != reader_cpu ||
+        __atomic_load_n(&c->excluded, __ATOMIC_RELAXED) == reader_cpu ||
+        __atomic_fetch_add(&c->moves, 1, __ATOMIC_RELAXED) >= MAX_MOVES ||
         !all_but(c, reader_cpu, &away))
         return;
-    c->moves++;
-    (void)pthread_setaffinity_np(pthread_self(), sizeof away, &away);
+    __atomic_store_n(&c->excluded, reader_cpu, __ATOMIC_RELAXED);
+    (void)pthread_setaffinity_np(thread, sizeof away, &away);
 }
 
 #else /* no processor affinity: the scheduler places the thread */
@@ -89,9 +97,9 @@ int etw_ahead_cpu_here(void)
     return -1;
 }
 
-void etw_ahead_cpu_keep_apart(etw_ahead_cpu *c, int reader_cpu)
+void etw_ahead_cpu_keep_apart(etw_ahead_cpu *c, pthread_t thread, int thread_cpu, int reader_cpu)
 {
-    (void)c, (void)reader_cpu;
+    (void)c, (void)thread, (void)thread_cpu, (void)reader_cpu;
 }
 
 #endif

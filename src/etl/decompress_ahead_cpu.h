@@ -31,9 +31,12 @@ int etw_ahead_cpu_away(etw_ahead_cpu *c, pthread_attr_t *attr);
  * thread's rseq area or the vDSO). */
 int etw_ahead_cpu_here(void);
 
-/* Called by the thread between buffers with the processor the reader last ran on: when the
- * thread runs there too, it moves to the other processors it may use (at most a few times a
- * run, should the scheduler keep moving the reader after it). */
-void etw_ahead_cpu_keep_apart(etw_ahead_cpu *c, int reader_cpu);
+/* Moves `thread` (the decompress-ahead thread) to the other processors the process may use
+ * when it was last seen (thread_cpu) on the processor the reader runs on now (reader_cpu):
+ * called by the thread between buffers, and by the reader when it takes one (a thread queued
+ * behind the reader on one processor cannot move itself until the reader's time slice ends).
+ * Either thread may call it; at most a few moves a run, should the scheduler keep moving the
+ * reader after the thread. */
+void etw_ahead_cpu_keep_apart(etw_ahead_cpu *c, pthread_t thread, int thread_cpu, int reader_cpu);
 
 #endif

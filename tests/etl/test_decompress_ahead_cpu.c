@@ -1,5 +1,5 @@
 /* Where the decompress-ahead thread runs (src/etl/decompress_ahead_cpu.c): it starts away from
- * the reader's processor, moves away when the reader comes to its own, and is not started at
+ * the reader's processor, is moved away when the reader comes to its own, and is not started at
  * all for a process that may use one processor only. Needs two processors (skipped on one).
  * ETWIRE_TEST_THREADS: CI runs this under TSan too. */
 #include <pthread.h>
@@ -54,6 +54,14 @@ static void need_two(void)
         TEST_SKIP("one processor allowed: nowhere to keep the thread apart");
 }
 
+static void *parked(void *arg)
+{
+    pthread_mutex_t *park = arg;
+    pthread_mutex_lock(park);
+    pthread_mutex_unlock(park);
+    return NULL;
+}
+
 static void *where_am_i(void *arg)
 {
     *(int *)arg = sched_getcpu();
@@ -86,8 +94,9 @@ static void test_starts_away_from_the_reader(void **state)
     free(c);
 }
 
-/* On the reader's processor the thread moves to the others; elsewhere it stays; and it follows
- * the reader only a few times. */
+/* The thread seen on the reader's processor moves to the others, whichever of the two asks;
+ * seen elsewhere, or already kept off that processor, it stays; and it follows the reader only
+ * a few times. */
 static void test_keeps_apart(void **state)
 {
     (void)state;
@@ -95,25 +104,49 @@ static void test_keeps_apart(void **state)
     etw_ahead_cpu *c = etw_ahead_cpu_new(); /* all the process's processors */
     assert_non_null(c);
     int here = some_cpu(-1), other = some_cpu(here);
-    pin_self(here);
-    etw_ahead_cpu_keep_apart(c, other); /* the reader is elsewhere: no move */
     cpu_set_t set;
+    pin_self(here);
+    etw_ahead_cpu_keep_apart(c, pthread_self(), here, other); /* apart already: no move */
     assert_int_equal(pthread_getaffinity_np(pthread_self(), sizeof set, &set), 0);
     assert_int_equal(CPU_COUNT(&set), 1);
+    etw_ahead_cpu_keep_apart(c, pthread_self(), here, here); /* together: the thread moves */
+    assert_int_equal(pthread_getaffinity_np(pthread_self(), sizeof set, &set), 0);
+    assert_false(CPU_ISSET(here, &set));
+    assert_int_equal(CPU_COUNT(&set), CPU_COUNT(&process_cpus) - 1);
+    assert_int_not_equal(sched_getcpu(), here);
+    pin_self(here); /* a stale sighting: kept off `here` already, no second move */
+    etw_ahead_cpu_keep_apart(c, pthread_self(), here, here);
+    assert_int_equal(pthread_getaffinity_np(pthread_self(), sizeof set, &set), 0);
+    assert_int_equal(CPU_COUNT(&set), 1);
+    /* The reader moves another thread (here: a parked one it created on `other`). */
+    pthread_mutex_t park = PTHREAD_MUTEX_INITIALIZER;
+    pthread_mutex_lock(&park);
+    pthread_attr_t attr;
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(other, &one);
+    assert_int_equal(pthread_attr_init(&attr), 0);
+    assert_int_equal(pthread_attr_setaffinity_np(&attr, sizeof one, &one), 0);
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, &attr, parked, &park), 0);
+    pthread_attr_destroy(&attr);
+    etw_ahead_cpu_keep_apart(c, t, other, other);
+    assert_int_equal(pthread_getaffinity_np(t, sizeof set, &set), 0);
+    assert_false(CPU_ISSET(other, &set));
+    assert_int_equal(CPU_COUNT(&set), CPU_COUNT(&process_cpus) - 1);
+    pthread_mutex_unlock(&park);
+    assert_int_equal(pthread_join(t, NULL), 0);
+    /* A reader that keeps coming back is followed a few times only. */
     int moves = 0;
     for (int round = 0; round < 20; round++) {
-        pin_self(here);
-        etw_ahead_cpu_keep_apart(c, here);
+        int reader = round % 2 ? here : other;
+        pin_self(reader);
+        etw_ahead_cpu_keep_apart(c, pthread_self(), reader, reader);
         assert_int_equal(pthread_getaffinity_np(pthread_self(), sizeof set, &set), 0);
-        if (CPU_ISSET(here, &set))
-            continue; /* no move (any more) */
-        moves++;
-        assert_int_equal(CPU_COUNT(&set), CPU_COUNT(&process_cpus) - 1);
-        assert_int_not_equal(sched_getcpu(), here);
+        moves += !CPU_ISSET(reader, &set);
     }
     assert_true(moves >= 1 && moves < 20);
-    etw_ahead_cpu_keep_apart(NULL, here); /* no placement known: nothing happens */
-    etw_ahead_cpu_keep_apart(c, -1);
+    etw_ahead_cpu_keep_apart(NULL, pthread_self(), here, here); /* no placement: nothing */
     free(c);
 }
 
