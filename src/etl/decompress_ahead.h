@@ -16,6 +16,9 @@
  * does not depend on the thread; a buffer the thread cannot decompress (corrupt, sizes out of
  * range, read error) also yields NULL, and the reader's own attempt reports it as before.
  *
+ * The thread runs on a processor other than the reader's, and is moved off the reader's
+ * whenever the two are found together (decompress_ahead_cpu.h): sharing one, they took turns.
+ *
  * One reader thread calls take; start and stop are called by that thread too (or by the
  * thread that opens and closes the trace, never at the same time as take). */
 #ifndef ETWIRE_ETL_DECOMPRESS_AHEAD_H
