@@ -280,6 +280,7 @@ static ahead_slot *free_slot(etw_ahead *a)
             slot->state = SLOT_FREE;
             a->nfree++;
             a->counts.dropped++;
+            ETW_TL_MARK(ETW_TL_DROPPED, slot->entry);
             return slot;
         }
     }
@@ -342,8 +343,10 @@ static void work_slot(etw_ahead *a, ahead_slot *slot, uint8_t *raw, int by_threa
      * once; the reader finds no slot for it and does it itself. */
     slot->state = ok && !slot->abandoned ? SLOT_READY : SLOT_FREE;
     a->nfree += slot->state == SLOT_FREE;
-    if (!ok)
+    if (!ok) {
         a->counts.failed++;
+        ETW_TL_MARK(ETW_TL_FAILED, slot->entry);
+    }
     pthread_cond_broadcast(&a->changed); /* a reader may wait for this slot */
 }
 

@@ -25,7 +25,7 @@ typedef struct tl_span {
  * ahead thread was joined. */
 static tl_span tl_spans[2][TL_SPANS];
 static size_t tl_count[2];
-static uint64_t tl_marks[ETW_TL_MARKS];
+static uint64_t tl_marks[ETW_TL_MARKS]; /* counted under the ahead lock, by either thread */
 static uint64_t tl_loaded; /* when the library was loaded */
 static long tl_thread_faults, tl_thread_major;
 
@@ -35,7 +35,8 @@ static const char *const tl_names[ETW_TL_KINDS] = {
 /* One letter per activity for the strip; the nested totals (take, source, run) have none. */
 static const char tl_letters[ETW_TL_KINDS] = {'o', 's', 'r', 'h', 'p', 'D', '~', 'z',
                                               'w', 0,   'a', 'd', 0,   0};
-static const char *const tl_mark_names[ETW_TL_MARKS] = {"ready", "busy", "missed", "helped"};
+static const char *const tl_mark_names[ETW_TL_MARKS] = {"ready",  "busy",    "missed",
+                                                        "helped", "dropped", "failed"};
 
 uint64_t etw_tl_now(void)
 {

@@ -30,8 +30,16 @@ enum etw_tl_kind {
     ETW_TL_KINDS
 };
 
-/* take() outcomes, recorded as marks. */
-enum etw_tl_mark { ETW_TL_READY, ETW_TL_BUSY, ETW_TL_MISSED, ETW_TL_HELPED, ETW_TL_MARKS };
+/* take() outcomes and the thread's dropped and failed buffers (etw_ahead_counts), as marks. */
+enum etw_tl_mark {
+    ETW_TL_READY,
+    ETW_TL_BUSY,
+    ETW_TL_MISSED,
+    ETW_TL_HELPED,
+    ETW_TL_DROPPED,
+    ETW_TL_FAILED,
+    ETW_TL_MARKS
+};
 
 #ifdef ETWIRE_AHEAD_TIMELINE
 uint64_t etw_tl_now(void);
