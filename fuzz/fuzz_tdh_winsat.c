@@ -1,7 +1,9 @@
 /* Fuzz target: a WinSAT assessment or PerfTrack metadata event (built-in schema +
  * LZNT1-compressed XML, see src/tdh/winsat.h) formatted as the CLI does. Input: u8 selector
  * (bits 0-1: opcode 33, 35, 37, or 36 which is not an XML event; bit 2: JSON; bit 3: PerfTrack
- * instead of WinSAT, where 33 is the manifest and 34 stands in for 35), then the payload. */
+ * instead of WinSAT, where 33 is the manifest and 34 stands in for 35), then the payload. In
+ * text, the XML escaped for dump's text line and CSV field as it is written must be the plain
+ * text escaped afterwards, or abort. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +12,7 @@
 
 #include "base/strbuf.h"
 #include "tdh/decode/event_text.h"
+#include "tdh/decode/text_out.h"
 #include "tdh/decode/winsat.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -41,6 +44,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     etw_winsat_scratch ws = {0};
     etw_event_format_fields(&rec, json, &out);
     etw_winsat_append_xml(&rec, json, &ws, &out);
+    for (int esc = ETW_ESC_LINE; !json && esc <= ETW_ESC_CSV; esc++) {
+        etw_strbuf plain = {0}, got = {0}, want = {0};
+        etw_strbuf_puts(&plain, "A=1");
+        etw_strbuf_puts(&got, "A=1");
+        int r = etw_winsat_append_xml_at(&rec, ETW_ESC_NONE, &ws, &plain, 0);
+        if (etw_winsat_append_xml_at(&rec, esc, &ws, &got, 0) != r)
+            abort();
+        etw_strbuf_line_escaped(&want, plain.data, plain.len, esc == ETW_ESC_CSV);
+        if (!got.failed && !want.failed && (got.len != want.len || memcmp(got.data, want.data, got.len) != 0))
+            abort();
+        etw_strbuf_free(&plain);
+        etw_strbuf_free(&got);
+        etw_strbuf_free(&want);
+    }
     etw_strbuf_free(&out);
     etw_winsat_scratch_free(&ws);
     free(p);

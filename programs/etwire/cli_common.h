@@ -7,6 +7,8 @@
 
 #include <etwire/etwire.h>
 
+#include "cli_time.h"
+
 #define CLI_MAX_FILES 64
 
 typedef struct cli_traces {
@@ -30,11 +32,6 @@ int cli_open_live(cli_traces *t, const char *name, const ETW_OPEN_TRACE_OPTIONS 
 void cli_close_traces(cli_traces *t);
 /* Runs ProcessTrace over all handles; prints the result on failure; returns the exit code. */
 int cli_process(cli_traces *t, LPFILETIME start, LPFILETIME end);
-
-/* "2021-09-09T14:59:32.8512345Z" (UTC, 100 ns) into out (at least 32 bytes). */
-void cli_format_filetime(int64_t ft, char *out, size_t n);
-/* Parses an ISO-8601 UTC time ("2021-09-09T14:59:32.85Z", fraction optional) to FILETIME. */
-int cli_parse_time(const char *s, int64_t *ft);
 
 /* Progress on stderr when it is a terminal: call from the BufferCallback. */
 void cli_progress(uint64_t buffers, uint64_t bytes, uint64_t total, uint64_t events);

@@ -10,9 +10,10 @@
 #endif
 
 #include "base/text.h"
-#include "cli_common.h"
+#include "cli_time.h"
 #include "context/process_tracker.h"
 #include "tdh/decode/event_text.h"
+#include "tdh/decode/text_out.h"
 #include "tdh/decode/winsat.h"
 
 int event_view_raw_time;
@@ -40,15 +41,13 @@ typedef struct process_memo {
 
 static _Thread_local process_memo process_memos[PROCESS_SLOTS];
 
-static void append_escaped(etw_strbuf *out, const char *s, size_t n, int csv);
-
 static long put_process_slow(etw_strbuf *out, const ETWIRE_PROCESS_TRACKER *t, uint32_t pid, uint64_t version,
                              process_memo *m, int format);
 
 /* Appends the name (escaped for format, without quotes) and returns its length, 0 for a process
  * without a name; -1 (nothing appended) when no tracker is set. Inline: a pid and a memo slot
  * compared, a fixed-size move, the length. */
-static inline long put_process(etw_strbuf *out, const EVENT_RECORD *er, int format)
+static inline __attribute__((always_inline)) long put_process(etw_strbuf *out, const EVENT_RECORD *er, int format)
 {
     const ETWIRE_PROCESS_TRACKER *t = view_processes;
     if (!t)
@@ -77,7 +76,7 @@ static long put_process_slow(etw_strbuf *out, const ETWIRE_PROCESS_TRACKER *t, u
     if (format == PROCESS_JSON)
         etw_strbuf_json_string(out, name, strlen(name));
     else
-        append_escaped(out, name, strlen(name), format == PROCESS_CSV);
+        etw_strbuf_line_escaped(out, name, strlen(name), format == PROCESS_CSV);
     size_t n = out->len - mark;
     if (n <= PROCESS_TEXT_MAX && !out->failed) {
         memcpy(m->text, out->data + mark, n);
@@ -336,7 +335,7 @@ static _Thread_local int64_t cached_second_start = INT64_MIN; /* FILETIME of its
 static _Thread_local char cached_prefix[20];
 
 /* The prefix of the cached second, then the 7 digits of frac (< 10^7) and the 'Z'. */
-static char *raw_time_tail(char *o, unsigned frac)
+static inline __attribute__((always_inline)) char *raw_time_tail(char *o, unsigned frac)
 {
     memcpy(o, cached_prefix, 20);
     unsigned hi = frac / 10000, lo = frac % 10000; /* 3 + 4 digits */
@@ -348,17 +347,26 @@ static char *raw_time_tail(char *o, unsigned frac)
     return o + 28;
 }
 
+static char *raw_time_slow(char *o, int64_t ft);
+
 /* The event's time as every output format prints it: ISO-8601 UTC with 100 ns digits, or the
- * raw value with --raw-time. Years outside 0..9999 fall back to the library formatter. */
-static char *raw_time(char *o, int64_t ft)
+ * raw value with --raw-time. Inline: the same second as the last event (most events) needs no
+ * 64-bit division (the subtraction is done unsigned, as it may wrap for far-apart values; a
+ * wrapped difference is never below 10^7). */
+static inline __attribute__((always_inline)) char *raw_time(char *o, int64_t ft)
+{
+    uint64_t in_second = (uint64_t)ft - (uint64_t)cached_second_start;
+    if (in_second < 10000000u && cached_second_start != INT64_MIN && !event_view_raw_time)
+        return raw_time_tail(o, (unsigned)in_second);
+    return raw_time_slow(o, ft);
+}
+
+/* raw_time's other cases: --raw-time, a new second; years outside 0..9999 fall back to the
+ * library formatter. */
+static char *raw_time_slow(char *o, int64_t ft)
 {
     if (event_view_raw_time)
         return raw_i(o, ft);
-    /* Same second as the last event: no 64-bit division (the subtraction is done unsigned, as
-     * it may wrap for far-apart values; a wrapped difference is never below 10^7). */
-    uint64_t in_second = (uint64_t)ft - (uint64_t)cached_second_start;
-    if (in_second < 10000000u && cached_second_start != INT64_MIN)
-        return raw_time_tail(o, (unsigned)in_second);
     int64_t rel = ft - FILETIME_UNIX_EPOCH;
     int64_t secs = rel / 10000000, frac = rel % 10000000;
     if (frac < 0) {
@@ -412,7 +420,7 @@ typedef struct guid_text {
 
 static _Thread_local guid_text guid_texts[GUID_SLOTS];
 
-static char *raw_guid(char *p, const GUID *g)
+static inline __attribute__((always_inline)) char *raw_guid(char *p, const GUID *g)
 {
     guid_text *t = &guid_texts[(g->Data1 ^ g->Data1 >> 8 ^ g->Data2) & (GUID_SLOTS - 1)];
     if (!t->text[0] || memcmp(g, &t->guid, sizeof *g) != 0) {
@@ -475,7 +483,7 @@ typedef struct view_event {
     int csv_plain; /* nor escaping in a CSV field */
 } view_event;
 
-static void view_begin(view_event *v, const EVENT_RECORD *er)
+static inline __attribute__((always_inline)) void view_begin(view_event *v, const EVENT_RECORD *er)
 {
     view_scratch *sc = scratch();
     /* Every event is described, decodable or not: embedded schema events are learned this way
@@ -486,17 +494,25 @@ static void view_begin(view_event *v, const EVENT_RECORD *er)
     v->csv_plain = plain >> 1 & 1;
 }
 
-/* Appends the event's fields; returns 1 if fully decoded. WinSAT events: the compressed XML the
- * schema stops before, shown inflated as "Xml" (an event whose XML does not inflate counts as
- * undecoded). */
-static int view_fields(const view_event *v, int json, etw_strbuf *out)
+/* Appends the event's fields, escaped as esc (ETW_ESC_*); returns 1 if fully decoded. WinSAT
+ * events: the compressed XML the schema stops before, shown inflated as "Xml" (an event whose
+ * XML does not inflate counts as undecoded). */
+static inline __attribute__((always_inline)) int view_fields(const view_event *v, int esc, etw_strbuf *out)
 {
     size_t start = out->len;
-    int decoded = etw_event_decoding_fields(&v->dc, json, out);
+    int decoded = etw_event_decoding_fields(&v->dc, esc, out);
     if (decoded && etw_winsat_opcode_may_carry_xml(v->dc.rec) &&
-        etw_winsat_append_xml_at(v->dc.rec, json, &scratch()->winsat, out, start) == 0)
+        etw_winsat_append_xml_at(v->dc.rec, esc, &scratch()->winsat, out, start) == 0)
         decoded = 0;
     return decoded;
+}
+
+/* How a text or CSV line's fields are written: escaped by the decoder as it writes (esc, the
+ * common case), or as they are (ETW_ESC_NONE) for escape_in_place to escape after - WPP
+ * messages and plan keys that need escaping. */
+static inline int line_esc(const view_event *v, int esc)
+{
+    return etw_event_decoding_escapes(&v->dc) ? esc : ETW_ESC_NONE;
 }
 
 int event_view_decode(const EVENT_RECORD *er, int json)
@@ -504,85 +520,11 @@ int event_view_decode(const EVENT_RECORD *er, int json)
     view_event v;
     view_begin(&v, er);
     etw_strbuf_reset(&fields);
-    return view_fields(&v, json, &fields);
+    return view_fields(&v, json ? ETW_ESC_JSON : ETW_ESC_NONE, &fields);
 }
 
-/* One event, one line: control characters (and DEL) inside decoded strings are escaped; in a
- * CSV field (csv) quotes are doubled too. Bytes of UTF-8 sequences pass. 16 bytes at a time:
- * decoded fields are almost all plain text, and every byte of every text and CSV line goes
- * through here. */
-static void append_escaped(etw_strbuf *out, const char *s, size_t n, int csv)
-{
-    for (;;) {
-        /* Copy while scanning (one pass over the bytes, not a scan then a copy): room for
-         * the rest plus one 16-byte store past it. */
-        if (etw_strbuf_reserve(out, n + 16) != 0)
-            return;
-        char *o = out->data + out->len;
-        size_t k = 0;
-#ifdef __SSE2__
-        const __m128i space = _mm_set1_epi8(0x20), del = _mm_set1_epi8(0x7F),
-                      quote = _mm_set1_epi8(csv ? '"' : 0x7F);
-        for (;;) {
-            __m128i v;
-            unsigned skip = 0; /* low lanes already copied and checked, or past the end */
-            if (k + 16 <= n) {
-                v = _mm_loadu_si128((const __m128i *)(const void *)(s + k));
-            } else if (k == n) {
-                break;
-            } else if (n >= 16) {
-                /* The last bytes: one load ending at the end, overlapping checked ones. */
-                skip = (unsigned)(k - (n - 16));
-                k = n - 16;
-                v = _mm_loadu_si128((const __m128i *)(const void *)(s + k));
-            } else {
-                /* Shorter than 16 (names): through a padded copy, never reading past s + n. */
-                char tmp[16];
-                memset(tmp, 'a', sizeof tmp);
-                memcpy(tmp, s, n);
-                v = _mm_loadu_si128((const __m128i *)(const void *)tmp);
-            }
-            _mm_storeu_si128((__m128i *)(void *)(o + k), v);
-            __m128i printable = _mm_cmpeq_epi8(_mm_max_epu8(v, space), v);
-            __m128i special = _mm_or_si128(_mm_cmpeq_epi8(v, del), _mm_cmpeq_epi8(v, quote));
-            unsigned ok = (unsigned)_mm_movemask_epi8(_mm_andnot_si128(special, printable));
-            ok |= (1u << skip) - 1;
-            if (ok != 0xFFFFu) {
-                k += (size_t)__builtin_ctz(~ok);
-                break;
-            }
-            k += 16;
-            if (k > n)
-                k = n;
-        }
-#else
-        for (; k < n; k++) {
-            unsigned char c = (unsigned char)s[k];
-            if (c < 0x20 || c == 0x7F || (csv && c == '"'))
-                break;
-            o[k] = (char)c;
-        }
-#endif
-        out->len += k;
-        out->data[out->len] = '\0';
-        if (k == n)
-            return;
-        unsigned char c = (unsigned char)s[k];
-        if (c == '"') {
-            etw_strbuf_append(out, "\"\"", 2);
-        } else if (c == '\n' || c == '\t') {
-            etw_strbuf_append(out, c == '\n' ? "\\n" : "\\t", 2);
-        } else {
-            char x[4] = {'\\', 'x', "0123456789abcdef"[c >> 4], "0123456789abcdef"[c & 15]};
-            etw_strbuf_append(out, x, 4);
-        }
-        s += k + 1;
-        n -= k + 1;
-    }
-}
-
-/* How many leading bytes of s[0..n) append_escaped copies as they are (all of them, nearly
- * always: decoded text rarely holds a control character, or in CSV a quote). */
+/* How many leading bytes of s[0..n) etw_strbuf_line_escaped copies as they are (all of them,
+ * nearly always: decoded text rarely holds a control character, or in CSV a quote). */
 static size_t plain_prefix(const char *s, size_t n, int csv)
 {
     size_t k = 0;
@@ -631,8 +573,9 @@ static size_t plain_prefix(const char *s, size_t n, int csv)
 #endif
 }
 
-/* Escapes out[start..len), just formatted there, as append_escaped would have written it:
- * checked in place, and only rewritten from the first byte that needs escaping. */
+/* Escapes out[start..len), just formatted there, as etw_strbuf_line_escaped would have written
+ * it: checked in place, and only rewritten from the first byte that needs escaping. For the
+ * fields the decoder could not escape as it wrote them (line_esc). */
 static void escape_in_place(etw_strbuf *out, size_t start, int csv)
 {
     size_t n = out->len - start;
@@ -646,7 +589,7 @@ static void escape_in_place(etw_strbuf *out, size_t start, int csv)
         return;
     out->len = start + k;
     out->data[out->len] = '\0';
-    append_escaped(out, rest->data, rest->len, csv);
+    etw_strbuf_line_escaped(out, rest->data, rest->len, csv);
 }
 
 /* The n bytes at out[at..) moved to out[to..) (opening a gap before them, or closing one), the
@@ -673,19 +616,33 @@ void event_view_text(etw_strbuf *out, const EVENT_RECORD *er)
         if (out->data)
             out->data[before] = '\0';
     }
-    /* " provider/event", then the fields after a space, after one reserve. */
-    if (etw_strbuf_reserve(out, v.provider.n + v.event.n + 3 + 2 * NAME_SLACK) != 0)
-        return;
-    char *p = out->data + out->len;
-    *p++ = ' ';
-    p = raw_name(p, v.provider);
-    *p++ = '/';
-    p = raw_name(p, v.event);
-    *p++ = ' ';
-    out->len = (size_t)(p - out->data);
-    *p = '\0';
+    /* " provider/event", then the fields after a space. Names come from the trace's own
+     * schemas (TraceLogging, EventSource manifests) as often as from ours: one with a control
+     * character is escaped like a field, so that it cannot break the line. Names plain for a
+     * CSV field are plain for a line too (a line leaves quotes alone): one reserve, copies. */
+    if (!v.csv_plain) {
+        etw_strbuf_putc(out, ' ');
+        etw_strbuf_line_escaped(out, v.provider.s, v.provider.n, 0);
+        etw_strbuf_putc(out, '/');
+        etw_strbuf_line_escaped(out, v.event.s, v.event.n, 0);
+        etw_strbuf_putc(out, ' ');
+        if (out->failed)
+            return;
+    } else {
+        if (etw_strbuf_reserve(out, v.provider.n + v.event.n + 3 + 2 * NAME_SLACK) != 0)
+            return;
+        char *p = out->data + out->len;
+        *p++ = ' ';
+        p = raw_name(p, v.provider);
+        *p++ = '/';
+        p = raw_name(p, v.event);
+        *p++ = ' ';
+        out->len = (size_t)(p - out->data);
+        *p = '\0';
+    }
     size_t start = out->len;
-    int decoded = view_fields(&v, 0, out);
+    int esc = line_esc(&v, ETW_ESC_LINE);
+    int decoded = view_fields(&v, esc, out);
     size_t n = out->len - start;
     if (n == 0 || out->failed) {
         out->len = start - 1; /* no fields: no space */
@@ -695,7 +652,8 @@ void event_view_text(etw_strbuf *out, const EVENT_RECORD *er)
     }
     if (!decoded) {
         /* As before: no space before fields that start with a NUL; a payload without a field
-         * name is shown as "payload=". */
+         * name is shown as "payload=". (Fields escaped as written hold no NUL, and escaping
+         * neither adds nor removes an '=': the same tests on them give the same line.) */
         if (out->data[start] == '\0') {
             if (shift_tail(out, start, n, start - 1) != 0)
                 return;
@@ -707,14 +665,15 @@ void event_view_text(etw_strbuf *out, const EVENT_RECORD *er)
             memcpy(out->data + start, "payload=", 8);
         }
     }
-    escape_in_place(out, start, 0);
+    if (esc == ETW_ESC_NONE)
+        escape_in_place(out, start, 0);
 }
 
 /* CSV (RFC 4180): the field is quoted, quotes doubled; line breaks escaped as in text. */
 static void csv_field(etw_strbuf *out, const char *s, size_t n)
 {
     etw_strbuf_putc(out, '"');
-    append_escaped(out, s, n, 1);
+    etw_strbuf_line_escaped(out, s, n, 1);
     etw_strbuf_putc(out, '"');
 }
 
@@ -775,11 +734,13 @@ void event_view_csv(etw_strbuf *out, const EVENT_RECORD *er)
     out->len = (size_t)(p - out->data);
     *p = '\0';
     size_t start = out->len;
-    int decoded = view_fields(&v, 0, out);
+    int esc = line_esc(&v, ETW_ESC_CSV);
+    int decoded = view_fields(&v, esc, out);
     if (out->failed)
         return;
     out->data[decoded_at] = decoded ? '1' : '0';
-    escape_in_place(out, start, 1);
+    if (esc == ETW_ESC_NONE)
+        escape_in_place(out, start, 1);
     /* The process last: the columns before it keep their places. */
     etw_strbuf_puts(out, "\",\"");
     put_process(out, er, PROCESS_CSV);
@@ -852,7 +813,7 @@ void event_view_json(etw_strbuf *out, const EVENT_RECORD *er)
     size_t at = out->len;
     etw_strbuf_puts(out, "\",\"decoded\":true,\"fields\":{");
     size_t start = out->len;
-    int decoded = view_fields(&v, 1, out);
+    int decoded = view_fields(&v, ETW_ESC_JSON, out);
     if (out->failed)
         return;
     if (decoded)

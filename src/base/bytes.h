@@ -16,6 +16,25 @@ static inline bool etw_range_ok(size_t n, uint64_t off, uint64_t len)
     return off <= n && len <= (uint64_t)n - off;
 }
 
+/* Copies k < 16 bytes (the tail of a 16-byte vector step) in at most three fixed-size moves,
+ * which may overlap, instead of a library call for a size the compiler does not know. */
+static inline void etw_copy_under16(void *dst, const void *src, size_t k)
+{
+    uint8_t *d = (uint8_t *)dst;
+    const uint8_t *s = (const uint8_t *)src;
+    if (k >= 8) {
+        memcpy(d, s, 8);
+        memcpy(d + k - 8, s + k - 8, 8);
+    } else if (k >= 4) {
+        memcpy(d, s, 4);
+        memcpy(d + k - 4, s + k - 4, 4);
+    } else if (k) {
+        d[0] = s[0];
+        d[k / 2] = s[k / 2];
+        d[k - 1] = s[k - 1];
+    }
+}
+
 static inline uint16_t etw_rd16(const uint8_t *p)
 {
     return (uint16_t)(p[0] | (p[1] << 8));

@@ -332,3 +332,74 @@ void etw_strbuf_json_string(etw_strbuf *sb, const char *s, size_t n)
     }
     etw_strbuf_append(sb, s + start, n - start);
 }
+
+/* 16 bytes at a time: most text needs no escaping. */
+void etw_strbuf_line_escaped(etw_strbuf *out, const char *s, size_t n, int csv)
+{
+    for (;;) {
+        /* Copy while scanning (one pass over the bytes, not a scan then a copy): room for
+         * the rest plus one 16-byte store past it. */
+        if (etw_strbuf_reserve(out, n + 16) != 0)
+            return;
+        char *o = out->data + out->len;
+        size_t k = 0;
+#ifdef __SSE2__
+        const __m128i space = _mm_set1_epi8(0x20), del = _mm_set1_epi8(0x7F),
+                      quote = _mm_set1_epi8(csv ? '"' : 0x7F);
+        for (;;) {
+            __m128i v;
+            unsigned skip = 0; /* low lanes already copied and checked, or past the end */
+            if (k + 16 <= n) {
+                v = _mm_loadu_si128((const __m128i *)(const void *)(s + k));
+            } else if (k == n) {
+                break;
+            } else if (n >= 16) {
+                /* The last bytes: one load ending at the end, overlapping checked ones. */
+                skip = (unsigned)(k - (n - 16));
+                k = n - 16;
+                v = _mm_loadu_si128((const __m128i *)(const void *)(s + k));
+            } else {
+                /* Shorter than 16 (names): through a padded copy, never reading past s + n. */
+                char tmp[16];
+                memset(tmp, 'a', sizeof tmp);
+                memcpy(tmp, s, n);
+                v = _mm_loadu_si128((const __m128i *)(const void *)tmp);
+            }
+            _mm_storeu_si128((__m128i *)(void *)(o + k), v);
+            __m128i printable = _mm_cmpeq_epi8(_mm_max_epu8(v, space), v);
+            __m128i special = _mm_or_si128(_mm_cmpeq_epi8(v, del), _mm_cmpeq_epi8(v, quote));
+            unsigned ok = (unsigned)_mm_movemask_epi8(_mm_andnot_si128(special, printable));
+            ok |= (1u << skip) - 1;
+            if (ok != 0xFFFFu) {
+                k += (size_t)__builtin_ctz(~ok);
+                break;
+            }
+            k += 16;
+            if (k > n)
+                k = n;
+        }
+#else
+        for (; k < n; k++) {
+            unsigned char c = (unsigned char)s[k];
+            if (c < 0x20 || c == 0x7F || (csv && c == '"'))
+                break;
+            o[k] = (char)c;
+        }
+#endif
+        out->len += k;
+        out->data[out->len] = '\0';
+        if (k == n)
+            return;
+        unsigned char c = (unsigned char)s[k];
+        if (c == '"') {
+            etw_strbuf_append(out, "\"\"", 2);
+        } else if (c == '\n' || c == '\t') {
+            etw_strbuf_append(out, c == '\n' ? "\\n" : "\\t", 2);
+        } else {
+            char x[4] = {'\\', 'x', "0123456789abcdef"[c >> 4], "0123456789abcdef"[c & 15]};
+            etw_strbuf_append(out, x, 4);
+        }
+        s += k + 1;
+        n -= k + 1;
+    }
+}

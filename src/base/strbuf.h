@@ -146,5 +146,11 @@ void etw_strbuf_hex(etw_strbuf *sb, const uint8_t *p, size_t n);
 /* Appends s (n bytes of UTF-8) as the inside of a JSON string: quotes, backslashes and control
  * characters escaped. */
 void etw_strbuf_json_string(etw_strbuf *sb, const char *s, size_t n);
+/* Appends s (n bytes of UTF-8, or any bytes) for one line of text, as dump's text and CSV views
+ * write it: control characters and DEL become "\n", "\t" or "\x" and two lower-case hex
+ * digits, and in a CSV field (csv) a quote is doubled; every other byte passes, backslashes and
+ * UTF-8 sequences included. The decoders' ETW_ESC_LINE and ETW_ESC_CSV (tdh/decode/text_out.h)
+ * follow these rules as they write. */
+void etw_strbuf_line_escaped(etw_strbuf *sb, const char *s, size_t n, int csv);
 
 #endif

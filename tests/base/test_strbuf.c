@@ -1,7 +1,8 @@
 /* Output text primitives: numbers at every digit-count boundary against printf (plain and
  * zero-padded to every width), hex of every
  * byte value at every length and alignment around the 16-byte blocks against a plain
- * reference, and the inline put helpers across buffer growth. */
+ * reference, the inline put helpers across buffer growth, and dump's line escaping against
+ * its rules written a byte at a time. */
 #include <inttypes.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -144,9 +145,71 @@ static void test_put_helpers_grow(void **state)
     etw_strbuf_free(&sb);
 }
 
+/* Dump's text and CSV escaping a byte at a time: control characters and DEL as \n, \t or
+ * \xNN, in CSV quotes doubled, every other byte (backslash, comma, UTF-8) as it is. */
+static void line_escaped_ref(etw_strbuf *out, const char *s, size_t n, int csv)
+{
+    static const char hex[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '\n' || c == '\t') {
+            etw_strbuf_putc(out, '\\');
+            etw_strbuf_putc(out, c == '\n' ? 'n' : 't');
+        } else if (c < 0x20 || c == 0x7F) {
+            char x[4] = {'\\', 'x', hex[c >> 4], hex[c & 15]};
+            etw_strbuf_append(out, x, 4);
+        } else {
+            if (csv && c == '"')
+                etw_strbuf_putc(out, '"');
+            etw_strbuf_putc(out, (char)c);
+        }
+    }
+}
+
+/* etw_strbuf_line_escaped (16 bytes a step, the tail through a padded copy or an overlapping
+ * load) against the byte-at-a-time rules on random strings of every length up to 70, and the
+ * rules pinned on one string. */
+static void test_line_escaped(void **state)
+{
+    (void)state;
+    etw_strbuf sb = {0}, want = {0};
+    etw_strbuf_line_escaped(&sb, "a\x01\r\n\t\",\\\x7f\x00z\xc3\xa9\x80", 14, 0);
+    assert_string_equal(sb.data, "a\\x01\\x0d\\n\\t\",\\\\x7f\\x00z\xc3\xa9\x80");
+    etw_strbuf_reset(&sb);
+    etw_strbuf_line_escaped(&sb, "a\x01\r\n\t\",\\\x7f\x00z\xc3\xa9\x80", 14, 1);
+    assert_string_equal(sb.data, "a\\x01\\x0d\\n\\t\"\",\\\\x7f\\x00z\xc3\xa9\x80");
+    static const char alphabet[] = {'a', 'Z', ' ', ',', '"', '\\', '\n', '\r', '\t', 0x01, 0x7F, 0, (char)0xC3, (char)0xA9};
+    uint64_t x = 0x9E3779B97F4A7C15ull;
+    unsigned long mismatches = 0;
+    for (int round = 0; round < 20000; round++) {
+        char s[80];
+        size_t n = (size_t)(round % 71);
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        int rich = x % 3 == 0;
+        for (size_t i = 0; i < n; i++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            s[i] = alphabet[x % (rich ? sizeof alphabet : 3)];
+        }
+        for (int csv = 0; csv < 2; csv++) {
+            etw_strbuf_reset(&sb);
+            etw_strbuf_reset(&want);
+            etw_strbuf_putc(&sb, '<');
+            etw_strbuf_putc(&want, '<');
+            etw_strbuf_line_escaped(&sb, s, n, csv);
+            line_escaped_ref(&want, s, n, csv);
+            if (sb.len != want.len || memcmp(sb.data, want.data, want.len) != 0)
+                mismatches++;
+        }
+    }
+    assert_int_equal(mismatches, 0);
+    etw_strbuf_free(&sb);
+    etw_strbuf_free(&want);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {cmocka_unit_test(test_u64), cmocka_unit_test(test_hex),
-                                       cmocka_unit_test(test_padded), cmocka_unit_test(test_put_helpers_grow)};
+                                       cmocka_unit_test(test_padded), cmocka_unit_test(test_put_helpers_grow),
+                                       cmocka_unit_test(test_line_escaped)};
     return test_exit(cmocka_run_group_tests(tests, NULL, NULL));
 }

@@ -1,9 +1,12 @@
 /* The one-pass converters against references written a character at a time. etw_text_utf16
  * (the vector paths: eight units at a time, paths with quotes and backslashes copied in runs,
  * strings with and without their terminator, the overlapping tail) on random strings of every
- * length up to 40 built from characters that take each path: letters, quotes, backslashes,
- * control characters, non-ASCII, surrogate pairs, lone surrogates, NULs. etw_text_ansi the
- * same way, in JSON and text, as UTF-8 and as Windows-1252. */
+ * length up to 40 built from characters that take each path: letters, quotes, commas,
+ * backslashes, control characters, CR, LF, tab, DEL, non-ASCII, surrogate pairs, lone
+ * surrogates, NULs. etw_text_ansi the same way, as UTF-8 and as Windows-1252. Each in the four
+ * escaping modes: as it is, JSON, and dump's text line and CSV field, whose reference is the
+ * plain text escaped afterwards byte by byte (what dump did before the converters escaped for
+ * it). Then the rules pinned on fixed strings, written out. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,6 +20,39 @@
 #include "base/strbuf.h"
 #include "base/text.h"
 #include "tdh/decode/text_out.h"
+
+/* Dump's text and CSV rules on finished UTF-8, a byte at a time: control characters and DEL
+ * as \n, \t or \xNN, and in CSV quotes doubled; every other byte as it is. */
+static void line_escape_ref(etw_strbuf *out, const char *s, size_t n, int csv)
+{
+    static const char hex[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '\n') {
+            etw_strbuf_puts(out, "\\n");
+        } else if (c == '\t') {
+            etw_strbuf_puts(out, "\\t");
+        } else if (c < 0x20 || c == 0x7F) {
+            char x[4] = {'\\', 'x', hex[c >> 4], hex[c & 15]};
+            etw_strbuf_append(out, x, 4);
+        } else if (csv && c == '"') {
+            etw_strbuf_puts(out, "\"\"");
+        } else {
+            etw_strbuf_putc(out, (char)c);
+        }
+    }
+}
+
+/* The plain reference text of want[from..) escaped for a line mode, in place. */
+static void line_escape_tail(etw_strbuf *want, size_t from, int esc)
+{
+    etw_strbuf plain = {0};
+    etw_strbuf_append(&plain, want->data + from, want->len - from);
+    want->len = from;
+    want->data[from] = '\0';
+    line_escape_ref(want, plain.data, plain.len, esc == ETW_ESC_CSV);
+    etw_strbuf_free(&plain);
+}
 
 /* One code point as the converters write it: UTF-8, and in JSON escaped. */
 static void put_ref(etw_strbuf *out, uint32_t c, int json)
@@ -75,8 +111,8 @@ static void ansi_reference(etw_strbuf *out, const uint8_t *p, size_t n, int utf8
 static void test_against_reference(void **state)
 {
     (void)state;
-    static const uint16_t alphabet[] = {'a', 'Z', '0', ' ', '.', '"', '\\', '\\', '\n', 0x01, 0x7F, 0xE9,
-                                        0x20AC, 0xD83D, 0xDE00, 0xDC00, 0};
+    static const uint16_t alphabet[] = {'a', 'Z', '0', ' ', '.', '"', '\\', ',', '\n', '\r', '\t', 0x01, 0x1F, 0x7F,
+                                        0x85, 0xE9, 0x20AC, 0xD83D, 0xDE00, 0xDC00, 0};
     etw_strbuf ours = {0}, want = {0};
     uint64_t x = 0x2545F4914F6CDD1Dull;
     unsigned long mismatches = 0;
@@ -95,13 +131,15 @@ static void test_against_reference(void **state)
         uint8_t bytes[96];
         for (size_t i = 0; i < units; i++)
             bytes[2 * i] = (uint8_t)u[i], bytes[2 * i + 1] = (uint8_t)(u[i] >> 8);
-        for (int json = 0; json < 2; json++) {
+        for (int esc = ETW_ESC_NONE; esc <= ETW_ESC_CSV; esc++) {
             etw_strbuf_reset(&ours);
             etw_strbuf_reset(&want);
             etw_strbuf_putc(&ours, '<'); /* something before: outputs start mid-buffer */
             etw_strbuf_putc(&want, '<');
-            etw_text_utf16(&ours, bytes, 2 * units, json);
-            reference(&want, u, units, json);
+            etw_text_utf16(&ours, bytes, 2 * units, esc);
+            reference(&want, u, units, esc == ETW_ESC_JSON);
+            if (esc >= ETW_ESC_LINE)
+                line_escape_tail(&want, 1, esc);
             if (ours.len != want.len || memcmp(ours.data, want.data, want.len) != 0)
                 mismatches++;
         }
@@ -116,7 +154,8 @@ static void test_against_reference(void **state)
 static void test_ansi_against_reference(void **state)
 {
     (void)state;
-    static const uint8_t alphabet[] = {'a', 'Z', '0', ' ', '\\', '\\', '"', '\n', 0x01, 0x7F, 0x80, 0x9D, 0xC3, 0xA9, 0xFF, 0};
+    static const uint8_t alphabet[] = {'a', 'Z', '0', ' ', '\\', ',', '"', '\n', '\r', '\t', 0x01, 0x7F,
+                                       0x80, 0x9D, 0xC3, 0xA9, 0xFF, 0};
     etw_strbuf ours = {0}, want = {0};
     uint64_t x = 0x9E3779B97F4A7C15ull;
     unsigned long mismatches = 0;
@@ -131,14 +170,16 @@ static void test_ansi_against_reference(void **state)
         }
         if (n && x % 3 == 0)
             b[n - 1] = 0;
-        for (int mode = 0; mode < 4; mode++) {
-            int json = mode & 1, utf8 = mode >> 1;
+        for (int mode = 0; mode < 8; mode++) {
+            int esc = mode & 3, utf8 = mode >> 2;
             etw_strbuf_reset(&ours);
             etw_strbuf_reset(&want);
             etw_strbuf_putc(&ours, '<');
             etw_strbuf_putc(&want, '<');
-            etw_text_ansi(&ours, b, n, utf8, json);
-            ansi_reference(&want, b, n, utf8, json);
+            etw_text_ansi(&ours, b, n, utf8, esc);
+            ansi_reference(&want, b, n, utf8, esc == ETW_ESC_JSON);
+            if (esc >= ETW_ESC_LINE)
+                line_escape_tail(&want, 1, esc);
             if (ours.len != want.len || memcmp(ours.data, want.data, want.len) != 0)
                 mismatches++;
         }
@@ -148,11 +189,56 @@ static void test_ansi_against_reference(void **state)
     assert_int_equal(mismatches, 0);
 }
 
+/* One UTF-16 string (a C string of ASCII, with \u escapes for the rest) in one mode. */
+static const char *utf16_as(const uint16_t *u, size_t units, int esc)
+{
+    static etw_strbuf out;
+    uint8_t bytes[128];
+    assert_true(units <= sizeof bytes / 2);
+    for (size_t i = 0; i < units; i++)
+        bytes[2 * i] = (uint8_t)u[i], bytes[2 * i + 1] = (uint8_t)(u[i] >> 8);
+    etw_strbuf_reset(&out);
+    etw_text_utf16(&out, bytes, 2 * units, esc);
+    return out.data ? out.data : "";
+}
+
+/* The rules, written out: what each mode makes of control characters, CR and LF, tab, quotes,
+ * commas, backslashes, DEL, C1 controls, non-ASCII, a surrogate pair and lone surrogates. */
+static void test_rules_pinned(void **state)
+{
+    (void)state;
+    static const uint16_t s[] = {'a', 0x01, 'b', '\r', '\n', '\t', '"', ',', '\\', 0x7F, 0x85, 0xE9,
+                                 0xD83D, 0xDE00, 0xD800, 'x', 0xDC00, 0x1F, 0};
+    size_t n = sizeof s / sizeof s[0];
+    assert_string_equal(utf16_as(s, n, ETW_ESC_NONE),
+                        "a\x01" "b\r\n\t\",\\\x7f\xc2\x85\xc3\xa9\xf0\x9f\x98\x80\xef\xbf\xbdx\xef\xbf\xbd\x1f");
+    assert_string_equal(utf16_as(s, n, ETW_ESC_JSON),
+                        "a\\u0001b\\r\\n\\t\\\",\\\\\x7f\xc2\x85\xc3\xa9\xf0\x9f\x98\x80\xef\xbf\xbdx\xef\xbf\xbd\\u001f");
+    assert_string_equal(utf16_as(s, n, ETW_ESC_LINE),
+                        "a\\x01b\\x0d\\n\\t\",\\\\x7f\xc2\x85\xc3\xa9\xf0\x9f\x98\x80\xef\xbf\xbdx\xef\xbf\xbd\\x1f");
+    assert_string_equal(utf16_as(s, n, ETW_ESC_CSV),
+                        "a\\x01b\\x0d\\n\\t\"\",\\\\x7f\xc2\x85\xc3\xa9\xf0\x9f\x98\x80\xef\xbf\xbdx\xef\xbf\xbd\\x1f");
+    /* 8-bit text: Windows-1252 (0x85 an ellipsis, 0x81 undefined) or UTF-8 passed through,
+     * invalid sequences too; the same escapes. */
+    static const uint8_t b[] = {'q', '"', 0x7F, '\r', ',', 0x85, 0x81, 0xC3, 0xA9, 0xC3, 0};
+    etw_strbuf out = {0};
+    etw_text_ansi(&out, b, sizeof b, 0, ETW_ESC_LINE);
+    assert_string_equal(out.data, "q\"\\x7f\\x0d,\xe2\x80\xa6\xef\xbf\xbd\xc3\x83\xc2\xa9\xc3\x83");
+    etw_strbuf_reset(&out);
+    etw_text_ansi(&out, b, sizeof b, 1, ETW_ESC_CSV);
+    assert_string_equal(out.data, "q\"\"\\x7f\\x0d,\x85\x81\xc3\xa9\xc3");
+    etw_strbuf_reset(&out);
+    etw_text_ansi(&out, b, sizeof b, 1, ETW_ESC_JSON);
+    assert_string_equal(out.data, "q\\\"\x7f\\r,\x85\x81\xc3\xa9\xc3");
+    etw_strbuf_free(&out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_against_reference),
         cmocka_unit_test(test_ansi_against_reference),
+        cmocka_unit_test(test_rules_pinned),
     };
     return test_exit(cmocka_run_group_tests(tests, NULL, NULL));
 }

@@ -28,7 +28,7 @@ static uint64_t next(uint64_t *x)
 /* Units (or bytes) mostly plain letters, or anything from the alphabet. */
 static uint16_t pick(uint64_t *x, int rich)
 {
-    static const uint16_t alphabet[] = {'a', 'Z', '0', '.', ' ', '"', '\\', '\n', 0x01, 0x7F, 0xE9, 0x20AC, 0xD83D, 0};
+    static const uint16_t alphabet[] = {'a', 'Z', '0', '.', ' ', '"', '\\', '\n', 0x01, 0x7F, 0xE9, 0x20AC, 0xD83D, ',', 0};
     size_t n = sizeof alphabet / sizeof alphabet[0];
     return alphabet[next(x) % (rich ? n : 4)];
 }
@@ -56,7 +56,7 @@ static void check(int wide, uint64_t *x, unsigned long *mismatches)
     }
     uint16_t in = wide ? TDH_INTYPE_UNICODESTRING : TDH_INTYPE_ANSISTRING;
     etw_strbuf ours = {0}, want = {0};
-    for (int json = 0; json < 2; json++) {
+    for (int esc = ETW_ESC_NONE; esc <= ETW_ESC_CSV; esc++) {
         for (int utf8 = 0; utf8 < (wide ? 1 : 2); utf8++) {
             etw_strbuf_reset(&ours);
             etw_strbuf_reset(&want);
@@ -64,10 +64,10 @@ static void check(int wide, uint64_t *x, unsigned long *mismatches)
             etw_strbuf_putc(&want, '<');
             size_t size = etw_value_size(in, 0, 0, 0, 8, p, n);
             if (wide)
-                etw_text_utf16(&want, p, size, json);
+                etw_text_utf16(&want, p, size, esc);
             else
-                etw_text_ansi(&want, p, size, utf8, json);
-            size_t got = wide ? etw_text_utf16z(&ours, p, n, json) : etw_text_ansiz(&ours, p, n, utf8, json);
+                etw_text_ansi(&want, p, size, utf8, esc);
+            size_t got = wide ? etw_text_utf16z(&ours, p, n, esc) : etw_text_ansiz(&ours, p, n, utf8, esc);
             if (got != size || ours.len != want.len || memcmp(ours.data, want.data, want.len) != 0 ||
                 ours.data[ours.len] != '\0')
                 (*mismatches)++;

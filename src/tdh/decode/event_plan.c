@@ -164,6 +164,9 @@ static etw_event_plan *build(const TRACE_EVENT_INFO *t, size_t size)
                          json_plain(base, event_name);
         p->names_csv_plain = csv_plain(base, provider) && csv_plain(base, task) && csv_plain(base, opcode) &&
                              csv_plain(base, event_name);
+        p->keys_csv_plain = 1;
+        for (uint32_t i = 0; i < n; i++)
+            p->keys_csv_plain = p->keys_csv_plain && csv_plain(base, keys[2 * i + 1]);
         p->nprops = n;
         p->flat = t->TopLevelPropertyCount == n && n <= ETW_TEIB_MAX_PROPS;
         for (uint32_t i = 0; i < n; i++) {

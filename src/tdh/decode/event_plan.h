@@ -58,6 +58,7 @@ typedef struct etw_event_plan {
     int wbem;            /* DecodingSourceWbem: unnamed opcodes show as Opcode(n) */
     int names_plain;     /* provider, task, opcode and event names need no JSON escaping */
     int names_csv_plain; /* ... nor escaping in a CSV field (no control character, DEL or quote) */
+    int keys_csv_plain;  /* no property's text key holds a byte a text line or CSV field escapes */
     /* Every property is a top-level scalar or an array of fast integers (no struct, no other
      * array): the fields can be formatted straight from this table (plan_format.c) instead of
      * through the general walk. */
@@ -142,10 +143,11 @@ static inline void etw_plan_put_fast(etw_strbuf *out, int json, uint8_t kind, ui
 }
 
 /* Formats the fields of a flat plan's event (see etw_event_format_fields: the same text, the
- * same rules as the property walk) from payload p[0..n) with pointer size ptr. Returns 1 when
- * every property decoded; 0 when one did not fit, with *used = the bytes the fields shown took
- * and *wrote = whether any field was appended. */
+ * same rules as the property walk) from payload p[0..n) with pointer size ptr, escaped as esc
+ * (ETW_ESC_*, text_out.h; in the line modes only if keys_csv_plain: the keys are written as
+ * they are). Returns 1 when every property decoded; 0 when one did not fit, with *used = the
+ * bytes the fields shown took and *wrote = whether any field was appended. */
 int etw_plan_format_flat(const etw_event_plan *pl, const TRACE_EVENT_INFO *tei, const uint8_t *p, size_t n,
-                         unsigned ptr, int json, etw_strbuf *out, size_t *used, int *wrote);
+                         unsigned ptr, int esc, etw_strbuf *out, size_t *used, int *wrote);
 
 #endif

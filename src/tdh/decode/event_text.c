@@ -129,6 +129,7 @@ static int describe(const EVENT_RECORD *rec, int have, etw_schema s, const etw_e
 typedef struct fmt {
     etw_strbuf *out;
     int json;
+    int esc; /* ETW_ESC_*: JSON when json, else how text is escaped */
     const TRACE_EVENT_INFO *t;
     const etw_event_plan *pl; /* NULL: names converted per event (no memory for a plan) */
     uint32_t tsize;
@@ -166,7 +167,7 @@ static void key(fmt *f, const etw_walk_item *it)
     }
     if (f->json)
         etw_strbuf_putc(f->out, '"');
-    if (!etw_blob_wstr_append(f->out, f->t, f->tsize, it->epi->NameOffset, f->json))
+    if (!etw_blob_wstr_append(f->out, f->t, f->tsize, it->epi->NameOffset, f->esc))
     {
         etw_strbuf_puts(f->out, "Field");
         etw_strbuf_u64(f->out, it->index);
@@ -247,7 +248,7 @@ static int format_fn(void *ctx, const etw_walk_item *it)
             map = etw_event_property_map(f->t, f->tsize, it->epi, &msize);
         else
             map = etw_plan_map(f->t, &f->pl->props[it->index], &msize);
-        if (etw_value_format(f->out, f->json ? ETW_FMT_JSON : 0, it->in_type, it->out_type,
+        if (etw_value_format(f->out, etw_fmt_flags_of_esc(f->esc), it->in_type, it->out_type,
                              f->p + it->off, it->size, f->ptr, map, msize) != ETW_TDH_OK) {
             etw_strbuf_puts(f->out, f->json ? "\"0x" : "0x");
             etw_strbuf_hex(f->out, f->p + it->off, it->size);
@@ -273,22 +274,24 @@ static void undecoded_tail(etw_strbuf *out, int json, int first, const uint8_t *
 
 /* format's flat-plan case (most events), without its walk's state. */
 static inline __attribute__((always_inline)) int format_flat(const EVENT_RECORD *rec, const etw_schema *s,
-                                                           const etw_event_plan *pl, int json, etw_strbuf *out)
+                                                           const etw_event_plan *pl, int esc, etw_strbuf *out)
 {
     const uint8_t *p = rec->UserData;
     size_t n = p ? rec->UserDataLength : 0;
     unsigned ptr = (rec->EventHeader.Flags & EVENT_HEADER_FLAG_32_BIT_HEADER) ? 4 : 8; /* etw_event_pointer_size */
     size_t used = 0;
     int wrote = 0;
-    if (etw_plan_format_flat(pl, s->info, p, n, ptr, json, out, &used, &wrote))
+    if (etw_plan_format_flat(pl, s->info, p, n, ptr, esc, out, &used, &wrote))
         return 1;
-    undecoded_tail(out, json, !wrote, p, used, n);
+    undecoded_tail(out, esc == ETW_ESC_JSON, !wrote, p, used, n);
     return 0;
 }
 
-/* etw_event_format_fields once the schema is known (have, s). */
-static int format(const EVENT_RECORD *rec, int have, etw_schema s, const etw_event_plan *pl, int json, etw_strbuf *out)
+/* etw_event_format_fields once the schema is known (have, s), escaped as esc (ETW_ESC_*; the
+ * line modes only with plan keys that need no escaping). */
+static int format(const EVENT_RECORD *rec, int have, etw_schema s, const etw_event_plan *pl, int esc, etw_strbuf *out)
 {
+    const int json = esc == ETW_ESC_JSON;
     const uint8_t *p = rec->UserData;
     size_t n = p ? rec->UserDataLength : 0;
     if (!have) {
@@ -296,13 +299,14 @@ static int format(const EVENT_RECORD *rec, int have, etw_schema s, const etw_eve
         return 0;
     }
     if (pl && pl->flat)
-        return format_flat(rec, &s, pl, json, out);
+        return format_flat(rec, &s, pl, esc, out);
     unsigned ptr = etw_event_pointer_size(rec, 0, NULL);
     size_t used = 0;
     fmt f;
     memset(&f, 0, sizeof f);
     f.out = out;
     f.json = json;
+    f.esc = esc;
     f.t = s.info;
     f.tsize = s.size;
     f.pl = pl;
@@ -340,7 +344,7 @@ int etw_event_format_fields(const EVENT_RECORD *rec, int json, etw_strbuf *out)
     etw_metadata_observe(rec);
     const etw_event_plan *pl;
     int have = etw_event_schema_planned(rec, &s, &pl);
-    return format(rec, have, s, pl, json, out);
+    return format(rec, have, s, pl, json ? ETW_ESC_JSON : ETW_ESC_NONE, out);
 }
 
 int etw_event_decode(const EVENT_RECORD *rec, int json, etw_strbuf *provider, etw_strbuf *event_name,
@@ -356,7 +360,7 @@ int etw_event_decode(const EVENT_RECORD *rec, int json, etw_strbuf *provider, et
     const etw_event_plan *pl; /* found once for the names and the fields */
     int have = etw_event_schema_planned(rec, &s, &pl);
     describe(rec, have, s, pl, provider, event_name, names_plain);
-    return format(rec, have, s, pl, json, fields);
+    return format(rec, have, s, pl, json ? ETW_ESC_JSON : ETW_ESC_NONE, fields);
 }
 
 void etw_event_decoding_begin(etw_event_decoding *dc, const EVENT_RECORD *rec)
@@ -364,10 +368,14 @@ void etw_event_decoding_begin(etw_event_decoding *dc, const EVENT_RECORD *rec)
     dc->rec = rec;
     dc->have = 0;
     dc->pl = NULL;
+    /* WPP messages are formatted by their own rules (wpp_format.c), and a plan's text keys are
+     * written as they are: those few take the caller's pass over the text. */
+    dc->escapes = 0;
     if (rec->EventHeader.Flags & EVENT_HEADER_FLAG_TRACE_MESSAGE)
         return; /* WPP: named and formatted from its TMF, no schema */
     etw_metadata_observe(rec);
     dc->have = etw_event_schema_planned(rec, &dc->s, &dc->pl);
+    dc->escapes = !dc->pl || dc->pl->keys_csv_plain;
 }
 
 static etw_text_view view_of(const etw_strbuf *sb)
@@ -405,13 +413,16 @@ int etw_event_decoding_names(const etw_event_decoding *dc, etw_strbuf *provider_
     return plain;
 }
 
-int etw_event_decoding_fields(const etw_event_decoding *dc, int json, etw_strbuf *out)
+int etw_event_decoding_fields(const etw_event_decoding *dc, int esc, etw_strbuf *out)
 {
-    if (dc->pl && dc->pl->flat)
-        return format_flat(dc->rec, &dc->s, dc->pl, json, out);
+    const etw_event_plan *pl = dc->pl;
+    if ((unsigned)esc >= ETW_ESC_LINE && ((unsigned)esc > ETW_ESC_CSV || !dc->escapes))
+        esc = ETW_ESC_NONE;
+    if (pl && pl->flat)
+        return format_flat(dc->rec, &dc->s, pl, esc, out);
     if (dc->rec->EventHeader.Flags & EVENT_HEADER_FLAG_TRACE_MESSAGE)
-        return etw_wpp_format_fields(dc->rec, json, out);
-    return format(dc->rec, dc->have, dc->s, dc->pl, json, out);
+        return etw_wpp_format_fields(dc->rec, esc == ETW_ESC_JSON, out);
+    return format(dc->rec, dc->have, dc->s, pl, esc, out);
 }
 
 int etw_event_decode_unplanned(const EVENT_RECORD *rec, int json, etw_strbuf *provider, etw_strbuf *event_name,
@@ -426,5 +437,5 @@ int etw_event_decode_unplanned(const EVENT_RECORD *rec, int json, etw_strbuf *pr
     etw_metadata_observe(rec);
     int have = etw_schema_for_record(rec, &s); /* the store itself, not the memo */
     describe(rec, have, s, NULL, provider, event_name, &plain);
-    return format(rec, have, s, NULL, json, fields);
+    return format(rec, have, s, NULL, json ? ETW_ESC_JSON : ETW_ESC_NONE, fields);
 }

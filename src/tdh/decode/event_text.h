@@ -39,6 +39,7 @@ int etw_event_decode(const EVENT_RECORD *rec, int json, etw_strbuf *provider, et
 typedef struct etw_event_decoding {
     const EVENT_RECORD *rec;
     int have;
+    int escapes; /* see etw_event_decoding_escapes */
     etw_schema s;
     const struct etw_event_plan *pl;
 } etw_event_decoding;
@@ -54,7 +55,18 @@ void etw_event_decoding_begin(etw_event_decoding *dc, const EVENT_RECORD *rec);
  * field either (no control character, DEL or quote). */
 int etw_event_decoding_names(const etw_event_decoding *dc, etw_strbuf *provider_buf, etw_strbuf *event_buf,
                              etw_text_view *provider, etw_text_view *event);
-int etw_event_decoding_fields(const etw_event_decoding *dc, int json, etw_strbuf *out);
+/* The fields, escaped as esc says (ETW_ESC_*, text_out.h): JSON, text as it is, or text for one
+ * line of dump's text or CSV output, escaped as it is written (the same bytes as escaping the
+ * text afterwards byte by byte, event_view.c's rules) when etw_event_decoding_escapes says it
+ * can; when it cannot (WPP messages, keys that need escaping) the line modes write the text as
+ * it is, for the caller to escape. */
+int etw_event_decoding_fields(const etw_event_decoding *dc, int esc, etw_strbuf *out);
+/* 1 when etw_event_decoding_fields escapes for ETW_ESC_LINE and ETW_ESC_CSV as it writes; the
+ * text it writes then never holds a NUL byte. */
+static inline int etw_event_decoding_escapes(const etw_event_decoding *dc)
+{
+    return dc->escapes;
+}
 
 /* etw_event_decode the long way, as before plans (issue 11): the schema asked from the store,
  * names converted from UTF-16 for this event, every payload through the general property

@@ -73,19 +73,20 @@ int etw_map_check(const uint8_t *p, size_t n)
 }
 
 /* Appends entry text without the trailing spaces manifests leave on map strings. */
-static void put_name(etw_strbuf *out, const uint8_t *p, size_t n, uint32_t off, int json)
+static void put_name(etw_strbuf *out, const uint8_t *p, size_t n, uint32_t off, int esc)
 {
     size_t len = wstr_len(p, n, off);
     if (len == SIZE_MAX)
         return;
     while (len >= 2 && p[off + len - 2] == ' ' && p[off + len - 1] == 0)
         len -= 2;
-    etw_text_utf16(out, p + off, len, json);
+    etw_text_utf16(out, p + off, len, esc);
 }
 
-etw_tdh_status etw_map_format(etw_strbuf *out, int json, uint32_t value, const EVENT_MAP_INFO *map,
+etw_tdh_status etw_map_format(etw_strbuf *out, int esc, uint32_t value, const EVENT_MAP_INFO *map,
                         size_t map_size)
 {
+    int json = esc == ETW_ESC_JSON;
     const uint8_t *p = (const uint8_t *)map;
     if (!map || map_size < EMI_HEADER)
         return ETW_TDH_E_NOT_IN_MAP;
@@ -103,7 +104,7 @@ etw_tdh_status etw_map_format(etw_strbuf *out, int json, uint32_t value, const E
                 continue;
             if (json)
                 etw_strbuf_putc(out, '"');
-            put_name(out, p, map_size, etw_rd32(e), json);
+            put_name(out, p, map_size, etw_rd32(e), esc);
             if (json)
                 etw_strbuf_putc(out, '"');
             return ETW_TDH_OK;
@@ -121,7 +122,7 @@ etw_tdh_status etw_map_format(etw_strbuf *out, int json, uint32_t value, const E
             continue;
         if (!first)
             etw_strbuf_putc(out, '|');
-        put_name(out, p, map_size, etw_rd32(e), json);
+        put_name(out, p, map_size, etw_rd32(e), esc);
         left &= ~mask;
         first = 0;
     }

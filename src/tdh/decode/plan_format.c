@@ -29,7 +29,7 @@ typedef struct map_memo {
     uint32_t size;
     const EVENT_MAP_INFO *map;
     /* The text the last mapped value formatted to (a map name, or names joined by '|'),
-     * keyed by that value's bytes, size, pointer size and JSON flag (text_key; 0: none):
+     * keyed by that value's bytes, size, pointer size and escaping (text_key; 0: none):
      * a repeated value skips the map's search. Cleared with the rest of the slot. */
     uint64_t text_key;
     uint8_t text_len;
@@ -103,9 +103,13 @@ static inline __attribute__((always_inline)) void put_key_int(etw_strbuf *out, c
     }
 }
 
-int etw_plan_format_flat(const etw_event_plan *pl, const TRACE_EVENT_INFO *tei, const uint8_t *p, size_t n,
-                         unsigned ptr, int json, etw_strbuf *out, size_t *used, int *wrote)
+/* etw_plan_format_flat for one value of esc (a constant in each copy the switch at the end
+ * makes: the loop tests no mode per value). */
+static inline __attribute__((always_inline)) int format_flat(const etw_event_plan *pl, const TRACE_EVENT_INFO *tei,
+                                                             const uint8_t *p, size_t n, unsigned ptr, int esc,
+                                                             etw_strbuf *out, size_t *used, int *wrote)
 {
+    const int json = esc == ETW_ESC_JSON;
     static const uint8_t none[1];
     /* Values that later lengths refer to; a flat plan only refers back, so every property a
      * length names was sized (and, being countable, recorded) before. */
@@ -210,12 +214,12 @@ int etw_plan_format_flat(const etw_event_plan *pl, const TRACE_EVENT_INFO *tei, 
             if (json)
                 etw_strbuf_putc(out, '"');
             if (pp->in_type == TDH_INTYPE_UNICODESTRING)
-                off += etw_text_utf16z(out, p + off, n - off, json);
+                off += etw_text_utf16z(out, p + off, n - off, esc);
             else
                 off += etw_text_ansiz(out, p + off, n - off,
                                       pp->out_type == TDH_OUTTYPE_UTF8 || pp->out_type == TDH_OUTTYPE_JSON ||
                                           pp->out_type == TDH_OUTTYPE_XML,
-                                      json);
+                                      esc);
             if (json)
                 etw_strbuf_putc(out, '"');
             continue;
@@ -235,12 +239,12 @@ int etw_plan_format_flat(const etw_event_plan *pl, const TRACE_EVENT_INFO *tei, 
                 if (json)
                     etw_strbuf_putc(out, '"');
                 if (pp->in_type == TDH_INTYPE_UNICODESTRING)
-                    etw_text_utf16(out, p + off, sz, json);
+                    etw_text_utf16(out, p + off, sz, esc);
                 else
                     etw_text_ansi(out, p + off, sz,
                                   pp->out_type == TDH_OUTTYPE_UTF8 || pp->out_type == TDH_OUTTYPE_JSON ||
                                       pp->out_type == TDH_OUTTYPE_XML,
-                                  json);
+                                  esc);
                 if (json)
                     etw_strbuf_putc(out, '"');
                 off += sz;
@@ -263,7 +267,7 @@ int etw_plan_format_flat(const etw_event_plan *pl, const TRACE_EVENT_INFO *tei, 
                 /* What the text depends on besides the plan property and its map. */
                 uint32_t raw = 0;
                 memcpy(&raw, p + off, sz);
-                text_key = 1ull << 63 | (uint64_t)ptr << 48 | (uint64_t)json << 40 | (uint64_t)sz << 32 | raw;
+                text_key = 1ull << 63 | (uint64_t)ptr << 48 | (uint64_t)esc << 40 | (uint64_t)sz << 32 | raw;
                 if (m->text_key == text_key) {
                     etw_strbuf_append(out, m->text, m->text_len);
                     off += sz;
@@ -271,7 +275,7 @@ int etw_plan_format_flat(const etw_event_plan *pl, const TRACE_EVENT_INFO *tei, 
                 }
             }
             size_t mark = out->len;
-            etw_tdh_status st = etw_value_format(out, json ? ETW_FMT_JSON : 0, pp->in_type, pp->out_type, p + off,
+            etw_tdh_status st = etw_value_format(out, etw_fmt_flags_of_esc(esc), pp->in_type, pp->out_type, p + off,
                                                  sz, ptr, map, m ? m->size : 0);
             if (text_key && st == ETW_TDH_OK && !out->failed && out->len - mark <= sizeof m->text) {
                 memcpy(m->text, out->data + mark, out->len - mark);
@@ -294,4 +298,15 @@ partial:
     *used = off;
     *wrote = !first;
     return 0;
+}
+
+int etw_plan_format_flat(const etw_event_plan *pl, const TRACE_EVENT_INFO *tei, const uint8_t *p, size_t n,
+                         unsigned ptr, int esc, etw_strbuf *out, size_t *used, int *wrote)
+{
+    switch (esc) {
+    case ETW_ESC_JSON: return format_flat(pl, tei, p, n, ptr, ETW_ESC_JSON, out, used, wrote);
+    case ETW_ESC_LINE: return format_flat(pl, tei, p, n, ptr, ETW_ESC_LINE, out, used, wrote);
+    case ETW_ESC_CSV: return format_flat(pl, tei, p, n, ptr, ETW_ESC_CSV, out, used, wrote);
+    default: return format_flat(pl, tei, p, n, ptr, ETW_ESC_NONE, out, used, wrote);
+    }
 }

@@ -10,6 +10,7 @@
 #include <etwire/tdh.h>
 
 #include "base/strbuf.h"
+#include "tdh/decode/text_out.h"
 #include "tdh/tdh_status.h"
 
 #define ETW_SIZE_BAD SIZE_MAX
@@ -30,7 +31,23 @@ uint64_t etw_value_uint(uint16_t in_type, const uint8_t *p, size_t size);
 enum {
     ETW_FMT_JSON = 1,       /* JSON value (quoted strings, numbers, true/false) */
     ETW_FMT_STRICT_MAP = 2, /* a value missing from a value map is an error (TdhFormatProperty) */
+    ETW_FMT_LINE = 4,       /* text escaped for one line (ETW_ESC_LINE, text_out.h) */
+    ETW_FMT_CSV = 8,        /* text escaped for one line in a CSV field (ETW_ESC_CSV) */
 };
+
+/* The flags that escape text as esc (an ETW_ESC_* of text_out.h) says, and back. */
+static inline unsigned etw_fmt_flags_of_esc(int esc)
+{
+    return esc == ETW_ESC_JSON ? ETW_FMT_JSON : esc == ETW_ESC_LINE ? ETW_FMT_LINE : esc == ETW_ESC_CSV ? ETW_FMT_CSV : 0;
+}
+
+static inline int etw_fmt_esc_of_flags(unsigned flags)
+{
+    return flags & ETW_FMT_JSON  ? ETW_ESC_JSON
+           : flags & ETW_FMT_CSV ? ETW_ESC_CSV
+           : flags & ETW_FMT_LINE ? ETW_ESC_LINE
+                                  : ETW_ESC_NONE;
+}
 
 /* Appends the rendering of one element. map may be NULL. Returns ETW_TDH_OK,
  * ETW_TDH_E_PAYLOAD when the bytes do not fit the type, or (with STRICT_MAP) what the map

@@ -13,13 +13,13 @@ size_t etw_blob_wstr(const void *blob, size_t n, uint32_t off, const uint8_t **s
     return etw_utf16_span(*s, n - off, NULL);
 }
 
-int etw_blob_wstr_append(etw_strbuf *out, const void *blob, size_t n, uint32_t off, int json)
+int etw_blob_wstr_append(etw_strbuf *out, const void *blob, size_t n, uint32_t off, int esc)
 {
     const uint8_t *s;
     size_t len = etw_blob_wstr(blob, n, off, &s);
     if (!len)
         return 0;
-    etw_text_utf16(out, s, len, json);
+    etw_text_utf16(out, s, len, esc);
     return 1;
 }
 

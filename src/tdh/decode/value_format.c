@@ -74,9 +74,10 @@ static int is_signed_in(uint16_t in)
            in == TDH_INTYPE_INT64;
 }
 
-static etw_tdh_status format_integer(etw_strbuf *out, int json, uint16_t in, uint16_t ot,
+static etw_tdh_status format_integer(etw_strbuf *out, int esc, uint16_t in, uint16_t ot,
                                const uint8_t *p, size_t size)
 {
+    int json = esc == ETW_ESC_JSON;
     uint64_t v = etw_value_uint(in, p, size);
     switch (ot) {
     case TDH_OUTTYPE_BOOLEAN:
@@ -86,9 +87,9 @@ static etw_tdh_status format_integer(etw_strbuf *out, int json, uint16_t in, uin
         if (size == 1 || size == 2) { /* an ANSI (CP1252) or UTF-16 character */
             quote(out, json);
             if (size == 1)
-                etw_text_ansi(out, p, 1, 0, json);
+                etw_text_ansi(out, p, 1, 0, esc);
             else
-                etw_text_utf16(out, p, 2, json);
+                etw_text_utf16(out, p, 2, esc);
             quote(out, json);
             return 0;
         }
@@ -159,9 +160,10 @@ static etw_tdh_status format_integer(etw_strbuf *out, int json, uint16_t in, uin
     return 0;
 }
 
-static void format_string(etw_strbuf *out, int json, uint16_t in, uint16_t ot, const uint8_t *p,
+static void format_string(etw_strbuf *out, int esc, uint16_t in, uint16_t ot, const uint8_t *p,
                           size_t size)
 {
+    int json = esc == ETW_ESC_JSON;
     int wide = in == TDH_INTYPE_UNICODESTRING || in == TDH_INTYPE_MANIFEST_COUNTEDSTRING ||
                in == TDH_INTYPE_COUNTEDSTRING || in == TDH_INTYPE_REVERSEDCOUNTEDSTRING ||
                in == TDH_INTYPE_NONNULLTERMINATEDSTRING || in == TDH_INTYPE_UNICODECHAR;
@@ -173,15 +175,16 @@ static void format_string(etw_strbuf *out, int json, uint16_t in, uint16_t ot, c
     if (json)
         etw_strbuf_putc(out, '"');
     if (wide)
-        etw_text_utf16(out, p + skip, size - skip, json);
+        etw_text_utf16(out, p + skip, size - skip, esc);
     else
-        etw_text_ansi(out, p + skip, size - skip, utf8, json);
+        etw_text_ansi(out, p + skip, size - skip, utf8, esc);
     if (json)
         etw_strbuf_putc(out, '"');
 }
 
-static void format_binary(etw_strbuf *out, int json, uint16_t ot, const uint8_t *p, size_t size)
+static void format_binary(etw_strbuf *out, int esc, uint16_t ot, const uint8_t *p, size_t size)
 {
+    int json = esc == ETW_ESC_JSON;
     if (json)
         etw_strbuf_putc(out, '"');
     if (ot == TDH_OUTTYPE_IPV6 && size == 16)
@@ -189,7 +192,7 @@ static void format_binary(etw_strbuf *out, int json, uint16_t ot, const uint8_t 
     else if (ot == TDH_OUTTYPE_SOCKETADDRESS)
         etw_format_sockaddr(out, p, size);
     else if (ot == TDH_OUTTYPE_STRING || ot == TDH_OUTTYPE_UTF8)
-        etw_text_ansi(out, p, size, 1, json);
+        etw_text_ansi(out, p, size, 1, esc);
     else {
         etw_strbuf_puts(out, "0x");
         etw_strbuf_hex(out, p, size);
@@ -202,7 +205,7 @@ etw_tdh_status etw_value_format(etw_strbuf *out, unsigned flags, uint16_t in, ui
                           const uint8_t *p, size_t size, unsigned ptr, const EVENT_MAP_INFO *map,
                           size_t map_size)
 {
-    int json = flags & ETW_FMT_JSON;
+    int esc = etw_fmt_esc_of_flags(flags), json = esc == ETW_ESC_JSON;
     size_t need;
     if (in == TDH_INTYPE_UNICODESTRING || in == TDH_INTYPE_ANSISTRING || in == TDH_INTYPE_BINARY ||
         in == TDH_INTYPE_NONNULLTERMINATEDSTRING || in == TDH_INTYPE_NONNULLTERMINATEDANSISTRING)
@@ -212,7 +215,7 @@ etw_tdh_status etw_value_format(etw_strbuf *out, unsigned flags, uint16_t in, ui
     if (need == ETW_SIZE_BAD || need > size)
         return ETW_TDH_E_PAYLOAD;
     if (map && etw_value_is_countable(in)) {
-        etw_tdh_status r = etw_map_format(out, json, (uint32_t)etw_value_uint(in, p, need), map, map_size);
+        etw_tdh_status r = etw_map_format(out, esc, (uint32_t)etw_value_uint(in, p, need), map, map_size);
         if (r == 0)
             return 0;
         if (flags & ETW_FMT_STRICT_MAP)
@@ -231,7 +234,7 @@ etw_tdh_status etw_value_format(etw_strbuf *out, unsigned flags, uint16_t in, ui
     case TDH_INTYPE_NONNULLTERMINATEDANSISTRING:
     case TDH_INTYPE_UNICODECHAR:
     case TDH_INTYPE_ANSICHAR:
-        format_string(out, json, in, ot, p, need);
+        format_string(out, esc, in, ot, p, need);
         return 0;
     case TDH_INTYPE_FLOAT: {
         float f;
@@ -256,7 +259,7 @@ etw_tdh_status etw_value_format(etw_strbuf *out, unsigned flags, uint16_t in, ui
         quote(out, json);
         return 0;
     case TDH_INTYPE_FILETIME:
-        return format_integer(out, json, TDH_INTYPE_UINT64,
+        return format_integer(out, esc, TDH_INTYPE_UINT64,
                               ot == TDH_OUTTYPE_NULL ? TDH_OUTTYPE_DATETIME : ot, p, 8);
     case TDH_INTYPE_SYSTEMTIME:
         quote(out, json);
@@ -273,17 +276,17 @@ etw_tdh_status etw_value_format(etw_strbuf *out, unsigned flags, uint16_t in, ui
         return 0;
     }
     case TDH_INTYPE_BINARY:
-        format_binary(out, json, ot, p, need);
+        format_binary(out, esc, ot, p, need);
         return 0;
     case TDH_INTYPE_MANIFEST_COUNTEDBINARY:
-        format_binary(out, json, ot, p + 2, need - 2);
+        format_binary(out, esc, ot, p + 2, need - 2);
         return 0;
     case TDH_INTYPE_HEXDUMP:
-        format_binary(out, json, ot, p + 4, need - 4);
+        format_binary(out, esc, ot, p + 4, need - 4);
         return 0;
     default:
         if (need == 0 || need > 8)
             return ETW_TDH_E_PAYLOAD;
-        return format_integer(out, json, in, ot, p, need);
+        return format_integer(out, esc, in, ot, p, need);
     }
 }

@@ -116,12 +116,13 @@ static void field_name(etw_strbuf *out, size_t start, int json, const char *name
 
 int etw_winsat_append_xml(const EVENT_RECORD *rec, int json, etw_winsat_scratch *s, etw_strbuf *out)
 {
-    return etw_winsat_append_xml_at(rec, json, s, out, 0);
+    return etw_winsat_append_xml_at(rec, json ? ETW_ESC_JSON : ETW_ESC_NONE, s, out, 0);
 }
 
-int etw_winsat_append_xml_at(const EVENT_RECORD *rec, int json, etw_winsat_scratch *s, etw_strbuf *out,
+int etw_winsat_append_xml_at(const EVENT_RECORD *rec, int esc, etw_winsat_scratch *s, etw_strbuf *out,
                              size_t start)
 {
+    const int json = esc == ETW_ESC_JSON;
     const xml_event *x = xml_event_of(rec);
     if (!x)
         return -1;
@@ -135,9 +136,9 @@ int etw_winsat_append_xml_at(const EVENT_RECORD *rec, int json, etw_winsat_scrat
         if (json)
             etw_strbuf_putc(out, '"');
         if (x->utf16)
-            etw_text_utf16(out, xml, xml_n, json);
+            etw_text_utf16(out, xml, xml_n, esc);
         else
-            etw_text_ansi(out, xml, xml_n, 1, json);
+            etw_text_ansi(out, xml, xml_n, 1, esc);
         if (json)
             etw_strbuf_putc(out, '"');
         return 1;

@@ -54,8 +54,10 @@ const char *etw_winsat_strerror(int code);
  * appended, 0 on error, -1 if rec is not a WinSAT XML event (nothing appended). */
 int etw_winsat_append_xml(const EVENT_RECORD *rec, int json, etw_winsat_scratch *s, etw_strbuf *out);
 /* The same for fields formatted into a longer string, from out->data + start on (the
- * separator is left out when nothing follows start). */
-int etw_winsat_append_xml_at(const EVENT_RECORD *rec, int json, etw_winsat_scratch *s, etw_strbuf *out,
+ * separator is left out when nothing follows start), the XML escaped as esc says (ETW_ESC_*,
+ * text_out.h: JSON, as it is, or for dump's text line or CSV field; the rest of what it writes
+ * never needs escaping, and it writes no NUL). */
+int etw_winsat_append_xml_at(const EVENT_RECORD *rec, int esc, etw_winsat_scratch *s, etw_strbuf *out,
                              size_t start);
 
 /* Every opcode such an event has (WinSAT 33, 35, 37; PerfTrack 33): a formatter that asks
