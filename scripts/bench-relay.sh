@@ -20,6 +20,8 @@
 # and the rest (etw-write JSON writers, the main thread); and they give what one session's
 # processing thread does with a core to itself (its MB per CPU-second): the ceiling of one
 # sender with JSON on an idle machine, where the other threads share the other core.
+# The senders' CPU is also given per GB they sent (user + system, getrusage: the reading of the
+# file and the socket's copy; median over the runs): the figure for `send` itself.
 # The senders run at nice 10 (--nice N to change) so that on a small machine they do not
 # starve the collector they are measuring. The collector's .etl and JSON files go to a tmpfs
 # (/dev/shm when it has room; --out DIR to choose), so that the disk's writeback, shared with
@@ -30,9 +32,11 @@
 # With --syscalls, each variant's collector is also traced once (strace -f -c, attached once it
 # listens) while one sender sends, and its system calls per buffer are printed: the load of
 # other processes changes timings but hardly these counts.
-# Usage: scripts/bench-relay.sh [--before DIR] [--runs N] [--nice N] [--out DIR] [--syscalls] [BUILD-DIR]
+# With --only TEXT, only the cases whose name contains TEXT run (say --only .etl, or --only
+# "1 sender").
+# Usage: scripts/bench-relay.sh [--before DIR] [--runs N] [--nice N] [--out DIR] [--syscalls] [--only TEXT] [BUILD-DIR]
 set -euo pipefail
-build=build before="" runs=3 nice_senders=10 outbase="" syscalls=0
+build=build before="" runs=3 nice_senders=10 outbase="" syscalls=0 only=""
 while [ $# -gt 0 ]; do
     case $1 in
     --before) before=$2; shift 2 ;;
@@ -40,6 +44,7 @@ while [ $# -gt 0 ]; do
     --nice) nice_senders=$2; shift 2 ;;
     --out) outbase=$2; shift 2 ;;
     --syscalls) syscalls=1; shift ;;
+    --only) only=$2; shift 2 ;;
     -h|--help) sed -n '2,/^# Usage/p' "$0"; exit 0 ;;
     *) build=$1; shift ;;
     esac
@@ -72,6 +77,18 @@ echo "trace: $bytes bytes (generated, 64 KiB buffers); $runs runs each, medians;
 echo "collector output: $files ($(stat -f -c %T "$files"))"
 for v in "${variants[@]}"; do echo "$v: ${bin[$v]}"; done
 now() { date +%s.%N; }
+# cpu_time OUT CMD...: runs CMD, writes its user and system CPU seconds to OUT. getrusage to the
+# microsecond where python3 is there (a 100 MB send takes some 40 ms: /usr/bin/time's
+# hundredths would be a quarter of it), else /usr/bin/time.
+if command -v python3 >/dev/null; then
+    cpu_time=(python3 -c 'import resource, subprocess, sys
+rc = subprocess.call(sys.argv[2:], stdout=subprocess.DEVNULL)
+r = resource.getrusage(resource.RUSAGE_CHILDREN)
+open(sys.argv[1], "w").write("%.6f %.6f\n" % (r.ru_utime, r.ru_stime))
+sys.exit(rc)')
+else
+    cpu_time=(/usr/bin/time -f "%U %S" -o)
+fi
 median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 calc() { awk "BEGIN { print $* }"; }
 ticks=$(getconf CLK_TCK)
@@ -118,7 +135,7 @@ once() {
     cpu0=$(awk '{ print $14 + $15 }' "/proc/$collector/stat")
     t0=$(now)
     for i in $(seq "$n"); do
-        nice -n "$nice_senders" /usr/bin/time -f "%U %S" -o "$tmp/send$i.cpu" \
+        nice -n "$nice_senders" "${cpu_time[@]}" "$tmp/send$i.cpu" \
             "$e" send --to "127.0.0.1:$port" --plain --source "s$i" "$tmp/t.etl" 2>"$tmp/send$i.log" &
         pids+=($!)
     done
@@ -136,22 +153,25 @@ once() {
         proc=$(grep -o '"cpu_process_ms":[0-9]*' "$tmp/stats" | cut -d: -f2 | awk '{ s += $1 } END { print s }')
     fi
     rm -f "$tmp"/send*.cpu
-    echo "$secs $(calc "($cpu1 - $cpu0) / $ticks / $secs") $(calc "$senders / $secs") $rx $proc"
+    echo "$secs $(calc "($cpu1 - $cpu0) / $ticks / $secs") $(calc "$senders / $secs") $rx $proc $senders"
 }
 
 run() { # run NAME SENDERS COLLECT-OPTIONS...
     local name=$1 n=$2
     shift 2
+    [[ "$name" == *"$only"* ]] || return 0
     for v in "${variants[@]}"; do : >"$tmp/runs.$v"; done
     for _ in $(seq "$runs"); do
         for v in "${variants[@]}"; do once "$v" "$n" "$@" >>"$tmp/runs.$v"; done
     done
     local total=$((bytes * n)) base=""
     for v in "${variants[@]}"; do
-        local secs ccpu scpu rx proc split="" ratio=""
+        local secs ccpu scpu spergb rx proc split="" ratio=""
         secs=$(cut -d' ' -f1 "$tmp/runs.$v" | median)
         ccpu=$(cut -d' ' -f2 "$tmp/runs.$v" | median)
         scpu=$(cut -d' ' -f3 "$tmp/runs.$v" | median)
+        spergb=$(cut -d' ' -f6 "$tmp/runs.$v" | median)
+        spergb=$(calc "$spergb / ($total / 1e9)")
         rx=$(cut -d' ' -f4 "$tmp/runs.$v" | median)
         proc=$(cut -d' ' -f5 "$tmp/runs.$v" | median)
         if [ "$proc" != 0 ]; then # CPU-seconds per wall second, by thread
@@ -161,9 +181,9 @@ run() { # run NAME SENDERS COLLECT-OPTIONS...
         fi
         [ -n "$base" ] && ratio=$(printf "  %.2fx before" "$(calc "$base / $secs")")
         [ "$v" = before ] && base=$secs
-        printf "%-44s %8.1f MB/s  %6.2fx a plain read  CPU: collector %.2f (%.0f MB per CPU-second), senders %.2f, machine %.2f%s%s\n" \
+        printf "%-44s %8.1f MB/s  %6.2fx a plain read  CPU: collector %.2f (%.0f MB per CPU-second), senders %.2f (%.3f CPU-s per GB), machine %.2f%s%s\n" \
             "$name${before:+ [$v]}" "$(mbs "$total" "$secs")" "$(calc "($secs / $n) / $read_s")" \
-            "$ccpu" "$(calc "$total / 1e6 / ($secs * $ccpu)")" "$scpu" "$(calc "($ccpu + $scpu) / $cores")" \
+            "$ccpu" "$(calc "$total / 1e6 / ($secs * $ccpu)")" "$scpu" "$spergb" "$(calc "($ccpu + $scpu) / $cores")" \
             "$ratio" "$split"
     done
 }

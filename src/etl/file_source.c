@@ -391,3 +391,18 @@ etw_status etw_file_source_reread(etw_file_source *f, uint64_t pos, const uint8_
         return ETW_E_IO;
     return read_entry(f, &f->entries[pos], p, n, 0);
 }
+
+const etw_file_entry *etw_file_source_next_entry(etw_file_source *f)
+{
+    size_t i = pick(f, UINT32_MAX);
+    if (i == SIZE_MAX)
+        return NULL;
+    f->entries[i].taken = 1;
+    return &f->entries[i];
+}
+
+etw_status etw_file_source_read_into(etw_file_source *f, const etw_file_entry *e, uint8_t *dst,
+                                     size_t n)
+{
+    return read_span(f, e, dst, 0, n) ? ETW_E_IO : ETW_OK;
+}

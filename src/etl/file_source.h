@@ -86,6 +86,13 @@ etw_status etw_file_source_finish(etw_file_source *f, const etw_file_entry *e, c
  * earlier-flushed buffers gives its block back and is read again when the callback is due.
  * *p is NULL when the read fails. */
 etw_status etw_file_source_reread(etw_file_source *f, uint64_t pos, const uint8_t **p, size_t *n);
+/* The next entry in flush order, marked taken, without reading it (NULL: none left): for a
+ * caller that reads buffers into memory of its own with etw_file_source_read_into (the relay's
+ * sender reads each one straight into the frame it goes out in, not into a block first). */
+const etw_file_entry *etw_file_source_next_entry(etw_file_source *f);
+/* Reads the first n bytes of e into dst; ETW_E_IO when they cannot all be read. */
+etw_status etw_file_source_read_into(etw_file_source *f, const etw_file_entry *e, uint8_t *dst,
+                                     size_t n);
 /* The buffer at p (from next or reread) is finished with: its block is read into again. */
 void etw_file_source_done(etw_file_source *f, const uint8_t *p);
 /* Whether next() reads each buffer whole (the default) or only up to its filled offset, which

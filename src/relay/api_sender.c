@@ -99,18 +99,44 @@ fail:
     return NULL;
 }
 
+/* The sender as the input's target (input.h): each buffer is read straight into the frame it
+ * is sent in, paced once it is there. */
+static uint8_t *on_reserve(void *ctx, uint32_t size)
+{
+    etwire_relay_sender *x = ctx;
+    if (size < ETW_RELAY_MIN_ETW_BUFFER || size > ETW_RELAY_MAX_ETW_BUFFER) {
+        snprintf(x->err, sizeof x->err, "buffer size %lu outside 72 bytes .. 16 MiB", (unsigned long)size);
+        return NULL;
+    }
+    return relay_sender_reserve(x->s, size);
+}
+
+static int on_commit(void *ctx, uint8_t *buf, uint32_t size, const relay_input_clock *clk)
+{
+    etwire_relay_sender *x = ctx;
+    int ms = relay_pace_delay_ms(&x->pace, buf, size, clk);
+    if (ms > 0 && relay_sender_idle(x->s, ms) != 0) {
+        relay_sender_cancel(x->s);
+        return -1;
+    }
+    return relay_sender_commit(x->s);
+}
+
+static void on_cancel(void *ctx, uint8_t *buf)
+{
+    (void)buf;
+    relay_sender_cancel(((etwire_relay_sender *)ctx)->s);
+}
+
 ETWIRE_RELAY_API int etwire_relay_sender_push(etwire_relay_sender *x, const void *buffer, ULONG size,
                                               ULONG64 frequency)
 {
-    if (size < ETW_RELAY_MIN_ETW_BUFFER || size > ETW_RELAY_MAX_ETW_BUFFER) {
-        snprintf(x->err, sizeof x->err, "buffer size %lu outside 72 bytes .. 16 MiB", (unsigned long)size);
+    uint8_t *frame = on_reserve(x, size);
+    if (!frame)
         return -1;
-    }
+    memcpy(frame, buffer, size); /* the caller's memory is its own again on return */
     relay_input_clock clk = {.frequency = frequency};
-    int ms = relay_pace_delay_ms(&x->pace, buffer, size, &clk);
-    if (ms > 0 && relay_sender_idle(x->s, ms) != 0)
-        return -1;
-    return relay_sender_push(x->s, buffer, size);
+    return on_commit(x, frame, size, &clk);
 }
 
 ETWIRE_RELAY_API int etwire_relay_sender_finish(etwire_relay_sender *x)
@@ -144,21 +170,17 @@ ETWIRE_RELAY_API void etwire_relay_sender_free(etwire_relay_sender *x)
     free(x);
 }
 
-static int on_stream_buffer(void *ctx, const uint8_t *buf, uint32_t size, const relay_input_clock *clk)
-{
-    return etwire_relay_sender_push(ctx, buf, size, clk->frequency);
-}
-
 ETWIRE_RELAY_API int etwire_relay_send_file(etwire_relay_sender *x, const char *path, char *err,
                                             size_t errlen)
 {
-    return relay_input_index(path, x->pace.rate > 0, on_stream_buffer, x, err, errlen);
+    relay_input_target t = {x, on_reserve, on_commit, on_cancel};
+    return relay_input_index_into(path, x->pace.rate > 0, &t, err, errlen);
 }
-
 
 ETWIRE_RELAY_API int etwire_relay_send_stream(etwire_relay_sender *x, FILE *in, char *err, size_t errlen)
 {
-    return relay_input_stream(in, on_stream_buffer, x, err, errlen);
+    relay_input_target t = {x, on_reserve, on_commit, on_cancel};
+    return relay_input_stream_into(in, &t, err, errlen);
 }
 
 /* The summary line of a finished (or failed) spooled session. */

@@ -281,9 +281,15 @@ static rd_kafka_t *consumer_new(kcollect *c, char *err, size_t errlen)
     const relay_kafka_collect_opts *o = c->o;
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     char max[32], fetch[32], recv[32];
+    /* A fetch response may pass fetch.max.bytes by a partition's worth (a broker always
+     * returns a first batch whole, the mock cluster fills partitions past it), and its framing
+     * grows with the partitions it covers: a response larger than receive.message.max.bytes is
+     * refused and fetched again, for ever (measured on the mock with 512 partitions: 36.1 MB
+     * against 2 x 17 MiB + 4 KiB). So: one largest record per fetch, room for one more and
+     * 1 MiB of framing per response; the memory bound stays about 35 MiB. */
     snprintf(max, sizeof max, "%u", RELAY_KAFKA_MAX_MESSAGE);
-    snprintf(fetch, sizeof fetch, "%u", 2 * RELAY_KAFKA_MAX_MESSAGE);
-    snprintf(recv, sizeof recv, "%u", 2 * RELAY_KAFKA_MAX_MESSAGE + 4096);
+    snprintf(fetch, sizeof fetch, "%u", RELAY_KAFKA_MAX_MESSAGE);
+    snprintf(recv, sizeof recv, "%u", 2 * RELAY_KAFKA_MAX_MESSAGE + (1u << 20));
     if (set(conf, "bootstrap.servers", o->brokers, err, errlen) || set(conf, "group.id", o->group, err, errlen) ||
         set(conf, "enable.auto.commit", "false", err, errlen) || set(conf, "auto.offset.reset", "earliest", err, errlen) ||
         set(conf, "message.max.bytes", max, err, errlen) || set(conf, "max.partition.fetch.bytes", max, err, errlen) ||

@@ -166,20 +166,46 @@ static void pace(send_state *s, const uint8_t *buf, uint32_t size, const relay_i
     }
 }
 
-static int on_buffer(void *ctx, const uint8_t *buf, uint32_t size, const relay_input_clock *clk)
+/* The input's target (input.h): each buffer is read straight into its record's value, which
+ * librdkafka then owns (RD_KAFKA_MSG_F_FREE): no copy of the buffer on the way. */
+static uint8_t *on_reserve(void *ctx, uint32_t size)
+{
+    (void)ctx;
+    if (size < ETW_RELAY_MIN_ETW_BUFFER || size > ETW_RELAY_MAX_ETW_BUFFER)
+        return NULL;
+    uint8_t *v = malloc((size_t)ETW_RELAY_BUFFER_PREFIX + size);
+    return v ? v + ETW_RELAY_BUFFER_PREFIX : NULL;
+}
+
+static void on_cancel(void *ctx, uint8_t *buf)
+{
+    (void)ctx;
+    free(buf - ETW_RELAY_BUFFER_PREFIX);
+}
+
+static int on_commit(void *ctx, uint8_t *buf, uint32_t size, const relay_input_clock *clk)
 {
     send_state *s = ctx;
-    if (size < ETW_RELAY_MIN_ETW_BUFFER || size > ETW_RELAY_MAX_ETW_BUFFER)
-        return -1;
+    uint8_t *v = buf - ETW_RELAY_BUFFER_PREFIX;
     pace(s, buf, size, clk);
-    size_t len;
-    uint8_t *v = buffer_record(s->seq, buf, size, &len);
-    if (!v || produce(s->p, s->p->topic, s->key, v, len) != 0)
+    if (etw_relay_encode_buffer_prefix(v, s->seq, size, 0, size) != ETW_RELAY_BUFFER_PREFIX) {
+        free(v);
         return -1;
+    }
     /* The header buffer also goes to the side topic, for a consumer that has to start a
-     * session whose first records it never saw (docs, "Kafka transport"). */
-    if (s->seq == 0 && (!(v = buffer_record(0, buf, size, &len)) ||
-                        produce(s->p, s->p->header_topic, s->key, v, len) != 0))
+     * session whose first records it never saw (docs, "Kafka transport"): copied before the
+     * main record takes the value. */
+    size_t len;
+    uint8_t *h = s->seq == 0 ? buffer_record(0, buf, size, &len) : NULL;
+    if (s->seq == 0 && !h) {
+        free(v);
+        return -1;
+    }
+    if (produce(s->p, s->p->topic, s->key, v, ETW_RELAY_BUFFER_PREFIX + (size_t)size) != 0) {
+        free(h);
+        return -1;
+    }
+    if (h && produce(s->p, s->p->header_topic, s->key, h, len) != 0)
         return -1;
     s->seq++;
     rd_kafka_poll(s->p->rk, 0); /* serves delivery reports as we go */
@@ -190,6 +216,7 @@ int relay_kafka_send_one(relay_kafka_producer *p, const char *input, int raw, co
                          const char *session, uint64_t instance, double rate)
 {
     send_state s = {.p = p, .pace = {.rate = rate}};
+    relay_input_target t = {&s, on_reserve, on_commit, on_cancel};
     snprintf(s.key, sizeof s.key, "%s/%s/%016llx", source, session, (unsigned long long)instance);
     char err[512] = "";
     int rc;
@@ -198,11 +225,11 @@ int relay_kafka_send_one(relay_kafka_producer *p, const char *input, int raw, co
         f = strcmp(input, "-") ? fopen(input, "rb") : stdin;
         if (!f)
             snprintf(err, sizeof err, "%s: cannot open", input);
-        rc = f ? relay_input_stream(f, on_buffer, &s, err, sizeof err) : -1;
+        rc = f ? relay_input_stream_into(f, &t, err, sizeof err) : -1;
         if (f && f != stdin)
             fclose(f);
     } else {
-        rc = relay_input_index(input, rate > 0, on_buffer, &s, err, sizeof err);
+        rc = relay_input_index_into(input, rate > 0, &t, err, sizeof err);
     }
     if (rc == 0) {
         uint8_t *v = malloc(ETW_RELAY_HEADER_SIZE + 8);

@@ -149,28 +149,64 @@ static int push_spooled(relay_sender *s, const uint8_t *buf, uint32_t size)
     return relay_sender_pump(s);
 }
 
-int relay_sender_push(relay_sender *s, const uint8_t *buf, uint32_t size)
+/* Waits until the window has room for one more entry (ACKs free entries); 0 or -1. With a
+ * spool the buffer goes to disk instead and the window fills from there. */
+static int await_room(relay_sender *s)
 {
-    if (s->sp && s->sm.next_seq >= s->sm.skip_to)
-        return push_spooled(s, buf, size);
-    /* Room in the window first: ACKs free entries. */
-    while (s->count >= s->sm.window || s->count >= s->o.window) {
+    while (!(s->sp && s->sm.next_seq >= s->sm.skip_to) &&
+           (s->count >= s->sm.window || s->count >= s->o.window)) {
         if (relay_sender_connect(s) != 0)
             return -1;
         relay_sender_service(s, 1000);
     }
+    return 0;
+}
+
+uint8_t *relay_sender_reserve(relay_sender *s, uint32_t size)
+{
+    /* Waiting before the caller reads the buffer keeps what is in memory to the window (and
+     * the frame being filled). */
+    if (await_room(s) != 0)
+        return NULL;
+    s->reserved = frame_block(s, ETW_RELAY_BUFFER_PREFIX + (size_t)size);
+    if (!s->reserved) {
+        relay_sender_note(s, "out of memory");
+        return NULL;
+    }
+    s->reserved_size = size;
+    return s->reserved + ETW_RELAY_BUFFER_PREFIX;
+}
+
+void relay_sender_cancel(relay_sender *s)
+{
+    give_back(s, s->reserved, ETW_RELAY_BUFFER_PREFIX + (size_t)s->reserved_size);
+    s->reserved = NULL;
+}
+
+int relay_sender_commit(relay_sender *s)
+{
+    uint8_t *frame = s->reserved;
+    uint32_t size = s->reserved_size;
+    s->reserved = NULL;
+    if (s->sp && s->sm.next_seq >= s->sm.skip_to) { /* on disk; the queue reads it back */
+        int rc = push_spooled(s, frame + ETW_RELAY_BUFFER_PREFIX, size);
+        give_back(s, frame, ETW_RELAY_BUFFER_PREFIX + (size_t)size);
+        return rc;
+    }
+    /* Again: a reconnect while the caller filled the frame (pacing keeps the connection
+     * served) may have brought a smaller window. */
+    if (await_room(s) != 0) {
+        give_back(s, frame, ETW_RELAY_BUFFER_PREFIX + (size_t)size);
+        return -1;
+    }
     if (s->sm.next_seq < s->sm.skip_to) {
         s->sm.next_seq++;
         s->st.skipped++;
+        give_back(s, frame, ETW_RELAY_BUFFER_PREFIX + (size_t)size);
         return 0;
     }
     entry *e = &s->q[(s->head + s->count) % s->o.window];
-    e->frame = frame_block(s, ETW_RELAY_BUFFER_PREFIX + (size_t)size);
-    if (!e->frame) {
-        relay_sender_note(s, "out of memory");
-        return -1;
-    }
-    memcpy(e->frame + ETW_RELAY_BUFFER_PREFIX, buf, size);
+    e->frame = frame;
     e->seq = etw_relay_sender_sm_number(&s->sm);
     e->size = size;
     e->sent = 0;
@@ -183,6 +219,15 @@ int relay_sender_push(relay_sender *s, const uint8_t *buf, uint32_t size)
         return relay_sender_connect(s);
     relay_sender_service(s, 0);
     return 0;
+}
+
+int relay_sender_push(relay_sender *s, const uint8_t *buf, uint32_t size)
+{
+    uint8_t *payload = relay_sender_reserve(s, size);
+    if (!payload)
+        return -1;
+    memcpy(payload, buf, size);
+    return relay_sender_commit(s);
 }
 
 int relay_sender_idle(relay_sender *s, int ms)
@@ -264,6 +309,7 @@ void relay_sender_destroy(relay_sender *s)
     if (!s)
         return;
     relay_sender_disconnect(s);
+    free(s->reserved); /* a reservation neither committed nor cancelled */
     while (s->count) {
         free(s->q[s->head].frame);
         s->head = (s->head + 1) % s->o.window;

@@ -38,6 +38,13 @@ relay_sender *relay_sender_create(const relay_sender_opts *o);
 void relay_sender_attach_spool(relay_sender *s, struct relay_spool *sp, const struct relay_spool_info *info);
 /* Copies the buffer, sends it (or keeps it until a reconnect); 0, or -1 on a permanent error. */
 int relay_sender_push(relay_sender *s, const uint8_t *buf, uint32_t size);
+/* push() in two steps, for a caller that reads the buffer itself: reserve waits (as push does)
+ * until the window has room and returns memory for `size` bytes inside the frame the buffer
+ * will be sent in (NULL on a permanent error); the caller fills it, then commit sends it as
+ * push would, or cancel gives the memory back unsent. One reservation at a time. */
+uint8_t *relay_sender_reserve(relay_sender *s, uint32_t size);
+int relay_sender_commit(relay_sender *s);
+void relay_sender_cancel(relay_sender *s);
 /* Waits up to ms while keeping the connection serviced (ACKs read, PINGs sent). */
 int relay_sender_idle(relay_sender *s, int ms);
 /* END, then waits until every buffer is acknowledged; 0 or -1. The spool is deleted once

@@ -35,6 +35,8 @@ struct relay_sender {
     uint8_t *spare[32];
     uint32_t nspare;
     size_t spare_size;
+    uint8_t *reserved;      /* the frame relay_sender_reserve handed out, until commit/cancel */
+    uint32_t reserved_size; /* its buffer's bytes */
     int64_t last_send_ms;
     struct relay_spool *sp; /* --spool: buffers are read back from disk into the queue */
     uint64_t queued_to;     /* with a spool: one past the newest buffer in the queue */
