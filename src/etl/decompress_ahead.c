@@ -2,7 +2,6 @@
 #include "etl/decompress_ahead.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <sched.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -13,6 +12,8 @@
 
 #include <etwire/evntrace.h>
 
+#include "etl/decompress_ahead_cpu.h"
+#include "etl/decompress_ahead_timeline.h"
 #include "format/buffer_header.h"
 #include "format/xca.h"
 
@@ -82,48 +83,24 @@ struct etw_ahead {
     uint8_t *raw, *reader_raw;
     size_t raw_size;
     size_t page_size; /* 0: new blocks are not populated (see populate) */
+    uint64_t created; /* for the timeline: when start created the thread */
+    etw_ahead_cpu *cpu; /* keeps the thread off the reader's processor (NULL: cannot) */
+    int reader_cpu;     /* where the reader last took a buffer (atomic; -1: unknown) */
+    int thread_cpu;     /* where the thread last finished one (atomic; -1: unknown) */
 };
 
 /* ETWIRE_DECOMPRESS_AHEAD=0 never, =1 always (tests use it on small files). Unset: when the
  * file has enough compressed buffers to pay for starting a thread (about 50 us, and its 2 MiB
- * of slots; AHEAD_MIN_BUFFERS buffers take about 1 ms to decode) and a processor is free to
- * run it now. On the shared 2-vCPU machine where this was measured (docs/benchmarks.md) the
- * thread saved 13-19% of the time when a processor was free, and cost up to a tenth
- * when others' work kept both busy: it was then preempted for milliseconds at a time while the
- * reader decoded most buffers anyway. Others' work comes in bursts of seconds, a process that
- * reads a trace lasts milliseconds: whether a processor is free now (Linux: the count of
- * runnable threads in /proc/loadavg, this one included) predicts the run; the load average
- * (minutes) does not. */
+ * of slots; AHEAD_MIN_BUFFERS buffers take about 1 ms to decode) and the process may run on a
+ * second processor. Whether the machine is busy is not asked: it used to be (the runnable
+ * count in /proc/loadavg, at most one per processor), because a thread that shared the
+ * reader's processor cost up to a tenth when others' work kept both busy. Kept off the
+ * reader's processor (decompress_ahead_cpu.h), the thread saved time in every case measured
+ * (docs/benchmarks.md, "Compressed traces: the two threads' overlap"): 33% on a quiet
+ * machine, 13-23% beside one spinning process wherever it ran, 13-24% beside 2-8 of them. The
+ * runnable count, one racy sample, also turned the thread off for the process at the other
+ * end of a pipe (`etwire dump FILE | jq`: both start at once), in 15 of 20 such runs. */
 #define AHEAD_MIN_BUFFERS 32
-
-/* Whether no more threads are runnable now than there are processors (this one included);
- * 1 when unknown. "At most", not "fewer": on a quiet 2-processor machine the count read by a
- * freshly started process is 2 in most reads (a kernel thread finishing the previous
- * process's work), and with "fewer" the thread was left off in most quiet runs (measured with
- * a spinning process on 0, 1 and 2 processors: docs/benchmarks.md). */
-static int processor_free(long cpus)
-{
-    int fd = open("/proc/loadavg", O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return 1;
-    char text[128];
-    ssize_t n = read(fd, text, sizeof text - 1);
-    close(fd);
-    if (n <= 0)
-        return 1;
-    text[n] = 0;
-    /* "0.52 0.61 0.70 2/345 6789": the fourth field is runnable/total. */
-    const char *p = text;
-    for (int field = 0; field < 3 && p; field++) {
-        p = strchr(p, ' ');
-        if (p)
-            p++;
-    }
-    if (!p || *p < '0' || *p > '9')
-        return 1;
-    long running = strtol(p, NULL, 10);
-    return running <= cpus;
-}
 
 int etw_ahead_wanted(size_t compressed_buffers)
 {
@@ -132,8 +109,7 @@ int etw_ahead_wanted(size_t compressed_buffers)
         return *env != '0';
     if (compressed_buffers < AHEAD_MIN_BUFFERS)
         return 0;
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    return cpus > 1 && processor_free(cpus);
+    return etw_ahead_cpu_usable() > 1;
 }
 
 static uint64_t now_ns(void)
@@ -150,19 +126,32 @@ static void cpu_relax(void)
 #endif
 }
 
+/* On the thread: notes where it runs, and moves off the reader's processor if it is there. */
+static void keep_apart_from_reader(etw_ahead *a)
+{
+    int here = etw_ahead_cpu_here();
+    __atomic_store_n(&a->thread_cpu, here, __ATOMIC_RELAXED);
+    etw_ahead_cpu_keep_apart(a->cpu, pthread_self(), here,
+                             __atomic_load_n(&a->reader_cpu, __ATOMIC_RELAXED));
+}
+
 /* Called and returning with mu held: polls, without the lock, until the reader takes another
  * buffer (which may free a slot), stop is asked for, or FULL_SPIN_NS passed. */
 static void spin_for_take(etw_ahead *a)
 {
     unsigned seen = __atomic_load_n(&a->takes, __ATOMIC_ACQUIRE);
     pthread_mutex_unlock(&a->mu);
+    uint64_t tl = ETW_TL_NOW();
     uint64_t until = now_ns() + FULL_SPIN_NS;
     for (;;) {
+        /* Yielding on the reader's processor would hand it the processor for a whole slice. */
+        keep_apart_from_reader(a);
         sched_yield();
         if (__atomic_load_n(&a->takes, __ATOMIC_ACQUIRE) != seen ||
             __atomic_load_n(&a->stop, __ATOMIC_ACQUIRE) || now_ns() >= until)
             break;
     }
+    ETW_TL_SPAN(ETW_TL_THREAD, ETW_TL_SPIN, tl, 0);
     pthread_mutex_lock(&a->mu);
 }
 
@@ -237,11 +226,13 @@ static void populate(const etw_ahead *a, uint8_t *block, size_t used)
 /* Reads and decompresses one entry into out (out_size bytes; fresh: just allocated); 0 on
  * success. */
 static int decode_entry(etw_ahead *a, const etw_file_entry *e, uint8_t *raw, uint8_t *out,
-                        int fresh)
+                        int fresh, int who)
 {
     size_t want = e->size, got = 0;
     if (want > a->raw_size || want < ETW_BUFFER_HEADER_SIZE)
         return -1;
+    uint64_t tl = ETW_TL_NOW();
+    (void)who;
     while (got < want) {
         ssize_t n = pread(a->fd, raw + got, want - got, (off_t)(e->offset + got));
         if (n < 0 && errno == EINTR)
@@ -250,14 +241,19 @@ static int decode_entry(etw_ahead *a, const etw_file_entry *e, uint8_t *raw, uin
             return -1;
         got += (size_t)n;
     }
+    ETW_TL_SPAN(who, ETW_TL_READ, tl, e - a->entries);
     etw_buffer_header h;
     if (etw_buffer_header_parse(raw, want, &h) != ETW_OK ||
         !(h.flags & ETW_BUFFER_FLAG_COMPRESSED) || h.filled < ETW_BUFFER_HEADER_SIZE ||
         h.filled > a->out_size)
         return -1;
     size_t stored = h.buffer_size < want ? h.buffer_size : want, out_n = 0;
-    if (fresh)
+    if (fresh) {
+        tl = ETW_TL_NOW();
         populate(a, out, h.filled);
+        ETW_TL_SPAN(who, ETW_TL_POPULATE, tl, e - a->entries);
+    }
+    tl = ETW_TL_NOW();
     memcpy(out, raw, ETW_BUFFER_HEADER_SIZE);
     size_t expect = h.filled - ETW_BUFFER_HEADER_SIZE;
     if (etw_xca_decompress(a->format, raw + ETW_BUFFER_HEADER_SIZE,
@@ -265,6 +261,7 @@ static int decode_entry(etw_ahead *a, const etw_file_entry *e, uint8_t *raw, uin
                            &out_n) != ETW_XCA_OK ||
         out_n != expect)
         return -1;
+    ETW_TL_SPAN(who, ETW_TL_DECODE, tl, e - a->entries);
     return 0;
 }
 
@@ -283,6 +280,7 @@ static ahead_slot *free_slot(etw_ahead *a)
             slot->state = SLOT_FREE;
             a->nfree++;
             a->counts.dropped++;
+            ETW_TL_MARK(ETW_TL_DROPPED, slot->entry);
             return slot;
         }
     }
@@ -333,7 +331,8 @@ static void work_slot(etw_ahead *a, ahead_slot *slot, uint8_t *raw, int by_threa
     int fresh = !out;
     if (fresh)
         out = malloc(a->out_size);
-    int ok = out && decode_entry(a, e, raw, out, fresh) == 0;
+    int ok = out && decode_entry(a, e, raw, out, fresh,
+                                 by_thread ? ETW_TL_THREAD : ETW_TL_READER) == 0;
     uint64_t took = now_ns() - slot->started;
 
     pthread_mutex_lock(&a->mu);
@@ -344,14 +343,17 @@ static void work_slot(etw_ahead *a, ahead_slot *slot, uint8_t *raw, int by_threa
      * once; the reader finds no slot for it and does it itself. */
     slot->state = ok && !slot->abandoned ? SLOT_READY : SLOT_FREE;
     a->nfree += slot->state == SLOT_FREE;
-    if (!ok)
+    if (!ok) {
         a->counts.failed++;
+        ETW_TL_MARK(ETW_TL_FAILED, slot->entry);
+    }
     pthread_cond_broadcast(&a->changed); /* a reader may wait for this slot */
 }
 
 static void *ahead_main(void *arg)
 {
     etw_ahead *a = arg;
+    ETW_TL_SPAN(ETW_TL_THREAD, ETW_TL_STARTING, a->created, 0);
     pthread_mutex_lock(&a->mu);
     while (!__atomic_load_n(&a->stop, __ATOMIC_ACQUIRE)) {
         ahead_slot *slot = claim_next(a);
@@ -361,6 +363,7 @@ static void *ahead_main(void *arg)
         }
         if (slot) {
             work_slot(a, slot, a->raw, 1);
+            keep_apart_from_reader(a);
             continue;
         }
         if (a->cursor == a->norder)
@@ -369,12 +372,15 @@ static void *ahead_main(void *arg)
          * once per few buffers, not for each (a wake-up is a system call for the reader and
          * a scheduling delay for the thread). */
         a->sleeping = 1;
+        uint64_t tl = ETW_TL_NOW();
         while (!__atomic_load_n(&a->stop, __ATOMIC_ACQUIRE) && a->nfree < a->wake_at &&
                !stale_slot(a))
             pthread_cond_wait(&a->changed, &a->mu);
         a->sleeping = 0;
+        ETW_TL_SPAN(ETW_TL_THREAD, ETW_TL_SLEEP, tl, 0);
     }
     pthread_mutex_unlock(&a->mu);
+    ETW_TL_THREAD_DONE();
     return NULL;
 }
 
@@ -413,13 +419,27 @@ etw_ahead *etw_ahead_start(int fd, const etw_file_entry *entries, size_t count, 
         pthread_mutex_destroy(&a->mu);
         goto fail;
     }
-    if (pthread_create(&a->thread, NULL, ahead_main, a) != 0) {
+    a->cpu = etw_ahead_cpu_new();
+    a->reader_cpu = etw_ahead_cpu_here();
+    a->thread_cpu = -1;
+    pthread_attr_t attr;
+    int have_attr = pthread_attr_init(&attr) == 0;
+    if (have_attr)
+        (void)etw_ahead_cpu_away(a->cpu, &attr);
+    a->created = ETW_TL_NOW();
+    int created = pthread_create(&a->thread, have_attr ? &attr : NULL, ahead_main, a);
+    if (created != 0 && have_attr) /* the processors could not be had: anywhere, then */
+        created = pthread_create(&a->thread, NULL, ahead_main, a);
+    if (have_attr)
+        pthread_attr_destroy(&attr);
+    if (created != 0) {
         pthread_cond_destroy(&a->changed);
         pthread_mutex_destroy(&a->mu);
         goto fail;
     }
     return a;
 fail:
+    free(a->cpu);
     free(a->raw);
     free(a->reader_raw);
     free(a->taken);
@@ -434,6 +454,11 @@ uint8_t *etw_ahead_take(etw_ahead *a, size_t index)
     if (!a || index >= a->count)
         return NULL;
     uint8_t *result = NULL;
+    uint64_t tl_take = ETW_TL_NOW();
+    int here = etw_ahead_cpu_here();
+    __atomic_store_n(&a->reader_cpu, here, __ATOMIC_RELAXED);
+    etw_ahead_cpu_keep_apart(a->cpu, a->thread, __atomic_load_n(&a->thread_cpu, __ATOMIC_RELAXED),
+                             here);
     pthread_mutex_lock(&a->mu);
     if (index > 0 && a->rank[index] > a->reader_rank)
         a->reader_rank = a->rank[index];
@@ -458,12 +483,15 @@ uint8_t *etw_ahead_take(etw_ahead *a, size_t index)
             if (help) {
                 work_slot(a, help, a->reader_raw, 0);
                 a->counts.helped++;
+                ETW_TL_MARK(ETW_TL_HELPED, help->entry);
                 continue;
             }
+            uint64_t tl = ETW_TL_NOW();
             pthread_mutex_unlock(&a->mu);
             for (int k = 0; k < 64; k++)
                 cpu_relax();
             pthread_mutex_lock(&a->mu);
+            ETW_TL_SPAN(ETW_TL_READER, ETW_TL_WAIT, tl, index);
         }
         if (slot->entry != index || slot->state == SLOT_FREE)
             slot = NULL; /* the thread could not do it (failed): the reader will */
@@ -471,22 +499,26 @@ uint8_t *etw_ahead_take(etw_ahead *a, size_t index)
     if (!slot) {
         a->taken[index] = 1; /* the thread must not start it now */
         a->counts.missed++;
+        ETW_TL_MARK(ETW_TL_MISSED, index);
     } else if (slot->state == SLOT_WORKING) {
         /* Not waited for longer: on a busy machine the thread may be off the processor for a
          * whole time slice. */
         slot->abandoned = 1;
         a->counts.busy++;
+        ETW_TL_MARK(ETW_TL_BUSY, index);
     } else {
         result = slot->out;
         slot->out = NULL;
         slot->state = SLOT_FREE;
         a->nfree++;
         a->counts.ready++;
+        ETW_TL_MARK(ETW_TL_READY, index);
     }
     __atomic_fetch_add(&a->takes, 1, __ATOMIC_RELEASE);
     if (a->sleeping && (a->nfree >= a->wake_at || stale_slot(a)))
         pthread_cond_broadcast(&a->changed);
     pthread_mutex_unlock(&a->mu);
+    ETW_TL_SPAN(ETW_TL_READER, ETW_TL_TAKE, tl_take, index);
     return result;
 }
 
@@ -505,6 +537,7 @@ void etw_ahead_stop(etw_ahead *a)
         free(a->given[--a->ngiven]);
     pthread_cond_destroy(&a->changed);
     pthread_mutex_destroy(&a->mu);
+    free(a->cpu);
     free(a->raw);
     free(a->reader_raw);
     free(a->taken);

@@ -16,6 +16,9 @@
  * does not depend on the thread; a buffer the thread cannot decompress (corrupt, sizes out of
  * range, read error) also yields NULL, and the reader's own attempt reports it as before.
  *
+ * The thread runs on a processor other than the reader's, and is moved off the reader's
+ * whenever the two are found together (decompress_ahead_cpu.h): sharing one, they took turns.
+ *
  * One reader thread calls take; start and stop are called by that thread too (or by the
  * thread that opens and closes the trace, never at the same time as take). */
 #ifndef ETWIRE_ETL_DECOMPRESS_AHEAD_H
@@ -29,8 +32,9 @@
 typedef struct etw_ahead etw_ahead;
 
 /* Whether a session over a file with this many compressed buffers should decompress ahead:
- * ETWIRE_DECOMPRESS_AHEAD=0 never, =1 always; unset, when a second processor is online and
- * the file has enough compressed buffers to pay for the thread (see decompress_ahead.c). */
+ * ETWIRE_DECOMPRESS_AHEAD=0 never, =1 always; unset, when the process may run on a second
+ * processor and the file has enough compressed buffers to pay for the thread (see
+ * decompress_ahead.c). */
 int etw_ahead_wanted(size_t compressed_buffers);
 
 /* Starts the thread over the file's index (entries 1..count-1 in flush order, read with pread

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "etl/decompress_ahead.h"
+#include "etl/decompress_ahead_timeline.h"
 #include "etl/file_source.h"
 #include "format/buffer_header.h"
 
@@ -62,8 +63,16 @@ static etw_status read_rest_unless_ahead(etw_file_source *f, const etw_file_entr
             f->ahead_block = NULL;
         }
     }
-    return etw_file_source_finish(f, e, p);
+    uint64_t tl = ETW_TL_NOW();
+    st = etw_file_source_finish(f, e, p);
+    ETW_TL_SPAN(ETW_TL_READER, ETW_TL_READ, tl, e - f->entries);
+    return st;
 }
+
+#ifdef ETWIRE_AHEAD_TIMELINE
+static uint64_t tl_run; /* when ProcessTrace asked for its first buffer */
+static int tl_inflated; /* the session took a block from the thread */
+#endif
 
 static etw_status file_begin(void *impl, etw_session *s, int again)
 {
@@ -98,21 +107,48 @@ static etw_source_result file_next(void *impl, etw_session *s, uint32_t slot)
      * buffer flushed before it (buffers still complete in flush order when someone sees them,
      * see first_pending). Without events, buffers are done on arrival: read in flush order. */
     uint32_t processor = s->merges && slot != UINT32_MAX && slot > 0 ? slot - 1 : UINT32_MAX;
+    uint64_t tl = ETW_TL_NOW(), tl_next = tl;
+#ifdef ETWIRE_AHEAD_TIMELINE
+    if (!tl_run)
+        tl_run = tl;
+#endif
     while (etw_file_source_next(f, processor, &e, &p, &n, &st)) {
+        ETW_TL_SPAN(ETW_TL_READER, ETW_TL_HEAD, tl_next, e - f->entries);
         f->ahead_entry = (size_t)(e - f->entries);
         if (p && f->head_only)
             st = read_rest_unless_ahead(f, e, p);
-        if (p && st == ETW_OK)
+        if (p && st == ETW_OK) {
+            uint64_t tl_add = ETW_TL_NOW();
+#ifdef ETWIRE_AHEAD_TIMELINE
+            tl_inflated = 0;
+#endif
             st = etw_session_add(s, p, n, e->offset, (uint64_t)(e - f->entries), e->last_of_proc, 0);
+#ifdef ETWIRE_AHEAD_TIMELINE
+            etw_buffer_header h;
+            int own = !tl_inflated && etw_buffer_header_parse(p, n, &h) == ETW_OK &&
+                      (h.flags & ETW_BUFFER_FLAG_COMPRESSED);
+            ETW_TL_SPAN(ETW_TL_READER, own ? ETW_TL_ADD_DECODE : ETW_TL_ADD, tl_add, e - f->entries);
+#else
+            (void)tl_add;
+#endif
+        }
         free(f->ahead_block); /* taken by the session unless it refused the buffer first */
         f->ahead_block = NULL;
-        if (st == ETW_OK)
+        if (st == ETW_OK) {
+            ETW_TL_SPAN(ETW_TL_READER, ETW_TL_SOURCE, tl, 0);
             return ETW_SOURCE_QUEUED;
+        }
         /* A buffer that cannot be read or taken is reported by position and skipped. */
         etw_file_source_done(f, p);
         etw_session_skip_buffer(s, st, UINT64_MAX, e->offset, e->proc, NULL);
+        tl_next = ETW_TL_NOW();
     }
     stop_ahead(f);
+    ETW_TL_SPAN(ETW_TL_READER, ETW_TL_SOURCE, tl, 0);
+#ifdef ETWIRE_AHEAD_TIMELINE
+    ETW_TL_SPAN(ETW_TL_READER, ETW_TL_RUN, tl_run, 0);
+    tl_run = 0;
+#endif
     return ETW_SOURCE_END;
 }
 
@@ -134,6 +170,9 @@ static uint8_t *file_inflated(void *impl, const uint8_t *p, size_t n)
         free(d);
         d = NULL;
     }
+#ifdef ETWIRE_AHEAD_TIMELINE
+    tl_inflated = d != NULL;
+#endif
     return d;
 }
 
@@ -178,6 +217,7 @@ static const etw_source_ops file_ops = {
 etw_session *etw_file_session_open(const char *path, etw_status *st, char *err, size_t errlen)
 {
     etw_file_source *f;
+    uint64_t tl = ETW_TL_NOW();
     if ((*st = etw_file_source_open(path, &f, err, errlen)) != ETW_OK)
         return NULL;
     etw_session *s = etw_session_create((etw_source){&file_ops, f});
@@ -202,6 +242,7 @@ etw_session *etw_file_session_open(const char *path, etw_status *st, char *err, 
         etw_session_destroy(s);
         return NULL;
     }
+    ETW_TL_SPAN(ETW_TL_READER, ETW_TL_OPEN, tl, 0);
     start_ahead(f, s, 1);
     return s;
 }

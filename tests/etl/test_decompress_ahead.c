@@ -21,6 +21,7 @@
 #include "base/bytes.h"
 #include "collect.h"
 #include "etl/decompress_ahead.h"
+#include "etl/decompress_ahead_cpu.h"
 #include "etl/file_source.h"
 #include "format/xca.h"
 
@@ -221,7 +222,8 @@ static void test_blocks_match_the_decoder(void **state)
 }
 
 /* Whether a session starts the thread: ETWIRE_DECOMPRESS_AHEAD decides when set; unset, never
- * for a file with few compressed buffers (the thread would cost more than it saves). */
+ * for a file with few compressed buffers (the thread would cost more than it saves), always
+ * for more when the process may use two processors. */
 static void test_wanted(void **state)
 {
     (void)state;
@@ -232,6 +234,9 @@ static void test_wanted(void **state)
     unsetenv("ETWIRE_DECOMPRESS_AHEAD");
     assert_false(etw_ahead_wanted(0));
     assert_false(etw_ahead_wanted(31));
+    /* Enough buffers: wanted whenever a second processor may be used, however busy the
+     * machine (test_decompress_ahead_cpu.c checks one processor). */
+    assert_int_equal(etw_ahead_wanted(32), etw_ahead_cpu_usable() > 1);
 }
 
 int main(void)
