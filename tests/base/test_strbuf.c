@@ -16,6 +16,7 @@
 #include "harness.h"
 
 #include "base/strbuf.h"
+#include "escape_ref.h"
 
 static void test_u64(void **state)
 {
@@ -145,27 +146,6 @@ static void test_put_helpers_grow(void **state)
     etw_strbuf_free(&sb);
 }
 
-/* Dump's text and CSV escaping a byte at a time: control characters and DEL as \n, \t or
- * \xNN, in CSV quotes doubled, every other byte (backslash, comma, UTF-8) as it is. */
-static void line_escaped_ref(etw_strbuf *out, const char *s, size_t n, int csv)
-{
-    static const char hex[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '\n' || c == '\t') {
-            etw_strbuf_putc(out, '\\');
-            etw_strbuf_putc(out, c == '\n' ? 'n' : 't');
-        } else if (c < 0x20 || c == 0x7F) {
-            char x[4] = {'\\', 'x', hex[c >> 4], hex[c & 15]};
-            etw_strbuf_append(out, x, 4);
-        } else {
-            if (csv && c == '"')
-                etw_strbuf_putc(out, '"');
-            etw_strbuf_putc(out, (char)c);
-        }
-    }
-}
-
 /* etw_strbuf_line_escaped (16 bytes a step, the tail through a padded copy or an overlapping
  * load) against the byte-at-a-time rules on random strings of every length up to 70, and the
  * rules pinned on one string. */
@@ -196,7 +176,7 @@ static void test_line_escaped(void **state)
             etw_strbuf_putc(&sb, '<');
             etw_strbuf_putc(&want, '<');
             etw_strbuf_line_escaped(&sb, s, n, csv);
-            line_escaped_ref(&want, s, n, csv);
+            escape_ref_line(&want, s, n, csv);
             if (sb.len != want.len || memcmp(sb.data, want.data, want.len) != 0)
                 mismatches++;
         }

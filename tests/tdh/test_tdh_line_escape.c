@@ -15,30 +15,10 @@
 #include "base/bytes.h"
 #include "collect.h"
 #include "tdh/decode/text_out.h"
+#include "escape_ref.h"
 
 /* Enough events of each trace to meet all its schemas; bounds the run under sanitizers. */
 #define MAX_EVENTS_PER_FILE 40000
-
-/* dump's rules a byte at a time: control characters and DEL as \n, \t or \xNN, in CSV quotes
- * doubled; every other byte as it is. */
-static void escape_ref(etw_strbuf *out, const char *s, size_t n, int csv)
-{
-    static const char hex[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '\n' || c == '\t') {
-            etw_strbuf_putc(out, '\\');
-            etw_strbuf_putc(out, c == '\n' ? 'n' : 't');
-        } else if (c < 0x20 || c == 0x7F) {
-            char x[4] = {'\\', 'x', hex[c >> 4], hex[c & 15]};
-            etw_strbuf_append(out, x, 4);
-        } else {
-            if (csv && c == '"')
-                etw_strbuf_putc(out, '"');
-            etw_strbuf_putc(out, (char)c);
-        }
-    }
-}
 
 typedef struct tally {
     etw_strbuf plain, got, want;
@@ -65,7 +45,7 @@ static void check_one(const EVENT_RECORD *er, const char *what)
         int got_decoded = etw_event_decoding_fields(&dc, esc, &c.got);
         int same = got_decoded == decoded;
         if (etw_event_decoding_escapes(&dc)) {
-            escape_ref(&c.want, text(&c.plain), c.plain.len, esc == ETW_ESC_CSV);
+            escape_ref_line(&c.want, text(&c.plain), c.plain.len, esc == ETW_ESC_CSV);
             same = same && !memchr(text(&c.got), 0, c.got.len);
         } else {
             etw_strbuf_append(&c.want, text(&c.plain), c.plain.len);

@@ -7,6 +7,7 @@
 #endif
 
 #include "base/bytes.h"
+#include "tdh/decode/text_masks.h"
 
 /* Windows-1252 0x80..0x9F; the rest of the code page coincides with Latin-1. */
 static const uint16_t cp1252_hi[32] = {
@@ -235,23 +236,6 @@ void etw_text_utf16(etw_strbuf *out, const uint8_t *p, size_t nbytes, int esc)
     }
 }
 
-#ifdef __SSE2__
-/* Mask of the sixteen bytes written as they are: printable ASCII (signed compare: bytes from
- * 0x80 are negative, so "> 0x1F" rules them out), or with utf8 also any byte from 0x80 (UTF-8
- * passes through); never one that esc escapes (DEL in the line modes, quotes in JSON and CSV,
- * backslashes in JSON; the plain text mode sends quotes and backslashes the slow way too). */
-static inline __attribute__((always_inline)) unsigned ansi_plain_mask(__m128i v, int utf8, int esc)
-{
-    __m128i ok = utf8 ? _mm_cmpeq_epi8(_mm_max_epu8(v, _mm_set1_epi8(0x20)), v) : _mm_cmpgt_epi8(v, _mm_set1_epi8(0x1F));
-    __m128i special;
-    if (esc >= ETW_ESC_LINE)
-        special = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(0x7F)),
-                               _mm_cmpeq_epi8(v, _mm_set1_epi8(esc == ETW_ESC_CSV ? '"' : 0x7F)));
-    else
-        special = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\\')));
-    return (unsigned)_mm_movemask_epi8(_mm_andnot_si128(special, ok));
-}
-#endif
 
 /* One byte that is not written as it is (the caller stops at NUL). */
 static char *ansi_byte(char *o, uint32_t c, int utf8, int esc)
@@ -292,7 +276,7 @@ static inline __attribute__((always_inline)) void ansi(etw_strbuf *out, const ui
             v = _mm_loadu_si128((const __m128i *)(const void *)t);
         }
         _mm_storeu_si128((__m128i *)(void *)o, v);
-        unsigned ok = ansi_plain_mask(v, utf8, esc);
+        unsigned ok = etw_ansi_plain_mask(v, utf8, esc);
         size_t k = ok == 0xFFFF ? 16 : (size_t)__builtin_ctz(~ok);
         if (k > left)
             k = left;

@@ -9,6 +9,7 @@
 
 #include "base/bytes.h"
 #include "base/text.h"
+#include "tdh/decode/text_masks.h"
 #include "tdh/decode/text_out.h"
 
 /* The size etw_value_size gives a string without a length: up to and with the terminator, or
@@ -74,21 +75,6 @@ static inline __attribute__((always_inline)) unsigned plain_units(__m128i v, int
     return (unsigned)_mm_movemask_epi8(ok);
 }
 
-/* The same for bytes (signed compare: 0x80 and above fail "> 0x1F"), or with utf8 also any
- * byte from 0x80 (etw_text_ansi passes UTF-8 through); never a byte esc escapes (DEL in the
- * line modes, quotes in JSON and CSV, backslashes in JSON; the plain text mode sends quotes and
- * backslashes to etw_text_ansi too, which writes them as they are). */
-static inline __attribute__((always_inline)) unsigned plain_bytes(__m128i v, int utf8, int esc)
-{
-    __m128i ok = utf8 ? _mm_cmpeq_epi8(_mm_max_epu8(v, _mm_set1_epi8(0x20)), v) : _mm_cmpgt_epi8(v, _mm_set1_epi8(0x1F));
-    __m128i special;
-    if (esc >= ETW_ESC_LINE)
-        special = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(0x7F)),
-                               _mm_cmpeq_epi8(v, _mm_set1_epi8(esc == ETW_ESC_CSV ? '"' : 0x7F)));
-    else
-        special = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\\')));
-    return (unsigned)_mm_movemask_epi8(_mm_andnot_si128(special, ok));
-}
 #endif
 
 /* etw_text_utf16z for one value of esc (a constant in each copy: each loop is compiled for its
@@ -162,7 +148,7 @@ static inline __attribute__((always_inline)) size_t ansiz(etw_strbuf *out, const
         char *o = out->data + out->len;
         for (size_t i = 0; i < n; i += 16) {
             __m128i v = load_padded(p, i, n);
-            unsigned plain = plain_bytes(v, utf8, esc);
+            unsigned plain = etw_ansi_plain_mask(v, utf8, esc);
             _mm_storeu_si128((__m128i *)(void *)(o + i), v);
             if (plain == 0xFFFF && i + 16 <= n)
                 continue;
