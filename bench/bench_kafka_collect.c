@@ -17,7 +17,6 @@
  * same files (cat) runs in the same run for scale.
  *
  * Usage: bench_kafka_collect ETWIRE [--sessions N] [--mb MB] [--partitions P] [--runs R] [--json] */
-#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -31,15 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
-typedef struct kafka_api {
-    void *(*conf_new)(void);
-    void *(*kafka_new)(int type, void *conf, char *err, size_t errlen);
-    void (*kafka_destroy)(void *rk);
-    void *(*mock_new)(void *rk, int brokers);
-    void (*mock_destroy)(void *mc);
-    const char *(*mock_bootstraps)(const void *mc);
-    int (*mock_topic_create)(void *mc, const char *topic, int partitions, int replication);
-} kafka_api;
+#include "kafka_mock.h" /* tests/support: librdkafka's mock cluster through dlopen */
 
 static double now_s(void)
 {
@@ -164,19 +155,11 @@ int main(int argc, char **argv)
         return 2;
     }
     kafka_api a;
-    void *so = dlopen("librdkafka.so.1", RTLD_NOW);
-    if (!so) {
+    switch (kafka_api_load(&a)) {
+    case KAFKA_API_NO_LIBRARY:
         fprintf(stderr, "%s: librdkafka.so.1 not found: nothing to measure\n", argv[0]);
         return 77;
-    }
-    *(void **)&a.conf_new = dlsym(so, "rd_kafka_conf_new");
-    *(void **)&a.kafka_new = dlsym(so, "rd_kafka_new");
-    *(void **)&a.kafka_destroy = dlsym(so, "rd_kafka_destroy");
-    *(void **)&a.mock_new = dlsym(so, "rd_kafka_mock_cluster_new");
-    *(void **)&a.mock_destroy = dlsym(so, "rd_kafka_mock_cluster_destroy");
-    *(void **)&a.mock_bootstraps = dlsym(so, "rd_kafka_mock_cluster_bootstraps");
-    *(void **)&a.mock_topic_create = dlsym(so, "rd_kafka_mock_topic_create");
-    if (!a.conf_new || !a.kafka_new || !a.mock_new || !a.mock_topic_create) {
+    case KAFKA_API_NO_MOCK:
         fprintf(stderr, "%s: this librdkafka has no mock cluster\n", argv[0]);
         return 77;
     }

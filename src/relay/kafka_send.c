@@ -21,6 +21,7 @@ struct relay_kafka_producer {
     int verbose;
     const char *codec; /* of record batches */
     atomic_int failed; /* delivery reports with an error (set on librdkafka's poll thread) */
+    rd_kafka_topic_t *topics[2]; /* the topic and its side topic, held from the start (know_topics) */
 };
 
 typedef struct send_state {
@@ -76,6 +77,30 @@ static int have_zstd(rd_kafka_conf_t *conf)
     return 0;
 }
 
+/* Asks the brokers for both topics' partitions before the first record, and waits (bounded)
+ * for the answer. Without this, records wait for librdkafka's topic scan (once a second)
+ * whenever the topic is first used just after the bootstrap connection came up: the refresh
+ * that connection starts then names no topic, the new topic's own query is skipped, and the
+ * first run's every record sits unpartitioned for up to 1 s (measured against the mock cluster:
+ * one run in 5-15 published 113 MB in 1.3 s instead of 0.3 s; debug=topic shows "Topic ...
+ * metadata information unknown" at 1.000 s). A failed or late answer changes nothing: librdkafka's
+ * own refresh then takes over as before. */
+static void know_topics(relay_kafka_producer *p)
+{
+    const char *names[2] = {p->topic, p->header_topic};
+    for (int i = 0; i < 2; i++) {
+        const struct rd_kafka_metadata *md = NULL;
+        p->topics[i] = rd_kafka_topic_new(p->rk, names[i], NULL);
+        rd_kafka_resp_err_t e = p->topics[i] ? rd_kafka_metadata(p->rk, 0, p->topics[i], &md, 2000)
+                                             : rd_kafka_last_error();
+        if (md)
+            rd_kafka_metadata_destroy(md);
+        if (e && p->verbose)
+            fprintf(stderr, "etwire send: kafka: %s: no metadata yet (%s); records wait for it\n", names[i],
+                    rd_kafka_err2str(e));
+    }
+}
+
 relay_kafka_producer *relay_kafka_producer_new(const char *brokers, const char *topic, int zstd,
                                                int verbose, char *err, size_t errlen)
 {
@@ -110,6 +135,7 @@ relay_kafka_producer *relay_kafka_producer_new(const char *brokers, const char *
     p->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, errlen);
     if (!p->rk)
         goto fail;
+    know_topics(p);
     return p;
 fail:
     if (conf)
@@ -251,6 +277,9 @@ int relay_kafka_producer_finish(relay_kafka_producer *p, int timeout_ms)
     if (left > 0)
         fprintf(stderr, "etwire send: kafka: %d records still undelivered after %d ms\n", left, timeout_ms);
     int failed = atomic_load(&p->failed) + (left > 0 ? left : 0);
+    for (int i = 0; i < 2; i++)
+        if (p->topics[i])
+            rd_kafka_topic_destroy(p->topics[i]);
     rd_kafka_destroy(p->rk);
     free(p);
     return failed;

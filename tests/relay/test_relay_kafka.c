@@ -13,7 +13,6 @@
  * test_live_from_kafka: `collect --kafka --live unix:PATH` publishes the session it consumes
  * to a real-time consumer that attaches by name mid-stream (ProcessTrace runs on this thread
  * once the sender ended, the collector's per-subscriber queue holding what arrived). */
-#include <dlfcn.h>
 #include <fcntl.h>
 #include <glob.h>
 #include <setjmp.h>
@@ -32,6 +31,7 @@
 #include <cmocka.h>
 
 #include "harness.h"
+#include "kafka_mock.h"
 #include "waits.h"
 
 #include <etwire/etwire.h>
@@ -40,23 +40,6 @@
 #include "relay/wire/msg.h"
 
 #define ETWIRE TEST_ETWIRE
-
-/* The few librdkafka entry points used, resolved at run time. */
-typedef struct kafka_api {
-    void *(*conf_new)(void);
-    void *(*kafka_new)(int type, void *conf, char *err, size_t errlen);
-    void (*kafka_destroy)(void *rk);
-    void *(*mock_new)(void *rk, int brokers);
-    void (*mock_destroy)(void *mc);
-    const char *(*mock_bootstraps)(const void *mc);
-    int (*mock_topic_create)(void *mc, const char *topic, int partitions, int replication);
-    int (*conf_set)(void *conf, const char *name, const char *value, char *err, size_t errlen);
-    void *(*topic_new)(void *rk, const char *topic, void *conf);
-    void (*topic_destroy)(void *rkt);
-    int (*produce)(void *rkt, int32_t partition, int flags, void *payload, size_t len,
-                   const void *key, size_t keylen, void *opaque);
-    int (*flush)(void *rk, int ms);
-} kafka_api;
 
 typedef struct world {
     kafka_api api;
@@ -202,25 +185,16 @@ static int wait_log(const world *w, const char *log, const char *text, int ms)
 static int setup(void **state)
 {
     world *w = calloc(1, sizeof *w);
-    void *so = dlopen("librdkafka.so.1", RTLD_NOW);
-    if (!w || !so || test_run(ETWIRE " send --help | grep -q -- --kafka") != 0) {
+    kafka_api api;
+    int loaded = kafka_api_load(&api);
+    if (!w || loaded == KAFKA_API_NO_LIBRARY || test_run(ETWIRE " send --help | grep -q -- --kafka") != 0) {
         free(w);
         *state = NULL;
         return 0;
     }
+    assert_int_equal(loaded, 0); /* a librdkafka without its mock cluster fails, as before */
+    w->api = api;
     kafka_api *a = &w->api;
-    *(void **)&a->conf_new = dlsym(so, "rd_kafka_conf_new");
-    *(void **)&a->kafka_new = dlsym(so, "rd_kafka_new");
-    *(void **)&a->kafka_destroy = dlsym(so, "rd_kafka_destroy");
-    *(void **)&a->mock_new = dlsym(so, "rd_kafka_mock_cluster_new");
-    *(void **)&a->mock_destroy = dlsym(so, "rd_kafka_mock_cluster_destroy");
-    *(void **)&a->mock_bootstraps = dlsym(so, "rd_kafka_mock_cluster_bootstraps");
-    *(void **)&a->mock_topic_create = dlsym(so, "rd_kafka_mock_topic_create");
-    *(void **)&a->conf_set = dlsym(so, "rd_kafka_conf_set");
-    *(void **)&a->topic_new = dlsym(so, "rd_kafka_topic_new");
-    *(void **)&a->topic_destroy = dlsym(so, "rd_kafka_topic_destroy");
-    *(void **)&a->produce = dlsym(so, "rd_kafka_produce");
-    *(void **)&a->flush = dlsym(so, "rd_kafka_flush");
     char err[256];
     w->rk = a->conf_new && a->kafka_new ? a->kafka_new(0 /* producer */, a->conf_new(), err, sizeof err) : NULL;
     w->mc = w->rk && a->mock_new ? a->mock_new(w->rk, 3) : NULL;
@@ -234,10 +208,8 @@ static int setup(void **state)
     setenv("ETWIRE_KAFKA_CONFIG", "session.timeout.ms=4500;heartbeat.interval.ms=300", 1);
     /* And its first join into an empty group waits 3 s for more members (librdkafka 2.0; newer
      * ones make that delay a setting: use it when there). */
-    void (*initial_delay)(void *mc, int ms);
-    *(void **)&initial_delay = dlsym(so, "rd_kafka_mock_group_initial_rebalance_delay_ms");
-    if (initial_delay)
-        initial_delay(w->mc, 100);
+    if (a->mock_group_initial_rebalance_delay_ms)
+        a->mock_group_initial_rebalance_delay_ms(w->mc, 100);
     snprintf(w->dir, sizeof w->dir, "/tmp/etwire-kafka.XXXXXX");
     alarm(60); /* the bound on each test, whatever its waits add up to */
     assert_non_null(mkdtemp(w->dir));
