@@ -20,28 +20,7 @@
 #include "base/strbuf.h"
 #include "base/text.h"
 #include "tdh/decode/text_out.h"
-
-/* Dump's text and CSV rules on finished UTF-8, a byte at a time: control characters and DEL
- * as \n, \t or \xNN, and in CSV quotes doubled; every other byte as it is. */
-static void line_escape_ref(etw_strbuf *out, const char *s, size_t n, int csv)
-{
-    static const char hex[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '\n') {
-            etw_strbuf_puts(out, "\\n");
-        } else if (c == '\t') {
-            etw_strbuf_puts(out, "\\t");
-        } else if (c < 0x20 || c == 0x7F) {
-            char x[4] = {'\\', 'x', hex[c >> 4], hex[c & 15]};
-            etw_strbuf_append(out, x, 4);
-        } else if (csv && c == '"') {
-            etw_strbuf_puts(out, "\"\"");
-        } else {
-            etw_strbuf_putc(out, (char)c);
-        }
-    }
-}
+#include "escape_ref.h"
 
 /* The plain reference text of want[from..) escaped for a line mode, in place. */
 static void line_escape_tail(etw_strbuf *want, size_t from, int esc)
@@ -50,7 +29,7 @@ static void line_escape_tail(etw_strbuf *want, size_t from, int esc)
     etw_strbuf_append(&plain, want->data + from, want->len - from);
     want->len = from;
     want->data[from] = '\0';
-    line_escape_ref(want, plain.data, plain.len, esc == ETW_ESC_CSV);
+    escape_ref_line(want, plain.data, plain.len, esc == ETW_ESC_CSV);
     etw_strbuf_free(&plain);
 }
 
